@@ -1,0 +1,1 @@
+"""Log format parsers: one small module per format, registered where it is defined."""
