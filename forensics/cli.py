@@ -1,0 +1,165 @@
+"""The ``forensics`` command: a thin layer of option parsing over the library."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from forensics import __version__
+from forensics.config import ConfigError
+from forensics.detect import detect_file
+from forensics.evidence import walk
+from forensics.export import export_events
+from forensics.ingest import IngestError, ingest
+from forensics.term import Progress, safe, stderr, stdout, table
+from parsers.base import load_all
+
+app = typer.Typer(
+    name="forensics",
+    help="Reconstruct the timeline of an intrusion from web, database and application logs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str) -> None:
+    stderr().print(f"error: {safe(message)}", markup=False)
+    raise typer.Exit(2)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False) -> None:
+    if version:
+        stdout().print(f"forensic-timeline {__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.command("ingest")
+def ingest_cmd(
+    evidence: Annotated[list[Path], typer.Argument(help="Evidence folder (or files).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (outside the evidence).")],
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Case config (case.toml).")] = None,
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Force one parser for every file.")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="Zone of naive timestamps when the config gives none.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Parse every log under EVIDENCE into OUT/events.parquet, rejects.parquet and manifest.json."""
+    try:
+        result = ingest(
+            evidence,
+            out,
+            config=config,
+            format=format,
+            tz=tz,
+            progress=Progress("ingest", not quiet),
+            command_line=sys.argv,
+        )
+    except (ConfigError, IngestError, KeyError) as exc:
+        _fail(exc.args[0] if exc.args else str(exc))
+        return
+    print_summary(result.manifest)
+    stdout().print(f"events: {safe(result.events_path)}", markup=False)
+
+
+def print_summary(manifest: dict) -> None:
+    """The short table at the end of an ingest, then warnings (zones assumed, skew, damage)."""
+    rows = []
+    for f in manifest["files"]:
+        rows.append(
+            [f["path"], f["parser"] or "unrecognised", f["lines_read"], f["events"], f["rejects"], f["zone"] or ""]
+        )
+    console = stdout()
+    if len(rows) > 25:
+        by_parser: dict[str, list[int]] = {}
+        for r in rows:
+            acc = by_parser.setdefault(str(r[1]), [0, 0, 0, 0])
+            acc[0] += 1
+            acc[1] += int(r[2])
+            acc[2] += int(r[3])
+            acc[3] += int(r[4])
+        console.print(
+            table(
+                "Parsed",
+                ["format", "files", "lines", "events", "rejects"],
+                [[k, *v] for k, v in sorted(by_parser.items())],
+            )
+        )
+    else:
+        console.print(table("Parsed", ["file", "format", "lines", "events", "rejects", "zone"], rows))
+    t = manifest["totals"]
+    console.print(
+        table(
+            "Totals",
+            ["files", "unrecognised", "events", "rejects", "first (UTC)", "last (UTC)"],
+            [
+                [
+                    t["files"],
+                    t["files_unrecognised"],
+                    t["events"],
+                    t["rejects"],
+                    t["time_first"] or "-",
+                    t["time_last"] or "-",
+                ]
+            ],
+        )
+    )
+    err = stderr()
+    for w in manifest["warnings"][:50]:
+        err.print(f"warning: {safe(w)}", markup=False)
+    if len(manifest["warnings"]) > 50:
+        err.print(f"warning: ... {len(manifest['warnings']) - 50} more in manifest.json", markup=False)
+
+
+@app.command("formats")
+def formats_cmd() -> None:
+    """List the log formats this tool reads."""
+    rows = [[name, cls.description()] for name, cls in load_all().items()]
+    stdout().print(table("Formats", ["name", "description"], rows))
+
+
+@app.command("detect")
+def detect_cmd(paths: Annotated[list[Path], typer.Argument(help="Files or folders to sniff.")]) -> None:
+    """Print the parser detection would choose for each file, with its score."""
+    rows = []
+    for p in paths:
+        if p.is_dir():
+            files, _ = walk(p)
+            targets = [(f.path, f.relpath) for f in files]
+        else:
+            targets = [(p, str(p))]
+        for path, label in targets:
+            d = detect_file(path)
+            others = ", ".join(f"{n}={s:.2f}" for n, s in d.candidates[1:4])
+            rows.append([label, d.parser or "unrecognised", f"{d.score:.2f}", others])
+    stdout().print(table("Detection", ["file", "format", "score", "other candidates"], rows))
+
+
+@app.command("export")
+def export_cmd(
+    out_dir: Annotated[Path, typer.Argument(help="An ingest output folder.")],
+    to: Annotated[str, typer.Option("--to", help="jsonl, csv or timesketch.")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+) -> None:
+    """Export the events of an ingest for other tools (CSV cells are formula-safe)."""
+    events_path = out_dir / "events.parquet"
+    if not events_path.is_file():
+        _fail(f"{events_path} not found: run `forensics ingest` first")
+    if to not in {"jsonl", "csv", "timesketch"}:
+        _fail(f"--to must be jsonl, csv or timesketch, not {to!r}")
+    suffix = {"jsonl": ".jsonl", "csv": ".csv", "timesketch": ".timesketch.csv"}[to]
+    target = output or out_dir / f"events{suffix}"
+    export_events(pl.read_parquet(events_path), to, target)
+    stdout().print(f"written: {safe(target)}", markup=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

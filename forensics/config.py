@@ -1,0 +1,227 @@
+"""The case config (``case.toml``): one clear error naming the key and the file, or a valid config.
+
+Paths inside the file are relative to the file; ``[[source]] path`` globs are relative to
+the evidence root.  The keys documented in docs/config.md are a contract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from forensics.evidence import glob_regex
+
+
+class ConfigError(ValueError):
+    """A case config problem, worded for the person who wrote the file."""
+
+
+#: Keys of a [[source]] the engine reads itself; every other key goes to the parser.
+ENGINE_SOURCE_KEYS = {"path", "format", "host", "timezone", "clock_offset"}
+PARSER_SOURCE_KEYS = {
+    "log_format",
+    "log_line_prefix",
+    "fields",
+    "values",
+    "timestamp_format",
+    "encoding",
+    "table",
+    "year",
+    "delimiter",
+}
+CASE_KEYS = {"name", "timezone", "awareness", "accounts", "exclude", "analyst", "skew_tolerance"}
+NETWORK_KEYS = {"trusted_proxies", "internal", "ip_context"}
+TOP_KEYS = {"case", "network", "source"}
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One ``[[source]]``: which files, how to read them, and where they come from."""
+
+    path: str
+    format: str | None = None
+    host: str | None = None
+    timezone: str | None = None
+    clock_offset: float | None = None  # seconds this host's clock is ahead
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def matches(self, relpath: str) -> bool:
+        return bool(glob_regex(self.path).match(relpath))
+
+
+@dataclass(frozen=True)
+class CaseConfig:
+    """The whole case config; every field has a safe default so no config is needed."""
+
+    path: Path | None = None
+    sha256: str | None = None
+    name: str = "Unnamed case"
+    timezone: str | None = None
+    awareness: datetime | None = None
+    accounts: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    analyst: str | None = None
+    skew_tolerance: float = 10.0
+    trusted_proxies: tuple[str, ...] = ()
+    internal: tuple[str, ...] = ()
+    ip_context: Path | None = None
+    sources: tuple[SourceConfig, ...] = ()
+
+    def source_for(self, relpath: str) -> SourceConfig | None:
+        """The first ``[[source]]`` whose glob matches, as in the config's order."""
+        for source in self.sources:
+            if source.matches(relpath):
+                return source
+        return None
+
+
+_OFFSET = re.compile(r"^\s*(?P<sign>[+-])?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h)?\s*$")
+
+
+def parse_clock_offset(value: Any, where: str) -> float:
+    """``"+3s"``, ``"-7s"``, ``"+0.4s"``, ``"250ms"``, ``"-1m"`` or a number of seconds."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: clock_offset must be a duration like '+3s', not {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    m = _OFFSET.match(str(value))
+    if not m:
+        raise ConfigError(f"{where}: clock_offset {value!r} is not a duration like '+3s', '-7s' or '+0.4s'")
+    num = float(m.group("num")) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group("unit")]
+    return -num if m.group("sign") == "-" else num
+
+
+def check_timezone(name: Any, where: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: timezone must be a zone name such as 'Europe/Paris' or 'UTC'")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{where}: unknown timezone {name!r}") from exc
+    return name
+
+
+def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _str_list(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def _networks(value: Any, where: str) -> tuple[str, ...]:
+    items = _str_list(value, where)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {item!r} is not an IP address or network") from exc
+    return items
+
+
+def load_config(path: Path | str) -> CaseConfig:
+    """Read and validate ``case.toml``; raise ConfigError with the file and key on any problem."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the case config: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return config_from_dict(data, path=path, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def config_from_dict(data: dict[str, Any], *, path: Path | None = None, sha256: str | None = None) -> CaseConfig:
+    """Validate an already-parsed config (the notebook API accepts dicts)."""
+    name = str(path) if path else "case config"
+    _check_keys(data, TOP_KEYS, name)
+    case = data.get("case", {})
+    network = data.get("network", {})
+    if not isinstance(case, dict):
+        raise ConfigError(f"{name}: [case] must be a table")
+    if not isinstance(network, dict):
+        raise ConfigError(f"{name}: [network] must be a table")
+    _check_keys(case, CASE_KEYS, f"{name} [case]")
+    _check_keys(network, NETWORK_KEYS, f"{name} [network]")
+    base = path.parent if path else Path.cwd()
+
+    kwargs: dict[str, Any] = {"path": path, "sha256": sha256}
+    if "name" in case:
+        kwargs["name"] = str(case["name"])
+    if "analyst" in case:
+        kwargs["analyst"] = str(case["analyst"])
+    if "timezone" in case:
+        kwargs["timezone"] = check_timezone(case["timezone"], f"{name} [case] timezone")
+    if "awareness" in case:
+        value = case["awareness"]
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError as exc:
+                raise ConfigError(f"{name} [case] awareness: {value!r} is not an ISO 8601 date-time") from exc
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ConfigError(
+                f"{name} [case] awareness must be a date-time with its offset, e.g. 2024-10-28T10:30:00+01:00"
+            )
+        kwargs["awareness"] = value
+    if "accounts" in case:
+        kwargs["accounts"] = _str_list(case["accounts"], f"{name} [case] accounts")
+    if "exclude" in case:
+        kwargs["exclude"] = _str_list(case["exclude"], f"{name} [case] exclude")
+    if "skew_tolerance" in case:
+        try:
+            kwargs["skew_tolerance"] = abs(parse_clock_offset(case["skew_tolerance"], f"{name} [case] skew_tolerance"))
+        except ConfigError as exc:
+            raise ConfigError(str(exc).replace("clock_offset", "skew_tolerance")) from exc
+    if "trusted_proxies" in network:
+        kwargs["trusted_proxies"] = _networks(network["trusted_proxies"], f"{name} [network] trusted_proxies")
+    if "internal" in network:
+        kwargs["internal"] = _networks(network["internal"], f"{name} [network] internal")
+    if "ip_context" in network:
+        ctx = base / str(network["ip_context"])
+        if not ctx.is_file():
+            raise ConfigError(f"{name} [network] ip_context: file {ctx} does not exist")
+        kwargs["ip_context"] = ctx
+
+    sources = data.get("source", [])
+    if not isinstance(sources, list):
+        raise ConfigError(f"{name}: [[source]] must be an array of tables")
+    parsed = []
+    for i, src in enumerate(sources, 1):
+        where = f"{name} [[source]] #{i}"
+        if not isinstance(src, dict):
+            raise ConfigError(f"{where} must be a table")
+        _check_keys(src, ENGINE_SOURCE_KEYS | PARSER_SOURCE_KEYS, where)
+        if not isinstance(src.get("path"), str) or not src["path"]:
+            raise ConfigError(f"{where}: path is required (a glob relative to the evidence root)")
+        fmt = src.get("format")
+        if fmt is not None:
+            from parsers.base import load_all
+
+            if fmt not in load_all():
+                raise ConfigError(f"{where} format: unknown format {fmt!r} (see `forensics formats`)")
+        parsed.append(
+            SourceConfig(
+                path=src["path"],
+                format=fmt,
+                host=str(src["host"]) if "host" in src else None,
+                timezone=check_timezone(src["timezone"], f"{where} timezone") if "timezone" in src else None,
+                clock_offset=parse_clock_offset(src["clock_offset"], where) if "clock_offset" in src else None,
+                options={k: v for k, v in src.items() if k in PARSER_SOURCE_KEYS},
+            )
+        )
+    kwargs["sources"] = tuple(parsed)
+    return CaseConfig(**kwargs)

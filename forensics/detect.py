@@ -1,0 +1,67 @@
+"""Format detection: sniff the first 64 KiB, cheap literals first, then a parse score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from forensics.evidence import StreamStatus, open_stream
+from parsers.base import SNIFF_BYTES, group_records, lines_frame, load_all
+
+#: Below this share of parsed sample records a parser is not chosen.
+MIN_SCORE = 0.5
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The chosen parser (or None) with its score, and the runners-up."""
+
+    parser: str | None
+    score: float
+    candidates: tuple[tuple[str, float], ...]
+
+
+def sniff(path: Path, limit: int = SNIFF_BYTES) -> bytes:
+    """The first ``limit`` decompressed bytes, cut at the last complete line when possible."""
+    status = StreamStatus()
+    buf = bytearray()
+    try:
+        for block in open_stream(path, status):
+            buf += block
+            if len(buf) >= limit:
+                break
+    except OSError:
+        return b""
+    data = bytes(buf[:limit])
+    if len(buf) > limit and b"\n" in data:
+        data = data[: data.rindex(b"\n")]
+    return data.removesuffix(b"\n")
+
+
+def detect_sample(sample: bytes, filename: str, options: dict[str, Any] | None = None) -> Detection:
+    """Score every detectable parser on a sample and pick the best one above MIN_SCORE."""
+    text = sample.decode("utf-8", errors="replace")
+    lines = lines_frame(sample, 1, 0) if sample else None
+    scores: list[tuple[str, float]] = []
+    for name, cls in load_all().items():
+        if not cls.detectable or lines is None:
+            continue
+        if not cls.prefilter(text, filename):
+            continue
+        parser = cls(options or {})
+        try:
+            records, _, _ = group_records(lines, parser)
+            score = parser.score(records, filename)
+        except Exception:
+            score = 0.0
+        if score > 0:
+            scores.append((name, round(score, 4)))
+    scores.sort(key=lambda item: (-item[1], item[0]))
+    best = scores[0] if scores and scores[0][1] >= MIN_SCORE else (None, scores[0][1] if scores else 0.0)
+    return Detection(parser=best[0], score=best[1], candidates=tuple(scores[:5]))
+
+
+def detect_file(path: Path, options: dict[str, Any] | None = None) -> Detection:
+    """Detect the format of one file (decompressing it transparently)."""
+    return detect_sample(sniff(path), path.name, options)

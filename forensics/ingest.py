@@ -1,0 +1,683 @@
+"""Detect, parse and account for every line of the evidence: events, rejects and a manifest.
+
+One pass per file, in chunks, so memory follows the chunk size and not the file size:
+bytes -> lines (lossless reader) -> records -> parser -> provenance, client IP, zone ->
+a Parquet part.  At the end the parts are sorted into ``events.parquet`` (with clock
+skew applied) and the manifest says, for every file, what was read and what became of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from forensics import __version__
+from forensics.config import CaseConfig, ConfigError, check_timezone, load_config
+from forensics.detect import MIN_SCORE, detect_file
+from forensics.evidence import (
+    DEFAULT_MAX_DECOMPRESSED,
+    EvidenceFile,
+    Skipped,
+    StreamStatus,
+    open_stream,
+    sha256_file,
+    source_key,
+    walk,
+)
+from forensics.netaddr import resolve_clients
+from forensics.schema import EVENT_SCHEMA, REJECT_SCHEMA, conform
+from forensics.timing import ZoneDecision, apply_skew, decide_zone, localize
+from parsers.base import Parser, get_parser, group_records, lines_frame
+
+#: Bytes of decompressed text handled per chunk.
+CHUNK_BYTES = 16 << 20
+#: A single line longer than this is cut into pieces (the reader still flags truncation).
+MAX_PENDING = 64 << 20
+
+SORT_KEYS = ["@timestamp", "log.file.path", "log.file.line", "event.id"]
+
+
+class IngestError(RuntimeError):
+    """Ingest cannot start (bad paths, output inside the evidence...)."""
+
+
+@dataclass
+class FileReport:
+    """Per-file accounting: every physical line is in an event, blank, meta or a reject."""
+
+    path: str
+    size: int
+    sha256_before: str
+    sha256_after: str = ""
+    unchanged: bool | None = None
+    source: str = ""
+    host: str | None = None
+    parser: str | None = None
+    detection: str = "detected"  # config, cli, detected, unrecognised
+    score: float | None = None
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    compression: str | None = None
+    decompressed_bytes: int = 0
+    lines_read: int = 0
+    lines_in_events: int = 0
+    lines_blank: int = 0
+    lines_meta: int = 0
+    lines_rejected: int = 0
+    records: int = 0
+    events: int = 0
+    rejects: int = 0
+    latin1_lines: int = 0
+    truncated_lines: int = 0
+    final_newline: bool = True
+    zone: str | None = None
+    zone_source: str | None = None
+    clock_offset: float | None = None
+    time_first: str | None = None
+    time_last: str | None = None
+    naive_events: int = 0
+    time_flags: dict[str, int] = field(default_factory=dict)
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        accounted = self.lines_in_events + self.lines_blank + self.lines_meta + self.lines_rejected
+        return accounted == self.lines_read
+
+
+@dataclass
+class IngestResult:
+    """Where the outputs are; frames are read lazily so large cases stay on disk."""
+
+    out_dir: Path
+    manifest: dict[str, Any]
+
+    @property
+    def events_path(self) -> Path:
+        return self.out_dir / "events.parquet"
+
+    @property
+    def rejects_path(self) -> Path:
+        return self.out_dir / "rejects.parquet"
+
+    def scan_events(self) -> pl.LazyFrame:
+        return pl.scan_parquet(self.events_path)
+
+    @property
+    def events(self) -> pl.DataFrame:
+        return pl.read_parquet(self.events_path)
+
+    @property
+    def rejects(self) -> pl.DataFrame:
+        return pl.read_parquet(self.rejects_path)
+
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+def _resolve_root(evidence: Path | str | Sequence[Path | str]) -> tuple[Path, list[Path] | None]:
+    if isinstance(evidence, str | Path):
+        paths = [Path(evidence)]
+    else:
+        paths = [Path(p) for p in evidence]
+    if not paths:
+        raise IngestError("no evidence path given")
+    for p in paths:
+        if not p.exists():
+            raise IngestError(f"evidence path {p} does not exist")
+    resolved = [p.resolve() for p in paths]
+    if len(resolved) == 1 and resolved[0].is_dir():
+        return resolved[0], None
+    root = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in resolved]))
+    return root, resolved
+
+
+def _collect_files(
+    root: Path, picked: list[Path] | None, exclude: list[str]
+) -> tuple[list[EvidenceFile], list[Skipped]]:
+    files, skipped = walk(root, exclude)
+    if picked is None:
+        return files, skipped
+    keep_dirs = [p for p in picked if p.is_dir()]
+    keep_files = {p for p in picked if not p.is_dir()}
+    chosen = [f for f in files if f.path in keep_files or any(f.path.is_relative_to(d) for d in keep_dirs)]
+    return chosen, [s for s in skipped if any((root / s.relpath).is_relative_to(d) for d in keep_dirs)]
+
+
+def _host_for(relpath: str, configured: str | None) -> str | None:
+    if configured:
+        return configured
+    head, sep, _ = relpath.partition("/")
+    return head if sep else None
+
+
+def ingest(
+    evidence: Path | str | Sequence[Path | str],
+    out_dir: Path | str | None = None,
+    *,
+    config: CaseConfig | Path | str | None = None,
+    format: str | None = None,
+    tz: str | None = None,
+    progress: ProgressFn | None = None,
+    command_line: Sequence[str] | None = None,
+    max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+    overwrite: bool = True,
+) -> IngestResult:
+    """Read an evidence folder (or files) into ``events.parquet``, ``rejects.parquet``, ``manifest.json``.
+
+    ``config`` is a ``case.toml`` path or a loaded CaseConfig; ``format`` forces one parser
+    for every file; ``tz`` is the zone of naive timestamps when neither the source nor the
+    case config gives one.  Without ``out_dir`` the outputs go to a temporary folder.
+    """
+    started = datetime.now(UTC)
+    cfg = config if isinstance(config, CaseConfig) else (load_config(config) if config else CaseConfig())
+    if tz:
+        check_timezone(tz, "--tz")
+    root, picked = _resolve_root(evidence)
+    out = Path(out_dir).resolve() if out_dir else Path(tempfile.mkdtemp(prefix="forensics-"))
+    if out.is_relative_to(root) and root.is_dir():
+        raise IngestError(f"refusing to write the output folder {out} inside the evidence folder {root}")
+    if format is not None:
+        get_parser(format)  # unknown name -> clear error before anything is written
+    exclude = list(cfg.exclude)
+    if cfg.path is not None and cfg.path.resolve().is_relative_to(root):
+        exclude.append(cfg.path.resolve().relative_to(root).as_posix())
+    files, skipped = _collect_files(root, picked, exclude)
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("events.parquet", "rejects.parquet", "manifest.json"):
+        if (out / name).exists() and not overwrite:
+            raise IngestError(f"{out / name} exists; choose another output folder")
+    parts = out / ".parts"
+    shutil.rmtree(parts, ignore_errors=True)
+    parts.mkdir()
+
+    for f in files:
+        f.sha256_before = sha256_file(f.path)
+        f.source, f.rotation_rank = source_key(f.relpath)
+    # a rotation set is read oldest file first, so file order is time order within it
+    files.sort(key=lambda f: (f.source, f.rotation_rank, f.relpath))
+
+    total = sum(f.size for f in files) or 1
+    done = 0
+    reports: list[FileReport] = []
+    source_states: dict[str, dict[str, Any]] = {}
+    writer = _PartWriter(parts)
+    for f in files:
+        report = _ingest_file(
+            f, root, cfg, format, tz, writer, source_states.setdefault(f.source, {}), max_decompressed
+        )
+        reports.append(report)
+        done += f.size
+        if progress:
+            progress(done, total, f.relpath)
+
+    for f, report in zip(files, reports):
+        try:
+            f.sha256_after = sha256_file(f.path)
+        except OSError as exc:
+            report.warnings.append(f"cannot re-hash after the run: {exc}")
+        report.sha256_after = f.sha256_after
+        report.unchanged = f.sha256_after == f.sha256_before
+        if not report.unchanged:
+            report.warnings.append("file changed while it was being read (SHA-256 before and after differ)")
+
+    skews = {r.source: r.clock_offset for r in reports if r.clock_offset}
+    writer.finish(out, skews)
+    shutil.rmtree(parts, ignore_errors=True)
+
+    manifest = _manifest(
+        root=root,
+        cfg=cfg,
+        reports=reports,
+        skipped=skipped,
+        started=started,
+        command_line=command_line,
+        out=out,
+        fmt=format,
+        tz=tz,
+    )
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return IngestResult(out_dir=out, manifest=manifest)
+
+
+class _PartWriter:
+    """Collects per-chunk Parquet parts, then sorts them into the final outputs."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.n = 0
+        self.reject_frames: list[pl.DataFrame] = []
+        self.reject_rows = 0
+
+    def events(self, df: pl.DataFrame) -> None:
+        if df.height:
+            df.write_parquet(self.folder / f"events-{self.n:06d}.parquet", compression="zstd", statistics=False)
+            self.n += 1
+
+    def rejects(self, df: pl.DataFrame) -> None:
+        if df.height:
+            df.write_parquet(self.folder / f"rejects-{self.n:06d}.parquet", compression="zstd", statistics=False)
+            self.n += 1
+
+    def finish(self, out: Path, skews: dict[str, float]) -> None:
+        event_parts = sorted(self.folder.glob("events-*.parquet"))
+        if event_parts:
+            lf = pl.scan_parquet(event_parts)
+            lf = apply_skew(lf, skews)
+            lf = conform(lf).sort(SORT_KEYS, nulls_last=True)
+            lf.sink_parquet(out / "events.parquet", compression="zstd")
+        else:
+            pl.DataFrame(schema=EVENT_SCHEMA).write_parquet(out / "events.parquet")
+        reject_parts = sorted(self.folder.glob("rejects-*.parquet"))
+        if reject_parts:
+            pl.scan_parquet(reject_parts).sort(["log.file.path", "log.file.line"]).sink_parquet(out / "rejects.parquet")
+        else:
+            pl.DataFrame(schema=REJECT_SCHEMA).write_parquet(out / "rejects.parquet")
+
+
+def _line_chunks(stream: Iterator[bytes], report: FileReport) -> Iterator[bytes]:
+    """Buffers of whole lines (without their final newline) of about CHUNK_BYTES each.
+
+    Every buffer holds at least one line (``b""`` is one empty line).
+    """
+    pending = bytearray()
+    for block in stream:
+        pending += block
+        if len(pending) < CHUNK_BYTES:
+            continue
+        cut = pending.rfind(b"\n")
+        if cut == -1:
+            if len(pending) < MAX_PENDING:
+                continue
+            report.warnings.append(f"a line longer than {MAX_PENDING} bytes was split into several lines")
+            yield bytes(pending)
+            pending = bytearray()
+            continue
+        yield bytes(pending[:cut])
+        del pending[: cut + 1]
+    if pending:
+        if pending.endswith(b"\n"):
+            yield bytes(pending[:-1])
+        else:
+            report.final_newline = False
+            report.warnings.append("the last line has no newline (the file may have been cut while being written)")
+            yield bytes(pending)
+
+
+def _ingest_file(
+    f: EvidenceFile,
+    root: Path,
+    cfg: CaseConfig,
+    cli_format: str | None,
+    cli_tz: str | None,
+    writer: _PartWriter,
+    source_state: dict[str, Any],
+    max_decompressed: int,
+) -> FileReport:
+    src = cfg.source_for(f.relpath)
+    report = FileReport(path=f.relpath, size=f.size, sha256_before=f.sha256_before, source=f.source)
+    report.host = _host_for(f.relpath, src.host if src else None)
+    options = dict(src.options) if src else {}
+    options["_filename"] = f.path.name
+    if src and src.format:
+        report.parser, report.detection = src.format, "config"
+    elif cli_format:
+        report.parser, report.detection = cli_format, "cli"
+    else:
+        detection = detect_file(f.path, options)
+        report.score = detection.score
+        report.candidates = [list(c) for c in detection.candidates]  # type: ignore[misc]
+        if detection.parser is None or detection.score < MIN_SCORE:
+            report.detection = "unrecognised"
+            report.parser = None
+            return _count_unrecognised(f, report, max_decompressed)
+        report.parser = detection.parser
+    decision = decide_zone(src.timezone if src else None, cli_tz or cfg.timezone)
+    report.zone, report.zone_source = decision.zone, decision.source
+    report.clock_offset = src.clock_offset if src else None
+    parser = get_parser(report.parser, options)
+    status = StreamStatus()
+    state: dict[str, Any] = {"source": source_state}
+    carry: pl.DataFrame | None = None
+    next_line, next_offset = 1, 0
+    tmin: datetime | None = None
+    tmax: datetime | None = None
+
+    def run(lines: pl.DataFrame) -> None:
+        nonlocal tmin, tmax
+        first, last = _process_lines(lines, parser, state, f, report, cfg, decision, writer)
+        if first is not None and (tmin is None or first < tmin):
+            tmin = first
+        if last is not None and (tmax is None or last > tmax):
+            tmax = last
+
+    try:
+        for buf in _line_chunks(open_stream(f.path, status, max_decompressed), report):
+            lines = lines_frame(buf, next_line, next_offset)
+            report.lines_read += lines.height
+            next_line += lines.height
+            next_offset += len(buf) + 1
+            if carry is not None:
+                lines = pl.concat([carry, lines])
+                carry = None
+            if parser.multiline:
+                lines, carry = _hold_back_last_record(lines, parser)
+            if lines.height:
+                run(lines)
+        if carry is not None and carry.height:
+            run(carry)
+    except OSError as exc:
+        report.warnings.append(f"read error: {exc}")
+    report.compression = status.compression
+    report.decompressed_bytes = status.decompressed_bytes
+    report.warnings.extend(status.warnings)
+    report.time_first = _iso(tmin)
+    report.time_last = _iso(tmax)
+    if not report.balanced:
+        report.warnings.append(
+            f"accounting mismatch: {report.lines_read} lines read but "
+            f"{report.lines_in_events + report.lines_blank + report.lines_meta + report.lines_rejected} accounted"
+        )
+    return report
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if ts else None
+
+
+def _hold_back_last_record(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Keep the last (possibly unfinished) record of a chunk for the next chunk."""
+    starts = lines.filter(parser.record_start(pl.col("text")).fill_null(False))
+    if starts.height == 0:
+        return lines.clear(), lines
+    cut = starts.get_column("line").max()
+    return lines.filter(pl.col("line") < cut), lines.filter(pl.col("line") >= cut)
+
+
+def _count_unrecognised(f: EvidenceFile, report: FileReport, max_decompressed: int) -> FileReport:
+    """An unrecognised file is still read: its lines are counted so the manifest proves it."""
+    status = StreamStatus()
+    lines = 0
+    last = b""
+    try:
+        for block in open_stream(f.path, status, max_decompressed):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    except OSError as exc:
+        report.warnings.append(f"read error: {exc}")
+    if status.decompressed_bytes and last != b"\n":
+        lines += 1
+    report.lines_read = lines
+    report.compression = status.compression
+    report.decompressed_bytes = status.decompressed_bytes
+    report.warnings.extend(status.warnings)
+    report.warnings.append("no parser recognised this file; its lines were counted but not parsed")
+    return report
+
+
+def _process_lines(
+    lines: pl.DataFrame,
+    parser: Parser,
+    state: dict[str, Any],
+    f: EvidenceFile,
+    report: FileReport,
+    cfg: CaseConfig,
+    decision: ZoneDecision,
+    writer: _PartWriter,
+) -> tuple[datetime | None, datetime | None]:
+    records, blanks, orphans = group_records(lines, parser)
+    report.lines_blank += blanks.height
+    report.latin1_lines += int(lines.get_column("latin1").sum())
+    report.truncated_lines += int(lines.get_column("truncated").sum())
+    report.records += records.height
+    reject_frames = []
+    if orphans.height:
+        reject_frames.append(
+            orphans.select(
+                pl.col("line"),
+                pl.col("offset"),
+                pl.lit(1, dtype=pl.Int32).alias("n_lines"),
+                pl.col("text"),
+                pl.lit("continuation line without a record start").alias("reason"),
+            )
+        )
+    if records.height:
+        result = parser.parse(records, state)
+    else:
+        result = None
+    events = result.events if result is not None else pl.DataFrame({"_rec": []}, schema={"_rec": pl.Int64})
+    rec_meta = records.select("_rec", "line", "offset", "n_lines", "text", "latin1", "truncated")
+    if result is not None:
+        covered_events = events.select(pl.col("_rec").cast(pl.Int64)).unique()
+        meta = result.meta.select(pl.col("_rec").cast(pl.Int64), "reason").unique("_rec")
+        rejects = result.rejects.select(pl.col("_rec").cast(pl.Int64), "reason").unique("_rec")
+        rejects = rejects.join(covered_events, on="_rec", how="anti").join(meta.select("_rec"), on="_rec", how="anti")
+        meta = meta.join(covered_events, on="_rec", how="anti")
+        seen = pl.concat([covered_events, rejects.select("_rec"), meta.select("_rec")])
+        forgotten = rec_meta.select("_rec").join(seen, on="_rec", how="anti")
+        if forgotten.height:
+            rejects = pl.concat(
+                [rejects, forgotten.with_columns(reason=pl.lit("parser produced no event for this record"))]
+            )
+        if events.height:
+            # events without a readable time cannot be placed on a timeline: they are rejects
+            bad_time = events.filter(pl.col("_ts").is_null()).select(pl.col("_rec").cast(pl.Int64)).unique()
+            if bad_time.height:
+                events = events.filter(pl.col("_ts").is_not_null())
+                still = events.select(pl.col("_rec").cast(pl.Int64)).unique()
+                lost = bad_time.join(still, on="_rec", how="anti")
+                rejects = pl.concat([rejects, lost.with_columns(reason=pl.lit("timestamp missing or unreadable"))])
+                covered_events = still
+        report.lines_meta += int(rec_meta.join(meta.select("_rec"), on="_rec").get_column("n_lines").sum())
+        report.lines_in_events += int(rec_meta.join(covered_events, on="_rec").get_column("n_lines").sum())
+        if rejects.height:
+            reject_frames.append(
+                rejects.join(rec_meta, on="_rec").select("line", "offset", "n_lines", "text", "reason")
+            )
+    rejected = pl.concat(reject_frames) if reject_frames else None
+    if rejected is not None and rejected.height:
+        report.lines_rejected += int(rejected.get_column("n_lines").sum())
+        report.rejects += rejected.height
+        for reason, count in rejected.group_by("reason").len().iter_rows():
+            report.reject_reasons[reason] = report.reject_reasons.get(reason, 0) + count
+        writer.rejects(
+            rejected.select(
+                pl.lit(f.relpath).alias("log.file.path"),
+                pl.lit(f.sha256_before).alias("log.file.sha256"),
+                pl.col("line").alias("log.file.line"),
+                pl.col("n_lines").cast(pl.Int32).alias("log.file.lines"),
+                pl.col("offset").alias("log.offset"),
+                pl.lit(report.parser).alias("event.dataset"),
+                pl.col("reason"),
+                pl.col("text").alias("event.original"),
+            )
+        )
+    if not events.height:
+        return None, None
+    events = _finish_events(events, rec_meta, f, report, cfg, decision, state)
+    report.events += events.height
+    report.naive_events += int((events.get_column("time.zone_source") != "record").sum())
+    for flag, count in (
+        events.select(pl.col("time.flags").explode().drop_nulls()).group_by("time.flags").len().iter_rows()
+    ):
+        report.time_flags[flag] = report.time_flags.get(flag, 0) + count
+    writer.events(events)
+    stamps = events.get_column("time.recorded")
+    return stamps.min(), stamps.max()  # type: ignore[return-value]
+
+
+def _finish_events(
+    events: pl.DataFrame,
+    rec_meta: pl.DataFrame,
+    f: EvidenceFile,
+    report: FileReport,
+    cfg: CaseConfig,
+    decision: ZoneDecision,
+    state: dict[str, Any],
+) -> pl.DataFrame:
+    """Provenance, ids, client IP, zone, related.* and tags: everything parsers leave to us."""
+    events = events.with_columns(pl.col("_rec").cast(pl.Int64)).join(
+        rec_meta, on="_rec", how="left", maintain_order="left"
+    )
+    events = events.with_columns(_sub=pl.int_range(pl.len()).over("_rec"))
+    sha16 = f.sha256_before[:16]
+    for name in ("tags", "time.flags"):
+        if name not in events.columns:
+            events = events.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias(name))
+    events = events.with_columns(
+        pl.concat_str(
+            [pl.lit(sha16 + ":"), pl.col("offset").cast(pl.String), pl.lit(":"), pl.col("_sub").cast(pl.String)]
+        ).alias("event.id"),
+        pl.lit(report.parser).alias("event.dataset"),
+        pl.lit(f.relpath).alias("log.file.path"),
+        pl.lit(f.sha256_before).alias("log.file.sha256"),
+        pl.lit(f.source).alias("log.source"),
+        pl.col("line").alias("log.file.line"),
+        pl.col("n_lines").cast(pl.Int32).alias("log.file.lines"),
+        pl.col("offset").alias("log.offset"),
+        pl.col("text").alias("event.original"),
+        pl.concat_list(
+            [
+                pl.col("tags").fill_null([]),
+                pl.when(pl.col("latin1"))
+                .then(pl.lit(["latin1_decoded"]))
+                .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+                pl.when(pl.col("truncated"))
+                .then(pl.lit(["line_truncated"]))
+                .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+            ]
+        ).alias("tags"),
+    )
+    if "host.name" in events.columns:
+        events = events.with_columns(pl.col("host.name").fill_null(report.host))
+    else:
+        events = events.with_columns(pl.lit(report.host, dtype=pl.String).alias("host.name"))
+    if "message" not in events.columns:
+        events = events.with_columns(pl.col("event.original").str.slice(0, 300).alias("message"))
+    events = resolve_clients(events, list(cfg.trusted_proxies))
+    events = localize(events, decision, state["source"].setdefault("timing", {}))
+    events = _related(events)
+    events = events.with_columns(pl.col("time.recorded").alias("@timestamp"))
+    return conform(events)  # type: ignore[return-value]
+
+
+def _related(events: pl.DataFrame) -> pl.DataFrame:
+    ips = [pl.col(c) for c in ("source.ip", "network.peer_ip", "destination.ip") if c in events.columns]
+    if "network.forwarded_ip" in events.columns:
+        ips.append(pl.col("network.forwarded_ip").str.split(",").list.eval(pl.element().str.strip_chars()))
+    users = [pl.col(c) for c in ("user.name", "db.user") if c in events.columns]
+    out = events
+    if ips:
+        out = out.with_columns(
+            pl.concat_list(ips)
+            .list.eval(pl.element().filter(pl.element().is_not_null() & (pl.element() != "-") & (pl.element() != "")))
+            .list.unique(maintain_order=True)
+            .alias("related.ip")
+        )
+    if users:
+        out = out.with_columns(
+            pl.concat_list(users)
+            .list.eval(pl.element().filter(pl.element().is_not_null() & (pl.element() != "-")))
+            .list.unique(maintain_order=True)
+            .alias("related.user")
+        )
+    return out
+
+
+def _manifest(
+    *,
+    root: Path,
+    cfg: CaseConfig,
+    reports: list[FileReport],
+    skipped: list[Skipped],
+    started: datetime,
+    command_line: Sequence[str] | None,
+    out: Path,
+    fmt: str | None,
+    tz: str | None,
+) -> dict[str, Any]:
+    files = [asdict(r) for r in reports]
+    sources: dict[str, dict[str, Any]] = {}
+    for r in reports:
+        s = sources.setdefault(
+            r.source,
+            {
+                "source": r.source,
+                "host": r.host,
+                "parser": r.parser,
+                "files": [],
+                "zone": r.zone,
+                "zone_source": r.zone_source,
+                "clock_offset": r.clock_offset,
+                "skew_estimate": None,
+                "events": 0,
+                "naive_events": 0,
+                "time_flags": {},
+            },
+        )
+        s["files"].append(r.path)
+        s["events"] += r.events
+        s["naive_events"] += r.naive_events
+        for k, v in r.time_flags.items():
+            s["time_flags"][k] = s["time_flags"].get(k, 0) + v
+    warnings = []
+    for s in sources.values():
+        if s["zone_source"] == "assumed_utc" and s["naive_events"]:
+            warnings.append(f"{s['source']}: no time zone given for {s['naive_events']} naive timestamps; UTC assumed")
+    for r in reports:
+        for w in r.warnings:
+            warnings.append(f"{r.path}: {w}")
+    totals = {
+        "files": len(reports),
+        "files_unrecognised": sum(1 for r in reports if r.detection == "unrecognised"),
+        "lines_read": sum(r.lines_read for r in reports),
+        "events": sum(r.events for r in reports),
+        "rejects": sum(r.rejects for r in reports),
+        "lines_blank": sum(r.lines_blank for r in reports),
+        "lines_meta": sum(r.lines_meta for r in reports),
+        "skipped": len(skipped),
+        "time_first": min((r.time_first for r in reports if r.time_first), default=None),
+        "time_last": max((r.time_last for r in reports if r.time_last), default=None),
+        "dst_nonexistent": sum(r.time_flags.get("dst_nonexistent", 0) for r in reports),
+        "dst_ambiguous": sum(r.time_flags.get("dst_ambiguous", 0) for r in reports),
+    }
+    return {
+        "schema": "forensics.manifest/1",
+        "tool": {
+            "name": "forensic-timeline",
+            "version": __version__,
+            "python": sys.version.split()[0],
+            "polars": pl.__version__,
+        },
+        "command_line": list(command_line) if command_line is not None else None,
+        "started_at": _iso(started),
+        "finished_at": _iso(datetime.now(UTC)),
+        "evidence_root": str(root),
+        "output": str(out),
+        "config": {
+            "path": str(cfg.path) if cfg.path else None,
+            "sha256": cfg.sha256,
+            "case": cfg.name,
+            "timezone": cfg.timezone,
+        },
+        "options": {"format": fmt, "tz": tz},
+        "totals": totals,
+        "sources": list(sources.values()),
+        "files": files,
+        "skipped": [asdict(s) for s in skipped],
+        "warnings": warnings,
+    }
+
+
+__all__ = ["ConfigError", "FileReport", "IngestError", "IngestResult", "ingest"]

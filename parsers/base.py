@@ -1,0 +1,315 @@
+"""The shared parser contract, the registry, and the lossless line reader.
+
+A parser holds only what its log says.  It receives *records* (one physical line, or
+several lines for multi-line formats, grouped by the engine with ``record_start``) and
+returns events and rejects keyed by the record index ``_rec``.  Provenance, hashing, zone
+decisions and ``related.*`` are the engine's job.
+
+What a parser returns in ``ParseResult.events``:
+
+* schema columns it knows (``forensics.schema.FIELDS``), named exactly;
+* ``_rec``: the record each event came from (several events may share one record);
+* ``_ts``: naive ``Datetime("us")``, the wall-clock time as written;
+* ``_offset``: ``Int32`` seconds east of UTC when the record carries a zone (``Z`` is 0),
+  null when the time is naive (the engine applies the source/case zone);
+* ``time.original``: the timestamp text as written;
+* optionally ``_order`` (``Int64``, a monotonic id: thread/query id, primary key) that
+  orders records inside an ambiguous DST hour, and ``time.flags`` / ``tags`` lists.
+
+Every record must end up in ``events``, ``rejects`` (``_rec``, ``reason``) or ``meta``
+(``_rec``, ``reason``: headers and directives that are not events).  The engine turns any
+record that a parser forgot into a reject, so nothing is ever lost silently.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from typing import Any, ClassVar
+
+import polars as pl
+
+#: Lines longer than this are truncated (flagged); the next line keeps its number/offset.
+MAX_LINE_BYTES = 1 << 20
+#: How much of a file format detection looks at.
+SNIFF_BYTES = 64 * 1024
+
+REJECT_COLUMNS = {"_rec": pl.Int64, "reason": pl.String}
+
+
+@dataclass
+class ParseResult:
+    """What a parser returns for one batch of records."""
+
+    events: pl.DataFrame
+    rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_COLUMNS))
+    meta: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_COLUMNS))
+
+
+class Parser:
+    """Base class: subclass, set ``name``, implement ``parse``, decorate with ``@register``."""
+
+    #: Registry name, e.g. ``apache.access``; what ``--format`` and ``format =`` take.
+    name: ClassVar[str] = ""
+    #: True when a record may span several physical lines (then define ``record_start``).
+    multiline: ClassVar[bool] = False
+    #: Cheap prefilter: at least one of these substrings must occur in the sniffed text.
+    literals: ClassVar[tuple[str, ...]] = ()
+    #: fnmatch patterns on the file name; a match is required when ``filename_required``.
+    filenames: ClassVar[tuple[str, ...]] = ()
+    filename_required: ClassVar[bool] = False
+    #: False for parsers that are only chosen explicitly (config or --format).
+    detectable: ClassVar[bool] = True
+    #: Option keys this parser understands (besides the engine's own source keys).
+    option_keys: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options: dict[str, Any] = dict(options or {})
+
+    # -- contract -------------------------------------------------------------------
+    def record_start(self, text: pl.Expr) -> pl.Expr:
+        """Boolean expression: does this physical line start a new record?"""
+        return pl.lit(True)
+
+    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+        """Parse ``records`` (columns ``_rec``, ``text``, ``line``); ``state`` persists per file."""
+        raise NotImplementedError
+
+    # -- detection ------------------------------------------------------------------
+    @classmethod
+    def description(cls) -> str:
+        """First docstring line: what ``forensics formats`` prints."""
+        return (cls.__doc__ or cls.name).strip().splitlines()[0]
+
+    @classmethod
+    def prefilter(cls, sample: str, filename: str) -> bool:
+        """Cheap first stage of detection: literals and file name."""
+        if cls.filenames:
+            named = any(fnmatch(filename, pattern) for pattern in cls.filenames)
+            if cls.filename_required and not named:
+                return False
+        return not cls.literals or any(lit in sample for lit in cls.literals)
+
+    def score(self, records: pl.DataFrame, filename: str) -> float:
+        """Second stage: the share of sampled records this parser turns into events."""
+        if records.height == 0:
+            return 0.0
+        try:
+            result = self.parse(records, {})
+        except Exception:  # a parser that cannot cope with a sample simply does not score
+            return 0.0
+        parsed = result.events.get_column("_rec").n_unique() if result.events.height else 0
+        meta = result.meta.height
+        if parsed == 0:
+            return 0.0
+        return min(1.0, (parsed + meta) / records.height)
+
+
+REGISTRY: dict[str, type[Parser]] = {}
+
+
+def register(cls: type[Parser]) -> type[Parser]:
+    """Class decorator: make a parser known under its ``name``."""
+    if not cls.name:
+        raise ValueError(f"{cls.__qualname__} has no name")
+    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise ValueError(f"parser name {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+_LOADED = False
+
+
+def load_all() -> dict[str, type[Parser]]:
+    """Import every module under ``parsers`` so that each registers itself."""
+    global _LOADED
+    if not _LOADED:
+        import parsers
+
+        for info in pkgutil.walk_packages(parsers.__path__, prefix="parsers."):
+            importlib.import_module(info.name)
+        _LOADED = True
+    return dict(sorted(REGISTRY.items()))
+
+
+def get_parser(name: str, options: Mapping[str, Any] | None = None) -> Parser:
+    """Instantiate a registered parser by name (with a clear error for unknown names)."""
+    registry = load_all()
+    if name not in registry:
+        known = ", ".join(registry)
+        raise KeyError(f"unknown format {name!r}; known formats: {known}")
+    return registry[name](options)
+
+
+# -- building blocks parsers share --------------------------------------------------------
+
+MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+
+
+def split_match(records: pl.DataFrame, pattern: str, column: str = "text") -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Apply a regex with named groups to ``column``: (matched rows with groups, unmatched rows)."""
+    groups = pl.col(column).str.extract_groups(pattern)
+    df = records.with_columns(_m=groups)
+    first = df.schema["_m"].fields[0].name  # type: ignore[attr-defined]
+    matched_mask = pl.col("_m").struct.field(first).is_not_null()
+    matched = df.filter(matched_mask).unnest("_m")
+    unmatched = df.filter(~matched_mask).drop("_m")
+    return matched, unmatched
+
+
+def rejects_of(df: pl.DataFrame, reason: str | pl.Expr) -> pl.DataFrame:
+    """Reject rows (``_rec`` + ``reason``) for every record in ``df``."""
+    reason_expr = pl.lit(reason) if isinstance(reason, str) else reason
+    return df.select(pl.col("_rec").cast(pl.Int64), reason_expr.cast(pl.String).alias("reason"))
+
+
+def dash_null(expr: pl.Expr) -> pl.Expr:
+    """``-`` (the common log convention for 'no value') becomes null."""
+    return pl.when(expr == "-").then(None).otherwise(expr)
+
+
+def offset_seconds(expr: pl.Expr) -> pl.Expr:
+    """Parse ``+0200``, ``-05:30``, ``+00:00`` or ``Z`` into Int32 seconds east of UTC."""
+    clean = expr.str.replace(":", "", literal=True)
+    sign = pl.when(clean.str.slice(0, 1) == "-").then(-1).otherwise(1)
+    hours = clean.str.slice(1, 2).cast(pl.Int32, strict=False)
+    minutes = clean.str.slice(3, 2).cast(pl.Int32, strict=False)
+    value = sign * (hours * 3600 + minutes * 60)
+    return pl.when(expr == "Z").then(pl.lit(0)).otherwise(value).cast(pl.Int32)
+
+
+# -- the lossless line reader ------------------------------------------------------------
+
+LINE_COLUMNS = {
+    "line": pl.Int64,
+    "offset": pl.Int64,
+    "nbytes": pl.Int64,
+    "text": pl.String,
+    "latin1": pl.Boolean,
+    "truncated": pl.Boolean,
+}
+
+
+def decode_lines(buf: bytes) -> tuple[list[str], list[bool] | None]:
+    """Split ``buf`` on ``\\n`` and decode each line: UTF-8 where valid, otherwise latin-1.
+
+    Returns the texts and, when any line needed latin-1, a per-line flag list.  The whole
+    buffer is tried as UTF-8 first, so the common case costs one C call.
+    """
+    try:
+        return buf.decode("utf-8").split("\n"), None
+    except UnicodeDecodeError:
+        pass
+    texts: list[str] = []
+    flags: list[bool] = []
+    for raw in buf.split(b"\n"):
+        try:
+            texts.append(raw.decode("utf-8"))
+            flags.append(False)
+        except UnicodeDecodeError:
+            texts.append(raw.decode("latin-1"))
+            flags.append(True)
+    return texts, flags
+
+
+def lines_frame(buf: bytes, first_line: int, first_offset: int) -> pl.DataFrame:
+    """Turn a buffer of whole lines (no trailing newline) into the lines frame.
+
+    ``line`` is 1-based, ``offset`` the byte offset of the line in the decompressed file,
+    ``nbytes`` its length without the terminator.  A trailing ``\\r`` is dropped from
+    ``text`` (it is the terminator of CRLF files, not content); lines over
+    ``MAX_LINE_BYTES`` are truncated and flagged.
+    """
+    texts, latin1 = decode_lines(buf)
+    n = len(texts)
+    df = pl.DataFrame({"text": texts}, schema={"text": pl.String})
+    if latin1 is None:
+        df = df.with_columns(latin1=pl.lit(False))
+        nbytes = pl.col("text").str.len_bytes()
+    else:
+        df = df.with_columns(latin1=pl.Series(latin1, dtype=pl.Boolean))
+        nbytes = (
+            pl.when(pl.col("latin1")).then(pl.col("text").str.len_chars()).otherwise(pl.col("text").str.len_bytes())
+        )
+    df = df.with_columns(nbytes=nbytes.cast(pl.Int64))
+    df = df.with_columns(
+        line=pl.int_range(first_line, first_line + n, dtype=pl.Int64),
+        offset=(pl.col("nbytes") + 1).cum_sum().shift(1, fill_value=0) + first_offset,
+        truncated=pl.col("nbytes") > MAX_LINE_BYTES,
+    )
+    df = df.with_columns(
+        text=pl.when(pl.col("truncated"))
+        .then(pl.col("text").str.slice(0, MAX_LINE_BYTES))
+        .otherwise(pl.col("text"))
+        .str.strip_suffix("\r")
+    )
+    return df.select(list(LINE_COLUMNS))
+
+
+def is_blank(text: pl.Expr) -> pl.Expr:
+    """A line with nothing but whitespace."""
+    return text.str.strip_chars().str.len_bytes() == 0
+
+
+def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Group physical lines into records for ``parser``.
+
+    Returns (records, blank lines, orphan lines).  Records have ``_rec``, ``line``,
+    ``offset``, ``n_lines``, ``text`` (lines joined by ``\\n``), ``latin1``, ``truncated``.
+    For single-line formats every non-blank line is a record.  For multi-line formats a
+    record runs from a start line to the next; trailing blank lines of a record count as
+    blank; lines before the first start are orphans (the engine rejects them).
+    """
+    blank = is_blank(pl.col("text"))
+    if not parser.multiline:
+        blanks = lines.filter(blank)
+        records = (
+            lines.filter(~blank)
+            .with_columns(n_lines=pl.lit(1, dtype=pl.Int32))
+            .with_row_index("_rec")
+            .with_columns(pl.col("_rec").cast(pl.Int64))
+        )
+        return records.select(_record_columns()), blanks, lines.clear()
+    df = lines.with_columns(
+        _start=parser.record_start(pl.col("text")).fill_null(False) & ~blank,
+        _blank=blank,
+    ).with_columns(_grp=pl.col("_start").cum_sum())
+    # a blank line is trailing when no non-blank line follows it inside its record
+    df = df.with_columns(
+        _trailing=pl.col("_blank") & ((~pl.col("_blank")).cast(pl.Int32).cum_sum(reverse=True).over("_grp") == 0)
+    )
+    orphans = df.filter((pl.col("_grp") == 0) & ~pl.col("_blank")).select(list(LINE_COLUMNS))
+    blanks = df.filter(pl.col("_trailing") | ((pl.col("_grp") == 0) & pl.col("_blank"))).select(list(LINE_COLUMNS))
+    body = df.filter((pl.col("_grp") > 0) & ~pl.col("_trailing"))
+    records = (
+        body.group_by("_grp", maintain_order=True)
+        .agg(
+            line=pl.col("line").first(),
+            offset=pl.col("offset").first(),
+            n_lines=pl.len().cast(pl.Int32),
+            text=pl.col("text").str.join("\n"),
+            latin1=pl.col("latin1").any(),
+            truncated=pl.col("truncated").any(),
+        )
+        .drop("_grp")
+        .with_row_index("_rec")
+        .with_columns(pl.col("_rec").cast(pl.Int64))
+    )
+    return records.select(_record_columns()), blanks, orphans
+
+
+def _record_columns() -> list[str]:
+    return ["_rec", "line", "offset", "n_lines", "text", "latin1", "truncated"]
+
+
+def records_from_text(data: bytes | str, parser: Parser) -> pl.DataFrame:
+    """Records of a small in-memory log (tests, detection samples)."""
+    buf = data.encode("utf-8") if isinstance(data, str) else data
+    if buf.endswith(b"\n"):
+        buf = buf[:-1]
+    records, _, _ = group_records(lines_frame(buf, 1, 0), parser)
+    return records

@@ -1,0 +1,1 @@
+"""Web server logs: access and error logs of Apache httpd, nginx, IIS and HAProxy."""

@@ -1,0 +1,18 @@
+"""Shared test helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The shared conformance corpus; tests using it skip when it is absent."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"conformance corpus not found at {CORPUS} (it lives beside the repository, in ../shared/corpus)")
+    return CORPUS
