@@ -16,3 +16,12 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"conformance corpus not found at {CORPUS} (it lives beside the repository, in ../shared/corpus)")
     return CORPUS
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", help="rewrite *.golden.jsonl files")
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))
