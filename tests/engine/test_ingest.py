@@ -1,0 +1,184 @@
+"""The ingest engine end to end: accounting, chunking, damaged and hostile evidence."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import forensics.ingest as ingest_mod
+from forensics.config import CaseConfig, SourceConfig
+from forensics.ingest import IngestError, ingest
+from parsers.base import Parser, ParseResult, register, rejects_of
+
+GOOD = '10.0.0.{i} - - [22/Oct/2024:09:02:{s:02d} +0200] "GET /x?i={i} HTTP/1.1" 200 {i} "-" "UA {i}"'
+
+
+@register
+class _Blocks(Parser):
+    """Test-only multi-line format: a record is '# BEGIN <epoch>' then body lines.
+
+    Reference: tests/engine/test_ingest.py
+    """
+
+    name = "test.blocks"
+    multiline = True
+    detectable = False
+
+    def record_start(self, text: pl.Expr) -> pl.Expr:
+        return text.str.starts_with("# BEGIN ")
+
+    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+        epoch = records.get_column("text").str.extract(r"^# BEGIN (\d+)\n?").cast(pl.Int64, strict=False)
+        df = records.with_columns(_epoch=epoch)
+        ok = df.filter(pl.col("_epoch").is_not_null())
+        bad = df.filter(pl.col("_epoch").is_null())
+        events = ok.select(
+            "_rec",
+            pl.from_epoch(pl.col("_epoch"), time_unit="s").cast(pl.Datetime("us")).alias("_ts"),
+            pl.lit(0, dtype=pl.Int32).alias("_offset"),
+            pl.col("_epoch").cast(pl.String).alias("time.original"),
+            pl.lit("log_message").alias("event.action"),
+        )
+        return ParseResult(events=events, rejects=rejects_of(bad, "bad block header"))
+
+
+def _evidence(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    root = tmp_path / "evidence"
+    for rel, data in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    return root
+
+
+def _access(n: int, start: int = 0) -> bytes:
+    return "".join(GOOD.format(i=i, s=i % 60) + "\n" for i in range(start, start + n)).encode()
+
+
+def _balanced(manifest: dict[str, Any]) -> None:
+    for f in manifest["files"]:
+        accounted = f["lines_in_events"] + f["lines_blank"] + f["lines_meta"] + f["lines_rejected"]
+        assert accounted == f["lines_read"], f
+        assert f["sha256_before"] == f["sha256_after"]
+
+
+def test_outputs_manifest_and_accounting(tmp_path: Path) -> None:
+    hostile = (
+        b'10.0.0.9 - - [22/Oct/2024:09:02:01 +0200] "GET /<script>alert(1)</script> HTTP/1.1" 200 5 "-" "\\x1b[31mred"\n'
+        b"\n"
+        b"garbage \xff\xfe line\n"
+        b'10.0.0.9 - - [22/Oct/2024:09:02:02 +0200] "GET /=cmd|\' /C calc\'!A0 HTTP/1.1" 200 5 "-" "x"\n'
+        b"\x00\x00\x00\n"
+        b'10.0.0.9 - - [22/Oct/2024:09:02:03 +0200] "GET /cut-short HTTP/1.1" 200'
+    )
+    root = _evidence(tmp_path, {"web/access.log": hostile, "web/access.log.1": _access(20)})
+    res = ingest(
+        root, tmp_path / "out", config=CaseConfig(sources=(SourceConfig(path="web/*", format="apache.access"),))
+    )
+    m = res.manifest
+    _balanced(m)
+    assert m["totals"]["events"] == 22
+    assert m["totals"]["rejects"] == 3
+    live = next(f for f in m["files"] if f["path"] == "web/access.log")
+    assert live["lines_blank"] == 1 and live["final_newline"] is False
+    rejects = res.rejects
+    assert set(rejects.get_column("log.file.line").to_list()) == {3, 5, 6}
+    assert rejects.filter(pl.col("log.file.line") == 3).get_column("event.original")[0] == "garbage \xff\xfe line"
+    events = res.events
+    assert events.get_column("@timestamp").is_sorted()
+    assert events.filter(pl.col("url.original").str.contains("script")).height == 1
+    # rotated file read before the live one; event ids are unique
+    assert events.get_column("event.id").n_unique() == events.height
+    for name in ("events.parquet", "rejects.parquet", "manifest.json"):
+        assert (tmp_path / "out" / name).is_file()
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["schema"] == "forensics.manifest/1"
+
+
+def test_refuses_output_inside_evidence(tmp_path: Path) -> None:
+    root = _evidence(tmp_path, {"a.log": _access(2)})
+    with pytest.raises(IngestError, match="inside the evidence"):
+        ingest(root, root / "out")
+    assert not (root / "out").exists()
+
+
+def test_evidence_is_never_modified(tmp_path: Path) -> None:
+    root = _evidence(
+        tmp_path, {"a/access.log": _access(50), "a/access.log.2.gz": gzip.compress(_access(50, 100), mtime=0)}
+    )
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in root.rglob("*") if p.is_file()}
+    res = ingest(root, tmp_path / "out")
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in root.rglob("*") if p.is_file()}
+    assert before == after
+    assert all(f["unchanged"] for f in res.manifest["files"])
+
+
+def test_truncated_gzip_is_processed_with_a_warning(tmp_path: Path) -> None:
+    blob = gzip.compress(_access(3000), mtime=0)
+    root = _evidence(tmp_path, {"a/access.log.2.gz": blob[: len(blob) // 2], "a/access.log": _access(10)})
+    res = ingest(root, tmp_path / "out")
+    cut = next(f for f in res.manifest["files"] if f["path"].endswith(".gz"))
+    assert any("truncated" in w for w in cut["warnings"])
+    assert 0 < cut["events"] < 3000
+    _balanced(res.manifest)
+
+
+def test_fifo_is_skipped_without_blocking(tmp_path: Path) -> None:
+    root = _evidence(tmp_path, {"a/access.log": _access(5)})
+    os.mkfifo(root / "a" / "pipe")
+    res = ingest(root, tmp_path / "out")
+    assert res.manifest["totals"]["events"] == 5
+    assert res.manifest["skipped"] == [{"relpath": "a/pipe", "reason": "FIFO skipped (never opened)"}]
+
+
+def test_unrecognised_files_are_listed_and_counted(tmp_path: Path) -> None:
+    root = _evidence(tmp_path, {"notes.txt": b"hello\nworld", "a/access.log": _access(5)})
+    res = ingest(root, tmp_path / "out")
+    notes = next(f for f in res.manifest["files"] if f["path"] == "notes.txt")
+    assert notes["detection"] == "unrecognised" and notes["lines_read"] == 2
+    assert res.manifest["totals"]["files_unrecognised"] == 1
+
+
+def test_chunk_boundaries_do_not_change_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = "".join(f"# BEGIN {1729900000 + i}\nbody {i}\n{'more ' * (i % 7)}\n\n" for i in range(400)).encode()
+    root = _evidence(tmp_path, {"b/blocks.log": blocks, "a/access.log": _access(800)})
+    cfg = CaseConfig(sources=(SourceConfig(path="b/*", format="test.blocks"),))
+    big = ingest(root, tmp_path / "big", config=cfg)
+    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 257)
+    small = ingest(root, tmp_path / "small", config=cfg)
+    assert big.events.equals(small.events)
+    _balanced(small.manifest)
+    blocks_file = next(f for f in small.manifest["files"] if f["path"] == "b/blocks.log")
+    assert blocks_file["events"] == 400 and blocks_file["rejects"] == 0
+
+
+def test_two_runs_give_identical_events(tmp_path: Path) -> None:
+    root = _evidence(tmp_path, {"a/access.log": _access(300), "a/access.log.1": _access(300, 300)})
+    one = ingest(root, tmp_path / "one").events
+    two = ingest(root, tmp_path / "two").events
+    assert one.equals(two)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.one_of(st.binary(max_size=80), st.sampled_from([GOOD.format(i=1, s=2).encode(), b"", b"\r"])), max_size=40
+    )
+)
+def test_property_every_line_is_an_event_blank_or_reject(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes]
+) -> None:
+    tmp = tmp_path_factory.mktemp("prop")
+    data = b"\n".join(line.replace(b"\n", b" ") for line in lines)
+    root = _evidence(tmp, {"a/access.log": data})
+    res = ingest(root, tmp / "out", format="apache.access")
+    _balanced(res.manifest)
+    f = res.manifest["files"][0]
+    assert f["lines_read"] == (data.count(b"\n") + 1 if data else 0) - (1 if data.endswith(b"\n") else 0)
