@@ -36,6 +36,7 @@ from forensics.evidence import (
 )
 from forensics.netaddr import resolve_clients
 from forensics.schema import EVENT_SCHEMA, REJECT_SCHEMA, conform
+from forensics.store import PartStore
 from forensics.timing import ZoneDecision, apply_skew, decide_zone, localize
 from parsers.base import Parser, get_parser, group_records, lines_frame
 
@@ -255,35 +256,26 @@ class _PartWriter:
     """Collects per-chunk Parquet parts, then sorts them into the final outputs."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.n = 0
-        self.reject_frames: list[pl.DataFrame] = []
-        self.reject_rows = 0
+        self.store = PartStore(folder)
 
     def events(self, df: pl.DataFrame) -> None:
-        if df.height:
-            df.write_parquet(self.folder / f"events-{self.n:06d}.parquet", compression="zstd", statistics=False)
-            self.n += 1
+        self.store.add_events(df)
 
     def rejects(self, df: pl.DataFrame) -> None:
-        if df.height:
-            df.write_parquet(self.folder / f"rejects-{self.n:06d}.parquet", compression="zstd", statistics=False)
-            self.n += 1
+        self.store.add_rejects(df)
 
     def finish(self, out: Path, skews: dict[str, float]) -> None:
-        event_parts = sorted(self.folder.glob("events-*.parquet"))
-        if event_parts:
-            lf = pl.scan_parquet(event_parts)
-            lf = apply_skew(lf, skews)
-            lf = conform(lf).sort(SORT_KEYS, nulls_last=True)
-            lf.sink_parquet(out / "events.parquet", compression="zstd")
-        else:
-            pl.DataFrame(schema=EVENT_SCHEMA).write_parquet(out / "events.parquet")
-        reject_parts = sorted(self.folder.glob("rejects-*.parquet"))
-        if reject_parts:
-            pl.scan_parquet(reject_parts).sort(["log.file.path", "log.file.line"]).sink_parquet(out / "rejects.parquet")
-        else:
-            pl.DataFrame(schema=REJECT_SCHEMA).write_parquet(out / "rejects.parquet")
+        max_skew = max((abs(v) for v in skews.values()), default=0.0)
+        self.store.write_events(
+            out / "events.parquet",
+            lambda lf: conform(apply_skew(lf, skews)),
+            SORT_KEYS,
+            max_skew,
+            pl.DataFrame(schema=EVENT_SCHEMA),
+        )
+        self.store.write_rejects(
+            out / "rejects.parquet", ["log.file.path", "log.file.line"], pl.DataFrame(schema=REJECT_SCHEMA)
+        )
 
 
 def _line_chunks(stream: Iterator[bytes], report: FileReport) -> Iterator[bytes]:
