@@ -58,8 +58,17 @@ def formats_markdown() -> str:
             continue
         doc = cls.__doc__ or ""
         module_doc = sys.modules[cls.__module__].__doc__ or ""
-        ref = next((ln.split("Reference:", 1)[1].strip() for ln in (doc + "\n" + module_doc).splitlines() if "Reference:" in ln), "")
-        lines.append(f"| `{name}` | {cls.description().replace('|', '/')} | {'yes' if cls.detectable else 'config only'} | {ref} |")
+        ref = next(
+            (
+                ln.split("Reference:", 1)[1].strip()
+                for ln in (doc + "\n" + module_doc).splitlines()
+                if "Reference:" in ln
+            ),
+            "",
+        )
+        lines.append(
+            f"| `{name}` | {cls.description().replace('|', '/')} | {'yes' if cls.detectable else 'config only'} | {ref} |"
+        )
     return "\n".join(lines) + "\n"
 
 
