@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from .clock import utc
 from .lookalikes import EXPORT_TAB, HOME, in_list_sql, selection_sql
@@ -375,7 +376,12 @@ def build_attack(clinic: Clinic, patients: Patients, mb: Mediboard, seed: int) -
                 DbQuery(0.05, in_list_sql([1]), duration=0.001, rows_sent=1, rows_examined=1),
             ]
             r.extra["slave"] = True
-        n_sub = 6 if action in ("vw_edit_users", "vw_user_authentication", "view_modules") else rng.randint(2, 4)
+        if "tab=" not in target:
+            n_sub = 0  # ajax calls and raw exports load no sub-resources
+        elif action in ("vw_edit_users", "vw_user_authentication", "view_modules"):
+            n_sub = 8
+        else:
+            n_sub = rng.randint(3, 5)
         for k in range(n_sub):
             tt = t + 0.9 + k * rng.uniform(0.2, 0.6)
             if k % 2 == 0:
@@ -411,7 +417,7 @@ def build_attack(clinic: Clinic, patients: Patients, mb: Mediboard, seed: int) -
             dur=0.02,
         )
         s3.touch(t)
-        t += 60 + rng.uniform(-1, 1)
+        t += 30 + rng.uniform(-1, 1)
     add(
         t_end3,
         "/mediboard/index.php?logout=-1",
@@ -623,19 +629,17 @@ def build_attack(clinic: Clinic, patients: Patients, mb: Mediboard, seed: int) -
     assert len(months) == 154
     biggest = max(len(idx.get(k, [])) for k in months)
     starts = _spaced(rng, 154, utc(2024, 10, 26, 21, 44, 10), utc(2024, 10, 26, 23, 52, 0))
+    room = [b - a - 2.0 for a, b in pairwise(starts)] + [45.0]  # the script waits for each chunk
     covered: set[int] = set()
     chunk_rows, long_chunks = 0, 0
-    prev_end = 0.0
-    for (y, m), t in zip(months, starts, strict=True):
+    for (y, m), t, max_dur in zip(months, starts, room, strict=True):
         members = idx.get((y, m), [])
         nxt = (y + (m == 12), m % 12 + 1)
         last_day = utc(nxt[0], nxt[1], 1) - 86400
         dmax = time.strftime("%Y-%m-%d", time.gmtime(last_day))
         dur = 8.0 + 37.0 * (len(members) / biggest) ** 1.1 + rng.uniform(-0.8, 0.8)
-        dur = min(45.0, max(8.0, dur))
-        t = max(t, prev_end + 1.5)
+        dur = min(45.0, max_dur, max(8.0, dur))
         r = export(t, f"{y}-{m:02d}-01", dmax, dur, members, "A6")
-        prev_end = t + dur
         reqs.append(r)
         covered.update(members)
         chunk_rows += len(members)

@@ -121,6 +121,7 @@ UA_HL7 = "Java/1.8.0_392"
 UA_CRON = "Wget/1.21.2"
 UA_MON = "curl/7.81.0"
 UA_STATS = "python-urllib3/1.26.18"
+UA_LAB = "okhttp/4.12.0"
 REFERER_HOME = f"{SITE}/mediboard/index.php"
 
 # (weight per role nurse/physician/admin, kind)
@@ -928,6 +929,26 @@ class Baseline:
                     )
                 )
                 t += rng.uniform(3, 6)
+        if tm.tm_hour == 9:
+            # the laboratory interface searches through the REST API and sends UTF-8
+            for k, nom in enumerate(("L%C3%A9v%C3%AAque", "N%27Guessan", "Dupr%C3%A9-L%C3%A9ger")):
+                out.append(
+                    Request(
+                        t=h0 + 300 + k * 1100 + rng.uniform(0, 90),
+                        dur=rng.uniform(0.08, 0.25),
+                        method="GET",
+                        target=f"/mediboard/api/dossierpatient/patients?nom={nom}&limit=20",
+                        status=200,
+                        size=_ri(rng, 900, 9000),
+                        referer=None,
+                        ua=UA_LAB,
+                        peer="10.20.0.31",
+                        module="dPpatients",
+                        action="api_patients_list",
+                        bot=1,
+                        user_id=self.c.by_login["bot.hl7"].user_id,
+                    )
+                )
         if tm.tm_hour == 10:
             # the radiology viewer sends raw latin-1 bytes in its search URLs
             pc = "10.20.10.10"

@@ -94,6 +94,7 @@ def build(
             "name": PHASE_NAMES[tag],
             "first": iso_z(pipe.first_by_tag[tag]),
             "last": iso_z(pipe.last_by_tag[tag]),
+            "last_completed": iso_z(round(pipe.end_by_tag[tag], 6)),
             "spec_time": iso_z(SPEC_ANCHORS[tag]),
             "attack_ids": TECHNIQUES[tag],
             "requests": pipe.counts_by_tag[tag],

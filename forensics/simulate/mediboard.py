@@ -363,7 +363,9 @@ class Mediboard:
         tables["long_request_log"] = rows
 
         acc_rows = []
-        for i, ((ma, period, bot), a) in enumerate(sorted(self.access.items())):
+        for i, ((ma, period, bot), a) in enumerate(
+            sorted(self.access.items(), key=lambda e: (e[0][1], e[0][0], e[0][2]))
+        ):
             acc_rows.append(
                 [
                     1_200_000 + i,
@@ -388,7 +390,9 @@ class Mediboard:
             )
         tables["access_log"] = acc_rows
         ds_rows = []
-        for i, ((ma, source, period, bot), d) in enumerate(sorted(self.datasource.items())):
+        for i, ((ma, source, period, bot), d) in enumerate(
+            sorted(self.datasource.items(), key=lambda e: (e[0][2], e[0][0], e[0][1], e[0][3]))
+        ):
             ds_rows.append([3_400_000 + i, ma, source, period, 10, bot, d[0], f"{d[1]:.3f}", d[2]])
         tables["datasource_log"] = ds_rows
         return tables

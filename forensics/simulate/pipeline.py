@@ -151,6 +151,7 @@ class Pipeline:
         self.bytes_by_tag: dict[str, int] = {}
         self.first_by_tag: dict[str, float] = {}
         self.last_by_tag: dict[str, float] = {}
+        self.end_by_tag: dict[str, float] = {}
         self.ports = 40_000
         self.apache_pid = 22_811
 
@@ -191,8 +192,10 @@ class Pipeline:
         audit01_add = sinks["audit01"].add
         db02_reqs = []
         for r in reqs:
-            self.conn01 += 1 + (rng.random() < 0.03)
-            r.db01_conn = self.conn01
+            php = r.module != "static"  # static files never reach PHP, hence no DB connection
+            if php:
+                self.conn01 += 1 + (rng.random() < 0.03)
+                r.db01_conn = self.conn01
             if r.db02:
                 db02_reqs.append(r)
             end = r.end
@@ -210,10 +213,11 @@ class Pipeline:
                 written = r.t - lat + rt
                 rp01_add((written, nginx_access(r, written, rt)))
             # db01: one connection per request (server_audit_events=CONNECT)
-            c_at = r.t + 0.002 + rng.random() * 0.01
-            d_at = max(c_at + 0.001, end - 0.001 - rng.random() * 0.004)
-            audit01_add((c_at, (c_at + DB01, r.db01_conn, "CONNECT")))
-            audit01_add((d_at, (d_at + DB01, r.db01_conn, "DISCONNECT")))
+            if php:
+                c_at = r.t + 0.002 + rng.random() * 0.01
+                d_at = max(c_at + 0.001, end - 0.001 - rng.random() * 0.004)
+                audit01_add((c_at, (c_at + DB01, r.db01_conn, "CONNECT")))
+                audit01_add((d_at, (d_at + DB01, r.db01_conn, "DISCONNECT")))
             slow = r.extra.get("db01_slow")
             if slow:
                 qt, sql = slow
@@ -324,6 +328,7 @@ class Pipeline:
         self.bytes_by_tag[tag] = self.bytes_by_tag.get(tag, 0) + r.size
         self.first_by_tag[tag] = min(self.first_by_tag.get(tag, r.t), r.t)
         self.last_by_tag[tag] = max(self.last_by_tag.get(tag, r.t), r.t)
+        self.end_by_tag[tag] = max(self.end_by_tag.get(tag, r.end), r.end)
 
 
 def _restart_notices(pipe: Pipeline) -> None:

@@ -35,6 +35,7 @@ def test_apache_access(case: tuple[pathlib.Path, dict]) -> None:
     assert any(rb"nom=B\xe9nard" in line for line in lines)
     assert any(b"nom=L%E9v%EAque" in line or b"%E9" in line for line in lines)
     assert any(b"login=bot.stats:St4ts2023" in line for line in lines)
+    assert any(b"nom=L%C3%A9v%C3%AAque" in line for line in lines)  # UTF-8 from an API client
     assert any(line.startswith(b"10.10.0.9 ") and b"/mediboard/status.php" in line for line in lines)
     assert any(line.startswith(b"127.0.0.1 ") for line in lines)
     assert all(line.isascii() for line in lines)
