@@ -1,0 +1,103 @@
+"""Deterministic generator of the synthetic intrusion case (sample_evidence/).
+
+``simulate(out_dir, scale, seed)`` writes the evidence tree, ``case.toml``, ``context/``, a README
+and ``ground_truth.json``, and returns the ground truth.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+from collections.abc import Callable
+
+from . import context
+from .catalog import MODULE_ACTIONS
+from .ground_truth import build, to_json
+from .model import BACKDOOR_ID, BACKDOOR_LOGIN
+from .pipeline import Pipeline, generate, write_tree
+from .writers.outfile import dump_table, schema_sql
+
+__all__ = ["simulate"]
+DEFAULT_SEED = 20241027
+
+
+def _users_rows(pipe: Pipeline) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for u in pipe.world.clinic.users:
+        rows.append(
+            [
+                u.user_id,
+                u.login,
+                u.user_type,
+                u.first,
+                u.last,
+                u.email,
+                u.is_robot,
+                u.dont_log_connection,
+                0,
+                None,
+                "2019-03-12 10:02:41"
+                if u.login == "adm.interop"
+                else "2024-10-21 07:45:00"
+                if u.password_expired
+                else "2024-08-19 09:12:00",
+                0,
+                0,
+                1 if u.active else 0,
+            ]
+        )
+    rows.append(
+        [
+            BACKDOOR_ID,
+            BACKDOOR_LOGIN,
+            1,
+            "Support",
+            "Xtrem",
+            None,
+            0,
+            0,
+            0,
+            None,
+            "2024-10-27 03:47:15",
+            0,
+            0,
+            1,
+        ]
+    )
+    return rows
+
+
+def simulate(
+    out_dir: pathlib.Path,
+    scale: float = 0.1,
+    seed: int = DEFAULT_SEED,
+    progress: Callable[[str], None] | None = None,
+    command: str | None = None,
+) -> dict:
+    """Generate the case into ``out_dir`` (which must be empty or absent) and return the ground truth."""
+    out_dir = pathlib.Path(out_dir)
+    prog = progress or (lambda msg: print(msg, file=sys.stderr))
+    pipe, outputs = generate(scale, seed, prog)
+    prog("writing Mediboard table dumps")
+    tables = pipe.world.mb.table_rows()
+    tables["users"] = _users_rows(pipe)
+    tables["module_action"] = [list(row) for row in MODULE_ACTIONS]
+    table_counts = {}
+    for name, rows in tables.items():
+        path = f"mediboard_dump/{name}.tsv"
+        outputs.files[path] = dump_table(rows)
+    files = outputs.files
+    files["case.toml"] = context.case_toml().encode("utf-8")
+    files["context/ip_context.csv"] = context.ip_context()
+    files["context/hosts.csv"] = context.hosts_csv()
+    files["context/asn_geo_synthetic.csv"] = context.asn_geo()
+    files["context/tor_exits_synthetic.txt"] = context.tor_exits()
+    files["context/staff_roster.csv"] = context.staff_roster(pipe.world.clinic)
+    files["context/mediboard_schema.sql"] = schema_sql().encode("utf-8")
+    cmd = command or f"python -m forensics.simulate OUT_DIR --scale {scale} --seed {seed}"
+    files["README.md"] = context.readme(scale, seed, cmd)
+    truth = build(pipe, outputs, seed, scale, table_counts)
+    files["ground_truth.json"] = to_json(truth)
+    prog(f"writing {len(files)} files to {out_dir}")
+    write_tree(out_dir, files)
+    return truth

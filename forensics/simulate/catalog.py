@@ -1,0 +1,47 @@
+"""Mediboard module/action catalogue: URLs of normal use, with their ids in ``module_action``."""
+
+from __future__ import annotations
+
+# (module_action_id, module, action)
+MODULE_ACTIONS: list[tuple[int, str, str]] = [
+    (101, "system", "login"),
+    (102, "system", "logout"),
+    (103, "system", "ajax_cronjob_run"),
+    (104, "system", "status"),
+    (105, "system", "about"),
+    (106, "system", "view_modules"),
+    (107, "messagerie", "ajax_count_unread"),
+    (108, "system", "ajax_session_alive"),
+    (110, "dPpatients", "vw_idx_patients"),
+    (111, "dPpatients", "ajax_search_patient"),
+    (112, "dPpatients", "vw_full_patients"),
+    (113, "dPpatients", "do_patients_aed"),
+    (114, "dPpatients", "do_constantes_medicales_aed"),
+    (115, "dPpatients", "vw_export_patients_csv"),
+    (120, "dPhospi", "vw_idx_sejour"),
+    (121, "dPhospi", "do_transmission_aed"),
+    (122, "dPhospi", "vw_placement_patients"),
+    (130, "soins", "vw_dossier_sejour"),
+    (131, "soins", "ajax_vw_plan_soins"),
+    (132, "soins", "do_administration_aed"),
+    (140, "dPcabinet", "ajax_full_consult"),
+    (141, "dPcabinet", "vw_planning"),
+    (142, "dPcabinet", "do_consultation_aed"),
+    (150, "dPprescription", "httpreq_vw_prescription"),
+    (151, "dPprescription", "do_prescription_line_aed"),
+    (160, "dPstats", "vw_hospitalisation"),
+    (161, "dPpmsi", "vw_dossier_pmsi"),
+    (162, "dPstats", "ajax_export_stats"),
+    (170, "hl7", "ajax_receive_message"),
+    (180, "admin", "vw_edit_users"),
+    (181, "admin", "vw_user_authentication"),
+    (182, "admin", "vw_list_medical_access"),
+    (183, "admin", "edit_perms"),
+    (184, "admin", "do_mediuser_aed"),
+    (185, "admin", "do_perm_module_aed"),
+    (186, "admin", "do_unlock_user"),
+    (190, "dPpatients", "api_patients_list"),
+    (191, "dPpatients", "api_patients_show"),
+    (812, "dPpatients", "ajax_export_patients_csv"),
+]
+MA_ID: dict[tuple[str, str], int] = {(m, a): i for i, m, a in MODULE_ACTIONS}
