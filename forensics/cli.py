@@ -157,6 +157,26 @@ def export_cmd(
     stdout().print(f"written: {safe(target)}", markup=False)
 
 
+@app.command("simulate")
+def simulate_cmd(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to create (must be empty unless --force).")],
+    scale: Annotated[float, typer.Option("--scale", help="Share of the normal traffic volume (1.0 is about 1.4 M web lines).")] = 0.1,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (the same seed and scale give the same bytes).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Empty OUT_DIR first if it is not empty.")] = False,
+) -> None:
+    """Write the invented sample case (evidence tree, case.toml, ground_truth.json) into OUT_DIR."""
+    from forensics.simulate.__main__ import main as simulate_main
+
+    argv = [str(out_dir), "--scale", str(scale)]
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    if force:
+        argv.append("--force")
+    code = simulate_main(argv)
+    if code:
+        raise typer.Exit(code)
+
+
 def main() -> None:
     app()
 
