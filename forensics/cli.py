@@ -160,8 +160,12 @@ def export_cmd(
 @app.command("simulate")
 def simulate_cmd(
     out_dir: Annotated[Path, typer.Argument(help="Folder to create (must be empty unless --force).")],
-    scale: Annotated[float, typer.Option("--scale", help="Share of the normal traffic volume (1.0 is about 1.4 M web lines).")] = 0.1,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (the same seed and scale give the same bytes).")] = None,
+    scale: Annotated[
+        float, typer.Option("--scale", help="Share of the normal traffic volume (1.0 is about 1.4 M web lines).")
+    ] = 0.1,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Random seed (the same seed and scale give the same bytes).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Empty OUT_DIR first if it is not empty.")] = False,
 ) -> None:
     """Write the invented sample case (evidence tree, case.toml, ground_truth.json) into OUT_DIR."""
