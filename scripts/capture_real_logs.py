@@ -144,10 +144,18 @@ def wait_for(predicate, what: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
+PROBES: Counter = Counter()   # readiness-probe connections that reached a server
+
+
 def port_open(port: int) -> bool:
+    """Connect and close without sending anything.  nginx logs each such
+    connection at info level, so successful probes are counted."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.5)
-        return s.connect_ex((LOOPBACK, port)) == 0
+        ok = s.connect_ex((LOOPBACK, port)) == 0
+    if ok:
+        PROBES[port] += 1
+    return ok
 
 
 def render(template: str, **values) -> str:
@@ -1250,7 +1258,6 @@ PG_SETTINGS = {
     "password_encryption": "scram-sha-256",
     "shared_preload_libraries": "pgaudit",
     "pgaudit.log": "read,write,ddl,role",
-    "pgaudit.log_catalog": "off",
 }
 
 PG_HBA = """# Written by scripts/capture_real_logs.py
@@ -1606,6 +1613,12 @@ def web_outputs(base: Path, wd: Path, ledger: HttpLedger, rotations: list[str],
         "ports": dict(PORTS_USED),
     }
     doc["files"] = files
+    doc["readiness_probes"] = {
+        "note": "TCP connections opened and closed without a request while waiting for "
+                "the ports; nginx logs each as 'client closed connection while waiting "
+                "for request' (info)",
+        "nginx_origin": PROBES[PORTS_USED["nginx_origin"]],
+        "nginx_proxy": PROBES[PORTS_USED["nginx_proxy"]]}
     doc["rotation"] = {"access.log": {
         "oldest_first": ["access.log.2.gz", "access.log.1", "access.log"],
         "actions": rotations,
@@ -1669,6 +1682,11 @@ def web_outputs(base: Path, wd: Path, ledger: HttpLedger, rotations: list[str],
         "ports": dict(PORTS_USED),
     }
     doc["files"] = files
+    doc["readiness_probes"] = {
+        "note": "TCP connections opened and closed without a request while waiting for "
+                "the ports (Apache logs nothing for them at info level)",
+        "apache_main": PROBES[PORTS_USED["apache_main"]],
+        "apache_remoteip": PROBES[PORTS_USED["apache_remoteip"]]}
     doc["rotation"] = None
     doc["workload"] = [s for s in ledger.steps
                        if s["description"].startswith(("apache", "nginx proxy"))]
@@ -1814,6 +1832,18 @@ def smoke_check(base: Path, folders: dict[str, str]) -> list[str]:
                 if key in exp and exp[key] != val:
                     problems.append(f"{folder}/{f['path']}: {key} = {val} in the log, "
                                     f"{exp[key]} in the ledger")
+        if cap["server"] == "apache2":
+            # remoteip_access.log: %a and the XFF left over, request by request.
+            rows = cap["xff"]["per_request"]
+            lines = text(base / folder / "remoteip_access.log").splitlines()
+            for row, line in zip(rows, lines):
+                client = line.split(" ", 1)[0]
+                xff = line.rsplit('"', 2)[-2]
+                want_xff = row["expected_apache_xff_after_remoteip"] or "-"
+                if client != row["expected_apache_client_ip"] or xff != want_xff:
+                    problems.append(f"{folder}/remoteip_access.log request {row['n']}: "
+                                    f"{client} {xff!r}, expected "
+                                    f"{row['expected_apache_client_ip']} {want_xff!r}")
         log(f"checked {folder}: {len(cap.get('files', []))} files")
     return problems
 
