@@ -21,7 +21,6 @@ import gzip
 import json
 import os
 import platform
-import pwd
 import re
 import shutil
 import signal
