@@ -205,23 +205,35 @@ def open_stream(path: Path, status: StreamStatus, max_bytes: int = DEFAULT_MAX_D
     """Yield the file's content in blocks, decompressed when it is gzip, bzip2 or xz.
 
     Multi-member (concatenated) archives are read whole.  A truncated or corrupt archive
-    stops with a warning after yielding what could be read; so does the size cap.
+    stops with a warning after yielding what could be read; so does the size cap.  A file
+    whose first bytes only look like a compression header (a text log starting with
+    ``BZh``) and that yields nothing when decompressed is read as it is, with a warning.
     """
     with _open_readonly(path) as fh:
-        head = fh.read(6)
-        kind = sniff_compression(head)
-        status.compression = kind
-        if kind is None:
-            data = head
-            while True:
-                if data:
-                    status.decompressed_bytes += len(data)
-                    yield data
-                data = fh.read(READ_BLOCK)
-                if not data:
-                    return
+        kind = sniff_compression(fh.read(6))
+    if kind is not None:
+        produced = False
+        for block in _decompressed(path, kind, status, max_bytes):
+            produced = True
+            yield block
+        if produced or not status.warnings:
+            status.compression = kind
+            return
+        status.warnings.append(f"starts like {kind} but does not decompress: read as plain bytes")
+    yield from _plain(path, status)
+
+
+def _plain(path: Path, status: StreamStatus) -> Iterator[bytes]:
+    with _open_readonly(path) as fh:
+        while block := fh.read(READ_BLOCK):
+            status.decompressed_bytes += len(block)
+            yield block
+
+
+def _decompressed(path: Path, kind: str, status: StreamStatus, max_bytes: int) -> Iterator[bytes]:
+    with _open_readonly(path) as fh:
         dec = _decompressor(kind)
-        pending = head
+        pending = b""
         members = 1
         while True:
             block = pending or fh.read(READ_BLOCK)
@@ -248,9 +260,7 @@ def open_stream(path: Path, status: StreamStatus, max_bytes: int = DEFAULT_MAX_D
                 status.decompressed_bytes += len(out)
                 yield out
             if dec.eof:
-                rest = dec.unused_data
-                if not rest:
-                    rest = fh.read(READ_BLOCK)
+                rest = dec.unused_data or fh.read(READ_BLOCK)
                 if not rest:
                     status.members = members
                     return

@@ -53,11 +53,11 @@ UA_MONITOR = "check_http/v2.3.3 (monitoring-plugins 2.3.3)"
 
 HOSTILE_PATH_XSS = "/search?q=<script>alert(1)</script>"
 HOSTILE_PATH_QUOTE = '/search?q=say+"hello"&x=1'
-HOSTILE_PATH_LATIN1 = "/search?q=caf%E9"           # latin-1 byte, percent-encoded
-HOSTILE_PATH_UTF8_QUERY = "/search?q=café"        # raw UTF-8 bytes on the wire
-HOSTILE_PATH_UTF8_RAW = "/café/menu.html"          # raw UTF-8 in the path (raw socket)
+HOSTILE_PATH_LATIN1 = "/search?q=caf%E9"  # latin-1 byte, percent-encoded
+HOSTILE_PATH_UTF8_QUERY = "/search?q=café"  # raw UTF-8 bytes on the wire
+HOSTILE_PATH_UTF8_RAW = "/café/menu.html"  # raw UTF-8 in the path (raw socket)
 HOSTILE_PATH_TRAVERSAL = "/static/..%2f..%2f..%2fetc%2fpasswd"
-LONG_QUERY_VALUE = "0123456789" * 500               # exactly 5,000 characters
+LONG_QUERY_VALUE = "0123456789" * 500  # exactly 5,000 characters
 HOSTILE_PATH_LONG = "/search?q=" + LONG_QUERY_VALUE
 # The first bytes of a TLS ClientHello sent to a plain HTTP port.
 TLS_GARBAGE = bytes.fromhex("160301020001000200030300") + b"\x00" * 4 + b"\r\n\r\n"
@@ -71,17 +71,62 @@ POST_BODY = "username=admin&password=hunter2&remember=on"
 SPOOFED_XFF = "203.0.113.7"
 SPOOFED_XFF_CHAIN = "198.51.100.99, 192.0.2.44"
 
-FIRST_NAMES = ["Alice", "Bruno", "Chloé", "Dmitri", "Élodie", "Farid", "Greta",
-               "Hiroshi", "Inès", "José", "Kateřina", "Liam", "Maëlle", "Nuno",
-               "Oona", "Pádraig", "Quentin", "Renée", "Søren", "Zoë"]
-LAST_NAMES = ["Anderson", "Bernard", "Castillo", "Dubois", "Eriksen", "Fischer",
-              "García", "Hansen", "Ivanova", "Jensen", "Kowalski", "Lefèvre",
-              "Müller", "Nakamura", "O'Brien", "Peña", "Quinn", "Rossi",
-              "Schröder", "Tanaka"]
-DIAGNOSES = ["hypertension", "asthma", "type 2 diabetes", "migraine",
-             "fracture, left wrist", "influenza", "anemia", "eczema"]
-STEP_PAUSE = 1.1              # seconds between database workload steps
-PATIENT_ROWS = 2400            # bulk select must return at least ~2,000 rows
+FIRST_NAMES = [
+    "Alice",
+    "Bruno",
+    "Chloé",
+    "Dmitri",
+    "Élodie",
+    "Farid",
+    "Greta",
+    "Hiroshi",
+    "Inès",
+    "José",
+    "Kateřina",
+    "Liam",
+    "Maëlle",
+    "Nuno",
+    "Oona",
+    "Pádraig",
+    "Quentin",
+    "Renée",
+    "Søren",
+    "Zoë",
+]
+LAST_NAMES = [
+    "Anderson",
+    "Bernard",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Hansen",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lefèvre",
+    "Müller",
+    "Nakamura",
+    "O'Brien",
+    "Peña",
+    "Quinn",
+    "Rossi",
+    "Schröder",
+    "Tanaka",
+]
+DIAGNOSES = [
+    "hypertension",
+    "asthma",
+    "type 2 diabetes",
+    "migraine",
+    "fracture, left wrist",
+    "influenza",
+    "anemia",
+    "eczema",
+]
+STEP_PAUSE = 1.1  # seconds between database workload steps
+PATIENT_ROWS = 2400  # bulk select must return at least ~2,000 rows
 PAGE_SIZE = 50
 PAGES = 12
 
@@ -94,7 +139,7 @@ DB_AUDITOR_PW2 = "Audit-Second-2"
 DB_WRONG_PASSWORDS = ["password", "clinic", "Cl1nic-App-2025"]
 DB_UNKNOWN_USERS = ["mallory", "admin"]
 
-STARTED: list[tuple[str, callable]] = []   # (name, stop function), newest last
+STARTED: list[tuple[str, callable]] = []  # (name, stop function), newest last
 
 
 def log(msg: str) -> None:
@@ -102,20 +147,24 @@ def log(msg: str) -> None:
 
 
 def utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def run(cmd, *, check=True, env=None, input=None, user=None, capture=True,
-        timeout=120) -> subprocess.CompletedProcess:
+def run(cmd, *, check=True, env=None, input=None, user=None, capture=True, timeout=120) -> subprocess.CompletedProcess:
     """Run a command (optionally as another user) and return the result."""
     if user is not None:
-        cmd = ["runuser", "-u", user, "--"] + list(cmd)
+        cmd = ["runuser", "-u", user, "--", *list(cmd)]
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
-    res = subprocess.run(cmd, env=full_env, input=input, timeout=timeout,
-                         stdout=subprocess.PIPE if capture else None,
-                         stderr=subprocess.PIPE if capture else None)
+    res = subprocess.run(
+        cmd,
+        env=full_env,
+        input=input,
+        timeout=timeout,
+        stdout=subprocess.PIPE if capture else None,
+        stderr=subprocess.PIPE if capture else None,
+    )
     if check and res.returncode != 0:
         out = (res.stdout or b"").decode(errors="replace")
         err = (res.stderr or b"").decode(errors="replace")
@@ -143,7 +192,7 @@ def wait_for(predicate, what: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
-PROBES: Counter = Counter()   # readiness-probe connections that reached a server
+PROBES: Counter = Counter()  # readiness-probe connections that reached a server
 
 
 def port_open(port: int) -> bool:
@@ -211,6 +260,7 @@ def kill_pidfile(pidfile: Path, sig=signal.SIGTERM, timeout=30.0) -> None:
             return False
         except ProcessLookupError:
             return True
+
     wait_for(gone, f"pid {pid} to exit", timeout)
 
 
@@ -223,12 +273,17 @@ class HttpLedger:
     def __init__(self):
         self.requests: list[dict] = []
         self.steps: list[dict] = []
-        self.phase = 1          # nginx access.log generation (1 = oldest)
+        self.phase = 1  # nginx access.log generation (1 = oldest)
 
     def step(self, text: str) -> None:
-        self.steps.append({"step": len(self.steps) + 1, "description": text,
-                           "nginx_log_phase": self.phase,
-                           "first_request": len(self.requests) + 1})
+        self.steps.append(
+            {
+                "step": len(self.steps) + 1,
+                "description": text,
+                "nginx_log_phase": self.phase,
+                "first_request": len(self.requests) + 1,
+            }
+        )
 
 
 class Http:
@@ -236,12 +291,23 @@ class Http:
         self.ledger = ledger
         self.ports = ports
 
-    def curl(self, target: str, path: str, *, status: int, method: str = "GET",
-             ua: str | None = UA_BROWSER, user: str | None = None,
-             password: str | None = None, xff: str | None = None,
-             source: str = LOOPBACK, body: str | None = None,
-             referer: str | None = None, http10: bool = False,
-             note: str = "") -> dict:
+    def curl(
+        self,
+        target: str,
+        path: str,
+        *,
+        status: int,
+        method: str = "GET",
+        ua: str | None = UA_BROWSER,
+        user: str | None = None,
+        password: str | None = None,
+        xff: str | None = None,
+        source: str = LOOPBACK,
+        body: str | None = None,
+        referer: str | None = None,
+        http10: bool = False,
+        note: str = "",
+    ) -> dict:
         """Send one request with curl and record it.
 
         The URL is handed to curl exactly as it must appear on the wire:
@@ -249,9 +315,20 @@ class Http:
         sends raw UTF-8 in the query string unchanged (--path-as-is -g).
         """
         port = self.ports[target]
-        cmd = ["curl", "-sS", "--path-as-is", "-g", "--max-time", "15",
-               "-o", "/dev/null", "-w", "%{http_code}",
-               "--interface", source]
+        cmd = [
+            "curl",
+            "-sS",
+            "--path-as-is",
+            "-g",
+            "--max-time",
+            "15",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--interface",
+            source,
+        ]
         if http10:
             cmd.append("-0")
         if method == "HEAD":
@@ -267,22 +344,42 @@ class Http:
         if xff is not None:
             cmd += ["-H", f"X-Forwarded-For: {xff}"]
         if body is not None:
-            cmd += ["-H", "Content-Type: application/x-www-form-urlencoded",
-                    "--data-binary", body]
+            cmd += ["-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary", body]
         cmd.append(f"http://{LOOPBACK}:{port}{path}")
         res = run(cmd, check=False)
         got = res.stdout.decode().strip()
         if res.returncode != 0 or got != str(status):
-            raise RuntimeError(f"{method} {target}{path}: expected {status}, got "
-                               f"{got!r} (curl rc {res.returncode}: "
-                               f"{res.stderr.decode(errors='replace')})")
-        return self._record(target, method, path, "HTTP/1.0" if http10 else "HTTP/1.1",
-                            status, ua, user, xff, source, body, referer, note,
-                            client="curl")
+            raise RuntimeError(
+                f"{method} {target}{path}: expected {status}, got "
+                f"{got!r} (curl rc {res.returncode}: "
+                f"{res.stderr.decode(errors='replace')})"
+            )
+        return self._record(
+            target,
+            method,
+            path,
+            "HTTP/1.0" if http10 else "HTTP/1.1",
+            status,
+            ua,
+            user,
+            xff,
+            source,
+            body,
+            referer,
+            note,
+            client="curl",
+        )
 
-    def raw(self, target: str, payload: bytes, *, status: int,
-            source: str = LOOPBACK, note: str = "",
-            request_line: str | None = None) -> dict:
+    def raw(
+        self,
+        target: str,
+        payload: bytes,
+        *,
+        status: int,
+        source: str = LOOPBACK,
+        note: str = "",
+        request_line: str | None = None,
+    ) -> dict:
         """Send raw bytes on a socket (for what curl will not send)."""
         port = self.ports[target]
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -300,14 +397,16 @@ class Http:
         got = first.split(" ")[1] if first.startswith("HTTP/") else first
         if got != str(status):
             raise RuntimeError(f"raw request to {target}: expected {status}, got {first!r}")
-        rec = self._record(target, None, None, None, status, None, None, None,
-                           source, None, None, note, client="raw-socket")
+        rec = self._record(
+            target, None, None, None, status, None, None, None, source, None, None, note, client="raw-socket"
+        )
         rec["raw_bytes_hex"] = payload.hex()
         rec["request_line_sent"] = request_line
         return rec
 
-    def _record(self, target, method, path, protocol, status, ua, user, xff,
-                source, body, referer, note, client) -> dict:
+    def _record(
+        self, target, method, path, protocol, status, ua, user, xff, source, body, referer, note, client
+    ) -> dict:
         proxied = target == "nginx_proxy"
         rec = {
             "n": len(self.ledger.requests) + 1,
@@ -353,12 +452,10 @@ def _is_internal_v4(ip: str) -> bool:
         a, b, *_ = (int(x) for x in ip.split("."))
     except ValueError:
         return False
-    return (a in (10, 127) or (a == 172 and 16 <= b <= 31)
-            or (a == 192 and b == 168) or (a == 169 and b == 254))
+    return a in (10, 127) or (a == 172 and 16 <= b <= 31) or (a == 192 and b == 168) or (a == 169 and b == 254)
 
 
-def remoteip_trusted_proxy(peer: str, header: str | None,
-                           trusted: list[str]) -> tuple[str, str | None]:
+def remoteip_trusted_proxy(peer: str, header: str | None, trusted: list[str]) -> tuple[str, str | None]:
     """Expected (client ip, remaining header) per mod_remoteip's documented
     rules for RemoteIPTrustedProxy: walk the header right to left while the
     current hop is a trusted proxy; an RFC 1918 / loopback / link-local
@@ -381,11 +478,14 @@ def remoteip_trusted_proxy(peer: str, header: str | None,
 # ---------------------------------------------------------------------------
 # nginx + Apache
 # ---------------------------------------------------------------------------
-NGINX_COMBINED = ('$remote_addr - $remote_user [$time_local] "$request" '
-                  '$status $body_bytes_sent "$http_referer" "$http_user_agent"')
-NGINX_MAIN = ('$remote_addr - $remote_user [$time_local] "$request" '
-              '$status $body_bytes_sent "$http_referer" '
-              '"$http_user_agent" "$http_x_forwarded_for"')
+NGINX_COMBINED = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'
+)
+NGINX_MAIN = (
+    '$remote_addr - $remote_user [$time_local] "$request" '
+    '$status $body_bytes_sent "$http_referer" '
+    '"$http_user_agent" "$http_x_forwarded_for"'
+)
 
 NGINX_CONF = r"""
 # Written by scripts/capture_real_logs.py -- loopback only.
@@ -454,15 +554,15 @@ http {
 
 APACHE_FORMATS = {
     # Upstream Apache's combined (uses %b: "-" when no body was sent).
-    "combined": r'%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"',
+    "combined": r"%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"",
     # Debian's apache2.conf defines combined with %O (bytes sent incl. headers).
-    "debian_combined": r'%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"',
+    "debian_combined": r"%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"",
     # Debian's vhost_combined, used for other_vhosts_access.log.
-    "vhost_combined": r'%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"',
+    "vhost_combined": r"%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"",
     # Custom: response time in microseconds and the raw X-Forwarded-For.
-    "timed_xff": r'%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" %D \"%{X-Forwarded-For}i\"',
+    "timed_xff": r"%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" %D \"%{X-Forwarded-For}i\"",
     # mod_remoteip vhost: %a = client per RemoteIP, %{c}a = TCP peer (the proxy).
-    "remoteip": r'%a %{c}a %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\" \"%{X-Forwarded-For}i\"',
+    "remoteip": r"%a %{c}a %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\" \"%{X-Forwarded-For}i\"",
 }
 
 APACHE_CONF = r"""
@@ -587,7 +687,7 @@ def setup_web_docroot(d: Path) -> None:
     www = d / "www"
     write(www / "index.html", "<html><body><h1>Clinic</h1></body></html>\n")
     write(www / "robots.txt", "User-agent: *\nDisallow: /private/\n")
-    write(www / "search", "search results\n")          # so /search?q=... is a 200
+    write(www / "search", "search results\n")  # so /search?q=... is a 200
     write(www / "private" / "index.html", "<html><body>staff area</body></html>\n")
     write(www / "private" / "records.html", "<html><body>records</body></html>\n")
     write(www / "forbidden" / "index.html", "never served\n")
@@ -608,26 +708,34 @@ def setup_web_docroot(d: Path) -> None:
 
 
 def start_nginx(d: Path, ports: dict[str, int]) -> None:
-    conf = render(NGINX_CONF, D=d, ORIGIN_PORT=ports["nginx_origin"],
-                  PROXY_PORT=ports["nginx_proxy"], COMBINED=NGINX_COMBINED,
-                  APACHE_REMOTEIP_PORT=ports["apache_remoteip"])
+    conf = render(
+        NGINX_CONF,
+        D=d,
+        ORIGIN_PORT=ports["nginx_origin"],
+        PROXY_PORT=ports["nginx_proxy"],
+        COMBINED=NGINX_COMBINED,
+        APACHE_REMOTEIP_PORT=ports["apache_remoteip"],
+    )
     write(d / "nginx.conf", conf)
     base = ["nginx", "-p", f"{d}/", "-c", str(d / "nginx.conf"), "-e", str(d / "logs/error.log")]
-    run(base + ["-t"])
+    run([*base, "-t"])
     run(base, env={"TZ": SERVER_TZ})
     STARTED.append(("nginx", lambda: kill_pidfile(d / "run/nginx.pid", signal.SIGQUIT)))
-    wait_for(lambda: port_open(ports["nginx_origin"]) and port_open(ports["nginx_proxy"]),
-             "nginx ports")
+    wait_for(lambda: port_open(ports["nginx_origin"]) and port_open(ports["nginx_proxy"]), "nginx ports")
 
 
 def start_apache(d: Path, ports: dict[str, int]) -> None:
-    conf = render(APACHE_CONF, D=d, MAIN_PORT=ports["apache_main"],
-                  REMOTEIP_PORT=ports["apache_remoteip"],
-                  FMT_COMBINED=APACHE_FORMATS["combined"],
-                  FMT_DEBIAN_COMBINED=APACHE_FORMATS["debian_combined"],
-                  FMT_VHOST_COMBINED=APACHE_FORMATS["vhost_combined"],
-                  FMT_TIMED_XFF=APACHE_FORMATS["timed_xff"],
-                  FMT_REMOTEIP=APACHE_FORMATS["remoteip"])
+    conf = render(
+        APACHE_CONF,
+        D=d,
+        MAIN_PORT=ports["apache_main"],
+        REMOTEIP_PORT=ports["apache_remoteip"],
+        FMT_COMBINED=APACHE_FORMATS["combined"],
+        FMT_DEBIAN_COMBINED=APACHE_FORMATS["debian_combined"],
+        FMT_VHOST_COMBINED=APACHE_FORMATS["vhost_combined"],
+        FMT_TIMED_XFF=APACHE_FORMATS["timed_xff"],
+        FMT_REMOTEIP=APACHE_FORMATS["remoteip"],
+    )
     write(d / "apache2.conf", conf)
     env = {"TZ": SERVER_TZ, "LANG": "C"}
     run(["apache2", "-f", str(d / "apache2.conf"), "-t"], env=env)
@@ -636,19 +744,18 @@ def start_apache(d: Path, ports: dict[str, int]) -> None:
     def stop():
         run(["apache2", "-f", str(d / "apache2.conf"), "-k", "stop"], env=env, check=False)
         wait_for(lambda: not (d / "run/apache2.pid").exists(), "apache to stop", 30)
+
     STARTED.append(("apache2", stop))
-    wait_for(lambda: port_open(ports["apache_main"]) and port_open(ports["apache_remoteip"]),
-             "apache ports")
+    wait_for(lambda: port_open(ports["apache_main"]) and port_open(ports["apache_remoteip"]), "apache ports")
 
 
 def rotate_nginx_access(d: Path, ledger: HttpLedger) -> list[str]:
     """logrotate-style (delaycompress): access.log -> .1, .1 -> .2.gz; USR1."""
-    time.sleep(1.2)   # let the last request be logged, and separate the seconds
+    time.sleep(1.2)  # let the last request be logged, and separate the seconds
     logs = d / "logs"
     done = []
     if (logs / "access.log.1").exists():
-        with open(logs / "access.log.1", "rb") as src, \
-                gzip.open(logs / "access.log.2.gz", "wb") as dst:
+        with open(logs / "access.log.1", "rb") as src, gzip.open(logs / "access.log.2.gz", "wb") as dst:
             shutil.copyfileobj(src, dst)
         (logs / "access.log.1").unlink()
         done.append("access.log.1 -> access.log.2.gz")
@@ -680,25 +787,24 @@ def http_workload(http: Http, ledger: HttpLedger, nginx_dir: Path) -> list[str]:
     rotations += rotate_nginx_access(nginx_dir, ledger)
 
     # ---- phase 2: ends up in nginx access.log.1 --------------------------
-    ledger.step("nginx: HTTP basic auth on /private/: no credentials, unknown user, "
-                "a user name containing a double quote, 3 wrong passwords, then success")
+    ledger.step(
+        "nginx: HTTP basic auth on /private/: no credentials, unknown user, "
+        "a user name containing a double quote, 3 wrong passwords, then success"
+    )
     http.curl("nginx_origin", "/private/", status=401, source=A)
-    http.curl("nginx_origin", "/private/", status=401, source=A,
-              user=BASIC_UNKNOWN_USER, password="letmein")
-    http.curl("nginx_origin", "/private/", status=401, source=A,
-              user=BASIC_QUOTED_USER, password="x")
+    http.curl("nginx_origin", "/private/", status=401, source=A, user=BASIC_UNKNOWN_USER, password="letmein")
+    http.curl("nginx_origin", "/private/", status=401, source=A, user=BASIC_QUOTED_USER, password="x")
     for pw in ("winter2026", "Winter2025!", "Summer2026!"):
-        http.curl("nginx_origin", "/private/", status=401, source=A,
-                  user=BASIC_USER, password=pw)
-    http.curl("nginx_origin", "/private/records.html", status=200, source=A,
-              user=BASIC_USER, password=BASIC_PASSWORD)
+        http.curl("nginx_origin", "/private/", status=401, source=A, user=BASIC_USER, password=pw)
+    http.curl("nginx_origin", "/private/records.html", status=200, source=A, user=BASIC_USER, password=BASIC_PASSWORD)
     ledger.step("nginx: hostile User-Agents (XSS + double quote, backslashes, raw UTF-8, none)")
     http.curl("nginx_origin", "/", status=200, ua=UA_XSS, source=A)
     http.curl("nginx_origin", "/", status=200, ua=UA_BACKSLASH, source=A)
     http.curl("nginx_origin", "/", status=200, ua=UA_UTF8, source=A)
     http.curl("nginx_origin", "/", status=200, ua=None, source=A, note="no User-Agent header")
-    ledger.step("nginx: hostile URLs (XSS, double quote, %E9, raw UTF-8 query, "
-                "encoded traversal, 5,000-char query string)")
+    ledger.step(
+        "nginx: hostile URLs (XSS, double quote, %E9, raw UTF-8 query, encoded traversal, 5,000-char query string)"
+    )
     http.curl("nginx_origin", HOSTILE_PATH_XSS, status=200, ua=UA_SQLMAP, source=A)
     http.curl("nginx_origin", HOSTILE_PATH_QUOTE, status=200, ua=UA_SQLMAP, source=A)
     http.curl("nginx_origin", HOSTILE_PATH_LATIN1, status=200, ua=UA_SQLMAP, source=A)
@@ -707,35 +813,46 @@ def http_workload(http: Http, ledger: HttpLedger, nginx_dir: Path) -> list[str]:
     http.curl("nginx_origin", HOSTILE_PATH_TRAVERSAL, status=400, ua=UA_SQLMAP, source=A)
     http.curl("nginx_origin", HOSTILE_PATH_LONG, status=200, ua=UA_SQLMAP, source=A)
     ledger.step("nginx: raw UTF-8 bytes in the path, sent on a raw socket")
-    http.raw("nginx_origin",
-             f"GET {HOSTILE_PATH_UTF8_RAW} HTTP/1.1\r\nHost: www.clinic.test\r\n"
-             f"User-Agent: {UA_SQLMAP}\r\nConnection: close\r\n\r\n".encode("utf-8"),
-             status=200, source=A, request_line=f"GET {HOSTILE_PATH_UTF8_RAW} HTTP/1.1")
-    ledger.requests[-1].update(method="GET", request_target=HOSTILE_PATH_UTF8_RAW,
-                               protocol="HTTP/1.1", user_agent=UA_SQLMAP)
+    http.raw(
+        "nginx_origin",
+        f"GET {HOSTILE_PATH_UTF8_RAW} HTTP/1.1\r\nHost: www.clinic.test\r\n"
+        f"User-Agent: {UA_SQLMAP}\r\nConnection: close\r\n\r\n".encode(),
+        status=200,
+        source=A,
+        request_line=f"GET {HOSTILE_PATH_UTF8_RAW} HTTP/1.1",
+    )
+    ledger.requests[-1].update(
+        method="GET", request_target=HOSTILE_PATH_UTF8_RAW, protocol="HTTP/1.1", user_agent=UA_SQLMAP
+    )
     ledger.step("nginx: a TLS ClientHello sent to the plain-HTTP port (400)")
     http.raw("nginx_origin", TLS_GARBAGE, status=400, source=A)
     ledger.step("nginx: POST with a form body")
-    http.curl("nginx_origin", "/api/login", method="POST", body=POST_BODY, status=200,
-              ua=UA_SQLMAP, source=A)
+    http.curl("nginx_origin", "/api/login", method="POST", body=POST_BODY, status=200, ua=UA_SQLMAP, source=A)
     ledger.step("nginx: 404s")
     http.curl("nginx_origin", "/admin/config.php", status=404, ua=UA_SQLMAP, source=A)
     http.curl("nginx_origin", "/.env", status=404, ua=UA_SQLMAP, source=A)
 
     ledger.step("nginx proxy -> Apache (mod_remoteip vhost): normal request without XFF")
     http.curl("nginx_proxy", "/", status=200)
-    ledger.step("nginx proxy -> Apache: spoofed X-Forwarded-For sent by the client, "
-                "from 127.0.0.1 and from the attacker address, single and chained")
+    ledger.step(
+        "nginx proxy -> Apache: spoofed X-Forwarded-For sent by the client, "
+        "from 127.0.0.1 and from the attacker address, single and chained"
+    )
     http.curl("nginx_proxy", "/", status=200, xff=SPOOFED_XFF)
     http.curl("nginx_proxy", "/robots.txt", status=200, xff=SPOOFED_XFF, source=A, ua=UA_SQLMAP)
-    http.curl("nginx_proxy", "/search?q=proxied", status=200, xff=SPOOFED_XFF_CHAIN,
-              source=A, ua=UA_SQLMAP)
-    ledger.step("nginx proxy -> Apache: basic auth success through the proxy, "
-                "POST to a CGI, a 404 and a CGI 500")
-    http.curl("nginx_proxy", "/private/", status=200, user=BASIC_USER,
-              password=BASIC_PASSWORD, xff=SPOOFED_XFF)
-    http.curl("nginx_proxy", "/cgi-bin/login.cgi", method="POST", body=POST_BODY,
-              status=200, source=A, ua=UA_SQLMAP, xff=SPOOFED_XFF)
+    http.curl("nginx_proxy", "/search?q=proxied", status=200, xff=SPOOFED_XFF_CHAIN, source=A, ua=UA_SQLMAP)
+    ledger.step("nginx proxy -> Apache: basic auth success through the proxy, POST to a CGI, a 404 and a CGI 500")
+    http.curl("nginx_proxy", "/private/", status=200, user=BASIC_USER, password=BASIC_PASSWORD, xff=SPOOFED_XFF)
+    http.curl(
+        "nginx_proxy",
+        "/cgi-bin/login.cgi",
+        method="POST",
+        body=POST_BODY,
+        status=200,
+        source=A,
+        ua=UA_SQLMAP,
+        xff=SPOOFED_XFF,
+    )
     http.curl("nginx_proxy", "/admin/config.php", status=404, source=A, ua=UA_SQLMAP)
     http.curl("nginx_proxy", "/cgi-bin/broken.cgi", status=500, source=A, ua=UA_SQLMAP)
     rotations += rotate_nginx_access(nginx_dir, ledger)
@@ -751,25 +868,24 @@ def http_workload(http: Http, ledger: HttpLedger, nginx_dir: Path) -> list[str]:
     http.curl("apache_main", "/", status=200)
     http.curl("apache_main", "/robots.txt", status=200, referer="http://www.clinic.test/")
     http.curl("apache_main", "/", method="HEAD", status=200, ua=UA_MONITOR, http10=True)
-    ledger.step("apache: HTTP basic auth on /private/: no credentials, unknown user, "
-                "a user name containing a double quote, 3 wrong passwords, then success")
+    ledger.step(
+        "apache: HTTP basic auth on /private/: no credentials, unknown user, "
+        "a user name containing a double quote, 3 wrong passwords, then success"
+    )
     http.curl("apache_main", "/private/", status=401, source=A)
-    http.curl("apache_main", "/private/", status=401, source=A,
-              user=BASIC_UNKNOWN_USER, password="letmein")
-    http.curl("apache_main", "/private/", status=401, source=A,
-              user=BASIC_QUOTED_USER, password="x")
+    http.curl("apache_main", "/private/", status=401, source=A, user=BASIC_UNKNOWN_USER, password="letmein")
+    http.curl("apache_main", "/private/", status=401, source=A, user=BASIC_QUOTED_USER, password="x")
     for pw in ("winter2026", "Winter2025!", "Summer2026!"):
-        http.curl("apache_main", "/private/", status=401, source=A,
-                  user=BASIC_USER, password=pw)
-    http.curl("apache_main", "/private/records.html", status=200, source=A,
-              user=BASIC_USER, password=BASIC_PASSWORD)
+        http.curl("apache_main", "/private/", status=401, source=A, user=BASIC_USER, password=pw)
+    http.curl("apache_main", "/private/records.html", status=200, source=A, user=BASIC_USER, password=BASIC_PASSWORD)
     ledger.step("apache: hostile User-Agents (XSS + double quote, backslashes, raw UTF-8, none)")
     http.curl("apache_main", "/", status=200, ua=UA_XSS, source=A)
     http.curl("apache_main", "/", status=200, ua=UA_BACKSLASH, source=A)
     http.curl("apache_main", "/", status=200, ua=UA_UTF8, source=A)
     http.curl("apache_main", "/", status=200, ua=None, source=A, note="no User-Agent header")
-    ledger.step("apache: hostile URLs (XSS, double quote, %E9, raw UTF-8 query, "
-                "encoded traversal, 5,000-char query string)")
+    ledger.step(
+        "apache: hostile URLs (XSS, double quote, %E9, raw UTF-8 query, encoded traversal, 5,000-char query string)"
+    )
     http.curl("apache_main", HOSTILE_PATH_XSS, status=200, ua=UA_SQLMAP, source=A)
     http.curl("apache_main", HOSTILE_PATH_QUOTE, status=200, ua=UA_SQLMAP, source=A)
     http.curl("apache_main", HOSTILE_PATH_LATIN1, status=200, ua=UA_SQLMAP, source=A)
@@ -777,19 +893,24 @@ def http_workload(http: Http, ledger: HttpLedger, nginx_dir: Path) -> list[str]:
     http.curl("apache_main", HOSTILE_PATH_TRAVERSAL, status=404, ua=UA_SQLMAP, source=A)
     http.curl("apache_main", HOSTILE_PATH_LONG, status=200, ua=UA_SQLMAP, source=A)
     ledger.step("apache: raw UTF-8 bytes in the path, sent on a raw socket")
-    http.raw("apache_main",
-             f"GET {HOSTILE_PATH_UTF8_RAW} HTTP/1.1\r\nHost: www.clinic.test\r\n"
-             f"User-Agent: {UA_SQLMAP}\r\nConnection: close\r\n\r\n".encode("utf-8"),
-             status=200, source=A, request_line=f"GET {HOSTILE_PATH_UTF8_RAW} HTTP/1.1")
-    ledger.requests[-1].update(method="GET", request_target=HOSTILE_PATH_UTF8_RAW,
-                               protocol="HTTP/1.1", user_agent=UA_SQLMAP)
+    http.raw(
+        "apache_main",
+        f"GET {HOSTILE_PATH_UTF8_RAW} HTTP/1.1\r\nHost: www.clinic.test\r\n"
+        f"User-Agent: {UA_SQLMAP}\r\nConnection: close\r\n\r\n".encode(),
+        status=200,
+        source=A,
+        request_line=f"GET {HOSTILE_PATH_UTF8_RAW} HTTP/1.1",
+    )
+    ledger.requests[-1].update(
+        method="GET", request_target=HOSTILE_PATH_UTF8_RAW, protocol="HTTP/1.1", user_agent=UA_SQLMAP
+    )
     ledger.step("apache: a TLS ClientHello sent to the plain-HTTP port (400)")
     http.raw("apache_main", TLS_GARBAGE, status=400, source=A)
     ledger.step("apache: POST with a form body to a CGI script")
-    http.curl("apache_main", "/cgi-bin/login.cgi", method="POST", body=POST_BODY,
-              status=200, ua=UA_SQLMAP, source=A)
-    ledger.step("apache: 404, 403 (Require all denied), 500 from a broken .htaccess, "
-                "500 from a CGI script that exits non-zero")
+    http.curl("apache_main", "/cgi-bin/login.cgi", method="POST", body=POST_BODY, status=200, ua=UA_SQLMAP, source=A)
+    ledger.step(
+        "apache: 404, 403 (Require all denied), 500 from a broken .htaccess, 500 from a CGI script that exits non-zero"
+    )
     http.curl("apache_main", "/admin/config.php", status=404, ua=UA_SQLMAP, source=A)
     http.curl("apache_main", "/.env", status=404, ua=UA_SQLMAP, source=A)
     http.curl("apache_main", "/forbidden/", status=403, ua=UA_SQLMAP, source=A)
@@ -797,8 +918,10 @@ def http_workload(http: Http, ledger: HttpLedger, nginx_dir: Path) -> list[str]:
     http.curl("apache_main", "/cgi-bin/broken.cgi", status=500, ua=UA_SQLMAP, source=A)
     ledger.step("apache: X-Forwarded-For sent straight to the main vhost (no mod_remoteip)")
     http.curl("apache_main", "/", status=200, xff=SPOOFED_XFF, source=A, ua=UA_SQLMAP)
-    ledger.step("apache: spoofed X-Forwarded-For sent straight to the mod_remoteip vhost "
-                "from an untrusted peer (ignored) and from the trusted address")
+    ledger.step(
+        "apache: spoofed X-Forwarded-For sent straight to the mod_remoteip vhost "
+        "from an untrusted peer (ignored) and from the trusted address"
+    )
     http.curl("apache_remoteip", "/", status=200, xff=SPOOFED_XFF, source=A, ua=UA_SQLMAP)
     http.curl("apache_remoteip", "/", status=200, xff=SPOOFED_XFF, source=LOOPBACK, ua=UA_SQLMAP)
     return rotations
@@ -816,10 +939,8 @@ def http_expected(ledger: HttpLedger) -> dict:
         out["post_requests"] = sum(1 for r in rs if r["method"] == "POST")
         out["head_requests"] = sum(1 for r in rs if r["method"] == "HEAD")
         out["basic_auth_attempts"] = sum(1 for r in rs if r["basic_auth_user"] is not None)
-        out["basic_auth_failures"] = sum(1 for r in rs if r["basic_auth_user"] is not None
-                                         and r["status"] == 401)
-        out["basic_auth_successes"] = sum(1 for r in rs if r["basic_auth_user"] is not None
-                                          and r["status"] != 401)
+        out["basic_auth_failures"] = sum(1 for r in rs if r["basic_auth_user"] is not None and r["status"] == 401)
+        out["basic_auth_successes"] = sum(1 for r in rs if r["basic_auth_user"] is not None and r["status"] != 401)
         out["requests_from_attacker_ip"] = sum(1 for r in rs if r["source_ip"] == ATTACKER_IP)
         out["requests_sent_without_user_agent"] = sum(1 for r in rs if r["user_agent"] is None)
         out["requests_with_client_xff"] = sum(1 for r in rs if r["xff_sent_by_client"])
@@ -828,8 +949,7 @@ def http_expected(ledger: HttpLedger) -> dict:
     nginx = [r for r in reqs if r["target"].startswith("nginx")]
     apache_main = [r for r in reqs if r["target"] == "apache_main"]
     apache_rip = [r for r in reqs if r["target"] in ("nginx_proxy", "apache_remoteip")]
-    return {"nginx": nginx, "apache_main": apache_main, "apache_remoteip": apache_rip,
-            "counts": counts}
+    return {"nginx": nginx, "apache_main": apache_main, "apache_remoteip": apache_rip, "counts": counts}
 
 
 # ---------------------------------------------------------------------------
@@ -849,14 +969,30 @@ class DbLedger:
             time.sleep(STEP_PAUSE)
         self.steps.append(step)
 
-    def session(self, *, user: str, via: str, ok: bool, statements: list[dict],
-                failure: str | None = None, database: str | None = None,
-                step: str = "", client_encoding: str | None = None) -> dict:
-        rec = {"n": len(self.sessions) + 1, "time_utc": utcnow(), "step": step,
-               "user": user, "via": via, "database": database,
-               "login_ok": ok, "failure": failure,
-               "client_encoding": client_encoding,
-               "statements": statements}
+    def session(
+        self,
+        *,
+        user: str,
+        via: str,
+        ok: bool,
+        statements: list[dict],
+        failure: str | None = None,
+        database: str | None = None,
+        step: str = "",
+        client_encoding: str | None = None,
+    ) -> dict:
+        rec = {
+            "n": len(self.sessions) + 1,
+            "time_utc": utcnow(),
+            "step": step,
+            "user": user,
+            "via": via,
+            "database": database,
+            "login_ok": ok,
+            "failure": failure,
+            "client_encoding": client_encoding,
+            "statements": statements,
+        }
         self.sessions.append(rec)
         return rec
 
@@ -908,9 +1044,12 @@ def mariadb_file_expectations(ledger: DbLedger) -> dict[str, dict]:
     n_stmts = sum(len(s["statements"]) for s in ok)
     return {
         **{name: {f"audit_{k}": v for k, v in sorted(c.items())} for name, c in audit.items()},
-        "general.log": {"connect_lines": len(ledger.sessions) + len(failed),
-                        "access_denied_lines": len(failed),
-                        "query_lines": n_stmts, "quit_lines": len(ok)},
+        "general.log": {
+            "connect_lines": len(ledger.sessions) + len(failed),
+            "access_denied_lines": len(failed),
+            "query_lines": n_stmts,
+            "quit_lines": len(ok),
+        },
         "slow.log": {"entries": n_stmts},
         "error.log": {"access_denied_warnings": len(failed)},
     }
@@ -934,7 +1073,7 @@ def postgres_file_expectations(ledger: DbLedger, statement_logging: dict) -> dic
         # One AUDIT line per successful statement of an audited class, plus
         # one for the index that a PRIMARY KEY creates.
         "pgaudit_lines": sum(1 for st in stmts if st["ok"] and audit_classes & set(st["tags"]))
-                         + sum(1 for st in stmts if st["ok"] and "implicit_index" in st["tags"]),
+        + sum(1 for st in stmts if st["ok"] and "implicit_index" in st["tags"]),
     }
     if statement_logging.get("log_statement") == "all":
         # Logged after parsing: a statement with a syntax error has none.
@@ -994,12 +1133,19 @@ innodb_log_file_size       = 16M
 """
 
 MARIADB_SETTINGS = {
-    "general_log": "ON", "log_output": "FILE", "slow_query_log": "ON",
-    "long_query_time": "0", "log_slow_verbosity": "query_plan,explain",
-    "log_warnings": "2", "plugin_load_add": "server_audit",
-    "server_audit_logging": "ON", "server_audit_events": "CONNECT,QUERY,TABLE",
-    "server_audit_output_type": "file", "server_audit_file_rotations": "9",
-    "character_set_server": "utf8mb4", "skip_name_resolve": "ON",
+    "general_log": "ON",
+    "log_output": "FILE",
+    "slow_query_log": "ON",
+    "long_query_time": "0",
+    "log_slow_verbosity": "query_plan,explain",
+    "log_warnings": "2",
+    "plugin_load_add": "server_audit",
+    "server_audit_logging": "ON",
+    "server_audit_events": "CONNECT,QUERY,TABLE",
+    "server_audit_output_type": "file",
+    "server_audit_file_rotations": "9",
+    "character_set_server": "utf8mb4",
+    "skip_name_resolve": "ON",
 }
 
 
@@ -1016,25 +1162,40 @@ class MariaDB:
             shutil.chown(d / sub, "mysql", "mysql")
         write(d / "my.cnf", render(MARIADB_CNF, D=d, PORT=self.port))
         # Bootstrap with no logging options, so install-db leaves no trace.
-        run(["mariadb-install-db", "--no-defaults", "--user=mysql",
-             f"--datadir={d}/data", "--auth-root-authentication-method=socket",
-             "--skip-test-db"], timeout=300)
+        run(
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                "--user=mysql",
+                f"--datadir={d}/data",
+                "--auth-root-authentication-method=socket",
+                "--skip-test-db",
+            ],
+            timeout=300,
+        )
         errlog = d / "logs/error.log"
-        proc = subprocess.Popen(["mariadbd", f"--defaults-file={d}/my.cnf"],
-                                env={**os.environ, "TZ": SERVER_TZ},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            ["mariadbd", f"--defaults-file={d}/my.cnf"],
+            env={**os.environ, "TZ": SERVER_TZ},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.proc = proc
 
         def stop():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=120)
+
         STARTED.append(("mariadb", stop))
         # Watch the error log rather than connecting, so that no extra
         # session shows up in the audit and general logs.
-        wait_for(lambda: errlog.exists() and "ready for connections" in
-                 errlog.read_text(errors="replace"), "mariadb to be ready", 120)
+        wait_for(
+            lambda: errlog.exists() and "ready for connections" in errlog.read_text(errors="replace"),
+            "mariadb to be ready",
+            120,
+        )
 
     def version(self) -> tuple[str, str]:
         out = run(["mariadbd", "--version"]).stdout.decode().strip()
@@ -1043,12 +1204,10 @@ class MariaDB:
         short = ver.split("-")[0]
         return short, out
 
-    def _client(self, user: str, password: str | None, *, tcp: bool,
-                database: str | None) -> list[str]:
+    def _client(self, user: str, password: str | None, *, tcp: bool, database: str | None) -> list[str]:
         # --comments: send SQL comments to the server as an application
         # would (the client strips them by default).
-        cmd = ["mariadb", "--no-defaults", "--batch", "--force", "--comments",
-               "--default-character-set=utf8mb4"]
+        cmd = ["mariadb", "--no-defaults", "--batch", "--force", "--comments", "--default-character-set=utf8mb4"]
         if tcp:
             cmd += ["--protocol=TCP", "-h", LOOPBACK, "-P", str(self.port)]
         else:
@@ -1060,35 +1219,50 @@ class MariaDB:
             cmd.append(database)
         return cmd
 
-    def session(self, user: str, password: str | None, statements: list[dict], *,
-                tcp: bool = True, database: str | None = DB_NAME, step: str = "",
-                encoding: str = "utf-8", charset: str = "utf8mb4") -> dict:
+    def session(
+        self,
+        user: str,
+        password: str | None,
+        statements: list[dict],
+        *,
+        tcp: bool = True,
+        database: str | None = DB_NAME,
+        step: str = "",
+        encoding: str = "utf-8",
+        charset: str = "utf8mb4",
+    ) -> dict:
         cmd = self._client(user, password, tcp=tcp, database=database)
-        cmd = [c if not c.startswith("--default-character-set") else
-               f"--default-character-set={charset}" for c in cmd]
+        cmd = [c if not c.startswith("--default-character-set") else f"--default-character-set={charset}" for c in cmd]
         script = "".join(s["sql"] + ";\n" for s in statements).encode(encoding)
         res = run(cmd, input=script, check=False)
         err = res.stderr.decode(errors="replace")
         expected_errors = sum(1 for s in statements if not s["ok"])
         got_errors = err.count("ERROR ")
         if got_errors != expected_errors:
-            raise RuntimeError(f"mariadb session {step!r}: expected {expected_errors} "
-                               f"errors, client reported {got_errors}:\n{err}")
+            raise RuntimeError(
+                f"mariadb session {step!r}: expected {expected_errors} errors, client reported {got_errors}:\n{err}"
+            )
         via = f"tcp {LOOPBACK}:{self.port}" if tcp else "unix-socket"
-        return self.ledger.session(user=user, via=via, ok=True, statements=statements,
-                                   database=database, step=step,
-                                   client_encoding=charset)
+        return self.ledger.session(
+            user=user, via=via, ok=True, statements=statements, database=database, step=step, client_encoding=charset
+        )
 
     def failed_login(self, user: str, password: str, reason: str, step: str) -> dict:
         cmd = self._client(user, password, tcp=True, database=DB_NAME)
-        res = run(cmd + ["-e", "SELECT 1"], check=False)
+        res = run([*cmd, "-e", "SELECT 1"], check=False)
         err = res.stderr.decode(errors="replace")
         m = re.search(r"ERROR (\d+)", err)
         if res.returncode == 0 or "Access denied" not in err or not m:
             raise RuntimeError(f"login as {user} should have failed: {err}")
-        rec = self.ledger.session(user=user, via=f"tcp {LOOPBACK}:{self.port}", ok=False,
-                                  statements=[], failure=reason, database=DB_NAME,
-                                  step=step)
+        rec = self.ledger.session(
+            user=user,
+            via=f"tcp {LOOPBACK}:{self.port}",
+            ok=False,
+            statements=[],
+            failure=reason,
+            database=DB_NAME,
+            step=step,
+        )
         rec["client_error"] = err.strip()
         rec["error_code"] = int(m.group(1))
         return rec
@@ -1097,17 +1271,28 @@ class MariaDB:
 def mariadb_workload(m: MariaDB) -> list[str]:
     L = m.ledger
     rotations = []
-    pw = lambda s: s.replace("\\", "\\\\").replace("'", "\\'")   # noqa: E731
+    pw = lambda s: s.replace("\\", "\\\\").replace("'", "\\'")  # noqa: E731
 
     step = "setup as root over the unix socket: database, application user, grants"
     L.begin(step)
-    m.session("root", None, [
-        stmt(f"CREATE DATABASE {DB_NAME} CHARACTER SET utf8mb4", "ddl"),
-        stmt(f"CREATE USER '{DB_APP_USER}'@'127.0.0.1' IDENTIFIED BY '{pw(DB_APP_PASSWORD)}'",
-             "role", "create_user"),
-        stmt(f"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX "
-             f"ON {DB_NAME}.* TO '{DB_APP_USER}'@'127.0.0.1'", "role"),
-    ], tcp=False, database=None, step=step)
+    m.session(
+        "root",
+        None,
+        [
+            stmt(f"CREATE DATABASE {DB_NAME} CHARACTER SET utf8mb4", "ddl"),
+            stmt(
+                f"CREATE USER '{DB_APP_USER}'@'127.0.0.1' IDENTIFIED BY '{pw(DB_APP_PASSWORD)}'", "role", "create_user"
+            ),
+            stmt(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX "
+                f"ON {DB_NAME}.* TO '{DB_APP_USER}'@'127.0.0.1'",
+                "role",
+            ),
+        ],
+        tcp=False,
+        database=None,
+        step=step,
+    )
 
     step = "failed logins over TCP: wrong passwords for the application user, unknown users"
     L.begin(step)
@@ -1121,107 +1306,190 @@ def mariadb_workload(m: MariaDB) -> list[str]:
     diag_sql = "ELT(1 + seq % 8, " + sql_list(DIAGNOSES) + ")"
     step = "schema and data as the application user: CREATE TABLE, bulk INSERT ... SELECT, ALTER, CREATE INDEX"
     L.begin(step)
-    m.session(DB_APP_USER, DB_APP_PASSWORD, [
-        stmt("CREATE TABLE patients (\n"
-             "  id INT PRIMARY KEY,\n"
-             "  first_name VARCHAR(64) NOT NULL,\n"
-             "  last_name VARCHAR(64) NOT NULL,\n"
-             "  birth_date DATE NOT NULL,\n"
-             "  ssn CHAR(11) NOT NULL,\n"
-             "  diagnosis VARCHAR(128)\n"
-             ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4", "ddl"),
-        stmt("INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
-             f"SELECT seq, {first_sql}, {last_sql}, "
-             "DATE_ADD('1940-01-01', INTERVAL (seq * 7919) % 25000 DAY), "
-             "CONCAT('900-', LPAD(seq % 100, 2, '0'), '-', LPAD(seq, 4, '0')), "
-             f"{diag_sql} FROM seq_1_to_{PATIENT_ROWS}", "write", "bulk_insert"),
-        stmt("ALTER TABLE patients ADD COLUMN notes TEXT NULL", "ddl"),
-        stmt("CREATE INDEX idx_patients_last_name ON patients (last_name)", "ddl"),
-        stmt("CREATE TABLE export_tmp (id INT, payload TEXT)", "ddl"),
-    ], step=step)
+    m.session(
+        DB_APP_USER,
+        DB_APP_PASSWORD,
+        [
+            stmt(
+                "CREATE TABLE patients (\n"
+                "  id INT PRIMARY KEY,\n"
+                "  first_name VARCHAR(64) NOT NULL,\n"
+                "  last_name VARCHAR(64) NOT NULL,\n"
+                "  birth_date DATE NOT NULL,\n"
+                "  ssn CHAR(11) NOT NULL,\n"
+                "  diagnosis VARCHAR(128)\n"
+                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+                "ddl",
+            ),
+            stmt(
+                "INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
+                f"SELECT seq, {first_sql}, {last_sql}, "
+                "DATE_ADD('1940-01-01', INTERVAL (seq * 7919) % 25000 DAY), "
+                "CONCAT('900-', LPAD(seq % 100, 2, '0'), '-', LPAD(seq, 4, '0')), "
+                f"{diag_sql} FROM seq_1_to_{PATIENT_ROWS}",
+                "write",
+                "bulk_insert",
+            ),
+            stmt("ALTER TABLE patients ADD COLUMN notes TEXT NULL", "ddl"),
+            stmt("CREATE INDEX idx_patients_last_name ON patients (last_name)", "ddl"),
+            stmt("CREATE TABLE export_tmp (id INT, payload TEXT)", "ddl"),
+        ],
+        step=step,
+    )
 
     step = "bulk SELECT * of the whole patients table"
     L.begin(step)
-    m.session(DB_APP_USER, DB_APP_PASSWORD, [
-        stmt("SELECT * FROM patients", "read", "bulk_select", rows=PATIENT_ROWS),
-    ], step=step)
+    m.session(
+        DB_APP_USER,
+        DB_APP_PASSWORD,
+        [
+            stmt("SELECT * FROM patients", "read", "bulk_select", rows=PATIENT_ROWS),
+        ],
+        step=step,
+    )
 
     step = f"pagination loop: {PAGES} pages of {PAGE_SIZE} rows with LIMIT/OFFSET"
     L.begin(step)
-    m.session(DB_APP_USER, DB_APP_PASSWORD, [
-        stmt(f"SELECT id, first_name, last_name, ssn FROM patients ORDER BY id "
-             f"LIMIT {PAGE_SIZE} OFFSET {i * PAGE_SIZE}", "read", "pagination",
-             rows=PAGE_SIZE)
-        for i in range(PAGES)
-    ], step=step)
+    m.session(
+        DB_APP_USER,
+        DB_APP_PASSWORD,
+        [
+            stmt(
+                f"SELECT id, first_name, last_name, ssn FROM patients ORDER BY id "
+                f"LIMIT {PAGE_SIZE} OFFSET {i * PAGE_SIZE}",
+                "read",
+                "pagination",
+                rows=PAGE_SIZE,
+            )
+            for i in range(PAGES)
+        ],
+        step=step,
+    )
 
-    step = ("quoting, UTF-8 names, multi-line SQL with comments, SQL-injection shapes, "
-            "errors, UPDATE/DELETE, DROP")
+    step = "quoting, UTF-8 names, multi-line SQL with comments, SQL-injection shapes, errors, UPDATE/DELETE, DROP"
     L.begin(step)
-    m.session(DB_APP_USER, DB_APP_PASSWORD, [
-        stmt("INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
-             "VALUES (90001, 'Seán', 'O\\'Brien, Jr.', '1961-03-17', '900-00-9001', "
-             "'fracture, left wrist')", "write", "quote", "utf8"),
-        stmt("INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
-             "VALUES (90002, 'Zoë', 'O''Brien, Jr.', '1990-07-01', '900-00-9002', "
-             "'said \"ouch\", then left')", "write", "quote", "utf8"),
-        stmt("INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
-             "VALUES (90003, 'Łukasz', 'Müller-Lüdenscheidt', '1977-12-24', '900-00-9003', "
-             "'アレルギー')", "write", "utf8"),
-        stmt("SELECT id, first_name, last_name\n"
-             "  FROM patients\n"
-             " -- find the O'Brien family (comment with a quote)\n"
-             " WHERE last_name LIKE 'O\\'Brien%'\n"
-             "   AND birth_date < '2000-01-01'\n"
-             " ORDER BY id", "read", "quote", rows=None),
-        stmt("SELECT * FROM patients WHERE last_name = '' OR '1'='1'",
-             "read", "sqli", "tautology", rows=PATIENT_ROWS + 3),
-        stmt("SELECT id, first_name FROM patients WHERE id = 1 "
-             "UNION SELECT user, authentication_string FROM mysql.user",
-             "read", "sqli", "error", ok=False),
-        stmt("SELECT * FROM patients WHERE id = 1 ORDER BY 99", "read", "sqli", "error",
-             ok=False),
-        stmt("SELECT * FROM patients WHERE id = 1 AND", "sqli", "error", "syntax_error",
-             ok=False),
-        stmt("SELECT * FROM invoices", "read", "error", ok=False),
-        stmt("UPDATE patients SET diagnosis = 'reviewed' WHERE id BETWEEN 1 AND 25",
-             "write"),
-        stmt("DELETE FROM patients WHERE id = 90003", "write"),
-        stmt("DROP TABLE export_tmp", "ddl"),
-    ], step=step)
+    m.session(
+        DB_APP_USER,
+        DB_APP_PASSWORD,
+        [
+            stmt(
+                "INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
+                "VALUES (90001, 'Seán', 'O\\'Brien, Jr.', '1961-03-17', '900-00-9001', "
+                "'fracture, left wrist')",
+                "write",
+                "quote",
+                "utf8",
+            ),
+            stmt(
+                "INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
+                "VALUES (90002, 'Zoë', 'O''Brien, Jr.', '1990-07-01', '900-00-9002', "
+                "'said \"ouch\", then left')",
+                "write",
+                "quote",
+                "utf8",
+            ),
+            stmt(
+                "INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
+                "VALUES (90003, 'Łukasz', 'Müller-Lüdenscheidt', '1977-12-24', '900-00-9003', "
+                "'アレルギー')",
+                "write",
+                "utf8",
+            ),
+            stmt(
+                "SELECT id, first_name, last_name\n"
+                "  FROM patients\n"
+                " -- find the O'Brien family (comment with a quote)\n"
+                " WHERE last_name LIKE 'O\\'Brien%'\n"
+                "   AND birth_date < '2000-01-01'\n"
+                " ORDER BY id",
+                "read",
+                "quote",
+                rows=None,
+            ),
+            stmt(
+                "SELECT * FROM patients WHERE last_name = '' OR '1'='1'",
+                "read",
+                "sqli",
+                "tautology",
+                rows=PATIENT_ROWS + 3,
+            ),
+            stmt(
+                "SELECT id, first_name FROM patients WHERE id = 1 "
+                "UNION SELECT user, authentication_string FROM mysql.user",
+                "read",
+                "sqli",
+                "error",
+                ok=False,
+            ),
+            stmt("SELECT * FROM patients WHERE id = 1 ORDER BY 99", "read", "sqli", "error", ok=False),
+            stmt("SELECT * FROM patients WHERE id = 1 AND", "sqli", "error", "syntax_error", ok=False),
+            stmt("SELECT * FROM invoices", "read", "error", ok=False),
+            stmt("UPDATE patients SET diagnosis = 'reviewed' WHERE id BETWEEN 1 AND 25", "write"),
+            stmt("DELETE FROM patients WHERE id = 90003", "write"),
+            stmt("DROP TABLE export_tmp", "ddl"),
+        ],
+        step=step,
+    )
 
     step = "a latin-1 client session (SET NAMES latin1) inserting accented names"
     L.begin(step)
-    m.session(DB_APP_USER, DB_APP_PASSWORD, [
-        stmt("INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
-             "VALUES (90004, 'Hélène', 'Lefèvre', '1955-05-05', '900-00-9004', 'anémie')",
-             "write", "latin1"),
-        stmt("SELECT id, first_name, last_name FROM patients WHERE last_name = 'Lefèvre' "
-             "AND first_name = 'Hélène'", "read", "latin1"),
-    ], step=step, encoding="latin-1", charset="latin1")
+    m.session(
+        DB_APP_USER,
+        DB_APP_PASSWORD,
+        [
+            stmt(
+                "INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
+                "VALUES (90004, 'Hélène', 'Lefèvre', '1955-05-05', '900-00-9004', 'anémie')",
+                "write",
+                "latin1",
+            ),
+            stmt(
+                "SELECT id, first_name, last_name FROM patients WHERE last_name = 'Lefèvre' AND first_name = 'Hélène'",
+                "read",
+                "latin1",
+            ),
+        ],
+        step=step,
+        encoding="latin-1",
+        charset="latin1",
+    )
 
     step = "root creates a user, changes its password twice, rotates the audit log"
     L.begin(step)
-    m.session("root", None, [
-        stmt(f"CREATE USER '{DB_AUDITOR}'@'127.0.0.1' IDENTIFIED BY '{pw(DB_AUDITOR_PW1)}'",
-             "role", "create_user"),
-        stmt(f"GRANT SELECT ON {DB_NAME}.patients TO '{DB_AUDITOR}'@'127.0.0.1'", "role"),
-        stmt(f"ALTER USER '{DB_AUDITOR}'@'127.0.0.1' IDENTIFIED BY '{pw(DB_AUDITOR_PW2)}'",
-             "role", "password_change"),
-        stmt(f"SET PASSWORD FOR '{DB_AUDITOR}'@'127.0.0.1' = PASSWORD('{pw(DB_AUDITOR_PW2)}')",
-             "role", "password_change"),
-        stmt("SET GLOBAL server_audit_file_rotate_now = ON", "admin", "audit_rotation"),
-    ], tcp=False, database=None, step=step)
-    rotations.append("server_audit.log -> server_audit.log.1 "
-                     "(SET GLOBAL server_audit_file_rotate_now = ON)")
+    m.session(
+        "root",
+        None,
+        [
+            stmt(f"CREATE USER '{DB_AUDITOR}'@'127.0.0.1' IDENTIFIED BY '{pw(DB_AUDITOR_PW1)}'", "role", "create_user"),
+            stmt(f"GRANT SELECT ON {DB_NAME}.patients TO '{DB_AUDITOR}'@'127.0.0.1'", "role"),
+            stmt(
+                f"ALTER USER '{DB_AUDITOR}'@'127.0.0.1' IDENTIFIED BY '{pw(DB_AUDITOR_PW2)}'", "role", "password_change"
+            ),
+            stmt(
+                f"SET PASSWORD FOR '{DB_AUDITOR}'@'127.0.0.1' = PASSWORD('{pw(DB_AUDITOR_PW2)}')",
+                "role",
+                "password_change",
+            ),
+            stmt("SET GLOBAL server_audit_file_rotate_now = ON", "admin", "audit_rotation"),
+        ],
+        tcp=False,
+        database=None,
+        step=step,
+    )
+    rotations.append("server_audit.log -> server_audit.log.1 (SET GLOBAL server_audit_file_rotate_now = ON)")
 
     step = "after the audit rotation: the old password fails, the new one works"
     L.begin(step)
     m.failed_login(DB_AUDITOR, DB_AUDITOR_PW1, "wrong_password", step)
-    m.session(DB_AUDITOR, DB_AUDITOR_PW2, [
-        stmt("SELECT COUNT(*) FROM patients", "read"),
-        stmt("SELECT first_name, last_name, ssn FROM patients WHERE id = 42", "read"),
-    ], step=step)
+    m.session(
+        DB_AUDITOR,
+        DB_AUDITOR_PW2,
+        [
+            stmt("SELECT COUNT(*) FROM patients", "read"),
+            stmt("SELECT first_name, last_name, ssn FROM patients WHERE id = 42", "read"),
+        ],
+        step=step,
+    )
     return rotations
 
 
@@ -1285,26 +1553,59 @@ class Postgres:
         shutil.chown(d, "postgres", "postgres")
         for sub in ("run", "logs"):
             shutil.chown(d / sub, "postgres", "postgres")
-        run([str(self.bindir / "initdb"), "-D", str(d / "data"), "-U", "postgres",
-             "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=peer",
-             "--auth-host=scram-sha-256"], user="postgres", timeout=300,
-            env={"TZ": SERVER_TZ})
+        run(
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(d / "data"),
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--auth-local=peer",
+                "--auth-host=scram-sha-256",
+            ],
+            user="postgres",
+            timeout=300,
+            env={"TZ": SERVER_TZ},
+        )
         conf = d / "data/postgresql.conf"
-        extra = ["", "# --- capture settings (scripts/capture_real_logs.py) ---",
-                 f"unix_socket_directories = '{d}/run'",
-                 f"log_directory = '{d}/logs'"]
+        extra = [
+            "",
+            "# --- capture settings (scripts/capture_real_logs.py) ---",
+            f"unix_socket_directories = '{d}/run'",
+            f"log_directory = '{d}/logs'",
+        ]
         for k, v in self.settings.items():
             extra.append(f"{k} = '{v}'")
         with open(conf, "a", encoding="utf-8") as fh:
             fh.write("\n".join(extra) + "\n")
         write(d / "data/pg_hba.conf", PG_HBA, 0o600)
         shutil.chown(d / "data/pg_hba.conf", "postgres", "postgres")
-        run([str(self.bindir / "pg_ctl"), "-D", str(d / "data"), "-l", str(d / "startup.log"),
-             "-w", "-t", "120", "start"], user="postgres", env={"TZ": SERVER_TZ})
+        run(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(d / "data"),
+                "-l",
+                str(d / "startup.log"),
+                "-w",
+                "-t",
+                "120",
+                "start",
+            ],
+            user="postgres",
+            env={"TZ": SERVER_TZ},
+        )
 
         def stop():
-            run([str(self.bindir / "pg_ctl"), "-D", str(d / "data"), "-m", "fast", "-w",
-                 "stop"], user="postgres", check=False)
+            run(
+                [str(self.bindir / "pg_ctl"), "-D", str(d / "data"), "-m", "fast", "-w", "stop"],
+                user="postgres",
+                check=False,
+            )
+
         STARTED.append((f"postgresql-{self.cfg['name']}", stop))
 
     def version(self) -> tuple[str, str]:
@@ -1313,14 +1614,33 @@ class Postgres:
         return (m.group(1) if m else "unknown"), out
 
     def _psql(self, user: str, *, tcp: bool, database: str) -> list[str]:
-        cmd = [str(self.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=0",
-               "-d", database, "-U", user, "-p", str(self.port)]
+        cmd = [
+            str(self.bindir / "psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=0",
+            "-d",
+            database,
+            "-U",
+            user,
+            "-p",
+            str(self.port),
+        ]
         cmd += ["-h", LOOPBACK] if tcp else ["-h", str(self.d / "run")]
         return cmd
 
-    def session(self, user: str, password: str | None, statements: list[dict], *,
-                database: str = DB_NAME, step: str = "", encoding: str = "utf-8",
-                client_encoding: str = "UTF8") -> dict:
+    def session(
+        self,
+        user: str,
+        password: str | None,
+        statements: list[dict],
+        *,
+        database: str = DB_NAME,
+        step: str = "",
+        encoding: str = "utf-8",
+        client_encoding: str = "UTF8",
+    ) -> dict:
         tcp = password is not None
         script = "".join(s["sql"] + ";\n" for s in statements).encode(encoding)
         sql_file = self.d / f"session-{len(self.ledger.sessions) + 1}.sql"
@@ -1328,159 +1648,253 @@ class Postgres:
         env = {"PGCLIENTENCODING": client_encoding, "PGAPPNAME": "capture-workload"}
         if password is not None:
             env["PGPASSWORD"] = password
-        cmd = self._psql(user, tcp=tcp, database=database) + ["-f", str(sql_file)]
+        cmd = [*self._psql(user, tcp=tcp, database=database), "-f", str(sql_file)]
         res = run(cmd, check=False, env=env, user=None if tcp else "postgres")
         err = res.stderr.decode(errors="replace")
         expected_errors = sum(1 for s in statements if not s["ok"])
         got_errors = err.count("ERROR:")
         if res.returncode not in (0, 3) or got_errors != expected_errors:
-            raise RuntimeError(f"psql session {step!r}: expected {expected_errors} errors, "
-                               f"got {got_errors} (rc {res.returncode}):\n{err}")
+            raise RuntimeError(
+                f"psql session {step!r}: expected {expected_errors} errors, "
+                f"got {got_errors} (rc {res.returncode}):\n{err}"
+            )
         via = f"tcp {LOOPBACK}:{self.port}" if tcp else "unix-socket"
-        return self.ledger.session(user=user, via=via, ok=True, statements=statements,
-                                   database=database, step=step,
-                                   client_encoding=client_encoding)
+        return self.ledger.session(
+            user=user,
+            via=via,
+            ok=True,
+            statements=statements,
+            database=database,
+            step=step,
+            client_encoding=client_encoding,
+        )
 
-    def failed_login(self, user: str, password: str, reason: str, step: str,
-                     database: str = DB_NAME) -> dict:
+    def failed_login(self, user: str, password: str, reason: str, step: str, database: str = DB_NAME) -> dict:
         env = {"PGPASSWORD": password, "PGAPPNAME": "capture-workload"}
-        res = run(self._psql(user, tcp=True, database=database) + ["-c", "SELECT 1"],
-                  check=False, env=env)
+        res = run([*self._psql(user, tcp=True, database=database), "-c", "SELECT 1"], check=False, env=env)
         err = res.stderr.decode(errors="replace")
         if res.returncode == 0 or "FATAL" not in err:
             raise RuntimeError(f"login as {user} should have failed: {err}")
-        return self.ledger.session(user=user, via=f"tcp {LOOPBACK}:{self.port}", ok=False,
-                                   statements=[], failure=reason, database=database,
-                                   step=step)
+        return self.ledger.session(
+            user=user,
+            via=f"tcp {LOOPBACK}:{self.port}",
+            ok=False,
+            statements=[],
+            failure=reason,
+            database=database,
+            step=step,
+        )
 
 
 def postgres_workload(p: Postgres) -> None:
     L = p.ledger
-    q = lambda s: s.replace("'", "''")   # noqa: E731
+    q = lambda s: s.replace("'", "''")  # noqa: E731
 
     step = "setup as postgres over the unix socket: application role, database"
     L.begin(step)
-    p.session("postgres", None, [
-        stmt(f"CREATE ROLE {DB_APP_USER} LOGIN PASSWORD '{q(DB_APP_PASSWORD)}'",
-             "role", "create_user"),
-        stmt(f"CREATE DATABASE {DB_NAME} OWNER {DB_APP_USER}", "ddl"),
-    ], database="postgres", step=step)
+    p.session(
+        "postgres",
+        None,
+        [
+            stmt(f"CREATE ROLE {DB_APP_USER} LOGIN PASSWORD '{q(DB_APP_PASSWORD)}'", "role", "create_user"),
+            stmt(f"CREATE DATABASE {DB_NAME} OWNER {DB_APP_USER}", "ddl"),
+        ],
+        database="postgres",
+        step=step,
+    )
     step = "setup as postgres: CREATE EXTENSION pgaudit in the clinic database"
     L.begin(step)
     p.session("postgres", None, [stmt("CREATE EXTENSION pgaudit", "ddl")], step=step)
 
-    step = ("failed logins over TCP: wrong passwords for the application user, "
-            "unknown users, a database that does not exist")
+    step = (
+        "failed logins over TCP: wrong passwords for the application user, "
+        "unknown users, a database that does not exist"
+    )
     L.begin(step)
     for bad in DB_WRONG_PASSWORDS:
         p.failed_login(DB_APP_USER, bad, "wrong_password", step)
     for unknown in DB_UNKNOWN_USERS:
         p.failed_login(unknown, "toor", "unknown_user", step)
-    p.failed_login(DB_APP_USER, DB_APP_PASSWORD, "database_does_not_exist", step,
-                   database="clinic_backup")
+    p.failed_login(DB_APP_USER, DB_APP_PASSWORD, "database_does_not_exist", step, database="clinic_backup")
 
     first_sql = "(ARRAY[" + sql_list(FIRST_NAMES) + "])[1 + i % 20]"
     last_sql = "(ARRAY[" + sql_list(LAST_NAMES) + "])[1 + (i / 20) % 20]"
     diag_sql = "(ARRAY[" + sql_list(DIAGNOSES) + "])[1 + i % 8]"
     step = "schema and data as the application user: CREATE TABLE, bulk INSERT ... SELECT, ALTER, CREATE INDEX"
     L.begin(step)
-    p.session(DB_APP_USER, DB_APP_PASSWORD, [
-        stmt("CREATE TABLE patients (\n"
-             "  id integer PRIMARY KEY,\n"
-             "  first_name text NOT NULL,\n"
-             "  last_name text NOT NULL,\n"
-             "  birth_date date NOT NULL,\n"
-             "  ssn char(11) NOT NULL,\n"
-             "  diagnosis text\n"
-             ")", "ddl", "implicit_index"),
-        stmt("INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
-             f"SELECT i, {first_sql}, {last_sql}, "
-             "DATE '1940-01-01' + (i * 7919) % 25000, "
-             "'900-' || lpad((i % 100)::text, 2, '0') || '-' || lpad(i::text, 4, '0'), "
-             f"{diag_sql} FROM generate_series(1, {PATIENT_ROWS}) AS i",
-             "write", "bulk_insert"),
-        stmt("ALTER TABLE patients ADD COLUMN notes text", "ddl"),
-        stmt("CREATE INDEX idx_patients_last_name ON patients (last_name)", "ddl"),
-        stmt("CREATE TABLE export_tmp (id integer, payload text)", "ddl"),
-    ], step=step)
+    p.session(
+        DB_APP_USER,
+        DB_APP_PASSWORD,
+        [
+            stmt(
+                "CREATE TABLE patients (\n"
+                "  id integer PRIMARY KEY,\n"
+                "  first_name text NOT NULL,\n"
+                "  last_name text NOT NULL,\n"
+                "  birth_date date NOT NULL,\n"
+                "  ssn char(11) NOT NULL,\n"
+                "  diagnosis text\n"
+                ")",
+                "ddl",
+                "implicit_index",
+            ),
+            stmt(
+                "INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
+                f"SELECT i, {first_sql}, {last_sql}, "
+                "DATE '1940-01-01' + (i * 7919) % 25000, "
+                "'900-' || lpad((i % 100)::text, 2, '0') || '-' || lpad(i::text, 4, '0'), "
+                f"{diag_sql} FROM generate_series(1, {PATIENT_ROWS}) AS i",
+                "write",
+                "bulk_insert",
+            ),
+            stmt("ALTER TABLE patients ADD COLUMN notes text", "ddl"),
+            stmt("CREATE INDEX idx_patients_last_name ON patients (last_name)", "ddl"),
+            stmt("CREATE TABLE export_tmp (id integer, payload text)", "ddl"),
+        ],
+        step=step,
+    )
 
     step = "bulk SELECT * of the whole patients table"
     L.begin(step)
-    p.session(DB_APP_USER, DB_APP_PASSWORD, [
-        stmt("SELECT * FROM patients", "read", "bulk_select", rows=PATIENT_ROWS),
-    ], step=step)
+    p.session(
+        DB_APP_USER,
+        DB_APP_PASSWORD,
+        [
+            stmt("SELECT * FROM patients", "read", "bulk_select", rows=PATIENT_ROWS),
+        ],
+        step=step,
+    )
 
     step = f"pagination loop: {PAGES} pages of {PAGE_SIZE} rows with LIMIT/OFFSET"
     L.begin(step)
-    p.session(DB_APP_USER, DB_APP_PASSWORD, [
-        stmt(f"SELECT id, first_name, last_name, ssn FROM patients ORDER BY id "
-             f"LIMIT {PAGE_SIZE} OFFSET {i * PAGE_SIZE}", "read", "pagination",
-             rows=PAGE_SIZE)
-        for i in range(PAGES)
-    ], step=step)
+    p.session(
+        DB_APP_USER,
+        DB_APP_PASSWORD,
+        [
+            stmt(
+                f"SELECT id, first_name, last_name, ssn FROM patients ORDER BY id "
+                f"LIMIT {PAGE_SIZE} OFFSET {i * PAGE_SIZE}",
+                "read",
+                "pagination",
+                rows=PAGE_SIZE,
+            )
+            for i in range(PAGES)
+        ],
+        step=step,
+    )
 
-    step = ("quoting, UTF-8 names, multi-line SQL with comments, SQL-injection shapes, "
-            "errors, UPDATE/DELETE, DROP")
+    step = "quoting, UTF-8 names, multi-line SQL with comments, SQL-injection shapes, errors, UPDATE/DELETE, DROP"
     L.begin(step)
-    p.session(DB_APP_USER, DB_APP_PASSWORD, [
-        stmt("INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
-             "VALUES (90001, 'Seán', 'O''Brien, Jr.', '1961-03-17', '900-00-9001', "
-             "'fracture, left wrist')", "write", "quote", "utf8"),
-        stmt("INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
-             "VALUES (90002, 'Zoë', E'O\\'Brien, Jr.', '1990-07-01', '900-00-9002', "
-             "'said \"ouch\", then left')", "write", "quote", "utf8"),
-        stmt("INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
-             "VALUES (90003, 'Łukasz', 'Müller-Lüdenscheidt', '1977-12-24', '900-00-9003', "
-             "'アレルギー')", "write", "utf8"),
-        stmt("SELECT id, first_name, last_name\n"
-             "  FROM patients\n"
-             " -- find the O'Brien family (comment with a quote)\n"
-             " WHERE last_name LIKE 'O''Brien%'\n"
-             "   AND birth_date < '2000-01-01'\n"
-             " ORDER BY id", "read", "quote"),
-        stmt("SELECT * FROM patients WHERE last_name = '' OR '1'='1'",
-             "read", "sqli", "tautology", rows=PATIENT_ROWS + 3),
-        stmt("SELECT id::text, first_name FROM patients WHERE id = 1 "
-             "UNION SELECT usename::text, passwd FROM pg_shadow",
-             "read", "sqli", "error", ok=False),
-        stmt("SELECT * FROM patients WHERE id = 1 ORDER BY 99", "read", "sqli", "error",
-             ok=False),
-        stmt("SELECT * FROM patients WHERE id = 1 AND", "sqli", "error", "syntax_error",
-             ok=False),
-        stmt("SELECT * FROM invoices", "read", "error", ok=False),
-        stmt("UPDATE patients SET diagnosis = 'reviewed' WHERE id BETWEEN 1 AND 25",
-             "write"),
-        stmt("DELETE FROM patients WHERE id = 90003", "write"),
-        stmt("DROP TABLE export_tmp", "ddl"),
-    ], step=step)
+    p.session(
+        DB_APP_USER,
+        DB_APP_PASSWORD,
+        [
+            stmt(
+                "INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
+                "VALUES (90001, 'Seán', 'O''Brien, Jr.', '1961-03-17', '900-00-9001', "
+                "'fracture, left wrist')",
+                "write",
+                "quote",
+                "utf8",
+            ),
+            stmt(
+                "INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
+                "VALUES (90002, 'Zoë', E'O\\'Brien, Jr.', '1990-07-01', '900-00-9002', "
+                "'said \"ouch\", then left')",
+                "write",
+                "quote",
+                "utf8",
+            ),
+            stmt(
+                "INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
+                "VALUES (90003, 'Łukasz', 'Müller-Lüdenscheidt', '1977-12-24', '900-00-9003', "
+                "'アレルギー')",
+                "write",
+                "utf8",
+            ),
+            stmt(
+                "SELECT id, first_name, last_name\n"
+                "  FROM patients\n"
+                " -- find the O'Brien family (comment with a quote)\n"
+                " WHERE last_name LIKE 'O''Brien%'\n"
+                "   AND birth_date < '2000-01-01'\n"
+                " ORDER BY id",
+                "read",
+                "quote",
+            ),
+            stmt(
+                "SELECT * FROM patients WHERE last_name = '' OR '1'='1'",
+                "read",
+                "sqli",
+                "tautology",
+                rows=PATIENT_ROWS + 3,
+            ),
+            stmt(
+                "SELECT id::text, first_name FROM patients WHERE id = 1 "
+                "UNION SELECT usename::text, passwd FROM pg_shadow",
+                "read",
+                "sqli",
+                "error",
+                ok=False,
+            ),
+            stmt("SELECT * FROM patients WHERE id = 1 ORDER BY 99", "read", "sqli", "error", ok=False),
+            stmt("SELECT * FROM patients WHERE id = 1 AND", "sqli", "error", "syntax_error", ok=False),
+            stmt("SELECT * FROM invoices", "read", "error", ok=False),
+            stmt("UPDATE patients SET diagnosis = 'reviewed' WHERE id BETWEEN 1 AND 25", "write"),
+            stmt("DELETE FROM patients WHERE id = 90003", "write"),
+            stmt("DROP TABLE export_tmp", "ddl"),
+        ],
+        step=step,
+    )
 
     step = "a LATIN1 client session (PGCLIENTENCODING=LATIN1) inserting accented names"
     L.begin(step)
-    p.session(DB_APP_USER, DB_APP_PASSWORD, [
-        stmt("INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
-             "VALUES (90004, 'Hélène', 'Lefèvre', '1955-05-05', '900-00-9004', 'anémie')",
-             "write", "latin1"),
-        stmt("SELECT id, first_name, last_name FROM patients WHERE last_name = 'Lefèvre' "
-             "AND first_name = 'Hélène'", "read", "latin1"),
-    ], step=step, encoding="latin-1", client_encoding="LATIN1")
+    p.session(
+        DB_APP_USER,
+        DB_APP_PASSWORD,
+        [
+            stmt(
+                "INSERT INTO patients (id, first_name, last_name, birth_date, ssn, diagnosis) "
+                "VALUES (90004, 'Hélène', 'Lefèvre', '1955-05-05', '900-00-9004', 'anémie')",
+                "write",
+                "latin1",
+            ),
+            stmt(
+                "SELECT id, first_name, last_name FROM patients WHERE last_name = 'Lefèvre' AND first_name = 'Hélène'",
+                "read",
+                "latin1",
+            ),
+        ],
+        step=step,
+        encoding="latin-1",
+        client_encoding="LATIN1",
+    )
 
     step = "postgres creates a login role, changes its password (ALTER USER ... PASSWORD), grants"
     L.begin(step)
-    p.session("postgres", None, [
-        stmt(f"CREATE ROLE {DB_AUDITOR} LOGIN PASSWORD '{q(DB_AUDITOR_PW1)}'",
-             "role", "create_user"),
-        stmt(f"ALTER USER {DB_AUDITOR} PASSWORD '{q(DB_AUDITOR_PW2)}'",
-             "role", "password_change"),
-        stmt(f"GRANT SELECT ON patients TO {DB_AUDITOR}", "role"),
-    ], step=step)
+    p.session(
+        "postgres",
+        None,
+        [
+            stmt(f"CREATE ROLE {DB_AUDITOR} LOGIN PASSWORD '{q(DB_AUDITOR_PW1)}'", "role", "create_user"),
+            stmt(f"ALTER USER {DB_AUDITOR} PASSWORD '{q(DB_AUDITOR_PW2)}'", "role", "password_change"),
+            stmt(f"GRANT SELECT ON patients TO {DB_AUDITOR}", "role"),
+        ],
+        step=step,
+    )
 
     step = "the old password fails, the new one works"
     L.begin(step)
     p.failed_login(DB_AUDITOR, DB_AUDITOR_PW1, "wrong_password", step)
-    p.session(DB_AUDITOR, DB_AUDITOR_PW2, [
-        stmt("SELECT count(*) FROM patients", "read"),
-        stmt("SELECT first_name, last_name, ssn FROM patients WHERE id = 42", "read"),
-    ], step=step)
+    p.session(
+        DB_AUDITOR,
+        DB_AUDITOR_PW2,
+        [
+            stmt("SELECT count(*) FROM patients", "read"),
+            stmt("SELECT first_name, last_name, ssn FROM patients WHERE id = 42", "read"),
+        ],
+        step=step,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -1523,8 +1937,9 @@ def copy_logs(src: Path, dst: Path, names: list[str]) -> list[Path]:
     return copied
 
 
-def common_header(server: str, version: str, version_output: str, packages: list[str],
-                  started: str, finished: str) -> dict:
+def common_header(
+    server: str, version: str, version_output: str, packages: list[str], started: str, finished: str
+) -> dict:
     return {
         "schema_version": 1,
         "server": server,
@@ -1537,14 +1952,18 @@ def common_header(server: str, version: str, version_output: str, packages: list
         "capture_started_utc": started,
         "capture_finished_utc": finished,
         "loopback_only": True,
-        "addresses": {"client": LOOPBACK, "attacker": ATTACKER_IP,
-                      "note": "both are loopback; the attacker address is a second "
-                              "127.0.0.0/8 source bound with curl --interface"},
+        "addresses": {
+            "client": LOOPBACK,
+            "attacker": ATTACKER_IP,
+            "note": "both are loopback; the attacker address is a second "
+            "127.0.0.0/8 source bound with curl --interface",
+        },
     }
 
 
-def web_outputs(base: Path, wd: Path, ledger: HttpLedger, rotations: list[str],
-                started: str, finished: str) -> list[Path]:
+def web_outputs(
+    base: Path, wd: Path, ledger: HttpLedger, rotations: list[str], started: str, finished: str
+) -> list[Path]:
     ex = http_expected(ledger)
     counts = ex["counts"]
     hostile = {
@@ -1558,9 +1977,12 @@ def web_outputs(base: Path, wd: Path, ledger: HttpLedger, rotations: list[str],
         "url_utf8_raw_in_query": HOSTILE_PATH_UTF8_QUERY,
         "url_utf8_raw_in_path": HOSTILE_PATH_UTF8_RAW,
         "url_encoded_traversal": HOSTILE_PATH_TRAVERSAL,
-        "url_long_query": {"prefix": "/search?q=", "value_pattern": "'0123456789' * 500",
-                           "value_length": len(LONG_QUERY_VALUE),
-                           "request_target_length": len(HOSTILE_PATH_LONG)},
+        "url_long_query": {
+            "prefix": "/search?q=",
+            "value_pattern": "'0123456789' * 500",
+            "value_length": len(LONG_QUERY_VALUE),
+            "request_target_length": len(HOSTILE_PATH_LONG),
+        },
         "basic_auth_user_with_double_quote": BASIC_QUOTED_USER,
         "basic_auth_unknown_user": BASIC_UNKNOWN_USER,
         "tls_client_hello_hex": TLS_GARBAGE.hex(),
@@ -1578,26 +2000,51 @@ def web_outputs(base: Path, wd: Path, ledger: HttpLedger, rotations: list[str],
     nreq = ex["nginx"]
     by_phase = {ph: [r for r in nreq if r["nginx_log_phase"] == ph] for ph in (1, 2, 3)}
     files = [
-        file_info(out / "access.log.2.gz", kind="nginx_access", log_format="combined",
-                  rotation_generation=2, expected=counts(by_phase[1])),
-        file_info(out / "access.log.1", kind="nginx_access", log_format="combined",
-                  rotation_generation=1, expected=counts(by_phase[2])),
-        file_info(out / "access.log", kind="nginx_access", log_format="combined",
-                  rotation_generation=0, expected=counts(by_phase[3])),
-        file_info(out / "access_main.log", kind="nginx_access", log_format="main",
-                  expected=counts(nreq),
-                  note="never rotated: holds every request of the three access.log files"),
-        file_info(out / "error.log", kind="nginx_error", level="info",
-                  expected={
-                      "auth_no_credentials": sum(1 for r in nreq if r["status"] == 401
-                                                 and r["basic_auth_user"] is None),
-                      "auth_user_not_found": sum(1 for r in nreq if r["status"] == 401 and
-                                                 r["basic_auth_user"] in (BASIC_UNKNOWN_USER, BASIC_QUOTED_USER)),
-                      "auth_password_mismatch": sum(1 for r in nreq if r["status"] == 401 and
-                                                    r["basic_auth_user"] == BASIC_USER),
-                      "open_failed_404": sum(1 for r in nreq if r["status"] == 404
-                                             and r["target"] == "nginx_origin"),
-                  }),
+        file_info(
+            out / "access.log.2.gz",
+            kind="nginx_access",
+            log_format="combined",
+            rotation_generation=2,
+            expected=counts(by_phase[1]),
+        ),
+        file_info(
+            out / "access.log.1",
+            kind="nginx_access",
+            log_format="combined",
+            rotation_generation=1,
+            expected=counts(by_phase[2]),
+        ),
+        file_info(
+            out / "access.log",
+            kind="nginx_access",
+            log_format="combined",
+            rotation_generation=0,
+            expected=counts(by_phase[3]),
+        ),
+        file_info(
+            out / "access_main.log",
+            kind="nginx_access",
+            log_format="main",
+            expected=counts(nreq),
+            note="never rotated: holds every request of the three access.log files",
+        ),
+        file_info(
+            out / "error.log",
+            kind="nginx_error",
+            level="info",
+            expected={
+                "auth_no_credentials": sum(1 for r in nreq if r["status"] == 401 and r["basic_auth_user"] is None),
+                "auth_user_not_found": sum(
+                    1
+                    for r in nreq
+                    if r["status"] == 401 and r["basic_auth_user"] in (BASIC_UNKNOWN_USER, BASIC_QUOTED_USER)
+                ),
+                "auth_password_mismatch": sum(
+                    1 for r in nreq if r["status"] == 401 and r["basic_auth_user"] == BASIC_USER
+                ),
+                "open_failed_404": sum(1 for r in nreq if r["status"] == 404 and r["target"] == "nginx_origin"),
+            },
+        ),
     ]
     doc = common_header("nginx", nver, vout, ["nginx", "nginx-common"], started, finished)
     doc["config"] = {
@@ -1605,23 +2052,28 @@ def web_outputs(base: Path, wd: Path, ledger: HttpLedger, rotations: list[str],
         "log_formats": {"combined": NGINX_COMBINED, "main": NGINX_MAIN},
         "access_logs": {"access.log": "combined", "access_main.log": "main"},
         "error_log_level": "info",
-        "proxy": {"upstream": "Apache mod_remoteip vhost",
-                  "proxy_set_header": "X-Forwarded-For $proxy_add_x_forwarded_for"},
-        "basic_auth": {"location": "/private/", "users": [BASIC_USER],
-                       "htpasswd_hash": "apr1 (htpasswd -m)"},
+        "proxy": {
+            "upstream": "Apache mod_remoteip vhost",
+            "proxy_set_header": "X-Forwarded-For $proxy_add_x_forwarded_for",
+        },
+        "basic_auth": {"location": "/private/", "users": [BASIC_USER], "htpasswd_hash": "apr1 (htpasswd -m)"},
         "ports": dict(PORTS_USED),
     }
     doc["files"] = files
     doc["readiness_probes"] = {
         "note": "TCP connections opened and closed without a request while waiting for "
-                "the ports; nginx logs each as 'client closed connection while waiting "
-                "for request' (info)",
+        "the ports; nginx logs each as 'client closed connection while waiting "
+        "for request' (info)",
         "nginx_origin": PROBES[PORTS_USED["nginx_origin"]],
-        "nginx_proxy": PROBES[PORTS_USED["nginx_proxy"]]}
-    doc["rotation"] = {"access.log": {
-        "oldest_first": ["access.log.2.gz", "access.log.1", "access.log"],
-        "actions": rotations,
-        "method": "rename + SIGUSR1 (reopen), delaycompress-style gzip of the older file"}}
+        "nginx_proxy": PROBES[PORTS_USED["nginx_proxy"]],
+    }
+    doc["rotation"] = {
+        "access.log": {
+            "oldest_first": ["access.log.2.gz", "access.log.1", "access.log"],
+            "actions": rotations,
+            "method": "rename + SIGUSR1 (reopen), delaycompress-style gzip of the older file",
+        }
+    }
     doc["workload"] = [s for s in ledger.steps if s["description"].startswith("nginx")]
     doc["expected"] = counts(nreq)
     doc["expected"]["requests_via_proxy"] = sum(1 for r in nreq if r["target"] == "nginx_proxy")
@@ -1636,32 +2088,65 @@ def web_outputs(base: Path, wd: Path, ledger: HttpLedger, rotations: list[str],
     vout = run(["apache2", "-v"], env={"LANG": "C"}).stdout.decode().strip()
     aver = re.search(r"Apache/(\S+)", vout).group(1)
     out = fresh_out_dir(base, f"apache2-{aver}")
-    names = ["access.log", "access_debian_combined.log", "access_timed_xff.log",
-             "other_vhosts_access.log", "remoteip_access.log", "error.log"]
+    names = [
+        "access.log",
+        "access_debian_combined.log",
+        "access_timed_xff.log",
+        "other_vhosts_access.log",
+        "remoteip_access.log",
+        "error.log",
+    ]
     written += copy_logs(ad / "logs", out, names)
     main = ex["apache_main"]
     rip = ex["apache_remoteip"]
     both = sorted(main + rip, key=lambda r: r["n"])
     err_expect = {
-        "auth_user_not_found_AH01618": sum(1 for r in both if r["status"] == 401 and
-                                           r["basic_auth_user"] in (BASIC_UNKNOWN_USER, BASIC_QUOTED_USER)),
-        "auth_password_mismatch_AH01617": sum(1 for r in both if r["status"] == 401 and
-                                              r["basic_auth_user"] == BASIC_USER),
+        "auth_user_not_found_AH01618": sum(
+            1 for r in both if r["status"] == 401 and r["basic_auth_user"] in (BASIC_UNKNOWN_USER, BASIC_QUOTED_USER)
+        ),
+        "auth_password_mismatch_AH01617": sum(
+            1 for r in both if r["status"] == 401 and r["basic_auth_user"] == BASIC_USER
+        ),
         "authz_denied_AH01630": sum(1 for r in both if r["status"] == 403),
         "cgi_script_failures": sum(1 for r in both if r["request_target"] == "/cgi-bin/broken.cgi"),
         "htaccess_errors": sum(1 for r in both if r["request_target"] == "/broken-htaccess/"),
     }
     files = [
-        file_info(out / "access.log", kind="apache_access", log_format="combined",
-                  vhost="www.clinic.test", expected=counts(main)),
-        file_info(out / "access_debian_combined.log", kind="apache_access",
-                  log_format="debian_combined", vhost="www.clinic.test", expected=counts(main)),
-        file_info(out / "access_timed_xff.log", kind="apache_access", log_format="timed_xff",
-                  vhost="www.clinic.test", expected=counts(main)),
-        file_info(out / "remoteip_access.log", kind="apache_access", log_format="remoteip",
-                  vhost="app.clinic.test", expected=counts(rip)),
-        file_info(out / "other_vhosts_access.log", kind="apache_access",
-                  log_format="vhost_combined", vhost="both", expected=counts(both)),
+        file_info(
+            out / "access.log",
+            kind="apache_access",
+            log_format="combined",
+            vhost="www.clinic.test",
+            expected=counts(main),
+        ),
+        file_info(
+            out / "access_debian_combined.log",
+            kind="apache_access",
+            log_format="debian_combined",
+            vhost="www.clinic.test",
+            expected=counts(main),
+        ),
+        file_info(
+            out / "access_timed_xff.log",
+            kind="apache_access",
+            log_format="timed_xff",
+            vhost="www.clinic.test",
+            expected=counts(main),
+        ),
+        file_info(
+            out / "remoteip_access.log",
+            kind="apache_access",
+            log_format="remoteip",
+            vhost="app.clinic.test",
+            expected=counts(rip),
+        ),
+        file_info(
+            out / "other_vhosts_access.log",
+            kind="apache_access",
+            log_format="vhost_combined",
+            vhost="both",
+            expected=counts(both),
+        ),
         file_info(out / "error.log", kind="apache_error", level="info", expected=err_expect),
     ]
     doc = common_header("apache2", aver, vout, ["apache2", "apache2-bin"], started, finished)
@@ -1671,24 +2156,31 @@ def web_outputs(base: Path, wd: Path, ledger: HttpLedger, rotations: list[str],
         "log_formats_as_written_in_config": APACHE_FORMATS,
         "custom_logs": {
             "www.clinic.test (main vhost)": {
-                "access.log": "combined", "access_debian_combined.log": "debian_combined",
-                "access_timed_xff.log": "timed_xff", "other_vhosts_access.log": "vhost_combined"},
+                "access.log": "combined",
+                "access_debian_combined.log": "debian_combined",
+                "access_timed_xff.log": "timed_xff",
+                "other_vhosts_access.log": "vhost_combined",
+            },
             "app.clinic.test (mod_remoteip vhost, behind the nginx proxy)": {
-                "remoteip_access.log": "remoteip", "other_vhosts_access.log": "vhost_combined"}},
+                "remoteip_access.log": "remoteip",
+                "other_vhosts_access.log": "vhost_combined",
+            },
+        },
         "remoteip": {"RemoteIPHeader": "X-Forwarded-For", "RemoteIPTrustedProxy": "127.0.0.1"},
         "error_log_level": "info",
-        "mpm": "event", "cgi": "mod_cgid",
+        "mpm": "event",
+        "cgi": "mod_cgid",
         "ports": dict(PORTS_USED),
     }
     doc["files"] = files
     doc["readiness_probes"] = {
         "note": "TCP connections opened and closed without a request while waiting for "
-                "the ports (Apache logs nothing for them at info level)",
+        "the ports (Apache logs nothing for them at info level)",
         "apache_main": PROBES[PORTS_USED["apache_main"]],
-        "apache_remoteip": PROBES[PORTS_USED["apache_remoteip"]]}
+        "apache_remoteip": PROBES[PORTS_USED["apache_remoteip"]],
+    }
     doc["rotation"] = None
-    doc["workload"] = [s for s in ledger.steps
-                       if s["description"].startswith(("apache", "nginx proxy"))]
+    doc["workload"] = [s for s in ledger.steps if s["description"].startswith(("apache", "nginx proxy"))]
     doc["expected"] = counts(both)
     doc["expected"]["main_vhost_requests"] = len(main)
     doc["expected"]["remoteip_vhost_requests"] = len(rip)
@@ -1712,34 +2204,52 @@ def xff_section(ledger: HttpLedger) -> dict:
     return {
         "spoofed_values_sent": [SPOOFED_XFF, SPOOFED_XFF_CHAIN],
         "nginx_adds": "$proxy_add_x_forwarded_for (client value + ', ' + $remote_addr)",
-        "apache_remoteip": {"RemoteIPHeader": "X-Forwarded-For",
-                            "RemoteIPTrustedProxy": "127.0.0.1",
-                            "rule": "walk right to left while the hop is a trusted proxy; "
-                                    "a trusted (not internal) proxy may not report "
-                                    "10/8, 172.16/12, 192.168/16, 169.254/16 or 127/8 "
-                                    "addresses, so a loopback client stops the walk"},
-        "per_request": [{k: r.get(k) for k in (
-            "n", "target", "source_ip", "request_target", "xff_sent_by_client",
-            "xff_received_by_apache", "apache_peer_ip", "expected_apache_client_ip",
-            "expected_apache_xff_after_remoteip")} for r in rows],
+        "apache_remoteip": {
+            "RemoteIPHeader": "X-Forwarded-For",
+            "RemoteIPTrustedProxy": "127.0.0.1",
+            "rule": "walk right to left while the hop is a trusted proxy; "
+            "a trusted (not internal) proxy may not report "
+            "10/8, 172.16/12, 192.168/16, 169.254/16 or 127/8 "
+            "addresses, so a loopback client stops the walk",
+        },
+        "per_request": [
+            {
+                k: r.get(k)
+                for k in (
+                    "n",
+                    "target",
+                    "source_ip",
+                    "request_target",
+                    "xff_sent_by_client",
+                    "xff_received_by_apache",
+                    "apache_peer_ip",
+                    "expected_apache_client_ip",
+                    "expected_apache_xff_after_remoteip",
+                )
+            }
+            for r in rows
+        ],
     }
 
 
 def db_doc(engine: str, ledger: DbLedger) -> dict:
-    return {"workload": [{"step": i + 1, "description": s} for i, s in enumerate(ledger.steps)],
-            "expected": ledger.counts(),
-            "sessions": ledger.sessions}
+    return {
+        "workload": [{"step": i + 1, "description": s} for i, s in enumerate(ledger.steps)],
+        "expected": ledger.counts(),
+        "sessions": ledger.sessions,
+    }
 
 
 def db_hostile() -> dict:
-    return {"quote_literal_sql_standard": "'O''Brien, Jr.'",
-            "quote_literal_backslash": "'O\\'Brien, Jr.'",
-            "utf8_names": ["Seán", "Zoë", "Łukasz", "Müller-Lüdenscheidt", "アレルギー"],
-            "latin1_names": ["Hélène", "Lefèvre", "anémie"],
-            "sqli": ["' OR '1'='1", "UNION SELECT ... password hashes", "ORDER BY 99",
-                     "truncated statement ending in AND"],
-            "wrong_passwords": DB_WRONG_PASSWORDS,
-            "unknown_users": DB_UNKNOWN_USERS}
+    return {
+        "quote_literal_sql_standard": "'O''Brien, Jr.'",
+        "quote_literal_backslash": "'O\\'Brien, Jr.'",
+        "utf8_names": ["Seán", "Zoë", "Łukasz", "Müller-Lüdenscheidt", "アレルギー"],
+        "latin1_names": ["Hélène", "Lefèvre", "anémie"],
+        "sqli": ["' OR '1'='1", "UNION SELECT ... password hashes", "ORDER BY 99", "truncated statement ending in AND"],
+        "wrong_passwords": DB_WRONG_PASSWORDS,
+        "unknown_users": DB_UNKNOWN_USERS,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -1762,8 +2272,10 @@ SMOKE_PATTERNS: dict[str, dict[str, str]] = {
         "htaccess_errors": r"\.htaccess: Invalid command",
     },
     "mariadb_audit": {
-        "audit_CONNECT": r",CONNECT,", "audit_FAILED_CONNECT": r",FAILED_CONNECT,",
-        "audit_QUERY": r",QUERY,", "audit_DISCONNECT": r",DISCONNECT,",
+        "audit_CONNECT": r",CONNECT,",
+        "audit_FAILED_CONNECT": r",FAILED_CONNECT,",
+        "audit_QUERY": r",QUERY,",
+        "audit_DISCONNECT": r",DISCONNECT,",
     },
     "mariadb_general": {
         "connect_lines": r"^(?:\d{6} [ \d]\d:\d\d:\d\d)?\s+\d+ Connect\t",
@@ -1775,18 +2287,23 @@ SMOKE_PATTERNS: dict[str, dict[str, str]] = {
     "mariadb_error": {"access_denied_warnings": r"\[Warning\] Access denied for user"},
 }
 PG_SMOKE = {  # name: (stderr, csvlog, jsonlog)
-    "connection_received": ("LOG:  connection received:", ',"connection received:',
-                            '"message":"connection received:'),
-    "connection_authorized": ("LOG:  connection authorized:", ',"connection authorized:',
-                              '"message":"connection authorized:'),
-    "password_authentication_failed": ("FATAL:  password authentication failed",
-                                       ',"password authentication failed',
-                                       '"message":"password authentication failed'),
-    "role_does_not_exist_details": (r'DETAIL:  Role "[^"]+" does not exist',
-                                    r'"Role ""[^"]+"" does not exist',
-                                    r'"detail":"Role \\"[^"\\]+\\" does not exist'),
-    "database_does_not_exist": ('FATAL:  database "', ',"database ""',
-                                r'"message":"database \\"'),
+    "connection_received": ("LOG:  connection received:", ',"connection received:', '"message":"connection received:'),
+    "connection_authorized": (
+        "LOG:  connection authorized:",
+        ',"connection authorized:',
+        '"message":"connection authorized:',
+    ),
+    "password_authentication_failed": (
+        "FATAL:  password authentication failed",
+        ',"password authentication failed',
+        '"message":"password authentication failed',
+    ),
+    "role_does_not_exist_details": (
+        r'DETAIL:  Role "[^"]+" does not exist',
+        r'"Role ""[^"]+"" does not exist',
+        r'"detail":"Role \\"[^"\\]+\\" does not exist',
+    ),
+    "database_does_not_exist": ('FATAL:  database "', ',"database ""', r'"message":"database \\"'),
     "disconnections": ("LOG:  disconnection:", ',"disconnection:', '"message":"disconnection:'),
     "errors": (" ERROR:  ", r",ERROR,[0-9A-Z]{5},", '"error_severity":"ERROR"'),
     "pgaudit_lines": ("LOG:  AUDIT: ", ',"AUDIT: ', '"message":"AUDIT: '),
@@ -1815,8 +2332,7 @@ def smoke_check(base: Path, folders: dict[str, str]) -> list[str]:
             if kind in ("nginx_access", "apache_access"):
                 lines = body.splitlines()
                 got["http_requests"] = len(lines)
-                statuses = Counter(m.group(1) for line in lines
-                                   if (m := re.search(r'" (\d{3}) ', line)))
+                statuses = Counter(m.group(1) for line in lines if (m := re.search(r'" (\d{3}) ', line)))
                 for key in exp:
                     if re.fullmatch(r"http_\d{3}", key):
                         got[key] = statuses[key[5:]]
@@ -1829,8 +2345,7 @@ def smoke_check(base: Path, folders: dict[str, str]) -> list[str]:
                         got[key] = len(re.findall(pats[PG_KIND_INDEX[kind]], body))
             for key, val in got.items():
                 if key in exp and exp[key] != val:
-                    problems.append(f"{folder}/{f['path']}: {key} = {val} in the log, "
-                                    f"{exp[key]} in the ledger")
+                    problems.append(f"{folder}/{f['path']}: {key} = {val} in the log, {exp[key]} in the ledger")
         if cap["server"] == "apache2":
             # remoteip_access.log: %a and the XFF left over, request by request.
             rows = cap["xff"]["per_request"]
@@ -1840,9 +2355,11 @@ def smoke_check(base: Path, folders: dict[str, str]) -> list[str]:
                 xff = line.rsplit('"', 2)[-2]
                 want_xff = row["expected_apache_xff_after_remoteip"] or "-"
                 if client != row["expected_apache_client_ip"] or xff != want_xff:
-                    problems.append(f"{folder}/remoteip_access.log request {row['n']}: "
-                                    f"{client} {xff!r}, expected "
-                                    f"{row['expected_apache_client_ip']} {want_xff!r}")
+                    problems.append(
+                        f"{folder}/remoteip_access.log request {row['n']}: "
+                        f"{client} {xff!r}, expected "
+                        f"{row['expected_apache_client_ip']} {want_xff!r}"
+                    )
         log(f"checked {folder}: {len(cap.get('files', []))} files")
     return problems
 
@@ -1856,21 +2373,23 @@ def stop_all() -> None:
         try:
             log(f"stopping {name}")
             stop()
-        except Exception as exc:          # keep stopping the others
+        except Exception as exc:  # keep stopping the others
             log(f"WARNING: could not stop {name} cleanly: {exc}")
 
 
 def clean_workdir(wd: Path) -> None:
     """Stop servers left behind by an interrupted earlier run, then wipe."""
     if wd.exists():
-        for pidfile in [wd / "nginx/run/nginx.pid", wd / "apache/run/apache2.pid",
-                        wd / "mariadb/run/mariadb.pid",
-                        *wd.glob("postgresql/*/data/postmaster.pid")]:
+        for pidfile in [
+            wd / "nginx/run/nginx.pid",
+            wd / "apache/run/apache2.pid",
+            wd / "mariadb/run/mariadb.pid",
+            *wd.glob("postgresql/*/data/postmaster.pid"),
+        ]:
             if pidfile.exists():
                 log(f"stopping leftover server from {pidfile}")
                 try:
-                    kill_pidfile(pidfile, signal.SIGTERM if "nginx" not in str(pidfile)
-                                 else signal.SIGQUIT)
+                    kill_pidfile(pidfile, signal.SIGTERM if "nginx" not in str(pidfile) else signal.SIGQUIT)
                 except Exception as exc:
                     log(f"WARNING: {exc}")
         shutil.rmtree(wd)
@@ -1880,14 +2399,22 @@ def clean_workdir(wd: Path) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR,
-                    help="scratch folder (wiped at start; default %(default)s)")
-    ap.add_argument("--out", type=Path, default=REPO / "tests/data/real",
-                    help="where the fixture folders are written (default %(default)s)")
-    ap.add_argument("--only", choices=["web", "mariadb", "postgresql"], action="append",
-                    help="capture only these servers (repeatable)")
-    ap.add_argument("--keep-workdir", action="store_true",
-                    help="leave the scratch folder in place afterwards")
+    ap.add_argument(
+        "--workdir", type=Path, default=DEFAULT_WORKDIR, help="scratch folder (wiped at start; default %(default)s)"
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "tests/data/real",
+        help="where the fixture folders are written (default %(default)s)",
+    )
+    ap.add_argument(
+        "--only",
+        choices=["web", "mariadb", "postgresql"],
+        action="append",
+        help="capture only these servers (repeatable)",
+    )
+    ap.add_argument("--keep-workdir", action="store_true", help="leave the scratch folder in place afterwards")
     args = ap.parse_args()
     only = set(args.only or ["web", "mariadb", "postgresql"])
     if os.geteuid() != 0:
@@ -1899,13 +2426,21 @@ def main() -> int:
     base.mkdir(parents=True, exist_ok=True)
     clean_workdir(wd)
     taken: set[int] = set()
-    for name in ("nginx_origin", "nginx_proxy", "apache_main", "apache_remoteip",
-                 "mariadb", "postgresql_run1", "postgresql_run2"):
+    for name in (
+        "nginx_origin",
+        "nginx_proxy",
+        "apache_main",
+        "apache_remoteip",
+        "mariadb",
+        "postgresql_run1",
+        "postgresql_run2",
+    ):
         PORTS_USED[name] = free_port(taken)
     log(f"ports on 127.0.0.1: {PORTS_USED}")
 
     def on_signal(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
+
     signal.signal(signal.SIGTERM, on_signal)
 
     folders: dict[str, str] = {}
@@ -1943,28 +2478,37 @@ def main() -> int:
             finished = utcnow()
             ver, vout = m.version()
             out = fresh_out_dir(base, f"mariadb-{ver}")
-            names = ["server_audit.log.1", "server_audit.log", "general.log", "slow.log",
-                     "error.log"]
+            names = ["server_audit.log.1", "server_audit.log", "general.log", "slow.log", "error.log"]
             copy_logs(md / "logs", out, names)
-            doc = common_header("mariadb", ver, vout,
-                                ["mariadb-server", "mariadb-server-core", "mariadb-client"],
-                                started, finished)
-            doc["config"] = {"my.cnf": (md / "my.cnf").read_text().strip(),
-                             "settings": MARIADB_SETTINGS, "port": PORTS_USED["mariadb"]}
+            doc = common_header(
+                "mariadb", ver, vout, ["mariadb-server", "mariadb-server-core", "mariadb-client"], started, finished
+            )
+            doc["config"] = {
+                "my.cnf": (md / "my.cnf").read_text().strip(),
+                "settings": MARIADB_SETTINGS,
+                "port": PORTS_USED["mariadb"],
+            }
             fexp = mariadb_file_expectations(ledger)
             doc["files"] = [
-                file_info(out / "server_audit.log.1", kind="mariadb_audit",
-                          rotation_generation=1, expected=fexp["server_audit.log.1"]),
-                file_info(out / "server_audit.log", kind="mariadb_audit",
-                          rotation_generation=0, expected=fexp["server_audit.log"]),
-                file_info(out / "general.log", kind="mariadb_general",
-                          expected=fexp["general.log"]),
+                file_info(
+                    out / "server_audit.log.1",
+                    kind="mariadb_audit",
+                    rotation_generation=1,
+                    expected=fexp["server_audit.log.1"],
+                ),
+                file_info(
+                    out / "server_audit.log",
+                    kind="mariadb_audit",
+                    rotation_generation=0,
+                    expected=fexp["server_audit.log"],
+                ),
+                file_info(out / "general.log", kind="mariadb_general", expected=fexp["general.log"]),
                 file_info(out / "slow.log", kind="mariadb_slow", expected=fexp["slow.log"]),
                 file_info(out / "error.log", kind="mariadb_error", expected=fexp["error.log"]),
             ]
-            doc["rotation"] = {"server_audit.log": {
-                "oldest_first": ["server_audit.log.1", "server_audit.log"],
-                "actions": rotations}}
+            doc["rotation"] = {
+                "server_audit.log": {"oldest_first": ["server_audit.log.1", "server_audit.log"], "actions": rotations}
+            }
             doc.update(db_doc("mariadb", ledger))
             doc["hostile"] = db_hostile()
             write_capture(out, doc)
@@ -1973,8 +2517,9 @@ def main() -> int:
 
         if "postgresql" in only:
             started = utcnow()
-            bindir = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"),
-                                 key=lambda p: int(p.parent.parent.name))[-1]).parent
+            bindir = Path(
+                sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))[-1]
+            ).parent
             runs = {}
             ver = vout = None
             for cfg in PG_RUNS:
@@ -1989,49 +2534,60 @@ def main() -> int:
                 time.sleep(0.5)
                 stop_all()
                 ver, vout = p.version()
-                runs[cfg["name"]] = {"dir": pd, "ledger": ledger, "cfg": cfg,
-                                     "settings": p.settings}
+                runs[cfg["name"]] = {"dir": pd, "ledger": ledger, "cfg": cfg, "settings": p.settings}
             finished = utcnow()
             out = fresh_out_dir(base, f"postgresql-{ver}")
-            doc = common_header("postgresql", ver, vout,
-                                [f"postgresql-{bindir.parent.name}",
-                                 f"postgresql-{bindir.parent.name}-pgaudit"], started, finished)
+            doc = common_header(
+                "postgresql",
+                ver,
+                vout,
+                [f"postgresql-{bindir.parent.name}", f"postgresql-{bindir.parent.name}-pgaudit"],
+                started,
+                finished,
+            )
             doc["files"] = []
             doc["runs"] = {}
             for name, r in runs.items():
-                copy_logs(r["dir"] / "logs", out / name,
-                          ["postgresql.log", "postgresql.csv", "postgresql.json"])
+                copy_logs(r["dir"] / "logs", out / name, ["postgresql.log", "postgresql.csv", "postgresql.json"])
                 pexp = postgres_file_expectations(r["ledger"], r["cfg"]["statement_logging"])
                 # What the postmaster wrote to stderr (pg_ctl -l) before the
                 # logging collector took over.
                 copy_logs(r["dir"], out / name, ["startup.log"])
                 files = [
-                    file_info(out / name / "startup.log", kind="postgresql_stderr",
-                              log_line_prefix=r["cfg"]["log_line_prefix"],
-                              note="pg_ctl -l output: the lines written before the "
-                                   "logging collector started (the stderr log's "
-                                   "%l line numbers continue from these)"),
-                    file_info(out / name / "postgresql.log", kind="postgresql_stderr",
-                              log_line_prefix=r["cfg"]["log_line_prefix"], expected=pexp),
-                    file_info(out / name / "postgresql.csv", kind="postgresql_csvlog",
-                              expected=pexp),
-                    file_info(out / name / "postgresql.json", kind="postgresql_jsonlog",
-                              expected=pexp),
+                    file_info(
+                        out / name / "startup.log",
+                        kind="postgresql_stderr",
+                        log_line_prefix=r["cfg"]["log_line_prefix"],
+                        note="pg_ctl -l output: the lines written before the "
+                        "logging collector started (the stderr log's "
+                        "%l line numbers continue from these)",
+                    ),
+                    file_info(
+                        out / name / "postgresql.log",
+                        kind="postgresql_stderr",
+                        log_line_prefix=r["cfg"]["log_line_prefix"],
+                        expected=pexp,
+                    ),
+                    file_info(out / name / "postgresql.csv", kind="postgresql_csvlog", expected=pexp),
+                    file_info(out / name / "postgresql.json", kind="postgresql_jsonlog", expected=pexp),
                 ]
                 for f in files:
                     f["path"] = f"{name}/{f['path']}"
                 doc["files"] += files
                 d = db_doc("postgresql", r["ledger"])
                 doc["runs"][name] = {
-                    "config": {"settings": r["settings"],
-                               "pg_hba.conf": PG_HBA.strip(),
-                               "log_line_prefix": r["cfg"]["log_line_prefix"]},
+                    "config": {
+                        "settings": r["settings"],
+                        "pg_hba.conf": PG_HBA.strip(),
+                        "log_line_prefix": r["cfg"]["log_line_prefix"],
+                    },
                     "files": [f["path"] for f in files],
                     **d,
                 }
             doc["rotation"] = None
-            doc["workload_note"] = ("the same workload ran on two fresh clusters that "
-                                    "differ only in log_line_prefix and statement logging")
+            doc["workload_note"] = (
+                "the same workload ran on two fresh clusters that differ only in log_line_prefix and statement logging"
+            )
             doc["workload"] = doc["runs"]["run1"]["workload"]
             doc["expected"] = doc["runs"]["run1"]["expected"]
             doc["hostile"] = db_hostile()

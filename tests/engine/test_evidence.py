@@ -115,3 +115,11 @@ def test_hash_matches_hashlib(tmp_path: Path) -> None:
     p = tmp_path / "f"
     p.write_bytes(TEXT)
     assert sha256_file(p) == hashlib.sha256(TEXT).hexdigest()
+
+
+def test_text_that_only_looks_compressed_is_read_plain(tmp_path: Path) -> None:
+    p = tmp_path / "odd.log"
+    p.write_bytes(b"BZh is how this line starts\nsecond\n")
+    data, status = _read(p)
+    assert data == b"BZh is how this line starts\nsecond\n"
+    assert status.compression is None and "plain" in status.warnings[-1]
