@@ -1,0 +1,529 @@
+"""Clock skew between hosts, estimated from happenings that two hosts both recorded.
+
+An *anchor* is one happening seen by two sources on different hosts.  The difference of
+the two recorded times is the difference of the two clocks (plus a small processing
+delay).  Three kinds of anchors are used:
+
+* ``same_request``: one HTTP request in two access logs (reverse proxy and app server),
+  matched on method, URL, status and bytes;
+* ``login_request``: an application login row and the web POST from the same client IP;
+* ``connect_request``: a database CONNECT and the web request that opened it.
+
+The first two are paired one to one, and only when the pair is unambiguous: a key must
+occur once within twice the search window in each source, so each record can meet at
+most one partner.  Pairs where either side took more than a second (``event.duration``)
+are dropped, since a log may stamp either the start or the end of a request.
+
+A database CONNECT cannot be paired one to one (a busy app server serves several requests
+a second), so the third kind is counted instead: for every lag of whole seconds within the
+window, how many requests of the web source fall that far from each CONNECT.  Unrelated
+requests give a flat background; the requests that opened the connections pile up at the
+true lag.  The excess over the background (median of all lags) in the peak and its two
+neighbours is the number of anchors, and their weighted mean lag is the estimate (a clock
+offset of 0.4 s shows as 60 % of anchors at lag 0 and 40 % at lag 1).
+
+Per pair of hosts the estimate is the mean of the pairs within three MADs (at least one
+second) of their median: the mean, because one-second log resolution makes the median
+jump by whole seconds.  An estimate is *well supported* when it rests on at least
+``MIN_PAIRS`` anchors with a MAD of at most ``MAX_MAD`` seconds (and, for counted anchors,
+a peak at least ``MIN_PEAK_Z`` standard deviations above the background, not at the edge
+of the window).
+
+Host clocks are then solved from a reference: the hosts whose offset the case config
+gives (``clock_offset``; ``0`` declares an NTP-synchronised host), else the host with the
+most anchors, whose clock is then taken as right.  Other hosts are reached through well
+supported estimates only, strongest first (a maximum spanning tree); their offsets add up
+along the way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+#: An estimate needs at least this many anchors...
+MIN_PAIRS = 20
+#: ...with a median absolute deviation of at most this many seconds.
+MAX_MAD = 0.5
+#: A counted-anchor peak must stand this many standard deviations above the background.
+MIN_PEAK_Z = 5.0
+#: Corrections smaller than this (under the one-second resolution of most logs) are not applied.
+MIN_APPLY = 0.1
+#: Requests longer than this (ns) are not used as anchors.
+MAX_ANCHOR_DURATION_NS = 1_000_000_000
+#: Search window beyond the case's skew_tolerance (seconds): processing delay and resolution.
+WINDOW_MARGIN = 2.0
+
+US = 1_000_000
+
+#: Columns the estimator reads from the events.
+COLUMNS = (
+    "log.source",
+    "event.action",
+    "time.recorded",
+    "time.flags",
+    "http.request.method",
+    "url.original",
+    "http.response.status_code",
+    "http.response.bytes",
+    "event.duration",
+    "source.ip",
+)
+
+PAIR_SCHEMA = {
+    "kind": pl.String,
+    "source_a": pl.String,
+    "host_a": pl.String,
+    "source_b": pl.String,
+    "host_b": pl.String,
+    "delta": pl.Float64,
+}
+
+
+@dataclass
+class Edge:
+    """What the anchors say about clock(host_b) - clock(host_a), in seconds."""
+
+    host_a: str
+    host_b: str
+    method: str  # "pairs" or "counted"
+    kinds: dict[str, int]
+    pairs: int
+    median: float | None
+    mad: float | None
+    estimate: float | None
+    supported: bool
+    z: float | None = None
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "host_a": self.host_a,
+            "host_b": self.host_b,
+            "method": self.method,
+            "kinds": self.kinds,
+            "pairs": self.pairs,
+            "median": _r(self.median),
+            "mad": _r(self.mad),
+            "estimate": _r(self.estimate),
+            "supported": self.supported,
+            "peak_z": _r(self.z, 1),
+            "note": self.note,
+        }
+
+
+@dataclass
+class HostClock:
+    """The offset of one host's clock (seconds ahead of the reference) and its basis."""
+
+    host: str
+    offset: float | None = None
+    origin: str | None = None  # "config", "reference", "estimated" or None
+    pairs: int = 0
+    mad: float | None = None
+    via: list[str] = field(default_factory=list)
+    applied: bool = False
+    reason: str = ""
+    estimate: float | None = None  # what the anchors say, also for configured hosts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "offset": _r(self.offset),
+            "origin": self.origin,
+            "pairs": self.pairs,
+            "mad": _r(self.mad),
+            "via": self.via,
+            "applied": self.applied,
+            "reason": self.reason,
+            "estimate": _r(self.estimate),
+        }
+
+
+@dataclass
+class SkewReport:
+    """Every estimate, the reference and the per-host clocks."""
+
+    reference: list[str]
+    reference_reason: str
+    hosts: dict[str, HostClock]
+    edges: list[Edge]
+    warnings: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "reference_reason": self.reference_reason,
+            "rule": f">= {MIN_PAIRS} anchors, MAD <= {MAX_MAD} s (counted anchors: peak >= {MIN_PEAK_Z} sd)",
+            "hosts": {h: c.as_dict() for h, c in sorted(self.hosts.items())},
+            "edges": [e.as_dict() for e in self.edges],
+        }
+
+
+def _r(v: float | None, nd: int = 3) -> float | None:
+    return None if v is None else round(v, nd)
+
+
+# -- anchors --------------------------------------------------------------------------------
+
+
+def anchor_events(lf: pl.LazyFrame, hosts: dict[str, str]) -> pl.DataFrame:
+    """The few columns anchors need, for events with a definite time; ``_t`` is µs since epoch."""
+    names = lf.collect_schema().names()
+    cols = [pl.col(c) if c in names else pl.lit(None).alias(c) for c in COLUMNS]
+    wanted = pl.col("event.action").is_in(["http_request", "login", "db_connect"])
+    mapping = pl.DataFrame(
+        {"log.source": list(hosts), "_host": list(hosts.values())}, schema={"log.source": pl.String, "_host": pl.String}
+    )
+    return (
+        lf.select(cols)
+        .filter(wanted & pl.col("time.recorded").is_not_null())
+        .filter(~pl.col("time.flags").list.contains("dst_ambiguous").fill_null(False))
+        .with_columns(pl.col("time.recorded").dt.epoch("us").alias("_t"))
+        .drop("time.recorded", "time.flags")
+        .join(mapping.lazy(), on="log.source", how="left")
+        .with_columns(pl.col("_host").fill_null(pl.col("log.source")))
+        .collect()
+    )
+
+
+def _unique_in_window(df: pl.DataFrame, key: str, window_us: int) -> pl.DataFrame:
+    """Rows whose key occurs nowhere else in their source within ±2 windows."""
+    span = 2 * window_us
+    return (
+        df.sort("_t")
+        .with_columns(
+            pl.col("_t").diff().over(["log.source", key]).alias("_gp"),
+            (-pl.col("_t").diff(-1)).over(["log.source", key]).alias("_gn"),
+        )
+        .filter((pl.col("_gp").is_null() | (pl.col("_gp") > span)) & (pl.col("_gn").is_null() | (pl.col("_gn") > span)))
+        .drop("_gp", "_gn")
+    )
+
+
+def _pair_sources(
+    left: pl.DataFrame, right: pl.DataFrame, key: str, window_us: int, kind: str, same_pool: bool
+) -> pl.DataFrame:
+    """One-to-one pairs between every source of ``left`` and every source of ``right`` on other hosts."""
+    frames = []
+    lsrc = left.select("log.source", "_host").unique().sort("log.source").rows()
+    rsrc = right.select("log.source", "_host").unique().sort("log.source").rows()
+    for sa, ha in lsrc:
+        a = left.filter(pl.col("log.source") == sa).select(key, "_t").sort("_t")
+        for sb, hb in rsrc:
+            if ha == hb or (same_pool and sb <= sa):
+                continue
+            b = right.filter(pl.col("log.source") == sb).select(
+                key, pl.col("_t").alias("_tb"), pl.col("_t").alias("_tk")
+            )
+            j = a.join_asof(
+                b.sort("_tk"),
+                left_on="_t",
+                right_on="_tk",
+                by=key,
+                strategy="nearest",
+                tolerance=window_us,
+            ).filter(pl.col("_tb").is_not_null())
+            if j.height == 0:
+                continue
+            delta = (pl.col("_tb") - pl.col("_t")).cast(pl.Float64) / US
+            # orient every pair as clock(host_b) - clock(host_a) with host_a < host_b
+            if ha <= hb:
+                meta = (sa, ha, sb, hb)
+            else:
+                meta, delta = (sb, hb, sa, ha), -delta
+            frames.append(
+                j.select(
+                    pl.lit(kind).alias("kind"),
+                    pl.lit(meta[0]).alias("source_a"),
+                    pl.lit(meta[1]).alias("host_a"),
+                    pl.lit(meta[2]).alias("source_b"),
+                    pl.lit(meta[3]).alias("host_b"),
+                    delta.alias("delta"),
+                )
+            )
+    return pl.concat(frames) if frames else pl.DataFrame(schema=PAIR_SCHEMA)
+
+
+def anchor_pairs(events: pl.DataFrame, window: float) -> pl.DataFrame:
+    """One-to-one anchor pairs (``same_request``, ``login_request``) as signed deltas in seconds."""
+    window_us = int(window * US)
+    short = pl.col("event.duration").is_null() | (pl.col("event.duration") <= MAX_ANCHOR_DURATION_NS)
+    web = events.filter((pl.col("event.action") == "http_request") & short)
+    frames = []
+    if web.height:
+        keyed = web.with_columns(
+            pl.struct(
+                pl.col("http.request.method"),
+                pl.col("url.original"),
+                pl.col("http.response.status_code"),
+                pl.col("http.response.bytes"),
+            )
+            .hash(seed=7)
+            .alias("_k")
+        ).filter(pl.col("url.original").is_not_null())
+        uniq = _unique_in_window(keyed, "_k", window_us)
+        frames.append(_pair_sources(uniq, uniq, "_k", window_us, "same_request", same_pool=True))
+    logins = events.filter((pl.col("event.action") == "login") & pl.col("source.ip").is_not_null())
+    posts = web.filter((pl.col("http.request.method") == "POST") & pl.col("source.ip").is_not_null())
+    if logins.height and posts.height:
+        lu = _unique_in_window(logins, "source.ip", window_us)
+        pu = _unique_in_window(posts, "source.ip", window_us)
+        frames.append(_pair_sources(lu, pu, "source.ip", window_us, "login_request", same_pool=False))
+    frames = [f for f in frames if f.height]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=PAIR_SCHEMA)
+
+
+def connect_lags(events: pl.DataFrame, window: float) -> pl.DataFrame:
+    """Counted anchors: per (db host, web host, lag s), how many requests lie ``lag`` before a CONNECT.
+
+    Lags are whole seconds: lag = second(CONNECT) - second(request).
+    """
+    schema = {"host_db": pl.String, "host_web": pl.String, "lag": pl.Int32, "count": pl.Int64, "connects": pl.Int64}
+    conn = events.filter(pl.col("event.action") == "db_connect")
+    req = events.filter(pl.col("event.action") == "http_request")
+    if conn.height == 0 or req.height == 0:
+        return pl.DataFrame(schema=schema)
+    sec = pl.col("_t").floordiv(US).alias("_s")
+    c = conn.group_by(pl.col("_host").alias("host_db"), sec).agg(pl.len().alias("_c"))
+    r = req.group_by(pl.col("_host").alias("host_web"), sec).agg(pl.len().alias("_r"))
+    totals = c.group_by("host_db").agg(pl.col("_c").sum().alias("connects"))
+    width = math.ceil(window)
+    parts = []
+    for lag in range(-width, width + 1):
+        j = (
+            c.lazy()
+            .with_columns((pl.col("_s") - lag).alias("_s"))
+            .join(r.lazy(), on="_s")
+            .filter(pl.col("host_db") != pl.col("host_web"))
+            .group_by("host_db", "host_web")
+            .agg((pl.col("_c") * pl.col("_r")).sum().alias("count"))
+            .with_columns(pl.lit(lag, dtype=pl.Int32).alias("lag"))
+        )
+        parts.append(j)
+    out = pl.concat(pl.collect_all(parts)) if parts else pl.DataFrame(schema=schema)
+    if out.height == 0:
+        return pl.DataFrame(schema=schema)
+    return out.join(totals, on="host_db").select(list(schema)).cast(schema)  # type: ignore[arg-type]
+
+
+# -- statistics ------------------------------------------------------------------------------
+
+
+def _median(values: list[float]) -> float:
+    s = sorted(values)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def pair_stats(deltas: list[float]) -> tuple[float, float, float, int]:
+    """(median, MAD, estimate, inliers): estimate = mean of deltas within max(3 MAD, 1 s) of the median."""
+    med = _median(deltas)
+    mad = _median([abs(d - med) for d in deltas])
+    limit = max(3 * mad, 1.0)
+    inl = [d for d in deltas if abs(d - med) <= limit]
+    return med, mad, sum(inl) / len(inl), len(inl)
+
+
+def pair_edges(pairs: pl.DataFrame) -> list[Edge]:
+    """One edge per pair of hosts from the one-to-one anchors (all kinds pooled)."""
+    edges = []
+    if pairs.height == 0:
+        return edges
+    for (ha, hb), grp in pairs.group_by(["host_a", "host_b"], maintain_order=True):
+        deltas = grp.get_column("delta").to_list()
+        kinds = dict(grp.group_by("kind").len().sort("kind").iter_rows())
+        med, mad, est, n = pair_stats(deltas)
+        ok = n >= MIN_PAIRS and mad <= MAX_MAD
+        note = "" if ok else f"{n} pairs, MAD {mad:.2f} s: below the rule"
+        edges.append(Edge(str(ha), str(hb), "pairs", kinds, n, med, mad, est, ok, note=note))
+    return edges
+
+
+def counted_edges(lags: pl.DataFrame) -> list[Edge]:
+    """One edge per (db host, web host) from the counted CONNECT anchors."""
+    edges = []
+    if lags.height == 0:
+        return edges
+    for (hdb, hweb), grp in lags.group_by(["host_db", "host_web"], maintain_order=True):
+        grp = grp.sort("lag")
+        lag_list = grp.get_column("lag").to_list()
+        counts = grp.get_column("count").to_list()
+        full = dict(zip(lag_list, counts))
+        lo, hi = min(lag_list), max(lag_list)
+        series = [full.get(k, 0) for k in range(lo, hi + 1)]
+        keys = list(range(lo, hi + 1))
+        background = _median([float(v) for v in series])
+        peak_i = max(range(len(series)), key=lambda i: series[i])
+        peak = keys[peak_i]
+        z = (series[peak_i] - background) / math.sqrt(background + 1.0)
+        window = [
+            (keys[i], max(series[i] - background, 0.0))
+            for i in (peak_i - 1, peak_i, peak_i + 1)
+            if 0 <= i < len(series)
+        ]
+        weight = sum(w for _, w in window)
+        if weight <= 0:
+            est, mad = None, None
+        else:
+            est = sum(k * w for k, w in window) / weight
+            mad = _weighted_median([abs(k - est) for k, _ in window], [w for _, w in window])
+        n = round(weight)
+        at_edge = peak in (lo, hi)
+        ok = (
+            est is not None
+            and mad is not None
+            and n >= MIN_PAIRS
+            and mad <= MAX_MAD
+            and z >= MIN_PEAK_Z
+            and not at_edge
+        )
+        note = ""
+        if not ok:
+            note = (
+                "peak at the edge of the window" if at_edge else f"{n} excess anchors, peak {z:.1f} sd: below the rule"
+            )
+        # lag = clock(db) - clock(web); orient as clock(host_b) - clock(host_a)
+        if hdb <= hweb:
+            ha, hb, sign = hdb, hweb, 1.0
+        else:
+            ha, hb, sign = hweb, hdb, -1.0
+        edges.append(
+            Edge(
+                str(ha),
+                str(hb),
+                "counted",
+                {"connect_request": n},
+                n,
+                None if est is None else sign * peak,
+                mad,
+                None if est is None else sign * est,
+                ok,
+                z=z,
+                note=note,
+            )
+        )
+    return edges
+
+
+def _weighted_median(values: list[float], weights: list[float]) -> float:
+    order = sorted(zip(values, weights))
+    total = sum(weights)
+    acc = 0.0
+    for v, w in order:
+        acc += w
+        if acc >= total / 2:
+            return v
+    return order[-1][0]
+
+
+# -- solving host clocks -----------------------------------------------------------------------
+
+
+def solve(hosts: list[str], edges: list[Edge], configured: dict[str, float]) -> SkewReport:
+    """Host offsets from the configured ones (or a reference host) through well-supported edges."""
+    warnings: list[str] = []
+    best: dict[tuple[str, str], Edge] = {}
+    for e in edges:
+        if not e.supported:
+            continue
+        k = (e.host_a, e.host_b)
+        cur = best.get(k)
+        # direct pairs beat counted anchors; then more anchors
+        if cur is None or (e.method == "pairs", e.pairs) > (cur.method == "pairs", cur.pairs):
+            best[k] = e
+    clocks = {h: HostClock(h) for h in hosts}
+    for h, off in configured.items():
+        clocks.setdefault(h, HostClock(h))
+        clocks[h].offset, clocks[h].origin, clocks[h].applied = off, "config", True
+        clocks[h].reason = "clock_offset in the case config"
+    if configured:
+        reference = sorted(configured)
+        reason = "hosts with a clock_offset in the case config"
+    else:
+        support: dict[str, int] = {}
+        for e in best.values():
+            support[e.host_a] = support.get(e.host_a, 0) + e.pairs
+            support[e.host_b] = support.get(e.host_b, 0) + e.pairs
+        if not support:
+            reference, reason = [], "no clock_offset in the case config and no well-supported anchors between hosts"
+        else:
+            ref = sorted(support, key=lambda h: (-support[h], h))[0]
+            reference = [ref]
+            reason = (
+                f"no clock_offset in the case config: host {ref} has the most anchors and its clock is taken "
+                "as right (set clock_offset = 0 on an NTP-synchronised host to choose the reference)"
+            )
+            clocks[ref].offset, clocks[ref].origin = 0.0, "reference"
+            clocks[ref].reason = "reference clock (assumed right)"
+            warnings.append(f"clock reference: {reason}")
+    # maximum spanning tree from the reference hosts
+    done = set(reference)
+    while True:
+        cand = []
+        for e in best.values():
+            if (e.host_a in done) != (e.host_b in done):
+                cand.append(e)
+        if not cand:
+            break
+        e = max(cand, key=lambda x: (x.method == "pairs", x.pairs, x.host_a, x.host_b))
+        src, dst = (e.host_a, e.host_b) if e.host_a in done else (e.host_b, e.host_a)
+        est = e.estimate if dst == e.host_b else -(e.estimate or 0.0)
+        parent = clocks[src]
+        c = clocks.setdefault(dst, HostClock(dst))
+        c.offset = (parent.offset or 0.0) + (est or 0.0)
+        c.origin = "estimated"
+        c.pairs = e.pairs
+        c.mad = (parent.mad or 0.0) + (e.mad or 0.0)
+        c.via = [*parent.via, src] if parent.via else [src]
+        c.estimate = c.offset
+        c.applied = abs(c.offset) >= MIN_APPLY
+        c.reason = f"{e.pairs} {'pairs' if e.method == 'pairs' else 'counted anchors'} with {src}" + (
+            "" if c.applied else f"; under {MIN_APPLY} s, not applied"
+        )
+        done.add(dst)
+    for h, c in clocks.items():
+        if c.origin is None:
+            weak = [e for e in edges if h in (e.host_a, e.host_b)]
+            c.reason = (
+                "no well-supported anchors: " + "; ".join(f"{e.host_a}-{e.host_b} {e.note}" for e in weak)
+                if weak
+                else "no anchors with another host"
+            )
+    # consistency: every supported edge between two solved hosts should agree with their offsets
+    for e in best.values():
+        a, b = clocks[e.host_a], clocks[e.host_b]
+        if e.estimate is None:
+            continue
+        # what the anchors say about a configured host, given its neighbour
+        if b.origin == "config" and a.offset is not None and a.origin != "config":
+            b.estimate = a.offset + e.estimate
+        elif a.origin == "config" and b.offset is not None and b.origin != "config":
+            a.estimate = b.offset - e.estimate
+        elif a.origin == "config" and b.origin == "config":
+            a.estimate = a.estimate if a.estimate is not None else (b.offset or 0.0) - e.estimate
+            b.estimate = b.estimate if b.estimate is not None else (a.offset or 0.0) + e.estimate
+        if a.offset is None or b.offset is None:
+            continue
+        residual = (b.offset - a.offset) - e.estimate
+        if abs(residual) > 1.0:
+            warnings.append(
+                f"clock offsets of {e.host_a} ({a.offset:+.2f} s) and {e.host_b} ({b.offset:+.2f} s) disagree "
+                f"with {e.pairs} anchors, which say {e.host_b} - {e.host_a} = {e.estimate:+.2f} s"
+            )
+    return SkewReport(reference, reason, clocks, edges, warnings)
+
+
+def estimate(lf: pl.LazyFrame, hosts: dict[str, str], configured: dict[str, float], tolerance: float) -> SkewReport:
+    """The whole estimation: anchors, per-host-pair estimates and solved host clocks.
+
+    ``hosts`` maps each ``log.source`` to its host; ``configured`` maps hosts to their
+    configured offsets; ``tolerance`` is the largest clock difference searched (seconds).
+    """
+    window = tolerance + WINDOW_MARGIN
+    events = anchor_events(lf, hosts)
+    edges = pair_edges(anchor_pairs(events, window)) + counted_edges(connect_lags(events, window))
+    all_hosts = sorted(set(hosts.values()))
+    return solve(all_hosts, edges, configured)
