@@ -225,6 +225,7 @@ def _pair_sources(
                 by=key,
                 strategy="nearest",
                 tolerance=window_us,
+                check_sortedness=False,  # both sides are sorted on time just above
             ).filter(pl.col("_tb").is_not_null())
             if j.height == 0:
                 continue
@@ -387,9 +388,9 @@ def counted_edges(lags: pl.DataFrame) -> list[Edge]:
             )
         # lag = clock(db) - clock(web); orient as clock(host_b) - clock(host_a)
         if hdb <= hweb:
-            ha, hb, sign = hdb, hweb, 1.0
+            ha, hb, sign = hdb, hweb, -1.0
         else:
-            ha, hb, sign = hweb, hdb, -1.0
+            ha, hb, sign = hweb, hdb, 1.0
         edges.append(
             Edge(
                 str(ha),
@@ -422,68 +423,80 @@ def _weighted_median(values: list[float], weights: list[float]) -> float:
 # -- solving host clocks -----------------------------------------------------------------------
 
 
-def solve(hosts: list[str], edges: list[Edge], configured: dict[str, float]) -> SkewReport:
-    """Host offsets from the configured ones (or a reference host) through well-supported edges."""
-    warnings: list[str] = []
+def _best_edges(edges: list[Edge]) -> dict[tuple[str, str], Edge]:
+    """The edge used per pair of hosts: well supported only; direct pairs before counted anchors."""
     best: dict[tuple[str, str], Edge] = {}
     for e in edges:
         if not e.supported:
             continue
         k = (e.host_a, e.host_b)
         cur = best.get(k)
-        # direct pairs beat counted anchors; then more anchors
         if cur is None or (e.method == "pairs", e.pairs) > (cur.method == "pairs", cur.pairs):
             best[k] = e
-    clocks = {h: HostClock(h) for h in hosts}
+    return best
+
+
+def _rank(host: str, best: dict[tuple[str, str], Edge]) -> tuple[int, int, int]:
+    """How well a host is connected: hosts reached, one-to-one pairs, counted anchors."""
+    mine = [e for e in best.values() if host in (e.host_a, e.host_b)]
+    return (
+        len(mine),
+        sum(e.pairs for e in mine if e.method == "pairs"),
+        sum(e.pairs for e in mine if e.method == "counted"),
+    )
+
+
+def _spread(clocks: dict[str, HostClock], best: dict[tuple[str, str], Edge], roots: list[str]) -> None:
+    """Reach every host it can from ``roots`` through the strongest edges (a maximum spanning tree)."""
+    done = set(roots)
+    while True:
+        cand = [e for e in best.values() if (e.host_a in done) != (e.host_b in done)]
+        if not cand:
+            return
+        e = max(cand, key=lambda x: (x.method == "pairs", x.pairs, x.host_a, x.host_b))
+        src, dst = (e.host_a, e.host_b) if e.host_a in done else (e.host_b, e.host_a)
+        step = (e.estimate or 0.0) if dst == e.host_b else -(e.estimate or 0.0)
+        parent = clocks[src]
+        c = clocks[dst]
+        c.offset = (parent.offset or 0.0) + step
+        c.origin = "estimated"
+        c.pairs = e.pairs
+        c.mad = (parent.mad or 0.0) + (e.mad or 0.0)
+        c.via = [*parent.via, src]
+        c.estimate = c.offset
+        c.applied = abs(c.offset) >= MIN_APPLY
+        kind = "pairs" if e.method == "pairs" else "counted anchors"
+        c.reason = f"{e.pairs} {kind} with {src}" + ("" if c.applied else f"; under {MIN_APPLY} s, not applied")
+        done.add(dst)
+
+
+def solve(hosts: list[str], edges: list[Edge], configured: dict[str, float]) -> SkewReport:
+    """Host offsets from the configured ones (or a reference host) through well-supported edges."""
+    warnings: list[str] = []
+    best = _best_edges(edges)
+    everyone = sorted(set(hosts) | set(configured) | {h for e in edges for h in (e.host_a, e.host_b)})
+    clocks = {h: HostClock(h) for h in everyone}
     for h, off in configured.items():
-        clocks.setdefault(h, HostClock(h))
-        clocks[h].offset, clocks[h].origin, clocks[h].applied = off, "config", True
-        clocks[h].reason = "clock_offset in the case config"
+        c = clocks[h]
+        c.offset, c.origin, c.applied, c.reason = off, "config", True, "clock_offset in the case config"
     if configured:
         reference = sorted(configured)
         reason = "hosts with a clock_offset in the case config"
     else:
-        support: dict[str, int] = {}
-        for e in best.values():
-            support[e.host_a] = support.get(e.host_a, 0) + e.pairs
-            support[e.host_b] = support.get(e.host_b, 0) + e.pairs
-        if not support:
+        linked = sorted({h for e in best.values() for h in (e.host_a, e.host_b)})
+        if not linked:
             reference, reason = [], "no clock_offset in the case config and no well-supported anchors between hosts"
         else:
-            ref = sorted(support, key=lambda h: (-support[h], h))[0]
+            ref = max(linked, key=lambda h: (*_rank(h, best), [-ord(ch) for ch in h]))
             reference = [ref]
             reason = (
-                f"no clock_offset in the case config: host {ref} has the most anchors and its clock is taken "
-                "as right (set clock_offset = 0 on an NTP-synchronised host to choose the reference)"
+                f"no clock_offset in the case config: host {ref}, the best connected, is taken as right "
+                "(set clock_offset = 0 on an NTP-synchronised host to choose the reference)"
             )
             clocks[ref].offset, clocks[ref].origin = 0.0, "reference"
             clocks[ref].reason = "reference clock (assumed right)"
             warnings.append(f"clock reference: {reason}")
-    # maximum spanning tree from the reference hosts
-    done = set(reference)
-    while True:
-        cand = []
-        for e in best.values():
-            if (e.host_a in done) != (e.host_b in done):
-                cand.append(e)
-        if not cand:
-            break
-        e = max(cand, key=lambda x: (x.method == "pairs", x.pairs, x.host_a, x.host_b))
-        src, dst = (e.host_a, e.host_b) if e.host_a in done else (e.host_b, e.host_a)
-        est = e.estimate if dst == e.host_b else -(e.estimate or 0.0)
-        parent = clocks[src]
-        c = clocks.setdefault(dst, HostClock(dst))
-        c.offset = (parent.offset or 0.0) + (est or 0.0)
-        c.origin = "estimated"
-        c.pairs = e.pairs
-        c.mad = (parent.mad or 0.0) + (e.mad or 0.0)
-        c.via = [*parent.via, src] if parent.via else [src]
-        c.estimate = c.offset
-        c.applied = abs(c.offset) >= MIN_APPLY
-        c.reason = f"{e.pairs} {'pairs' if e.method == 'pairs' else 'counted anchors'} with {src}" + (
-            "" if c.applied else f"; under {MIN_APPLY} s, not applied"
-        )
-        done.add(dst)
+    _spread(clocks, best, reference)
     for h, c in clocks.items():
         if c.origin is None:
             weak = [e for e in edges if h in (e.host_a, e.host_b)]
@@ -492,26 +505,31 @@ def solve(hosts: list[str], edges: list[Edge], configured: dict[str, float]) -> 
                 if weak
                 else "no anchors with another host"
             )
-    # consistency: every supported edge between two solved hosts should agree with their offsets
+    # what the anchors say about each configured host, were its offset not configured
+    for h in sorted(configured):
+        others = {k: v for k, v in configured.items() if k != h}
+        trial = {x: HostClock(x) for x in everyone}
+        for k, v in others.items():
+            trial[k].offset, trial[k].origin = v, "config"
+        _spread(trial, best, sorted(others))
+        if trial[h].origin == "estimated" and trial[h].offset is not None:
+            clocks[h].estimate = trial[h].offset
+            clocks[h].pairs, clocks[h].mad, clocks[h].via = trial[h].pairs, trial[h].mad, trial[h].via
+            if abs(trial[h].offset - configured[h]) > 1.0:
+                warnings.append(
+                    f"host {h}: clock_offset {configured[h]:+.2f} s in the case config, but {trial[h].pairs} "
+                    f"anchors with {trial[h].via[-1]} say {trial[h].offset:+.2f} s"
+                )
+    # edges left out of the tree must agree with the solved offsets
     for e in best.values():
         a, b = clocks[e.host_a], clocks[e.host_b]
-        if e.estimate is None:
-            continue
-        # what the anchors say about a configured host, given its neighbour
-        if b.origin == "config" and a.offset is not None and a.origin != "config":
-            b.estimate = a.offset + e.estimate
-        elif a.origin == "config" and b.offset is not None and b.origin != "config":
-            a.estimate = b.offset - e.estimate
-        elif a.origin == "config" and b.origin == "config":
-            a.estimate = a.estimate if a.estimate is not None else (b.offset or 0.0) - e.estimate
-            b.estimate = b.estimate if b.estimate is not None else (a.offset or 0.0) + e.estimate
-        if a.offset is None or b.offset is None:
+        if a.offset is None or b.offset is None or e.estimate is None:
             continue
         residual = (b.offset - a.offset) - e.estimate
-        if abs(residual) > 1.0:
+        if abs(residual) > 1.0 and not (a.origin == "config" and b.origin == "config"):
             warnings.append(
-                f"clock offsets of {e.host_a} ({a.offset:+.2f} s) and {e.host_b} ({b.offset:+.2f} s) disagree "
-                f"with {e.pairs} anchors, which say {e.host_b} - {e.host_a} = {e.estimate:+.2f} s"
+                f"clocks of {e.host_a} ({a.offset:+.2f} s) and {e.host_b} ({b.offset:+.2f} s) disagree with "
+                f"{e.pairs} anchors between them ({e.estimate:+.2f} s)"
             )
     return SkewReport(reference, reason, clocks, edges, warnings)
 
