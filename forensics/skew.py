@@ -56,6 +56,11 @@ MIN_APPLY = 0.1
 MAX_ANCHOR_DURATION_NS = 1_000_000_000
 #: Search window beyond the case's skew_tolerance (seconds): processing delay and resolution.
 WINDOW_MARGIN = 2.0
+#: At most this many web events per source are paired one to one (a deterministic sample by key).
+MAX_KEYED = 500_000
+#: At most about this many CONNECTs are counted (a deterministic sample of 10-minute blocks).
+MAX_CONNECTS = 300_000
+SAMPLE_BLOCK_S = 600
 
 US = 1_000_000
 
@@ -123,6 +128,7 @@ class HostClock:
     offset: float | None = None
     origin: str | None = None  # "config", "reference", "estimated" or None
     pairs: int = 0
+    median: float | None = None
     mad: float | None = None
     via: list[str] = field(default_factory=list)
     applied: bool = False
@@ -134,6 +140,7 @@ class HostClock:
             "offset": _r(self.offset),
             "origin": self.origin,
             "pairs": self.pairs,
+            "median": _r(self.median),
             "mad": _r(self.mad),
             "via": self.via,
             "applied": self.applied,
@@ -168,73 +175,122 @@ def _r(v: float | None, nd: int = 3) -> float | None:
 
 # -- anchors --------------------------------------------------------------------------------
 
+#: Codes of the three kinds of events anchors are made of.
+WEB, LOGIN, CONNECT = 0, 1, 2
 
-def anchor_events(lf: pl.LazyFrame, hosts: dict[str, str]) -> pl.DataFrame:
-    """The few columns anchors need, for events with a definite time; ``_t`` is µs since epoch."""
-    names = lf.collect_schema().names()
-    cols = [pl.col(c) if c in names else pl.lit(None).alias(c) for c in COLUMNS]
-    wanted = pl.col("event.action").is_in(["http_request", "login", "db_connect"])
-    mapping = pl.DataFrame(
-        {"log.source": list(hosts), "_host": list(hosts.values())}, schema={"log.source": pl.String, "_host": pl.String}
+
+@dataclass
+class Anchors:
+    """The slim frame anchors are built from, and the names behind its integer codes.
+
+    ``events`` has ``_src``/``_hid`` (source and host index), ``_act`` (WEB, LOGIN,
+    CONNECT), ``_t`` (µs since epoch), ``_k`` (hash of method, URL, status, bytes for web
+    events), ``_ip`` (hash of ``source.ip``), ``_post`` and ``_short`` (duration unknown or
+    at most a second).
+    """
+
+    events: pl.DataFrame
+    sources: list[str]
+    hosts: list[str]
+    host_of: list[int]
+
+
+def anchor_events(lf: pl.LazyFrame, hosts: dict[str, str]) -> Anchors:
+    """Read only what anchors need (URLs are hashed inside the scan, never held as text).
+
+    ``hosts`` maps each ``log.source`` to its host; events of other sources are not used.
+    Events with an undecided DST reading are left out.
+    """
+    sources = sorted(hosts)
+    host_names = sorted(set(hosts.values()))
+    host_index = {h: i for i, h in enumerate(host_names)}
+    host_of = [host_index[hosts[s]] for s in sources]
+    mapping = pl.LazyFrame(
+        {"log.source": sources, "_src": list(range(len(sources))), "_hid": host_of},
+        schema={"log.source": pl.String, "_src": pl.UInt32, "_hid": pl.UInt32},
     )
-    return (
-        lf.select(cols)
-        .filter(wanted & pl.col("time.recorded").is_not_null())
-        .filter(~pl.col("time.flags").list.contains("dst_ambiguous").fill_null(False))
-        .with_columns(pl.col("time.recorded").dt.epoch("us").alias("_t"))
-        .drop("time.recorded", "time.flags")
-        .join(mapping.lazy(), on="log.source", how="left")
-        .with_columns(pl.col("_host").fill_null(pl.col("log.source")))
+    names = lf.collect_schema().names()
+    col = {c: (pl.col(c) if c in names else pl.lit(None)) for c in COLUMNS}
+    action = col["event.action"]
+    key = pl.struct(
+        col["http.request.method"].cast(pl.String).alias("m"),
+        col["url.original"].cast(pl.String).alias("u"),
+        col["http.response.status_code"].cast(pl.Int32).alias("s"),
+        col["http.response.bytes"].cast(pl.Int64).alias("b"),
+    ).hash(seed=7)
+    duration = col["event.duration"].cast(pl.Int64)
+    events = (
+        lf.filter(action.is_in(["http_request", "login", "db_connect"]) & col["time.recorded"].is_not_null())
+        .filter(~col["time.flags"].list.contains("dst_ambiguous").fill_null(False))
+        .join(mapping, on="log.source", how="inner")
+        .select(
+            "_src",
+            "_hid",
+            pl.when(action == "http_request")
+            .then(pl.lit(WEB))
+            .when(action == "login")
+            .then(pl.lit(LOGIN))
+            .otherwise(pl.lit(CONNECT))
+            .cast(pl.UInt8)
+            .alias("_act"),
+            col["time.recorded"].dt.epoch("us").alias("_t"),
+            pl.when((action == "http_request") & col["url.original"].is_not_null()).then(key).alias("_k"),
+            pl.when(col["source.ip"].is_not_null()).then(col["source.ip"].cast(pl.String).hash(seed=11)).alias("_ip"),
+            (col["http.request.method"].cast(pl.String) == "POST").fill_null(False).alias("_post"),
+            (duration.is_null() | (duration <= MAX_ANCHOR_DURATION_NS)).alias("_short"),
+        )
         .collect()
     )
+    return Anchors(events, sources, host_names, host_of)
 
 
 def _unique_in_window(df: pl.DataFrame, key: str, window_us: int) -> pl.DataFrame:
     """Rows whose key occurs nowhere else in their source within ±2 windows."""
     span = 2 * window_us
+    same = (pl.col("_src") == pl.col("_src").shift(1)) & (pl.col(key) == pl.col(key).shift(1))
+    gap = pl.col("_t") - pl.col("_t").shift(1)
+    lonely_before = (~same).fill_null(True) | (gap > span)
     return (
-        df.sort("_t")
-        .with_columns(
-            pl.col("_t").diff().over(["log.source", key]).alias("_gp"),
-            (-pl.col("_t").diff(-1)).over(["log.source", key]).alias("_gn"),
-        )
-        .filter((pl.col("_gp").is_null() | (pl.col("_gp") > span)) & (pl.col("_gn").is_null() | (pl.col("_gn") > span)))
-        .drop("_gp", "_gn")
+        df.sort(["_src", key, "_t"])
+        .with_columns(lonely_before.alias("_lb"))
+        .with_columns(pl.col("_lb").shift(-1, fill_value=True).alias("_la"))
+        .filter(pl.col("_lb") & pl.col("_la"))
+        .drop("_lb", "_la")
     )
 
 
 def _pair_sources(
-    left: pl.DataFrame, right: pl.DataFrame, key: str, window_us: int, kind: str, same_pool: bool
+    left: pl.DataFrame, right: pl.DataFrame, key: str, window_us: int, kind: str, same_pool: bool, a: Anchors
 ) -> pl.DataFrame:
     """One-to-one pairs between every source of ``left`` and every source of ``right`` on other hosts."""
     frames = []
-    lsrc = left.select("log.source", "_host").unique().sort("log.source").rows()
-    rsrc = right.select("log.source", "_host").unique().sort("log.source").rows()
-    for sa, ha in lsrc:
-        a = left.filter(pl.col("log.source") == sa).select(key, "_t").sort("_t")
-        for sb, hb in rsrc:
-            if ha == hb or (same_pool and sb <= sa):
+    lsrc = sorted(left.get_column("_src").unique().to_list(), key=lambda i: a.sources[i])
+    rsrc = sorted(right.get_column("_src").unique().to_list(), key=lambda i: a.sources[i])
+    for ia in lsrc:
+        ha = a.hosts[a.host_of[ia]]
+        left_side = left.filter(pl.col("_src") == ia).select(key, "_t").sort("_t")
+        for ib in rsrc:
+            hb = a.hosts[a.host_of[ib]]
+            if ha == hb or (same_pool and a.sources[ib] <= a.sources[ia]):
                 continue
-            b = right.filter(pl.col("log.source") == sb).select(
-                key, pl.col("_t").alias("_tb"), pl.col("_t").alias("_tk")
-            )
-            j = a.join_asof(
-                b.sort("_tk"),
+            right_side = right.filter(pl.col("_src") == ib).select(key, pl.col("_t").alias("_tb")).sort("_tb")
+            j = left_side.join_asof(
+                right_side,
                 left_on="_t",
-                right_on="_tk",
+                right_on="_tb",
                 by=key,
                 strategy="nearest",
                 tolerance=window_us,
+                coalesce=False,
                 check_sortedness=False,  # both sides are sorted on time just above
             ).filter(pl.col("_tb").is_not_null())
             if j.height == 0:
                 continue
             delta = (pl.col("_tb") - pl.col("_t")).cast(pl.Float64) / US
             # orient every pair as clock(host_b) - clock(host_a) with host_a < host_b
-            if ha <= hb:
-                meta = (sa, ha, sb, hb)
-            else:
-                meta, delta = (sb, hb, sa, ha), -delta
+            meta = (a.sources[ia], ha, a.sources[ib], hb)
+            if ha > hb:
+                meta, delta = (meta[2], meta[3], meta[0], meta[1]), -delta
             frames.append(
                 j.select(
                     pl.lit(kind).alias("kind"),
@@ -248,98 +304,133 @@ def _pair_sources(
     return pl.concat(frames) if frames else pl.DataFrame(schema=PAIR_SCHEMA)
 
 
-def anchor_pairs(events: pl.DataFrame, window: float) -> pl.DataFrame:
+def _thin_keys(df: pl.DataFrame, key: str, limit: int) -> pl.DataFrame:
+    """A deterministic sample by key (whole keys kept or dropped) when a source has more than ``limit`` rows."""
+    if df.height == 0:
+        return df
+    most = int(df.group_by("_src").len().get_column("len").max())  # type: ignore[arg-type]
+    if most <= limit:
+        return df
+    step = math.ceil(most / limit)
+    return df.filter(pl.col(key) % step == 0)
+
+
+def anchor_pairs(anchors: Anchors, window: float) -> pl.DataFrame:
     """One-to-one anchor pairs (``same_request``, ``login_request``) as signed deltas in seconds."""
     window_us = int(window * US)
-    short = pl.col("event.duration").is_null() | (pl.col("event.duration") <= MAX_ANCHOR_DURATION_NS)
-    web = events.filter((pl.col("event.action") == "http_request") & short)
+    ev = anchors.events
+    web = ev.filter((pl.col("_act") == WEB) & pl.col("_short"))
     frames = []
-    if web.height:
-        keyed = web.with_columns(
-            pl.struct(
-                pl.col("http.request.method"),
-                pl.col("url.original"),
-                pl.col("http.response.status_code"),
-                pl.col("http.response.bytes"),
-            )
-            .hash(seed=7)
-            .alias("_k")
-        ).filter(pl.col("url.original").is_not_null())
+    keyed = _thin_keys(web.filter(pl.col("_k").is_not_null()).select("_src", "_k", "_t"), "_k", MAX_KEYED)
+    if keyed.height:
         uniq = _unique_in_window(keyed, "_k", window_us)
-        frames.append(_pair_sources(uniq, uniq, "_k", window_us, "same_request", same_pool=True))
-    logins = events.filter((pl.col("event.action") == "login") & pl.col("source.ip").is_not_null())
-    posts = web.filter((pl.col("http.request.method") == "POST") & pl.col("source.ip").is_not_null())
+        frames.append(_pair_sources(uniq, uniq, "_k", window_us, "same_request", True, anchors))
+    logins = ev.filter((pl.col("_act") == LOGIN) & pl.col("_ip").is_not_null()).select("_src", "_ip", "_t")
+    posts = web.filter(pl.col("_post") & pl.col("_ip").is_not_null()).select("_src", "_ip", "_t")
     if logins.height and posts.height:
-        lu = _unique_in_window(logins, "source.ip", window_us)
-        pu = _unique_in_window(posts, "source.ip", window_us)
-        frames.append(_pair_sources(lu, pu, "source.ip", window_us, "login_request", same_pool=False))
+        lu = _unique_in_window(_thin_keys(logins, "_ip", MAX_KEYED), "_ip", window_us)
+        pu = _unique_in_window(_thin_keys(posts, "_ip", MAX_KEYED), "_ip", window_us)
+        frames.append(_pair_sources(lu, pu, "_ip", window_us, "login_request", False, anchors))
     frames = [f for f in frames if f.height]
     return pl.concat(frames) if frames else pl.DataFrame(schema=PAIR_SCHEMA)
 
 
-def connect_lags(events: pl.DataFrame, window: float) -> pl.DataFrame:
+def connect_lags(anchors: Anchors, window: float) -> pl.DataFrame:
     """Counted anchors: per (db host, web host, lag s), how many requests lie ``lag`` before a CONNECT.
 
-    Lags are whole seconds: lag = second(CONNECT) - second(request).
+    Lags are whole seconds: lag = second(CONNECT) - second(request).  With more than
+    ``MAX_CONNECTS`` CONNECTs, whole blocks of ``SAMPLE_BLOCK_S`` seconds are sampled
+    (with every request near them), which keeps the count honest.
     """
     schema = {"host_db": pl.String, "host_web": pl.String, "lag": pl.Int32, "count": pl.Int64, "connects": pl.Int64}
-    conn = events.filter(pl.col("event.action") == "db_connect")
-    req = events.filter(pl.col("event.action") == "http_request")
+    ev = anchors.events.select("_hid", "_act", (pl.col("_t") // US).alias("_s"))
+    conn = ev.filter(pl.col("_act") == CONNECT)
+    req = ev.filter(pl.col("_act") == WEB)
     if conn.height == 0 or req.height == 0:
         return pl.DataFrame(schema=schema)
-    sec = pl.col("_t").floordiv(US).alias("_s")
-    c = conn.group_by(pl.col("_host").alias("host_db"), sec).agg(pl.len().alias("_c"))
-    r = req.group_by(pl.col("_host").alias("host_web"), sec).agg(pl.len().alias("_r"))
-    totals = c.group_by("host_db").agg(pl.col("_c").sum().alias("connects"))
     width = math.ceil(window)
+    if conn.height > MAX_CONNECTS:
+        k = math.ceil(conn.height / MAX_CONNECTS)
+        conn = conn.filter((pl.col("_s") // SAMPLE_BLOCK_S) % k == 0)
+        req = req.filter(
+            (((pl.col("_s") + width) // SAMPLE_BLOCK_S) % k == 0)
+            | (((pl.col("_s") - width) // SAMPLE_BLOCK_S) % k == 0)
+        )
+    c = conn.group_by(pl.col("_hid").alias("_hdb"), "_s").agg(pl.len().alias("_c"))
+    r = req.group_by(pl.col("_hid").alias("_hweb"), "_s").agg(pl.len().alias("_r"))
+    totals = c.group_by("_hdb").agg(pl.col("_c").sum().alias("connects"))
     parts = []
     for lag in range(-width, width + 1):
-        j = (
+        parts.append(
             c.lazy()
             .with_columns((pl.col("_s") - lag).alias("_s"))
             .join(r.lazy(), on="_s")
-            .filter(pl.col("host_db") != pl.col("host_web"))
-            .group_by("host_db", "host_web")
+            .filter(pl.col("_hdb") != pl.col("_hweb"))
+            .group_by("_hdb", "_hweb")
             .agg((pl.col("_c") * pl.col("_r")).sum().alias("count"))
             .with_columns(pl.lit(lag, dtype=pl.Int32).alias("lag"))
         )
-        parts.append(j)
-    out = pl.concat(pl.collect_all(parts)) if parts else pl.DataFrame(schema=schema)
+    out = pl.concat(pl.collect_all(parts))
     if out.height == 0:
         return pl.DataFrame(schema=schema)
-    return out.join(totals, on="host_db").select(list(schema)).cast(schema)  # type: ignore[arg-type]
+    names = pl.DataFrame(
+        {"_h": list(range(len(anchors.hosts))), "_n": anchors.hosts}, schema={"_h": pl.UInt32, "_n": pl.String}
+    )
+    return (
+        out.join(totals, on="_hdb")
+        .join(names.rename({"_h": "_hdb", "_n": "host_db"}), on="_hdb")
+        .join(names.rename({"_h": "_hweb", "_n": "host_web"}), on="_hweb")
+        .select(list(schema))
+        .cast(schema)  # type: ignore[arg-type]
+    )
 
 
 # -- statistics ------------------------------------------------------------------------------
 
 
-def _median(values: list[float]) -> float:
-    s = sorted(values)
-    n = len(s)
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+def _stats(frame: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Per group: pairs, median, MAD and the mean of the deltas within max(3 MAD, 1 s) of the median."""
+    if not by:
+        frame = frame.with_columns(pl.lit(0).alias("_g"))
+        by = ["_g"]
+    centre = frame.group_by(by).agg(pl.col("delta").median().alias("median"))
+    spread = (
+        frame.join(centre, on=by)
+        .group_by(by)
+        .agg((pl.col("delta") - pl.col("median")).abs().median().alias("mad"), pl.col("median").first())
+    )
+    return (
+        frame.join(spread, on=by)
+        .filter((pl.col("delta") - pl.col("median")).abs() <= pl.max_horizontal(3 * pl.col("mad"), pl.lit(1.0)))
+        .group_by(by, maintain_order=True)
+        .agg(
+            pl.len().alias("pairs"),
+            pl.col("median").first(),
+            pl.col("mad").first(),
+            pl.col("delta").mean().alias("estimate"),
+        )
+        .sort(by)
+    )
 
 
 def pair_stats(deltas: list[float]) -> tuple[float, float, float, int]:
     """(median, MAD, estimate, inliers): estimate = mean of deltas within max(3 MAD, 1 s) of the median."""
-    med = _median(deltas)
-    mad = _median([abs(d - med) for d in deltas])
-    limit = max(3 * mad, 1.0)
-    inl = [d for d in deltas if abs(d - med) <= limit]
-    return med, mad, sum(inl) / len(inl), len(inl)
+    row = _stats(pl.DataFrame({"delta": deltas}, schema={"delta": pl.Float64}), []).row(0, named=True)
+    return row["median"], row["mad"], row["estimate"], row["pairs"]
 
 
 def pair_edges(pairs: pl.DataFrame) -> list[Edge]:
     """One edge per pair of hosts from the one-to-one anchors (all kinds pooled)."""
-    edges = []
+    edges: list[Edge] = []
     if pairs.height == 0:
         return edges
-    for (ha, hb), grp in pairs.group_by(["host_a", "host_b"], maintain_order=True):
-        deltas = grp.get_column("delta").to_list()
-        kinds = dict(grp.group_by("kind").len().sort("kind").iter_rows())
-        med, mad, est, n = pair_stats(deltas)
+    kinds: dict[tuple[str, str], dict[str, int]] = {}
+    for ha, hb, kind, n in pairs.group_by("host_a", "host_b", "kind").len().sort("kind").iter_rows():
+        kinds.setdefault((ha, hb), {})[kind] = n
+    for ha, hb, n, med, mad, est in _stats(pairs, ["host_a", "host_b"]).iter_rows():
         ok = n >= MIN_PAIRS and mad <= MAX_MAD
         note = "" if ok else f"{n} pairs, MAD {mad:.2f} s: below the rule"
-        edges.append(Edge(str(ha), str(hb), "pairs", kinds, n, med, mad, est, ok, note=note))
+        edges.append(Edge(ha, hb, "pairs", kinds[(ha, hb)], n, med, mad, est, ok, note=note))
     return edges
 
 
@@ -409,6 +500,12 @@ def counted_edges(lags: pl.DataFrame) -> list[Edge]:
     return edges
 
 
+def _median(values: list[float]) -> float:
+    s = sorted(values)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
 def _weighted_median(values: list[float], weights: list[float]) -> float:
     order = sorted(zip(values, weights))
     total = sum(weights)
@@ -455,12 +552,14 @@ def _spread(clocks: dict[str, HostClock], best: dict[tuple[str, str], Edge], roo
             return
         e = max(cand, key=lambda x: (x.method == "pairs", x.pairs, x.host_a, x.host_b))
         src, dst = (e.host_a, e.host_b) if e.host_a in done else (e.host_b, e.host_a)
-        step = (e.estimate or 0.0) if dst == e.host_b else -(e.estimate or 0.0)
+        sign = 1.0 if dst == e.host_b else -1.0
+        step = sign * (e.estimate or 0.0)
         parent = clocks[src]
         c = clocks[dst]
         c.offset = (parent.offset or 0.0) + step
         c.origin = "estimated"
         c.pairs = e.pairs
+        c.median = (parent.offset or 0.0) + sign * (e.median or 0.0)
         c.mad = (parent.mad or 0.0) + (e.mad or 0.0)
         c.via = [*parent.via, src]
         c.estimate = c.offset
@@ -514,7 +613,8 @@ def solve(hosts: list[str], edges: list[Edge], configured: dict[str, float]) -> 
         _spread(trial, best, sorted(others))
         if trial[h].origin == "estimated" and trial[h].offset is not None:
             clocks[h].estimate = trial[h].offset
-            clocks[h].pairs, clocks[h].mad, clocks[h].via = trial[h].pairs, trial[h].mad, trial[h].via
+            clocks[h].pairs, clocks[h].median = trial[h].pairs, trial[h].median
+            clocks[h].mad, clocks[h].via = trial[h].mad, trial[h].via
             if abs(trial[h].offset - configured[h]) > 1.0:
                 warnings.append(
                     f"host {h}: clock_offset {configured[h]:+.2f} s in the case config, but {trial[h].pairs} "
@@ -541,7 +641,7 @@ def estimate(lf: pl.LazyFrame, hosts: dict[str, str], configured: dict[str, floa
     configured offsets; ``tolerance`` is the largest clock difference searched (seconds).
     """
     window = tolerance + WINDOW_MARGIN
-    events = anchor_events(lf, hosts)
-    edges = pair_edges(anchor_pairs(events, window)) + counted_edges(connect_lags(events, window))
+    anchors = anchor_events(lf, hosts)
+    edges = pair_edges(anchor_pairs(anchors, window)) + counted_edges(connect_lags(anchors, window))
     all_hosts = sorted(set(hosts.values()))
     return solve(all_hosts, edges, configured)

@@ -127,3 +127,31 @@ def test_offset_records_are_exact_and_never_ambiguous(tmp_path: Path) -> None:
         "2024-10-27T00:15:33Z",
     ]
     assert manifest["sources"][0]["naive_events"] == 0
+
+
+@pytest.mark.parametrize("fmt", NAIVE_FORMATS)
+def test_undecided_candidates_follow_the_clock_correction(fmt: str, tmp_path: Path) -> None:
+    # a step back of five minutes decides nothing; the host's clock is 3 s ahead
+    files = {"db02/audit.log": "2024-10-27 02:40:00,1 a\n2024-10-27 02:35:00,2 b\n"}
+    src = (SourceConfig(path="**", format=fmt, host="db02", timezone="Europe/Paris", clock_offset=3.0),)
+    events, manifest = run(files, tmp_path, sources=src)
+    row = events.filter(events["log.file.line"] == 1).row(0, named=True)
+    assert row["time.flags"] == ["dst_ambiguous", "skew_corrected"]
+    assert row["time.recorded"].strftime("%H:%M:%S") == "00:40:00"  # as the clock said, earlier reading
+    assert row["@timestamp"].strftime("%H:%M:%S") == "00:39:57"
+    assert row["time.earliest"].strftime("%H:%M:%S") == "00:39:57"
+    assert row["time.latest"].strftime("%H:%M:%S") == "01:39:57"
+    assert manifest["totals"]["dst_ambiguous"] == 2
+    assert manifest["sources"][0]["dst_fall_back"] == {
+        "ambiguous": 2,
+        "resolved": 0,
+        "resolved_by": {},
+        "unresolved": 2,
+        "order_conflicts": 0,
+    }
+
+
+def test_spring_forward_gap_is_a_manifest_warning(tmp_path: Path) -> None:
+    fixture = "naive_spring.log"
+    _, manifest = run({f"app01/{fixture}": DATA / fixture}, tmp_path, sources=_src("test.naive", "Europe/Paris"))
+    assert any("2 timestamps fall in a spring-forward gap" in w for w in manifest["warnings"])

@@ -39,8 +39,8 @@ def test_known_offsets_are_recovered(app: float, db01: float, db02: float) -> No
 
 def test_repeated_keys_are_not_paired() -> None:
     df = generate(n_requests=3000)
-    events = skew.anchor_events(df.lazy(), HOSTS)
-    pairs = skew.anchor_pairs(events, 12.0)
+    anchors = skew.anchor_events(df.lazy(), HOSTS)
+    pairs = skew.anchor_pairs(anchors, 12.0)
     assert pairs.height > 100
     # a login form hit every few seconds and the monitoring page never make pairs; every pair is right
     assert set(pairs.get_column("host_a")) == {"app01"} and set(pairs.get_column("host_b")) == {"rp01"}
