@@ -702,6 +702,11 @@ def _manifest(
         s["dst_fall_back"] = extra.get("dst_fall_back")
         s["time_flags"] = dict(sorted(s["time_flags"].items()))
         warnings.extend(source_time_warnings(s))
+        if s["time_flags"].get("dst_nonexistent"):
+            warnings.append(
+                f"{s['source']}: {s['time_flags']['dst_nonexistent']} timestamps fall in a spring-forward gap "
+                "(they do not exist in local time); read with the offset in force before the change"
+            )
         if s["time_flags"].get("year_conflict"):
             warnings.append(
                 f"{s['source']}: {s['time_flags']['year_conflict']} records dated 29 February fall in a common year "
