@@ -172,3 +172,36 @@ def test_configured_offset_applied_as_given_without_anchors(tmp_path: Path) -> N
     src = manifest["sources"][0]
     assert src["clock_offset"] == -7.0 and src["skew_applied"] == -7.0 and src["skew_origin"] == "config"
     assert "db02/audit.log: clock 7.0 s behind (configured); corrected" in manifest["warnings"]
+
+
+def test_login_rows_pair_with_the_post_that_caused_them() -> None:
+    rng = random.Random(9)
+    rows = []
+    t = 0.0
+    for i in range(60):
+        t += rng.uniform(30, 300)
+        ip = f"198.51.100.{i}"
+        post = START + timedelta(seconds=int(t + 3.0))  # app01 access log, clock +3 s
+        login = START + timedelta(seconds=int(t + 0.2 + 3.0))  # the login row, written by app01's PHP
+        rows.append(("app01/apache2/access.log", "http_request", post, "POST", ip))
+        rows.append(("mediboard/user_authentication.tsv", "login", login, None, ip))
+        # unrelated GETs from the same client right after: not POSTs, so not candidates
+        rows.append(("app01/apache2/access.log", "http_request", post + timedelta(seconds=2), "GET", ip))
+    df = pl.DataFrame(
+        rows,
+        schema={
+            "log.source": pl.String,
+            "event.action": pl.String,
+            "time.recorded": pl.Datetime("us", "UTC"),
+            "http.request.method": pl.String,
+            "source.ip": pl.String,
+        },
+        orient="row",
+    ).with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("time.flags"))
+    hosts = {"app01/apache2/access.log": "app01", "mediboard/user_authentication.tsv": "mediboard"}
+    report = skew.estimate(df.lazy(), hosts, {"app01": 3.0}, 10.0)
+    edge = next(e for e in report.edges if e.method == "pairs")
+    assert edge.kinds == {"login_request": 60}
+    # the dump has no clock of its own: it is app01's PHP clock, found to agree with app01
+    assert report.hosts["mediboard"].offset == pytest.approx(3.0, abs=0.5)
+    assert report.hosts["mediboard"].applied
