@@ -373,6 +373,13 @@ def connect_lags(anchors: Anchors, window: float) -> pl.DataFrame:
     out = pl.concat(pl.collect_all(parts))
     if out.height == 0:
         return pl.DataFrame(schema=schema)
+    # every lag of the window, with zero where no request lies at that lag
+    grid = (
+        out.select("_hdb", "_hweb")
+        .unique()
+        .join(pl.DataFrame({"lag": list(range(-width, width + 1))}, schema={"lag": pl.Int32}), how="cross")
+    )
+    out = grid.join(out, on=["_hdb", "_hweb", "lag"], how="left").with_columns(pl.col("count").fill_null(0))
     names = pl.DataFrame(
         {"_h": list(range(len(anchors.hosts))), "_n": anchors.hosts}, schema={"_h": pl.UInt32, "_n": pl.String}
     )

@@ -461,7 +461,12 @@ def time_pass(parts: Sequence[Path], case: CaseTime) -> TimeOutcome:
         configured.setdefault(h, st.clock_offset)
     for h in sorted(conflicting):
         warnings.append(f"host {h}: sources give different clock_offset values; each source keeps its own")
-    report = skew.estimate(pl.scan_parquet(list(parts)), hosts, configured, case.skew_tolerance) if parts else None
+    report = None
+    if parts:
+        # anchors see the decided DST readings; undecided ones are left out
+        decided = apply_dst(pl.scan_parquet(list(parts)), verdicts)
+        assert isinstance(decided, pl.LazyFrame)
+        report = skew.estimate(decided, hosts, configured, case.skew_tolerance)
     skews: dict[str, float] = {}
     for name, st in case.sources.items():
         clock = report.hosts.get(st.clock_host) if report else None

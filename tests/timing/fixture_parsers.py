@@ -47,7 +47,10 @@ class _Naive(Parser):
             ts.alias("_ts"),
             offset_seconds(pl.col("off")).alias("_offset"),
             pl.col("msg").alias("message"),
-            pl.lit("log_message").alias("event.action"),
+            pl.when(pl.col("msg").str.starts_with("CONNECT"))
+            .then(pl.lit("db_connect"))
+            .otherwise(pl.lit("log_message"))
+            .alias("event.action"),
         ]
         if self.use_ids:
             cols.append(pl.col("id").cast(pl.Int64, strict=False).alias("_order"))
