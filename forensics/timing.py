@@ -368,6 +368,11 @@ def _infer_years(parts: Sequence[Path], case: CaseTime, info: dict[str, dict[str
             "first": a.isoformat(),
             "last": b.isoformat(),
         }
+        if span.last_roll - span.first_roll > 3:
+            warnings.append(
+                f"{source}: the dates jump by more than half a year {span.last_roll - span.first_roll} times; "
+                "check the inferred years"
+            )
         if choice.source in ("file_mtime", "ingest_date"):
             warnings.append(f"{source}: year of yearless timestamps inferred from weak evidence ({choice.detail})")
         choices[source] = (choice.base, st)
@@ -391,7 +396,8 @@ def _place_years(rows: pl.DataFrame, base: int, st: SourceTime) -> pl.DataFrame:
     """Yearless rows of one source with their year, then localized like any other row."""
     year = pl.col("_t_roll").cast(pl.Int32) + base
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    conflict = (pl.col("_t_local").dt.month() == 2) & (pl.col("_t_local").dt.day() == 29) & ~leap
+    outside = (year < years.MIN_YEAR) | (year > years.MAX_YEAR)
+    conflict = ((pl.col("_t_local").dt.month() == 2) & (pl.col("_t_local").dt.day() == 29) & ~leap) | outside
     flags = pl.concat_list(
         [
             pl.col("time.flags").list.eval(pl.element().filter(pl.element() != "year_missing")),

@@ -62,7 +62,7 @@ def mark_rollover(df: pl.DataFrame, mask: pl.Expr, state: dict) -> pl.DataFrame:
 
 def with_year(ts: pl.Expr, year: pl.Expr) -> pl.Expr:
     """``ts`` moved to ``year``; 29 Feb in a common year becomes 1 Mar (flagged by the caller)."""
-    first = pl.date(year, ts.dt.month(), 1).cast(pl.Datetime("us"))
+    first = pl.date(year.clip(MIN_YEAR, MAX_YEAR), ts.dt.month(), 1).cast(pl.Datetime("us"))
     return first + pl.duration(days=ts.dt.day() - 1) + (ts - ts.dt.truncate("1d"))
 
 
@@ -70,8 +70,13 @@ def is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
+#: Years outside this range are clipped (a hostile file cannot push dates out of the calendar).
+MIN_YEAR, MAX_YEAR = 1, 9998
+
+
 def _place(year: int, ts: datetime) -> datetime:
     """One timestamp of the 2000 calendar moved to ``year`` (29 Feb -> 1 Mar in common years)."""
+    year = min(max(year, MIN_YEAR), MAX_YEAR)
     if ts.month == 2 and ts.day == 29 and not is_leap(year):
         return ts.replace(year=year, day=28) + timedelta(days=1)
     return ts.replace(year=year)

@@ -176,3 +176,14 @@ def test_choose_year_order_of_evidence() -> None:
     assert choose_year(span, file_mtime=datetime(2024, 10, 27, 6)).base == 2024
     assert choose_year(span, file_mtime=datetime(2024, 10, 1)).base == 2023
     assert choose_year(span, today=datetime(2030, 1, 1)).source == "ingest_date"
+
+
+@pytest.mark.parametrize("fmt", YEARLESS_FORMATS)
+def test_dates_that_keep_turning_the_year_do_not_leave_the_calendar(fmt: str, tmp_path: Path) -> None:
+    # each cycle goes back by more than half a year once: one more year per cycle
+    cycle = "Dec 25 10:00:00 h a\nJun 18 10:00:00 h b\nDec 15 10:00:00 h c\n"
+    events, manifest = run({"app01/syslog": cycle * 9000}, tmp_path, sources=(_src(fmt, year=2024),))
+    assert events.height == 27000
+    assert events.get_column("time.recorded").dt.year().max() <= 9998
+    assert "year_conflict" in events.row(-1, named=True)["time.flags"]
+    assert any("check the inferred years" in w for w in manifest["warnings"])
