@@ -323,7 +323,7 @@ def _time_context(
                 host=r.host,
                 zone=ZoneDecision(r.zone, r.zone_source),
                 clock_offset=r.clock_offset,
-                year=int(year) if isinstance(year, int | str) and str(year).isdigit() else None,
+                year=_config_year(year),
                 newest_mtime=mtime,
                 state=source_states.get(r.source, {}).setdefault("timing", {}),
             )
@@ -331,6 +331,14 @@ def _time_context(
         elif mtime is not None and (st.newest_mtime is None or mtime > st.newest_mtime):
             st.newest_mtime = mtime
     return CaseTime(sources=sources, skew_tolerance=cfg.skew_tolerance, awareness=cfg.awareness)
+
+
+def _config_year(value: Any) -> int | None:
+    """The ``year`` of a ``[[source]]`` when it is a plausible year (1..9998), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        return None
+    year = int(str(value).strip())
+    return year if 1 <= year <= 9998 else None
 
 
 def _apply_file_stats(reports: list[FileReport], timing: TimeOutcome) -> None:
