@@ -16,6 +16,7 @@ from forensics.evidence import walk
 from forensics.export import export_events
 from forensics.ingest import IngestError, ingest
 from forensics.term import Progress, safe, stderr, stdout, table
+from forensics.timing import source_time_warnings
 from parsers.base import load_all
 
 app = typer.Typer(
@@ -109,10 +110,15 @@ def print_summary(manifest: dict) -> None:
         )
     )
     err = stderr()
-    for w in manifest["warnings"][:50]:
+    # time first, one line per source, never cut: a zone assumed or a clock off by more than 1 s
+    timed = [w for s in manifest.get("sources", []) for w in source_time_warnings(s)]
+    for w in timed:
         err.print(f"warning: {safe(w)}", markup=False)
-    if len(manifest["warnings"]) > 50:
-        err.print(f"warning: ... {len(manifest['warnings']) - 50} more in manifest.json", markup=False)
+    rest = [w for w in manifest["warnings"] if w not in set(timed)]
+    for w in rest[:50]:
+        err.print(f"warning: {safe(w)}", markup=False)
+    if len(rest) > 50:
+        err.print(f"warning: ... {len(rest) - 50} more in manifest.json", markup=False)
 
 
 @app.command("formats")

@@ -37,7 +37,19 @@ from forensics.evidence import (
 from forensics.netaddr import resolve_clients
 from forensics.schema import EVENT_SCHEMA, REJECT_SCHEMA, conform
 from forensics.store import PartStore
-from forensics.timing import ZoneDecision, apply_skew, decide_zone, localize
+from forensics.timing import (
+    CaseTime,
+    SourceTime,
+    TimeOutcome,
+    ZoneDecision,
+    decide_zone,
+    file_stats,
+    finalize,
+    localize,
+    source_time_warnings,
+    time_pass,
+    with_private,
+)
 from parsers.base import Parser, get_parser, group_records, lines_frame
 
 #: Bytes of decompressed text handled per chunk.
@@ -233,9 +245,9 @@ def ingest(
         if not report.unchanged:
             report.warnings.append("file changed while it was being read (SHA-256 before and after differ)")
 
-    skews = {r.source: r.clock_offset for r in reports if r.clock_offset}
-    writer.finish(out, skews)
+    timing = writer.finish(out, _time_context(files, reports, cfg, source_states))
     shutil.rmtree(parts, ignore_errors=True)
+    _apply_file_stats(reports, timing)
 
     manifest = _manifest(
         root=root,
@@ -247,6 +259,7 @@ def ingest(
         out=out,
         fmt=format,
         tz=tz,
+        timing=timing,
     )
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return IngestResult(out_dir=out, manifest=manifest)
@@ -264,18 +277,72 @@ class _PartWriter:
     def rejects(self, df: pl.DataFrame) -> None:
         self.store.add_rejects(df)
 
-    def finish(self, out: Path, skews: dict[str, float]) -> None:
-        max_skew = max((abs(v) for v in skews.values()), default=0.0)
-        self.store.write_events(
+    def finish(self, out: Path, case_time: CaseTime) -> TimeOutcome:
+        """Second time pass (years, DST fall-back, clock skew), then sort into the outputs."""
+        timing = time_pass(self.store.event_parts(), case_time)
+        rows = self.store.write_events(
             out / "events.parquet",
-            lambda lf: conform(apply_skew(lf, skews)),
+            lambda lf: conform(finalize(lf, timing)),
             SORT_KEYS,
-            max_skew,
             pl.DataFrame(schema=EVENT_SCHEMA),
         )
+        if rows:
+            timing.files = file_stats(out / "events.parquet")
         self.store.write_rejects(
             out / "rejects.parquet", ["log.file.path", "log.file.line"], pl.DataFrame(schema=REJECT_SCHEMA)
         )
+        return timing
+
+
+def _time_context(
+    files: list[EvidenceFile], reports: list[FileReport], cfg: CaseConfig, source_states: dict[str, dict[str, Any]]
+) -> CaseTime:
+    """Per source: zone decision, host, configured offset and year, newest file time, timing state."""
+    sources: dict[str, SourceTime] = {}
+    for f, r in zip(files, reports):
+        if r.zone is None or r.zone_source is None:
+            continue  # unrecognised file: no events
+        try:
+            mtime: datetime | None = datetime.fromtimestamp(f.path.stat().st_mtime, UTC).replace(tzinfo=None)
+        except OSError:
+            mtime = None
+        st = sources.get(r.source)
+        if st is None:
+            src = cfg.source_for(f.relpath)
+            year = src.options.get("year") if src else None
+            st = SourceTime(
+                source=r.source,
+                host=r.host,
+                zone=ZoneDecision(r.zone, r.zone_source),
+                clock_offset=r.clock_offset,
+                year=_config_year(year),
+                newest_mtime=mtime,
+                state=source_states.get(r.source, {}).setdefault("timing", {}),
+            )
+            sources[r.source] = st
+        elif mtime is not None and (st.newest_mtime is None or mtime > st.newest_mtime):
+            st.newest_mtime = mtime
+    return CaseTime(sources=sources, skew_tolerance=cfg.skew_tolerance, awareness=cfg.awareness)
+
+
+def _config_year(value: Any) -> int | None:
+    """The ``year`` of a ``[[source]]`` when it is a plausible year (1..9998), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        return None
+    year = int(str(value).strip())
+    return year if 1 <= year <= 9998 else None
+
+
+def _apply_file_stats(reports: list[FileReport], timing: TimeOutcome) -> None:
+    """The per-file time figures of the manifest, taken from the final events (after the time pass)."""
+    for r in reports:
+        st = timing.files.get(r.path)
+        if st is None:
+            continue
+        r.time_first = _iso(st["first"])
+        r.time_last = _iso(st["last"])
+        r.naive_events = st["naive"]
+        r.time_flags = dict(st["flags"])
 
 
 def _line_chunks(stream: Iterator[bytes], report: FileReport) -> Iterator[bytes]:
@@ -561,7 +628,7 @@ def _finish_events(
     events = localize(events, decision, state["source"].setdefault("timing", {}))
     events = _related(events)
     events = events.with_columns(pl.col("time.recorded").alias("@timestamp"))
-    return conform(events)  # type: ignore[return-value]
+    return with_private(conform(events), events)  # type: ignore[arg-type]
 
 
 def _related(events: pl.DataFrame) -> pl.DataFrame:
@@ -598,6 +665,7 @@ def _manifest(
     out: Path,
     fmt: str | None,
     tz: str | None,
+    timing: TimeOutcome | None = None,
 ) -> dict[str, Any]:
     files = [asdict(r) for r in reports]
     sources: dict[str, dict[str, Any]] = {}
@@ -625,8 +693,27 @@ def _manifest(
             s["time_flags"][k] = s["time_flags"].get(k, 0) + v
     warnings = []
     for s in sources.values():
-        if s["zone_source"] == "assumed_utc" and s["naive_events"]:
-            warnings.append(f"{s['source']}: no time zone given for {s['naive_events']} naive timestamps; UTC assumed")
+        extra = timing.sources.get(s["source"], {}) if timing else {}
+        s["clock_host"] = extra.get("clock_host", s["host"] or s["source"])
+        s["skew_estimate"] = extra.get("skew_estimate")
+        s["skew_applied"] = extra.get("skew_applied")
+        s["skew_origin"] = extra.get("skew_origin")
+        s["year_inference"] = extra.get("year_inference")
+        s["dst_fall_back"] = extra.get("dst_fall_back")
+        s["time_flags"] = dict(sorted(s["time_flags"].items()))
+        warnings.extend(source_time_warnings(s))
+        if s["time_flags"].get("dst_nonexistent"):
+            warnings.append(
+                f"{s['source']}: {s['time_flags']['dst_nonexistent']} timestamps fall in a spring-forward gap "
+                "(they do not exist in local time); read with the offset in force before the change"
+            )
+        if s["time_flags"].get("year_conflict"):
+            warnings.append(
+                f"{s['source']}: {s['time_flags']['year_conflict']} records dated 29 February fall in a common year "
+                "with the inferred year (read as 1 March); check the year"
+            )
+    if timing:
+        warnings.extend(timing.warnings)
     for r in reports:
         for w in r.warnings:
             warnings.append(f"{r.path}: {w}")
@@ -643,6 +730,9 @@ def _manifest(
         "time_last": max((r.time_last for r in reports if r.time_last), default=None),
         "dst_nonexistent": sum(r.time_flags.get("dst_nonexistent", 0) for r in reports),
         "dst_ambiguous": sum(r.time_flags.get("dst_ambiguous", 0) for r in reports),
+        "dst_ambiguous_resolved": sum(r.time_flags.get("dst_ambiguous_resolved", 0) for r in reports),
+        "year_inferred": sum(r.time_flags.get("year_inferred", 0) for r in reports),
+        "skew_corrected": sum(r.time_flags.get("skew_corrected", 0) for r in reports),
     }
     return {
         "schema": "forensics.manifest/1",
@@ -665,6 +755,7 @@ def _manifest(
         },
         "options": {"format": fmt, "tz": tz},
         "totals": totals,
+        "clock": timing.clock if timing else {},
         "sources": list(sources.values()),
         "files": files,
         "skipped": [asdict(s) for s in skipped],

@@ -1,15 +1,15 @@
-"""Out-of-core ordering of events: parts are bucketed by hour, each hour is sorted alone.
+"""Out-of-core ordering of events: parts are re-bucketed by hour, each hour sorted alone.
 
-Memory then follows the busiest hour, not the size of the evidence.  Clock-skew
-correction can move an event across an hour boundary, so an hour is assembled from its
-neighbours' parts too (as many neighbours as the largest skew needs).
+Memory then follows the busiest hour, not the size of the evidence.  Parts are written
+as they are parsed; the final times (year inference, DST decisions, clock skew) are only
+known once every part exists, so bucketing happens after ``finalize`` has been applied
+to each part, one part at a time.
 """
 
 from __future__ import annotations
 
-import math
+import shutil
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -24,62 +24,54 @@ class PartStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.n = 0
-        (folder / "events").mkdir(parents=True, exist_ok=True)
-        (folder / "rejects").mkdir(parents=True, exist_ok=True)
+        for sub in ("events", "rejects"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+
+    def _next(self, sub: str) -> Path:
+        self.n += 1
+        return self.folder / sub / f"{self.n:07d}.parquet"
 
     def add_events(self, df: pl.DataFrame) -> None:
-        if not df.height:
-            return
-        bucket = (pl.col("time.recorded").dt.epoch("s") // BUCKET_SECONDS).alias("_bucket")
-        for (key,), part in df.with_columns(bucket).partition_by("_bucket", as_dict=True, include_key=False).items():
-            target = self.folder / "events" / str(key)
-            target.mkdir(exist_ok=True)
-            part.write_parquet(target / f"{self.n:07d}.parquet", compression=PART_COMPRESSION)
-            self.n += 1
+        if df.height:
+            df.write_parquet(self._next("events"), compression=PART_COMPRESSION)
 
     def add_rejects(self, df: pl.DataFrame) -> None:
         if df.height:
-            df.write_parquet(self.folder / "rejects" / f"{self.n:07d}.parquet", compression=PART_COMPRESSION)
-            self.n += 1
+            df.write_parquet(self._next("rejects"), compression=PART_COMPRESSION)
 
-    def buckets(self) -> list[int]:
-        return sorted(int(p.name) for p in (self.folder / "events").iterdir() if p.is_dir())
+    def event_parts(self) -> list[Path]:
+        return sorted((self.folder / "events").glob("*.parquet"))
 
     def write_events(
         self,
         target: Path,
         finalize: Callable[[pl.LazyFrame], pl.LazyFrame],
         sort_keys: list[str],
-        max_skew: float,
         empty: pl.DataFrame,
     ) -> int:
-        """Sort every hour (after ``finalize``, which sets ``@timestamp``) and concatenate in order."""
-        buckets = self.buckets()
-        if not buckets:
+        """Finalize every part, bucket it by hour of ``@timestamp``, sort each hour, concatenate."""
+        parts = self.event_parts()
+        if not parts:
             empty.write_parquet(target)
             return 0
-        reach = math.ceil(abs(max_skew) / BUCKET_SECONDS) if max_skew else 0
-        present = set(buckets)
-        wanted = sorted({b + d for b in buckets for d in range(-reach, reach + 1)})
-        sorted_dir = self.folder / "sorted"
-        sorted_dir.mkdir(exist_ok=True)
+        buckets = self.folder / "buckets"
+        shutil.rmtree(buckets, ignore_errors=True)
+        buckets.mkdir()
+        key = (pl.col("@timestamp").dt.epoch("s") // BUCKET_SECONDS).alias("_bucket")
+        for i, part in enumerate(parts):
+            df = finalize(pl.scan_parquet(part)).with_columns(key).collect()
+            for (bucket,), piece in df.partition_by("_bucket", as_dict=True, include_key=False).items():
+                folder = buckets / f"{bucket:012d}"
+                folder.mkdir(exist_ok=True)
+                piece.write_parquet(folder / f"{i:07d}.parquet", compression=PART_COMPRESSION)
+            part.unlink()
         outputs: list[Path] = []
         rows = 0
-        for bucket in wanted:
-            sources = [b for b in range(bucket - reach, bucket + reach + 1) if b in present]
-            if not sources:
-                continue
-            files = [f for b in sources for f in sorted((self.folder / "events" / str(b)).glob("*.parquet"))]
-            lf = finalize(pl.scan_parquet(files))
-            if reach:
-                start = datetime.fromtimestamp(bucket * BUCKET_SECONDS, UTC)
-                end = start + timedelta(seconds=BUCKET_SECONDS)
-                lf = lf.filter((pl.col("@timestamp") >= start) & (pl.col("@timestamp") < end))
-            df = lf.collect().sort(sort_keys, nulls_last=True)
-            if not df.height:
-                continue
-            out = sorted_dir / f"{bucket:012d}.parquet"
+        for folder in sorted(buckets.iterdir()):
+            df = pl.read_parquet(sorted(folder.glob("*.parquet"))).sort(sort_keys, nulls_last=True)
+            out = buckets / f"{folder.name}.sorted.parquet"
             df.write_parquet(out, compression=PART_COMPRESSION)
+            shutil.rmtree(folder)
             outputs.append(out)
             rows += df.height
         pl.scan_parquet(outputs).sink_parquet(target, compression="zstd")

@@ -1,0 +1,157 @@
+"""DST fall-back, spring-forward and missing zones through the real engine, per naive-time format.
+
+Today the lists hold the test parsers of ``fixture_parsers.py``.  When a real naive-time
+parser lands (MariaDB audit/general/slow, Apache/nginx error, Mediboard tables,
+application.log, syslog), add a fixture in its own format to ``tests/data/timing`` with an
+``.expected.json`` beside it, and add a tuple here: the assertions are the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from forensics.cli import print_summary
+from forensics.config import SourceConfig
+from tests.timing.helpers import DATA, check_expected, expected, run
+
+# (format, fixture, expected): the repeated hour, records in time order
+FALL_BACK = [
+    ("test.naive_ids", "naive_fallback.log", "naive_fallback.log.expected.json"),
+    ("test.naive", "naive_fallback.log", "naive_fallback.log.expected.json"),
+]
+# (format, rotated fixture folder, expected): a size-rotated set whose numbering is not time order
+FALL_BACK_ROTATED = [
+    ("test.naive_ids", "rotated_out_of_order", "rotated_with_ids.expected.json"),
+    ("test.naive", "rotated_out_of_order", "rotated_without_ids.expected.json"),
+]
+# (format, fixture, expected): the missing hour of the spring-forward change
+SPRING_FORWARD = [
+    ("test.naive_ids", "naive_spring.log", "naive_spring.log.expected.json"),
+    ("test.naive", "naive_spring.log", "naive_spring.log.expected.json"),
+]
+NAIVE_FORMATS = sorted({f for f, _, _ in FALL_BACK})
+
+
+def _src(fmt: str, tz: str | None = None) -> tuple[SourceConfig, ...]:
+    return (SourceConfig(path="**", format=fmt, host="db02", timezone=tz),)
+
+
+@pytest.mark.parametrize(("fmt", "fixture", "want"), FALL_BACK)
+def test_fall_back_resolved_from_order(fmt: str, fixture: str, want: str, tmp_path: Path) -> None:
+    exp = expected(want)
+    events, manifest = run({f"db02/{fixture}": DATA / fixture}, tmp_path, sources=_src(fmt, exp["zone"]))
+    check_expected(events, exp["lines"])
+    src = manifest["sources"][0]
+    assert src["dst_fall_back"]["resolved"] == 6
+    assert src["dst_fall_back"]["unresolved"] == 0
+    assert src["time_flags"] == {"dst_ambiguous_resolved": 6}
+    assert manifest["totals"]["dst_ambiguous"] == 0
+    assert manifest["totals"]["dst_ambiguous_resolved"] == 6
+    # time.original is kept as written
+    assert events.get_column("time.original").to_list()[1].startswith("2024-10-27 02:10:00")
+
+
+@pytest.mark.parametrize(("fmt", "folder", "want"), FALL_BACK_ROTATED)
+def test_fall_back_in_rotation_out_of_order(fmt: str, folder: str, want: str, tmp_path: Path) -> None:
+    exp = expected(want)
+    files = {f"db02/mysql/{p.name}": p for p in sorted((DATA / folder).iterdir())}
+    events, manifest = run(files, tmp_path, sources=_src(fmt, exp["zone"]))
+    for name, lines in exp["files"].items():
+        check_expected(events, lines, path_suffix=name)
+    dst = manifest["sources"][0]["dst_fall_back"]
+    if fmt == "test.naive_ids":
+        assert dst["resolved_by"] == {"ids": 6}
+    else:
+        assert dst["unresolved"] == 6
+        assert any("could not be placed" in w for w in manifest["warnings"])
+
+
+@pytest.mark.parametrize(("fmt", "fixture", "want"), SPRING_FORWARD)
+def test_spring_forward_flagged_and_counted(fmt: str, fixture: str, want: str, tmp_path: Path) -> None:
+    exp = expected(want)
+    events, manifest = run({f"app01/{fixture}": DATA / fixture}, tmp_path, sources=_src(fmt, exp["zone"]))
+    check_expected(events, exp["lines"])
+    assert manifest["totals"]["dst_nonexistent"] == 2
+    assert manifest["sources"][0]["time_flags"]["dst_nonexistent"] == 2
+    assert manifest["files"][0]["time_flags"]["dst_nonexistent"] == 2
+
+
+@pytest.mark.parametrize("fmt", NAIVE_FORMATS)
+def test_no_zone_given_assumes_utc_and_warns(fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fixture = "naive_fallback.log"
+    events, manifest = run({f"db02/{fixture}": DATA / fixture}, tmp_path, sources=_src(fmt))
+    assert set(events.get_column("time.zone_source")) == {"assumed_utc"}
+    assert set(events.get_column("time.zone")) == {"UTC"}
+    # read as UTC: the wall clock is the instant, nothing is ambiguous
+    first = events.filter(events["log.file.line"] == 2).row(0, named=True)
+    assert first["time.recorded"].strftime("%H:%M:%S") == "02:10:00"
+    assert first["time.flags"] == []
+    src = manifest["sources"][0]
+    assert src["zone_source"] == "assumed_utc"
+    warning = f"{src['source']}: no time zone given for 8 naive timestamps; UTC assumed"
+    assert warning in manifest["warnings"]
+    print_summary(manifest)
+    err = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
+    assert err.count("UTC assumed") == 1
+
+
+@pytest.mark.parametrize("fmt", NAIVE_FORMATS)
+def test_case_zone_and_cli_zone(fmt: str, tmp_path: Path) -> None:
+    fixture = "naive_fallback.log"
+    events, manifest = run({f"db02/{fixture}": DATA / fixture}, tmp_path, sources=_src(fmt), timezone="Europe/Paris")
+    assert set(events.get_column("time.zone_source")) == {"case"}
+    assert manifest["sources"][0]["zone"] == "Europe/Paris"
+    assert not any("UTC assumed" in w for w in manifest["warnings"])
+    events, _ = run({f"db02/{fixture}": DATA / fixture}, tmp_path / "cli", sources=_src(fmt), tz="America/New_York")
+    assert set(events.get_column("time.zone")) == {"America/New_York"}
+    assert events.filter(events["log.file.line"] == 2).row(0, named=True)["time.recorded"].hour == 6
+
+
+def test_offset_records_are_exact_and_never_ambiguous(tmp_path: Path) -> None:
+    lines = (
+        "2024-10-27T02:15:36+02:00,1 first pass with its offset\n"
+        "2024-10-27T02:15:36+01:00,2 second pass with its offset\n"
+        "2024-10-27T00:15:33Z,3 utc\n"
+    )
+    events, manifest = run({"app01/a.log": lines}, tmp_path, sources=_src("test.naive_ids", "Europe/Paris"))
+    rows = events.sort("log.file.line").to_dicts()
+    assert [r["time.zone_source"] for r in rows] == ["record"] * 3
+    assert [r["time.zone"] for r in rows] == ["+02:00", "+01:00", "+00:00"]
+    assert [r["time.recorded"].strftime("%H:%M:%S") for r in rows] == ["00:15:36", "01:15:36", "00:15:33"]
+    assert all(r["time.flags"] == [] for r in rows)
+    assert [r["time.original"] for r in rows] == [
+        "2024-10-27T02:15:36+02:00",
+        "2024-10-27T02:15:36+01:00",
+        "2024-10-27T00:15:33Z",
+    ]
+    assert manifest["sources"][0]["naive_events"] == 0
+
+
+@pytest.mark.parametrize("fmt", NAIVE_FORMATS)
+def test_undecided_candidates_follow_the_clock_correction(fmt: str, tmp_path: Path) -> None:
+    # a step back of five minutes decides nothing; the host's clock is 3 s ahead
+    files = {"db02/audit.log": "2024-10-27 02:40:00,1 a\n2024-10-27 02:35:00,2 b\n"}
+    src = (SourceConfig(path="**", format=fmt, host="db02", timezone="Europe/Paris", clock_offset=3.0),)
+    events, manifest = run(files, tmp_path, sources=src)
+    row = events.filter(events["log.file.line"] == 1).row(0, named=True)
+    assert row["time.flags"] == ["dst_ambiguous", "skew_corrected"]
+    assert row["time.recorded"].strftime("%H:%M:%S") == "00:40:00"  # as the clock said, earlier reading
+    assert row["@timestamp"].strftime("%H:%M:%S") == "00:39:57"
+    assert row["time.earliest"].strftime("%H:%M:%S") == "00:39:57"
+    assert row["time.latest"].strftime("%H:%M:%S") == "01:39:57"
+    assert manifest["totals"]["dst_ambiguous"] == 2
+    assert manifest["sources"][0]["dst_fall_back"] == {
+        "ambiguous": 2,
+        "resolved": 0,
+        "resolved_by": {},
+        "unresolved": 2,
+        "order_conflicts": 0,
+    }
+
+
+def test_spring_forward_gap_is_a_manifest_warning(tmp_path: Path) -> None:
+    fixture = "naive_spring.log"
+    _, manifest = run({f"app01/{fixture}": DATA / fixture}, tmp_path, sources=_src("test.naive", "Europe/Paris"))
+    assert any("2 timestamps fall in a spring-forward gap" in w for w in manifest["warnings"])
