@@ -1,9 +1,10 @@
-"""Out-of-core ordering of events: parts are re-bucketed by hour, each hour sorted alone.
+"""Out-of-core ordering of events: parts are re-bucketed by time range, each range sorted alone.
 
-Memory then follows the busiest hour, not the size of the evidence.  Parts are written
-as they are parsed; the final times (year inference, DST decisions, clock skew) are only
-known once every part exists, so bucketing happens after ``finalize`` has been applied
-to each part, one part at a time.
+Memory then follows the bucket size, not the size of the evidence.  Parts are written as
+they are parsed; the final times (year inference, DST decisions, clock skew) are only
+known once every part exists, so bucketing happens after ``finalize``, one part at a
+time.  Bucket boundaries are quantiles of the final timestamps (read alone, 8 bytes an
+event), so every bucket holds about ``BUCKET_ROWS`` events whatever the time spread.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-BUCKET_SECONDS = 3600
+BUCKET_ROWS = 400_000
 PART_COMPRESSION = "lz4"
 
 
@@ -57,7 +58,14 @@ class PartStore:
         buckets = self.folder / "buckets"
         shutil.rmtree(buckets, ignore_errors=True)
         buckets.mkdir()
-        key = (pl.col("@timestamp").dt.epoch("s") // BUCKET_SECONDS).alias("_bucket")
+        stamps = (
+            pl.concat([finalize(pl.scan_parquet(p)).select("@timestamp") for p in parts])
+            .collect()
+            .get_column("@timestamp")
+        )
+        edges = stamps.sort().gather_every(BUCKET_ROWS, offset=BUCKET_ROWS).unique(maintain_order=True)
+        del stamps
+        key = _bucket_of(edges)
         for i, part in enumerate(parts):
             df = finalize(pl.scan_parquet(part)).with_columns(key).collect()
             for (bucket,), piece in df.partition_by("_bucket", as_dict=True, include_key=False).items():
@@ -83,3 +91,10 @@ class PartStore:
             pl.scan_parquet(parts).sort(sort_keys).sink_parquet(target, compression="zstd")
         else:
             empty.write_parquet(target)
+
+
+def _bucket_of(edges: pl.Series) -> pl.Expr:
+    """Bucket number of each ``@timestamp``: how many edges are at or before it."""
+    if edges.len() == 0:
+        return pl.lit(0, dtype=pl.Int64).alias("_bucket")
+    return pl.lit(edges).search_sorted(pl.col("@timestamp"), side="right").cast(pl.Int64).alias("_bucket")

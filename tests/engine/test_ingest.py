@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import forensics.ingest as ingest_mod
+import forensics.store as store_mod
 from forensics.config import CaseConfig, SourceConfig
 from forensics.ingest import IngestError, ingest
 from parsers.base import Parser, ParseResult, register, rejects_of
@@ -152,6 +153,7 @@ def test_chunk_boundaries_do_not_change_results(tmp_path: Path, monkeypatch: pyt
     cfg = CaseConfig(sources=(SourceConfig(path="b/*", format="test.blocks"),))
     big = ingest(root, tmp_path / "big", config=cfg)
     monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 257)
+    monkeypatch.setattr(store_mod, "BUCKET_ROWS", 37)  # many sort buckets too
     small = ingest(root, tmp_path / "small", config=cfg)
     assert big.events.equals(small.events)
     _balanced(small.manifest)
