@@ -330,6 +330,7 @@ def _ingest_file(
     report.host = _host_for(f.relpath, src.host if src else None)
     options = dict(src.options) if src else {}
     options["_filename"] = f.path.name
+    options["_path"] = str(f.path)
     if src and src.format:
         report.parser, report.detection = src.format, "config"
     elif cli_format:
