@@ -58,8 +58,9 @@ FIELD_RX = r"(?s)(?:[^\t\\]|\\.)*"
 #: A line whose last newline is escaped (odd number of trailing backslashes).
 CONTINUED_RX = r"(?:^|[^\\])(?:\\\\)*\\$"
 IDENT_RX = r"^[A-Za-z_][A-Za-z0-9_]*$"
-#: Share of typed values that must fit a layout for it to be used.
-MIN_FIT = 0.8
+#: Share of typed values that must fit a layout for it to be used (rows whose own time
+#: does not read are rejected one by one afterwards).
+MIN_FIT = 0.5
 #: Rows looked at when choosing a layout.
 SAMPLE_ROWS = 500
 
@@ -236,10 +237,12 @@ def dump_rows(
         counts = {len(layout) for layout in LAYOUTS[table]}
         for (n,), group in data.group_by("_n", maintain_order=True):
             n = int(n)  # type: ignore[call-overload]
-            if n not in chosen:
+            layout = chosen.get(n)
+            if layout is None:
                 candidates = [layout for layout in LAYOUTS[table] if len(layout) == n]
-                chosen[n] = choose_layout(group, candidates) if candidates else None
-            layout = chosen[n]
+                layout = choose_layout(group, candidates) if candidates else None
+                if layout is not None:  # kept for the rest of the file; a failed choice is retried
+                    chosen[n] = layout
             if layout is None:
                 if n in counts:
                     reason = f"values do not fit the {n} columns of {table} (give a header or the column list)"

@@ -119,5 +119,12 @@ class MediboardUserAction(MediboardTable):
             "user_action_data_absent": pl.lit(data is None),
             "values_decompressed": pl.col("_decompressed").fill_null(False),
         }
-        events = change_events(rows, "user_action_id", pl.col("_class"), _SCHEMA_COLUMNS, tags)
+        events = change_events(
+            rows,
+            "user_action_id",
+            pl.col("_class"),
+            _SCHEMA_COLUMNS,
+            tags,
+            shown_class=pl.coalesce(pl.col("_class"), pl.format("object_class_id {}", pl.col("object_class_id"))),
+        )
         return ParseResult(events=events, rejects=unreadable_time(rows, ["date"]))

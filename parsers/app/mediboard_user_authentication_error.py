@@ -68,8 +68,7 @@ class MediboardUserAuthenticationError(MediboardTable):
                         pl.when(pl.col("user_id").is_null()).then(pl.lit(" (no such account)")),
                         " from ",
                         pl.col("ip_address"),
-                        ": ",
-                        pl.col("message"),
+                        pl.when(pl.col("message").is_not_null()).then(pl.concat_str([pl.lit(": "), pl.col("message")])),
                     ]
                 ),
             },

@@ -56,6 +56,7 @@ def change_events(
     object_class: pl.Expr,
     schema_columns: tuple[str, ...],
     extra_tags: dict[str, pl.Expr] | None = None,
+    shown_class: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """Events of a change-history table (user_log or user_action, once resolved)."""
     undecodable = pl.col("ip_address").is_not_null() & pl.col("_ip").is_null()
@@ -80,7 +81,13 @@ def change_events(
             "source.ip": pl.col("_ip"),
             "object.type": object_class,
             "object.id": pl.col("object_id"),
-            "message": change_message(pl.col("type"), object_class, pl.col("object_id"), who, pl.col("fields")),
+            "message": change_message(
+                pl.col("type"),
+                object_class if shown_class is None else shown_class,
+                pl.col("object_id"),
+                who,
+                pl.col("fields"),
+            ),
         },
         labels=labels,
         tags=tags,
