@@ -46,8 +46,8 @@ from parsers.base import MONTHS, Parser, ParseResult, offset_seconds, register, 
 
 _MON = "|".join(MONTHS)
 RFC3164_RX = (
-    rf"^(?P<prefix>(?:<(?P<pri>\d{{1,3}})>)?)(?P<mon>{_MON}) {{1,2}}(?P<day>\d{{1,2}}) (?P<clock>\d{{2}}:\d{{2}}:\d{{2}})"
-    r"(?P<frac>\.\d{1,9})? (?P<host>\S+) (?P<rest>.*)$"
+    rf"^(?P<prefix>(?:<(?P<pri>\d{{1,3}})>)?)(?P<stamp>(?P<mon>{_MON}) {{1,2}}(?P<day>\d{{1,2}}) "
+    r"(?P<clock>\d{2}:\d{2}:\d{2})(?P<frac>\.\d{1,9})?) (?P<host>\S+) (?P<rest>.*)$"
 )
 ISO_RX = (
     r"^(?P<prefix>(?:<(?P<pri>\d{1,3})>)?)(?P<iso>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)"
@@ -262,7 +262,7 @@ class Syslog(Parser):
                     pl.col("ts").alias("time.original"),
                     pl.lit([], dtype=STR_LIST).alias("time.flags"),
                     pl.col("pri").alias("_pri"),
-                    pl.col("host"),
+                    _nil(pl.col("host")).alias("host"),
                     _nil(pl.col("app")).alias("_tag"),
                     _nil(pl.col("procid")).alias("_pid"),
                     pl.col("msg").fill_null("").str.strip_prefix("\ufeff").alias("_msg"),
@@ -308,16 +308,7 @@ class Syslog(Parser):
                         "_rec",
                         stamp.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us").alias("_ts"),
                         pl.lit(None, dtype=pl.Int32).alias("_offset"),
-                        pl.concat_str(
-                            [
-                                pl.col("mon"),
-                                pl.lit(" "),
-                                pl.col("day"),
-                                pl.lit(" "),
-                                pl.col("clock"),
-                                pl.col("frac").fill_null(""),
-                            ]
-                        ).alias("time.original"),
+                        pl.col("stamp").alias("time.original"),
                         pl.lit(["year_missing"], dtype=STR_LIST).alias("time.flags"),
                         pl.col("pri").alias("_pri"),
                         pl.col("host"),
@@ -393,7 +384,8 @@ def _rule_events(df: pl.DataFrame, rule: Rule | None) -> pl.DataFrame:
         "repeated": pl.col("_repeated").cast(pl.Int64, strict=False),
     }
     for name in sorted(groups - SCHEMA_GROUPS):
-        labels[name] = pl.when(pl.col(name) != "").then(pl.col(name))
+        value = pl.col(name).str.strip_chars()
+        labels[name] = pl.when(value != "").then(value)
     tags = list(rule.tags) if rule else []
     severity = pl.col("_pri").cast(pl.Int32, strict=False) % 8
     own = labels_json(labels)
