@@ -54,7 +54,7 @@ class MediboardAppLog(Parser):
         first_line = msg.str.split("\n").list.first()
         events = ok.select(
             "_rec",
-            pl.col("time").alias("time.original"),
+            pl.concat_str([pl.col("time"), pl.col("tz").fill_null("")]).alias("time.original"),
             pl.col("time")
             .str.replace("T", " ", literal=True)
             .str.replace(",", ".", literal=True)
