@@ -37,7 +37,7 @@ class JsonLinesMapped(Parser):
     detectable = False
     option_keys = ("fields", "values", "timestamp_format")
     #: Any action: the mapping decides (unknown values become ``log_message``).
-    actions = tuple(["*"])
+    actions = ("*",)
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)

@@ -50,7 +50,7 @@ from parsers.app.mediboard_layouts import (
     kind,
     table_of_filename,
 )
-from parsers.base import REJECT_COLUMNS, Parser, ParseResult, group_records, lines_frame
+from parsers.base import REJECT_COLUMNS, Parser, ParseResult, group_records, is_blank, lines_frame
 from parsers.web.common import map_distinct
 
 #: One field: anything but an unescaped tab (``(?s)``: an escaped newline is part of it).
@@ -271,6 +271,12 @@ def ensure_columns(df: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
 # -- sibling tables ---------------------------------------------------------------------
 
 
+def dump_blank(text: pl.Expr) -> pl.Expr:
+    """A dump line is blank when it is whitespace without a tab and continues no value."""
+    after_escape = continued(text.shift(1)).fill_null(False)
+    return is_blank(text) & ~text.str.contains("\t", literal=True) & ~after_escape
+
+
 class _DumpGrouper(Parser):
     """Record grouping of a dump (escaped newlines), for reading sibling tables."""
 
@@ -278,6 +284,9 @@ class _DumpGrouper(Parser):
 
     def record_start(self, text: pl.Expr) -> pl.Expr:
         return (~continued(text.shift(1))).fill_null(True)
+
+    def blank(self, text: pl.Expr) -> pl.Expr:
+        return dump_blank(text)
 
 
 def read_table_file(path: Path, table: str) -> pl.DataFrame:
@@ -411,6 +420,10 @@ class MediboardTable(Parser):
 
     def record_start(self, text: pl.Expr) -> pl.Expr:
         return (~continued(text.shift(1))).fill_null(True)
+
+    def blank(self, text: pl.Expr) -> pl.Expr:
+        """Blank unless it continues a value (escaped newline before it) or holds a tab (empty fields)."""
+        return dump_blank(text)
 
     def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
         columns = self.options.get("fields")

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from forensics.schema import ACTIONS
-from parsers.base import get_parser, records_from_text
+from parsers.base import get_parser, load_all, records_from_text
 from tests.golden import check_golden
 from tests.parsers.app.dumps import DATA, file_rows, ingest_folder, inputs
 
@@ -38,6 +38,10 @@ def test_golden_per_table(case: str, ingested: dict[str, Ingested], update_golde
         assert report["lines_read"] == report["lines_in_events"] + report["lines_meta"], report
         assert not report["warnings"], report["warnings"]
     assert set(events.get_column("event.action").unique().to_list()) <= set(ACTIONS)
+    registry = load_all()
+    for (dataset,), group in events.group_by("event.dataset"):
+        declared = set(registry[str(dataset)].actions)
+        assert set(group.get_column("event.action").to_list()) <= declared, dataset
     for path in inputs(folder):
         check_golden(folder / f"{path.name}.golden.jsonl", file_rows(events, path.name), update_goldens)
 
