@@ -52,14 +52,16 @@ def labels_json(
             pair = raw_json_pair(key, expr)
         elif key in numbers:
             cast = expr.str.strip_chars().cast(numbers[key], strict=False)
-            pair = pl.when(cast.is_not_null()).then(_encoded_pair(key, cast)).otherwise(_encoded_pair(key, expr))
+            number = cast.is_not_null() & (cast.is_finite() if numbers[key].is_float() else pl.lit(True))
+            as_number = pl.concat_str([pl.lit(json.dumps(key) + ":"), cast.cast(pl.String)])
+            pair = pl.when(number).then(as_number).otherwise(_encoded_pair(key, expr))
         else:
             pair = _encoded_pair(key, expr)
         pieces.append(pl.when(expr.is_not_null()).then(pair))
     if not pieces:
         return pl.lit(None, dtype=pl.String)
-    body = pl.concat_list(pieces).list.drop_nulls()
-    return pl.when(body.list.len() > 0).then(pl.concat_str([pl.lit("{"), body.list.join(","), pl.lit("}")]))
+    body = pl.concat_str(pieces, separator=",", ignore_nulls=True)
+    return pl.when(body != "").then(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
 
 
 def tag_list(conditions: Mapping[str, pl.Expr]) -> pl.Expr:

@@ -147,8 +147,12 @@ def _columns_frame(rows: pl.DataFrame, columns: Sequence[str], batch: bool) -> p
         pl.col("latin1"),
         *[_null_if(fields.list.get(i, null_on_oob=True), c, batch).alias(c) for i, c in enumerate(columns)],
     )
-    for c in columns:
-        df = map_distinct(df, c, unescape_mysql, "\\")
+    if df.height == 0:
+        return df
+    escaped = df.select([pl.col(c).str.contains("\\", literal=True).any().alias(c) for c in columns]).row(0)
+    for c, has_escape in zip(columns, escaped):
+        if has_escape:
+            df = map_distinct(df, c, unescape_mysql, "\\")
     return df
 
 
@@ -197,13 +201,13 @@ def dump_rows(
         fields.list.eval(pl.element().str.contains(IDENT_RX)).list.all()
         & (fields.list.contains(pk) | (fields.list.eval(pl.element().is_in(known)).list.mean() >= 0.5))
     ).fill_null(False)
-    df = df.with_columns(_header=header)
-    headers = df.filter(pl.col("_header"))
+    # only a line that starts like a column name can be a header (data rows start with an id)
+    headers = df.filter(pl.col("text").str.contains(r"^[A-Za-z_]")).filter(header)
     metas = [headers.select(pl.col("_rec"), pl.lit("column header (mysql --batch)").alias("reason"))]
     if headers.height and "columns" not in state:
         state["columns"] = _unique_names(headers.get_column("_fields")[0].to_list())
         state["batch"] = True
-    data = df.filter(~pl.col("_header"))
+    data = df.filter(~pl.col("_rec").is_in(headers.get_column("_rec").implode())) if headers.height else df
     rejects: list[pl.DataFrame] = []
     frames: list[pl.DataFrame] = []
     if "columns" in state:
@@ -446,10 +450,13 @@ class MediboardTable(Parser):
         """Share of sampled records that are this table's rows (events or reference rows)."""
         if records.height == 0:
             return 0.0
+        siblings, self.siblings = self.siblings, Siblings(None)  # the shape decides; no resolution needed
         try:
             result = self.parse(records, {})
         except Exception:
             return 0.0
+        finally:
+            self.siblings = siblings
         covered = pl.concat(
             [result.events.select(pl.col("_rec").cast(pl.Int64)), result.meta.select(pl.col("_rec").cast(pl.Int64))]
         ).n_unique()

@@ -74,21 +74,21 @@ def _line(i: int, row: list[str | None], field) -> str:
     return "\t".join(field(v) for v in values)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_rows(LATIN1_SAFE))
 def test_outfile_latin1_values_read_back(rows: list[list[str | None]]) -> None:
     text = "".join(_line(i, r, outfile_field) + "\n" for i, r in enumerate(rows))
     _check(_read_back(text.encode("latin-1")), rows)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_rows(UTF8_TEXT))
 def test_outfile_utf8_values_read_back(rows: list[list[str | None]]) -> None:
     text = "".join(_line(i, r, outfile_field) + "\n" for i, r in enumerate(rows))
     _check(_read_back(text.encode("utf-8")), rows)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_rows(UTF8_TEXT.filter(lambda v: v != "NULL")))
 def test_batch_values_read_back(rows: list[list[str | None]]) -> None:
     """In a --batch dump the text NULL and a NULL look the same: the test leaves that text out."""
