@@ -10,8 +10,13 @@ or the column list in the case config (``fields = ["user_id", ...]`` on its
 ``[[source]]``).
 
 Orders come from the Mediboard classes (property declaration order, which is the order
-the setup scripts create the columns in) and, for ``user_log``, from the sample case's
-export; the two orders seen for ``user_log``/``user_action`` are both accepted.
+the setup scripts create the columns in; 2023 and 2014-era versions) and from the
+project's sample case (``sample_evidence/mediboard_dump``, whose ``user_log``, ``users``
+and ``access_log`` exports choose their own columns).  Layouts of equal width are told
+apart by their values (``user_log`` with ``type`` before or after the class); two layouts
+whose columns have the same kinds cannot be, and the first listed is used: a
+15-column ``user_authentication`` is read with ``authentication_factor_id`` (2023 code),
+not ``previous_user_id``.
 
 Reference: sergeinack3/PowerCare@8c3438faaba81c18525ac6d9f87c2c99020916c4 modules/system/classes/*.php,
 modules/admin/classes/CUser.php, modules/admin/classes/CLogAccessMedicalData.php
@@ -141,8 +146,28 @@ def _without(columns: tuple[str, ...], *drop: str) -> tuple[str, ...]:
 
 #: Header-less layouts per table, most likely first.
 LAYOUTS: dict[str, tuple[tuple[str, ...], ...]] = {
-    # 31 columns (2023); without sub_fc (FranceConnect, added last): 30
-    "users": (_USERS, _without(_USERS, "sub_fc")),
+    # 31 columns (2023); without sub_fc (FranceConnect, added last): 30; 14: the columns the
+    # project's sample case selects (with users_mediboard.actif joined in)
+    "users": (
+        _USERS,
+        _without(_USERS, "sub_fc"),
+        (
+            "user_id",
+            "user_username",
+            "user_type",
+            "user_first_name",
+            "user_last_name",
+            "user_email",
+            "is_robot",
+            "dont_log_connection",
+            "user_login_errors",
+            "lock_datetime",
+            "user_password_last_change",
+            "force_change_password",
+            "template",
+            "actif",
+        ),
+    ),
     # 15 columns with authentication_factor_id ("not used anymore" but still created); 14 without
     "user_authentication": (_AUTH, _without(_AUTH, "authentication_factor_id")),
     "user_authentication_error": (
@@ -193,8 +218,50 @@ LAYOUTS: dict[str, tuple[tuple[str, ...], ...]] = {
         _without(_LONG_REQUEST, "requestUID"),
         _without(_LONG_REQUEST, "query_performance", "query_report", "requestUID"),
     ),
-    # 24 with transport_tiers_*, 22 without
-    "access_log": (_ACCESS_LOG, _without(_ACCESS_LOG, "transport_tiers_nb", "transport_tiers_time")),
+    # 24 with transport_tiers_*, 22 without; 16 in the 2014-era class (module_action_id
+    # already, no session or nosql columns); 18 as the project's sample case writes it
+    "access_log": (
+        _ACCESS_LOG,
+        _without(_ACCESS_LOG, "transport_tiers_nb", "transport_tiers_time"),
+        (
+            "accesslog_id",
+            "module_action_id",
+            "period",
+            "hits",
+            "duration",
+            "processus",
+            "processor",
+            "request",
+            "nb_requests",
+            "peak_memory",
+            "size",
+            "errors",
+            "warnings",
+            "notices",
+            "aggregate",
+            "bot",
+        ),
+        (
+            "accesslog_id",
+            "module_action_id",
+            "period",
+            "aggregate",
+            "bot",
+            "hits",
+            "duration",
+            "processus",
+            "processor",
+            "request",
+            "nb_requests",
+            "peak_memory",
+            "size",
+            "errors",
+            "warnings",
+            "notices",
+            "session_wait",
+            "session_read",
+        ),
+    ),
     "module_action": (("module_action_id", "module", "action"),),
     "datasource_log": (
         (
@@ -209,6 +276,17 @@ LAYOUTS: dict[str, tuple[tuple[str, ...], ...]] = {
             "connections",
             "ping_duration",
             "connection_time",
+        ),
+        (
+            "datasourcelog_id",
+            "module_action_id",
+            "datasource",
+            "period",
+            "aggregate",
+            "bot",
+            "requests",
+            "duration",
+            "connections",
         ),
         ("datasourcelog_id", "module_action_id", "datasource", "period", "aggregate", "bot", "requests", "duration"),
     ),
@@ -243,6 +321,7 @@ _INTS = {
     "dont_log_connection",
     "force_change_password",
     "allow_change_password",
+    "actif",
 }
 _FLOATS = {
     "duration",
