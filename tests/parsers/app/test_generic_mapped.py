@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from parsers.app.generic_map import MappingError
-from parsers.base import get_parser
+from parsers.base import get_parser, records_from_text
 from tests.golden import IDENTITY_FIELDS, check_golden, parse_file, rows
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "app"
@@ -137,3 +139,44 @@ def test_mapping_errors_name_the_key(options: dict, message: str) -> None:
     for fmt in ("jsonl", "csv"):
         with pytest.raises(MappingError, match=message.replace("[", r"\[").replace("(", r"\(")):
             get_parser(fmt, options)
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "options"), [("audit.jsonl", "jsonl", JSONL_OPTIONS), ("audit.csv", "csv", CSV_OPTIONS)]
+)
+def test_gz_and_small_chunks_give_the_same_rows(
+    name: str, fmt: str, options: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    import forensics.ingest
+
+    src = DATA / name
+    events, _, _ = parse_file(src, tmp_path, fmt=fmt, options=options, tz="Europe/Paris")
+    gz = tmp_path / f"{name}.gz"
+    gz.write_bytes(gzip.compress(src.read_bytes(), mtime=0))
+    events_gz, _, _ = parse_file(gz, tmp_path, fmt=fmt, options=options, tz="Europe/Paris")
+    assert rows(events_gz, drop=IDENTITY_FIELDS) == rows(events, drop=IDENTITY_FIELDS)
+    monkeypatch.setattr(forensics.ingest, "CHUNK_BYTES", 61)
+    small = tmp_path / "small"
+    small.mkdir()
+    events_small, _, _ = parse_file(src, small, fmt=fmt, options=options, tz="Europe/Paris")
+    assert rows(events_small, drop=IDENTITY_FIELDS) == rows(events, drop=IDENTITY_FIELDS)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(max_size=50), min_size=1, max_size=10), st.sampled_from(["jsonl", "csv", "mediboard.applog"]))
+def test_every_record_is_an_event_a_reject_or_meta(lines: list[str], fmt: str) -> None:
+    options = {"jsonl": JSONL_OPTIONS, "csv": CSV_OPTIONS}.get(fmt)
+    parser = get_parser(fmt, options)
+    body = "\n".join(line.replace("\r", " ") for line in lines)
+    if fmt == "mediboard.applog":
+        body = "[2024-10-27 00:41:12.004311] [INFO] start [context:[]] [extra:[]]\n" + body
+    records = records_from_text(body, parser)
+    result = parser.parse(records, {})
+    covered = (
+        set(result.events.get_column("_rec").to_list())
+        | set(result.rejects.get_column("_rec").to_list())
+        | set(result.meta.get_column("_rec").to_list())
+    )
+    assert covered == set(records.get_column("_rec").to_list())

@@ -6,6 +6,8 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.golden import IDENTITY_FIELDS, check_golden, parse_file, rows
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "app"
@@ -47,3 +49,15 @@ def test_fields(tmp_path: Path) -> None:
     assert json.loads(quoting["labels"])["context"] == 'oops] itself [context:{"a":1}'
     broken = json.loads(by_line[11]["labels"])
     assert broken == {"context": '{"a":', "extra": "not json"}
+
+
+def test_small_chunks_give_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Multi-line records cut by chunk boundaries read the same."""
+    import forensics.ingest
+
+    events, _, _ = parse_file(DATA / "application.log", tmp_path, tz="Europe/Paris")
+    monkeypatch.setattr(forensics.ingest, "CHUNK_BYTES", 50)
+    small = tmp_path / "small"
+    small.mkdir()
+    events_small, _, _ = parse_file(DATA / "application.log", small, tz="Europe/Paris")
+    assert rows(events_small, drop=IDENTITY_FIELDS) == rows(events, drop=IDENTITY_FIELDS)

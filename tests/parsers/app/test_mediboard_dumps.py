@@ -264,3 +264,18 @@ def test_order_key_is_the_auto_increment_id() -> None:
     events = parser.parse(records, {}).events
     by_action = dict(events.group_by("event.action").agg(pl.col("_order").drop_nulls().len()).iter_rows())
     assert by_action == {"login": 4, "session_end": 0}
+
+
+@pytest.mark.parametrize("case", ["mediboard_outfile", "mediboard_batch"])
+def test_small_chunks_give_the_same_rows(
+    case: str, ingested: dict[str, Ingested], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records cut by chunk boundaries (escaped newlines, the header kept in state) read the same."""
+    import forensics.ingest
+
+    monkeypatch.setattr(forensics.ingest, "CHUNK_BYTES", 97)
+    events, rejects, _ = ingest_folder(DATA / case, tmp_path)
+    plain, _, _ = ingested[case]
+    assert rejects.height == 0
+    for path in inputs(DATA / case):
+        assert file_rows(events, path.name) == file_rows(plain, path.name), path.name
