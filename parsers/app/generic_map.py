@@ -8,9 +8,9 @@ A ``[[source]]`` with ``format = "jsonl"`` or ``"csv"`` says how its records map
 * ``values`` (optional): per schema column, source value -> our value
   (``[source.values."event.action"] "LOGIN_OK" = "login"``).
 * ``timestamp_format`` (optional): a chrono/strftime format (``%Y-%m-%dT%H:%M:%S%.f%z``).
-  Without it ISO 8601 (``T`` or space, optional fraction, optional ``Z``/offset) and
-  epoch seconds (9-11 digits, optional fraction) or milliseconds (12-14 digits) are
-  recognised.
+  ISO 8601 (``T`` or space, optional fraction, optional ``Z``/offset) and epoch seconds
+  (9-11 digits, optional fraction) or milliseconds (12-14 digits) are recognised without
+  it, and also for values the format does not read.
 
 A record whose mapped timestamp is missing or unreadable is a reject that says so.
 ``event.action`` must end in the action vocabulary (``forensics.schema.ACTIONS``): an
@@ -101,23 +101,37 @@ def check_mapping(options: Mapping[str, Any], fmt: str) -> tuple[dict[str, str],
 
 
 def parse_time(raw: pl.Expr, timestamp_format: str | None, df: pl.DataFrame) -> pl.DataFrame:
-    """Add ``_ts`` (wall clock as written), ``_offset`` and ``time.original`` from ``raw``."""
+    """Add ``_ts`` (wall clock as written), ``_offset`` and ``time.original`` from ``raw``.
+
+    With ``timestamp_format``, values it does not read fall back to ISO 8601 / epoch
+    (unambiguous forms, so the fallback cannot misread a date).
+    """
     df = df.with_columns(raw.str.strip_chars().alias("time.original"))
+    df = _auto_time(df)
+    if not timestamp_format:
+        return df
     text = pl.col("time.original")
-    if timestamp_format:
-        parsed = df.select(text.str.to_datetime(timestamp_format, strict=False, time_unit="us").alias("p"))
-        aware = getattr(parsed.schema["p"], "time_zone", None) is not None
-        if aware:
-            offset = text.str.extract(TRAILING_OFFSET_RX, 1)
-            off = pl.coalesce(offset_seconds(offset), pl.lit(0, dtype=pl.Int32))
-            utc = parsed.get_column("p").dt.replace_time_zone(None)
-            df = df.with_columns(utc.alias("_utc")).with_columns(
-                (pl.col("_utc") + pl.duration(seconds=off)).alias("_ts"), off.alias("_offset")
-            )
-            return df.with_columns(pl.when(pl.col("_ts").is_not_null()).then(pl.col("_offset")).alias("_offset")).drop(
-                "_utc"
-            )
-        return df.with_columns(parsed.get_column("p").alias("_ts"), pl.lit(None, dtype=pl.Int32).alias("_offset"))
+    parsed = df.select(text.str.to_datetime(timestamp_format, strict=False, time_unit="us").alias("p")).get_column("p")
+    if getattr(parsed.dtype, "time_zone", None) is not None:
+        offset = pl.coalesce(offset_seconds(text.str.extract(TRAILING_OFFSET_RX, 1)), pl.lit(0, dtype=pl.Int32))
+        utc = parsed.dt.replace_time_zone(None)
+        fmt_ts = pl.col("_fmt") + pl.duration(seconds=offset)
+        fmt_offset = offset
+    else:
+        utc = parsed
+        fmt_ts = pl.col("_fmt")
+        fmt_offset = pl.lit(None, dtype=pl.Int32)
+    df = df.with_columns(utc.alias("_fmt"))
+    ok = pl.col("_fmt").is_not_null()
+    return df.with_columns(
+        pl.when(ok).then(fmt_ts).otherwise(pl.col("_ts")).alias("_ts"),
+        pl.when(ok).then(fmt_offset).otherwise(pl.col("_offset")).alias("_offset"),
+    ).drop("_fmt")
+
+
+def _auto_time(df: pl.DataFrame) -> pl.DataFrame:
+    """ISO 8601 (``T`` or space, fraction, ``Z``/offset) or epoch seconds/ms from ``time.original``."""
+    text = pl.col("time.original")
     iso = text.str.extract_groups(ISO_RX)
     df = df.with_columns(_iso=iso)
     clock = pl.col("_iso").struct.field("clock")
@@ -181,7 +195,8 @@ def mapped_events(
                 "_rec",
                 pl.format(
                     "timestamp {} in {} is not "
-                    + ("in the configured timestamp_format" if timestamp_format else "ISO 8601 or epoch seconds/ms"),
+                    + ("in the configured timestamp_format, " if timestamp_format else "")
+                    + "ISO 8601 or epoch seconds/ms",
                     pl.col("time.original").str.slice(0, 60),
                     pl.lit(repr(ts_key)),
                 ).alias("reason"),

@@ -84,17 +84,22 @@ def test_jsonl_nested_mapping(tmp_path: Path, update_goldens: bool) -> None:
 
 def test_jsonl_timestamp_format(tmp_path: Path) -> None:
     path = tmp_path / "custom.jsonl"
-    path.write_text('{"when":"27/10/2024 03:12:44 +0100","who":"x"}\n{"when":"2024-10-27T03:12:44Z","who":"y"}\n')
+    path.write_text(
+        '{"when":"27/10/2024 03:12:44 +0100","who":"x"}\n'
+        '{"when":"2024-10-27T03:12:44Z","who":"y"}\n'
+        '{"when":"27/10/2024","who":"z"}\n'
+    )
     options = {"fields": {"@timestamp": "when", "user.name": "who"}, "timestamp_format": "%d/%m/%Y %H:%M:%S %z"}
     events, rejects, _ = parse_file(path, tmp_path, fmt="jsonl", options=options)
-    row = events.row(0, named=True)
-    assert (row["time.original"], row["time.zone"], row["@timestamp"].hour) == (
+    first, fallback = events.sort("log.file.line").rows(named=True)
+    assert (first["time.original"], first["time.zone"], first["@timestamp"].hour) == (
         "27/10/2024 03:12:44 +0100",
         "+01:00",
         2,
     )
+    assert (fallback["time.zone"], fallback["@timestamp"].hour) == ("+00:00", 3)  # not the format, but ISO 8601
     assert rejects.get_column("reason").to_list() == [
-        "timestamp 2024-10-27T03:12:44Z in 'when' is not in the configured timestamp_format"
+        "timestamp 27/10/2024 in 'when' is not in the configured timestamp_format, ISO 8601 or epoch seconds/ms"
     ]
 
 
