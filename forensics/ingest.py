@@ -389,6 +389,7 @@ def _ingest_file(
     report.host = _host_for(f.relpath, src.host if src else None)
     options = dict(src.options) if src else {}
     options["_filename"] = f.path.name
+    options["_path"] = str(f.path)
     if src and src.format:
         report.parser, report.detection = src.format, "config"
     elif cli_format:
@@ -619,7 +620,7 @@ def _finish_events(
         ).alias("tags"),
     )
     if "host.name" in events.columns:
-        events = events.with_columns(pl.col("host.name").fill_null(report.host))
+        events = events.with_columns(pl.col("host.name").fill_null(pl.lit(report.host, dtype=pl.String)))
     else:
         events = events.with_columns(pl.lit(report.host, dtype=pl.String).alias("host.name"))
     if "message" not in events.columns:

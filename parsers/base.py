@@ -78,6 +78,10 @@ class Parser:
         """Parse ``records`` (columns ``_rec``, ``text``, ``line``); ``state`` persists per file."""
         raise NotImplementedError
 
+    def blank(self, text: pl.Expr) -> pl.Expr:
+        """Boolean expression: is this physical line blank (in no record)?  Whitespace-only by default."""
+        return is_blank(text)
+
     # -- detection ------------------------------------------------------------------
     @classmethod
     def description(cls) -> str:
@@ -264,7 +268,7 @@ def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl
     record runs from a start line to the next; trailing blank lines of a record count as
     blank; lines before the first start are orphans (the engine rejects them).
     """
-    blank = is_blank(pl.col("text"))
+    blank = parser.blank(pl.col("text"))
     if not parser.multiline:
         blanks = lines.filter(blank)
         records = (

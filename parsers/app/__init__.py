@@ -1,0 +1,1 @@
+"""Application logs: Mediboard audit tables, Monolog application.log, generic JSON lines and CSV."""

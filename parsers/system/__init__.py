@@ -1,0 +1,1 @@
+"""System logs: syslog authentication logs (auth.log, secure)."""
