@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from forensics.schema import FIELDS
+from forensics.schema import ACTIONS, FIELDS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -72,7 +72,81 @@ def formats_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-PAGES = {"schema.md": schema_markdown, "formats.md": formats_markdown}
+MAPPED = "*"  # a parser whose ``actions`` holds this produces whatever the case config maps
+
+
+def actions_markdown() -> str:
+    """The Markdown page: one row per action, with the parsers that declare it."""
+    from parsers.base import load_all
+
+    registry = load_all()
+    producers: dict[str, list[str]] = {action: [] for action in ACTIONS}
+    mapped: list[str] = []
+    undeclared: list[str] = []
+    silent: list[str] = []
+    unknown: list[str] = []
+    for name, cls in registry.items():
+        if name.startswith("test."):
+            continue
+        declared = getattr(cls, "actions", None)
+        if declared is None:
+            undeclared.append(name)
+            continue
+        if not declared:
+            silent.append(name)
+        for action in declared:
+            if action == MAPPED:
+                mapped.append(name)
+            elif action in producers:
+                producers[action].append(name)
+            else:
+                unknown.append(f"{name}: {action}")
+    if unknown:
+        raise ValueError(f"parsers declare actions outside forensics.schema.ACTIONS: {unknown}")
+    lines = [
+        "# The action vocabulary (`event.action`)",
+        "",
+        "<!-- Generated from forensics.schema.ACTIONS and the parsers' `actions` declarations by",
+        "     python -m forensics.docgen; do not edit by hand. -->",
+        "",
+        "Every source maps what it records into this one list, so that a login is a `login`",
+        "whether it comes from the application's tables, sshd or a mapped audit log, and the",
+        "correlators can ask one question of all of them.  `event.outcome` says whether it",
+        "worked (`success`, `failure`, `unknown`).",
+        "",
+        "| action | meaning | produced by |",
+        "|---|---|---|",
+    ]
+    mapped_note = ", ".join(f"`{m}`" for m in mapped)
+    for action, meaning in ACTIONS.items():
+        names = ", ".join(f"`{n}`" for n in producers[action]) or "none yet"
+        lines.append(f"| `{action}` | {meaning} | {names} |")
+    lines += [""]
+    if mapped:
+        lines += [
+            f"{mapped_note} produce any of these actions: the case config maps the application's own",
+            'words onto them (`[source.values."event.action"]`); a value outside the list becomes',
+            "`log_message` with the tag `action_unmapped`, and the source value stays in `labels`.",
+            "",
+        ]
+    if silent:
+        lines += [
+            "Parsers that produce no events (reference tables, read to resolve ids in other tables): "
+            + ", ".join(f"`{n}`" for n in silent)
+            + ".",
+            "",
+        ]
+    if undeclared:
+        lines += [
+            "Parsers that do not declare their actions yet (class attribute `actions`): "
+            + ", ".join(f"`{n}`" for n in undeclared)
+            + ".",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+PAGES = {"schema.md": schema_markdown, "formats.md": formats_markdown, "actions.md": actions_markdown}
 
 
 def main() -> None:

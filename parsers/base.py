@@ -63,6 +63,8 @@ class Parser:
     filename_required: ClassVar[bool] = False
     #: False for parsers that are only chosen explicitly (config or --format).
     detectable: ClassVar[bool] = True
+    #: The ``event.action`` values this parser produces (documented in docs/actions.md).
+    actions: ClassVar[tuple[str, ...] | None] = None
     #: Option keys this parser understands (besides the engine's own source keys).
     option_keys: ClassVar[tuple[str, ...]] = ()
 

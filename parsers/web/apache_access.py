@@ -27,6 +27,7 @@ class ApacheAccess(Parser):
     """Apache httpd / nginx access log (common, combined, + %D, + quoted X-Forwarded-For)."""
 
     name = "apache.access"
+    actions = ("http_request",)
     literals = ('" ', "] ")
 
     def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
