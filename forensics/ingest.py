@@ -560,7 +560,7 @@ def _finish_events(
         ).alias("tags"),
     )
     if "host.name" in events.columns:
-        events = events.with_columns(pl.col("host.name").fill_null(report.host))
+        events = events.with_columns(pl.col("host.name").fill_null(pl.lit(report.host, dtype=pl.String)))
     else:
         events = events.with_columns(pl.lit(report.host, dtype=pl.String).alias("host.name"))
     if "message" not in events.columns:

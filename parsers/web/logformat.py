@@ -429,13 +429,13 @@ def compile_nginx(fmt: str) -> AccessFormat:
             add("time_clf", r"[^\s\]\"]*")
             out.items.append(Lit(" "))
             add("time_zone", r"[^\s\]\"]*")
-            out.time_kind = "clf"
+            _prefer_time(out, "clf")
         elif var == "time_iso8601":
             add("time_iso", r"[^\s\]\"]*")
-            out.time_kind = "iso"
+            _prefer_time(out, "iso")
         elif var == "msec":
             add("time_epoch_float", r"[\d.]+")
-            out.time_kind = "epoch_float"
+            _prefer_time(out, "epoch_float")
         elif var in _NGINX_ROLES:
             role, regex = _NGINX_ROLES[var]
             if role == "host_header" and has_vhost:
@@ -457,6 +457,13 @@ def compile_nginx(fmt: str) -> AccessFormat:
         out.items.append(Lit(text[pos:]))
     out.client_as_forwarded = has_realip and not has_xff
     return _finish(out)
+
+
+def _prefer_time(fmt: AccessFormat, kind: str) -> None:
+    """With several time variables, the most precise one dates the event ($msec, then ISO, then local)."""
+    rank = {"none": 0, "clf": 1, "iso": 2, "epoch_float": 3}
+    if rank[kind] > rank.get(fmt.time_kind, 0):
+        fmt.time_kind = kind
 
 
 # -- regex and layout ---------------------------------------------------------------------
