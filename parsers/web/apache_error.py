@@ -41,14 +41,22 @@ _MESSAGE = r"(?s)^(?P<msg>.*?)(?:, referer:? (?P<referer>[^\n]*))?$"
 _ACTIONS = {"emerg", "alert", "crit", "error", "warn"}
 
 
-def split_address(col: str) -> tuple[pl.Expr, pl.Expr]:
-    """``1.2.3.4:5678`` / ``[::1]:80`` -> (ip, port); ``::1`` and ``1.2.3.4`` have no port."""
+def split_address(col: str, port_always: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr]:
+    """``1.2.3.4:5678`` / ``[::1]:80`` -> (ip, port); ``::1`` and ``1.2.3.4`` have no port.
+
+    ``port_always`` marks rows whose writer always appends ``:port`` (Apache 2.4 writes
+    ``[client 2001:db8::45:443]``): there the last ``:digits`` of an IPv6 address is the port.
+    """
     text = pl.col(col)
     bracket = text.str.extract_groups(r"^\[(?P<ip>[^\]]+)\]:(?P<port>\d+)$")
     v4 = text.str.extract_groups(r"^(?P<ip>[^:]+):(?P<port>\d+)$")
-    ip = pl.coalesce(bracket.struct.field("ip"), v4.struct.field("ip"), text)
-    port = pl.coalesce(bracket.struct.field("port"), v4.struct.field("port")).cast(pl.Int32, strict=False)
-    return ip, port
+    ip = pl.coalesce(bracket.struct.field("ip"), v4.struct.field("ip"))
+    port = pl.coalesce(bracket.struct.field("port"), v4.struct.field("port"))
+    if port_always is not None:
+        v6 = text.str.extract_groups(r"^(?P<ip>[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*):(?P<port>\d+)$")
+        ip = pl.coalesce(ip, pl.when(port_always).then(v6.struct.field("ip")))
+        port = pl.coalesce(port, pl.when(port_always).then(v6.struct.field("port")))
+    return pl.coalesce(ip, text), port.cast(pl.Int32, strict=False)
 
 
 @register
@@ -67,7 +75,7 @@ class ApacheError(Parser):
         ok = pl.col("time").is_not_null()
         rejects = rejects_of(df.filter(~ok), "not an Apache error log record")
         df = df.filter(ok).with_columns(pl.col("message").str.extract_groups(_MESSAGE).alias("_m")).unnest("_m")
-        client_ip, client_port = split_address("client")
+        client_ip, client_port = split_address("client", pl.col("module").is_not_null())
         remote_ip, _ = split_address("remote")
         level = pl.col("level").str.to_lowercase()
         code = pl.col("msg").str.extract(r"^(AH\d{4,5}): ", 1)

@@ -54,9 +54,16 @@ def unescape_haproxy(value: str) -> str:
     return _decode(bytes(out))
 
 
+_PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+
+
 def percent_decode(value: str) -> str:
-    """``%E9`` -> ``é`` for display: UTF-8 when the bytes are valid UTF-8, else latin-1."""
-    return _decode(unquote_to_bytes(value))
+    """``%E9`` -> ``é`` for display: each run of ``%XX`` bytes is UTF-8 when valid, else latin-1.
+
+    Decoding run by run keeps a URL that mixes a latin-1 form field (``nom=H%E9l%E8ne``)
+    and a UTF-8 one (``prenom=Ma%C3%ABlle``) readable in both parts.
+    """
+    return _PERCENT_RUN.sub(lambda m: _decode(unquote_to_bytes(m.group(0))), value)
 
 
 def _decode(raw: bytes) -> str:
@@ -178,7 +185,7 @@ def json_object(pairs: Sequence[tuple[str, pl.Expr]]) -> pl.Expr:
     """
     if not pairs:
         return pl.lit(None, dtype=pl.String)
-    safe = [(re.sub(r"[^A-Za-z0-9_.:@-]", "_", k), e.cast(pl.String)) for k, e in pairs]
+    safe = [(re.sub(r"[^A-Za-z0-9_.:@()#-]", "_", k), e.cast(pl.String)) for k, e in pairs]
     encoded = pl.struct([e.alias(k) for k, e in safe]).struct.json_encode()
     for k, _ in safe:
         encoded = encoded.str.replace(f'"{k}":null,', "", literal=True).str.replace(f',"{k}":null', "", literal=True)

@@ -162,9 +162,11 @@ def _read_block(rows: pl.DataFrame, fields: list[str], tag: str | None = None) -
         ]
     if "peer" in have:
         out += [pl.col("peer").alias("network.peer_ip"), pl.col("peer").alias("source.ip")]
-    for direct in ("destination.ip", "user.name", "http.request.referrer", "url.domain", "network.forwarded_ip"):
+    for direct in ("destination.ip", "user.name", "http.request.referrer", "url.domain"):
         if direct in have:
             out.append(pl.col(direct))
+    if "network.forwarded_ip" in have:  # a custom field: IIS writes its spaces as '+'
+        out.append(pl.col("network.forwarded_ip").str.replace_all("+", " ", literal=True))
     if "source.port" in have:
         out.append(pl.col("source.port").cast(pl.Int32, strict=False))
     if "user_agent" in have:

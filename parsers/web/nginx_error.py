@@ -5,7 +5,7 @@ request: "GET / HTTP/1.1", upstream: "...", host: "x", referrer: "..."``.  The t
 naive local time.  Lines without the date prefix (PHP-FPM stderr passed on by FastCGI)
 belong to the record above them.  ``message`` is everything after ``pid#tid: *cid``;
 ``event.reason`` is the message without the ``client:``... context that nginx appends,
-which fills ``source.ip``, ``url.domain`` (``host``), the request fields and
+which fills ``source.ip``, ``url.domain`` (the ``host`` header), the request fields and
 ``http.request.referrer``; pid, tid, connection number, server and upstream go to
 ``labels``.  ``event.action`` is ``server_error`` for warn and above, ``log_message``
 below.
@@ -71,7 +71,7 @@ class NginxError(Parser):
             pl.col("message"),
             pl.col("reason").alias("event.reason"),
             pl.col("referrer").alias("http.request.referrer"),
-            pl.coalesce(pl.col("host"), pl.col("server")).alias("url.domain"),
+            pl.col("host").alias("url.domain"),
             pl.col("request").alias("_request"),
             json_object(
                 [
