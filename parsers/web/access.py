@@ -610,8 +610,10 @@ def diagnose(rejects: pl.DataFrame, fmt: AccessFormat, generic: str) -> pl.DataF
     if rejects.height == 0 or rejects.height > DIAGNOSE_MAX:
         return rejects_of(rejects, generic)
     pieces: list[tuple[str, str]] = []
+    kinds: list[bool] = []  # True for literal text
     quoted_after = False
     for i, item in enumerate(fmt.items):
+        kinds.append(isinstance(item, Lit))
         if isinstance(item, Lit):
             pieces.append((re.escape(item.text), f"the text {item.text.strip()!r}" if item.text.strip() else "a space"))
             quoted_after = item.text.endswith('"')
@@ -633,14 +635,24 @@ def diagnose(rejects: pl.DataFrame, fmt: AccessFormat, generic: str) -> pl.DataF
     # the deepest matching piece decides: it is wrapped last, so it is tested first
     for k in range(len(pieces)):
         after = pieces[k][1]
-        following = pieces[k + 1][1] if k + 1 < len(pieces) else "the end of the line"
+        if k + 1 < len(pieces):
+            nxt_name = pieces[k + 1][1]
+            is_literal = kinds[k + 1]
+            failing = f"unexpected text after {after}" if is_literal else f"{nxt_name} does not match the log format"
+        else:
+            failing = "unexpected text at the end of the line"
         reason = (
             pl.when(pl.col(f"_end{k}") & (k + 1 < len(pieces)))
             .then(pl.lit(f"line cut short after {after}"))
             .when(pl.col(f"_ok{k}"))
-            .then(pl.lit(f"{following} does not match the log format"))
+            .then(pl.lit(failing))
             .otherwise(reason)
         )
-    if len(pieces) > 2:  # a line that fails at once is simply another kind of line
-        reason = pl.when(~pl.col("_ok2")).then(pl.lit(generic)).otherwise(reason)
+    # a line that does not even reach the format's first landmark ("[", a quote...) is
+    # simply another kind of line
+    landmark = next(
+        (k for k, (lit, (regex, _)) in enumerate(zip(kinds, pieces, strict=True)) if lit and regex.strip("\\ ")), None
+    )
+    if landmark is not None:
+        reason = pl.when(~pl.col(f"_ok{landmark}")).then(pl.lit(generic)).otherwise(reason)
     return flags.select(pl.col("_rec").cast(pl.Int64), reason.alias("reason"))
