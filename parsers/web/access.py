@@ -113,20 +113,21 @@ def with_quote_split(records: pl.DataFrame) -> pl.DataFrame:
     """``records`` plus ``_q`` (the line cut on ``"``) and ``_esc`` (escapes were set aside).
 
     In a line with escapes, ``\\\\`` and ``\\"`` are first replaced by stand-ins so that the
-    cut only falls on real quotes; ``restore_escapes`` puts them back in the values.
+    cut only falls on real quotes; ``restore_escapes`` puts them back in the values.  Only
+    those (few) lines pay for the replacement.
     """
     text = pl.col("text")
-    has_bs = text.str.contains("\\", literal=True)
-    clean = ~text.str.contains(f"[{_BS}{_QT}]")
+    df = records.lazy().select("_rec", "text", text.str.contains("\\", literal=True).alias("_esc"))
+    df = df.collect(engine=STREAMING)
+    esc = df.get_column("_esc")
+    if not esc.any():
+        return df.with_columns(_q=text.str.split('"'))
     swapped = text.str.replace_all("\\\\", _BS, literal=True).str.replace_all('\\"', _QT, literal=True)
-    return (
-        records.lazy()
-        .select("_rec", "text", has_bs.alias("_esc"))
-        .with_columns(
-            pl.when(~pl.col("_esc")).then(text.str.split('"')).when(clean).then(swapped.str.split('"')).alias("_q")
-        )
-        .collect(engine=STREAMING)
+    plain = df.filter(~pl.col("_esc")).with_columns(_q=text.str.split('"'))
+    escaped = df.filter(pl.col("_esc")).with_columns(
+        _q=pl.when(~text.str.contains(f"[{_BS}{_QT}]")).then(swapped.str.split('"'))
     )
+    return pl.concat([plain, escaped])
 
 
 def restore_escapes(raw: pl.DataFrame) -> pl.DataFrame:
@@ -134,12 +135,11 @@ def restore_escapes(raw: pl.DataFrame) -> pl.DataFrame:
     if "_esc" not in raw.columns:
         return raw
     idx = raw.get_column("_esc").fill_null(False).arg_true()
-    raw = raw.drop("_esc")
     if idx.len() == 0:
         return raw
     updates = []
     for name in raw.columns:
-        if name == "_rec" or raw.schema[name] != pl.String:
+        if name in ("_rec", "_esc") or raw.schema[name] != pl.String:
             continue
         series = raw.get_column(name)
         fixed = series.gather(idx).str.replace_all(_QT, '\\"', literal=True).str.replace_all(_BS, "\\\\", literal=True)
@@ -160,56 +160,69 @@ def _numeric(v: pl.Expr, regex: str) -> pl.Expr:
 def split_extract(df: pl.DataFrame, fmt: AccessFormat) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Read the lines that fit ``fmt.layout`` (``df`` from ``with_quote_split``).
 
-    Returns (raw frame of the fitting lines, the other lines with ``_q`` kept).
+    Returns (raw frame of the fitting lines, the other lines with ``_q`` kept).  Every
+    intermediate (segment, token list, token) is materialised once as a column, so each
+    kernel runs once per line.
     """
     layout = fmt.layout
     if layout is None or df.height == 0:
         return pl.DataFrame(), df
     regexes = {s.name: s.regex for s in fmt.slots}
     q = pl.col("_q")
-    fits = q.list.len() == len(layout)
+    stage_a: list[pl.Expr] = [pl.col("_rec"), pl.col("_esc"), q.list.len().alias("_n")]
+    checks: list[pl.Expr] = [pl.col("_n") == len(layout)]
     out: dict[str, pl.Expr] = {}
-    tok: dict[str, pl.Expr] = {}
     for i, seg in enumerate(layout):
         piece = q.list.get(i, null_on_oob=True)
         if seg.slot is not None:
-            out[seg.slot] = piece
+            stage_a.append(piece.alias(seg.slot))
+            out[seg.slot] = pl.col(seg.slot)
         elif seg.tokens:
-            tok[f"_t{i}"] = piece.str.split(" ")
+            stage_a.append(piece.str.split(" ").alias(f"_t{i}"))
         else:
-            fits = fits & (piece == seg.literal)
-    stage = df.lazy().filter(fits.fill_null(False)).select("_rec", "_esc", "_q", *[e.alias(k) for k, e in tok.items()])
-    fits2 = pl.lit(True)
+            stage_a.append(piece.alias(f"_l{i}"))
+            checks.append(pl.col(f"_l{i}") == seg.literal)
+    stage_b: list[pl.Expr] = []
     for i, seg in enumerate(layout):
         if not seg.tokens:
             continue
         t = pl.col(f"_t{i}")
-        fits2 = fits2 & (t.list.len() == len(seg.tokens))
+        stage_b.append(t.list.len().alias(f"_c{i}"))
+        checks.append(pl.col(f"_c{i}") == len(seg.tokens))
         for j, token in enumerate(seg.tokens):
-            v = t.list.get(j, null_on_oob=True)
+            name = f"_v{i}_{j}"
+            stage_b.append(t.list.get(j, null_on_oob=True).alias(name))
+            v = pl.col(name)
             if token.slot is None:
-                fits2 = fits2 & (v == token.prefix)
+                checks.append(v == token.prefix)
                 continue
             if token.prefix:
-                fits2 = fits2 & v.str.starts_with(token.prefix)
+                checks.append(v.str.starts_with(token.prefix))
                 v = v.str.strip_prefix(token.prefix)
             if token.suffix:
-                fits2 = fits2 & v.str.ends_with(token.suffix)
+                checks.append(v.str.ends_with(token.suffix))
                 v = v.str.strip_suffix(token.suffix)
             if token.slot2 is not None:
                 last = v.str.split(token.sep).list.last()
-                fits2 = fits2 & v.str.contains(token.sep, literal=True) & _numeric(last, regexes[token.slot2])
+                checks.append(v.str.contains(token.sep, literal=True) & _numeric(last, regexes[token.slot2]))
                 out[token.slot2] = last
                 v = v.str.slice(0, v.str.len_chars() - last.str.len_chars() - len(token.sep))
-            fits2 = fits2 & _numeric(v, regexes[token.slot])
             out[token.slot] = v
-    raw = stage.select("_rec", "_esc", *[e.alias(k) for k, e in out.items()], fits2.fill_null(False).alias("_fits"))
-    raw = raw.collect(engine=STREAMING)
+    for slot, expr in out.items():
+        if regexes.get(slot) in (_NUM, _FLOAT, _STATUS):
+            checks.append(_numeric(expr, regexes[slot]))
+    fits = pl.all_horizontal(checks).fill_null(False).alias("_fits")
+    raw = (
+        df.lazy()
+        .select(stage_a)
+        .with_columns(stage_b)
+        .select("_rec", "_esc", *[e.alias(k) for k, e in out.items()], fits)
+        .collect(engine=STREAMING)
+    )
     good = restore_escapes(raw.filter(pl.col("_fits")).drop("_fits"))
-    bad_recs = raw.filter(~pl.col("_fits")).select("_rec")
-    rest = df.filter(~fits.fill_null(False))
-    if bad_recs.height:
-        rest = pl.concat([rest, df.join(bad_recs, on="_rec", how="semi")])
+    if good.height == df.height:
+        return good, df.clear()
+    rest = df.join(raw.filter(~pl.col("_fits")).select("_rec"), on="_rec", how="semi")
     return good, rest
 
 
@@ -228,6 +241,7 @@ def regex_extract(df: pl.DataFrame, regex: str, groups: dict[str, str]) -> tuple
     fields = [f.name for f in m.schema["_g"].fields]  # type: ignore[attr-defined]
     raw = matched.select(
         "_rec",
+        pl.lit(True).alias("_esc"),  # may hold escapes: build_events looks
         *[pl.col("_g").struct.field(g).alias(groups.get(g, g)) for g in fields if g != "_m"],
     )
     return raw, rest
@@ -349,7 +363,10 @@ def build_events(raw: pl.DataFrame, meta: Meta) -> pl.DataFrame:
         return pl.DataFrame()
     if meta.escape != "none":
         text_cols = [c for c in raw.columns if c in TEXT_ROLES or c.startswith("label:")]
-        raw = map_distinct_many(raw, text_cols, unescape_apache, "\\")
+        # only lines that held a backslash can hold an escape (the split pass knows which)
+        rows = raw.get_column("_esc").fill_null(True).arg_true() if "_esc" in raw.columns else None
+        raw = map_distinct_many(raw, text_cols, unescape_apache, "\\", rows)
+    raw = raw.drop("_esc", strict=False)
     cols = set(raw.columns)
     lf = raw.lazy()
     if "prefix" in cols:

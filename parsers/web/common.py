@@ -73,17 +73,26 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def map_distinct(df: pl.DataFrame, column: str, func: Callable[[str], str], needs: str) -> pl.DataFrame:
+def map_distinct(
+    df: pl.DataFrame, column: str, func: Callable[[str], str], needs: str, rows: pl.Series | None = None
+) -> pl.DataFrame:
     """Replace ``column`` by ``func(value)`` where the value contains ``needs``, per distinct value.
 
     Only the rows that need it are touched: their positions are found with one vectorised
     ``contains``, their distinct values go through ``func`` once each, and the results are
-    scattered back in place (row order is kept).
+    scattered back in place (row order is kept).  ``rows`` (positions) limits the search
+    to the rows that may need it.
     """
     if column not in df.columns or df.height == 0:
         return df
     series = df.get_column(column)
-    idx = series.str.contains(needs, literal=True).fill_null(False).arg_true()
+    if rows is None:
+        idx = series.str.contains(needs, literal=True).fill_null(False).arg_true()
+    else:
+        if rows.len() == 0:
+            return df
+        hit = series.gather(rows).str.contains(needs, literal=True).fill_null(False)
+        idx = rows.filter(hit)
     if idx.len() == 0:
         return df
     todo = series.gather(idx)
@@ -92,10 +101,16 @@ def map_distinct(df: pl.DataFrame, column: str, func: Callable[[str], str], need
     return df.with_columns(series.clone().scatter(idx, mapped))
 
 
-def map_distinct_many(df: pl.DataFrame, columns: Sequence[str], func: Callable[[str], str], needs: str) -> pl.DataFrame:
+def map_distinct_many(
+    df: pl.DataFrame,
+    columns: Sequence[str],
+    func: Callable[[str], str],
+    needs: str,
+    rows: pl.Series | None = None,
+) -> pl.DataFrame:
     """``map_distinct`` over several columns."""
     for column in columns:
-        df = map_distinct(df, column, func, needs)
+        df = map_distinct(df, column, func, needs, rows)
     return df
 
 
@@ -110,25 +125,27 @@ def with_request(lf: pl.LazyFrame, request: str) -> pl.LazyFrame:
     when it is ``HTTP/x``; the target is everything between, so a target with raw spaces
     (nginx logs them) stays whole.  HTTP/0.9 lines have no version; a request that is not
     ``METHOD target`` (``-``, a TLS handshake written as ``\\x16\\x03...``, garbage) gives
-    nulls.  Intermediate columns are materialised in stages: each kernel runs once.
+    nulls.  Positions come from ``find`` (bytes); the method and the version suffix are
+    ASCII, so the target's length in characters follows.  Intermediate columns are
+    materialised in stages: each kernel runs once.
     """
     r = pl.col(request)
-    lf = lf.with_columns(_rp=r.str.split(" "), _rl=r.str.len_chars())
-    p = pl.col("_rp")
-    lf = lf.with_columns(_rm=p.list.first(), _rv=p.list.last(), _rn=p.list.len())
-    has_version = (pl.col("_rn") >= 3) & pl.col("_rv").str.starts_with("HTTP/")
     lf = lf.with_columns(
-        _rok=(pl.col("_rn") >= 2) & pl.col("_rm").str.contains(_METHOD),
-        _rvl=pl.when(has_version).then(pl.col("_rv").str.len_chars() + 1).otherwise(0),
-        _rml=pl.col("_rm").str.len_chars(),
+        _rs=r.str.find(" ", literal=True),
+        _rv=r.str.find(r" HTTP/[0-9.]+$"),
+        _rb=r.str.len_bytes(),
+        _rc=r.str.len_chars(),
     )
-    ok = pl.col("_rok").fill_null(False)
-    target = r.str.slice(pl.col("_rml") + 1, pl.col("_rl") - pl.col("_rml") - 1 - pl.col("_rvl"))
+    lf = lf.with_columns(_rm=r.str.slice(0, pl.col("_rs")))
+    suffix = pl.when(pl.col("_rv").is_not_null()).then(pl.col("_rb") - pl.col("_rv")).otherwise(0)
+    length = pl.col("_rc") - pl.col("_rs") - 1 - suffix
+    ok = (pl.col("_rs") > 0) & (length > 0) & pl.col("_rm").str.contains(_METHOD)
+    lf = lf.with_columns(_rok=ok.fill_null(False), _rlen=length, _rsuf=suffix)
     return lf.with_columns(
-        pl.when(ok).then(pl.col("_rm")).alias("http.request.method"),
-        pl.when(ok).then(target).alias("url.original"),
-        pl.when(ok & (pl.col("_rvl") > 0)).then(pl.col("_rv").str.strip_prefix("HTTP/")).alias("http.version"),
-    ).drop("_rp", "_rl", "_rm", "_rv", "_rn", "_rok", "_rvl", "_rml")
+        pl.when(pl.col("_rok")).then(pl.col("_rm")).alias("http.request.method"),
+        pl.when(pl.col("_rok")).then(r.str.slice(pl.col("_rs") + 1, pl.col("_rlen"))).alias("url.original"),
+        pl.when(pl.col("_rok") & (pl.col("_rsuf") > 0)).then(r.str.tail(pl.col("_rsuf") - 6)).alias("http.version"),
+    ).drop("_rs", "_rv", "_rb", "_rc", "_rm", "_rok", "_rlen", "_rsuf")
 
 
 def with_url_parts(lf: pl.LazyFrame) -> pl.LazyFrame:
