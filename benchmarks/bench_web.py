@@ -88,18 +88,29 @@ def _child(evidence: str, out: str) -> None:
     sys.path.insert(0, str(ROOT))
     from forensics.ingest import ingest
 
+    before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     result = ingest(evidence, out, tz="Europe/Paris")
     elapsed = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime - before.ru_utime + usage.ru_stime - before.ru_stime
     totals = result.manifest["totals"]
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kib = usage.ru_maxrss
     print(
-        json.dumps({"seconds": elapsed, "events": totals["events"], "rejects": totals["rejects"], "rss_kib": peak_kib})
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "cpu_seconds": cpu,
+                "events": totals["events"],
+                "rejects": totals["rejects"],
+                "rss_kib": peak_kib,
+            }
+        )
     )
 
 
 def _profile(n: int) -> None:
-    """Time the steps of one chunk in-process: read, lines, parse, finish, write."""
+    """CPU seconds of each step for one in-memory chunk: reader, parser, engine, Parquet."""
     sys.path.insert(0, str(ROOT))
     import polars as pl
 
@@ -114,39 +125,44 @@ def _profile(n: int) -> None:
         generate(log, n)
         buf = log.read_bytes().removesuffix(b"\n")
         parser = get_parser("apache.access")
-        steps: dict[str, float] = {}
-
-        def clock(name: str, t0: float) -> float:
-            now = time.perf_counter()
-            steps[name] = steps.get(name, 0.0) + now - t0
-            return now
-
-        t = time.perf_counter()
-        lines = lines_frame(buf, 1, 0)
-        t = clock("lines_frame", t)
-        records, _, _ = group_records(lines, parser)
-        t = clock("group_records", t)
-        result = parser.parse(records, {})
-        t = clock("parse", t)
         f = EvidenceFile(path=log, relpath="access.log", size=len(buf), sha256_before="0" * 64, source="access.log")
         report = ing.FileReport(path="access.log", size=len(buf), sha256_before="0" * 64, parser="apache.access")
+        steps: list[tuple[str, float, float]] = []
+
+        def step(name, fn):  # type: ignore[no-untyped-def]
+            cpu, wall = time.process_time(), time.perf_counter()
+            out = fn()
+            steps.append((name, time.process_time() - cpu, time.perf_counter() - wall))
+            return out
+
+        lines = step("reader: lines_frame", lambda: lines_frame(buf, 1, 0))
+        records = step("reader: group_records", lambda: group_records(lines, parser)[0])
+        result = step("parser: apache.access", lambda: parser.parse(records, {}))
         rec_meta = records.select("_rec", "line", "offset", "n_lines", "text", "latin1", "truncated")
-        events = ing._finish_events(
-            result.events, rec_meta, f, report, CaseConfig(), decide_zone("Europe/Paris", None), {"source": {}}
+        events = step(
+            "engine: _finish_events",
+            lambda: ing._finish_events(
+                result.events, rec_meta, f, report, CaseConfig(), decide_zone("Europe/Paris", None), {"source": {}}
+            ),
         )
-        t = clock("finish_events", t)
-        events.write_parquet(Path(tmp) / "part.parquet", compression="zstd", statistics=False)
-        t = clock("write_part", t)
-        pl.scan_parquet(Path(tmp) / "part.parquet").sort(ing.SORT_KEYS).sink_parquet(Path(tmp) / "events.parquet")
-        clock("sort_and_write", t)
-        for name, seconds in steps.items():
-            print(f"{name:>16}: {seconds:7.3f} s  {n / seconds:>12,.0f} lines/s")
+        part = Path(tmp) / "part.parquet"
+        step("engine: write part", lambda: events.write_parquet(part, compression="zstd", statistics=False))
+        step(
+            "engine: sort + events.parquet",
+            lambda: pl.scan_parquet(part).sort(ing.SORT_KEYS, nulls_last=True).sink_parquet(Path(tmp) / "e.parquet"),
+        )
+        total = sum(c for _, c, _ in steps)
+        for name, cpu, wall in steps:
+            print(
+                f"{name:>30}: {cpu:6.2f} s CPU ({cpu / total:4.0%}), {wall:6.2f} s wall, {n / cpu:>11,.0f} lines/CPU-s"
+            )
+        print(f"{'total':>30}: {total:6.2f} s CPU, {n / total:,.0f} lines per CPU-second")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("lines", nargs="?", type=int, default=2_000_000, help="number of lines (default 2,000,000)")
-    ap.add_argument("--profile", action="store_true", help="per-step times of one in-memory chunk instead")
+    ap.add_argument("--profile", action="store_true", help="CPU seconds per step of one in-memory chunk instead")
     ap.add_argument("--child", nargs=2, metavar=("EVIDENCE", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -172,9 +188,11 @@ def main() -> None:
         stats = json.loads(proc.stdout.strip().splitlines()[-1])
         rate = args.lines / stats["seconds"]
         print(
-            f"ingest: {stats['seconds']:.2f} s, {rate:,.0f} lines/s, {size / stats['seconds'] / 1e6:,.0f} MB/s, "
-            f"peak RSS {stats['rss_kib'] / 1024:,.0f} MiB, events {stats['events']:,}, rejects {stats['rejects']:,}"
+            f"ingest: {stats['seconds']:.2f} s wall, {rate:,.0f} lines/s, {size / stats['seconds'] / 1e6:,.0f} MB/s; "
+            f"{stats['cpu_seconds']:.2f} s CPU ({args.lines / stats['cpu_seconds']:,.0f} lines per CPU-second); "
+            f"peak RSS {stats['rss_kib'] / 1024:,.0f} MiB; events {stats['events']:,}, rejects {stats['rejects']:,}"
         )
+        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
