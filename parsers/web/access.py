@@ -32,7 +32,7 @@ from parsers.web.common import (
     with_request,
     with_url_parts,
 )
-from parsers.web.logformat import _FLOAT, _NUM, _STATUS, AccessFormat, Lit, Slot
+from parsers.web.logformat import FLOAT, NUM, STATUS, AccessFormat, Lit, Slot
 
 #: Roles whose values may carry log escapes (``\\"``, ``\\xhh``).
 TEXT_ROLES = (
@@ -148,11 +148,11 @@ def restore_escapes(raw: pl.DataFrame) -> pl.DataFrame:
 
 
 def _numeric(v: pl.Expr, regex: str) -> pl.Expr:
-    if regex == _NUM:
+    if regex == NUM:
         return (v == "-") | v.cast(pl.Int64, strict=False).is_not_null()
-    if regex == _STATUS:
+    if regex == STATUS:
         return (v == "-") | ((v.str.len_bytes() == 3) & v.cast(pl.Int32, strict=False).is_not_null())
-    if regex == _FLOAT:
+    if regex == FLOAT:
         return (v == "-") | v.cast(pl.Float64, strict=False).is_not_null()
     return pl.lit(True)
 
@@ -209,7 +209,7 @@ def split_extract(df: pl.DataFrame, fmt: AccessFormat) -> tuple[pl.DataFrame, pl
                 v = v.str.slice(0, v.str.len_chars() - last.str.len_chars() - len(token.sep))
             out[token.slot] = v
     for slot, expr in out.items():
-        if regexes.get(slot) in (_NUM, _FLOAT, _STATUS):
+        if regexes.get(slot) in (NUM, FLOAT, STATUS):
             checks.append(_numeric(expr, regexes[slot]))
     fits = pl.all_horizontal(checks).fill_null(False).alias("_fits")
     raw = (
@@ -583,6 +583,10 @@ def parse_access(
         if good.height:
             raws.append(good)
     events = build_events(concat_raw(raws), meta)
+    if meta.time_kind == "none" and events.height:
+        # a format without a time field cannot place anything on a timeline: say so once per line
+        no_time = rejects_of(events, "the configured log_format has no time field (%t, $time_local...)")
+        return events.clear(), pl.concat([rejects_of(rest, reject_reason), no_time])
     events, bad_time = unreadable_time(events)
     if isinstance(reject_reason, str) and len(fast) == 1:
         rejects = diagnose(rest, fast[0], reject_reason)

@@ -21,7 +21,8 @@ the line holds.  Lines cut earlier are rejects.
 
 With ``log_format`` (a ``[[source]]`` key: a format string, a nickname such as
 ``vhost_combined``, or a pasted ``LogFormat "..." nick`` line) only that format is read;
-see ``parsers.web.logformat`` for the directive mapping.
+see ``parsers.web.logformat`` for the directive mapping.  A format written with nginx
+``$variables`` (and no ``%`` directive) is compiled as nginx's.
 
 Reference: https://httpd.apache.org/docs/2.4/mod/mod_log_config.html
 """
@@ -34,9 +35,17 @@ import polars as pl
 
 from parsers.base import Parser, ParseResult, register
 from parsers.web.access import Meta, meta_of, parse_access
-from parsers.web.logformat import _FLOAT, QUOTED, AccessFormat, compile_apache, rename_slots
+from parsers.web.logformat import (
+    APACHE_DIRECTIVE,
+    FLOAT,
+    QUOTED,
+    AccessFormat,
+    compile_apache,
+    compile_nginx,
+    rename_slots,
+)
 
-_AUTO = {"duration_us": ("duration_auto", _FLOAT)}
+_AUTO = {"duration_us": ("duration_auto", FLOAT)}
 _COMBINED = '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"'
 #: The split-pass variants, most common first.
 AUTO_FORMATS: tuple[AccessFormat, ...] = tuple(
@@ -89,7 +98,11 @@ class ApacheAccess(Parser):
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         super().__init__(options)
         fmt = self.options.get("log_format")
-        self.custom: AccessFormat | None = compile_apache(str(fmt)) if fmt else None
+        self.custom: AccessFormat | None = None
+        if fmt:
+            # an nginx log_format given without ``format = "nginx.access"`` is still read as nginx
+            nginx = "$" in str(fmt) and not APACHE_DIRECTIVE.search(str(fmt))
+            self.custom = compile_nginx(str(fmt)) if nginx else compile_apache(str(fmt))
 
     def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
         if self.custom is not None:

@@ -129,7 +129,7 @@ class AccessFormat:
 
 # -- Apache -----------------------------------------------------------------------------
 
-_APACHE_DIRECTIVE = re.compile(r"%(?:!?\d{3}(?:,\d{3})*)?([<>])?(?:\{([^}]*)\})?(\^t[io]|[a-zA-Z%])")
+APACHE_DIRECTIVE = re.compile(r"%(?:!?\d{3}(?:,\d{3})*)?([<>])?(?:\{([^}]*)\})?(\^t[io]|[a-zA-Z%])")
 _HEADER_ROLES = {
     "x-forwarded-for": "forwarded",
     "user-agent": "user_agent",
@@ -137,9 +137,9 @@ _HEADER_ROLES = {
     "referrer": "referrer",
     "host": "host_header",
 }
-_NUM = r"-?\d+|-"
-_STATUS = r"\d{3}|-"
-_FLOAT = r"-?\d+(?:\.\d+)?|-"
+NUM = r"-?\d+|-"
+STATUS = r"\d{3}|-"
+FLOAT = r"-?\d+(?:\.\d+)?|-"
 
 
 def normalize_apache(fmt: str) -> str:
@@ -160,7 +160,7 @@ def compile_apache(fmt: str) -> AccessFormat:
     text = normalize_apache(fmt)
     raw: list[tuple[str, str, str, str] | str] = []  # (letter, arg, modifier, directive text) or literal
     pos = 0
-    for m in _APACHE_DIRECTIVE.finditer(text):
+    for m in APACHE_DIRECTIVE.finditer(text):
         if m.start() > pos:
             raw.append(text[pos : m.start()])
         letter = m.group(3)
@@ -234,28 +234,28 @@ def compile_apache(fmt: str) -> AccessFormat:
             add("protocol", r"\S*")
         elif letter == "s":
             if modifier == ">" or not has_final_status:
-                add("status", _STATUS)
+                add("status", STATUS)
             else:
-                add(label("status_original"), _NUM)
+                add(label("status_original"), NUM)
         elif letter in "bB":
-            add("bytes_body", _NUM)
+            add("bytes_body", NUM)
         elif letter == "O":
-            add("bytes_sent" if not has_body else label("bytes_sent"), _NUM)
+            add("bytes_sent" if not has_body else label("bytes_sent"), NUM)
         elif letter == "I":
-            add("bytes_in", _NUM)
+            add("bytes_in", NUM)
         elif letter == "S":
-            add(label("bytes_transferred"), _NUM)
+            add(label("bytes_transferred"), NUM)
         elif letter == "D":
-            add("duration_us", _NUM)
+            add("duration_us", NUM)
         elif letter == "T":
             unit = {"ms": "duration_ms", "us": "duration_us", "s": "duration_s", "": "duration_s"}.get(low)
-            add(unit or label("time_taken"), _FLOAT)
+            add(unit or label("time_taken"), FLOAT)
         elif letter == "v":
             add("vhost", r"[^\s\"]*")
         elif letter == "V":
             add("vhost" if not has_vhost else label("server_name"), r"[^\s\"]*")
         elif letter == "p":
-            add("client_port" if low == "remote" else "server_port", _NUM)
+            add("client_port" if low == "remote" else "server_port", NUM)
         elif letter == "i":
             role = _HEADER_ROLES.get(low)
             if role == "host_header" and has_vhost:
@@ -372,15 +372,15 @@ _NGINX_ROLES = {
     "args": ("query_args", LAZY),
     "query_string": ("query_args", LAZY),
     "server_protocol": ("protocol", r"\S*"),
-    "status": ("status", _STATUS),
-    "body_bytes_sent": ("bytes_body", _NUM),
-    "bytes_sent": ("bytes_sent", _NUM),
-    "request_length": ("bytes_in", _NUM),
-    "request_time": ("duration_s", _FLOAT),
+    "status": ("status", STATUS),
+    "body_bytes_sent": ("bytes_body", NUM),
+    "bytes_sent": ("bytes_sent", NUM),
+    "request_length": ("bytes_in", NUM),
+    "request_time": ("duration_s", FLOAT),
     "host": ("vhost", r"[^\s\"]*"),
     "server_name": ("vhost", r"[^\s\"]*"),
-    "remote_port": ("client_port", _NUM),
-    "server_port": ("server_port", _NUM),
+    "remote_port": ("client_port", NUM),
+    "server_port": ("server_port", NUM),
     "server_addr": ("local_ip", r"[^\s\"]+"),
     "http_x_forwarded_for": ("forwarded", LAZY),
     "http_user_agent": ("user_agent", LAZY),
@@ -548,7 +548,7 @@ def _layout(items: list[Item]) -> tuple[Segment, ...] | None:
             if len(tslots) == 2:
                 a, b = tok.index(tslots[0]), tok.index(tslots[1])
                 between = tok[a + 1 : b]
-                if len(between) != 1 or not isinstance(between[0], Lit) or tslots[1].regex not in (_NUM, _FLOAT):
+                if len(between) != 1 or not isinstance(between[0], Lit) or tslots[1].regex not in (NUM, FLOAT):
                     return None
                 prefix = "".join(i.text for i in tok[:a] if isinstance(i, Lit))
                 suffix = "".join(i.text for i in tok[b + 1 :] if isinstance(i, Lit))

@@ -186,3 +186,20 @@ def test_reject_reasons_name_the_field() -> None:
         1: "line cut short after the request",
         2: "does not match the configured log_format",
     }
+
+
+def test_nginx_format_given_to_apache_access() -> None:
+    row = _parse(
+        "apache.access",
+        '$remote_addr [$time_local] "$request"',
+        '1.2.3.4 [27/Oct/2024:00:15:33 +0000] "GET / HTTP/1.1"',
+    )
+    assert row["source.ip"] == "1.2.3.4"
+    assert row["url.original"] == "/"
+
+
+def test_format_without_time_is_refused_line_by_line() -> None:
+    parser = get_parser("apache.access", {"log_format": '%h "%r" %>s'})
+    result = parser.parse(records_from_text('1.2.3.4 "GET / HTTP/1.1" 200', parser), {})
+    assert result.events.height == 0
+    assert result.rejects.item(0, "reason").startswith("the configured log_format has no time field")
