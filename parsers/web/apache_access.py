@@ -89,7 +89,12 @@ def auto_reject_reason() -> pl.Expr:
 
 @register
 class ApacheAccess(Parser):
-    """Apache httpd / nginx access log (common, combined, vhost, + %D, + X-Forwarded-For, any LogFormat)."""
+    """Apache httpd / nginx access log (common, combined, vhost, + %D, + X-Forwarded-For, any LogFormat).
+
+    The module docstring documents the mapping.
+
+    Reference: https://httpd.apache.org/docs/2.4/mod/mod_log_config.html
+    """
 
     name = "apache.access"
     literals = ('"',)

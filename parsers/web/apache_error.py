@@ -61,7 +61,12 @@ def split_address(col: str, port_always: pl.Expr | None = None) -> tuple[pl.Expr
 
 @register
 class ApacheError(Parser):
-    """Apache httpd error log (2.4 and 2.2), multi-line records."""
+    """Apache httpd error log (2.4 and 2.2), multi-line records.
+
+    The module docstring documents the mapping.
+
+    Reference: https://httpd.apache.org/docs/2.4/mod/core.html#errorlogformat
+    """
 
     name = "apache.error"
     multiline = True

@@ -63,7 +63,12 @@ def _dash(e: pl.Expr) -> pl.Expr:
 
 @register
 class HaproxyHttp(Parser):
-    """HAProxy HTTP log (httplog), through syslog or raw; TCP and service lines as messages."""
+    """HAProxy HTTP log (httplog), through syslog or raw; TCP and service lines as messages.
+
+    The module docstring documents the mapping.
+
+    Reference: https://docs.haproxy.org/2.8/configuration.html#8.2.3
+    """
 
     name = "haproxy.http"
     literals = ("haproxy", "] ")

@@ -48,7 +48,12 @@ FIELD_ROLES = {
 
 @register
 class IisW3c(Parser):
-    """Microsoft IIS W3C extended log (fields from each #Fields: header)."""
+    """Microsoft IIS W3C extended log (fields from each #Fields: header).
+
+    The module docstring documents the mapping.
+
+    Reference: https://learn.microsoft.com/en-us/previous-versions/iis/6.0-sdk/ms525807(v=vs.90)
+    """
 
     name = "iis.w3c"
     literals = ("#Fields:",)

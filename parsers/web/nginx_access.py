@@ -34,7 +34,12 @@ from parsers.web.logformat import AccessFormat, compile_nginx
 
 @register
 class NginxAccess(Parser):
-    """nginx access log with its log_format (default combined)."""
+    """nginx access log with its log_format (default combined).
+
+    The module docstring documents the mapping.
+
+    Reference: https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format
+    """
 
     name = "nginx.access"
     literals = ('"',)

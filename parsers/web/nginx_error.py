@@ -43,7 +43,12 @@ _ACTIONS = ["emerg", "alert", "crit", "error", "warn"]
 
 @register
 class NginxError(Parser):
-    """nginx error log, multi-line records."""
+    """nginx error log, multi-line records.
+
+    The module docstring documents the mapping.
+
+    Reference: https://nginx.org/en/docs/ngx_core_module.html#error_log
+    """
 
     name = "nginx.error"
     multiline = True

@@ -50,3 +50,12 @@ def test_every_parser_has_fixtures() -> None:
     assert web == {"apache.access", "apache.error", "nginx.access", "nginx.error", "iis.w3c", "haproxy.http"}
     covered = {c.parser for c in CASES}
     assert web <= covered
+
+
+def test_web_parsers_document_themselves() -> None:
+    from parsers.base import load_all
+
+    for name, cls in load_all().items():
+        if name.split(".")[0] in {"apache", "nginx", "iis", "haproxy"}:
+            assert "Reference: http" in (cls.__doc__ or ""), name
+            assert cls.description() and len(cls.description()) < 100, name
