@@ -176,7 +176,8 @@ def split_extract(df: pl.DataFrame, fmt: AccessFormat) -> tuple[pl.DataFrame, pl
             stage_a.append(piece.alias(seg.slot))
             out[seg.slot] = pl.col(seg.slot)
         elif seg.tokens:
-            stage_a.append(piece.str.split(" ").alias(f"_t{i}"))
+            # one field more than expected: it must be null (no extra space in a value)
+            stage_a.append(piece.str.split_exact(" ", len(seg.tokens)).alias(f"_t{i}"))
         else:
             stage_a.append(piece.alias(f"_l{i}"))
             checks.append(pl.col(f"_l{i}") == seg.literal)
@@ -185,11 +186,14 @@ def split_extract(df: pl.DataFrame, fmt: AccessFormat) -> tuple[pl.DataFrame, pl
         if not seg.tokens:
             continue
         t = pl.col(f"_t{i}")
-        stage_b.append(t.list.len().alias(f"_c{i}"))
-        checks.append(pl.col(f"_c{i}") == len(seg.tokens))
+        n = len(seg.tokens)
+        stage_b.append(
+            (t.struct.field(f"field_{n - 1}").is_not_null() & t.struct.field(f"field_{n}").is_null()).alias(f"_c{i}")
+        )
+        checks.append(pl.col(f"_c{i}"))
         for j, token in enumerate(seg.tokens):
             name = f"_v{i}_{j}"
-            stage_b.append(t.list.get(j, null_on_oob=True).alias(name))
+            stage_b.append(t.struct.field(f"field_{j}").alias(name))
             v = pl.col(name)
             if token.slot is None:
                 checks.append(v == token.prefix)
