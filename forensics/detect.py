@@ -57,8 +57,10 @@ def detect_sample(sample: bytes, filename: str, options: dict[str, Any] | None =
             score = 0.0
         if score > 0:
             scores.append((name, round(score, 4)))
-    scores.sort(key=lambda item: (-item[1], item[0]))
-    best = scores[0] if scores and scores[0][1] >= MIN_SCORE else (None, scores[0][1] if scores else 0.0)
+    registry = load_all()
+    # specific parsers first, then by score: a generic reader (syslog) only wins alone
+    scores.sort(key=lambda item: (item[1] < MIN_SCORE, registry[item[0]].generic, -item[1], item[0]))
+    best = scores[0] if scores and scores[0][1] >= MIN_SCORE else (None, max((s for _, s in scores), default=0.0))
     return Detection(parser=best[0], score=best[1], candidates=tuple(scores[:5]))
 
 

@@ -516,7 +516,9 @@ def _process_lines(
         result = parser.parse(records, state)
     else:
         result = None
-    events = result.events if result is not None else pl.DataFrame({"_rec": []}, schema={"_rec": pl.Int64})
+    events = result.events if result is not None else pl.DataFrame(schema={"_rec": pl.Int64})
+    if "_rec" not in events.columns or events.height == 0:
+        events = pl.DataFrame(schema={"_rec": pl.Int64})  # a parser's empty output may have no columns at all
     rec_meta = records.select("_rec", "line", "offset", "n_lines", "text", "latin1", "truncated")
     if result is not None:
         covered_events = events.select(pl.col("_rec").cast(pl.Int64)).unique()
@@ -590,7 +592,11 @@ def _finish_events(
     events = events.with_columns(pl.col("_rec").cast(pl.Int64)).join(
         rec_meta, on="_rec", how="left", maintain_order="left"
     )
-    events = events.with_columns(_sub=pl.int_range(pl.len()).over("_rec"))
+    if events.get_column("_rec").n_unique() == events.height:
+        # one event per record (access logs): the window below is the costliest step here
+        events = events.with_columns(_sub=pl.lit(0, dtype=pl.Int64))
+    else:
+        events = events.with_columns(_sub=pl.int_range(pl.len()).over("_rec"))
     sha16 = f.sha256_before[:16]
     for name in ("tags", "time.flags"):
         if name not in events.columns:

@@ -28,12 +28,17 @@ class NetworkSet:
 
 
 def strip_port(address: str) -> str:
-    """``1.2.3.4:5678`` -> ``1.2.3.4``; ``[::1]:80`` -> ``::1``; bare IPv6 stays."""
+    """``1.2.3.4:5678`` -> ``1.2.3.4``; ``[::1]:80`` -> ``::1``; bare IPv6 stays.
+
+    Only a numeric port is removed: nginx logs a unix-socket peer as ``unix:``, which is
+    kept whole.
+    """
     address = address.strip()
     if address.startswith("[") and "]" in address:
         return address[1 : address.index("]")]
     if address.count(":") == 1:
-        return address.split(":", 1)[0]
+        host, _, port = address.partition(":")
+        return host if port.isdigit() else address
     return address
 
 

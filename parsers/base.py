@@ -63,6 +63,8 @@ class Parser:
     filename_required: ClassVar[bool] = False
     #: False for parsers that are only chosen explicitly (config or --format).
     detectable: ClassVar[bool] = True
+    #: A catch-all reader (e.g. syslog) that any more specific parser scoring as well beats.
+    generic: ClassVar[bool] = False
     #: The ``event.action`` values this parser produces (documented in docs/actions.md).
     actions: ClassVar[tuple[str, ...] | None] = None
     #: Option keys this parser understands (besides the engine's own source keys).

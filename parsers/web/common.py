@@ -1,4 +1,4 @@
-"""Helpers shared by the web parsers: request splitting, Apache unescaping, URL decoding.
+"""Helpers shared by the web parsers: request splitting, log unescaping, URL decoding, labels.
 
 Decoding runs in Python once per *distinct* value that needs it (values with a backslash
 or a ``%``), never once per line, so the hot path stays in polars.
@@ -7,38 +7,63 @@ or a ``%``), never once per line, so the hot path stays in polars.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from urllib.parse import unquote_to_bytes
 
 import polars as pl
 
-_APACHE_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|.)")
+_APACHE_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)")
+_SIMPLE = {"n": b"\n", "t": b"\t", "r": b"\r", "v": b"\v", "b": b"\b", "f": b"\f"}
 
 
 def unescape_apache(value: str) -> str:
-    """Undo Apache/nginx log escaping: ``\\"``, ``\\\\``, ``\\n``, ``\\t`` and ``\\xhh`` bytes.
+    """Undo Apache/nginx log escaping: ``\\"``, ``\\\\``, ``\\n``, ``\\t``, ``\\xhh`` (and JSON ``\\uhhhh``).
 
-    The ``\\xhh`` bytes are gathered and decoded as UTF-8 when valid, otherwise latin-1.
+    Apache (``ap_escape_logitem``) and nginx (``\\xHH``, or ``escape=json``) escape the
+    quote, the backslash and non-printable bytes.  The ``\\xhh`` bytes are gathered and
+    decoded as UTF-8 when valid, otherwise latin-1.  A lone trailing backslash stays.
     """
     out = bytearray()
     pos = 0
     for m in _APACHE_ESCAPE.finditer(value):
         out += value[pos : m.start()].encode("utf-8", "surrogatepass")
         code = m.group(1)
-        if code.startswith("x") and len(code) == 3:
+        if code[0] == "x" and len(code) == 3:
             out.append(int(code[1:], 16))
+        elif code[0] == "u" and len(code) == 5:
+            out += chr(int(code[1:], 16)).encode("utf-8", "surrogatepass")
         else:
-            out += {"n": b"\n", "t": b"\t", "r": b"\r", "v": b"\v", "b": b"\b"}.get(
-                code, code.encode("utf-8", "surrogatepass")
-            )
+            out += _SIMPLE.get(code, code.encode("utf-8", "surrogatepass"))
         pos = m.end()
     out += value[pos:].encode("utf-8", "surrogatepass")
     return _decode(bytes(out))
 
 
+_HAPROXY_ESCAPE = re.compile(r"#([0-9A-Fa-f]{2})")
+
+
+def unescape_haproxy(value: str) -> str:
+    """Undo HAProxy's log escaping (``#22`` for ``"``, ``#20`` for a space, ``#xx`` bytes)."""
+    out = bytearray()
+    pos = 0
+    for m in _HAPROXY_ESCAPE.finditer(value):
+        out += value[pos : m.start()].encode("utf-8", "surrogatepass")
+        out.append(int(m.group(1), 16))
+        pos = m.end()
+    out += value[pos:].encode("utf-8", "surrogatepass")
+    return _decode(bytes(out))
+
+
+_PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+
+
 def percent_decode(value: str) -> str:
-    """``%E9`` -> ``é`` for display: UTF-8 when the bytes are valid UTF-8, else latin-1."""
-    return _decode(unquote_to_bytes(value))
+    """``%E9`` -> ``é`` for display: each run of ``%XX`` bytes is UTF-8 when valid, else latin-1.
+
+    Decoding run by run keeps a URL that mixes a latin-1 form field (``nom=H%E9l%E8ne``)
+    and a UTF-8 one (``prenom=Ma%C3%ABlle``) readable in both parts.
+    """
+    return _PERCENT_RUN.sub(lambda m: _decode(unquote_to_bytes(m.group(0))), value)
 
 
 def _decode(raw: bytes) -> str:
@@ -48,45 +73,138 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def map_distinct(df: pl.DataFrame, column: str, func: Callable[[str], str], needs: str) -> pl.DataFrame:
-    """Replace ``column`` by ``func(value)`` where the value contains ``needs``, per distinct value."""
+def map_distinct(
+    df: pl.DataFrame, column: str, func: Callable[[str], str], needs: str, rows: pl.Series | None = None
+) -> pl.DataFrame:
+    """Replace ``column`` by ``func(value)`` where the value contains ``needs``, per distinct value.
+
+    Only the rows that need it are touched: their positions are found with one vectorised
+    ``contains``, their distinct values go through ``func`` once each, and the results are
+    scattered back in place (row order is kept).  ``rows`` (positions) limits the search
+    to the rows that may need it.
+    """
     if column not in df.columns or df.height == 0:
         return df
-    mask = pl.col(column).str.contains(needs, literal=True).fill_null(False)
-    todo = df.filter(mask).get_column(column).unique()
-    if todo.len() == 0:
+    series = df.get_column(column)
+    if rows is None:
+        idx = series.str.contains(needs, literal=True).fill_null(False).arg_true()
+    else:
+        if rows.len() == 0:
+            return df
+        hit = series.gather(rows).str.contains(needs, literal=True).fill_null(False)
+        idx = rows.filter(hit)
+    if idx.len() == 0:
         return df
-    mapping = pl.DataFrame(
-        {"_k": todo, "_v": [func(v) for v in todo.to_list()]}, schema={"_k": pl.String, "_v": pl.String}
+    todo = series.gather(idx)
+    values = todo.unique().to_list()
+    mapped = todo.replace_strict(values, [func(v) for v in values], return_dtype=pl.String)
+    return df.with_columns(series.clone().scatter(idx, mapped))
+
+
+def map_distinct_many(
+    df: pl.DataFrame,
+    columns: Sequence[str],
+    func: Callable[[str], str],
+    needs: str,
+    rows: pl.Series | None = None,
+) -> pl.DataFrame:
+    """``map_distinct`` over several columns."""
+    for column in columns:
+        df = map_distinct(df, column, func, needs, rows)
+    return df
+
+
+_METHOD = r"^[A-Za-z][A-Za-z0-9_-]*$"
+_ABSOLUTE = r"^[A-Za-z][A-Za-z0-9+.-]*://"
+
+
+def with_request(lf: pl.LazyFrame, request: str) -> pl.LazyFrame:
+    """Add method, url.original and http.version from a request line column.
+
+    ``"GET /a?b=1 HTTP/1.1"``: the method is the first word, the version the last one
+    when it is ``HTTP/x``; the target is everything between, so a target with raw spaces
+    (nginx logs them) stays whole.  HTTP/0.9 lines have no version; a request that is not
+    ``METHOD target`` (``-``, a TLS handshake written as ``\\x16\\x03...``, garbage) gives
+    nulls.  Positions come from ``find`` (bytes); the method and the version suffix are
+    ASCII, so the target's length in characters follows.  Intermediate columns are
+    materialised in stages: each kernel runs once.
+    """
+    r = pl.col(request)
+    lf = lf.with_columns(
+        _rs=r.str.find(" ", literal=True),
+        _rv=r.str.find(r" HTTP/[0-9.]+$"),
+        _rb=r.str.len_bytes(),
+        _rc=r.str.len_chars(),
     )
+    lf = lf.with_columns(_rm=r.str.slice(0, pl.col("_rs")))
+    suffix = pl.when(pl.col("_rv").is_not_null()).then(pl.col("_rb") - pl.col("_rv")).otherwise(0)
+    length = pl.col("_rc") - pl.col("_rs") - 1 - suffix
+    ok = (pl.col("_rs") > 0) & (length > 0) & pl.col("_rm").str.contains(_METHOD)
+    lf = lf.with_columns(_rok=ok.fill_null(False), _rlen=length, _rsuf=suffix)
+    return lf.with_columns(
+        pl.when(pl.col("_rok")).then(pl.col("_rm")).alias("http.request.method"),
+        pl.when(pl.col("_rok")).then(r.str.slice(pl.col("_rs") + 1, pl.col("_rlen"))).alias("url.original"),
+        pl.when(pl.col("_rok") & (pl.col("_rsuf") > 0)).then(r.str.tail(pl.col("_rsuf") - 6)).alias("http.version"),
+    ).drop("_rs", "_rv", "_rb", "_rc", "_rm", "_rok", "_rlen", "_rsuf")
+
+
+def with_url_parts(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``url.path`` and ``url.query`` (as written) from ``url.original``."""
+    lf = lf.with_columns(_qp=pl.col("url.original").str.find("?", literal=True))
+    target, pos = pl.col("url.original"), pl.col("_qp")
+    return lf.with_columns(
+        pl.when(pos.is_null()).then(target).otherwise(target.str.slice(0, pos)).alias("url.path"),
+        target.str.slice(pos + 1).alias("url.query"),
+    ).drop("_qp")
+
+
+def decode_urls(df: pl.DataFrame) -> pl.DataFrame:
+    """Percent-decode ``url.path``/``url.query`` for display; split absolute-form targets.
+
+    ``GET http://host/path`` (proxy probes) gives its host in ``url.domain`` when the log
+    did not name one, and the path in ``url.path``.
+    """
+    if "url.path" not in df.columns or df.height == 0:
+        return df
+    absolute = pl.col("url.path").str.contains(_ABSOLUTE).fill_null(False)
+    if df.select(absolute.any()).item():
+        parts = pl.col("url.path").str.extract_groups(r"^[A-Za-z][A-Za-z0-9+.-]*://(?P<h>[^/]*)(?P<p>.*)$")
+        domain = pl.when(absolute).then(parts.struct.field("h"))
+        if "url.domain" in df.columns:
+            domain = pl.coalesce(pl.col("url.domain"), domain)
+        df = df.with_columns(
+            domain.alias("url.domain"),
+            pl.when(absolute)
+            .then(parts.struct.field("p").replace("", "/"))
+            .otherwise(pl.col("url.path"))
+            .alias("url.path"),
+        )
+    return map_distinct_many(df, ["url.path", "url.query"], percent_decode, "%")
+
+
+def http_outcome(status: pl.Expr) -> pl.Expr:
+    """``failure`` for status >= 400, ``success`` below, ``unknown`` without a status."""
     return (
-        df.join(mapping, left_on=column, right_on="_k", how="left", maintain_order="left")
-        .with_columns(pl.coalesce(pl.col("_v"), pl.col(column)).alias(column))
-        .drop("_v")
+        pl.when(status >= 400)
+        .then(pl.lit("failure"))
+        .when(status.is_not_null() & (status > 0))
+        .then(pl.lit("success"))
+        .otherwise(pl.lit("unknown"))
     )
 
 
-def split_request(request: pl.Expr) -> list[pl.Expr]:
-    """``"GET /a?b=1 HTTP/1.1"`` -> method, url.original, http.version (HTTP/0.9 lines have no version)."""
-    parts = request.str.splitn(" ", 3)
-    method = parts.struct.field("field_0")
-    target = parts.struct.field("field_1")
-    version = parts.struct.field("field_2").str.strip_prefix("HTTP/")
-    ok = target.is_not_null()
-    return [
-        pl.when(ok).then(method).alias("http.request.method"),
-        pl.when(ok).then(target).alias("url.original"),
-        pl.when(ok).then(version).alias("http.version"),
-    ]
+def json_object(pairs: Sequence[tuple[str, pl.Expr]]) -> pl.Expr:
+    """A JSON object string of the non-null values (null when all are null).
 
-
-def url_parts(df: pl.DataFrame) -> pl.DataFrame:
-    """``url.path`` and ``url.query`` from ``url.original``, percent-decoded for display."""
-    target = pl.col("url.original")
-    parts = target.str.splitn("?", 2)
-    df = df.with_columns(
-        parts.struct.field("field_0").alias("url.path"),
-        parts.struct.field("field_1").alias("url.query"),
-    )
-    df = map_distinct(df, "url.path", percent_decode, "%")
-    return map_distinct(df, "url.query", percent_decode, "%")
+    Keys are ours (header names, directive names): they are made safe here so that
+    the null-removal below cannot be fooled by a value (inside JSON strings every
+    quote is escaped, so ``"key":null`` only matches a real null member).
+    """
+    if not pairs:
+        return pl.lit(None, dtype=pl.String)
+    safe = [(re.sub(r"[^A-Za-z0-9_.:@()#-]", "_", k), e.cast(pl.String)) for k, e in pairs]
+    encoded = pl.struct([e.alias(k) for k, e in safe]).struct.json_encode()
+    for k, _ in safe:
+        encoded = encoded.str.replace(f'"{k}":null,', "", literal=True).str.replace(f',"{k}":null', "", literal=True)
+        encoded = encoded.str.replace(f'"{k}":null', "", literal=True)
+    return pl.when(encoded == "{}").then(None).otherwise(encoded)
