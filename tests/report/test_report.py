@@ -285,3 +285,16 @@ def test_cli(case_out: Path, tmp_path: Path, report_fr: Report) -> None:
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert bad.returncode == 2
+
+
+def test_no_events_at_all(tmp_path: Path) -> None:
+    from forensics.ingest import ingest
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "notes.txt").write_text("hello\nworld\n", encoding="utf-8")
+    ingest(evidence, tmp_path / "out")
+    report = build_report(tmp_path / "out", generated_at=GENERATED_AT)
+    text = _text(report)
+    assert "There are no events to draw." in text and "notes.txt" in text and "unrecognised" in text
+    assert "fig-timeline" not in report.html
