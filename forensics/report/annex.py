@@ -205,12 +205,21 @@ class AnnexMixin:
 
     # 12 --------------------------------------------------------------------------------
     @staticmethod
-    def _row(label: Markup, value: Any = None, *, bullets: list[Markup] | None = None, on: str = "", **flags: bool):
+    def _row(
+        label: Markup,
+        value: Any = None,
+        *,
+        bullets: list[Markup] | None = None,
+        on: str = "",
+        note: Markup | None = None,
+        **flags: bool,
+    ) -> dict[str, Any]:
         return {
             "label": label,
             "value": value,
             "bullets": bullets,
             "on": on,
+            "note": note,
             "strong": flags.get("strong", False),
             "alert": flags.get("alert", False),
             "todo": flags.get("todo", False),
@@ -224,8 +233,8 @@ class AnnexMixin:
         if awareness:
             deadline = awareness + timedelta(hours=72)
             left = (deadline - self.generated_at).total_seconds()
-            rows.append(self._row(t("no.awareness"), loc.long(awareness)))
-            rows.append(self._row(t("no.deadline"), loc.long(deadline), strong=True))
+            rows.append(self._row(t("no.awareness"), loc.long(awareness), note=t("no.from_config")))
+            rows.append(self._row(t("no.deadline"), loc.long(deadline), note=t("no.rule"), strong=True))
             remaining = (
                 t("no.remaining_value", duration=loc.duration(left))
                 if left >= 0

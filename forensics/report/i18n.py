@@ -142,7 +142,7 @@ EN: dict[str, str] = {
     "sum.persistence.item": "account {account} created ({basis}, finding {ids})",
     "sum.persistence.account": "account {account} created",
     "sum.persistence.none": "no account creation or permission change by the attacker was found",
-    "unc.inferred": "{id} rests on inference, not on a log line that says it: {title}",
+    "unc.inferred": "{id} rests on inference, not on a log line that says it: “{title}”",
     "unc.bounds": "the number of records taken lies between {low} and {high}",
     "unc.zone_assumed": "no time zone was given for {sources}: UTC was assumed",
     "unc.gaps": "{n} gap(s) in log coverage (section 11): what happened then is not visible",
@@ -153,7 +153,7 @@ EN: dict[str, str] = {
     "unc.no_sessions": "sessions and cross-source links are not available",
     "unc.findings_problems": "findings.json has {n} formatting problem(s) (section 11)",
     "unc.no_awareness": "the awareness time is not in the case configuration: the 72-hour deadline cannot be computed",
-    "unc.from_findings": "{text}",
+    "unc.from_findings": "note from the correlation: “{text}”",
     "unc.none": "nothing flagged by the tool; the limitations of section 11 still apply",
     # 3 timeline
     "tl.intro": "The top rows show each finding as a bar in its phase of the attack. Below, one row per log source: "
@@ -427,6 +427,8 @@ EN: dict[str, str] = {
     "no.measures_hint": "to be completed by the controller; the indicators of section 8 list the addresses to block "
     "and the accounts to disable",
     "no.rests_on": "Rests on",
+    "no.from_config": "case configuration ([case] awareness)",
+    "no.rule": "GDPR art. 33(1): within 72 hours of awareness",
     "no.unknown": "not established by the findings",
 }
 
@@ -553,7 +555,7 @@ FR: dict[str, str] = {
     "sum.persistence.item": "compte {account} créé ({basis}, constat {ids})",
     "sum.persistence.account": "compte {account} créé",
     "sum.persistence.none": "aucune création de compte ni modification de droits par l'attaquant n'a été trouvée",
-    "unc.inferred": "{id} repose sur une déduction, pas sur une ligne de journal qui l'énonce : {title}",
+    "unc.inferred": "{id} repose sur une déduction, pas sur une ligne de journal qui l'énonce : « {title} »",
     "unc.bounds": "le nombre d'enregistrements pris se situe entre {low} et {high}",
     "unc.zone_assumed": "aucun fuseau horaire n'a été donné pour {sources} : UTC a été supposé",
     "unc.gaps": "{n} lacune(s) dans la couverture des journaux (section 11) : ce qui s'est passé alors n'est pas visible",
@@ -565,7 +567,7 @@ FR: dict[str, str] = {
     "unc.findings_problems": "findings.json présente {n} problème(s) de format (section 11)",
     "unc.no_awareness": "l'heure de prise de connaissance n'est pas dans la configuration de l'affaire : le délai de "
     "72 heures ne peut pas être calculé",
-    "unc.from_findings": "{text}",
+    "unc.from_findings": "note de la corrélation : « {text} »",
     "unc.none": "rien n'est signalé par l'outil ; les limites de la section 11 s'appliquent toujours",
     "tl.intro": "Les lignes du haut montrent chaque constat sous forme de barre dans sa phase de l'attaque. En "
     "dessous, une ligne par source de journaux : le grisé montre le volume de tous les événements (plus foncé : plus "
@@ -837,6 +839,8 @@ FR: dict[str, str] = {
     "no.measures_hint": "à compléter par le responsable de traitement ; les indicateurs de la section 8 listent les "
     "adresses à bloquer et les comptes à désactiver",
     "no.rests_on": "Repose sur",
+    "no.from_config": "configuration de l'affaire ([case] awareness)",
+    "no.rule": "RGPD art. 33, par. 1 : dans les 72 heures après la prise de connaissance",
     "no.unknown": "non établi par les constats",
 }
 

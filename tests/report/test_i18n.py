@@ -41,7 +41,7 @@ def test_lists_have_their_length() -> None:
 def test_french_is_translated() -> None:
     same = {k for k in EN if EN[k] == FR[k]}
     allowed = {"dash", "time.utc", "s1", "duration.h", "duration.min", "duration.s", "ph.phase", "ph.techniques",
-               "fi.techniques", "ma.sha", "time.short", "kf.records_value", "unc.from_findings", "verdict.normal",
+               "fi.techniques", "ma.sha", "time.short", "kf.records_value", "verdict.normal",
                "phase.exfiltration", "co.source", "ti.source", "fig.axis_source", "id.config_value",
                "time.long_utc", "fig.h.session", "col.session", "se.title", "fig.h.client", "ex.total",
                "ac.score"}  # fmt: skip
