@@ -298,3 +298,17 @@ def test_no_events_at_all(tmp_path: Path) -> None:
     text = _text(report)
     assert "There are no events to draw." in text and "notes.txt" in text and "unrecognised" in text
     assert "fig-timeline" not in report.html
+
+
+def test_deterministic_across_processes(case_out: Path, report_en: Report) -> None:
+    """Another interpreter with another hash seed writes the same bytes (no set or dict order leaks)."""
+    code = (
+        "import hashlib, sys; from forensics.report import build_report; "
+        f"r = build_report(sys.argv[1], lang='en', generated_at={GENERATED_AT!r}); "
+        "print(hashlib.sha256(r.html.encode()).hexdigest())"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(case_out)],
+        cwd=ROOT, capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": "12345", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert run.stdout.strip() == report_en.sha256
