@@ -187,6 +187,38 @@ def simulate_cmd(
         raise typer.Exit(code)
 
 
+@app.command("report")
+def report_cmd(
+    out_dir: Annotated[Path, typer.Argument(help="An ingest (and correlate) output folder.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report: en or fr.")] = "en",
+    title: Annotated[str | None, typer.Option("--title", help="Title (default: from the case name).")] = None,
+    analyst: Annotated[str | None, typer.Option("--analyst", help="Analyst named in the report.")] = None,
+    generated_at: Annotated[
+        str | None,
+        typer.Option("--generated-at", help="ISO time written as the generation time (reproducible output)."),
+    ] = None,
+) -> None:
+    """Write the attack-timeline report (one self-contained HTML file) and its .sha256."""
+    from forensics.report import ReportError, write_report
+
+    try:
+        path = write_report(
+            out_dir,
+            output,
+            lang=lang,
+            title=title,
+            analyst=analyst,
+            generated_at=generated_at,
+            command_line=sys.argv,
+        )
+    except (ReportError, ConfigError) as exc:
+        _fail(str(exc))
+        return
+    stdout().print(f"written: {safe(path)}", markup=False)
+    stdout().print(f"sha256: {safe(path.with_name(path.name + '.sha256'))}", markup=False)
+
+
 def main() -> None:
     app()
 

@@ -107,8 +107,9 @@ class IisW3c(Parser):
                         == len(other.split()) - 1
                     )
                     if fit.height:
-                        again, _ = _read_block(fit, other.split(), tag="iis_fields_earlier_header")
+                        again, again_bad = _read_block(fit, other.split(), tag="iis_fields_earlier_header")
                         events.append(again)
+                        rejects.append(again_bad)  # fits the count, not the values: still a reject
                         retry = retry.join(fit.select("_rec"), on="_rec", how="anti")
                 bad = bad.join(retry.select("_rec"), on="_rec", how="semi")
             rejects.append(bad)

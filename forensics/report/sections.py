@@ -1,0 +1,571 @@
+"""The content of the twelve sections, as plain values for the templates.
+
+Text from the evidence, the findings or the manifest is passed as ``str`` (escaped by the
+templates' autoescape) after ``show``/``defang``; sentences come from the catalogue as
+Markup with their values already escaped.  Nothing here marks data safe.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import polars as pl
+from markupsafe import Markup
+
+from forensics import __version__
+from forensics.report import frames as fr
+from forensics.report.annex import AnnexMixin
+from forensics.report.attack import PHASE_STYLE, PHASES, known, phase_of, primary_phase, reference
+from forensics.report.figures import SESSION_COLOUR, Bar, timeline
+from forensics.report.i18n import Locale
+from forensics.report.inputs import Inputs
+from forensics.report.model import Exfil, Finding, Findings, parse_time
+from forensics.report.summary import SummaryMixin
+from forensics.report.text import (
+    defang,
+    ip_display,
+    ip_sort_key,
+    join_ids,
+    plot_text,
+    show,
+    show_block,
+    truncate,
+)
+
+#: Raw evidence lines are cut to this many characters; findings show this many cited lines.
+RAW_LIMIT = 600
+EVIDENCE_SHOWN = 12
+TABLE_ROWS = 200
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A time in the case's zone (with offset) and in UTC."""
+
+    local: str
+    utc: str
+
+
+@dataclass
+class Cell:
+    text: str
+    utc: str | None = None
+    mono: bool = False
+
+
+@dataclass
+class Table:
+    columns: list[Any]
+    rows: list[list[Cell]]
+    total: int
+    file: str
+
+
+def _dst_transitions(zone: Any, first: datetime, last: datetime) -> list[tuple[datetime, timedelta, timedelta]]:
+    """Instants in [first, last] where the zone's offset changes: (instant UTC, before, after)."""
+    out = []
+    if (last - first) > timedelta(days=3660):
+        last = first + timedelta(days=3660)
+    t = first.replace(minute=0, second=0, microsecond=0)
+    prev = t.astimezone(zone).utcoffset()
+    while t <= last:
+        nxt = t + timedelta(hours=1)
+        off = nxt.astimezone(zone).utcoffset()
+        if off != prev and prev is not None and off is not None:
+            # refine to the minute
+            m = t
+            while m.astimezone(zone).utcoffset() == prev:
+                m += timedelta(minutes=1)
+            out.append((m, prev, off))
+        prev = off
+        t = nxt
+    return out
+
+
+class Builder(SummaryMixin, AnnexMixin):
+    """Reads the frames once and builds each section's values."""
+
+    def __init__(
+        self,
+        inputs: Inputs,
+        loc: Locale,
+        *,
+        title: str | None,
+        analyst: str | None,
+        generated_at: datetime,
+        command_line: list[str] | None,
+    ) -> None:
+        self.inp = inputs
+        self.loc = loc
+        self.t = loc
+        self.F: Findings | None = inputs.findings
+        self.generated_at = generated_at
+        self.command_line = command_line
+        cfg = inputs.config
+        self.analyst = analyst or (cfg.analyst if cfg else None)
+        self.title = title or loc.text("title.default", case=inputs.case_name)
+        self.tolerance = cfg.skew_tolerance if cfg else 10.0
+        self.lf = fr.scan(inputs.events_path)
+        self.first, self.last, self.n_events = fr.span(self.lf)
+        self.volumes = fr.lane_volumes(self.lf)
+        all_lanes = self.volumes.get_column(fr.LANE).to_list()
+        self.lanes = all_lanes[: fr.MAX_LANES]
+        folded = len(all_lanes) - len(self.lanes)
+        self.other = loc.text("fig.other_lane", n=folded)
+        if folded:
+            self.lanes.append(self.other)
+        self.labels = self._labels(self.lanes)
+        self.attacker_ips = sorted(set(self.F.attacker_ips), key=ip_sort_key) if self.F else []
+        self.transitions = (
+            _dst_transitions(loc.zone, self.first, self.last) if self.first is not None and self.last else []
+        )
+        counts_step = 3600
+        if self.first is not None and self.last is not None:
+            hours = (self.last - self.first).total_seconds() / 3600
+            if hours > fr.MAX_COVERAGE_COLUMNS:
+                counts_step = 3600 * (int(hours // fr.MAX_COVERAGE_COLUMNS) + 1)
+        self.coverage_step = counts_step
+        self.hourly = fr.hourly(self.lf) if self.n_events else pl.DataFrame()
+        self.gaps = fr.gaps(self.hourly) if self.n_events else []
+        self.coverage_counts = self.hourly if counts_step == 3600 else fr.hourly(self.lf, counts_step)
+        refs = sorted(
+            {e for f in (self.F.findings if self.F else []) for e in f.evidence}, key=lambda e: (e.file, e.line)
+        )
+        self.quotes = fr.quotes(inputs.events_path, inputs.rejects_path, refs)
+        self.missing_quotes = [r for r in refs if r not in self.quotes]
+
+    # helpers -----------------------------------------------------------------------------
+    def _labels(self, lanes: list[str]) -> dict[str, str]:
+        labels: dict[str, str] = {}
+        used: set[str] = set()
+        for lane in lanes:
+            label = plot_text(lane, 80)
+            base, k = label, 2
+            while label in used:
+                label = f"{base} #{k}"
+                k += 1
+            used.add(label)
+            labels[lane] = label
+        return labels
+
+    def stamp(self, dt: datetime | None) -> Stamp | None:
+        if dt is None:
+            return None
+        return Stamp(self.loc.local(dt), self.loc.utc(dt))
+
+    def findings_of_phase(self) -> dict[str, list[Finding]]:
+        out: dict[str, list[Finding]] = {}
+        for f in self.F.findings if self.F else []:
+            for phase in dict.fromkeys(phase_of(t) for t in f.techniques):
+                out.setdefault(phase, []).append(f)
+        return out
+
+    def exfil_totals(self) -> list[Exfil]:
+        """One total per account: the row without an address, else the largest estimate."""
+        if not self.F:
+            return []
+        by_account: dict[str, list[Exfil]] = {}
+        for e in self.F.exfiltration:
+            by_account.setdefault(e.account or "", []).append(e)
+        out = []
+        for account in sorted(by_account):
+            rows = by_account[account]
+            totals = [e for e in rows if e.ip is None]
+            out.append(totals[0] if totals else max(rows, key=lambda e: e.estimate or 0))
+        return out
+
+    def ids(self, findings: list[Finding]) -> str:
+        return join_ids(f.id for f in findings)
+
+    # 1 ---------------------------------------------------------------------------------
+    def identification(self) -> list[dict[str, Any]]:
+        t, m = self.t, self.inp.manifest
+        tool = m.get("tool") or {}
+        cfg = m.get("config") or {}
+
+        def row(
+            label: Markup, value: Any = None, *, stamp: Stamp | None = None, mono: bool = False, wide: bool = False
+        ):
+            return {"label": label, "value": value, "stamp": stamp, "mono": mono, "wide": wide}
+
+        rows = [
+            row(t("id.case"), show(self.inp.case_name)),
+            row(t("id.analyst"), show(self.analyst) if self.analyst else t("id.unknown")),
+            row(t("id.generated"), stamp=self.stamp(self.generated_at)),
+            row(
+                t("id.tool"),
+                t(
+                    "id.tool_value",
+                    name="forensic-timeline",
+                    version=__version__,
+                    ingest_name=show(tool.get("name", "?")),
+                    ingest_version=show(tool.get("version", "?")),
+                    python=show(tool.get("python", "?")),
+                    polars=show(tool.get("polars", "?")),
+                ),
+            ),
+        ]
+        cmd = m.get("command_line")
+        if isinstance(cmd, list):
+            rows.append(row(t("id.cmd_ingest"), show(shlex.join(str(c) for c in cmd)), mono=True, wide=True))
+        else:
+            rows.append(row(t("id.cmd_ingest"), t("id.unknown"), wide=True))
+        if self.F and self.F.command_line:
+            rows.append(row(t("id.cmd_correlate"), show(shlex.join(self.F.command_line)), mono=True, wide=True))
+        if self.command_line:
+            rows.append(row(t("id.cmd_report"), show(shlex.join(self.command_line)), mono=True, wide=True))
+        if cfg.get("path"):
+            value = t("id.config_value", path=show(cfg.get("path")), sha=show(cfg.get("sha256") or "?"))
+            rows.append(row(t("id.config"), value, mono=True, wide=True))
+        else:
+            rows.append(row(t("id.config"), t("id.no_config"), wide=True))
+        rows.append(row(t("id.manifest_hash"), self.inp.hashes["manifest.json"], mono=True, wide=True))
+        return rows
+
+    def category(self, code: str) -> str:
+        key = f"cat.{code}"
+        return self.loc.text(key) if key in self.loc.messages else show(code)
+
+    # 3 ---------------------------------------------------------------------------------
+    def timeline(self) -> dict[str, Any]:
+        t, loc = self.t, self.loc
+        if not self.n_events or self.first is None or self.last is None:
+            return {"empty": True, "notes": [t("tl.empty")]}
+        step = fr.pick_bin(self.first, self.last)
+        density = fr.density(self.lf, step, self.lanes[: fr.MAX_LANES], self.other)
+        F = self.F
+        marks = (
+            fr.attack_marks(self.lf, F, self.lanes[: fr.MAX_LANES], self.other, self.tolerance)
+            if F
+            else fr.Marks(pl.DataFrame(schema={"phase": pl.String}), None, 0)
+        )
+        phase_bars = []
+        for phase, fs in sorted(self.findings_of_phase().items(), key=lambda kv: PHASES.index(kv[0])):
+            for f in fs:
+                if not f.first_seen or not f.last_seen:
+                    continue
+                phase_bars.append(
+                    Bar(
+                        lane=plot_text(loc.text(f"phase.{phase}")),
+                        start=f.first_seen,
+                        end=f.last_seen,
+                        colour=PHASE_STYLE[phase][0],
+                        label=plot_text(f.id, 20),
+                        hover=[
+                            plot_text(f"{f.id} · {f.title}", 140),
+                            plot_text(loc.local(f.first_seen)),
+                            plot_text(loc.local(f.last_seen)),
+                            plot_text(loc.text(f"basis.{f.basis}")),
+                        ],
+                    )
+                )
+        session_bars = self._session_bars()
+        focus = None
+        if F and F.first_seen and F.last_seen:
+            focus = (F.first_seen, F.last_seen)
+        figure = timeline(
+            loc=loc,
+            lanes=self.lanes,
+            labels=self.labels,
+            density=density,
+            step=step,
+            first=self.first,
+            last=self.last,
+            marks=marks,
+            phase_bars=phase_bars,
+            session_bars=session_bars,
+            focus=focus,
+            transitions=[x[0] for x in self.transitions],
+        )
+        notes = []
+        if marks.grouped_step:
+            notes.append(t("tl.grouped", total=loc.num(marks.total), step=loc.duration(marks.grouped_step)))
+        if F and self.inp.sessions is None:
+            notes.append(t("tl.no_sessions"))
+        return {"empty": False, "figure": figure, "notes": notes}
+
+    def _session_bars(self) -> list[Bar]:
+        frame = self.inp.sessions
+        if frame is None or not self.F:
+            return []
+        accounts = [a.account for a in self.F.compromised]
+        cols = frame.columns
+        acc_col = next((c for c in ("account", "user.name", "user") if c in cols), None)
+        start_col = next((c for c in ("first_seen", "first", "start", "@timestamp") if c in cols), None)
+        end_col = next((c for c in ("last_seen", "last", "end") if c in cols), None)
+        if acc_col is None or start_col is None or end_col is None:
+            return []
+        rows = frame.filter(pl.col(acc_col).cast(pl.String).is_in(accounts)).head(500)
+        bars = []
+        kind_col = "kind" if "kind" in cols else None
+        for r in rows.iter_rows(named=True):
+            a, b = _as_time(r[start_col]), _as_time(r[end_col])
+            if a is None or b is None:
+                continue
+            bars.append(
+                Bar(
+                    lane=self.loc.text("fig.sessions_lane", account=plot_text(r[acc_col], 60)),
+                    start=a,
+                    end=max(a, b),
+                    colour=SESSION_COLOUR,
+                    label="",
+                    hover=[
+                        plot_text(r[kind_col]) if kind_col else "",
+                        plot_text(self.loc.local(a)),
+                        plot_text(self.loc.local(b)),
+                        plot_text(r.get("ips") if not isinstance(r.get("ips"), list) else ", ".join(r["ips"])),
+                    ],
+                )
+            )
+        return bars
+
+    # 4 ---------------------------------------------------------------------------------
+    def phases(self) -> list[dict[str, Any]]:
+        out = []
+        for phase, fs in sorted(self.findings_of_phase().items(), key=lambda kv: PHASES.index(kv[0])):
+            techniques = sorted({x for f in fs for x in f.techniques if phase_of(x) == phase})
+            starts = [f.first_seen for f in fs if f.first_seen]
+            ends = [f.last_seen for f in fs if f.last_seen]
+            out.append(
+                {
+                    "phase": phase,
+                    "name": self.t(f"phase.{phase}"),
+                    "techniques": [self.technique(x) for x in techniques],
+                    "first": self.stamp(min(starts)) if starts else None,
+                    "last": self.stamp(max(ends)) if ends else None,
+                    "findings": self.ids(fs),
+                }
+            )
+        return out
+
+    def technique(self, x: str) -> dict[str, Any]:
+        return {
+            "id": show(x),
+            "name": self.loc.technique(x) if known(x) else "",
+            "unknown": not known(x),
+            "ref": reference(x),
+        }
+
+    # 5 ---------------------------------------------------------------------------------
+    def findings(self) -> list[dict[str, Any]]:
+        out = []
+        for f in self.F.findings if self.F else []:
+            evidence = []
+            for e in f.evidence[:EVIDENCE_SHOWN]:
+                q = self.quotes.get(e)
+                raw, cut = truncate(show_block(q.raw), RAW_LIMIT) if q else ("", 0)
+                evidence.append(
+                    {
+                        "file": show(e.file),
+                        "line": self.loc.num(e.line),
+                        "time": self.stamp(q.time) if q else None,
+                        "raw": raw,
+                        "cut": self.t("cut", n=self.loc.num(cut)) if cut else None,
+                        "found": q is not None,
+                        "rejected": q is not None and q.where == "rejects",
+                    }
+                )
+            rest = f.evidence[EVIDENCE_SHOWN:]
+            phase = primary_phase(f.techniques)
+            out.append(
+                {
+                    "id": show(f.id),
+                    "title": show(f.title) if f.title else self.t("fi.untitled"),
+                    "basis": f.basis,
+                    "basis_label": self.t(f"basis.{f.basis}"),
+                    "basis_help": self.t(f"basis.{f.basis}.help"),
+                    "phase": phase or "other",
+                    "techniques": [self.technique(x) for x in f.techniques],
+                    "account": show(f.account) if f.account else None,
+                    "ips": ip_display(f.ips),
+                    "first": self.stamp(f.first_seen),
+                    "last": self.stamp(f.last_seen),
+                    "events": self.loc.num(f.event_count),
+                    "reasons": [show(r) for r in f.reasons],
+                    "evidence": evidence,
+                    "more": self.t(
+                        "fi.more_evidence",
+                        n=len(rest),
+                        refs=", ".join(f"{show(e.file)}:{e.line}" for e in rest[:200]),
+                    )
+                    if rest
+                    else None,
+                }
+            )
+        return out
+
+    # 6 ---------------------------------------------------------------------------------
+    def accounts(self) -> list[dict[str, Any]]:
+        F = self.F
+        if not F:
+            return []
+        rows = []
+        for a in F.accounts:
+            if a.verdict not in ("compromised", "suspicious"):
+                continue
+            rows.append(
+                {
+                    "account": show(a.account),
+                    "verdict": a.verdict,
+                    "verdict_label": self.t(f"verdict.{a.verdict}")
+                    if a.verdict in ("compromised", "suspicious")
+                    else a.verdict,
+                    "score": self.loc.dec(a.score, 2),
+                    "first": self.stamp(a.first_malicious),
+                    "last": self.stamp(a.last_malicious),
+                    "ips": ip_display(a.source_ips),
+                    "reasons": [show(r) for r in a.reasons],
+                }
+            )
+        return rows
+
+    def related_table(self, frame: pl.DataFrame | None, file: str) -> Table | None:
+        """A session or link frame, filtered to the assessed accounts and attacker addresses."""
+        if frame is None:
+            return None
+        accounts = [a.account for a in self.F.accounts if a.verdict in ("compromised", "suspicious")] if self.F else []
+        ips = self.attacker_ips
+        conds = []
+        for name, dtype in frame.schema.items():
+            low = name.lower()
+            if dtype == pl.String and ("account" in low or "user" in low) and accounts:
+                conds.append(pl.col(name).is_in(accounts))
+            elif "ip" in low.replace("zip", "") and ips:
+                if dtype == pl.String:
+                    conds.append(pl.col(name).is_in(ips))
+                elif isinstance(dtype, pl.List) and dtype.inner == pl.String:
+                    conds.append(pl.col(name).list.eval(pl.element().is_in(ips)).list.any())
+        rows = frame
+        if conds:
+            cond = conds[0]
+            for c in conds[1:]:
+                cond = cond | c
+            rows = frame.filter(cond.fill_null(False))
+        total = rows.height
+        rows = rows.head(TABLE_ROWS)
+        aliases = {
+            "first": "first_seen",
+            "start": "first_seen",
+            "last": "last_seen",
+            "end": "last_seen",
+            "events": "event_count",
+            "link_reasons": "reasons",
+            "user_agent": "user_agents",
+            "session.id": "session",
+            "session_id": "session",
+            "user.name": "account",
+            "user": "account",
+        }
+        columns = []
+        for name in rows.columns:
+            key = "col." + aliases.get(name, name)
+            columns.append(self.t(key) if key in self.loc.messages else show(name))
+        body = []
+        for r in rows.iter_rows():
+            body.append([self._cell(name, v) for name, v in zip(rows.columns, r)])
+        return Table(columns, body, total, file)
+
+    def _cell(self, name: str, value: Any) -> Cell:
+        is_ip = "ip" in name.lower().replace("zip", "")
+        if value is None:
+            return Cell(self.loc.messages["dash"])
+        if isinstance(value, datetime):
+            dt = value if value.tzinfo else value.replace(tzinfo=UTC)
+            return Cell(self.loc.local(dt), self.loc.utc(dt))
+        if isinstance(value, list):
+            items = [defang(v) if is_ip else show(v) for v in value if v is not None]
+            return Cell("; ".join(items)[:2000], mono=is_ip)
+        if isinstance(value, bool):
+            return Cell(self.loc.text("yes" if value else "no"))
+        if isinstance(value, float):
+            return Cell(self.loc.dec(value, 2))
+        if isinstance(value, int):
+            return Cell(self.loc.num(value))
+        text = defang(value) if is_ip else show(value)
+        shown, cut = truncate(text, 400)
+        return Cell(shown + ("…" if cut else ""), mono=is_ip)
+
+    # 7 ---------------------------------------------------------------------------------
+    def exfiltration(self) -> dict[str, Any]:
+        F = self.F
+        if not F or not F.exfiltration:
+            return {"rows": [], "categories": []}
+        loc = self.loc
+        rows = []
+        for e in sorted(F.exfiltration, key=lambda e: (e.account or "", e.ip is not None, ip_sort_key(e.ip or ""))):
+            rows.append(
+                {
+                    "account": show(e.account) if e.account else loc.messages["dash"],
+                    "ip": defang(e.ip) if e.ip else None,
+                    "total": e.ip is None,
+                    "estimate": loc.num(e.estimate),
+                    "bounds": f"{loc.num(e.low)} – {loc.num(e.high)}",
+                    "objects": loc.num(e.distinct_objects),
+                    "bytes": loc.size(e.bytes),
+                    "bytes_exact": loc.num(e.bytes) if e.bytes is not None else None,
+                    "first": self.stamp(e.first_seen),
+                    "last": self.stamp(e.last_seen),
+                    "method": show(e.method),
+                    "findings": join_ids(e.findings),
+                }
+            )
+        cats = sorted({c for e in F.exfiltration for c in e.categories})
+        return {"rows": rows, "categories": [self.category(c) for c in cats]}
+
+    # 8 ---------------------------------------------------------------------------------
+    def indicators(self) -> dict[str, Any]:
+        F = self.F
+        if not F:
+            return {"ips": [], "uas": [], "compromised": [], "created": [], "plain": ""}
+        cited: dict[str, list[str]] = {}
+        for f in F.findings:
+            for ip in f.ips:
+                cited.setdefault(ip, []).append(f.id)
+        for a in F.accounts:
+            for ip in a.source_ips:
+                cited.setdefault(ip, [])
+        ips = sorted(set(self.attacker_ips) | set(cited), key=ip_sort_key)
+        activity = {r[0]: r[1:] for r in fr.ip_activity(self.lf, ips).iter_rows()}
+        rows = []
+        for ip in ips:
+            n, first, last = activity.get(ip, (0, None, None))
+            rows.append(
+                {
+                    "ip": defang(ip),
+                    "role": self.t("in.role_attacker") if ip in self.attacker_ips else self.t("in.role_cited"),
+                    "attacker": ip in self.attacker_ips,
+                    "events": self.loc.num(n),
+                    "first": self.stamp(first),
+                    "last": self.stamp(last),
+                    "findings": join_ids(cited.get(ip, [])),
+                }
+            )
+        uas = []
+        for ua, n, from_ips, first, last in fr.user_agents(self.lf, self.attacker_ips).iter_rows():
+            uas.append(
+                {
+                    "ua": show(ua),
+                    "events": self.loc.num(n),
+                    "ips": ", ".join(ip_display(from_ips)),
+                    "first": self.stamp(first),
+                    "last": self.stamp(last),
+                }
+            )
+        return {
+            "ips": rows,
+            "uas": uas,
+            "compromised": [show(a.account) for a in F.compromised],
+            "created": [show(a) for a in F.created_accounts],
+            "plain": "\n".join(defang(ip) for ip in ips),
+        }
+
+
+def _as_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        return parse_time(value)
+    return None
