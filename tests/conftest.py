@@ -7,7 +7,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def _find_corpus() -> Path:
+    """``shared/corpus`` beside the repository, or beside one of its parent folders (git worktrees)."""
+    for folder in ROOT.parents:
+        candidate = folder / "shared" / "corpus"
+        if candidate.is_dir():
+            return candidate
+    return ROOT.parent / "shared" / "corpus"
+
+
+CORPUS = _find_corpus()
 
 
 @pytest.fixture
