@@ -185,7 +185,9 @@ def carry_session(
         _epoch=reset_expr.fill_null(False).cast(pl.Int32).cum_sum(),
         _pos=pl.int_range(pl.len(), dtype=pl.Int64),
     )
-    work = work.with_columns(_seg=pl.col("_start").cast(pl.Int32).cum_sum().over(key, "_epoch"))
+    # a session ends at its start's successor or just after an ``end`` record of the same id
+    after_end = pl.col("_end").shift(1).over(key, "_epoch").fill_null(False)
+    work = work.with_columns(_seg=(pl.col("_start") | after_end).cast(pl.Int32).cum_sum().over(key, "_epoch"))
     groups = [key, "_epoch", "_seg"]
     carried = [
         pl.when(pl.col("_setter")).then(pl.col(v)).otherwise(None).forward_fill().over(groups).alias(f"_c_{v}")
@@ -221,9 +223,9 @@ def carry_session(
         k, ended, vals = row[0], row[1], list(row[2:])
         if k is None:
             continue
-        if ended:
+        if ended or all(v is None for v in vals):
             seed.pop(k, None)
-        elif any(v is not None for v in vals):
+        else:
             seed[k] = vals
     out = work.with_columns([pl.coalesce(v, f"_c_{v}").alias(v) for v in values])
     if "tags" in out.columns:
