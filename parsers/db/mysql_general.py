@@ -112,6 +112,7 @@ class MysqlGeneral(Parser):
             return ParseResult(events=no_events(), rejects=rejects, meta=meta)
         df = self._times(ok, state)
         df = self._columns(df, source.get("db_system"))
+        df = self._connect_outcomes(df)
         # restarts (banners) reset the thread map: put them in sequence as marker rows
         markers = banner.filter(pl.col("text").str.contains(", Version: ", literal=True)).select(
             "_rec", pl.lit(True).alias("_reset")
@@ -165,6 +166,32 @@ class MysqlGeneral(Parser):
         )
 
     @staticmethod
+    def _connect_outcomes(df: pl.DataFrame) -> pl.DataFrame:
+        """A ``Connect user@host on db`` line is written before the password is checked.
+
+        MariaDB then writes ``Connect Access denied ...`` on the same thread when it fails.
+        So a Connect line is a success when the thread's next record is anything else, a
+        failure (with the denial as reason) when it is the denial, and unknown when the
+        thread has no later record in this batch.
+        """
+        tid = "db.connection_id"
+        next_denied = pl.col("_denied").shift(-1).over(tid)
+        next_reason = pl.col("event.reason").shift(-1).over(tid)
+        connected = pl.col("_connected")
+        return df.with_columns(
+            pl.when(connected & next_denied.fill_null(False))
+            .then(pl.lit("failure"))
+            .when(connected & next_denied.is_not_null())
+            .then(pl.lit("success"))
+            .otherwise(pl.col("event.outcome"))
+            .alias("event.outcome"),
+            pl.when(connected & next_denied.fill_null(False))
+            .then(next_reason)
+            .otherwise(pl.col("event.reason"))
+            .alias("event.reason"),
+        )
+
+    @staticmethod
     def _columns(df: pl.DataFrame, system: str | None) -> pl.DataFrame:
         cmd = pl.col("cmd")
         arg = null_if_empty(pl.col("arg").str.strip_chars_end(" \t"))
@@ -197,7 +224,7 @@ class MysqlGeneral(Parser):
         outcome = (
             pl.when(is_denied)
             .then(pl.lit("failure"))
-            .when(connected | (cmd == "Quit"))
+            .when(cmd == "Quit")
             .then(pl.lit("success"))
             .otherwise(pl.lit("unknown"))
         )
@@ -235,6 +262,7 @@ class MysqlGeneral(Parser):
             cmd.alias("_cmd"),
             pl.when(~is_query).then(arg).alias("_argument"),
             connected.alias("_connected"),
+            is_denied.alias("_denied"),
             ((cmd == "Init DB") | use_db.is_not_null()).alias("_sets_db"),
             pl.concat_str([cmd, pl.lit(" "), pl.col("tid"), pl.lit(": "), summary]).alias("message"),
         )

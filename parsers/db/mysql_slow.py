@@ -153,8 +153,10 @@ class MysqlSlow(Parser):
                 .then(pl.lit("mariadb"))
                 .otherwise(pl.lit("mysql"))
             )
+        explain = head.str.extract_all(r"(?m)^# explain: [^\n]*").list.eval(pl.element().str.slice(11)).list.join("\n")
         pairs = (
-            head.str.replace_all(r"# (?:Time|User@Host):[^\n#]*", "")
+            head.str.replace_all(r"(?m)^# explain: [^\n]*", "")
+            .str.replace_all(r"# (?:Time|User@Host):[^\n#]*", "")
             .str.extract_all(_PAIR)
             .list.eval(pl.element().str.replace(r"^([A-Za-z_]+): (.*)$", '"$1":"$2"'))
         )
@@ -184,6 +186,7 @@ class MysqlSlow(Parser):
                     ("client_host", pl.coalesce(host_or_null(host), host_or_null(ip))),
                     ("priv_user", null_if_empty(uh.struct.field("user"))),
                     ("login_user", null_if_empty(uh.struct.field("cuser"))),
+                    ("explain", null_if_empty(explain)),
                 ],
                 raw_pairs=[pairs],
             ).alias("labels"),

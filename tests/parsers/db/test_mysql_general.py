@@ -115,3 +115,20 @@ def test_record_start_ignores_sql_lines() -> None:
     lines = lines_frame(b"241027  0:41:03\t7 Query\tSELECT 1\n   42 rows FROM x\nWHERE a = 'Query'", 1, 0)
     records, _, _ = group_records(lines, PARSER)
     assert records.height == 1
+
+
+def test_connect_line_then_access_denied_is_a_failed_attempt() -> None:
+    """MariaDB writes the Connect line before checking the password, then the denial on the same thread."""
+    events = parse(
+        "261129  4:19:01\t     4 Connect\tclinic_app@127.0.0.1 on clinic using TCP/IP\n"
+        "\t\t     5 Connect\tclinic_app@127.0.0.1 on clinic using TCP/IP\n"
+        "\t\t     4 Connect\tAccess denied for user 'clinic_app'@'127.0.0.1' (using password: YES)\n"
+        "\t\t     5 Query\tSELECT 1\n"
+        "\t\t     6 Connect\tclinic_app@127.0.0.1 on clinic using TCP/IP\n"
+    )
+    attempt, ok, denied, query, last = events
+    assert (attempt["event.action"], attempt["event.outcome"]) == ("db_connect", "failure")
+    assert attempt["event.reason"] == "Access denied for user 'clinic_app'@'127.0.0.1' (using password: YES)"
+    assert (denied["event.action"], denied["event.outcome"]) == ("db_connect_failed", "failure")
+    assert (ok["event.outcome"], query["db.user"]) == ("success", "clinic_app")
+    assert last["event.outcome"] == "unknown"  # nothing after it yet
