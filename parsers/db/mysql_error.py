@@ -12,7 +12,8 @@ before.
 Connection events get their own action: ``Access denied for user 'x'@'host'`` is
 ``db_connect_failed`` (outcome failure), ``Aborted connection N to db: ... user: ...
 host: ... (reason)`` is ``db_disconnect`` with outcome failure and the reason.  Every other
-record is ``server_error`` ([ERROR]) or ``log_message``, so nothing is lost.
+record is ``server_error`` ([ERROR]) or ``log_message``, so nothing is lost.  ``_order`` is the
+thread id of access-denied lines (ids increase with connection time).
 """
 
 from __future__ import annotations
@@ -143,6 +144,8 @@ class MysqlError(Parser):
             .when(is_aborted)
             .then(pl.lit("DISCONNECT"))
             .alias("db.operation"),
+            # a denial is written when the connection (and its increasing id) is made
+            pl.when(is_denied & (tid > 0)).then(tid).alias("_order"),
             ip_or_null(host).alias("source.ip"),
             label_object(
                 {

@@ -12,6 +12,8 @@ Two things are carried between records:
 
 * the last timestamp (``state``), for blank-timestamp lines (tagged
   ``time_from_previous_line``; the timestamp then comes from the line before);
+* ``_order`` is the thread id on ``Connect`` lines (ids are handed out in increasing
+  order), so they can be ordered inside a repeated DST hour;
 * the account, database and client of each thread id, taken from its ``Connect`` line (and
   ``Init DB`` / ``USE``), kept in ``state["source"]`` so that later queries of the same
   thread, even in the next rotated file, get ``db.user`` / ``db.name`` / ``source.ip``
@@ -113,6 +115,8 @@ class MysqlGeneral(Parser):
         df = self._times(ok, state)
         df = self._columns(df, source.get("db_system"))
         df = self._connect_outcomes(df)
+        # connection (thread) ids are handed out in increasing order: they order Connect lines
+        df = df.with_columns(pl.when(pl.col("_cmd") == "Connect").then(pl.col("db.connection_id")).alias("_order"))
         # restarts (banners) reset the thread map: put them in sequence as marker rows
         markers = banner.filter(pl.col("text").str.contains(", Version: ", literal=True)).select(
             "_rec", pl.lit(True).alias("_reset")
@@ -141,7 +145,7 @@ class MysqlGeneral(Parser):
                 }
             ).alias("labels")
         )
-        events = df.drop([c for c in df.columns if c.startswith("_") and c not in ("_rec", "_ts", "_offset")])
+        events = df.drop([c for c in df.columns if c.startswith("_") and c not in ("_rec", "_ts", "_offset", "_order")])
         return ParseResult(events=events, rejects=rejects, meta=meta)
 
     @staticmethod

@@ -132,3 +132,8 @@ def test_connect_line_then_access_denied_is_a_failed_attempt() -> None:
     assert (denied["event.action"], denied["event.outcome"]) == ("db_connect_failed", "failure")
     assert (ok["event.outcome"], query["db.user"]) == ("success", "clinic_app")
     assert last["event.outcome"] == "unknown"  # nothing after it yet
+
+
+def test_connect_lines_carry_their_thread_id_as_order() -> None:
+    events = parse("241027  2:15:26\t5540871 Connect\tmediboard@10.10.1.21 on mediboard\n\t\t5540871 Query\tSELECT 1\n")
+    assert [e["_order"] for e in events] == [5540871, None]
