@@ -235,8 +235,3 @@ def carry_session(
     return out.sort("_pos").drop(
         ["_start", "_setter", "_end", "_epoch", "_pos", "_seg", "_inherited", *[f"_c_{v}" for v in values]]
     )
-
-
-def unique_texts(series: pl.Series) -> list[str]:
-    """Distinct non-null values of a string series, as a list."""
-    return series.drop_nulls().unique().to_list()
