@@ -92,17 +92,20 @@ def labels_json(pairs: Sequence[tuple[str, pl.Expr]], raw_pairs: Iterable[pl.Exp
 def label_object(fields: dict[str, pl.Expr]) -> pl.Expr:
     """A JSON object string of ``fields`` without the null ones (one JSON encoder pass).
 
-    Keys must be plain identifiers: null members are removed from the encoded text by a
-    regex on ``"key":null``, which cannot match inside an encoded string value (its quotes
-    are escaped there).
+    Keys must be plain identifiers: null members are removed from the encoded text with
+    literal replacements of ``"key":null,``, which cannot match inside an encoded string
+    value (its quotes are escaped there).
     """
-    for key in fields:
+    keys = list(fields)
+    for key in keys:
         if not key.replace("_", "").isalnum():
             raise ValueError(f"label key {key!r} must be a plain identifier")
-    encoded = pl.struct([expr.alias(key) for key, expr in fields.items()]).struct.json_encode()
-    keys = "|".join(fields)
-    stripped = encoded.str.replace_all(rf'"(?:{keys})":null,?', "").str.replace(",}", "}", literal=True)
-    return pl.when(stripped == "{}").then(None).otherwise(stripped)
+    out = pl.struct([expr.alias(key) for key, expr in fields.items()]).struct.json_encode()
+    for key in keys[:-1]:
+        out = out.str.replace_all(f'"{key}":null,', "", literal=True)
+    last = keys[-1]
+    out = out.str.replace(f',"{last}":null}}', "}", literal=True).str.replace(f'{{"{last}":null}}', "{}", literal=True)
+    return pl.when(out == "{}").then(None).otherwise(out)
 
 
 def short_ts(expr: pl.Expr) -> pl.Expr:

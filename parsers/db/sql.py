@@ -43,14 +43,12 @@ def sql_tables(query: pl.Expr) -> pl.Expr:
     """Tables named after FROM/JOIN/INTO/UPDATE/TABLE, without quotes or schema, de-duplicated."""
     clauses = query.str.extract_all(_TABLES)
     parts = clauses.list.eval(pl.element().str.replace(_STRIP_KEYWORD, "")).list.join(",").str.split(",")
-    names = parts.list.eval(pl.element().str.extract(_FIRST_NAME, 1).drop_nulls())
-    names = names.list.eval(pl.element().filter(~pl.element().str.to_uppercase().is_in(NOT_TABLES)))
-    last = names.list.eval(
-        pl.element()
+    name = pl.element().str.extract(_FIRST_NAME, 1)
+    return parts.list.eval(
+        name.filter(name.is_not_null() & ~name.str.to_uppercase().is_in(NOT_TABLES))
         .str.replace_all(r"\s*\.\s*", ".")
         .str.extract(_LAST_PART, 1)
         .str.strip_chars('`"[]')
         .filter(pl.element().str.len_bytes() > 0)
         .unique(maintain_order=True)
     )
-    return last
