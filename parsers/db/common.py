@@ -92,20 +92,40 @@ def labels_json(pairs: Sequence[tuple[str, pl.Expr]], raw_pairs: Iterable[pl.Exp
 def label_object(fields: dict[str, pl.Expr]) -> pl.Expr:
     """A JSON object string of ``fields`` without the null ones (one JSON encoder pass).
 
-    Keys must be plain identifiers: null members are removed from the encoded text with
-    literal replacements of ``"key":null,``, which cannot match inside an encoded string
-    value (its quotes are escaped there).
+    Keys must be plain identifiers: null members are removed from the encoded text by one
+    regex pass over ``"key":null``, which cannot match inside an encoded string value (its
+    quotes are escaped there).
     """
-    keys = list(fields)
-    for key in keys:
+    for key in fields:
         if not key.replace("_", "").isalnum():
             raise ValueError(f"label key {key!r} must be a plain identifier")
-    out = pl.struct([expr.alias(key) for key, expr in fields.items()]).struct.json_encode()
-    for key in keys[:-1]:
-        out = out.str.replace_all(f'"{key}":null,', "", literal=True)
-    last = keys[-1]
-    out = out.str.replace(f',"{last}":null}}', "}", literal=True).str.replace(f'{{"{last}":null}}', "{}", literal=True)
+    encoded = pl.struct([expr.alias(key) for key, expr in fields.items()]).struct.json_encode()
+    keys = "|".join(fields)
+    out = encoded.str.replace_all(rf'"(?:{keys})":null,?', "").str.replace(",}", "}", literal=True)
     return pl.when(out == "{}").then(None).otherwise(out)
+
+
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+
+
+def with_label_object(df: pl.DataFrame, fields: dict[str, pl.Expr], name: str = "labels") -> pl.DataFrame:
+    """``label_object`` for a whole frame, fast on the hot path.
+
+    When no value needs JSON escaping (quotes, backslashes, control characters) the object
+    is a plain concatenation; only batches holding such a value pay for the JSON encoder.
+    The result is the same text either way.
+    """
+    temp = {f"_lbl_{i}": expr.cast(pl.String) for i, expr in enumerate(fields.values())}
+    df = df.with_columns(**temp)
+    names = list(temp)
+    special = pl.any_horizontal([pl.col(c).str.contains(_NEEDS_ESCAPE).fill_null(False) for c in names])
+    if df.select(special.any()).item():
+        value = label_object({key: pl.col(c) for key, c in zip(fields, names)})
+    else:
+        parts = [pl.concat_str([pl.lit(f'"{key}":"'), pl.col(c), pl.lit('"')]) for key, c in zip(fields, names)]
+        body = pl.concat_str(parts, separator=",", ignore_nulls=True)
+        value = pl.when(body == "").then(None).otherwise(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
+    return df.with_columns(value.alias(name)).drop(names)
 
 
 def short_ts(expr: pl.Expr) -> pl.Expr:

@@ -29,10 +29,10 @@ from parsers.db.common import (
     empty_tags,
     host_or_null,
     ip_or_null,
-    label_object,
     no_events,
     null_if_empty,
     split_match,
+    with_label_object,
 )
 from parsers.db.sql import sql_operation, sql_tables
 from parsers.web.common import map_distinct
@@ -182,9 +182,26 @@ class MariadbAudit(Parser):
         if df.height == 0:
             return ParseResult(events=no_events(), rejects=rejects)
         df = unescape_column(df.with_columns(pl.col("q").alias("_raw_q")), "q")
-        events = df.select(*self._columns(), pl.col("_rec"))
+        df = with_label_object(df, self._labels())
+        events = df.select(*self._columns(), pl.col("labels"), pl.col("_rec"))
         events = self._order(events, state)
         return ParseResult(events=events, rejects=rejects)
+
+    @staticmethod
+    def _labels() -> dict[str, pl.Expr]:
+        op = pl.col("op")
+        host = null_if_empty(pl.col("host"))
+        return {
+            "operation": op,
+            "server_host": null_if_empty(pl.col("server")),
+            "client_host": host_or_null(host),
+            "object": pl.when(op.is_in(TABLE_EVENTS) | (op == "PROXY_CONNECT")).then(null_if_empty(pl.col("obj"))),
+            "retcode": null_if_empty(pl.col("ret")),
+            "extra": null_if_empty(pl.col("extra")),
+            "syslog_host": pl.col("syshost"),
+            "syslog_ident": pl.col("ident"),
+            "syslog_info": null_if_empty(pl.col("info")),
+        }
 
     def _columns(self) -> list[pl.Expr]:
         op = pl.col("op")
@@ -250,19 +267,6 @@ class MariadbAudit(Parser):
             tables.alias("db.tables"),
             ip_or_null(host).alias("source.ip"),
             qid.alias("_qid"),
-            label_object(
-                {
-                    "operation": op,
-                    "server_host": null_if_empty(pl.col("server")),
-                    "client_host": host_or_null(host),
-                    "object": pl.when(is_table | (op == "PROXY_CONNECT")).then(null_if_empty(pl.col("obj"))),
-                    "retcode": ret,
-                    "extra": null_if_empty(pl.col("extra")),
-                    "syslog_host": pl.col("syshost"),
-                    "syslog_ident": pl.col("ident"),
-                    "syslog_info": null_if_empty(pl.col("info")),
-                }
-            ).alias("labels"),
             pl.concat_str([op, pl.lit(" "), who, on_db.fill_null(""), what.fill_null("")]).alias("message"),
             tags.alias("tags"),
         ]

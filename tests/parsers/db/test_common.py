@@ -7,7 +7,7 @@ import json
 import polars as pl
 import pytest
 
-from parsers.db.common import host_or_null, ip_or_null, label_object, labels_json
+from parsers.db.common import host_or_null, ip_or_null, label_object, labels_json, with_label_object
 
 
 def test_label_object_leaves_out_nulls_and_escapes_values() -> None:
@@ -43,3 +43,13 @@ def test_labels_json_with_raw_pairs() -> None:
 def test_ip_or_host(value: str, ip: str | None, host: str | None) -> None:
     row = pl.select(ip=ip_or_null(pl.lit(value)), host=host_or_null(pl.lit(value))).row(0)
     assert row == (ip, host)
+
+
+@pytest.mark.parametrize("hostile", [False, True])
+def test_with_label_object_matches_the_encoder(hostile: bool) -> None:
+    values = ["db02", None, "", "a b", "Zoé"] + (['x"y', "back\\slash", "\x1b[31m"] if hostile else [])
+    df = pl.DataFrame({"a": values, "b": list(reversed(values))})
+    fields = {"a": pl.col("a"), "b": pl.col("b")}
+    fast = with_label_object(df, fields).get_column("labels")
+    assert fast.to_list() == df.select(label_object(fields)).to_series().to_list()
+    assert [c for c in with_label_object(df, fields).columns] == ["a", "b", "labels"]
