@@ -8,7 +8,9 @@ timestamp is ``localtime`` with no zone, the query is wrapped in ``'...'`` with 
 ``\\\\`` escapes (newer versions also ``\\n``/``\\r``/``\\t``) and is cut at
 ``server_audit_query_log_limit`` (1024 bytes by default).  Table events (READ, WRITE,
 CREATE, ALTER, DROP, RENAME) carry the table instead of a query and an empty retcode.
-Trailing fields of newer versions are kept in ``labels.extra``.
+Trailing fields of newer versions are kept in ``labels.extra``.  A query whose closing
+quote is missing (cut, or the last line of a live file) is kept and tagged
+``query_truncated``; one as long as the default limit is tagged ``query_at_log_limit``.
 
 Time: naive local (the engine applies the source/case zone).  ``_order`` is the server's
 query id (global and increasing); connection events, which have query id 0, take the
