@@ -161,6 +161,23 @@ def build_report(
     return Report(html=page, lang=lang, title=b.title, figures=figures)
 
 
+def timeline_figure(out_dir: Path | str, *, lang: str = "en", config: CaseConfig | Path | str | None = None) -> Any:
+    """The report's attack-timeline figure alone (a plotly Figure, for notebooks)."""
+    import plotly.graph_objects as go
+
+    inputs = read_inputs(out_dir, config)
+    b = Builder(
+        inputs,
+        Locale(lang, inputs.zone),
+        title=None,
+        analyst=None,
+        generated_at=_parse_generated(None),
+        command_line=None,
+    )
+    figure = b.timeline().get("figure")
+    return figure if figure is not None else go.Figure()
+
+
 def write_report(out_dir: Path | str, path: Path | str | None = None, **kw: Any) -> Path:
     """Build the report of ``out_dir`` and save it (default ``OUT_DIR/report.html``) with its .sha256."""
     target = Path(path) if path is not None else Path(out_dir) / "report.html"

@@ -32,6 +32,7 @@ format = "nginx.access"
 log_format = '$remote_addr - $remote_user [$time_iso8601] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time xff_in="$http_x_forwarded_for"'
 host = "rp01"
 timezone = "UTC"
+clock_offset = "0s"   # the host provider states rp01 is NTP-synchronised: the reference clock
 """
 
 OTHER_SOURCES = [

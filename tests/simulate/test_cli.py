@@ -24,6 +24,8 @@ def test_force_and_case_toml(tmp_path: pathlib.Path) -> None:
     assert case["case"]["timezone"] == "Europe/Paris"
     assert case["network"]["trusted_proxies"] == ["10.10.0.5"]
     for src in case["source"]:
-        assert "host" in src and "timezone" in src and "clock_offset" not in src
+        # only the NTP-synchronised proxy states its clock; every other skew must be estimated
+        assert "host" in src and "timezone" in src
+        assert ("clock_offset" in src) == (src["host"] == "rp01"), src
         assert list(tmp_path.glob(src["path"])), src["path"]
     assert (tmp_path / case["network"]["ip_context"]).exists()

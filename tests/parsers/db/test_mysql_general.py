@@ -1,0 +1,139 @@
+"""mysql.general: blank timestamps, multi-line SQL, Connect forms, and the per-thread session carry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from forensics.ingest import ingest
+from parsers.base import get_parser, group_records, lines_frame, records_from_text
+from tests.golden import parse_file
+
+PARSER = get_parser("mysql.general")
+BANNER = "/usr/sbin/mariadbd, Version: 10.11.6-MariaDB-log (Debian 12). started with:\n"
+
+
+def parse(text: str, state: dict | None = None) -> list[dict]:
+    result = PARSER.parse(records_from_text(text, PARSER), {} if state is None else state)
+    assert result.rejects.height == 0
+    return result.events.sort("_rec").to_dicts()
+
+
+def test_blank_timestamp_takes_the_last_one_even_in_the_next_chunk() -> None:
+    state: dict = {}
+    parse("241027  0:41:03\t5531207 Connect\tmediboard@app01.hds.local on mediboard\n", state)
+    (event,) = parse("\t\t5531207 Query\tSET NAMES latin1\n", state)
+    assert event["time.original"] == "241027  0:41:03"
+    assert event["_ts"].isoformat() == "2024-10-27T00:41:03"
+    assert "time_from_previous_line" in event["tags"]
+
+
+def test_multi_line_query_is_one_record() -> None:
+    text = (
+        "241027  0:41:04\t5531207 Query\tSELECT patients.patient_id\n"
+        "FROM patients\n"
+        "LEFT JOIN sejour ON sejour.patient_id = patients.patient_id\n"
+        "\t\t5531207 Quit\t\n"
+    )
+    records = records_from_text(text, PARSER)
+    assert records.get_column("n_lines").to_list() == [3, 1]
+    query, quit_ = parse(text)
+    assert query["db.query.text"] == (
+        "SELECT patients.patient_id\nFROM patients\nLEFT JOIN sejour ON sejour.patient_id = patients.patient_id"
+    )
+    assert query["db.tables"] == ["patients", "sejour"]
+    assert quit_["event.action"] == "db_disconnect"
+
+
+def test_connect_forms() -> None:
+    events = parse(
+        "241027  0:41:03\t     1 Connect\tmediboard@app01.hds.local on mediboard\n"
+        "\t\t     2 Connect\tbackup@10.10.1.30 as anonymous on \n"
+        "\t\t     3 Connect\tAccess denied for user 'root'@'10.10.1.99' (using password: YES)\n"
+        "2024-10-26T22:41:09.123456Z\t    4 Connect\troot@localhost on mysql using TCP/IP\n"
+    )
+    one, two, three, four = events
+    assert (one["db.user"], one["db.name"], one["source.ip"]) == ("mediboard", "mediboard", None)
+    assert '"client_host":"app01.hds.local"' in one["labels"]
+    assert (two["db.user"], two["db.name"], two["source.ip"]) == ("backup", None, "10.10.1.30")
+    assert '"priv_user":"anonymous"' in two["labels"]
+    assert (three["event.action"], three["event.outcome"], three["db.user"], three["source.ip"]) == (
+        "db_connect_failed", "failure", "root", "10.10.1.99",
+    )  # fmt: skip
+    assert '"using_password":"YES"' in three["labels"]
+    assert (four["db.name"], four["_offset"]) == ("mysql", 0)
+    assert '"connection_type":"TCP/IP"' in four["labels"]
+
+
+def test_queries_inherit_their_thread_session_across_rotated_files(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "general.log.1").write_text(
+        BANNER + "241027  0:41:03\t5531207 Connect\tmediboard@10.10.1.21 on mediboard\n"
+    )
+    (evidence / "general.log").write_text(
+        "241027  0:41:09\t5531207 Query\tSELECT * FROM patients\n\t\t5531299 Query\tSELECT 1\n"
+    )
+    events = ingest(evidence, tmp_path / "out", format="mysql.general", tz="Europe/Paris").events
+    query = events.filter(pl.col("db.connection_id") == 5531207, pl.col("event.action") == "db_query").row(
+        0, named=True
+    )
+    assert (query["db.user"], query["db.name"], query["source.ip"]) == ("mediboard", "mediboard", "10.10.1.21")
+    assert "db_session_carried" in query["tags"]
+    unknown = events.filter(pl.col("db.connection_id") == 5531299).row(0, named=True)
+    assert unknown["db.user"] is None and "db_session_carried" not in unknown["tags"]
+
+
+def test_restart_banner_forgets_threads() -> None:
+    state: dict = {}
+    parse("241027  0:41:03\t7 Connect\tmediboard@10.10.1.21 on mediboard\n", state)
+    before, after = parse(
+        "241027  0:41:04\t7 Query\tSELECT 1\n" + BANNER + "241027  0:45:00\t7 Query\tSELECT 2\n",
+        state,
+    )
+    assert before["db.user"] == "mediboard"
+    assert after["db.user"] is None  # thread ids start again after a restart
+
+
+def test_header_lines_are_meta_and_set_the_system() -> None:
+    result = PARSER.parse(records_from_text(BANNER + "241027  0:41:03\t7 Quit\t\n", PARSER), {})
+    assert result.meta.get_column("reason").to_list() == ["general log header"]
+    assert result.events.get_column("db.system").to_list() == ["mariadb"]
+
+
+def test_lines_before_the_first_record_are_rejected_not_lost(tmp_path: Path) -> None:
+    path = tmp_path / "general.log"
+    path.write_text("continuation of a record from a previous file\n241027  0:41:03\t7 Quit\t\n")
+    events, rejects, manifest = parse_file(path, tmp_path, fmt="mysql.general", tz="Europe/Paris")
+    assert events.height == 1
+    assert rejects.get_column("reason").to_list() == ["continuation line without a record start"]
+    assert manifest["files"][0]["lines_read"] == 2
+
+
+def test_record_start_ignores_sql_lines() -> None:
+    lines = lines_frame(b"241027  0:41:03\t7 Query\tSELECT 1\n   42 rows FROM x\nWHERE a = 'Query'", 1, 0)
+    records, _, _ = group_records(lines, PARSER)
+    assert records.height == 1
+
+
+def test_connect_line_then_access_denied_is_a_failed_attempt() -> None:
+    """MariaDB writes the Connect line before checking the password, then the denial on the same thread."""
+    events = parse(
+        "261129  4:19:01\t     4 Connect\tclinic_app@127.0.0.1 on clinic using TCP/IP\n"
+        "\t\t     5 Connect\tclinic_app@127.0.0.1 on clinic using TCP/IP\n"
+        "\t\t     4 Connect\tAccess denied for user 'clinic_app'@'127.0.0.1' (using password: YES)\n"
+        "\t\t     5 Query\tSELECT 1\n"
+        "\t\t     6 Connect\tclinic_app@127.0.0.1 on clinic using TCP/IP\n"
+    )
+    attempt, ok, denied, query, last = events
+    assert (attempt["event.action"], attempt["event.outcome"]) == ("db_connect", "failure")
+    assert attempt["event.reason"] == "Access denied for user 'clinic_app'@'127.0.0.1' (using password: YES)"
+    assert (denied["event.action"], denied["event.outcome"]) == ("db_connect_failed", "failure")
+    assert (ok["event.outcome"], query["db.user"]) == ("success", "clinic_app")
+    assert last["event.outcome"] == "unknown"  # nothing after it yet
+
+
+def test_connect_lines_carry_their_thread_id_as_order() -> None:
+    events = parse("241027  2:15:26\t5540871 Connect\tmediboard@10.10.1.21 on mediboard\n\t\t5540871 Query\tSELECT 1\n")
+    assert [e["_order"] for e in events] == [5540871, None]
