@@ -476,13 +476,17 @@ def link_sessions(
                 )
             )
     linked_pairs = pl.concat([i.select("session.web", "session.app") for i in intervals]) if intervals else None
-    # 2. overlap: address (client or forwarded claim) + user agent + time
+    # 2. overlap: address (client or forwarded claim) + user agent + time, for web sessions
+    #    that no matched event explains
     if asx.height:
+        ws_free = ws
+        if linked_pairs is not None:
+            ws_free = ws.join(linked_pairs.select("session.web").unique(), on="session.web", how="anti")
         a_ip = asx.explode("_aips").rename({"_aips": "_aip"}).drop_nulls("_aip")
-        by_client = a_ip.join(ws, left_on="_aip", right_on="_wip", how="inner").with_columns(
+        by_client = a_ip.join(ws_free, left_on="_aip", right_on="_wip", how="inner").with_columns(
             pl.col("_aip").alias("_wip"), pl.lit("client").alias("_how")
         )
-        w_fwd = ws.explode("_wfwd").drop_nulls("_wfwd").filter(pl.col("_wfwd") != pl.col("_wip"))
+        w_fwd = ws_free.explode("_wfwd").drop_nulls("_wfwd").filter(pl.col("_wfwd") != pl.col("_wip"))
         by_fwd = a_ip.join(w_fwd, left_on="_aip", right_on="_wfwd", how="inner").with_columns(
             pl.lit("forwarded_first").alias("_how")
         )
@@ -696,20 +700,17 @@ def attribute_requests(web: pl.DataFrame, intervals: pl.DataFrame) -> pl.DataFra
         pl.col("session.app").alias("_sa"),
         pl.col("account.confidence").alias("_conf"),
     )
-    narrow = base.select(pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_i"), "@timestamp", "session.web").join(
-        iv.select("session.web").unique(), on="session.web", how="semi"
-    )
-    joined = narrow.sort("@timestamp").join_asof(
+    in_order = base.get_column("@timestamp").is_sorted()
+    left = base if in_order else base.with_row_index("_i").sort("@timestamp", "_i")
+    out = left.join_asof(
         iv, left_on="@timestamp", right_on="_s", by="session.web", strategy="backward", check_sortedness=False
     )
-    ok = pl.col("_e").is_not_null() & (pl.col("@timestamp") <= pl.col("_e"))
-    joined = joined.filter(ok).select("_i", "_acc", "_sa", "_conf")
-    out = (
-        base.with_row_index("_i")
-        .with_columns(pl.col("_i").cast(pl.Int64))
-        .join(joined, on="_i", how="left", maintain_order="left")
-        .drop("_i")
-    )
+    out = out.with_columns(
+        pl.when(pl.col("_e").is_not_null() & (pl.col("@timestamp") <= pl.col("_e"))).then(pl.col(c)).alias(c)
+        for c in ("_acc", "_sa", "_conf")
+    ).drop("_s", "_e")
+    if not in_order:
+        out = out.sort("_i").drop("_i")
     failed = pl.col("activity") == "login_failed" if "activity" in out.columns else pl.lit(False)
     return out.with_columns(
         pl.when(~failed).then(pl.col("_acc")).alias("account"),

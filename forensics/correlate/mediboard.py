@@ -38,8 +38,46 @@ from __future__ import annotations
 
 import polars as pl
 
-STATIC_EXT = r"\.(?:js|css|png|gif|jpe?g|ico|svg|woff2?|ttf|eot|map|webp)$"
-STATUS_PATH = r"(?:/status\.php|/health(?:z|check)?|/ping|/server-status)$"
+STATIC_SUFFIXES = (
+    ".js",
+    ".css",
+    ".png",
+    ".gif",
+    ".jpg",
+    ".jpeg",
+    ".ico",
+    ".svg",
+    ".woff",
+    ".woff2",
+    ".ttf",
+    ".eot",
+    ".map",
+    ".webp",
+)
+STATUS_SUFFIXES = ("/status.php", "/health", "/healthz", "/healthcheck", "/ping", "/server-status")
+
+#: Every label, in the order the rules are tried.
+ACTIVITIES = (
+    "static",
+    "status",
+    "logout",
+    "login",
+    "api_detail",
+    "export",
+    "api_list",
+    "api_other",
+    "export_form",
+    "admin_permissions",
+    "admin_audit",
+    "admin_accounts",
+    "admin_system",
+    "admin_other",
+    "patient_search",
+    "patient_view",
+    "login_failed",
+    "form_post",
+    "page",
+)
 
 #: Activities that expose patient data (used by bulk collection and exfiltration).
 DATA_ACTIVITIES = ("patient_view", "export", "api_list", "api_detail")
@@ -60,6 +98,7 @@ API_OBJECTS = {
     "consultations": "CConsultation",
     "operations": "COperation",
 }
+_ID_PARAMS = "patient_id|sejour_id|consultation_id|consult_id|operation_id"
 PARAM_OBJECTS = {
     "patient_id": "CPatient",
     "sejour_id": "CSejour",
@@ -82,7 +121,7 @@ ADDS = (
 )
 
 
-def _param(query: pl.Expr, name: str) -> pl.Expr:
+def _param(query: pl.Expr, name: str) -> pl.Expr:  # kept for callers that want one parameter
     """Value of ``name=`` in a decoded query string (first occurrence), masked by a literal test."""
     masked = pl.when(query.str.contains(f"{name}=", literal=True)).then(query)
     return masked.str.extract(rf"(?:^|&){name}=([^&]*)", 1)
@@ -92,107 +131,136 @@ def label_activity(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFra
     """Add the activity columns to web requests (same rows, same order).
 
     Needs: ``url.path``, ``url.query``, ``http.request.method``, ``http.response.status_code``.
-    Adds: ``activity``, ``activity.module`` (``m``), ``activity.view`` (``tab``/``a``/
-    ``raw``/``dialog`` as ``raw:ajax_export_patients_csv``), ``activity.object``
-    (``CPatient:48213``), ``api.offset``, ``api.limit``, ``export.date_min``,
-    ``export.date_max``, ``export.all`` (every practitioner, or no practitioner filter).
+    Adds: ``activity``, ``activity.module`` (``m``) and ``activity.view`` (``tab``/``a``/
+    ``raw``/``dialog`` as ``raw:ajax_export_patients_csv``) for the requests whose label
+    depends on them (administration, exports, searches), ``activity.object``
+    (``CPatient:48213``) for record views and API records, ``api.offset``, ``api.limit``,
+    ``export.date_min``, ``export.date_max``, ``export.all`` (every practitioner, or no
+    practitioner filter).  Cheap literal tests pick the rows that need a regular expression.
     """
-    path = pl.col("url.path").fill_null("")
+    path = pl.col("url.path")
     query = pl.col("url.query")
-    method = pl.col("http.request.method").fill_null("").str.to_uppercase()
+    method = pl.col("http.request.method")
     status = pl.col("http.response.status_code")
-    lower_path = path.str.to_lowercase()
-    is_api = lower_path.str.contains("/api/", literal=True)
 
-    view_kind = pl.when(query.str.contains("=", literal=True)).then(query)
-    view = view_kind.str.extract_groups(r"(?:^|&)(tab|a|raw|dialog)=([^&]*)")
+    def has(text: str) -> pl.Expr:
+        return query.str.contains(text, literal=True).fill_null(False)
+
+    # eager frames do not share sub-expressions: compute the masks once, as columns
+    xport = has("xport") | path.str.contains("xport", literal=True).fill_null(False)
+    df = df.with_columns(
+        path.str.contains("/api/", literal=True).fill_null(False).alias("_is_api"),
+        xport.alias("_xport"),
+        (has("m=admin") | has("m=system") | has("ediusers") | xport | has("earch") | has("m=Admin")).alias("_needs"),
+        has("_id=").alias("_has_id"),
+        has("login=").alias("_has_login"),
+        has("logout=").alias("_has_logout"),
+        has("format=csv").alias("_csv"),
+        pl.any_horizontal([path.str.ends_with(e) for e in STATIC_SUFFIXES]).fill_null(False).alias("_static"),
+        pl.any_horizontal([path.str.ends_with(e) for e in STATUS_SUFFIXES]).fill_null(False).alias("_status"),
+    )
+    vq = pl.when(pl.col("_needs")).then(query)
+    api_path = pl.when(pl.col("_is_api")).then(path)
+    idq = pl.when(pl.col("_has_id")).then(query)
     step1 = [
-        _param(query, "m").alias("activity.module"),
-        pl.when(view.struct.field("2").is_not_null() & (view.struct.field("2") != ""))
-        .then(pl.concat_str([view.struct.field("1"), pl.lit(":"), view.struct.field("2")]))
-        .alias("activity.view"),
-        pl.when(query.str.contains("_id=", literal=True))
-        .then(query)
-        .str.extract_groups(r"(?:^|&)(patient_id|sejour_id|consultation_id|consult_id|operation_id)=(\d+)")
-        .alias("_pid"),
-        pl.when(is_api).then(path).str.extract_groups(r"/([A-Za-z_][\w-]*)/(\d+)/?$").alias("_api"),
-        pl.when(is_api).then(path).str.extract(r"/([A-Za-z_][\w-]*)/?$", 1).alias("_api_res"),
-        pl.when(query.str.contains("login=", literal=True)).then(query).str.contains(r"(?:^|&)login=").alias("_login"),
-        pl.when(query.str.contains("logout=", literal=True))
-        .then(query)
-        .str.contains(r"(?:^|&)logout=")
-        .alias("_logout"),
+        vq.str.extract(r"(?:^|&)m=([^&]*)", 1).alias("activity.module"),
+        vq.str.extract(r"(?:^|&)(tab|a|raw|dialog)=[^&]", 1).alias("_vk"),
+        vq.str.extract(r"(?:^|&)(?:tab|a|raw|dialog)=([^&]+)", 1).alias("_vv"),
+        idq.str.extract(f"(?:^|&)({_ID_PARAMS})=\\d", 1).alias("_pid_kind"),
+        idq.str.extract(f"(?:^|&)(?:{_ID_PARAMS})=(\\d+)", 1).alias("_pid_value"),
+        api_path.str.extract(r"/([A-Za-z_][\w-]*)/\d+/?$", 1).alias("_api_kind"),
+        api_path.str.extract(r"/(\d+)/?$", 1).alias("_api_id"),
+        api_path.str.extract(r"/([A-Za-z_][\w-]*)/?$", 1).alias("_api_res"),
+        pl.when(pl.col("_has_login")).then(query).str.contains(r"(?:^|&)login=").fill_null(False).alias("_login"),
+        pl.when(pl.col("_has_logout")).then(query).str.contains(r"(?:^|&)logout=").fill_null(False).alias("_logout"),
     ]
     df = df.with_columns(step1)
-    module = pl.col("activity.module").fill_null("").str.to_lowercase()
-    v = pl.col("activity.view").fill_null("").str.to_lowercase()
-    v_name = v.str.replace(r"^[a-z]+:", "")
-    is_raw_or_action = v.str.starts_with("raw:") | v.str.starts_with("a:") | v.str.starts_with("dialog:")
-    api_id = pl.col("_api").struct.field("2")
-    api_res = pl.col("_api").struct.field("1")
-    pid_kind = pl.col("_pid").struct.field("1")
-    pid = pl.col("_pid").struct.field("2")
-    exportish = v_name.str.contains("export") | lower_path.str.contains("export", literal=True)
-    csvish = query.fill_null("").str.contains("format=csv", literal=True)
-
-    activity = (
-        pl.when(lower_path.str.contains(STATIC_EXT))
-        .then(pl.lit("static"))
-        .when(lower_path.str.contains(STATUS_PATH))
-        .then(pl.lit("status"))
-        .when(pl.col("_logout").fill_null(False))
-        .then(pl.lit("logout"))
-        .when(pl.col("_login").fill_null(False))
-        .then(pl.lit("login"))
-        .when(is_api & api_id.is_not_null())
-        .then(pl.lit("api_detail"))
-        .when(is_api & exportish)
-        .then(pl.lit("export"))
-        .when(is_api & pl.col("_api_res").is_not_null())
-        .then(pl.lit("api_list"))
-        .when(is_api)
-        .then(pl.lit("api_other"))
-        .when((exportish & is_raw_or_action) | csvish)
-        .then(pl.lit("export"))
-        .when(exportish)
-        .then(pl.lit("export_form"))
-        .when((module == "admin") & v_name.str.contains("perm|droit|group|function|profil"))
-        .then(pl.lit("admin_permissions"))
-        .when(module.is_in(["admin", "system"]) & v_name.str.contains("access|authentication|history|log"))
-        .then(pl.lit("admin_audit"))
-        .when(module.is_in(["admin", "mediusers", "dpmediusers"]) & v_name.str.contains("user"))
-        .then(pl.lit("admin_accounts"))
-        .when(module == "system")
-        .then(pl.lit("admin_system"))
-        .when(module == "admin")
-        .then(pl.lit("admin_other"))
-        .when(v_name.str.contains("search") & module.str.contains("patient"))
-        .then(pl.lit("patient_search"))
-        .when(pid.is_not_null())
-        .then(pl.lit("patient_view"))
-        .when((method == "POST") & status.is_in([401, 403]))
-        .then(pl.lit("login_failed"))
-        .when((method == "POST") & query.fill_null("").eq(""))
-        .then(pl.lit("form_post"))
-        .otherwise(pl.lit("page"))
+    df = df.with_columns(
+        pl.col("activity.module").str.to_lowercase().alias("_mod"),
+        pl.col("_vv").str.to_lowercase().alias("_vvl"),
     )
-    param_class = pl.col("_pid_class")
+    mod = pl.col("_mod")
+    vv = pl.col("_vvl")
+    vk = pl.col("_vk")
+    is_api = pl.col("_is_api")
+    api_id = pl.col("_api_id")
+    pid = pl.col("_pid_value")
+    df = df.with_columns(
+        ((vv.str.contains("xport", literal=True).fill_null(False)) | (is_api & pl.col("_xport"))).alias("_exportish")
+    )
+    exportish = pl.col("_exportish")
+    is_raw_or_action = vk.is_in(["raw", "a", "dialog"]).fill_null(False)
+
+    # an integer per label while choosing (cheap), one string column at the end
+    code = (
+        pl.when(pl.col("_static"))
+        .then(pl.lit(0, dtype=pl.UInt8))
+        .when(pl.col("_status"))
+        .then(pl.lit(1, dtype=pl.UInt8))
+        .when(pl.col("_logout"))
+        .then(pl.lit(2, dtype=pl.UInt8))
+        .when(pl.col("_login"))
+        .then(pl.lit(3, dtype=pl.UInt8))
+        .when(is_api & api_id.is_not_null())
+        .then(pl.lit(4, dtype=pl.UInt8))
+        .when(is_api & exportish)
+        .then(pl.lit(5, dtype=pl.UInt8))
+        .when(is_api & pl.col("_api_res").is_not_null())
+        .then(pl.lit(6, dtype=pl.UInt8))
+        .when(is_api)
+        .then(pl.lit(7, dtype=pl.UInt8))
+        .when((exportish & is_raw_or_action) | pl.col("_csv"))
+        .then(pl.lit(5, dtype=pl.UInt8))
+        .when(exportish)
+        .then(pl.lit(8, dtype=pl.UInt8))
+        .when((mod == "admin") & vv.str.contains("perm|droit|group|function|profil").fill_null(False))
+        .then(pl.lit(9, dtype=pl.UInt8))
+        .when(mod.is_in(["admin", "system"]) & vv.str.contains("access|authentication|history|log").fill_null(False))
+        .then(pl.lit(10, dtype=pl.UInt8))
+        .when(mod.is_in(["admin", "mediusers", "dpmediusers"]) & vv.str.contains("user").fill_null(False))
+        .then(pl.lit(11, dtype=pl.UInt8))
+        .when(mod == "system")
+        .then(pl.lit(12, dtype=pl.UInt8))
+        .when(mod == "admin")
+        .then(pl.lit(13, dtype=pl.UInt8))
+        .when(mod.str.contains("patient").fill_null(False) & vv.str.contains("search").fill_null(False))
+        .then(pl.lit(14, dtype=pl.UInt8))
+        .when(pid.is_not_null())
+        .then(pl.lit(15, dtype=pl.UInt8))
+        .when((method == "POST") & status.is_in([401, 403]))
+        .then(pl.lit(16, dtype=pl.UInt8))
+        .when((method == "POST") & (query.is_null() | (query == "")))
+        .then(pl.lit(17, dtype=pl.UInt8))
+        .otherwise(pl.lit(18, dtype=pl.UInt8))
+    )
+    activity = pl.col("_code").replace_strict(dict(enumerate(ACTIVITIES)), return_dtype=pl.String)
+    df = df.with_columns(code.alias("_code"))
+    df = df.with_columns(
+        activity.alias("activity"),
+        pl.when(pl.col("_vv").is_not_null())
+        .then(pl.concat_str([vk, pl.lit(":"), pl.col("_vv")]))
+        .alias("activity.view"),
+    )
+    is_detail = pl.col("_code") == ACTIVITIES.index("api_detail")
+    is_view = pl.col("_code") == ACTIVITIES.index("patient_view")
+    api_res = pl.when(is_detail).then(pl.col("_api_kind"))
+    pid_kind = pl.when(is_view).then(pl.col("_pid_kind"))
     obj = (
-        pl.when(pl.col("activity") == "api_detail")
+        pl.when(is_detail)
         .then(
             pl.concat_str(
                 [api_res.replace_strict(API_OBJECTS, default=api_res, return_dtype=pl.String), pl.lit(":"), api_id]
             )
         )
-        .when(pl.col("activity") == "patient_view")
-        .then(pl.concat_str([param_class, pl.lit(":"), pid]))
+        .when(is_view)
+        .then(
+            pl.concat_str(
+                [pid_kind.replace_strict(PARAM_OBJECTS, default=None, return_dtype=pl.String), pl.lit(":"), pid]
+            )
+        )
     )
-    df = df.with_columns(
-        activity.alias("activity"),
-        pid_kind.replace_strict(PARAM_OBJECTS, default=None, return_dtype=pl.String).alias("_pid_class"),
-    )
-    is_list = pl.col("activity") == "api_list"
-    is_export = pl.col("activity") == "export"
+    is_list = pl.col("_code") == ACTIVITIES.index("api_list")
+    is_export = pl.col("_code") == ACTIVITIES.index("export")
     list_q = pl.when(is_list).then(query)
     export_q = pl.when(is_export).then(query)
     prats = export_q.str.contains(r"(?:^|&)(?:all_prats=(?:on|1|true)|praticien_id(?:\[\])?=&|praticien_id(?:\[\])?=$)")
@@ -207,7 +275,32 @@ def label_activity(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFra
         export_q.str.extract(r"(?:^|&)date_max=([^&]*)", 1).alias("export.date_max"),
         pl.when(is_export).then(prats.fill_null(False) | ~named_prats.fill_null(False)).alias("export.all"),
     )
-    return df.drop(["_pid", "_api", "_api_res", "_login", "_logout", "_pid_class"])
+    return df.drop(
+        [
+            "_pid_kind",
+            "_pid_value",
+            "_api_kind",
+            "_api_id",
+            "_api_res",
+            "_login",
+            "_logout",
+            "_vk",
+            "_vv",
+            "_is_api",
+            "_xport",
+            "_csv",
+            "_static",
+            "_status",
+            "_needs",
+            "_code",
+            "_mod",
+            "_vvl",
+            "_exportish",
+            "_has_id",
+            "_has_login",
+            "_has_logout",
+        ]
+    )
 
 
 def activity_of_params(params: dict[str, str]) -> str:

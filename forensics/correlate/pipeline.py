@@ -157,12 +157,14 @@ def prepare(
     t = thresholds or DEFAULT
     timings = {} if timings is None else timings
     clock = time.perf_counter()
+    cpu = time.process_time()
 
     def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
+        nonlocal clock, cpu
+        now, now_cpu = time.perf_counter(), time.process_time()
         timings[name] = round(now - clock, 3)
-        clock = now
+        timings[f"{name}.cpu"] = round(now_cpu - cpu, 3)
+        clock, cpu = now, now_cpu
 
     inputs = load_inputs(source)
     cfg = _config(config, inputs)
@@ -203,7 +205,7 @@ def prepare(
     lap("db")
     coverage = coverage_table(inputs.scan)
     lap("coverage")
-    web_sess = web_sessions(web)
+    web_sess = _with_accounts(web_sess0, web)
     requested = tuple(accounts) or tuple(cfg.accounts)
     ctx = Context(
         config=cfg,
@@ -224,6 +226,26 @@ def prepare(
     )
     lap("sessions")
     return ctx, inputs
+
+
+def _with_accounts(sessions: pl.DataFrame, web: pl.DataFrame) -> pl.DataFrame:
+    """The account of each web session: the one most of its attributed requests belong to."""
+    if sessions.height == 0 or "account" not in web.columns:
+        return sessions
+    per = (
+        web.filter(pl.col("account").is_not_null())
+        .group_by("session.web", "account")
+        .agg(pl.len().alias("_n"), pl.col("account.confidence").max().alias("_c"))
+        .sort(["session.web", "_n", "account"], descending=[False, True, False])
+        .group_by("session.web", maintain_order=True)
+        .first()
+        .select(pl.col("session.web").alias("session"), pl.col("account").alias("_a"), pl.col("_c"))
+    )
+    return (
+        sessions.join(per, on="session", how="left", maintain_order="left")
+        .with_columns(pl.col("_a").alias("account"), pl.col("_c").alias("account_confidence"))
+        .drop("_a", "_c")
+    )
 
 
 def _with_db_links(links: pl.DataFrame, db_links: pl.DataFrame) -> pl.DataFrame:
@@ -417,6 +439,10 @@ def _document(
         "new_source": "new source",
         "xff_mismatch": "X-Forwarded-For mismatch",
     }
+    by_account: dict[str, list[str]] = {}
+    for f in findings:
+        if f.account:
+            by_account.setdefault(f.account, []).append(f.id)
     acc_json = []
     for acc, s in decision.accounts.items():
         if s.score <= 0 and acc not in ctx.accounts_requested and s.verdict == "normal":
@@ -432,7 +458,7 @@ def _document(
                 "source_ips": sort_ips(s.source_ips),
                 "reasons": [f"{labels.get(k, k)} (+{f.weight:g}): {f.title} [{f.id}]" for k, f in sigs],
                 "signals": [{"signal": k, "weight": f.weight, "finding": f.id} for k, f in sigs],
-                "findings": sorted({f.id for f in findings if f.account == acc}),
+                "findings": sorted(by_account.get(acc, [])),
                 "requested": acc in ctx.accounts_requested,
                 "created_by": s.created_by,
             }

@@ -12,6 +12,7 @@ gives the same ids on every run.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from forensics.correlate.thresholds import DEFAULT, Thresholds
@@ -52,43 +53,46 @@ def _gap_split(keys: list[pl.Expr], ts: pl.Expr, gap_s: float) -> pl.Expr:
     return new_key | gap.fill_null(True)
 
 
+def _scatter(order: pl.Series, values: pl.Series, n: int) -> pl.Series:
+    """``out[order[i]] = values[i]``: put values computed in sorted order back in row order."""
+    out = np.empty(n, dtype=values.to_numpy().dtype)
+    out[order.to_numpy()] = values.to_numpy()
+    return pl.Series(values.name, out)
+
+
 def sessionize_web(web: pl.DataFrame, thresholds: Thresholds = DEFAULT) -> pl.DataFrame:
     """Add ``session.web`` (``W000001``...) to web requests (same rows, same order).
 
     Needs: ``@timestamp``, ``source.ip``, ``user_agent.original``; ``session.id`` when the
-    web log carries one (then it is the key).  Two independent 64-bit hashes of the key
-    stand in for the strings while sorting (a false merge needs both to collide).
+    web log carries one (then it alone is the key).  Sessions are numbered in the order
+    they start; the key is compared exactly (no hashing).
     """
     if web.height == 0:
         return web.with_columns(pl.lit(None, dtype=pl.String).alias("session.web"))
-    sid = pl.col("session.id") if "session.id" in web.columns else pl.lit(None, dtype=pl.String)
-    key = pl.when(sid.is_not_null()).then(pl.concat_str([pl.lit("s\x00"), sid]))
-    key = key.otherwise(
-        pl.concat_str(
-            [
-                pl.lit("c\x00"),
-                pl.col("source.ip").fill_null("-"),
-                pl.lit("\x00"),
-                pl.col("user_agent.original").fill_null("-"),
-            ]
-        )
-    )
-    narrow = web.select(
-        pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_i"),
-        key.hash(seed=1).alias("_k1"),
-        key.hash(seed=2).alias("_k2"),
-        pl.col("@timestamp"),
-    ).sort("_k1", "_k2", "@timestamp", "_i")
-    narrow = narrow.with_columns(
-        _gap_split([pl.col("_k1"), pl.col("_k2")], pl.col("@timestamp"), thresholds.web_idle_gap).cum_sum().alias("_s")
-    )
-    # number sessions by first time (ties: by key hash) so ids follow the timeline
-    firsts = narrow.group_by("_s").agg(
-        pl.col("@timestamp").min().alias("_f"), pl.col("_k1").first(), pl.col("_k2").first()
-    )
-    firsts = firsts.sort("_f", "_k1", "_k2").with_columns(_numbered("W", firsts.height).alias("session.web"))
-    narrow = narrow.join(firsts.select("_s", "session.web"), on="_s", how="left").sort("_i")
-    return web.with_columns(narrow.get_column("session.web"))
+    if "session.id" in web.columns and web.get_column("session.id").null_count() < web.height:
+        sid = pl.col("session.id")
+        keys = [
+            sid.alias("_k0"),
+            pl.when(sid.is_null()).then(pl.col("source.ip")).alias("_k1"),
+            pl.when(sid.is_null()).then(pl.col("user_agent.original")).alias("_k2"),
+        ]
+    else:
+        keys = [pl.col("source.ip").alias("_k1"), pl.col("user_agent.original").alias("_k2")]
+    names = [k.meta.output_name() for k in keys]
+    narrow = web.select(pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_i"), *keys, pl.col("@timestamp"))
+    in_order = narrow.get_column("@timestamp").is_sorted()
+    if not in_order:
+        narrow = narrow.sort("@timestamp", "_i")
+    gap = pl.col("@timestamp").diff().over(names).dt.total_microseconds() > int(thresholds.web_idle_gap * _US)
+    narrow = narrow.with_columns(gap.fill_null(True).alias("_new"))
+    # rows are in time order: numbering session starts as they come numbers sessions by first time
+    narrow = narrow.with_columns(pl.when(pl.col("_new")).then(pl.col("_new").cum_sum()).alias("_n"))
+    narrow = narrow.with_columns(pl.col("_n").forward_fill().over(names))
+    numbers = narrow.get_column("_n")
+    if not in_order:
+        numbers = _scatter(narrow.get_column("_i"), numbers, web.height)
+    ids = pl.select(pl.format("W{}", pl.lit(numbers).cast(pl.String).str.zfill(6))).to_series()
+    return web.with_columns(ids.alias("session.web"))
 
 
 def web_sessions(web: pl.DataFrame) -> pl.DataFrame:
@@ -103,7 +107,7 @@ def web_sessions(web: pl.DataFrame) -> pl.DataFrame:
         pl.col("http.response.bytes").sum().cast(pl.Int64).alias("bytes"),
         pl.col("source.ip").first().alias("_ip"),
         pl.col("user_agent.original").first().alias("_ua"),
-        pl.col("host.name").unique().sort().str.join(",").alias("host"),
+        pl.col("host.name").first().alias("host"),
         pl.col("network.forwarded_first").drop_nulls().unique().sort().head(20).alias("forwarded_ips"),
         pl.col("xff_spoof").any().alias("_spoof"),
         pl.col("session.id").drop_nulls().first().alias("_sid"),

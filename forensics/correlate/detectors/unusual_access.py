@@ -1,11 +1,12 @@
 """Valid-account use that does not fit the account's own history (T1078).
 
 For each successful login, against the same account's *earlier* successful logins in the
-evidence: a new client address, a new network (the ip_context network, else the /24), a
-new user agent, an hour of day (case time zone) with no earlier login within
+evidence: a new client address, a new network (the ip_context network, else the /24; the internal
+networks count as one), a new user agent, an hour of day (case time zone) with no earlier login within
 ``unusual_hour_margin`` hours.  Nothing is said before an account has
-``baseline_min_logins`` earlier logins (no history, no novelty).  A finding is made when at
-least two of these are new, or when the address is an anonymiser or hosting network; its
+``baseline_min_logins`` earlier logins (no history, no novelty).  A finding is made when three of
+these are new, or two from an external address, or one from an anonymiser or hosting
+network; its
 weight is ``new_source`` (0.1) per new dimension, at most 0.35: novelty alone never makes
 an account suspicious (a physician on a new home connection is normal).
 """
@@ -14,8 +15,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.correlate.context import FLAGGED_LABELS, Context
-from forensics.correlate.detectors._util import rows
+from forensics.correlate.context import FLAGGED_LABELS, INTERNAL_LABELS, Context
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.findings import Finding
 
@@ -32,7 +32,11 @@ def profile_logins(ctx: Context) -> pl.DataFrame:
     lg = lg.with_columns(
         pl.int_range(0, pl.len()).over("account").alias("prior"),
         local_hour.alias("hour"),
-        pl.coalesce(pl.col("client.ip.network"), pl.col("client.ip")).alias("_net"),
+        # inside the organisation every desk is the same network: moving wards is not a new network
+        pl.when(pl.col("client.ip.label").is_in(list(INTERNAL_LABELS)))
+        .then(pl.lit("internal"))
+        .otherwise(pl.coalesce(pl.col("client.ip.network"), pl.col("client.ip")))
+        .alias("_net"),
     )
 
     def first_time(col: str) -> pl.Expr:
@@ -66,41 +70,64 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         return []
     dims = pl.sum_horizontal([pl.col(c).cast(pl.Int32) for c in ("new_ip", "new_network", "new_ua", "new_hour")])
     flagged_src = pl.col("client.ip.label").fill_null("").is_in(list(FLAGGED_LABELS))
-    hits = lg.with_columns(dims.alias("_dims")).filter((pl.col("_dims") >= 2) | (flagged_src & (pl.col("_dims") >= 1)))
+    internal = pl.col("client.ip.label").fill_null("").is_in(list(INTERNAL_LABELS))
+    hits = lg.with_columns(dims.alias("_dims")).filter(
+        (pl.col("_dims") >= 3) | ((pl.col("_dims") >= 2) & ~internal) | (flagged_src & (pl.col("_dims") >= 1))
+    )
     out = []
     w = SIGNAL_WEIGHTS["new_source"]
-    for r in hits.sort("@timestamp", "_row").to_dicts():
-        what = [
-            label
-            for flag, label in (
-                ("new_ip", f"address {r['client.ip']}"),
-                ("new_network", f"network {r['_net']}"),
-                ("new_ua", "user agent"),
-                ("new_hour", f"hour {r['hour']:02d}h ({ctx.zone_name})"),
-            )
-            if r[flag]
-        ]
+    hits = hits.sort("account", "@timestamp", "_row")
+    for account in hits.get_column("account").unique(maintain_order=True).to_list():
+        logins = hits.filter(pl.col("account") == account).to_dicts()
+        described = []
+        for r in logins:
+            what = [
+                label
+                for flag, label in (
+                    ("new_ip", f"address {r['client.ip']}"),
+                    ("new_network", f"network {r['_net']}"),
+                    ("new_ua", "user agent"),
+                    ("new_hour", f"hour {r['hour']:02d}h ({ctx.zone_name})"),
+                )
+                if r[flag]
+            ]
+            label = f" (labelled {r['client.ip.label']})" if r["client.ip.label"] else ""
+            described.append((r, what, f"{r['@timestamp']:%Y-%m-%d %H:%M:%S}Z: new {', '.join(what)}{label}"))
+        strongest = max(described, key=lambda d: (d[0]["_dims"], d[0]["@timestamp"]))
+        first, last = logins[0]["@timestamp"], logins[-1]["@timestamp"]
+        shown = "; ".join(d[2] for d in described[:5]) + (
+            f"; and {len(described) - 5} more" if len(described) > 5 else ""
+        )
         out.append(
             Finding(
                 detector=NAME,
-                title=f"{r['account']} logged in from a new {', '.join(what)}",
+                title=(
+                    f"{account} logged in from a new {', '.join(strongest[1])}"
+                    + (f" ({len(logins)} such logins)" if len(logins) > 1 else "")
+                ),
                 techniques=["T1078"],
                 basis="derived",
                 reason=(
-                    f"Login of {r['account']} at {r['@timestamp']:%Y-%m-%d %H:%M:%S}Z: new {', '.join(what)} compared "
-                    f"with its {r['prior']} earlier logins in the evidence"
-                    + (f"; the address is labelled {r['client.ip.label']}" if r["client.ip.label"] else "")
-                    + ". Novelty alone is weak evidence."
+                    f"Compared with the earlier logins of {account} in the evidence: {shown}. Novelty alone is weak "
+                    f"evidence (weight {w:g} per new dimension, at most 0.35)."
                 ),
-                account=r["account"],
-                ips=[r["client.ip"]] if r["client.ip"] else [],
-                first_seen=r["@timestamp"],
-                last_seen=r["@timestamp"],
-                event_count=1,
-                rows=rows(pl.DataFrame([{"_row": r["_row"], "web.row": r.get("web.row")}]), "_row", "web.row"),
+                account=account,
+                ips=sorted({r["client.ip"] for r in logins if r["client.ip"]}),
+                first_seen=first,
+                last_seen=last,
+                event_count=len(logins),
+                rows=sorted({x for r in logins for x in (r["_row"], r.get("web.row")) if x is not None}),
                 signal="new_source",
-                weight=min(0.35, w * r["_dims"]),
-                details={k: r[k] for k in ("new_ip", "new_network", "new_ua", "new_hour", "prior", "hour")},
+                weight=min(0.35, w * max(r["_dims"] for r in logins)),
+                details={
+                    "logins": [
+                        {
+                            k: r[k]
+                            for k in ("@timestamp", "client.ip", "new_ip", "new_network", "new_ua", "new_hour", "prior")
+                        }
+                        for r in logins[:50]
+                    ]
+                },
             )
         )
     return out
