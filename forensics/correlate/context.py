@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from forensics.config import CaseConfig
+from forensics.correlate.frames import rows_of
 from forensics.correlate.ipcontext import IpContext
 from forensics.correlate.thresholds import Thresholds
 
@@ -70,10 +71,12 @@ class Context:
     def logins(self) -> pl.DataFrame:
         """Successful logins with the reconciled client address, its label/network, user agent."""
         if "logins" not in self._cache:
-            ua_web = self.web.select(pl.col("_row").alias("web.row"), pl.col("user_agent.original").alias("_wua"))
+            lg = self.app.filter((pl.col("event.action") == "login") & pl.col("account").is_not_null())
+            ua_web = rows_of(self.web, lg.get_column("web.row"), ["user_agent.original"]).rename(
+                {"_row": "web.row", "user_agent.original": "_wua"}
+            )
             lg = (
-                self.app.filter((pl.col("event.action") == "login") & pl.col("account").is_not_null())
-                .join(ua_web, on="web.row", how="left", maintain_order="left")
+                lg.join(ua_web, on="web.row", how="left", maintain_order="left")
                 .with_columns(pl.coalesce(pl.col("user_agent.original"), pl.col("_wua")).alias("ua"))
                 .drop("_wua")
             )

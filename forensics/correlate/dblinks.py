@@ -7,7 +7,7 @@ tolerance) and its *shape* matches what the request asked for:
 
 * an export with ``date_min``/``date_max`` <-> ``BETWEEN 'date_min' AND 'date_max'``;
 * an API page ``offset``/``limit`` <-> ``LIMIT offset, limit`` / ``LIMIT limit OFFSET offset``;
-* one record (``patient_id=48213``, ``/patients/48213``) <-> ``patient_id = '48213'``.
+* one API record (``/patients/48213``) <-> ``patient_id = '48213'``.
 
 Once one query of a database connection is tied to a request, the connection's other
 queries during that request belong to it too (the export's ``SELECT * ... IN (...)``
@@ -130,8 +130,9 @@ def link_web_db(
     )
     if queries.height == 0:
         return pl.DataFrame(schema=schema)
+    # record views in the user interface are single-record reads: not what this is for
     data = web.filter(
-        pl.col("activity").is_in(["export", "api_list", "api_detail", "patient_view"])
+        pl.col("activity").is_in(["export", "api_list", "api_detail"])
         | (pl.col("event.duration").fill_null(0) >= int(thresholds.db_link_min_duration * 1e9))
     ).select(
         pl.col("_row").alias("web_row"),

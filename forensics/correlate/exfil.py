@@ -7,10 +7,10 @@ there is none); for an attacker address, every request from it (attributed or no
 Methods, each with its own evidence and bounds:
 
 * **API list pages** (offset/limit): the union of ``[offset, offset + limit)`` over the
-  pages served (2xx) is the high bound.  A last page much smaller in bytes than the full
-  pages means the listing reached the end of the table: it holds between 1 and
-  ``limit - 1`` records, estimated from its bytes at the median bytes per record of the
-  full pages.  An empty last page is dropped first.
+  pages served (2xx) is the high bound.  Every page but the last holds ``limit`` records
+  (an API returns a short page only at the end); the last holds 1 to ``limit``, estimated
+  from its bytes at the median bytes per record of the full pages (fewer than ``limit``
+  means the listing reached the end of the table).  Empty pages past the end are dropped.
 * **API records fetched one by one** and **record views**: distinct ids, exact.
 * **CSV exports**: rows returned by the database reads tied to each export (slow log
   ``Rows_sent``) where logged; otherwise the export's bytes divided by the bytes per row
@@ -39,9 +39,8 @@ from forensics.correlate.detectors._util import n
 from forensics.findings import sort_ips
 
 DEFAULT_ROW_BYTES = (150.0, 2000.0)
-#: A last page below this share of a full page (in bytes) is partial; below EMPTY_SHARE, empty.
-PARTIAL_SHARE = 0.9
-EMPTY_SHARE = 0.05
+#: A last page smaller than this share of one record (in bytes) holds no record.
+EMPTY_SHARE = 0.5
 
 
 @dataclass
@@ -93,7 +92,7 @@ def _api_list(g: pl.DataFrame) -> Component | None:
     per_page = float(full.get_column("_bytes").median() or 0.0)
     last = pages.row(-1, named=True)
     note = ""
-    while pages.height > 1 and per_page > 0 and (last["_bytes"] or 0) < EMPTY_SHARE * per_page:
+    while pages.height > 1 and per_page > 0 and (last["_bytes"] or 0) < EMPTY_SHARE * per_page / limit:
         pages = pages.head(pages.height - 1)
         note = "; empty pages past the end were left out"
         last = pages.row(-1, named=True)
@@ -109,25 +108,25 @@ def _api_list(g: pl.DataFrame) -> Component | None:
     if cur_b is not None:
         covered += cur_b - cur_a
     last_lim = int(last["api.limit"])
-    partial = per_page > 0 and (last["_bytes"] or 0) < PARTIAL_SHARE * per_page and pages.height > 1
-    if partial:
-        per_record = per_page / limit
-        est_last = max(1, min(last_lim - 1, round((last["_bytes"] or 0) / per_record)))
-        low, high = covered - last_lim + 1, covered - 1
-        estimate = covered - last_lim + est_last
-        desc = (
-            f"{n(p.height)} API list pages cover offsets {n(pages.get_column('api.offset').min())} to "
-            f"{n(int(last['api.offset']) + last_lim - 1)} "
-            f"({n(covered)} positions); the last page (offset {n(last['api.offset'])}) is {n(last['_bytes'])} bytes "
-            f"against {n(per_page)} for a full page of {limit}, so the listing reached the end of the table with about "
-            f"{n(est_last)} records on it{note}"
-        )
-    else:
-        low = high = estimate = covered
-        desc = (
-            f"{n(p.height)} API list pages of {limit} records cover {n(covered)} positions; the last page is full, so the "
-            f"listing may not have reached the end of the table{note}"
-        )
+    # every page but the last holds `limit` records (a page is short only at the end of the
+    # table); the last holds 1 to `limit`: its bytes tell how many, at the bytes per record of
+    # the full pages
+    per_record = per_page / limit if per_page > 0 else 0.0
+    est_last = last_lim
+    if per_record > 0 and pages.height > 1:
+        est_last = max(1, min(last_lim, round((last["_bytes"] or 0) / per_record)))
+    partial = est_last < last_lim
+    low, high = covered - last_lim + 1, covered
+    estimate = covered - last_lim + est_last
+    first_off = int(pages.get_column("api.offset").min())
+    end_off = int(last["api.offset"]) + last_lim - 1
+    desc = (
+        f"{n(p.height)} API list pages of {limit} records cover offsets {n(first_off)} to {n(end_off)} "
+        f"({n(covered)} positions); the last page (offset {n(last['api.offset'])}) is {n(last['_bytes'])} bytes "
+        f"against {n(per_page)} for a full page, about {n(est_last)} records"
+        + (", so the listing reached the end of the table" if partial else ", so it may not be the end of the table")
+        + note
+    )
     return Component(
         method="api_pagination",
         basis="derived",

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.correlate.frames import rows_of
 from forensics.correlate.mediboard import label_activity
 from forensics.correlate.thresholds import DEFAULT, Thresholds
 
@@ -124,25 +125,18 @@ def match_app_to_web(
     ev = ev.with_columns(pl.concat_list([pl.col("_b0") - 1, pl.col("_b0"), pl.col("_b0") + 1]).alias("_b")).explode(
         "_b"
     )
-    wanted = ev.select(pl.col("_b").unique())
+    # narrow candidates: what scoring needs; the rest is fetched for the winners only
     cand = web.select(
         pl.col("_row").alias("web_row"),
         pl.col("@timestamp").alias("_wt"),
-        "session.web",
         pl.col("source.ip").alias("client.ip"),
         pl.col("network.forwarded_first").alias("_fwd"),
         pl.col("user_agent.original").alias("_wua"),
         pl.col("http.request.method").alias("_method"),
-        pl.col("url.path").alias("_path"),
         pl.col("http.response.status_code").alias("_status"),
         "activity",
-        "activity.view",
-        "export.date_min",
-        "export.date_max",
-        "api.offset",
-        "api.limit",
         _bucket(pl.col("@timestamp"), width).alias("_b"),
-    ).join(wanted, on="_b", how="semi")
+    )
     if cand.height == 0:
         return empty
     by_ip = ev.filter(pl.col("_stored").is_not_null())
@@ -189,7 +183,23 @@ def match_app_to_web(
                 "api.limit": "_plim",
             }
         )
-        jp = labelled.join(cand, on="_b", how="inner")
+        pcand = web.select(
+            pl.col("_row").alias("web_row"),
+            pl.col("@timestamp").alias("_wt"),
+            pl.col("source.ip").alias("client.ip"),
+            pl.col("network.forwarded_first").alias("_fwd"),
+            pl.col("user_agent.original").alias("_wua"),
+            pl.col("http.request.method").alias("_method"),
+            pl.col("http.response.status_code").alias("_status"),
+            "activity",
+            "activity.view",
+            "export.date_min",
+            "export.date_max",
+            "api.offset",
+            "api.limit",
+            _bucket(pl.col("@timestamp"), width).alias("_b"),
+        ).join(labelled.select(pl.col("_b").unique()), on="_b", how="semi")
+        jp = labelled.join(pcand, on="_b", how="inner")
         same = (
             (pl.col("_pact") == pl.col("activity"))
             & (
@@ -217,12 +227,10 @@ def match_app_to_web(
         "_account",
         "web_row",
         "_wt",
-        "session.web",
         "client.ip",
         "_fwd",
         "_wua",
         "_method",
-        "_path",
         "_status",
         "activity",
         "ip_match",
@@ -268,6 +276,10 @@ def match_app_to_web(
         .group_by("app_row", maintain_order=True)
         .first()
     )
+    more = rows_of(web, best.get_column("web_row"), ["session.web", "url.path"]).rename(
+        {"_row": "web_row", "url.path": "_path"}
+    )
+    best = best.join(more, on="web_row", how="left")
     conf = (
         pl.lit(0.55)
         + pl.when(pl.col("_ok")).then(0.2).otherwise(0.0)

@@ -42,8 +42,8 @@ def _actor() -> pl.Expr:
 
 
 def data_requests(ctx: Context) -> pl.DataFrame:
-    """Data-bearing web requests with ``actor`` and ``episode`` columns."""
-    d = ctx.web.filter(pl.col("activity").is_in(["export", "api_list", "api_detail", "patient_view"]))
+    """Export and API requests with ``actor`` and ``episode`` columns (record views are counted by ``_volume``)."""
+    d = ctx.web.filter(pl.col("activity").is_in(["export", "api_list", "api_detail"]))
     if d.height == 0:
         return d.with_columns(
             pl.lit(None, dtype=pl.String).alias("actor"), pl.lit(None, dtype=pl.Int64).alias("episode")
@@ -252,10 +252,14 @@ def _pagination(ctx: Context, d: pl.DataFrame) -> list[Finding]:
     return out
 
 
-def _volume(ctx: Context, d: pl.DataFrame) -> list[Finding]:
+def _volume(ctx: Context) -> list[Finding]:
     t = ctx.thresholds
     zone = ctx.zone_name
-    web = d.filter(pl.col("account").is_not_null() & (pl.col("http.response.status_code") < 400)).select(
+    web = ctx.web.filter(
+        pl.col("activity").is_in(["api_list", "api_detail", "patient_view"])
+        & pl.col("account").is_not_null()
+        & (pl.col("http.response.status_code") < 400)
+    ).select(
         "_row",
         "@timestamp",
         "account",
@@ -293,12 +297,8 @@ def _volume(ctx: Context, d: pl.DataFrame) -> list[Finding]:
         .with_columns(pl.max_horizontal("_web", "_trail").alias("_n"))
     )
     p95 = days.get_column("_n").quantile(0.95) if days.height >= 20 else None
-    own = days.with_columns(
-        ((pl.col("_n").sum().over("account") - pl.col("_n")) / (pl.len().over("account") - 1)).alias("_mean_others"),
-        (pl.len().over("account") - 1).alias("_others"),
-    )
-    # median of the other days: compute per account in Python (few accounts pass the absolute floor)
-    cand = own.filter(pl.col("_n") >= t.volume_min_records)
+    # median of the other days: computed per account in Python (few accounts pass the absolute floor)
+    cand = days.filter(pl.col("_n") >= t.volume_min_records)
     out = []
     for r in cand.sort("account", "_day").to_dicts():
         others = days.filter((pl.col("account") == r["account"]) & (pl.col("_day") != r["_day"])).get_column("_n")
@@ -352,9 +352,7 @@ def _volume(ctx: Context, d: pl.DataFrame) -> list[Finding]:
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     d = data_requests(ctx)
-    if d.height == 0 and ctx.app.filter(pl.col("event.action") == "record_read").height == 0:
-        return []
-    return _exports(ctx, d) + _pagination(ctx, d) + _volume(ctx, d)
+    return _exports(ctx, d) + _pagination(ctx, d) + _volume(ctx)
 
 
 __all__ = ["data_requests", "detect", "short_list"]

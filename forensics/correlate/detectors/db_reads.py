@@ -14,6 +14,7 @@ import polars as pl
 
 from forensics.correlate.context import Context
 from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.frames import rows_of
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.findings import Finding, sort_ips
 
@@ -27,7 +28,9 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     if large.height == 0:
         return []
     links = ctx.db_links.select("db_row", "web_row", "how", "confidence")
-    who = ctx.web.select(pl.col("_row").alias("web_row"), "account", pl.col("source.ip").alias("client"))
+    who = rows_of(ctx.web, links.get_column("web_row"), ["account", "source.ip"]).rename(
+        {"_row": "web_row", "source.ip": "client"}
+    )
     tied = links.join(who, on="web_row", how="left").sort("confidence", descending=True).unique("db_row", keep="first")
     large = large.join(tied, left_on="_row", right_on="db_row", how="left")
     out = []

@@ -28,32 +28,44 @@ SCRIPT_UA = (
 
 
 def session_cadence(ctx: Context) -> pl.DataFrame:
-    """Per candidate web session: requests, median gap, coefficient of variation, script UA, no-screen login."""
+    """Per candidate web session: requests, median gap, coefficient of variation, script UA, no-screen login.
+
+    Candidates are chosen on the session table (cheap): sessions acting for an account or
+    from outside.  Gaps are computed only for the sessions where cadence can matter: a
+    scripting user agent, an external source, a login without screen size, or a very busy
+    session (at least five times ``cadence_min_requests``).
+    """
     t = ctx.thresholds
-    web = ctx.web
-    internal = pl.col("ip.label").fill_null("").is_in(list(INTERNAL_LABELS))
-    ua_script = pl.col("user_agent.original").fill_null("").str.contains(SCRIPT_UA)
-    noscreen_sessions = (
-        ctx.app.filter(pl.col("auth.no_screen") & pl.col("session.web").is_not_null()).select("session.web").unique()
+    ws = ctx.web_sessions
+    noscreen = ctx.app.filter(pl.col("auth.no_screen") & pl.col("session.web").is_not_null()).get_column("session.web")
+    label = pl.col("flags").list.eval(pl.element().filter(pl.element().is_in(list(INTERNAL_LABELS)))).list.len() > 0
+    per = ws.select(
+        pl.col("session").alias("session.web"),
+        pl.col("events").alias("requests"),
+        pl.col("user_agents").list.first().alias("ua"),
+        pl.col("ips").list.first().alias("ip"),
+        "account",
+        label.alias("_internal"),
+        pl.col("first"),
+        pl.col("last"),
+    ).with_columns(
+        pl.col("ua").fill_null("").str.contains(SCRIPT_UA).alias("ua_script"),
+        pl.col("session.web").is_in(noscreen.implode()).alias("no_screen"),
     )
-    base = web.filter(pl.col("account").is_not_null() | ~internal)
-    per = base.group_by("session.web").agg(
-        pl.len().alias("requests"),
-        ua_script.first().alias("ua_script"),
-        pl.col("account").drop_nulls().mode().first().alias("account"),
-        pl.col("source.ip").first().alias("ip"),
-        pl.col("user_agent.original").first().alias("ua"),
-        pl.col("ip.label").first().alias("label"),
-        pl.col("@timestamp").min().alias("first"),
-        pl.col("@timestamp").max().alias("last"),
-    )
-    per = per.with_columns(
-        pl.col("session.web").is_in(noscreen_sessions.get_column("session.web").implode()).alias("no_screen")
-    )
-    busy = per.filter(pl.col("requests") >= t.cadence_min_requests).select("session.web")
+    per = per.filter(pl.col("account").is_not_null() | ~pl.col("_internal"))
+    per = per.join(ctx.ip_info.select(pl.col("ip"), pl.col("ip.label").alias("label")), on="ip", how="left")
+    busy = per.filter(
+        (pl.col("requests") >= t.cadence_min_requests)
+        & (
+            pl.col("ua_script")
+            | ~pl.col("_internal")
+            | pl.col("no_screen")
+            | (pl.col("requests") >= 5 * t.cadence_min_requests)
+        )
+    ).get_column("session.web")
+    rows = ctx.web.filter(pl.col("session.web").is_in(busy.implode())).select("session.web", "@timestamp")
     gaps = (
-        base.join(busy, on="session.web", how="semi")
-        .group_by("session.web")
+        rows.group_by("session.web")
         .agg(pl.col("@timestamp").diff().dt.total_milliseconds().drop_nulls().cast(pl.Float64).alias("_g"))
         .select(
             "session.web",
