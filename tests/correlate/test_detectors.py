@@ -45,7 +45,7 @@ def test_spray_threshold(tmp_path):
 def test_spray_sources_rotating_through_a_range_are_one_campaign(tmp_path):
     c = Case()
     t = utc(2024, 10, 24, 21, 0)
-    for rnd in range(3):
+    for _round in range(3):
         for k in range(40):
             ip = f"203.0.113.{10 + k % 4}"
             c.web(t, ip, method="POST", status=401, ua=CHROME)
@@ -61,7 +61,7 @@ def test_brute_force_then_success_is_a_compromise(tmp_path):
     c = Case()
     background(c, range(2), accounts=STAFF[:3])
     t = utc(2024, 10, 23, 2, 0)
-    for k in range(14):
+    for _ in range(14):
         c.web(t, "192.0.2.77", method="POST", status=401, ua=FIREFOX)
         c.failed(t + timedelta(seconds=1), "j.martin", "192.0.2.77", 1101)
         t += timedelta(seconds=30)
@@ -79,7 +79,7 @@ def test_owner_mistyping_on_their_desk_is_not_brute_force(tmp_path):
     background(c, range(2), accounts=STAFF[:3])
     t = utc(2024, 10, 23, 7, 0)
     ip = staff_ip(1101)
-    for k in range(12):
+    for _ in range(12):
         c.web(t, ip, method="POST", status=401)
         c.failed(t + timedelta(seconds=1), "j.martin", ip, 1101, reason="Auth-failed-combination")
         t += timedelta(seconds=45)

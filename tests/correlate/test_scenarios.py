@@ -67,7 +67,7 @@ def test_attack_contract(attack):
 
 
 def test_attack_compromised_account_ranked_first(attack):
-    case, _, r = attack
+    _, _, r = attack
     doc = r.findings
     assert doc["accounts"][0]["account"] == "adm.interop"
     assert doc["accounts"][0]["verdict"] == "compromised"
@@ -184,7 +184,7 @@ def test_attack_saved_outputs(attack, tmp_path):
 
 
 def test_attack_deterministic(attack, tmp_path_factory):
-    case, frame, r = attack
+    _case, frame, r = attack
     again = correlate(frame, config(tmp_path_factory.mktemp("cfg2")))
     assert again.findings["findings"] == r.findings["findings"]
     assert again.findings["accounts"] == r.findings["accounts"]
@@ -195,7 +195,7 @@ def test_attack_deterministic(attack, tmp_path_factory):
 
 
 def test_quiet_case_nobody_compromised(quiet):
-    case, _, r = quiet
+    _, _, r = quiet
     doc = r.findings
     validate(doc)
     assert not [a for a in doc["accounts"] if a["verdict"] != "normal"]
