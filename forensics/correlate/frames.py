@@ -63,7 +63,6 @@ WEB_COLUMNS = [
     "@timestamp",
     "host.name",
     "source.ip",
-    "network.peer_ip",
     "network.forwarded_first",
     "user_agent.original",
     "session.id",

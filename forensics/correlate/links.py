@@ -121,10 +121,9 @@ def match_app_to_web(
     )
     if ev.height == 0:
         return empty
-    ev = ev.with_columns(_bucket(pl.col("_at"), width).alias("_b0"))
-    ev = ev.with_columns(pl.concat_list([pl.col("_b0") - 1, pl.col("_b0"), pl.col("_b0") + 1]).alias("_b")).explode(
-        "_b"
-    )
+    # buckets of width 2*tol: the window [t - tol, t + tol] touches at most two of them
+    early = _bucket(pl.col("_at") - pl.duration(microseconds=tol_us), width)
+    ev = ev.with_columns(pl.concat_list([early, early + 1]).alias("_b")).explode("_b")
     # narrow candidates: what scoring needs; the rest is fetched for the winners only
     cand = web.select(
         pl.col("_row").alias("web_row"),

@@ -83,6 +83,9 @@ ACTIVITIES = (
     "page",
 )
 
+#: The type of the ``activity`` column: one byte per request, compares with plain strings.
+ACTIVITY_TYPE = pl.Enum(ACTIVITIES)
+
 #: Activities that expose patient data (used by bulk collection and exfiltration).
 DATA_ACTIVITIES = ("patient_view", "export", "api_list", "api_detail")
 #: Activities that look at accounts, permissions or the audit trail (reconnaissance).
@@ -239,7 +242,7 @@ def label_activity(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFra
         .then(pl.lit(17, dtype=pl.UInt8))
         .otherwise(pl.lit(18, dtype=pl.UInt8))
     )
-    activity = pl.col("_code").replace_strict(dict(enumerate(ACTIVITIES)), return_dtype=pl.String)
+    activity = pl.col("_code").replace_strict(dict(enumerate(ACTIVITIES)), return_dtype=ACTIVITY_TYPE)
     df = df.with_columns(code.alias("_code"))
     df = df.with_columns(
         activity.alias("activity"),

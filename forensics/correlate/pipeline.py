@@ -173,6 +173,9 @@ def prepare(
     ipctx = IpContext.from_config(cfg)
     web = label_activity(inputs.web)
     assert isinstance(web, pl.DataFrame)
+    # the query string has said what it had to say; the raw frames are not needed twice
+    web = web.drop("url.query")
+    inputs.web = inputs.web.clear()
     ip_info = _ip_table(
         ipctx,
         web.get_column("source.ip"),
