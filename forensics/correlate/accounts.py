@@ -29,7 +29,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics.correlate.context import FLAGGED_LABELS, INTERNAL_LABELS, Context
+from forensics.correlate.context import FLAGGED_LABELS, LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import n, rows, short_list, span
 from forensics.correlate.thresholds import ACCESS_SIGNALS, SIGNAL_WEIGHTS
 from forensics.findings import Finding, sort_ips
@@ -177,7 +177,7 @@ def attacker_addresses(ctx: Context, findings: list[Finding], states: dict[str, 
                 label = labels.get(ip) or ""
                 if ip in baseline:
                     continue
-                if label in INTERNAL_LABELS and label not in FLAGGED_LABELS and ip not in ips:
+                if label in LOCAL_LABELS and label not in FLAGGED_LABELS and ip not in ips:
                     continue
                 ips.add(ip)
     return sort_ips(ips)

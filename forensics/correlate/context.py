@@ -18,7 +18,10 @@ from forensics.correlate.thresholds import Thresholds
 
 #: Address labels that are not the client's own network (anonymisers, hosting).
 FLAGGED_LABELS = ("tor", "vpn", "proxy", "hosting")
-INTERNAL_LABELS = ("internal", "infrastructure")
+#: The organisation's own addresses (as the case config says, plus loopback).
+INTERNAL_LABELS = ("internal", "infrastructure", "loopback")
+#: Not from the outside world: the organisation's addresses and private ranges.
+LOCAL_LABELS = (*INTERNAL_LABELS, "private")
 
 
 @dataclass

@@ -9,8 +9,9 @@ plan), a CSV ``network,label,note`` (header optional, ``#`` comments allowed)::
 
 Labels are normalised to a small vocabulary (``tor``, ``vpn``, ``hosting``, ``proxy``,
 ``isp``, ``internal``); anything else is kept lower-cased.  The config's ``internal``
-networks are ``internal`` and its ``trusted_proxies`` are ``infrastructure``.  The most
-specific network wins.  Lookups run once per distinct address, vectorised over IPv4.
+networks are ``internal`` and its ``trusted_proxies`` are ``infrastructure``; loopback and
+the private ranges are known without configuration (``loopback``, ``private``).  The most
+specific network wins; between equal networks, the case's own knowledge wins.  Lookups run once per distinct address, vectorised over IPv4.
 """
 
 from __future__ import annotations
@@ -46,6 +47,25 @@ _ALIASES = [
 ]
 
 
+#: Always known: loopback is this host; private ranges are someone's inside network.
+BUILTIN = (
+    ("127.0.0.0/8", "loopback"),
+    ("::1/128", "loopback"),
+    ("10.0.0.0/8", "private"),
+    ("172.16.0.0/12", "private"),
+    ("192.168.0.0/16", "private"),
+    ("fc00::/7", "private"),
+)
+HEADER_NETWORK = {"network", "cidr", "ip", "prefix", "address", "range"}
+HEADER_LABEL = {"label", "type", "category", "kind", "class"}
+HEADER_NOTE = {"note", "notes", "description", "comment", "org", "organisation", "organization", "name"}
+
+
+def _label_from_name(stem: str) -> str | None:
+    label = normalise_label(stem)
+    return label if label in {"tor", "vpn", "proxy", "hosting", "isp", "internal"} else None
+
+
 def normalise_label(label: str) -> str:
     """``"Tor exit node"`` -> ``tor``; unknown labels are kept, lower-cased and trimmed."""
     text = " ".join(label.strip().lower().split())
@@ -63,8 +83,10 @@ class IpContext:
 
     @classmethod
     def from_config(cls, config: object | None) -> IpContext:
-        """Build from a CaseConfig: its ip_context file, internal networks and trusted proxies."""
+        """Build from a CaseConfig: built-in loopback/private ranges, trusted proxies, internal networks, ip_context."""
         ctx = cls()
+        for net, label in BUILTIN:
+            ctx.add(net, label, "built in")
         if config is None:
             return ctx
         for net in getattr(config, "trusted_proxies", ()) or ():
@@ -77,27 +99,53 @@ class IpContext:
         return ctx
 
     def add(self, network: str, label: str, note: str = "") -> None:
-        net = ipaddress.ip_network(network.strip(), strict=False)
-        self.entries.append((net, normalise_label(label), note.strip()))
+        """A network (``203.0.113.0/24``), an address, or a range (``203.0.113.201-203.0.113.203``, ``...201-203``)."""
+        text = network.strip()
+        if "-" in text and "/" not in text:
+            first, last = (p.strip() for p in text.split("-", 1))
+            start = ipaddress.ip_address(first)
+            if "." in first and last.isdigit():
+                last = first.rsplit(".", 1)[0] + "." + last
+            nets = list(ipaddress.summarize_address_range(start, ipaddress.ip_address(last)))  # type: ignore[arg-type]
+        else:
+            nets = [ipaddress.ip_network(text, strict=False)]
+        for net in nets:
+            self.entries.append((net, normalise_label(label), note.strip()))
 
     def load(self, path: Path) -> None:
-        """Read a ``network,label,note`` CSV; bad lines raise with their line number."""
-        text = path.read_text(encoding="utf-8", errors="replace")
-        self.load_text(text, str(path))
+        """Read a ``network,label,note`` CSV; bad lines raise with their line number.
 
-    def load_text(self, text: str, name: str = "ip_context") -> None:
+        A header may name the columns (``network``/``cidr``/``ip``, ``label``/``type``/
+        ``category``, ``note``/``description``/``org``); a file with one address per line
+        takes its label from the file name (``tor_exits.txt`` -> ``tor``).
+        """
+        text = path.read_text(encoding="utf-8", errors="replace")
+        self.load_text(text, str(path), default_label=_label_from_name(path.stem))
+
+    def load_text(self, text: str, name: str = "ip_context", default_label: str | None = None) -> None:
         reader = csv.reader(io.StringIO(text))
+        net_i, label_i, note_i = 0, 1, 2
+        header = False
         for lineno, row in enumerate(reader, 1):
             if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
                 continue
-            if lineno == 1 and row[0].strip().lower() in {"network", "cidr", "ip", "prefix"}:
+            lowered = [c.strip().lower() for c in row]
+            if lineno == 1 and lowered[0] in HEADER_NETWORK:
+                net_i = 0
+                label_i = next((i for i, c in enumerate(lowered) if c in HEADER_LABEL), -1)
+                note_i = next((i for i, c in enumerate(lowered) if c in HEADER_NOTE), -1)
+                header = True
                 continue
-            if len(row) < 2:
+            label = row[label_i] if 0 <= label_i < len(row) and row[label_i].strip() else default_label
+            if label is None:
                 raise ValueError(f"{name}:{lineno}: expected network,label[,note]")
+            note = row[note_i] if 0 <= note_i < len(row) else ""
+            if not header and len(row) > 3:  # an unquoted comma in the note
+                note = ",".join(row[2:])
             try:
-                self.add(row[0], row[1], ",".join(row[2:]))
+                self.add(row[net_i], label, note)
             except ValueError as exc:
-                raise ValueError(f"{name}:{lineno}: {row[0]!r} is not an IP network") from exc
+                raise ValueError(f"{name}:{lineno}: {row[net_i]!r} is not an IP network or range") from exc
 
     def __bool__(self) -> bool:
         return bool(self.entries)

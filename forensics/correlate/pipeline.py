@@ -338,6 +338,36 @@ def _session_reasons(sessions: pl.DataFrame, links: pl.DataFrame, limit: int = 5
     )
 
 
+def warnings_for(ctx: Context) -> list[str]:
+    """What limits the conclusions, in words (shown with the findings)."""
+    out = []
+    web, app = ctx.web, ctx.app
+    if web.height == 0:
+        out.append("no web server logs: addresses stored by the application cannot be checked against the proxy")
+    elif not ctx.config.trusted_proxies:
+        fwd = web.filter(
+            pl.col("network.forwarded_first").is_not_null() & (pl.col("network.forwarded_first") != pl.col("source.ip"))
+        )
+        if fwd.height > web.height / 2:
+            top = fwd.get_column("source.ip").value_counts(sort=True).row(0)
+            out.append(
+                f"{fwd.height} of {web.height} web requests arrive from another address than their X-Forwarded-For "
+                f"(most from {top[0]}): if that is a reverse proxy, declare it in [network] trusted_proxies, "
+                "otherwise every request looks like it comes from the proxy"
+            )
+    if app.filter(pl.col("event.action").is_in(["login", "login_failed"])).height == 0:
+        out.append("no authentication records: accounts cannot be tied to web sessions; verdicts rest on web logs only")
+    unmatched = app.filter(
+        (pl.col("client.basis") == "application") & pl.col("event.action").is_in(["login", "login_failed"])
+    )
+    if web.height and unmatched.height:
+        out.append(
+            f"{unmatched.height} logins or failed logins were not found in the web logs: their stored address "
+            "(the first X-Forwarded-For value, forgeable) is kept but not trusted"
+        )
+    return out
+
+
 def _pick(rows: list[int], k: int) -> list[int]:
     """At most ``k`` rows: the first ones, the last ones, and evenly spaced ones between."""
     rows = sorted(set(rows))
@@ -493,6 +523,7 @@ def _document(
             "dwell_seconds": (last - first).total_seconds() if first and last else None,
         },
         "accounts": acc_json,
+        "warnings": warnings_for(ctx),
         "attacker_ips": decision.attacker_ips,
         "spoofed_ips": decision.spoofed_ips,
         "created_accounts": decision.created_accounts,

@@ -55,3 +55,21 @@ def test_classify_keeps_rows_and_order():
     out = classify_ips(df, ctx)
     assert out.get_column("n").to_list() == [1, 2, 3, 4]
     assert out.get_column("ip.label").to_list() == ["tor", None, None, "tor"]
+
+
+def test_ranges_headers_and_address_lists(tmp_path):
+    ctx = IpContext.from_config(None)
+    ctx.load_text("cidr,asn,org,type\n198.51.100.0/25,64500,Example ISP,residential\n", "geo.csv")
+    tor = tmp_path / "tor_exits_synthetic.txt"
+    tor.write_text("203.0.113.201-203\n203.0.113.220\n", encoding="utf-8")
+    ctx.load(tor)
+    out = {r["ip"]: r for r in ctx.lookup(pl.Series(["198.51.100.77", "203.0.113.202", "203.0.113.204", "203.0.113.220", "127.0.0.1", "192.168.1.10"])).to_dicts()}
+    assert out["198.51.100.77"]["ip.label"] == "isp" and out["198.51.100.77"]["ip.note"] == "Example ISP"
+    assert out["203.0.113.202"]["ip.label"] == "tor" and out["203.0.113.220"]["ip.label"] == "tor"
+    assert out["203.0.113.204"]["ip.label"] is None
+    assert out["127.0.0.1"]["ip.label"] == "loopback" and out["192.168.1.10"]["ip.label"] == "private"
+
+
+def test_config_wins_over_builtin_private_range():
+    ctx = IpContext.from_config(CaseConfig(internal=("10.0.0.0/8",)))
+    assert ctx.lookup(pl.Series(["10.1.2.3"])).get_column("ip.label").to_list() == ["internal"]

@@ -127,3 +127,15 @@ def test_failed_login_attempts_belong_to_nobody(tmp_path):
     r = _run(c, tmp_path)
     web = r.context.web.sort("@timestamp")
     assert web.get_column("account").to_list() == [None, "adm.interop", None, "adm.interop"]
+
+
+def test_missing_trusted_proxy_is_called_out():
+    from forensics.config import CaseConfig
+
+    c = Case()
+    t = utc(2024, 10, 21, 8, 0)
+    for k in range(10):
+        # the proxy was not declared: every request seems to come from it
+        c.web(t + timedelta(seconds=k), "10.10.0.5", query="m=dPcabinet&tab=vw_a", xff=f"10.20.1.{k}")
+    r = correlate(c.frame(), CaseConfig())
+    assert any("trusted_proxies" in w and "10.10.0.5" in w for w in r.findings["warnings"])

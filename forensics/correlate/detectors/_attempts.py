@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.correlate.context import INTERNAL_LABELS, Context
+from forensics.correlate.context import LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import UnionFind
 
 
@@ -56,4 +56,4 @@ def cluster_sources(profile: pl.DataFrame, gap_s: float) -> list[list[str]]:
 
 
 def external(label: pl.Expr) -> pl.Expr:
-    return ~label.fill_null("").is_in(list(INTERNAL_LABELS))
+    return ~label.fill_null("").is_in(list(LOCAL_LABELS))

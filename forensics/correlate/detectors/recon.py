@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.correlate.context import FLAGGED_LABELS, INTERNAL_LABELS, Context
+from forensics.correlate.context import FLAGGED_LABELS, LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import n, rows, short_list, span
 from forensics.correlate.mediboard import RECON_ACTIVITIES
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
@@ -44,7 +44,7 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     unusual = (
         pl.col("label").fill_null("").is_in(list(FLAGGED_LABELS))
         | new_ip
-        | (pl.col("account").is_null() & ~pl.col("label").fill_null("").is_in(list(INTERNAL_LABELS)))
+        | (pl.col("account").is_null() & ~pl.col("label").fill_null("").is_in(list(LOCAL_LABELS)))
     )
     per = per.filter(unusual).with_columns(new_ip.alias("_new_ip"))
     out = []

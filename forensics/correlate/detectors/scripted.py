@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.correlate.context import INTERNAL_LABELS, Context
+from forensics.correlate.context import LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import n, rows, short_list, span
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.findings import Finding, sort_ips
@@ -38,7 +38,7 @@ def session_cadence(ctx: Context) -> pl.DataFrame:
     t = ctx.thresholds
     ws = ctx.web_sessions
     noscreen = ctx.app.filter(pl.col("auth.no_screen") & pl.col("session.web").is_not_null()).get_column("session.web")
-    label = pl.col("flags").list.eval(pl.element().filter(pl.element().is_in(list(INTERNAL_LABELS)))).list.len() > 0
+    label = pl.col("flags").list.eval(pl.element().filter(pl.element().is_in(list(LOCAL_LABELS)))).list.len() > 0
     per = ws.select(
         pl.col("session").alias("session.web"),
         pl.col("events").alias("requests"),
@@ -96,7 +96,7 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         if g.get_column("account").drop_nulls().len():
             reqs = reqs.filter(pl.col("account") == g.get_column("account").drop_nulls()[0])
         ipl = sort_ips(g.get_column("ip").drop_nulls().unique().to_list())
-        external = not all((lab or "") in INTERNAL_LABELS for lab in g.get_column("label").to_list())
+        external = not all((lab or "") in LOCAL_LABELS for lab in g.get_column("label").to_list())
         why = []
         if g.get_column("ua_script").any():
             why.append(f"its user agent {ua!r} is an HTTP library or tool")

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from forensics.correlate.context import INTERNAL_LABELS, Context
+from forensics.correlate.context import LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import by_detector, n, rows, span
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.findings import Finding, sort_ips
@@ -47,7 +47,7 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         if camp.detector == "stuffing":
             cond = cond | (
                 pl.col("account").is_in(sorted(targets))
-                & ~pl.col("client.ip.label").fill_null("").is_in(list(INTERNAL_LABELS))
+                & ~pl.col("client.ip.label").fill_null("").is_in(list(LOCAL_LABELS))
                 & (pl.col("@timestamp") <= camp.last_seen + timedelta(seconds=t.stuffing_window))
             )
         hits = logins.filter(in_time & cond)

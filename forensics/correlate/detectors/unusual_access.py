@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.correlate.context import FLAGGED_LABELS, INTERNAL_LABELS, Context
+from forensics.correlate.context import FLAGGED_LABELS, LOCAL_LABELS, Context
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.findings import Finding
 
@@ -33,7 +33,7 @@ def profile_logins(ctx: Context) -> pl.DataFrame:
         pl.int_range(0, pl.len()).over("account").alias("prior"),
         local_hour.alias("hour"),
         # inside the organisation every desk is the same network: moving wards is not a new network
-        pl.when(pl.col("client.ip.label").is_in(list(INTERNAL_LABELS)))
+        pl.when(pl.col("client.ip.label").is_in(list(LOCAL_LABELS)))
         .then(pl.lit("internal"))
         .otherwise(pl.coalesce(pl.col("client.ip.network"), pl.col("client.ip")))
         .alias("_net"),
@@ -70,7 +70,7 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         return []
     dims = pl.sum_horizontal([pl.col(c).cast(pl.Int32) for c in ("new_ip", "new_network", "new_ua", "new_hour")])
     flagged_src = pl.col("client.ip.label").fill_null("").is_in(list(FLAGGED_LABELS))
-    internal = pl.col("client.ip.label").fill_null("").is_in(list(INTERNAL_LABELS))
+    internal = pl.col("client.ip.label").fill_null("").is_in(list(LOCAL_LABELS))
     hits = lg.with_columns(dims.alias("_dims")).filter(
         (pl.col("_dims") >= 3) | ((pl.col("_dims") >= 2) & ~internal) | (flagged_src & (pl.col("_dims") >= 1))
     )

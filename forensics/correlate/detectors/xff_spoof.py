@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.correlate.context import INTERNAL_LABELS, Context
+from forensics.correlate.context import INTERNAL_LABELS, LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import n, rows, short_list, span
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.findings import Finding, sort_ips
@@ -46,7 +46,7 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         g = allx.filter(pl.col("account").eq_missing(acc) & (pl.col("claim") == claim))
         clients = sort_ips(g.get_column("client").unique().to_list())
         claim_internal = (g.get_column("claim.label")[0] or "") in INTERNAL_LABELS
-        clients_internal = all((x or "") in INTERNAL_LABELS for x in g.get_column("client_label").to_list())
+        clients_internal = all((x or "") in LOCAL_LABELS for x in g.get_column("client_label").to_list())
         strong = claim_internal and not clients_internal
         first, last = span(g)
         app_rows = g.join(app.select("_row"), on="_row", how="semi").height
