@@ -382,15 +382,20 @@ def account_profiles(ctx: Context, decision: Decision) -> pl.DataFrame:
         pl.col("session.app").drop_nulls().n_unique().alias("app_sessions"),
         pl.col("account.known").any().alias("exists"),
     )
-    if ctx.web.height and "account" in ctx.web.columns:
+    ws = ctx.web_sessions
+    if ws.height and "account" in ws.columns:
+        # from the session table (already aggregated): a session counts for its main account
         w = (
-            ctx.web.filter(pl.col("account").is_not_null())
+            ws.filter(pl.col("account").is_not_null())
             .group_by("account")
             .agg(
-                pl.len().alias("web_requests"),
-                pl.col("session.web").n_unique().alias("web_sessions"),
-                pl.col("http.response.bytes").sum().alias("web_bytes"),
-                pl.col("user_agent.original").n_unique().alias("user_agents"),
+                pl.col("events").sum().alias("web_requests"),
+                pl.len().alias("web_sessions"),
+                pl.col("bytes").sum().alias("web_bytes"),
+                pl.col("user_agents")
+                .list.explode(keep_nulls=False, empty_as_null=False)
+                .n_unique()
+                .alias("user_agents"),
             )
         )
         prof = prof.join(w, on="account", how="full", coalesce=True)

@@ -232,17 +232,14 @@ def prepare(
 
 
 def _with_accounts(sessions: pl.DataFrame, web: pl.DataFrame) -> pl.DataFrame:
-    """The account of each web session: the one most of its attributed requests belong to."""
+    """The account of each web session: that of its first attributed request (the links name any other)."""
     if sessions.height == 0 or "account" not in web.columns:
         return sessions
     per = (
         web.filter(pl.col("account").is_not_null())
-        .group_by("session.web", "account")
-        .agg(pl.len().alias("_n"), pl.col("account.confidence").max().alias("_c"))
-        .sort(["session.web", "_n", "account"], descending=[False, True, False])
-        .group_by("session.web", maintain_order=True)
-        .first()
-        .select(pl.col("session.web").alias("session"), pl.col("account").alias("_a"), pl.col("_c"))
+        .group_by("session.web")
+        .agg(pl.col("account").first().alias("_a"), pl.col("account.confidence").max().alias("_c"))
+        .rename({"session.web": "session"})
     )
     return (
         sessions.join(per, on="session", how="left", maintain_order="left")

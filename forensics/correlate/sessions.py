@@ -119,14 +119,14 @@ def web_sessions(web: pl.DataFrame) -> pl.DataFrame:
         ]
     if "account" in web.columns:
         aggs += [
-            pl.col("account").drop_nulls().mode().first().alias("account"),
+            pl.col("account").drop_nulls().first().alias("account"),
             pl.col("account.confidence").max().alias("account_confidence"),
         ]
+    if "ip.label" in web.columns:
+        aggs.append(pl.col("ip.label").first().alias("_label"))
     s = web.group_by("session.web").agg(aggs)
     flags = [pl.when(pl.col("_spoof")).then(pl.lit("xff_spoof"))]
     if "ip.label" in web.columns:
-        labels = web.group_by("session.web").agg(pl.col("ip.label").first().alias("_label"))
-        s = s.join(labels, on="session.web", how="left")
         flags.append(pl.col("_label"))
     return s.select(
         pl.col("session.web").alias("session"),
