@@ -42,6 +42,7 @@ class Context:
     ip_info: pl.DataFrame  # ip, ip.label, ip.note, ip.network
     coverage: pl.DataFrame  # source, hour, events
     accounts_requested: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)  # warnings found while preparing
     names: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"user.id": pl.String, "_name": pl.String}))
     _cache: dict[str, pl.DataFrame] = field(default_factory=dict)
 

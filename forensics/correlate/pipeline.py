@@ -101,15 +101,25 @@ class Correlation:
         )
 
 
-def _config(config: CaseConfig | Path | str | None, inputs: Inputs) -> CaseConfig:
+def _config(config: CaseConfig | Path | str | None, inputs: Inputs) -> tuple[CaseConfig, list[str]]:
+    """The config to use, and what to say about it (the ingest's own config by default)."""
+    recorded = inputs.manifest.get("config") or {}
+    notes: list[str] = []
     if isinstance(config, CaseConfig):
-        return config
-    if config is not None:
-        return load_config(config)
-    path = (inputs.manifest.get("config") or {}).get("path")
-    if path and Path(path).is_file():
-        return load_config(path)
-    return CaseConfig()
+        cfg = config
+    elif config is not None:
+        cfg = load_config(config)
+    else:
+        path = recorded.get("path")
+        if path and Path(path).is_file():
+            cfg = load_config(path)
+        else:
+            if path:
+                notes.append(f"the case config the ingest used ({path}) was not found: defaults were used")
+            cfg = CaseConfig()
+    if recorded.get("sha256") and cfg.sha256 and recorded["sha256"] != cfg.sha256:
+        notes.append("the case config differs from the one the ingest used (SHA-256 changed)")
+    return cfg, notes
 
 
 def coverage_table(scan: pl.LazyFrame) -> pl.DataFrame:
@@ -167,7 +177,7 @@ def prepare(
         clock, cpu = now, now_cpu
 
     inputs = load_inputs(source)
-    cfg = _config(config, inputs)
+    cfg, config_notes = _config(config, inputs)
     tol = float(cfg.skew_tolerance)
     lap("load")
     ipctx = IpContext.from_config(cfg)
@@ -226,6 +236,7 @@ def prepare(
         coverage=coverage,
         accounts_requested=requested,
         names=id_names(pl.concat([inputs.app.select("user.id", "user.name", "event.action"), inputs.names])),
+        notes=config_notes,
     )
     lap("sessions")
     return ctx, inputs
@@ -337,7 +348,7 @@ def _session_reasons(sessions: pl.DataFrame, links: pl.DataFrame, limit: int = 5
 
 def warnings_for(ctx: Context) -> list[str]:
     """What limits the conclusions, in words (shown with the findings)."""
-    out = []
+    out = list(ctx.notes)
     web, app = ctx.web, ctx.app
     if web.height == 0:
         out.append("no web server logs: addresses stored by the application cannot be checked against the proxy")

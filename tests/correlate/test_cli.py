@@ -36,7 +36,9 @@ def test_correlate_without_an_ingest_fails_clearly(tmp_path):
 def test_investigate_command(tmp_path):
     evidence = ROOT / "tests" / "data" / "evidence_small"
     out = tmp_path / "out"
-    res = runner.invoke(app, ["investigate", str(evidence), "-o", str(out), "--config", str(evidence / "case.toml"), "-q"])
+    res = runner.invoke(
+        app, ["investigate", str(evidence), "-o", str(out), "--config", str(evidence / "case.toml"), "-q"]
+    )
     assert res.exit_code == 0, res.output
     assert res.output.rstrip().splitlines()[-1] == f"outputs are in {out}"
     doc = read_findings(out / "findings.json")

@@ -63,7 +63,12 @@ def test_ranges_headers_and_address_lists(tmp_path):
     tor = tmp_path / "tor_exits_synthetic.txt"
     tor.write_text("203.0.113.201-203\n203.0.113.220\n", encoding="utf-8")
     ctx.load(tor)
-    out = {r["ip"]: r for r in ctx.lookup(pl.Series(["198.51.100.77", "203.0.113.202", "203.0.113.204", "203.0.113.220", "127.0.0.1", "192.168.1.10"])).to_dicts()}
+    out = {
+        r["ip"]: r
+        for r in ctx.lookup(
+            pl.Series(["198.51.100.77", "203.0.113.202", "203.0.113.204", "203.0.113.220", "127.0.0.1", "192.168.1.10"])
+        ).to_dicts()
+    }
     assert out["198.51.100.77"]["ip.label"] == "isp" and out["198.51.100.77"]["ip.note"] == "Example ISP"
     assert out["203.0.113.202"]["ip.label"] == "tor" and out["203.0.113.220"]["ip.label"] == "tor"
     assert out["203.0.113.204"]["ip.label"] is None

@@ -273,3 +273,11 @@ def test_correlate_out_folder_uses_recorded_config(tmp_path):
     assert r.findings["accounts"][0]["account"] == "j.martin"
     paths = r.save(out)
     assert all(Path(p).is_file() for p in paths.values())
+
+
+def test_missing_recorded_config_is_a_warning(tmp_path):
+    case = scenarios.stuffing_case()
+    out = case.write(tmp_path / "out", tmp_path / "case")
+    (tmp_path / "case" / "case.toml").unlink()
+    r = correlate(out)
+    assert any("was not found" in w for w in r.findings["warnings"])
