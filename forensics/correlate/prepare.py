@@ -15,6 +15,9 @@ import polars as pl
 #: Datasets whose logins are operating-system logins (sshd, PAM, sudo), not the application's.
 SYSTEM_DATASET = r"(?i)^(?:syslog|linux|auth|sshd|secure|pam|sudo|system)"
 
+#: Authentication methods of API clients (no screen size is expected from them).
+API_METHODS = ["basic", "token", "oauth", "api"]
+
 NEEDS = ("event.dataset", "event.action", "user.name", "user.id", "labels")
 ADDS = ("account", "account.known", "realm", "auth.method", "auth.no_screen")
 
@@ -70,5 +73,11 @@ def prepare_app(app: pl.DataFrame, names: pl.DataFrame | None = None) -> pl.Data
         .otherwise(pl.lit("app"))
         .alias("realm"),
         labels.str.json_path_match("$.auth_method").str.to_lowercase().alias("auth.method"),
-        (has_screen_key & screen.is_null() & (pl.col("event.action") == "login")).alias("auth.no_screen"),
+        # an API login (basic, token) never has a screen; a form login without one ran no browser script
+        (
+            has_screen_key
+            & screen.is_null()
+            & (pl.col("event.action") == "login")
+            & ~labels.str.json_path_match("$.auth_method").str.to_lowercase().is_in(API_METHODS).fill_null(False)
+        ).alias("auth.no_screen"),
     )

@@ -118,7 +118,7 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                 title=f"Scripted client{' as ' + acc if acc else ''} from {short_list(ipl, 3)}",
                 techniques=["T1119"] if g.get_column("metronomic").any() else [],
                 basis="derived",
-                reason=f"{n(reqs.height)} requests in {len(sessions)} session(s) from {short_list(ipl)}: "
+                reason=f"{n(reqs.height)} request(s) in {len(sessions)} session(s) from {short_list(ipl)}: "
                 + "; ".join(why)
                 + ".",
                 account=acc,
