@@ -310,7 +310,22 @@ def combine(
 
 def estimate(ctx: Context, decision: Any) -> list[dict[str, Any]]:
     """Exfiltration rows: per account in scope (``ip`` null), then per (account, address)."""
-    web = ctx.web.filter(pl.col("activity").is_in(["export", "api_list", "api_detail", "patient_view"]))
+    cols = [
+        "_row",
+        "@timestamp",
+        "account",
+        "source.ip",
+        "activity",
+        "activity.object",
+        "api.offset",
+        "api.limit",
+        "http.response.status_code",
+        "http.response.bytes",
+    ]
+    web = ctx.web.select(cols).filter(pl.col("activity").is_in(["export", "api_list", "api_detail", "patient_view"]))
+    # only the accounts and addresses in scope are looked at: cut the frame to them first
+    scope = [a for a, s in decision.accounts.items() if s.verdict != "normal" or a in ctx.accounts_requested]
+    web = web.filter(pl.col("account").is_in(scope) | pl.col("source.ip").is_in(list(decision.attacker_ips)))
     attacker = list(decision.attacker_ips)
     out: list[dict[str, Any]] = []
     for acc, s in sorted(decision.accounts.items(), key=lambda kv: (-kv[1].score, kv[0])):

@@ -247,7 +247,8 @@ def _with_accounts(sessions: pl.DataFrame, web: pl.DataFrame) -> pl.DataFrame:
     if sessions.height == 0 or "account" not in web.columns:
         return sessions
     per = (
-        web.filter(pl.col("account").is_not_null())
+        web.select("session.web", "account", "account.confidence")
+        .filter(pl.col("account").is_not_null())
         .group_by("session.web")
         .agg(pl.col("account").first().alias("_a"), pl.col("account.confidence").max().alias("_c"))
         .rename({"session.web": "session"})

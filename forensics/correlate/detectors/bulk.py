@@ -255,24 +255,38 @@ def _pagination(ctx: Context, d: pl.DataFrame) -> list[Finding]:
 def _volume(ctx: Context) -> list[Finding]:
     t = ctx.thresholds
     zone = ctx.zone_name
-    web = ctx.web.filter(
-        pl.col("activity").is_in(["api_list", "api_detail", "patient_view"])
-        & pl.col("account").is_not_null()
-        & (pl.col("http.response.status_code") < 400)
-    ).select(
+    cols = [
         "_row",
         "@timestamp",
         "account",
         "source.ip",
         "session.web",
-        pl.when(pl.col("activity") == "api_list")
-        .then(pl.col("api.limit").fill_null(1))
-        .when(pl.col("activity") == "export")
-        .then(0)
-        .otherwise(1)
-        .cast(pl.Int64)
-        .alias("_records"),
-        pl.lit(False).alias("_audit"),
+        "activity",
+        "api.limit",
+        "http.response.status_code",
+    ]
+    web = (
+        ctx.web.select(cols)
+        .filter(
+            pl.col("activity").is_in(["api_list", "api_detail", "patient_view"])
+            & pl.col("account").is_not_null()
+            & (pl.col("http.response.status_code") < 400)
+        )
+        .select(
+            "_row",
+            "@timestamp",
+            "account",
+            "source.ip",
+            "session.web",
+            pl.when(pl.col("activity") == "api_list")
+            .then(pl.col("api.limit").fill_null(1))
+            .when(pl.col("activity") == "export")
+            .then(0)
+            .otherwise(1)
+            .cast(pl.Int64)
+            .alias("_records"),
+            pl.lit(False).alias("_audit"),
+        )
     )
     reads = ctx.app.filter((pl.col("event.action") == "record_read") & pl.col("account").is_not_null()).select(
         "_row",
