@@ -43,6 +43,7 @@ class Context:
     coverage: pl.DataFrame  # source, hour, events
     accounts_requested: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)  # warnings found while preparing
+    web_duplicates: int = 0  # requests logged by two hosts, counted once
     names: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"user.id": pl.String, "_name": pl.String}))
     _cache: dict[str, pl.DataFrame] = field(default_factory=dict)
 

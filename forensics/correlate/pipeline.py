@@ -27,6 +27,7 @@ from forensics.config import CaseConfig, load_config
 from forensics.correlate.accounts import Decision, account_profiles, decide
 from forensics.correlate.context import Context
 from forensics.correlate.dblinks import link_web_db, query_shape
+from forensics.correlate.dedupe import drop_cross_host_duplicates
 from forensics.correlate.detectors import run_all
 from forensics.correlate.exfil import estimate
 from forensics.correlate.frames import Inputs, evidence_rows, load_inputs
@@ -181,7 +182,8 @@ def prepare(
     tol = float(cfg.skew_tolerance)
     lap("load")
     ipctx = IpContext.from_config(cfg)
-    web = label_activity(inputs.web)
+    web, duplicates = drop_cross_host_duplicates(inputs.web, tol)
+    web = label_activity(web)
     assert isinstance(web, pl.DataFrame)
     # the query string has said what it had to say; the raw frames are not needed twice
     web = web.drop("url.query")
@@ -237,6 +239,7 @@ def prepare(
         accounts_requested=requested,
         names=id_names(pl.concat([inputs.app.select("user.id", "user.name", "event.action"), inputs.names])),
         notes=config_notes,
+        web_duplicates=duplicates,
     )
     lap("sessions")
     return ctx, inputs
@@ -542,6 +545,7 @@ def _document(
             "events": inputs.total,
             "events_without_time": inputs.untimed,
             "web_requests": ctx.web.height,
+            "web_requests_logged_twice": ctx.web_duplicates,
             "application_events": ctx.app.height,
             "database_events": ctx.db.height,
             "web_sessions": ctx.web_sessions.height,

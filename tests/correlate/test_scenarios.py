@@ -281,3 +281,25 @@ def test_missing_recorded_config_is_a_warning(tmp_path):
     (tmp_path / "case" / "case.toml").unlink()
     r = correlate(out)
     assert any("was not found" in w for w in r.findings["warnings"])
+
+
+def test_requests_logged_by_proxy_and_app_server_count_once(attack, tmp_path):
+    case, frame, r = attack
+    web = frame.filter(pl.col("event.action") == "http_request")
+    mirrored = web.with_columns(
+        pl.lit("rp01").alias("host.name"),
+        pl.lit("rp01/nginx/access.log").alias("log.file.path"),
+        pl.lit("rp01/nginx/access.log").alias("log.source"),
+        (pl.col("@timestamp") - timedelta(milliseconds=300)).alias("@timestamp"),
+    )
+    both = pl.concat([frame, mirrored.select(frame.columns)])
+    r2 = correlate(both, config(tmp_path))
+    assert r2.findings["summary"]["web_requests_logged_twice"] == web.height
+    assert r2.findings["summary"]["web_requests"] == r.findings["summary"]["web_requests"]
+    one = {(e["account"], e["ip"]): e for e in r.findings["exfiltration"]}
+    two = {(e["account"], e["ip"]): e for e in r2.findings["exfiltration"]}
+    assert one.keys() == two.keys()
+    for k in one:
+        assert two[k]["bytes"] == one[k]["bytes"] and two[k]["records"] == one[k]["records"]
+    assert r2.findings["attacker_ips"] == r.findings["attacker_ips"]
+    assert [a["verdict"] for a in r2.findings["accounts"]] == [a["verdict"] for a in r.findings["accounts"]]
