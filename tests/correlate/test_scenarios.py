@@ -284,7 +284,7 @@ def test_missing_recorded_config_is_a_warning(tmp_path):
 
 
 def test_requests_logged_by_proxy_and_app_server_count_once(attack, tmp_path):
-    case, frame, r = attack
+    _case, frame, r = attack
     web = frame.filter(pl.col("event.action") == "http_request")
     mirrored = web.with_columns(
         pl.lit("rp01").alias("host.name"),
