@@ -147,14 +147,10 @@ def coverage_table(scan: pl.LazyFrame) -> pl.DataFrame:
 
 
 def _ip_table(ipctx: IpContext, *series: pl.Series) -> pl.DataFrame:
-    allx = (
-        pl.concat([s.cast(pl.String).drop_nulls().unique() for s in series if s.len()])
-        if series
-        else pl.Series([], dtype=pl.String)
-    )
-    if not isinstance(allx, pl.Series):
-        allx = pl.Series([], dtype=pl.String)
-    return ipctx.lookup(allx.unique())
+    """Labels of every distinct address the events name."""
+    parts = [s.cast(pl.String).drop_nulls().unique() for s in series if s.len()]
+    allx = pl.concat(parts).unique() if parts else pl.Series("ip", [], dtype=pl.String)
+    return ipctx.lookup(allx)
 
 
 def prepare(

@@ -303,3 +303,22 @@ def test_requests_logged_by_proxy_and_app_server_count_once(attack, tmp_path):
         assert two[k]["bytes"] == one[k]["bytes"] and two[k]["records"] == one[k]["records"]
     assert r2.findings["attacker_ips"] == r.findings["attacker_ips"]
     assert [a["verdict"] for a in r2.findings["accounts"]] == [a["verdict"] for a in r.findings["accounts"]]
+
+
+def test_degenerate_inputs(tmp_path):
+    from forensics.schema import empty_events
+    from tests.correlate.builder import Case, utc
+
+    r = correlate(empty_events())
+    validate(r.findings)
+    assert r.sessions.height == 0 and r.findings["accounts"] == [] and r.findings["attack"]["first_seen"] is None
+    only_app = Case()
+    only_app.failed(utc(2024, 10, 21, 8, 0), "x", "192.0.2.4")
+    only_app.login(utc(2024, 10, 21, 8, 1), "a.petit", 1105, "s", "192.0.2.4")
+    r = correlate(only_app.frame(), config(tmp_path))
+    validate(r.findings)
+    assert any("no web server logs" in w for w in r.findings["warnings"])
+    only_db = Case()
+    only_db.db(utc(2024, 10, 21, 8, 0), 1, "db_query", "SELECT * FROM patients", rows=90000)
+    r = correlate(only_db.frame(), config(tmp_path))
+    assert [f["detector"] for f in r.findings["findings"]] == ["db_reads"]
