@@ -121,6 +121,102 @@ def print_summary(manifest: dict) -> None:
         err.print(f"warning: ... {len(rest) - 50} more in manifest.json", markup=False)
 
 
+def print_findings(findings: dict) -> None:
+    """The short verdict after a correlation: accounts, attack window, addresses, backdoors."""
+    console = stdout()
+    rows = [
+        [a["account"], a["verdict"], f"{a['score']:.2f}", a["first_malicious"] or "-", ", ".join(a["source_ips"][:4])]
+        for a in findings["accounts"][:15]
+    ]
+    if rows:
+        console.print(
+            table("Accounts (most suspicious first)", ["account", "verdict", "score", "first malicious", "from"], rows)
+        )
+    attack = findings["attack"]
+    ips = findings["attacker_ips"]
+    console.print(
+        table(
+            "Attack",
+            ["first seen (UTC)", "last seen (UTC)", "attacker addresses", "accounts created", "findings"],
+            [
+                [
+                    attack["first_seen"] or "-",
+                    attack["last_seen"] or "-",
+                    (", ".join(ips[:6]) + (f" (+{len(ips) - 6})" if len(ips) > 6 else "")) or "none",
+                    ", ".join(findings["created_accounts"]) or "none",
+                    len(findings["findings"]),
+                ]
+            ],
+        )
+    )
+
+
+def _print_outputs(paths: dict[str, Path]) -> None:
+    console = stdout()
+    for name, path in paths.items():
+        console.print(f"{name}: {safe(path)}", markup=False, soft_wrap=True)
+
+
+@app.command("correlate")
+def correlate_cmd(
+    out_dir: Annotated[Path, typer.Argument(help="An ingest output folder (with events.parquet).")],
+    account: Annotated[
+        list[str] | None, typer.Option("--account", "-a", help="An account to examine (repeatable).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Case config (default: the one the ingest recorded).")
+    ] = None,
+) -> None:
+    """Link sessions across sources, run the detectors, and write findings.json next to the events."""
+    from forensics.correlate import correlate
+
+    try:
+        result = correlate(out_dir, config=config, accounts=tuple(account or ()))
+    except (ConfigError, FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    paths = result.save(out_dir)
+    print_findings(result.findings)
+    _print_outputs(paths)
+
+
+@app.command("investigate")
+def investigate_cmd(
+    evidence: Annotated[list[Path], typer.Argument(help="Evidence folder (or files).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (outside the evidence).")],
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Case config (case.toml).")] = None,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", "-a", help="An account to examine (repeatable).")
+    ] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="Zone of naive timestamps when the config gives none.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Ingest EVIDENCE, correlate it and write the report: everything in OUT."""
+    from forensics.correlate import investigate
+
+    try:
+        inv = investigate(
+            evidence,
+            out,
+            config=config,
+            accounts=tuple(account or ()),
+            tz=tz,
+            progress=Progress("ingest", not quiet),
+            command_line=sys.argv,
+        )
+    except (ConfigError, IngestError, KeyError, FileNotFoundError, ValueError) as exc:
+        _fail(exc.args[0] if exc.args else str(exc))
+        return
+    print_summary(inv.ingest.manifest)
+    print_findings(inv.correlation.findings)
+    if inv.report_error:
+        stderr().print(f"warning: the report could not be written: {safe(inv.report_error)}", markup=False)
+    elif inv.report is None:
+        stderr().print("note: no HTML report (the report module is not installed)", markup=False)
+    _print_outputs(inv.outputs)
+    stdout().print(f"outputs are in {safe(inv.ingest.out_dir)}", markup=False, soft_wrap=True)
+
+
 @app.command("formats")
 def formats_cmd() -> None:
     """List the log formats this tool reads."""

@@ -1,0 +1,30 @@
+"""Correlation and detection: sessions, cross-source links, detectors, verdicts, exfiltration.
+
+The public entry point is ``correlate(out_dir_or_events, config=None, accounts=())``; the
+building blocks (``label_activity``, ``sessionize_web``, ``classify_ips``...) are pure
+functions of frames that keep every row and add documented columns, so a notebook can
+``.pipe()`` them on its own selection of events.
+"""
+
+from forensics.correlate.investigate import Investigation, investigate
+from forensics.correlate.ipcontext import IpContext, classify_ips
+from forensics.correlate.mediboard import label_activity
+from forensics.correlate.pipeline import Correlation, correlate, prepare
+from forensics.correlate.sessions import sessionize_app, sessionize_db, sessionize_web
+from forensics.correlate.thresholds import DEFAULT, Thresholds
+
+__all__ = [
+    "DEFAULT",
+    "Correlation",
+    "Investigation",
+    "IpContext",
+    "Thresholds",
+    "classify_ips",
+    "correlate",
+    "investigate",
+    "label_activity",
+    "prepare",
+    "sessionize_app",
+    "sessionize_db",
+    "sessionize_web",
+]

@@ -1,0 +1,45 @@
+"""One request, two logs: the reverse proxy and the application server both log every request.
+
+Counting both would double every figure (requests, bytes, exports, API pages) and break
+the cadence of a script.  When several hosts log web requests, a request logged by one
+host is dropped when another host logged the same request (same client after proxy
+resolution, method, path, query, status and user agent) at most ``tolerance`` seconds
+earlier.  The earliest copy is kept (the front proxy's, usually); how many were dropped is
+reported in the findings summary.  Two genuine identical requests within the tolerance on
+*different* hosts would be merged: that is the price of not double counting.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+KEY = ("source.ip", "http.request.method", "url.path", "url.query", "http.response.status_code", "user_agent.original")
+_US = 1_000_000
+
+
+def drop_cross_host_duplicates(web: pl.DataFrame, tolerance: float) -> tuple[pl.DataFrame, int]:
+    """``web`` without the second copy of requests logged by two hosts, and the number dropped."""
+    if web.height == 0 or "host.name" not in web.columns or web.get_column("host.name").n_unique() < 2:
+        return web, 0
+    cols = [c for c in KEY if c in web.columns]
+    key = pl.struct(cols)
+    narrow = web.select(
+        pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_i"),
+        key.hash(seed=3).alias("_k1"),
+        key.hash(seed=4).alias("_k2"),
+        pl.col("host.name").alias("_h"),
+        pl.col("@timestamp"),
+    ).sort("_k1", "_k2", "@timestamp", "_i")
+    same = (pl.col("_k1") == pl.col("_k1").shift(1)) & (pl.col("_k2") == pl.col("_k2").shift(1))
+    other_host = pl.col("_h") != pl.col("_h").shift(1)
+    close = (pl.col("@timestamp") - pl.col("@timestamp").shift(1)).dt.total_microseconds() <= int(tolerance * _US)
+    # pair each row with at most one earlier row: along a chain of linked rows, every second
+    # row is the copy (A, A', B, B' of two identical requests seconds apart keep A and B)
+    narrow = narrow.with_columns((same & other_host & close).fill_null(False).alias("_link"))
+    narrow = narrow.with_columns((~pl.col("_link")).cum_sum().alias("_chain"))
+    narrow = narrow.with_columns(pl.int_range(0, pl.len()).over("_chain").alias("_pos"))
+    dup = narrow.filter(pl.col("_pos") % 2 == 1).get_column("_i")
+    if dup.len() == 0:
+        return web, 0
+    keep = pl.Series(values=[True] * web.height, dtype=pl.Boolean).scatter(dup, False)
+    return web.filter(keep), int(dup.len())

@@ -1,0 +1,70 @@
+"""Connections through Tor, VPNs, proxies or hosting networks (T1090), from the case's ip_context.
+
+Every web request and application event whose proxy-observed client address falls in a
+network the ip_context file labels ``tor``, ``vpn``, ``proxy`` or ``hosting``.  One finding
+per (account, label).  The label is the investigator's own knowledge (basis
+``derived``: a lookup, not a log statement).  Signal ``anonymiser_tor`` (Tor) or
+``anonymiser_proxy`` (the others) for the account.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.correlate.context import FLAGGED_LABELS, Context
+from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.ipcontext import ANONYMISERS
+from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.findings import Finding, sort_ips
+
+NAME = "anonymisers"
+WORDS = {"tor": "Tor exit nodes", "vpn": "VPN endpoints", "proxy": "proxies", "hosting": "hosting networks"}
+
+
+def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
+    web = ctx.web.filter(pl.col("ip.label").is_in(list(FLAGGED_LABELS))).select(
+        "_row", "@timestamp", pl.col("source.ip").alias("ip"), pl.col("ip.label").alias("label"), "account", "ip.note"
+    )
+    app = ctx.with_ip_labels(ctx.app.filter(pl.col("web.row").is_null()), "client.ip")
+    app = app.filter(pl.col("client.ip.label").is_in(list(FLAGGED_LABELS))).select(
+        "_row",
+        "@timestamp",
+        pl.col("client.ip").alias("ip"),
+        pl.col("client.ip.label").alias("label"),
+        "account",
+        pl.lit(None, dtype=pl.String).alias("ip.note"),
+    )
+    allx = pl.concat([web, app])
+    if allx.height == 0:
+        return []
+    out = []
+    keys = allx.select("account", "label").unique().sort("account", "label", nulls_last=True).to_dicts()
+    for k in keys:
+        acc, label = k["account"], k["label"]
+        g = allx.filter((pl.col("label") == label) & (pl.col("account").eq_missing(acc)))
+        ipl = sort_ips(g.get_column("ip").unique().to_list())
+        notes = sorted({x for x in g.get_column("ip.note").drop_nulls().to_list() if x})
+        first, last = span(g)
+        signal = ("anonymiser_tor" if label == "tor" else "anonymiser_proxy") if acc else None
+        out.append(
+            Finding(
+                detector=NAME,
+                title=f"{'Use of ' + acc if acc else 'Traffic'} through {WORDS.get(label, label)}",
+                techniques=[ANONYMISERS[label]],
+                basis="derived",
+                reason=(
+                    f"{n(g.height)} events {'as ' + acc + ' ' if acc else ''}came from {short_list(ipl)}, which the "
+                    f"case's ip_context file labels {label}" + (f" ({'; '.join(notes)})" if notes else "") + "."
+                ),
+                account=acc,
+                ips=ipl,
+                first_seen=first,
+                last_seen=last,
+                event_count=g.height,
+                rows=rows(g, "_row"),
+                signal=signal,
+                weight=SIGNAL_WEIGHTS[signal] if signal else None,
+                details={"label": label},
+            )
+        )
+    return out

@@ -1,0 +1,106 @@
+"""Brute force (T1110.001): one account, many failures in a short time.
+
+Rule: at least ``brute_min_failures`` failures on one account within ``brute_window``,
+not counting failures from an address that had already logged in successfully to that
+same account (the owner mistyping their own password).  When no audit trail records
+failed logins, a fallback counts failed login answers in the web logs (POST answered
+401/403) per address: ``web_auth_failures_min`` within ``brute_window`` (T1110, no
+account named).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.correlate.context import Context
+from forensics.correlate.detectors._attempts import attempts
+from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.findings import Finding, sort_ips
+
+NAME = "brute_force"
+
+
+def _windows(f: pl.DataFrame, key: str, period_s: float, minimum: int) -> pl.DataFrame:
+    """Rows of ``f`` inside any window of ``period_s`` holding at least ``minimum`` rows of one key."""
+    f = f.sort(key, "@timestamp")
+    counted = f.rolling(index_column="@timestamp", period=f"{int(period_s)}s", group_by=key).agg(
+        pl.len().alias("_n"), pl.col("_row").last().alias("_last_row")
+    )
+    hot = (
+        counted.filter(pl.col("_n") >= minimum)
+        .group_by(key)
+        .agg(
+            (pl.col("@timestamp").min() - pl.duration(seconds=int(period_s))).alias("_from"),
+            pl.col("@timestamp").max().alias("_to"),
+        )
+    )
+    return f.join(hot, on=key).filter(
+        (pl.col("@timestamp") > pl.col("_from")) & (pl.col("@timestamp") <= pl.col("_to"))
+    )
+
+
+def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
+    t = ctx.thresholds
+    f = attempts(ctx)
+    if f.height == 0:
+        return []
+    out: list[Finding] = []
+    named = f.filter(pl.col("account").is_not_null())
+    if named.height:
+        own = ctx.first_success_by_account_ip()
+        named = named.join(own, on=["account", "client.ip"], how="left", maintain_order="left").filter(
+            ~(pl.col("_first_ok") < pl.col("@timestamp")).fill_null(False)
+        )
+        hot = _windows(named, "account", t.brute_window, t.brute_min_failures)
+        for account in sorted(hot.get_column("account").unique().to_list()):
+            g = hot.filter(pl.col("account") == account)
+            ipl = sort_ips(g.get_column("client.ip").unique().to_list())
+            first, last = span(g, "@timestamp", "web.ts")
+            out.append(
+                Finding(
+                    detector=NAME,
+                    title=f"Brute force against {account}",
+                    techniques=["T1110.001"],
+                    basis="derived",
+                    reason=(
+                        f"{n(g.height)} failed logins on {account} from {short_list(ipl)} between "
+                        f"{first:%Y-%m-%d %H:%M:%S}Z and {last:%H:%M:%S}Z. Rule: at least {t.brute_min_failures} "
+                        f"failures on one account within {t.brute_window / 60:g} minutes, not from an address that "
+                        f"had logged in to it before."
+                    ),
+                    account=None,
+                    accounts=[account],
+                    ips=ipl,
+                    first_seen=first,
+                    last_seen=last,
+                    event_count=g.height,
+                    rows=rows(g, "_row", "web.row"),
+                    details={"campaign_ips": ipl, "targeted_accounts": [account], "attempts": g.height},
+                )
+            )
+    anon = f.filter(pl.col("account").is_null())
+    if anon.height:
+        hot = _windows(anon, "client.ip", t.brute_window, t.web_auth_failures_min)
+        for ip in sort_ips(hot.get_column("client.ip").unique().to_list()):
+            g = hot.filter(pl.col("client.ip") == ip)
+            first, last = span(g, "@timestamp", "web.ts")
+            out.append(
+                Finding(
+                    detector=NAME,
+                    title=f"Burst of failed logins from {ip} (web logs)",
+                    techniques=["T1110"],
+                    basis="derived",
+                    reason=(
+                        f"{n(g.height)} login requests from {ip} were refused (HTTP 401/403) within "
+                        f"{t.brute_window / 60:g} minutes; no audit trail names the accounts tried. Rule: at least "
+                        f"{t.web_auth_failures_min} refused login requests from one address within the window."
+                    ),
+                    ips=[ip],
+                    first_seen=first,
+                    last_seen=last,
+                    event_count=g.height,
+                    rows=rows(g, "_row", "web.row"),
+                    details={"campaign_ips": [ip], "targeted_accounts": [], "attempts": g.height},
+                )
+            )
+    return out

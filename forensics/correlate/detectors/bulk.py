@@ -1,0 +1,372 @@
+"""Bulk collection: exports, API pagination, record enumeration, volume far above baseline.
+
+The actor is the account the requests are attributed to, else the client address.  An
+actor's data requests are cut into episodes wherever it pauses longer than 6 hours.
+
+* **Bulk export** (T1213): in one episode at least ``export_min_requests`` exports, or
+  ``export_min_bytes`` bytes of exports, or date ranges covering ``export_min_span_days``
+  days.  **Chunking** (T1030): at least ``chunk_min_requests`` exports whose date ranges
+  follow one another; a failed export (HTTP 5xx) just before them whose range covers them
+  is quoted (the tool first asked for everything, then cut the request to fit).  An actor
+  that does the same in at least ``usual_min_episodes`` other episodes (earlier or later)
+  from the same address and user agent, each with at least ``usual_volume_share`` of the
+  volume, is running its usual job (a scheduled export) and is not reported.
+* **API pagination** (T1119, T1213): at least ``api_min_pages`` list pages (offset/limit).
+* **Record enumeration** (T1119, T1213): at least ``api_min_details`` distinct records
+  fetched one by one through the API.
+* **Volume above baseline** (T1213): an account's records touched in one day (case time
+  zone: record views, API records, audit-trail reads) at least ``volume_min_records``, at
+  least ``volume_factor`` times its own median day, and at least
+  ``volume_population_factor`` times the 95th percentile of all account-days.
+
+Signal ``bulk_collection``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from forensics.correlate.context import Context
+from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.findings import Finding, sort_ips
+
+NAME = "bulk"
+EPISODE_GAP_S = 6 * 3600
+
+
+def _actor() -> pl.Expr:
+    return pl.coalesce(pl.col("account"), pl.concat_str([pl.lit("ip:"), pl.col("source.ip")]))
+
+
+def data_requests(ctx: Context) -> pl.DataFrame:
+    """Export and API requests with ``actor`` and ``episode`` columns (record views are counted by ``_volume``)."""
+    d = ctx.web.filter(pl.col("activity").is_in(["export", "api_list", "api_detail"]))
+    if d.height == 0:
+        return d.with_columns(
+            pl.lit(None, dtype=pl.String).alias("actor"), pl.lit(None, dtype=pl.Int64).alias("episode")
+        )
+    d = d.with_columns(_actor().alias("actor")).sort("actor", "@timestamp", "_row")
+    gap = (pl.col("@timestamp") - pl.col("@timestamp").shift(1)).dt.total_seconds() > EPISODE_GAP_S
+    new = (pl.col("actor") != pl.col("actor").shift(1)) | gap
+    return d.with_columns(new.fill_null(True).cum_sum().cast(pl.Int64).alias("episode"))
+
+
+def _date(s: str | None) -> date | None:
+    if not s:
+        return None
+    try:
+        return date.fromisoformat(s[:10])
+    except ValueError:
+        return None
+
+
+def _union_days(ranges: list[tuple[date, date]]) -> int:
+    total, cur = 0, None
+    for a, b in sorted(ranges):
+        if cur is None or a > cur[1] + timedelta(days=1):
+            if cur:
+                total += (cur[1] - cur[0]).days + 1
+            cur = [a, b]
+        else:
+            cur[1] = max(cur[1], b)
+    if cur:
+        total += (cur[1] - cur[0]).days + 1
+    return total
+
+
+def _chain(ranges: list[tuple[date, date, int]]) -> list[tuple[date, date, int]]:
+    """The longest run of date ranges that follow one another (sorted by start)."""
+    best: list = []
+    cur: list = []
+    for r in sorted(ranges):
+        if cur and cur[-1][1] < r[0] <= cur[-1][1] + timedelta(days=1):
+            cur.append(r)
+        else:
+            cur = [r]
+        if len(cur) > len(best):
+            best = list(cur)
+    return best
+
+
+def _finding(
+    ctx: Context, actor: str, g: pl.DataFrame, title: str, techniques: list[str], reason: str, details: dict
+) -> Finding:
+    acc = None if actor.startswith("ip:") else actor
+    first, last = span(g)
+    return Finding(
+        detector=NAME,
+        title=title,
+        techniques=techniques,
+        basis="derived",
+        reason=reason,
+        account=acc,
+        ips=sort_ips(g.get_column("source.ip").unique().to_list()),
+        first_seen=first,
+        last_seen=last,
+        event_count=g.height,
+        rows=rows(g, "_row"),
+        sessions=sorted(g.get_column("session.web").unique().to_list()),
+        signal="bulk_collection" if acc else None,
+        weight=SIGNAL_WEIGHTS["bulk_collection"] if acc else None,
+        details=details,
+    )
+
+
+def _exports(ctx: Context, d: pl.DataFrame) -> list[Finding]:
+    t = ctx.thresholds
+    ex = d.filter(pl.col("activity") == "export")
+    out = []
+    if ex.height == 0:
+        return out
+    episodes = ex.group_by("actor", "episode").agg(
+        pl.len().alias("_n"),
+        pl.col("http.response.bytes").sum().alias("_bytes"),
+        pl.col("@timestamp").min().alias("_first"),
+        pl.col("source.ip").mode().first().alias("_ip"),
+        pl.col("user_agent.original").mode().first().alias("_ua"),
+    )
+    for ep in episodes.sort("_first").to_dicts():
+        g = ex.filter((pl.col("actor") == ep["actor"]) & (pl.col("episode") == ep["episode"])).sort("@timestamp")
+        ok = g.filter(pl.col("http.response.status_code") < 400)
+        failed = g.filter(pl.col("http.response.status_code") >= 500)
+        ranges = []
+        for r in ok.select("export.date_min", "export.date_max", "_row").to_dicts():
+            a, b = _date(r["export.date_min"]), _date(r["export.date_max"])
+            if a and b and a <= b:
+                ranges.append((a, b, r["_row"]))
+        span_days = _union_days([(a, b) for a, b, _ in ranges])
+        nbytes = int(ok.get_column("http.response.bytes").sum() or 0)
+        big = ok.height >= t.export_min_requests or nbytes >= t.export_min_bytes or span_days >= t.export_min_span_days
+        if not big:
+            continue
+        usual = episodes.filter(
+            (pl.col("actor") == ep["actor"])
+            & (pl.col("episode") != ep["episode"])
+            & (pl.col("_ip") == ep["_ip"])
+            & (pl.col("_ua").eq_missing(ep["_ua"]))
+            & (pl.col("_bytes") >= t.usual_volume_share * ep["_bytes"])
+        )
+        if usual.height >= t.usual_min_episodes:
+            continue
+        chain = _chain(ranges)
+        techniques = ["T1213"]
+        notes = [f"{n(ok.height)} successful exports, {n(nbytes)} bytes"]
+        if span_days:
+            notes.append(f"date ranges covering {n(span_days)} days")
+        if g.get_column("export.all").fill_null(False).any():
+            notes.append("for all practitioners")
+        details = {"exports": ok.height, "bytes": nbytes, "span_days": span_days, "failed": failed.height}
+        if len(chain) >= t.chunk_min_requests:
+            techniques.append("T1030")
+            notes.append(
+                f"{len(chain)} of them in consecutive date ranges from {chain[0][0]} to {chain[-1][1]} (chunking)"
+            )
+            details["chunks"] = len(chain)
+            details["chunk_range"] = [str(chain[0][0]), str(chain[-1][1])]
+            first_chunk = ok.filter(pl.col("_row").is_in([c[2] for c in chain])).get_column("@timestamp").min()
+            before = failed.filter(pl.col("@timestamp") <= first_chunk)
+            if before.height:
+                f0 = before.row(-1, named=True)
+                a, b = _date(f0["export.date_min"]), _date(f0["export.date_max"])
+                covers = a is not None and b is not None and a <= chain[0][0] and b >= chain[-1][1] - timedelta(days=31)
+                notes.append(
+                    f"after an export that failed with HTTP {f0['http.response.status_code']} at "
+                    f"{f0['@timestamp']:%Y-%m-%d %H:%M:%S}Z"
+                    + (f" for {a} to {b}, a range that covers the chunks" if covers else "")
+                )
+                details["failed_before"] = {
+                    "row": f0["_row"],
+                    "date_min": f0["export.date_min"],
+                    "date_max": f0["export.date_max"],
+                }
+        who = ep["actor"].removeprefix("ip:")
+        out.append(
+            _finding(
+                ctx,
+                ep["actor"],
+                g,
+                f"Bulk export by {who}" + (" in chunks" if "T1030" in techniques else ""),
+                techniques,
+                "; ".join(notes)
+                + f". Rule: at least {t.export_min_requests} exports, {n(t.export_min_bytes)} bytes or "
+                f"{t.export_min_span_days} days of data in one episode, not the actor's usual job.",
+                details,
+            )
+        )
+    return out
+
+
+def _pagination(ctx: Context, d: pl.DataFrame) -> list[Finding]:
+    t = ctx.thresholds
+    out = []
+    pages = d.filter((pl.col("activity") == "api_list") & (pl.col("http.response.status_code") < 400))
+    for (actor, _ep), g in pages.group_by(["actor", "episode"], maintain_order=True):
+        if g.height < t.api_min_pages:
+            continue
+        g = g.sort("@timestamp")
+        offs = g.get_column("api.offset").drop_nulls()
+        lim = g.get_column("api.limit").drop_nulls()
+        gaps = g.get_column("@timestamp").diff().dt.total_milliseconds().drop_nulls().cast(pl.Float64) / 1000
+        reason = (
+            f"{n(g.height)} API list pages"
+            + (f", offsets {n(offs.min())} to {n(offs.max())}" if offs.len() else "")
+            + (f", {n(lim.mode()[0])} records per page" if lim.len() else "")
+            + (f", one every {gaps.median():.1f} s" if gaps.len() else "")
+            + f". Rule: at least {t.api_min_pages} list pages in one episode."
+        )
+        out.append(
+            _finding(
+                ctx,
+                str(actor),
+                g,
+                f"API pagination through the records by {str(actor).removeprefix('ip:')}",
+                ["T1119", "T1213"],
+                reason,
+                {
+                    "pages": g.height,
+                    "offset_min": offs.min() if offs.len() else None,
+                    "offset_max": offs.max() if offs.len() else None,
+                },
+            )
+        )
+    detail = d.filter((pl.col("activity") == "api_detail") & (pl.col("http.response.status_code") < 400))
+    for (actor, _ep), g in detail.group_by(["actor", "episode"], maintain_order=True):
+        ids = g.get_column("activity.object").n_unique()
+        if ids < t.api_min_details:
+            continue
+        out.append(
+            _finding(
+                ctx,
+                str(actor),
+                g,
+                f"Record-by-record API enumeration by {str(actor).removeprefix('ip:')}",
+                ["T1119", "T1213"],
+                f"{n(g.height)} API requests fetched {n(ids)} distinct records one by one. Rule: at least "
+                f"{t.api_min_details} distinct records in one episode.",
+                {"distinct_records": ids},
+            )
+        )
+    return out
+
+
+def _volume(ctx: Context) -> list[Finding]:
+    t = ctx.thresholds
+    zone = ctx.zone_name
+    cols = [
+        "_row",
+        "@timestamp",
+        "account",
+        "source.ip",
+        "session.web",
+        "activity",
+        "api.limit",
+        "http.response.status_code",
+    ]
+    web = (
+        ctx.web.select(cols)
+        .filter(
+            pl.col("activity").is_in(["api_list", "api_detail", "patient_view"])
+            & pl.col("account").is_not_null()
+            & (pl.col("http.response.status_code") < 400)
+        )
+        .select(
+            "_row",
+            "@timestamp",
+            "account",
+            "source.ip",
+            "session.web",
+            pl.when(pl.col("activity") == "api_list")
+            .then(pl.col("api.limit").fill_null(1))
+            .when(pl.col("activity") == "export")
+            .then(0)
+            .otherwise(1)
+            .cast(pl.Int64)
+            .alias("_records"),
+            pl.lit(False).alias("_audit"),
+        )
+    )
+    reads = ctx.app.filter((pl.col("event.action") == "record_read") & pl.col("account").is_not_null()).select(
+        "_row",
+        "@timestamp",
+        "account",
+        pl.lit(None, dtype=pl.String).alias("source.ip"),
+        pl.lit(None, dtype=pl.String).alias("session.web"),
+        pl.lit(1, dtype=pl.Int64).alias("_records"),
+        pl.lit(True).alias("_audit"),
+    )
+    allx = pl.concat([web, reads])
+    if allx.height == 0:
+        return []
+    allx = allx.with_columns(pl.col("@timestamp").dt.convert_time_zone(zone).dt.date().alias("_day"))
+    # the web log and the audit trail record the same views: count the larger of the two, not both
+    days = (
+        allx.group_by("account", "_day")
+        .agg(
+            pl.col("_records").filter(~pl.col("_audit")).sum().alias("_web"),
+            pl.col("_records").filter(pl.col("_audit")).sum().alias("_trail"),
+        )
+        .with_columns(pl.max_horizontal("_web", "_trail").alias("_n"))
+    )
+    p95 = days.get_column("_n").quantile(0.95) if days.height >= 20 else None
+    # median of the other days: computed per account in Python (few accounts pass the absolute floor)
+    cand = days.filter(pl.col("_n") >= t.volume_min_records)
+    out = []
+    for r in cand.sort("account", "_day").to_dicts():
+        others = days.filter((pl.col("account") == r["account"]) & (pl.col("_day") != r["_day"])).get_column("_n")
+        base = float(others.median()) if others.len() >= 2 else None
+        if base is not None and r["_n"] < t.volume_factor * max(base, 1.0):
+            continue
+        if p95 is not None and r["_n"] < t.volume_population_factor * p95:
+            continue
+        if base is None and p95 is None:
+            continue
+        g = allx.filter((pl.col("account") == r["account"]) & (pl.col("_day") == r["_day"]))
+        first, last = span(g.filter(~pl.col("_audit")))
+        if first is None:
+            first, last = span(g)
+        reason = (
+            f"{r['account']} touched {n(r['_n'])} records on {r['_day']} ({zone})"
+            + (
+                f", {r['_n'] / max(base, 1):.0f} times its median day ({n(base)})"
+                if base is not None
+                else ", with no other day to compare"
+            )
+            + (
+                f" and {r['_n'] / max(p95, 1):.0f} times the 95th percentile of all account-days ({n(p95)})"
+                if p95 is not None
+                else ""
+            )
+            + f". Rule: at least {t.volume_min_records} records, {t.volume_factor:g}x the account's median day and "
+            f"{t.volume_population_factor:g}x the population's 95th percentile."
+        )
+        out.append(
+            Finding(
+                detector=NAME,
+                title=f"{r['account']} accessed {n(r['_n'])} records in one day, far above its baseline",
+                techniques=["T1213"],
+                basis="derived",
+                reason=reason,
+                account=r["account"],
+                ips=sort_ips(g.get_column("source.ip").drop_nulls().unique().to_list()),
+                first_seen=first,
+                last_seen=last,
+                event_count=g.height,
+                rows=rows(g, "_row"),
+                sessions=sorted(g.get_column("session.web").drop_nulls().unique().to_list()),
+                signal="bulk_collection",
+                weight=SIGNAL_WEIGHTS["bulk_collection"],
+                details={"day": str(r["_day"]), "records": r["_n"], "baseline_median": base, "population_p95": p95},
+            )
+        )
+    return out
+
+
+def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
+    d = data_requests(ctx)
+    return _exports(ctx, d) + _pagination(ctx, d) + _volume(ctx)
+
+
+__all__ = ["data_requests", "detect", "short_list"]

@@ -1,0 +1,61 @@
+"""Gaps in log coverage: a silent hour in a source that is otherwise continuous.
+
+Per source (the rotation set, else the file), events are counted per UTC hour.  A source
+is continuous when at least ``coverage_min_share`` of the hours between its first and
+last event have events, over at least ``coverage_min_hours`` hours; then every run of
+silent hours inside its span is a gap.  A gap is not proof of tampering (rotation,
+retention, an outage); it is where the evidence cannot speak.  The evidence lines are the
+last event before and the first after the gap.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import pairwise
+
+import polars as pl
+
+from forensics.correlate.context import Context
+from forensics.findings import Finding
+
+NAME = "coverage"
+
+
+def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
+    t = ctx.thresholds
+    cov = ctx.coverage
+    if cov.height == 0:
+        return []
+    out = []
+    for source in sorted(cov.get_column("source").drop_nulls().unique().to_list()):
+        c = cov.filter(pl.col("source") == source).sort("hour")
+        hours = c.get_column("hour").to_list()
+        total = int((hours[-1] - hours[0]).total_seconds() // 3600) + 1
+        if total < t.coverage_min_hours or len(hours) / total < t.coverage_min_share:
+            continue
+        recs = c.to_dicts()
+        for prev, nxt in pairwise(recs):
+            missing = int((nxt["hour"] - prev["hour"]).total_seconds() // 3600) - 1
+            if missing <= 0:
+                continue
+            start = prev["hour"] + timedelta(hours=1)
+            end = nxt["hour"]
+            out.append(
+                Finding(
+                    detector=NAME,
+                    title=f"No events from {source} for {missing} hour(s) from {start:%Y-%m-%d %H:%M}Z",
+                    techniques=[],
+                    basis="derived",
+                    reason=(
+                        f"{source} has events in {len(hours)} of the {total} hours between its first and last event, "
+                        f"but none between {start:%Y-%m-%d %H:%M}Z and {end:%Y-%m-%d %H:%M}Z. Activity in that "
+                        "window cannot be seen in this source (rotation, retention, outage or removal)."
+                    ),
+                    first_seen=prev["last"],
+                    last_seen=nxt["first"],
+                    event_count=2,
+                    rows=[int(prev["last_row"]), int(nxt["first_row"])],
+                    details={"source": source, "missing_hours": missing, "gap_start": start, "gap_end": end},
+                )
+            )
+    return out

@@ -1,0 +1,89 @@
+"""Large database reads tied back to the web request and the account that caused them.
+
+A read is large when it returned at least ``db_min_rows`` rows, listed at least
+``db_min_in_list`` ids in an ``IN (...)`` on a patient table, or ran an unbounded
+``SELECT *`` on one.  Reads tied to web requests (see ``dblinks``) are reported per
+account (signal ``large_db_reads``); reads tied to nothing are reported per database host,
+since the shared database account cannot name anyone.  The signal needs at least
+``db_min_reads`` tied reads (a single export is routine).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.correlate.context import Context
+from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.frames import rows_of
+from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.findings import Finding, sort_ips
+
+NAME = "db_reads"
+
+
+def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
+    if ctx.db.height == 0 or "db.large" not in ctx.db.columns:
+        return []
+    large = ctx.db.filter(pl.col("db.large") & (pl.col("event.action") == "db_query"))
+    if large.height == 0:
+        return []
+    links = ctx.db_links.select("db_row", "web_row", "how", "confidence")
+    who = rows_of(ctx.web, links.get_column("web_row"), ["account", "source.ip"]).rename(
+        {"_row": "web_row", "source.ip": "client"}
+    )
+    tied = links.join(who, on="web_row", how="left").sort("confidence", descending=True).unique("db_row", keep="first")
+    large = large.join(tied, left_on="_row", right_on="db_row", how="left")
+    out = []
+    linked = large.filter(pl.col("web_row").is_not_null())
+    for acc in sorted(linked.get_column("account").unique().to_list(), key=lambda a: (a is None, a or "")):
+        g = linked.filter(pl.col("account").eq_missing(acc))
+        first, last = span(g)
+        rows_ret = int(g.get_column("db.rows_returned").sum() or 0)
+        hosts = sorted(g.get_column("host.name").drop_nulls().unique().to_list())
+        out.append(
+            Finding(
+                detector=NAME,
+                title=f"{n(g.height)} large database reads tied to {'requests of ' + acc if acc else 'unattributed requests'}",
+                techniques=["T1213"],
+                basis="derived",
+                reason=(
+                    f"{n(g.height)} large reads on patient tables on {short_list(hosts)} ({n(rows_ret)} rows returned "
+                    f"where logged) ran during web requests {'of ' + acc if acc else 'from ' + short_list(sort_ips(g.get_column('client').unique().to_list()))}; "
+                    f"tied by {short_list(sorted(set(g.get_column('how').to_list())), 3)}."
+                ),
+                account=acc,
+                ips=sort_ips(g.get_column("client").drop_nulls().unique().to_list()),
+                first_seen=first,
+                last_seen=last,
+                event_count=g.height,
+                rows=rows(g, "_row", "web_row"),
+                signal="large_db_reads" if acc and g.height >= ctx.thresholds.db_min_reads else None,
+                weight=SIGNAL_WEIGHTS["large_db_reads"] if acc and g.height >= ctx.thresholds.db_min_reads else None,
+                details={"rows_returned": rows_ret, "hosts": hosts},
+            )
+        )
+    free = large.filter(pl.col("web_row").is_null())
+    for host in sorted(free.get_column("host.name").fill_null("?").unique().to_list()):
+        g = free.filter(pl.col("host.name").fill_null("?") == host)
+        first, last = span(g)
+        rows_ret = int(g.get_column("db.rows_returned").sum() or 0)
+        out.append(
+            Finding(
+                detector=NAME,
+                title=f"{n(g.height)} large database reads on {host} not tied to any web request",
+                techniques=[],
+                basis="derived",
+                reason=(
+                    f"{n(g.height)} large reads on patient tables on {host} ({n(rows_ret)} rows returned where logged) "
+                    "ran while no matching web request was being served (reports, batch jobs, or web logs missing). "
+                    "The shared database account cannot name the person."
+                ),
+                ips=sort_ips(g.get_column("source.ip").drop_nulls().unique().to_list()),
+                first_seen=first,
+                last_seen=last,
+                event_count=g.height,
+                rows=rows(g.sort("@timestamp").head(500), "_row"),
+                details={"rows_returned": rows_ret, "host": host},
+            )
+        )
+    return out

@@ -1,0 +1,122 @@
+"""Persistence by an account: accounts created, permissions or passwords changed (T1136.001, T1098).
+
+Every such audit row is listed per actor (basis ``observed``: the audit trail says it).
+The ``persistence`` signal is given when a change was made from an unusual source for the
+actor: an anonymiser or hosting network, or an address that had never logged in to the
+actor's account before.  The verdict step adds that a change made by a compromised
+account inside its malicious window is persistence, and that the accounts it created are
+backdoors.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.correlate.context import FLAGGED_LABELS, Context
+from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.findings import Finding, sort_ips
+
+NAME = "persistence"
+ACCOUNT_CLASSES = ("CUser", "CMediusers", "User", "user", "users")
+PERM_CLASSES = ("CPermModule", "CPermObject", "CPermission", "Permission")
+_NAME_KEYS = ("user_username", "username", "login", "user_login", "target_user", "name")
+
+
+def changes(ctx: Context) -> pl.DataFrame:
+    """Account/permission/password changes with ``change`` (created, permission, password) and ``target``."""
+    a = ctx.app
+    otype = pl.col("object.type").fill_null("")
+    created = (pl.col("event.action") == "account_created") | (
+        (pl.col("event.action") == "record_create") & otype.is_in(list(ACCOUNT_CLASSES))
+    )
+    perm = (pl.col("event.action") == "permission_changed") | (
+        pl.col("event.action").is_in(["record_create", "record_update", "record_delete"])
+        & otype.is_in(list(PERM_CLASSES))
+    )
+    pwd = pl.col("event.action") == "password_changed"
+    ch = a.filter(created | perm | pwd).with_columns(
+        pl.when(created)
+        .then(pl.lit("created"))
+        .when(perm)
+        .then(pl.lit("permission"))
+        .otherwise(pl.lit("password"))
+        .alias("change")
+    )
+    if ch.height == 0:
+        return ch.with_columns(pl.lit(None, dtype=pl.String).alias("target"))
+    names = ctx.names.rename({"_name": "_target_name"})
+    from_labels = pl.coalesce([pl.col("labels").str.json_path_match(f"$.{k}") for k in _NAME_KEYS])
+    ch = ch.join(names, left_on="object.id", right_on="user.id", how="left", maintain_order="left")
+    target = pl.when(otype.is_in(list(ACCOUNT_CLASSES))).then(
+        pl.coalesce(from_labels, pl.col("_target_name"), pl.concat_str([pl.lit("#"), pl.col("object.id")]))
+    )
+    return ch.with_columns(target.alias("target")).drop("_target_name")
+
+
+def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
+    ch = changes(ctx)
+    if ch.height == 0:
+        return []
+    ch = ctx.with_ip_labels(ch, "client.ip")
+    known = ctx.first_success_by_account_ip()
+    ch = ch.join(known, on=["account", "client.ip"], how="left", maintain_order="left")
+    new_src = pl.col("client.ip").is_not_null() & ~(
+        pl.col("_first_ok") < pl.col("@timestamp") - pl.duration(seconds=int(ctx.tol))
+    ).fill_null(False)
+    flagged = pl.col("client.ip.label").fill_null("").is_in(list(FLAGGED_LABELS)) | (
+        new_src & (pl.col("client.basis") != "application")
+    )
+    ch = ch.with_columns(flagged.alias("_flagged"))
+    out = []
+    for acc in sorted(ch.get_column("account").unique().to_list(), key=lambda a: (a is None, a or "")):
+        g = ch.filter(pl.col("account").eq_missing(acc))
+        created = sorted({x for x in g.filter(pl.col("change") == "created").get_column("target").to_list() if x})
+        perms = g.filter(pl.col("change") == "permission").height
+        pwds = g.filter(pl.col("change") == "password").height
+        flagged_any = bool(g.get_column("_flagged").any())
+        ipl = sort_ips(g.get_column("client.ip").drop_nulls().unique().to_list())
+        techniques = (["T1136.001"] if created else []) + (["T1098"] if perms or pwds else [])
+        first, last = span(g)
+        parts = []
+        if created:
+            parts.append(f"created {len(created)} account(s): {short_list(created)}")
+        if perms:
+            parts.append(f"changed permissions {n(perms)} time(s)")
+        if pwds:
+            parts.append(f"changed passwords {n(pwds)} time(s)")
+        out.append(
+            Finding(
+                detector=NAME,
+                title=f"{acc or 'Unknown actor'} " + ", ".join(parts),
+                techniques=techniques,
+                basis="observed",
+                reason=(
+                    f"The audit trail records that {acc or 'an unknown actor'} "
+                    + "; ".join(parts)
+                    + f" between {first:%Y-%m-%d %H:%M:%S}Z and {last:%Y-%m-%d %H:%M:%S}Z"
+                    + (f" from {short_list(ipl)}" if ipl else "")
+                    + (
+                        ", from a source unusual for this account (anonymiser, or an address that had never logged in to it)."
+                        if flagged_any
+                        else "."
+                    )
+                ),
+                account=acc,
+                ips=ipl,
+                first_seen=first,
+                last_seen=last,
+                event_count=g.height,
+                rows=rows(g, "_row", "web.row"),
+                signal="persistence" if (acc and flagged_any) else None,
+                weight=SIGNAL_WEIGHTS["persistence"] if (acc and flagged_any) else None,
+                details={
+                    "created_accounts": created,
+                    "permission_changes": perms,
+                    "password_changes": pwds,
+                    "flagged": flagged_any,
+                    "change_rows": g.get_column("_row").to_list(),
+                },
+            )
+        )
+    return out

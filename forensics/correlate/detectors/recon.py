@@ -1,0 +1,92 @@
+"""Administrative reconnaissance (T1087 account discovery, T1069 permission discovery).
+
+A web session that opens at least ``recon_min_views`` distinct views among account lists
+and editors, permission editors, the audit trails themselves and system information, in
+an unusual context: from an anonymiser or hosting network, from an address that had
+never logged in to that account before the session, or (no account) from outside the
+internal networks.  Administrators browsing these views from their usual workstation are
+doing their job and are not reported.  Signal ``reconnaissance``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.correlate.context import FLAGGED_LABELS, LOCAL_LABELS, Context
+from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.mediboard import RECON_ACTIVITIES
+from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.findings import Finding, sort_ips
+
+NAME = "recon"
+
+
+def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
+    t = ctx.thresholds
+    views = ctx.web.filter(pl.col("activity").is_in(list(RECON_ACTIVITIES)))
+    if views.height == 0:
+        return []
+    per = views.group_by("session.web").agg(
+        pl.col("activity.view").n_unique().alias("_views"),
+        pl.col("account").drop_nulls().mode().first().alias("account"),
+        pl.col("source.ip").first().alias("ip"),
+        pl.col("ip.label").first().alias("label"),
+        pl.col("@timestamp").min().alias("_first"),
+    )
+    per = per.filter(pl.col("_views") >= t.recon_min_views)
+    if per.height == 0:
+        return []
+    known = ctx.first_success_by_account_ip().rename({"client.ip": "ip"})
+    per = per.join(known, on=["account", "ip"], how="left")
+    new_ip = pl.col("account").is_not_null() & ~(
+        pl.col("_first_ok") < pl.col("_first") - pl.duration(seconds=int(ctx.tol))
+    ).fill_null(False)
+    unusual = (
+        pl.col("label").fill_null("").is_in(list(FLAGGED_LABELS))
+        | new_ip
+        | (pl.col("account").is_null() & ~pl.col("label").fill_null("").is_in(list(LOCAL_LABELS)))
+    )
+    per = per.filter(unusual).with_columns(new_ip.alias("_new_ip"))
+    out = []
+    for acc in sorted(per.get_column("account").unique().to_list(), key=lambda a: (a is None, a or "")):
+        p = per.filter(pl.col("account").eq_missing(acc))
+        sessions = sorted(p.get_column("session.web").to_list())
+        g = views.filter(pl.col("session.web").is_in(sessions))
+        ipl = sort_ips(p.get_column("ip").unique().to_list())
+        kinds = sorted(set(g.get_column("activity").to_list()))
+        techniques = sorted({RECON_ACTIVITIES[k] for k in kinds if RECON_ACTIVITIES.get(k)})
+        names = sorted(set(g.get_column("activity.view").drop_nulls().to_list()))
+        context = []
+        if p.get_column("label").fill_null("").is_in(list(FLAGGED_LABELS)).any():
+            context.append("from an anonymiser/hosting network")
+        if p.get_column("_new_ip").any():
+            context.append(f"from an address that had not logged in to {acc} before")
+        if acc is None:
+            context.append("from outside the internal networks")
+        first, last = span(g)
+        out.append(
+            Finding(
+                detector=NAME,
+                title=f"Administrative reconnaissance{' as ' + acc if acc else ''} from {short_list(ipl, 3)}",
+                techniques=techniques,
+                basis="derived",
+                reason=(
+                    f"{n(g.height)} requests to {len(names)} account, permission and audit views ({short_list(names, 6)}) "
+                    f"in {len(sessions)} session(s), "
+                    + " and ".join(context)
+                    + f". Rule: at least {t.recon_min_views} "
+                    "distinct such views in one session, in an unusual context."
+                ),
+                account=acc,
+                ips=ipl,
+                first_seen=first,
+                last_seen=last,
+                event_count=g.height,
+                rows=rows(g, "_row"),
+                sessions=sessions,
+                signal="reconnaissance" if acc else None,
+                weight=SIGNAL_WEIGHTS["reconnaissance"] if acc else None,
+                details={"views": names, "activities": kinds},
+            )
+        )
+    return out

@@ -1,0 +1,72 @@
+"""Password spraying (T1110.003): many accounts, few tries each, from shared sources.
+
+Rule: a client address that failed on at least ``spray_min_accounts`` distinct accounts
+with at most ``spray_max_tries_per_account`` attempts per account on average, and that
+had no successful login before (a shared office gateway with real users is not a
+sprayer).  Such addresses active within ``campaign_gap`` of each other and sharing a user
+agent or a network are one campaign.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.correlate.context import Context
+from forensics.correlate.detectors._attempts import attempts, cluster_sources, source_profile
+from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.findings import Finding, sort_ips
+
+NAME = "spray"
+
+
+def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
+    t = ctx.thresholds
+    f = attempts(ctx).filter(pl.col("account").is_not_null())
+    if f.height == 0:
+        return []
+    prof = source_profile(f)
+    sprayers = prof.filter(
+        (pl.col("accounts") >= t.spray_min_accounts)
+        & (pl.col("attempts") / pl.col("accounts") <= t.spray_max_tries_per_account)
+        & ~pl.col("known_ip")
+    )
+    out = []
+    for group in cluster_sources(sprayers, t.campaign_gap):
+        g = f.filter(pl.col("client.ip").is_in(group))
+        per_acc = g.group_by("account").len()
+        targets = sorted(per_acc.get_column("account").to_list())
+        unknown = g.filter(~pl.col("account.known")).get_column("account").n_unique()
+        first, last = span(g, "@timestamp", "web.ts")
+        uas = sorted(g.get_column("ua").drop_nulls().unique().to_list())
+        ipl = sort_ips(group)
+        max_tries = int(per_acc.get_column("len").max() or 0)
+        out.append(
+            Finding(
+                detector=NAME,
+                title=f"Password spraying from {len(ipl)} address(es) against {n(len(targets))} accounts",
+                techniques=["T1110.003"],
+                basis="derived",
+                reason=(
+                    f"{n(g.height)} failed logins from {short_list(ipl)} against {n(len(targets))} distinct accounts "
+                    f"({n(unknown)} of them do not exist), at most {max_tries} per account: few passwords tried on "
+                    f"many accounts, which stays under a per-account lockout. Rule: a source fails on at least "
+                    f"{t.spray_min_accounts} accounts with at most {t.spray_max_tries_per_account:g} attempts per account."
+                ),
+                ips=ipl,
+                first_seen=first,
+                last_seen=last,
+                event_count=g.height,
+                rows=rows(g, "_row", "web.row"),
+                accounts=[],
+                details={
+                    "campaign_ips": ipl,
+                    "targeted_accounts": targets,
+                    "accounts_targeted": len(targets),
+                    "unknown_accounts": unknown,
+                    "attempts": g.height,
+                    "max_attempts_per_account": max_tries,
+                    "user_agents": uas,
+                },
+            )
+        )
+    return out

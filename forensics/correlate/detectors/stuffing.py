@@ -1,0 +1,92 @@
+"""Credential stuffing (T1110.004): leaked pairs replayed from a pool of addresses.
+
+Rule: within any ``stuffing_window`` (sliding every quarter of it), failures from external
+addresses that each made at most ``stuffing_max_per_ip`` attempts and had no successful
+login before add up to at least ``stuffing_min_attempts`` attempts from at least
+``stuffing_min_ips`` addresses on at least ``stuffing_min_accounts`` accounts.  Such
+windows that touch are one campaign.  Failures that the source explains as an expired
+password are left out (a Monday morning after a password-expiry date looks like this).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+
+from forensics.correlate.context import Context
+from forensics.correlate.detectors._attempts import attempts, external
+from forensics.correlate.detectors._util import n, rows, span
+from forensics.findings import Finding, sort_ips
+
+NAME = "stuffing"
+
+
+def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
+    t = ctx.thresholds
+    f = attempts(ctx).filter(pl.col("account").is_not_null())
+    if f.height == 0:
+        return []
+    f = f.filter(~pl.col("event.reason").fill_null("").str.to_lowercase().str.contains("expir"))
+    per_ip = f.group_by("client.ip").agg(pl.len().alias("_n"), pl.col("known_ip").any().alias("_known"))
+    pool = per_ip.filter((pl.col("_n") <= t.stuffing_max_per_ip) & ~pl.col("_known")).select("client.ip")
+    c = f.join(pool, on="client.ip", how="semi").filter(external(pl.col("client.ip.label"))).sort("@timestamp")
+    if c.height < t.stuffing_min_attempts:
+        return []
+    period = int(t.stuffing_window)
+    win = c.group_by_dynamic(
+        "@timestamp", every=f"{max(period // 4, 1)}s", period=f"{period}s", closed="both", start_by="datapoint"
+    ).agg(
+        pl.len().alias("attempts"),
+        pl.col("client.ip").n_unique().alias("ips"),
+        pl.col("account").n_unique().alias("accounts"),
+    )
+    hot = win.filter(
+        (pl.col("attempts") >= t.stuffing_min_attempts)
+        & (pl.col("ips") >= t.stuffing_min_ips)
+        & (pl.col("accounts") >= t.stuffing_min_accounts)
+    )
+    if hot.height == 0:
+        return []
+    spans: list[list] = []
+    for start in hot.get_column("@timestamp").to_list():
+        end = start + timedelta(seconds=period)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    out = []
+    for start, end in spans:
+        g = c.filter((pl.col("@timestamp") >= start) & (pl.col("@timestamp") <= end))
+        ipl = sort_ips(g.get_column("client.ip").unique().to_list())
+        targets = sorted(g.get_column("account").unique().to_list())
+        unknown = g.filter(~pl.col("account.known")).get_column("account").n_unique()
+        first, last = span(g, "@timestamp", "web.ts")
+        out.append(
+            Finding(
+                detector=NAME,
+                title=f"Credential stuffing from {n(len(ipl))} addresses against {n(len(targets))} accounts",
+                techniques=["T1110.004"],
+                basis="derived",
+                reason=(
+                    f"{n(g.height)} failed logins on {n(len(targets))} accounts ({n(unknown)} do not exist) from "
+                    f"{n(len(ipl))} external addresses that each tried at most {t.stuffing_max_per_ip} times and never "
+                    f"logged in before: a pool of addresses replaying user/password pairs. Rule: at least "
+                    f"{t.stuffing_min_attempts} such attempts from {t.stuffing_min_ips} addresses on "
+                    f"{t.stuffing_min_accounts} accounts within {period / 60:g} minutes."
+                ),
+                ips=ipl,
+                first_seen=first,
+                last_seen=last,
+                event_count=g.height,
+                rows=rows(g, "_row", "web.row"),
+                details={
+                    "campaign_ips": ipl,
+                    "targeted_accounts": targets,
+                    "accounts_targeted": len(targets),
+                    "unknown_accounts": unknown,
+                    "attempts": g.height,
+                },
+            )
+        )
+    return out

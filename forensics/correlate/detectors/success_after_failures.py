@@ -1,0 +1,142 @@
+"""A successful login that completes a credential attack (T1078 after T1110).
+
+Rules:
+
+* **campaign success**: a successful login from an address of a spraying, brute-force or
+  stuffing campaign, between the campaign's first failure and ``campaign_success_window``
+  after its last, unless that address had already logged in to that account before the
+  campaign started.  For stuffing, a login during the campaign window from a new external
+  address to one of the targeted accounts also counts (a stuffed pair often works on the
+  first try).  Signal ``credential_attack_success``.
+* **success after own failures**: at least 3 failures on an account from one address,
+  then a successful login from that address within ``brute_window``, when that address
+  had never logged in to the account before.  Signal ``success_after_failures``.  A user
+  who mistypes on their usual workstation does not match (the address is known).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+
+from forensics.correlate.context import LOCAL_LABELS, Context
+from forensics.correlate.detectors._util import by_detector, n, rows, span
+from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.findings import Finding, sort_ips
+
+NAME = "success_after_failures"
+CAMPAIGNS = ("spray", "brute_force", "stuffing")
+
+
+def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
+    t = ctx.thresholds
+    logins = ctx.logins().filter(pl.col("client.ip").is_not_null())
+    if logins.height == 0:
+        return []
+    known = ctx.first_success_by_account_ip()
+    out: list[Finding] = []
+    claimed: set[int] = set()
+    for camp in by_detector(prior, *CAMPAIGNS):
+        cips = camp.details.get("campaign_ips", [])
+        targets = set(camp.details.get("targeted_accounts", []))
+        lo = camp.first_seen
+        hi = camp.last_seen + timedelta(seconds=t.campaign_success_window)
+        in_time = (pl.col("@timestamp") >= lo) & (pl.col("@timestamp") <= hi)
+        cond = pl.col("client.ip").is_in(cips)
+        if camp.detector == "stuffing":
+            cond = cond | (
+                pl.col("account").is_in(sorted(targets))
+                & ~pl.col("client.ip.label").fill_null("").is_in(list(LOCAL_LABELS))
+                & (pl.col("@timestamp") <= camp.last_seen + timedelta(seconds=t.stuffing_window))
+            )
+        hits = logins.filter(in_time & cond)
+        if hits.height == 0:
+            continue
+        hits = hits.join(known.rename({"_first_ok": "_known_since"}), on=["account", "client.ip"], how="left").filter(
+            ~(pl.col("_known_since") < lo).fill_null(False)
+        )
+        for account in sorted(hits.get_column("account").unique().to_list()):
+            h = hits.filter(pl.col("account") == account).sort("@timestamp")
+            claimed.update(h.get_column("_row").to_list())
+            ipl = sort_ips(h.get_column("client.ip").unique().to_list())
+            first, last = span(h)
+            kind = {"spray": "password spray", "brute_force": "brute force", "stuffing": "credential stuffing"}[
+                camp.detector
+            ]
+            tried = camp.details.get("targeted_accounts", [])
+            fails = ctx.failures().filter(
+                (pl.col("account") == account) & pl.col("client.ip").is_in(cips) & (pl.col("@timestamp") <= first)
+            )
+            out.append(
+                Finding(
+                    detector=NAME,
+                    title=f"Successful login to {account} from the {kind} ({ipl[0]})",
+                    techniques=["T1078", *camp.techniques],
+                    basis="inferred",
+                    reason=(
+                        f"{account} logged in successfully at {first:%Y-%m-%d %H:%M:%S}Z from {', '.join(ipl)}, "
+                        f"{'an address of' if set(ipl) & set(cips) else 'during'} the {kind} campaign "
+                        f"{camp.id or ''} ({n(camp.event_count)} failures, {n(len(tried))} accounts targeted, "
+                        f"{n(fails.height)} on {account} before the success); the address had not logged in to "
+                        f"{account} before the campaign. The password was most likely obtained by the {kind}."
+                    ).replace("  ", " "),
+                    account=account,
+                    ips=ipl,
+                    first_seen=first,
+                    last_seen=last,
+                    event_count=h.height + fails.height,
+                    rows=rows(h, "_row", "web.row") + rows(fails, "_row", "web.row"),
+                    signal="credential_attack_success",
+                    weight=SIGNAL_WEIGHTS["credential_attack_success"],
+                    details={
+                        "campaign": camp.id,
+                        "campaign_detector": camp.detector,
+                        "login_rows": h.get_column("_row").to_list(),
+                    },
+                )
+            )
+    # success after failures on the same account from a new address (no campaign)
+    f = ctx.failures().filter(pl.col("account").is_not_null() & pl.col("client.ip").is_not_null())
+    if f.height:
+        cand = logins.filter(~pl.col("_row").is_in(sorted(claimed)))
+        pairs = cand.join(known.rename({"_first_ok": "_known_since"}), on=["account", "client.ip"], how="left").filter(
+            pl.col("_known_since") >= pl.col("@timestamp")
+        )
+        joined = pairs.select("_row", "web.row", "account", "client.ip", pl.col("@timestamp").alias("_ok")).join(
+            f.select(
+                pl.col("_row").alias("_frow"), pl.col("web.row").alias("_fweb"), "account", "client.ip", "@timestamp"
+            ),
+            on=["account", "client.ip"],
+        )
+        joined = joined.filter(
+            (pl.col("@timestamp") < pl.col("_ok"))
+            & (pl.col("@timestamp") >= pl.col("_ok") - pl.duration(seconds=int(t.brute_window)))
+        )
+        counted = joined.group_by("_row", "web.row", "account", "client.ip", "_ok").agg(
+            pl.len().alias("_n"), pl.col("_frow"), pl.col("_fweb"), pl.col("@timestamp").min().alias("_ff")
+        )
+        for r in counted.filter(pl.col("_n") >= 3).sort("_ok").to_dicts():
+            out.append(
+                Finding(
+                    detector=NAME,
+                    title=f"Login to {r['account']} after {r['_n']} failures from a new address",
+                    techniques=["T1078", "T1110"],
+                    basis="inferred",
+                    reason=(
+                        f"{r['_n']} failed logins on {r['account']} from {r['client.ip']}, then a success at "
+                        f"{r['_ok']:%Y-%m-%d %H:%M:%S}Z from the same address, which had never logged in to "
+                        f"{r['account']} before. Rule: at least 3 failures then a success within "
+                        f"{t.brute_window / 60:g} minutes from an address new for the account."
+                    ),
+                    account=r["account"],
+                    ips=[r["client.ip"]],
+                    first_seen=r["_ff"],
+                    last_seen=r["_ok"],
+                    event_count=r["_n"] + 1,
+                    rows=sorted({r["_row"], *(x for x in [r["web.row"], *r["_frow"], *r["_fweb"]] if x is not None)}),
+                    signal="success_after_failures",
+                    weight=SIGNAL_WEIGHTS["success_after_failures"],
+                )
+            )
+    return out

@@ -1,0 +1,84 @@
+"""A forged X-Forwarded-For: the client claims an address the proxy did not see.
+
+The reverse proxy (a trusted proxy of the case config) records the real peer; anything to
+the left of it in X-Forwarded-For was written by the client.  Mediboard stores the
+*first* value, so its audit trail repeats the lie.  Requests tagged
+``xff_spoof_candidate`` at ingest, and application rows whose stored address was matched
+to a request through that first value, are grouped per (account, claimed address).  When
+the claimed address is inside the case's internal networks and the real client is not,
+the client is impersonating an internal workstation: signal ``spoofed_identity``.  Other
+mismatches (a home router's private address in a legitimate chain) are reported with
+little weight.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.correlate.context import INTERNAL_LABELS, LOCAL_LABELS, Context
+from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.findings import Finding, sort_ips
+
+NAME = "xff_spoof"
+
+
+def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
+    web = ctx.web.filter(pl.col("xff_spoof")).select(
+        "_row",
+        "@timestamp",
+        pl.col("network.forwarded_first").alias("claim"),
+        pl.col("source.ip").alias("client"),
+        pl.col("ip.label").alias("client_label"),
+        "account",
+    )
+    app = ctx.app.filter(
+        (pl.col("client.basis") == "proxy_observed") & (pl.col("source.ip") != pl.col("client.ip"))
+    ).select("_row", "@timestamp", pl.col("source.ip").alias("claim"), pl.col("client.ip").alias("client"), "account")
+    app = ctx.with_ip_labels(app, "client").rename({"client.label": "client_label"}).drop("client.network")
+    allx = pl.concat([web, app.select(web.columns)])
+    if allx.height == 0:
+        return []
+    allx = ctx.with_ip_labels(allx, "claim")
+    out = []
+    for k in allx.select("account", "claim").unique().sort("account", "claim", nulls_last=True).to_dicts():
+        acc, claim = k["account"], k["claim"]
+        g = allx.filter(pl.col("account").eq_missing(acc) & (pl.col("claim") == claim))
+        clients = sort_ips(g.get_column("client").unique().to_list())
+        claim_internal = (g.get_column("claim.label")[0] or "") in INTERNAL_LABELS
+        clients_internal = all((x or "") in LOCAL_LABELS for x in g.get_column("client_label").to_list())
+        strong = claim_internal and not clients_internal
+        first, last = span(g)
+        app_rows = g.join(app.select("_row"), on="_row", how="semi").height
+        out.append(
+            Finding(
+                detector=NAME,
+                title=(
+                    f"Forged X-Forwarded-For {claim}{' (internal)' if claim_internal else ''}"
+                    f"{' as ' + acc if acc else ''} from {short_list(clients, 3)}"
+                ),
+                techniques=[],
+                basis="derived",
+                reason=(
+                    f"{n(g.height)} events carry X-Forwarded-For {claim} first while the trusted proxy saw "
+                    f"{short_list(clients)}"
+                    + (f"; {n(app_rows)} application rows stored the forged {claim}" if app_rows else "")
+                    + (
+                        "; the claimed address is an internal workstation and the real client is outside: the "
+                        "client impersonated it (the application's stored address is not the attacker's)."
+                        if strong
+                        else "; the first value was written by the client (or a proxy it used) and is not trusted."
+                    )
+                ),
+                account=acc,
+                ips=clients,
+                first_seen=first,
+                last_seen=last,
+                event_count=g.height,
+                rows=rows(g, "_row"),
+                signal=("spoofed_identity" if strong else "xff_mismatch") if acc else None,
+                weight=(SIGNAL_WEIGHTS["spoofed_identity"] if strong else 0.05) if acc else None,
+                details={"claimed_ip": claim, "claimed_internal": claim_internal, "proxy_observed": clients},
+            )
+        )
+    return out

@@ -1,0 +1,355 @@
+"""How much left: records (estimate, low, high), distinct objects, bytes, per account and per address.
+
+Scope: for a compromised account, its requests from attacker addresses; for a suspicious
+(or investigator-named) account, its requests within its flagged window (all of them when
+there is none); for an attacker address, every request from it (attributed or not).
+
+Methods, each with its own evidence and bounds:
+
+* **API list pages** (offset/limit): the union of ``[offset, offset + limit)`` over the
+  pages served (2xx) is the high bound.  Every page but the last holds ``limit`` records
+  (an API returns a short page only at the end); the last holds 1 to ``limit``, estimated
+  from its bytes at the median bytes per record of the full pages (fewer than ``limit``
+  means the listing reached the end of the table).  Empty pages past the end are dropped.
+* **API records fetched one by one** and **record views**: distinct ids, exact.
+* **CSV exports**: rows returned by the database reads tied to each export (slow log
+  ``Rows_sent``) where logged; otherwise the export's bytes divided by the bytes per row
+  measured on the tied exports (their lowest and highest ratios as bounds), or by 150 to
+  2,000 bytes per row when nothing was tied.
+* **Audit-trail reads** (``record_read``, the account only): distinct ids, exact.
+
+Distinct records exposed: methods that name their records (API ids, record views, audit
+reads) are united exactly; the counted ones (list pages, CSV rows) may overlap them and
+each other, so the low bound is the largest of them and the high bound their sum.  When a
+listing reached the end of the table, nothing can exceed the table and the listing's
+estimate is the estimate.
+Rows transferred (``rows_transferred``) add every method up (repeats included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from forensics.correlate.context import Context
+from forensics.correlate.detectors._util import n
+from forensics.findings import sort_ips
+
+DEFAULT_ROW_BYTES = (150.0, 2000.0)
+#: A last page smaller than this share of one record (in bytes) holds no record.
+EMPTY_SHARE = 0.5
+
+
+@dataclass
+class Component:
+    """One method's figure, with its bounds, bytes and the rows it rests on."""
+
+    method: str
+    basis: str
+    estimate: int
+    low: int
+    high: int
+    requests: int
+    bytes: int
+    description: str
+    rows: list[int] = field(default_factory=list)
+    reached_end: bool = False
+    objects: set[str] = field(default_factory=set)
+
+    def to_json(self, evidence: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "basis": self.basis,
+            "records": {"estimate": self.estimate, "low": self.low, "high": self.high},
+            "requests": self.requests,
+            "bytes": self.bytes,
+            "description": self.description,
+            "reached_end_of_table": self.reached_end,
+            "evidence": evidence,
+        }
+
+
+def _api_list(g: pl.DataFrame) -> Component | None:
+    p = g.filter(
+        (pl.col("activity") == "api_list")
+        & (pl.col("http.response.status_code") < 400)
+        & pl.col("api.offset").is_not_null()
+        & pl.col("api.limit").is_not_null()
+        & (pl.col("api.limit") > 0)
+    )
+    if p.height == 0:
+        return None
+    pages = (
+        p.group_by("api.offset", "api.limit")
+        .agg(pl.col("http.response.bytes").max().alias("_bytes"), pl.col("_row").min())
+        .sort("api.offset")
+    )
+    limit = int(pages.get_column("api.limit").mode().sort()[-1])
+    full = pages.filter(pl.col("api.limit") == limit)
+    per_page = float(full.get_column("_bytes").median() or 0.0)
+    last = pages.row(-1, named=True)
+    note = ""
+    while pages.height > 1 and per_page > 0 and (last["_bytes"] or 0) < EMPTY_SHARE * per_page / limit:
+        pages = pages.head(pages.height - 1)
+        note = "; empty pages past the end were left out"
+        last = pages.row(-1, named=True)
+    covered, cur_a, cur_b = 0, None, None
+    for o, lim in pages.select("api.offset", "api.limit").iter_rows():
+        a, b = int(o), int(o) + int(lim)
+        if cur_b is None or a > cur_b:
+            if cur_b is not None:
+                covered += cur_b - cur_a
+            cur_a, cur_b = a, b
+        else:
+            cur_b = max(cur_b, b)
+    if cur_b is not None:
+        covered += cur_b - cur_a
+    last_lim = int(last["api.limit"])
+    # every page but the last holds `limit` records (a page is short only at the end of the
+    # table); the last holds 1 to `limit`: its bytes tell how many, at the bytes per record of
+    # the full pages
+    per_record = per_page / limit if per_page > 0 else 0.0
+    est_last = last_lim
+    if per_record > 0 and pages.height > 1:
+        est_last = max(1, min(last_lim, round((last["_bytes"] or 0) / per_record)))
+    partial = est_last < last_lim
+    low, high = covered - last_lim + 1, covered
+    estimate = covered - last_lim + est_last
+    first_off = int(pages.get_column("api.offset").min())
+    end_off = int(last["api.offset"]) + last_lim - 1
+    desc = (
+        f"{n(p.height)} API list pages of {limit} records cover offsets {n(first_off)} to {n(end_off)} "
+        f"({n(covered)} positions); the last page (offset {n(last['api.offset'])}) is {n(last['_bytes'])} bytes "
+        f"against {n(per_page)} for a full page, about {n(est_last)} records"
+        + (", so the listing reached the end of the table" if partial else ", so it may not be the end of the table")
+        + note
+    )
+    return Component(
+        method="api_pagination",
+        basis="derived",
+        estimate=int(estimate),
+        low=int(low),
+        high=int(high),
+        requests=p.height,
+        bytes=int(p.get_column("http.response.bytes").sum() or 0),
+        description=desc,
+        rows=sorted(set(p.get_column("_row").to_list())),
+        reached_end=bool(partial),
+    )
+
+
+def _distinct(g: pl.DataFrame, activity: str, method: str, words: str) -> Component | None:
+    d = g.filter(
+        (pl.col("activity") == activity)
+        & (pl.col("http.response.status_code") < 400)
+        & pl.col("activity.object").is_not_null()
+    )
+    if d.height == 0:
+        return None
+    ids = set(d.get_column("activity.object").to_list())
+    return Component(
+        method=method,
+        basis="observed",
+        estimate=len(ids),
+        low=len(ids),
+        high=len(ids),
+        requests=d.height,
+        bytes=int(d.get_column("http.response.bytes").sum() or 0),
+        description=f"{n(d.height)} requests {words} {n(len(ids))} distinct records, each named in the URL",
+        rows=sorted(d.get_column("_row").to_list()),
+        objects=ids,
+    )
+
+
+def _exports(ctx: Context, g: pl.DataFrame) -> Component | None:
+    ex = g.filter((pl.col("activity") == "export") & (pl.col("http.response.status_code") < 400))
+    if ex.height == 0:
+        return None
+    links = ctx.db_links
+    tied = pl.DataFrame(schema={"web_row": pl.Int64, "_rows": pl.Int64})
+    if links.height:
+        tied = (
+            links.filter(pl.col("rows_returned").is_not_null())
+            .group_by("web_row")
+            .agg(pl.col("rows_returned").max().alias("_rows"), pl.col("db_row").first().alias("_db_row"))
+        )
+    ex = ex.join(tied, left_on="_row", right_on="web_row", how="left")
+    known = ex.filter(pl.col("_rows").is_not_null() & (pl.col("_rows") > 0))
+    ratios = (
+        known.get_column("http.response.bytes").cast(pl.Float64) / known.get_column("_rows").cast(pl.Float64)
+    ).drop_nulls()
+    if ratios.len():
+        lo_b, mid_b, hi_b = float(ratios.min()), float(ratios.median()), float(ratios.max())
+        how = f"bytes per row measured on {known.height} tied exports ({lo_b:.0f} to {hi_b:.0f})"
+    else:
+        lo_b, hi_b = DEFAULT_ROW_BYTES
+        mid_b = (lo_b * hi_b) ** 0.5
+        how = f"no export tied to a database read: {lo_b:.0f} to {hi_b:.0f} bytes per row assumed"
+    est = low = high = 0
+    biggest_low = 0
+    for r in ex.select("http.response.bytes", "_rows").iter_rows():
+        b, rws = r
+        b = int(b or 0)
+        if rws:
+            e = lo = hi = int(rws)
+        else:
+            e, lo, hi = round(b / mid_b), int(b // hi_b), int(-(-b // lo_b))
+        est += e
+        low += lo
+        high += hi
+        biggest_low = max(biggest_low, lo)
+    db_rows = ex.get_column("_db_row").drop_nulls().to_list() if "_db_row" in ex.columns else []
+    return Component(
+        method="csv_export",
+        basis="derived" if known.height < ex.height else "observed",
+        estimate=est,
+        low=low,
+        high=high,
+        requests=ex.height,
+        bytes=int(ex.get_column("http.response.bytes").sum() or 0),
+        description=(
+            f"{n(ex.height)} successful exports: {n(known.height)} with the rows returned by their tied database reads, "
+            f"{n(ex.height - known.height)} estimated from their bytes ({how}); {n(est)} rows in total "
+            f"({n(low)} to {n(high)}); patients in several date ranges appear once per range"
+        ),
+        rows=sorted(ex.get_column("_row").to_list() + [int(x) for x in db_rows]),
+        objects=set(),
+    )
+
+
+def _record_reads(ctx: Context, account: str, first: datetime | None, last: datetime | None) -> Component | None:
+    r = ctx.app.filter(
+        (pl.col("event.action") == "record_read") & (pl.col("account") == account) & pl.col("object.id").is_not_null()
+    )
+    if first is not None and last is not None:
+        # rounded times: widen by the rounding (one hour) so reads inside the window are kept
+        r = r.filter((pl.col("@timestamp") >= first - pl.duration(hours=1)) & (pl.col("@timestamp") <= last))
+    if r.height == 0:
+        return None
+    ids = set(
+        r.select(pl.concat_str([pl.col("object.type").fill_null("?"), pl.lit(":"), pl.col("object.id")]))
+        .to_series()
+        .to_list()
+    )
+    return Component(
+        method="audit_trail_reads",
+        basis="observed",
+        estimate=len(ids),
+        low=len(ids),
+        high=len(ids),
+        requests=r.height,
+        bytes=0,
+        description=f"the record-access audit trail lists {n(len(ids))} distinct records read by {account} (times rounded)",
+        rows=sorted(r.get_column("_row").to_list()),
+        objects=ids,
+    )
+
+
+def combine(
+    ctx: Context, account: str | None, ip: str | None, g: pl.DataFrame, extra: list[Component]
+) -> dict[str, Any] | None:
+    """One exfiltration row from the data requests in scope (and account-level components)."""
+    comps = [
+        c
+        for c in (
+            _api_list(g),
+            _distinct(g, "api_detail", "api_records", "fetched"),
+            _exports(ctx, g),
+            _distinct(g, "patient_view", "record_views", "displayed"),
+        )
+        if c is not None
+    ] + extra
+    if not comps:
+        return None
+    # methods that name their records (API ids, record views, audit reads) are united exactly;
+    # the others (list pages, CSV rows) are counts whose overlap is unknown
+    named = [c for c in comps if c.objects]
+    counted = [c for c in comps if not c.objects]
+    objects: set[str] = set()
+    for c in named:
+        objects |= c.objects
+    exact = len(objects)
+    low = max([exact] + [c.low for c in counted])
+    high = exact + sum(c.high for c in counted)
+    listing = [c for c in counted if c.reached_end]
+    if listing:
+        lst = max(listing, key=lambda c: c.high)
+        high = min(high, max(lst.high, exact))
+        low = max(low, lst.low)
+        estimate = lst.estimate
+    else:
+        estimate = exact + sum(c.estimate for c in counted)
+    estimate = max(low, min(high, estimate))
+    first = g.get_column("@timestamp").min() if g.height else None
+    last = g.get_column("@timestamp").max() if g.height else None
+    method = "; ".join(f"{c.method}: {c.description}" for c in comps)
+    if listing:
+        method += "; the listing enumerated the whole table, so every record exposed is within it"
+    return {
+        "account": account,
+        "ip": ip,
+        "records": {"estimate": int(estimate), "low": int(low), "high": int(high)},
+        "distinct_objects": len(objects),
+        "bytes": int(g.get_column("http.response.bytes").sum() or 0) if g.height else 0,
+        "first_seen": first,
+        "last_seen": last,
+        "method": method,
+        # the audit trail records the same views again: not a second transfer
+        "rows_transferred": {
+            "estimate": sum(c.estimate for c in comps if c.method != "audit_trail_reads"),
+            "low": sum(c.low for c in comps if c.method != "audit_trail_reads"),
+            "high": sum(c.high for c in comps if c.method != "audit_trail_reads"),
+        },
+        "requests": int(g.height),
+        "_components": comps,
+    }
+
+
+def estimate(ctx: Context, decision: Any) -> list[dict[str, Any]]:
+    """Exfiltration rows: per account in scope (``ip`` null), then per (account, address)."""
+    cols = [
+        "_row",
+        "@timestamp",
+        "account",
+        "source.ip",
+        "activity",
+        "activity.object",
+        "api.offset",
+        "api.limit",
+        "http.response.status_code",
+        "http.response.bytes",
+    ]
+    web = ctx.web.select(cols).filter(pl.col("activity").is_in(["export", "api_list", "api_detail", "patient_view"]))
+    # only the accounts and addresses in scope are looked at: cut the frame to them first
+    scope = [a for a, s in decision.accounts.items() if s.verdict != "normal" or a in ctx.accounts_requested]
+    web = web.filter(pl.col("account").is_in(scope) | pl.col("source.ip").is_in(list(decision.attacker_ips)))
+    attacker = list(decision.attacker_ips)
+    out: list[dict[str, Any]] = []
+    for acc, s in sorted(decision.accounts.items(), key=lambda kv: (-kv[1].score, kv[0])):
+        if s.verdict == "normal" and acc not in ctx.accounts_requested:
+            continue
+        g = web.filter(pl.col("account") == acc)
+        if s.verdict == "compromised":
+            g = g.filter(pl.col("source.ip").is_in(attacker))
+        elif s.first_malicious is not None and s.last_malicious is not None:
+            g = g.filter((pl.col("@timestamp") >= s.first_malicious) & (pl.col("@timestamp") <= s.last_malicious))
+        reads = _record_reads(ctx, acc, s.first_malicious, s.last_malicious)
+        row = combine(ctx, acc, None, g, [reads] if reads else [])
+        if row is None:
+            continue
+        out.append(row)
+        for ip in sort_ips(g.get_column("source.ip").drop_nulls().unique().to_list()):
+            sub = combine(ctx, acc, ip, g.filter(pl.col("source.ip") == ip), [])
+            if sub is not None:
+                out.append(sub)
+    # attacker addresses with requests no account explains
+    if attacker:
+        free = web.filter(pl.col("source.ip").is_in(attacker) & pl.col("account").is_null())
+        for ip in sort_ips(free.get_column("source.ip").unique().to_list()):
+            sub = combine(ctx, None, ip, free.filter(pl.col("source.ip") == ip), [])
+            if sub is not None:
+                out.append(sub)
+    return out

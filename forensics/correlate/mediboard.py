@@ -1,0 +1,332 @@
+"""What a web request did, in words: URL -> activity label (Mediboard first, generic REST second).
+
+Mediboard routes by query parameters: ``m`` (module) and one of ``tab``/``a``/``raw``/
+``dialog`` (the view or action); ``raw`` views stream files (the patient CSV export is
+``m=dPpatients&raw=ajax_export_patients_csv``).  The REST API lives under ``/api/`` with
+``offset``/``limit`` pagination (``/api/dossierpatient/patients?offset=0&limit=100``) and
+one record per id (``/api/dossierpatient/patients/48213``).
+
+Activity labels (column ``activity``):
+
+==================  ==============================================================
+``static``          images, scripts, style sheets
+``status``          health checks (``status.php``, ``/health``...)
+``login``           a login request (``login=`` parameter)
+``login_failed``    a POST answered 401/403 (the failed login form)
+``form_post``       a POST without parameters (login form or any form: bodies are not logged)
+``logout``          ``logout=`` parameter
+``admin_accounts``  account lists and account editors (ATT&CK T1087)
+``admin_permissions`` permission and group editors (T1069)
+``admin_audit``     the audit trails themselves (who-accessed-what, login history)
+``admin_system``    ``m=system`` views (versions, modules, configuration)
+``admin_other``     any other ``m=admin`` view
+``patient_search``  patient search
+``patient_view``    a view that names one record (``patient_id``, ``sejour_id``...)
+``export_form``     the form of an export (``tab=vw_export_...``)
+``export``          a bulk export (``raw=``/``a=`` with ``export`` in the name, ``format=csv``)
+``api_list``        an API collection (``/api/.../patients``), with offset/limit
+``api_detail``      one API record (``/api/.../patients/48213``)
+``api_other``       any other ``/api/`` request
+``page``            everything else
+==================  ==============================================================
+
+Extraction is masked (regexes only run on rows whose text contains the parameter), so
+the cost follows the interesting rows, not the 10 million static hits.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+#: The query of a request whose label depends on its module and view.
+NEEDS_VIEW = "m=admin|m=Admin|m=system|m=System|ediusers|xport|earch"
+STATIC_OR_STATUS = r"(?:\.(?:js|css|png|gif|jpe?g|ico|svg|woff2?|ttf|eot|map|webp)|/status\.php|/health(?:z|check)?|/ping|/server-status)$"
+STATUS_TAIL = r"(?:/status\.php|/health(?:z|check)?|/ping|/server-status)$"
+STATIC_SUFFIXES = (
+    ".js",
+    ".css",
+    ".png",
+    ".gif",
+    ".jpg",
+    ".jpeg",
+    ".ico",
+    ".svg",
+    ".woff",
+    ".woff2",
+    ".ttf",
+    ".eot",
+    ".map",
+    ".webp",
+)
+STATUS_SUFFIXES = ("/status.php", "/health", "/healthz", "/healthcheck", "/ping", "/server-status")
+
+#: Every label, in the order the rules are tried.
+ACTIVITIES = (
+    "static",
+    "status",
+    "logout",
+    "login",
+    "api_detail",
+    "export",
+    "api_list",
+    "api_other",
+    "export_form",
+    "admin_permissions",
+    "admin_audit",
+    "admin_accounts",
+    "admin_system",
+    "admin_other",
+    "patient_search",
+    "patient_view",
+    "login_failed",
+    "form_post",
+    "page",
+)
+
+#: The type of the ``activity`` column: one byte per request, compares with plain strings.
+ACTIVITY_TYPE = pl.Enum(ACTIVITIES)
+
+#: Activities that expose patient data (used by bulk collection and exfiltration).
+DATA_ACTIVITIES = ("patient_view", "export", "api_list", "api_detail")
+#: Activities that look at accounts, permissions or the audit trail (reconnaissance).
+RECON_ACTIVITIES = {
+    "admin_accounts": "T1087",
+    "admin_permissions": "T1069",
+    "admin_audit": "T1087",
+    "admin_system": None,
+}
+
+#: API resource name -> application object class (so API ids and audit-trail ids compare).
+API_OBJECTS = {
+    "patients": "CPatient",
+    "patient": "CPatient",
+    "sejours": "CSejour",
+    "sejour": "CSejour",
+    "consultations": "CConsultation",
+    "operations": "COperation",
+}
+_ID_PARAMS = "patient_id|sejour_id|consultation_id|consult_id|operation_id"
+PARAM_OBJECTS = {
+    "patient_id": "CPatient",
+    "sejour_id": "CSejour",
+    "consultation_id": "CConsultation",
+    "consult_id": "CConsultation",
+    "operation_id": "COperation",
+}
+
+NEEDS = ("url.path", "url.query", "http.request.method", "http.response.status_code")
+ADDS = (
+    "activity",
+    "activity.module",
+    "activity.view",
+    "activity.object",
+    "api.offset",
+    "api.limit",
+    "export.date_min",
+    "export.date_max",
+    "export.all",
+)
+
+
+def _param(query: pl.Expr, name: str) -> pl.Expr:  # kept for callers that want one parameter
+    """Value of ``name=`` in a decoded query string (first occurrence), masked by a literal test."""
+    masked = pl.when(query.str.contains(f"{name}=", literal=True)).then(query)
+    return masked.str.extract(rf"(?:^|&){name}=([^&]*)", 1)
+
+
+def label_activity(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """Add the activity columns to web requests (same rows, same order).
+
+    Needs: ``url.path``, ``url.query``, ``http.request.method``, ``http.response.status_code``.
+    Adds: ``activity``, ``activity.module`` (``m``) and ``activity.view`` (``tab``/``a``/
+    ``raw``/``dialog`` as ``raw:ajax_export_patients_csv``) for the requests whose label
+    depends on them (administration, exports, searches), ``activity.object``
+    (``CPatient:48213``) for record views and API records, ``api.offset``, ``api.limit``,
+    ``export.date_min``, ``export.date_max``, ``export.all`` (every practitioner, or no
+    practitioner filter).  Cheap literal tests pick the rows that need a regular expression.
+    """
+    path = pl.col("url.path")
+    query = pl.col("url.query")
+    method = pl.col("http.request.method")
+    status = pl.col("http.response.status_code")
+
+    # eager frames do not share sub-expressions: compute the masks once, as columns.  One
+    # alternation of literals is a single fast scan (the regex engine's literal search).
+    df = df.with_columns(
+        path.str.contains("/api/", literal=True).fill_null(False).alias("_is_api"),
+        query.str.contains(NEEDS_VIEW).fill_null(False).alias("_needs"),
+        query.str.contains("_id=", literal=True).fill_null(False).alias("_has_id"),
+        query.str.contains("login=|logout=|format=csv").fill_null(False).alias("_rare"),
+        path.str.contains(STATIC_OR_STATUS).fill_null(False).alias("_tail"),
+    )
+    api_path = pl.when(pl.col("_is_api")).then(path)
+    rare = pl.when(pl.col("_rare")).then(query)
+    df = df.with_columns(
+        (pl.col("_needs") & query.str.contains("xport", literal=True).fill_null(False))
+        .or_(api_path.str.contains("xport", literal=True).fill_null(False))
+        .alias("_xport"),
+        rare.str.contains(r"(?:^|&)login=").fill_null(False).alias("_login"),
+        rare.str.contains(r"(?:^|&)logout=").fill_null(False).alias("_logout"),
+        rare.str.contains("format=csv", literal=True).fill_null(False).alias("_csv"),
+        pl.when(pl.col("_tail")).then(path).str.contains(STATUS_TAIL).fill_null(False).alias("_status"),
+    )
+    df = df.with_columns((pl.col("_tail") & ~pl.col("_status")).alias("_static"))
+    vq = pl.when(pl.col("_needs")).then(query)
+    idq = pl.when(pl.col("_has_id")).then(query)
+    step1 = [
+        vq.str.extract(r"(?:^|&)m=([^&]*)", 1).alias("activity.module"),
+        vq.str.extract(r"(?:^|&)(tab|a|raw|dialog)=[^&]", 1).alias("_vk"),
+        vq.str.extract(r"(?:^|&)(?:tab|a|raw|dialog)=([^&]+)", 1).alias("_vv"),
+        idq.str.extract(f"(?:^|&)({_ID_PARAMS})=\\d", 1).alias("_pid_kind"),
+        idq.str.extract(f"(?:^|&)(?:{_ID_PARAMS})=(\\d+)", 1).alias("_pid_value"),
+        api_path.str.extract(r"/([A-Za-z_][\w-]*)/\d+/?$", 1).alias("_api_kind"),
+        api_path.str.extract(r"/(\d+)/?$", 1).alias("_api_id"),
+        api_path.str.extract(r"/([A-Za-z_][\w-]*)/?$", 1).alias("_api_res"),
+    ]
+    df = df.with_columns(step1)
+    df = df.with_columns(
+        pl.col("activity.module").str.to_lowercase().alias("_mod"),
+        pl.col("_vv").str.to_lowercase().alias("_vvl"),
+    )
+    mod = pl.col("_mod")
+    vv = pl.col("_vvl")
+    vk = pl.col("_vk")
+    is_api = pl.col("_is_api")
+    api_id = pl.col("_api_id")
+    pid = pl.col("_pid_value")
+    df = df.with_columns(
+        ((vv.str.contains("xport", literal=True).fill_null(False)) | (is_api & pl.col("_xport"))).alias("_exportish")
+    )
+    exportish = pl.col("_exportish")
+    is_raw_or_action = vk.is_in(["raw", "a", "dialog"]).fill_null(False)
+
+    # an integer per label while choosing (cheap), one string column at the end
+    code = (
+        pl.when(pl.col("_static"))
+        .then(pl.lit(0, dtype=pl.UInt8))
+        .when(pl.col("_status"))
+        .then(pl.lit(1, dtype=pl.UInt8))
+        .when(pl.col("_logout"))
+        .then(pl.lit(2, dtype=pl.UInt8))
+        .when(pl.col("_login"))
+        .then(pl.lit(3, dtype=pl.UInt8))
+        .when(is_api & api_id.is_not_null())
+        .then(pl.lit(4, dtype=pl.UInt8))
+        .when(is_api & exportish)
+        .then(pl.lit(5, dtype=pl.UInt8))
+        .when(is_api & pl.col("_api_res").is_not_null())
+        .then(pl.lit(6, dtype=pl.UInt8))
+        .when(is_api)
+        .then(pl.lit(7, dtype=pl.UInt8))
+        .when((exportish & is_raw_or_action) | pl.col("_csv"))
+        .then(pl.lit(5, dtype=pl.UInt8))
+        .when(exportish)
+        .then(pl.lit(8, dtype=pl.UInt8))
+        .when((mod == "admin") & vv.str.contains("perm|droit|group|function|profil").fill_null(False))
+        .then(pl.lit(9, dtype=pl.UInt8))
+        .when(mod.is_in(["admin", "system"]) & vv.str.contains("access|authentication|history|log").fill_null(False))
+        .then(pl.lit(10, dtype=pl.UInt8))
+        .when(mod.is_in(["admin", "mediusers", "dpmediusers"]) & vv.str.contains("user").fill_null(False))
+        .then(pl.lit(11, dtype=pl.UInt8))
+        .when(mod == "system")
+        .then(pl.lit(12, dtype=pl.UInt8))
+        .when(mod == "admin")
+        .then(pl.lit(13, dtype=pl.UInt8))
+        .when(mod.str.contains("patient").fill_null(False) & vv.str.contains("search").fill_null(False))
+        .then(pl.lit(14, dtype=pl.UInt8))
+        .when(pid.is_not_null())
+        .then(pl.lit(15, dtype=pl.UInt8))
+        .when((method == "POST") & status.is_in([401, 403]))
+        .then(pl.lit(16, dtype=pl.UInt8))
+        .when((method == "POST") & (query.is_null() | (query == "")))
+        .then(pl.lit(17, dtype=pl.UInt8))
+        .otherwise(pl.lit(18, dtype=pl.UInt8))
+    )
+    activity = pl.col("_code").replace_strict(dict(enumerate(ACTIVITIES)), return_dtype=ACTIVITY_TYPE)
+    df = df.with_columns(code.alias("_code"))
+    df = df.with_columns(
+        activity.alias("activity"),
+        pl.when(pl.col("_vv").is_not_null())
+        .then(pl.concat_str([vk, pl.lit(":"), pl.col("_vv")]))
+        .alias("activity.view"),
+    )
+    is_detail = pl.col("_code") == ACTIVITIES.index("api_detail")
+    is_view = pl.col("_code") == ACTIVITIES.index("patient_view")
+    api_res = pl.when(is_detail).then(pl.col("_api_kind"))
+    pid_kind = pl.when(is_view).then(pl.col("_pid_kind"))
+    obj = (
+        pl.when(is_detail)
+        .then(
+            pl.concat_str(
+                [api_res.replace_strict(API_OBJECTS, default=api_res, return_dtype=pl.String), pl.lit(":"), api_id]
+            )
+        )
+        .when(is_view)
+        .then(
+            pl.concat_str(
+                [pid_kind.replace_strict(PARAM_OBJECTS, default=None, return_dtype=pl.String), pl.lit(":"), pid]
+            )
+        )
+    )
+    is_list = pl.col("_code") == ACTIVITIES.index("api_list")
+    is_export = pl.col("_code") == ACTIVITIES.index("export")
+    list_q = pl.when(is_list).then(query)
+    export_q = pl.when(is_export).then(query)
+    prats = export_q.str.contains(r"(?:^|&)(?:all_prats=(?:on|1|true)|praticien_id(?:\[\])?=&|praticien_id(?:\[\])?=$)")
+    named_prats = export_q.str.contains(r"(?:^|&)praticien_id(?:\[\])?=\d")
+    df = df.with_columns(
+        obj.alias("activity.object"),
+        list_q.str.extract(r"(?:^|&)(?:offset|start)=(\d{1,12})", 1).cast(pl.Int64, strict=False).alias("api.offset"),
+        list_q.str.extract(r"(?:^|&)(?:limit|count|per_page|size)=(\d{1,9})", 1)
+        .cast(pl.Int64, strict=False)
+        .alias("api.limit"),
+        export_q.str.extract(r"(?:^|&)date_min=([^&]*)", 1).alias("export.date_min"),
+        export_q.str.extract(r"(?:^|&)date_max=([^&]*)", 1).alias("export.date_max"),
+        pl.when(is_export).then(prats.fill_null(False) | ~named_prats.fill_null(False)).alias("export.all"),
+    )
+    return df.drop(
+        [
+            "_pid_kind",
+            "_pid_value",
+            "_api_kind",
+            "_api_id",
+            "_api_res",
+            "_login",
+            "_logout",
+            "_vk",
+            "_vv",
+            "_is_api",
+            "_xport",
+            "_csv",
+            "_static",
+            "_status",
+            "_needs",
+            "_code",
+            "_mod",
+            "_vvl",
+            "_exportish",
+            "_has_id",
+            "_rare",
+            "_tail",
+        ]
+    )
+
+
+def activity_of_params(params: dict[str, str]) -> str:
+    """Label for a parameter dict (``long_request_log.query_params_get``), same rules as URLs."""
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    frame = pl.DataFrame(
+        {
+            "url.path": ["/index.php"],
+            "url.query": [query],
+            "http.request.method": ["GET"],
+            "http.response.status_code": [200],
+        },
+        schema={
+            "url.path": pl.String,
+            "url.query": pl.String,
+            "http.request.method": pl.String,
+            "http.response.status_code": pl.Int32,
+        },
+    )
+    return str(label_activity(frame).get_column("activity")[0])  # type: ignore[union-attr]

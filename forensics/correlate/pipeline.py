@@ -1,0 +1,574 @@
+"""``correlate``: events in, sessions + links + findings out.
+
+    events.parquet ─▶ web / app / db frames ─▶ activity labels, address labels
+        ─▶ sessions ─▶ app event ↔ web request matches ─▶ session links ─▶ account per request
+        ─▶ web ↔ db links ─▶ detectors ─▶ verdicts, attacker addresses ─▶ exfiltration
+        ─▶ findings.json, sessions.parquet, links.parquet, finding_events.parquet,
+           accounts.parquet, coverage.parquet
+
+Every step is a function of plain frames (see the modules); this one wires them, times
+them, and turns row numbers into evidence references (file + line) at the end.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from forensics import __version__
+from forensics.config import CaseConfig, load_config
+from forensics.correlate.accounts import Decision, account_profiles, decide
+from forensics.correlate.context import Context
+from forensics.correlate.dblinks import link_web_db, query_shape
+from forensics.correlate.dedupe import drop_cross_host_duplicates
+from forensics.correlate.detectors import run_all
+from forensics.correlate.exfil import estimate
+from forensics.correlate.frames import Inputs, evidence_rows, load_inputs
+from forensics.correlate.ipcontext import IpContext
+from forensics.correlate.links import LINK_SCHEMA, attribute_requests, link_sessions, match_app_to_web, reconcile_app
+from forensics.correlate.mediboard import label_activity
+from forensics.correlate.prepare import id_names, prepare_app
+from forensics.correlate.sessions import (
+    all_sessions,
+    app_sessions,
+    db_sessions,
+    sessionize_app,
+    sessionize_db,
+    sessionize_web,
+    web_sessions,
+)
+from forensics.correlate.thresholds import DEFAULT, SIGNAL_WEIGHTS, Thresholds
+from forensics.findings import SCHEMA, Finding, jsonable, sort_ips, utc_iso, validate, write_findings
+
+OUTPUTS = {
+    "findings": "findings.json",
+    "sessions": "sessions.parquet",
+    "links": "links.parquet",
+    "finding_events": "finding_events.parquet",
+    "accounts": "accounts.parquet",
+    "coverage": "coverage.parquet",
+}
+
+
+@dataclass
+class Correlation:
+    """What correlation concluded; ``save`` writes it next to the ingest outputs."""
+
+    sessions: pl.DataFrame
+    links: pl.DataFrame
+    findings: dict[str, Any]
+    finding_events: pl.DataFrame
+    accounts: pl.DataFrame
+    coverage: pl.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+    context: Context | None = field(default=None, repr=False)
+
+    def save(self, out_dir: Path | str) -> dict[str, Path]:
+        """Write findings.json and the Parquet tables; return their paths."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {k: out / v for k, v in OUTPUTS.items()}
+        write_findings(self.findings, paths["findings"])
+        self.sessions.write_parquet(paths["sessions"], compression="zstd")
+        self.links.write_parquet(paths["links"], compression="zstd")
+        self.finding_events.write_parquet(paths["finding_events"], compression="zstd")
+        self.accounts.write_parquet(paths["accounts"], compression="zstd")
+        self.coverage.write_parquet(paths["coverage"], compression="zstd")
+        return paths
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        return {a["account"]: a["verdict"] for a in self.findings["accounts"]}
+
+    def _repr_html_(self) -> str:
+        f = self.findings
+        rows = "".join(
+            f"<tr><td>{html.escape(a['account'])}</td><td>{a['verdict']}</td><td>{a['score']:.2f}</td>"
+            f"<td>{html.escape(a['first_malicious'] or '')}</td></tr>"
+            for a in f["accounts"][:20]
+        )
+        return (
+            f"<div><b>Correlation</b>: {len(f['findings'])} findings, {len(f['accounts'])} accounts listed, "
+            f"attacker addresses: {html.escape(', '.join(f['attacker_ips'][:20]) or 'none')}; attack "
+            f"{html.escape(str(f['attack']['first_seen']))} to {html.escape(str(f['attack']['last_seen']))}"
+            f"<table><tr><th>account</th><th>verdict</th><th>score</th><th>first malicious</th></tr>{rows}</table></div>"
+        )
+
+
+def _config(config: CaseConfig | Path | str | None, inputs: Inputs) -> tuple[CaseConfig, list[str]]:
+    """The config to use, and what to say about it (the ingest's own config by default)."""
+    recorded = inputs.manifest.get("config") or {}
+    notes: list[str] = []
+    if isinstance(config, CaseConfig):
+        cfg = config
+    elif config is not None:
+        cfg = load_config(config)
+    else:
+        path = recorded.get("path")
+        if path and Path(path).is_file():
+            cfg = load_config(path)
+        else:
+            if path:
+                notes.append(f"the case config the ingest used ({path}) was not found: defaults were used")
+            cfg = CaseConfig()
+    if recorded.get("sha256") and cfg.sha256 and recorded["sha256"] != cfg.sha256:
+        notes.append("the case config differs from the one the ingest used (SHA-256 changed)")
+    return cfg, notes
+
+
+def coverage_table(scan: pl.LazyFrame) -> pl.DataFrame:
+    """Events per source and UTC hour, with the first/last event of each hour (row and time)."""
+    return (
+        scan.select(
+            pl.coalesce(pl.col("log.source"), pl.col("log.file.path"), pl.col("event.dataset")).alias("source"),
+            pl.col("@timestamp"),
+            pl.col("_row").cast(pl.Int64),
+        )
+        .filter(pl.col("@timestamp").is_not_null())
+        .with_columns(pl.col("@timestamp").dt.truncate("1h").alias("hour"))
+        .group_by("source", "hour")
+        .agg(
+            pl.len().cast(pl.Int64).alias("events"),
+            pl.col("@timestamp").min().alias("first"),
+            pl.col("@timestamp").max().alias("last"),
+            pl.col("_row").sort_by("@timestamp").first().alias("first_row"),
+            pl.col("_row").sort_by("@timestamp").last().alias("last_row"),
+        )
+        .sort("source", "hour")
+        .collect()
+    )
+
+
+def _ip_table(ipctx: IpContext, *series: pl.Series) -> pl.DataFrame:
+    """Labels of every distinct address the events name."""
+    parts = [s.cast(pl.String).drop_nulls().unique() for s in series if s.len()]
+    allx = pl.concat(parts).unique() if parts else pl.Series("ip", [], dtype=pl.String)
+    return ipctx.lookup(allx)
+
+
+def prepare(
+    source: Path | str | pl.DataFrame | pl.LazyFrame,
+    config: CaseConfig | Path | str | None = None,
+    accounts: Sequence[str] = (),
+    thresholds: Thresholds | None = None,
+    timings: dict[str, float] | None = None,
+) -> tuple[Context, Inputs]:
+    """Everything up to the detectors: frames, labels, sessions, links, attribution, coverage."""
+    t = thresholds or DEFAULT
+    timings = {} if timings is None else timings
+    clock = time.perf_counter()
+    cpu = time.process_time()
+
+    def lap(name: str) -> None:
+        nonlocal clock, cpu
+        now, now_cpu = time.perf_counter(), time.process_time()
+        timings[name] = round(now - clock, 3)
+        timings[f"{name}.cpu"] = round(now_cpu - cpu, 3)
+        clock, cpu = now, now_cpu
+
+    inputs = load_inputs(source)
+    cfg, config_notes = _config(config, inputs)
+    tol = float(cfg.skew_tolerance)
+    lap("load")
+    ipctx = IpContext.from_config(cfg)
+    web, duplicates = drop_cross_host_duplicates(inputs.web, tol)
+    web = label_activity(web)
+    assert isinstance(web, pl.DataFrame)
+    # the query string has said what it had to say; the raw frames are not needed twice
+    web = web.drop("url.query")
+    inputs.web = inputs.web.clear()
+    ip_info = _ip_table(
+        ipctx,
+        web.get_column("source.ip"),
+        web.get_column("network.forwarded_first"),
+        inputs.app.get_column("source.ip"),
+        inputs.db.get_column("source.ip"),
+    )
+    web = web.join(
+        ip_info.select(pl.col("ip").alias("source.ip"), "ip.label", "ip.note", "ip.network"),
+        on="source.ip",
+        how="left",
+        maintain_order="left",
+    )
+    lap("label")
+    web = sessionize_web(web, t)
+    lap("web_sessions")
+    app = prepare_app(inputs.app, inputs.names)
+    matches = match_app_to_web(app, web, t, tol)
+    app = reconcile_app(app, matches, web_available=web.height > 0)
+    app = sessionize_app(app, t)
+    app_sess = app_sessions(app, t)
+    lap("match")
+    web_sess0 = web_sessions(web)
+    links, intervals = link_sessions(app, app_sess, web_sess0, matches, t, tol)
+    web = attribute_requests(web, intervals)
+    lap("attribute")
+    db = sessionize_db(query_shape(inputs.db, t), t)
+    db_sess = db_sessions(db)
+    db_links = link_web_db(web, db, t, tol)
+    lap("db")
+    coverage = coverage_table(inputs.scan)
+    lap("coverage")
+    web_sess = _with_accounts(web_sess0, web)
+    requested = tuple(accounts) or tuple(cfg.accounts)
+    ctx = Context(
+        config=cfg,
+        thresholds=t,
+        ipctx=ipctx,
+        web=web,
+        app=app,
+        db=db,
+        web_sessions=web_sess,
+        app_sessions=app_sess,
+        db_sessions=db_sess,
+        links=_with_db_links(links, db_links),
+        db_links=db_links,
+        ip_info=ip_info,
+        coverage=coverage,
+        accounts_requested=requested,
+        names=id_names(pl.concat([inputs.app.select("user.id", "user.name", "event.action"), inputs.names])),
+        notes=config_notes,
+        web_duplicates=duplicates,
+    )
+    lap("sessions")
+    return ctx, inputs
+
+
+def _with_accounts(sessions: pl.DataFrame, web: pl.DataFrame) -> pl.DataFrame:
+    """The account of each web session: that of its first attributed request (the links name any other)."""
+    if sessions.height == 0 or "account" not in web.columns:
+        return sessions
+    per = (
+        web.select("session.web", "account", "account.confidence")
+        .filter(pl.col("account").is_not_null())
+        .group_by("session.web")
+        .agg(pl.col("account").first().alias("_a"), pl.col("account.confidence").max().alias("_c"))
+        .rename({"session.web": "session"})
+    )
+    return (
+        sessions.join(per, on="session", how="left", maintain_order="left")
+        .with_columns(pl.col("_a").alias("account"), pl.col("_c").alias("account_confidence"))
+        .drop("_a", "_c")
+    )
+
+
+def _with_db_links(links: pl.DataFrame, db_links: pl.DataFrame) -> pl.DataFrame:
+    if db_links.height == 0:
+        return links
+    d = db_links.select(
+        pl.lit("web_db").alias("kind"),
+        pl.col("session.web").alias("left"),
+        pl.col("session.db").alias("right"),
+        pl.lit(None, dtype=pl.String).alias("account"),
+        "time",
+        pl.col("web_row").alias("left_row"),
+        pl.col("db_row").alias("right_row"),
+        "confidence",
+        "reason",
+    )
+    return pl.concat([links, d.select([pl.col(c).cast(t) for c, t in LINK_SCHEMA.items()])]).sort(
+        "time", "kind", "left", "right", nulls_last=True
+    )
+
+
+def _session_reasons(sessions: pl.DataFrame, links: pl.DataFrame, limit: int = 5) -> pl.DataFrame:
+    """Fill ``link_reasons``: the reasons of the links that touch each session (strongest first)."""
+    if links.height == 0 or sessions.height == 0:
+        return sessions
+    account_links = links.filter(pl.col("kind") != "web_db")
+    ends = pl.concat(
+        [
+            account_links.select(pl.col("left").alias("session"), "reason", "confidence"),
+            account_links.select(pl.col("right").alias("session"), "reason", "confidence"),
+        ]
+    ).drop_nulls("session")
+    db = links.filter(pl.col("kind") == "web_db")
+    if db.height:
+        # database ties are many: one summary line per session
+        summary = pl.concat(
+            [
+                db.select(pl.col("left").alias("session"), "reason", "confidence"),
+                db.select(pl.col("right").alias("session"), "reason", "confidence"),
+            ]
+        ).drop_nulls("session")
+        summary = summary.group_by("session").agg(
+            pl.len().alias("_n"),
+            pl.col("reason")
+            .str.extract(r"; ((?:shape|connection|time)[^;]*)$", 1)
+            .drop_nulls()
+            .unique()
+            .sort()
+            .str.join(", ")
+            .alias("_how"),
+            pl.col("confidence").max(),
+        )
+        ends = pl.concat(
+            [
+                ends,
+                summary.select(
+                    "session",
+                    pl.concat_str(
+                        [pl.col("_n").cast(pl.String), pl.lit(" web-database ties ("), pl.col("_how"), pl.lit(")")]
+                    ).alias("reason"),
+                    (pl.col("confidence") * 0.5).alias("confidence"),
+                ),
+            ]
+        )
+    agg = ends.group_by("session").agg(
+        pl.col("reason").sort_by("confidence", descending=True).unique(maintain_order=True).alias("_r")
+    )
+    agg = agg.with_columns(
+        pl.when(pl.col("_r").list.len() > limit)
+        .then(
+            pl.concat_list(
+                [
+                    pl.col("_r").list.head(limit),
+                    pl.concat_str(
+                        [pl.lit("and "), (pl.col("_r").list.len() - limit).cast(pl.String), pl.lit(" more links")]
+                    ),
+                ]
+            )
+        )
+        .otherwise(pl.col("_r"))
+        .alias("_r")
+    )
+    return (
+        sessions.join(agg, on="session", how="left", maintain_order="left")
+        .with_columns(pl.coalesce(pl.col("_r"), pl.col("link_reasons")).alias("link_reasons"))
+        .drop("_r")
+    )
+
+
+def warnings_for(ctx: Context) -> list[str]:
+    """What limits the conclusions, in words (shown with the findings)."""
+    out = list(ctx.notes)
+    web, app = ctx.web, ctx.app
+    if web.height == 0:
+        out.append("no web server logs: addresses stored by the application cannot be checked against the proxy")
+    elif not ctx.config.trusted_proxies:
+        fwd = web.filter(
+            pl.col("network.forwarded_first").is_not_null() & (pl.col("network.forwarded_first") != pl.col("source.ip"))
+        )
+        if fwd.height > web.height / 2:
+            top = fwd.get_column("source.ip").value_counts(sort=True).row(0)
+            out.append(
+                f"{fwd.height} of {web.height} web requests arrive from another address than their X-Forwarded-For "
+                f"(most from {top[0]}): if that is a reverse proxy, declare it in [network] trusted_proxies, "
+                "otherwise every request looks like it comes from the proxy"
+            )
+    if app.filter(pl.col("event.action").is_in(["login", "login_failed"])).height == 0:
+        out.append("no authentication records: accounts cannot be tied to web sessions; verdicts rest on web logs only")
+    unmatched = app.filter(
+        (pl.col("client.basis") == "application") & pl.col("event.action").is_in(["login", "login_failed"])
+    )
+    if web.height and unmatched.height:
+        out.append(
+            f"{unmatched.height} logins or failed logins were not found in the web logs: their stored address "
+            "(the first X-Forwarded-For value, forgeable) is kept but not trusted"
+        )
+    return out
+
+
+def _pick(rows: list[int], k: int) -> list[int]:
+    """At most ``k`` rows: the first ones, the last ones, and evenly spaced ones between."""
+    rows = sorted(set(rows))
+    if len(rows) <= k:
+        return rows
+    head, tail = rows[: k // 2], rows[-(k // 5) :]
+    middle = rows[len(head) : len(rows) - len(tail)]
+    need = k - len(head) - len(tail)
+    step = len(middle) / need if need else 0
+    return sorted(set(head + tail + [middle[int(i * step)] for i in range(need)]))
+
+
+def correlate(
+    out_dir_or_events: Path | str | pl.DataFrame | pl.LazyFrame,
+    config: CaseConfig | Path | str | None = None,
+    accounts: Sequence[str] = (),
+    *,
+    thresholds: Thresholds | None = None,
+) -> Correlation:
+    """Correlate an ingest (an OUT folder, an events.parquet path, or an event frame).
+
+    ``config`` is a CaseConfig or case.toml (default: the one the ingest recorded);
+    ``accounts`` names accounts the investigator wants looked at (always reported, with an
+    exfiltration estimate); without them every account is ranked by suspicion.
+    """
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    ctx, inputs = prepare(out_dir_or_events, config, accounts, thresholds, timings)
+    clock = time.perf_counter()
+    found = run_all(ctx)
+    timings["detectors"] = round(time.perf_counter() - clock, 3)
+    clock = time.perf_counter()
+    decision = decide(ctx, found)
+    findings = found + decision.extra
+    exfil = estimate(ctx, decision)
+    timings["verdicts"] = round(time.perf_counter() - clock, 3)
+    clock = time.perf_counter()
+    doc, finding_events = _document(ctx, inputs, findings, decision, exfil)
+    sessions = all_sessions(ctx.web_sessions, ctx.app_sessions, ctx.db_sessions)
+    sessions = _session_reasons(sessions, ctx.links)
+    profiles = account_profiles(ctx, decision)
+    timings["document"] = round(time.perf_counter() - clock, 3)
+    timings["total"] = round(time.perf_counter() - started, 3)
+    return Correlation(
+        sessions=sessions,
+        links=ctx.links,
+        findings=doc,
+        finding_events=finding_events,
+        accounts=profiles,
+        coverage=ctx.coverage,
+        timings=timings,
+        context=ctx,
+    )
+
+
+def _document(
+    ctx: Context, inputs: Inputs, findings: list[Finding], decision: Decision, exfil: list[dict[str, Any]]
+) -> tuple[dict[str, Any], pl.DataFrame]:
+    t = ctx.thresholds
+    far = "9999"
+    findings = sorted(
+        findings, key=lambda f: (utc_iso(f.first_seen) or far, f.detector, f.title, utc_iso(f.last_seen) or far)
+    )
+    for i, f in enumerate(findings, 1):
+        f.id = f"F-{i:03d}"
+    quoted: dict[str, list[int]] = {f.id: _pick(f.rows, t.evidence_max) for f in findings}
+    comp_rows = [r for e in exfil for c in e["_components"] for r in _pick(c.rows, t.evidence_max)]
+    wanted = {r for f in findings for r in f.rows} | set(comp_rows)
+    ev = evidence_rows(inputs.scan, wanted) if wanted else pl.DataFrame(schema={"_row": pl.Int64})
+    lookup: dict[int, dict[str, Any]] = {}
+    for r in ev.to_dicts():
+        lookup[int(r["_row"])] = {
+            "file": r["log.file.path"],
+            "line": r["log.file.line"],
+            "event_id": r["event.id"],
+            "dataset": r["event.dataset"],
+            "time": utc_iso(r["@timestamp"]),
+        }
+
+    def refs(rws: list[int]) -> list[dict[str, Any]]:
+        return [lookup[r] for r in rws if r in lookup]
+
+    fjson = []
+    for f in findings:
+        j = f.to_json(refs(quoted[f.id]))
+        j["evidence_total"] = len(set(f.rows))
+        fjson.append(j)
+    # accounts
+    labels = {
+        "credential_attack_success": "credentials obtained by a credential attack",
+        "backdoor_account": "created by the attacker",
+        "attacker_ip": "used from an attacker address",
+        "anonymiser_tor": "used through Tor",
+        "spoofed_identity": "forged internal address",
+        "anonymiser_proxy": "used through a VPN, proxy or hosting network",
+        "bulk_collection": "bulk collection",
+        "persistence": "persistence",
+        "success_after_failures": "login after failures",
+        "reconnaissance": "reconnaissance",
+        "scripted_client": "scripted client",
+        "large_db_reads": "large database reads",
+        "new_source": "new source",
+        "xff_mismatch": "X-Forwarded-For mismatch",
+    }
+    by_account: dict[str, list[str]] = {}
+    for f in findings:
+        if f.account:
+            by_account.setdefault(f.account, []).append(f.id)
+    acc_json = []
+    for acc, s in decision.accounts.items():
+        if s.score <= 0 and acc not in ctx.accounts_requested and s.verdict == "normal":
+            continue
+        sigs = sorted(s.signals.items(), key=lambda kv: (-(kv[1].weight or 0), kv[0]))
+        acc_json.append(
+            {
+                "account": acc,
+                "verdict": s.verdict,
+                "score": round(s.score, 3),
+                "first_malicious": utc_iso(s.first_malicious),
+                "last_malicious": utc_iso(s.last_malicious),
+                "source_ips": sort_ips(s.source_ips),
+                "reasons": [f"{labels.get(k, k)} (+{f.weight:g}): {f.title} [{f.id}]" for k, f in sigs],
+                "signals": [{"signal": k, "weight": f.weight, "finding": f.id} for k, f in sigs],
+                "findings": sorted(by_account.get(acc, [])),
+                "requested": acc in ctx.accounts_requested,
+                "created_by": s.created_by,
+            }
+        )
+    rank = {"compromised": 0, "suspicious": 1, "normal": 2}
+    acc_json.sort(key=lambda a: (-a["score"], rank[a["verdict"]], a["account"]))
+    # exfiltration
+    ex_json = []
+    for e in exfil:
+        comps = e.pop("_components")
+        row = jsonable(e)
+        row["components"] = [c.to_json(refs(_pick(c.rows, t.evidence_max))) for c in comps]
+        ex_json.append(row)
+    first, last = decision.attack_first, decision.attack_last
+    doc = {
+        "schema": SCHEMA,
+        "tool": {"name": "forensic-timeline", "version": __version__},
+        "case": {
+            "name": ctx.config.name,
+            "timezone": ctx.zone_name,
+            "config_sha256": ctx.config.sha256,
+            "skew_tolerance": ctx.tol,
+            "accounts_requested": list(ctx.accounts_requested),
+        },
+        "attack": {
+            "first_seen": utc_iso(first),
+            "last_seen": utc_iso(last),
+            "basis": decision.attack_basis,
+            "dwell_seconds": (last - first).total_seconds() if first and last else None,
+        },
+        "accounts": acc_json,
+        "warnings": warnings_for(ctx),
+        "attacker_ips": decision.attacker_ips,
+        "spoofed_ips": decision.spoofed_ips,
+        "created_accounts": decision.created_accounts,
+        "findings": fjson,
+        "exfiltration": ex_json,
+        "summary": {
+            "events": inputs.total,
+            "events_without_time": inputs.untimed,
+            "web_requests": ctx.web.height,
+            "web_requests_logged_twice": ctx.web_duplicates,
+            "application_events": ctx.app.height,
+            "database_events": ctx.db.height,
+            "web_sessions": ctx.web_sessions.height,
+            "application_sessions": ctx.app_sessions.height,
+            "database_sessions": ctx.db_sessions.height,
+            "links": ctx.links.height,
+            "web_requests_attributed": int(ctx.web.get_column("account").is_not_null().sum()) if ctx.web.height else 0,
+        },
+        "thresholds": t.as_dict(),
+        "signal_weights": dict(SIGNAL_WEIGHTS),
+    }
+    doc = json.loads(json.dumps(jsonable(doc)))
+    validate(doc)
+    fe_rows = [(f.id, r) for f in findings for r in sorted(set(f.rows))]
+    fe = pl.DataFrame(fe_rows, schema={"finding": pl.String, "_row": pl.Int64}, orient="row")
+    meta = pl.DataFrame(
+        [
+            {"finding": f.id, "detector": f.detector, "tactic": f.tactic, "account": f.account, "title": f.title}
+            for f in findings
+        ],
+        schema={
+            "finding": pl.String,
+            "detector": pl.String,
+            "tactic": pl.String,
+            "account": pl.String,
+            "title": pl.String,
+        },
+    )
+    fe = fe.join(meta, on="finding", how="left").join(ev, on="_row", how="left").rename({"_row": "row"})
+    return doc, fe.sort("finding", "row")

@@ -1,0 +1,153 @@
+"""Every number correlation decides with, in one place.
+
+An investigator who has to explain a verdict in court needs to say which rule fired and
+with which threshold.  Each field below is one such number; ``docs/correlation.md`` quotes
+them.  Pass a modified copy (``dataclasses.replace(DEFAULT, spray_min_accounts=20)``) to
+``correlate(..., thresholds=...)`` to test how sensitive a conclusion is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Numbers behind every session split, link, detector and verdict (seconds unless named)."""
+
+    # -- sessions -------------------------------------------------------------------
+    #: A web session (client IP + user agent) ends after this much silence.
+    web_idle_gap: float = 1800.0
+    #: An application session without a recorded end is assumed to last at most this long.
+    app_session_default: float = 8 * 3600.0
+    #: A session with no account link may continue an attributed one (same user agent)
+    #: if it starts at most this long after the attributed one stopped.
+    continuation_max_gap: float = 300.0
+
+    # -- credential attacks ---------------------------------------------------------
+    #: Spraying: one source fails on at least this many distinct accounts...
+    spray_min_accounts: int = 10
+    #: ...with at most this many attempts per account on average (spraying stays under lockouts).
+    spray_max_tries_per_account: float = 5.0
+    #: Brute force: at least this many failures on one account within ``brute_window``.
+    brute_min_failures: int = 10
+    brute_window: float = 3600.0
+    #: Stuffing: within ``stuffing_window``, low-volume external sources (each at most
+    #: ``stuffing_max_per_ip`` attempts, no earlier successful login) together make at least
+    #: ``stuffing_min_attempts`` attempts from ``stuffing_min_ips`` addresses on
+    #: ``stuffing_min_accounts`` accounts.
+    stuffing_window: float = 3600.0
+    stuffing_max_per_ip: int = 5
+    stuffing_min_attempts: int = 30
+    stuffing_min_ips: int = 10
+    stuffing_min_accounts: int = 10
+    #: Flagged sources whose activity is this close in time (and share a user agent or a
+    #: /24) are one campaign.
+    campaign_gap: float = 3600.0
+    #: A successful login this long after a campaign's last failure still counts as its outcome.
+    campaign_success_window: float = 24 * 3600.0
+    #: Web-only fallback (no application failure rows): this many HTTP 401/403 answers to
+    #: login requests from one address within ``brute_window``.
+    web_auth_failures_min: int = 30
+
+    # -- account baselines ----------------------------------------------------------
+    #: An account needs this many earlier successful logins before "new IP/UA/hour" means anything.
+    baseline_min_logins: int = 3
+    #: An hour of day is unusual for an account when none of its earlier logins fell within
+    #: this many hours of it (circular, in the case time zone).
+    unusual_hour_margin: int = 1
+
+    # -- scripted clients -----------------------------------------------------------
+    #: Metronomic cadence: at least this many requests with a coefficient of variation of
+    #: the gaps between them at most ``cadence_max_cv``.
+    cadence_min_requests: int = 30
+    cadence_max_cv: float = 0.35
+
+    # -- reconnaissance -------------------------------------------------------------
+    #: Distinct account/permission/log views in one session that make reconnaissance.
+    recon_min_views: int = 3
+
+    # -- bulk collection ------------------------------------------------------------
+    #: Exports by one actor in 24 hours that make a bulk export (any one suffices).
+    export_min_requests: int = 5
+    export_min_bytes: int = 50_000_000
+    export_min_span_days: int = 365
+    #: Chunking: at least this many exports whose date ranges follow each other.
+    chunk_min_requests: int = 4
+    #: API pagination: at least this many list pages by one actor.
+    api_min_pages: int = 20
+    #: API enumeration: at least this many distinct record ids fetched one by one.
+    api_min_details: int = 100
+    #: Record volume in one day: at least ``volume_min_records`` records, and at least
+    #: ``volume_factor`` times the account's own median day, and at least
+    #: ``volume_population_factor`` times the 95th percentile of all account-days.
+    volume_min_records: int = 500
+    volume_factor: float = 10.0
+    volume_population_factor: float = 3.0
+    #: An actor whose other export episodes reach this share of an episode's volume...
+    usual_volume_share: float = 0.5
+    #: ...in at least this many other episodes (earlier or later) from the same address and user agent.
+    usual_min_episodes: int = 2
+
+    # -- database -------------------------------------------------------------------
+    #: A database read is large from this many rows returned...
+    db_min_rows: int = 1000
+    #: ...or when it lists at least this many ids in an ``IN (...)`` on a patient table.
+    db_min_in_list: int = 50
+    #: Large reads tied to one account before they weigh on its verdict (one export is routine).
+    db_min_reads: int = 5
+    #: Requests at least this long are linked to database activity by time alone.
+    db_link_min_duration: float = 2.0
+
+    # -- coverage -------------------------------------------------------------------
+    #: A source is continuous when at least this share of the hours in its span have events...
+    coverage_min_share: float = 0.9
+    #: ...over at least this many hours; then any silent hour inside the span is a gap.
+    coverage_min_hours: int = 24
+
+    # -- verdicts -------------------------------------------------------------------
+    #: Score at or above which an account is ``compromised`` (needs an access signal too).
+    compromised_score: float = 0.85
+    #: Score at or above which an account is ``suspicious``.
+    suspicious_score: float = 0.4
+
+    # -- evidence -------------------------------------------------------------------
+    #: Evidence lines quoted per finding in findings.json (all of them go to finding_events.parquet).
+    evidence_max: int = 25
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+DEFAULT = Thresholds()
+
+
+#: Weight of each account signal (combined as 1 - prod(1 - w)); see docs/correlation.md.
+SIGNAL_WEIGHTS: dict[str, float] = {
+    "credential_attack_success": 0.9,
+    "backdoor_account": 0.9,
+    "attacker_ip": 0.8,
+    "anonymiser_tor": 0.7,
+    "spoofed_identity": 0.6,
+    "anonymiser_proxy": 0.4,
+    "bulk_collection": 0.5,
+    "persistence": 0.5,
+    "success_after_failures": 0.4,
+    "reconnaissance": 0.3,
+    "scripted_client": 0.2,
+    "large_db_reads": 0.2,
+    "new_source": 0.1,  # per new dimension (IP, network, user agent, hour), at most 0.35
+}
+
+#: Signals that show the account was used by someone it does not belong to: one of them is
+#: required for a ``compromised`` verdict (a high score from volume alone stays ``suspicious``).
+ACCESS_SIGNALS = frozenset(
+    {
+        "credential_attack_success",
+        "backdoor_account",
+        "attacker_ip",
+        "anonymiser_tor",
+        "spoofed_identity",
+    }
+)

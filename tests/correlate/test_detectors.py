@@ -1,0 +1,165 @@
+"""Detector rules at their thresholds, and the look-alikes each must leave alone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+import pytest
+
+from forensics.correlate import correlate
+from tests.correlate import scenarios
+from tests.correlate.builder import CHROME, FIREFOX, Case, config, utc
+from tests.correlate.scenarios import STAFF, _session, background, staff_ip
+
+
+def _run(c, tmp_path, **kw):
+    return correlate(c.frame(), config(tmp_path), **kw)
+
+
+def _detectors(r):
+    return [f["detector"] for f in r.findings["findings"]]
+
+
+def _spray(c: Case, n_accounts: int, ip: str = "203.0.113.50", start=None) -> None:
+    t = start or utc(2024, 10, 24, 21, 0)
+    for k in range(n_accounts):
+        c.web(t, ip, method="POST", status=401)
+        c.failed(t + timedelta(seconds=1), f"user{k:02d}", ip)
+        t += timedelta(seconds=40)
+
+
+def test_spray_threshold(tmp_path):
+    c = Case()
+    _spray(c, 9)
+    assert "spray" not in _detectors(_run(c, tmp_path / "a"))
+    c = Case()
+    _spray(c, 12)
+    r = _run(c, tmp_path / "b")
+    spray = [f for f in r.findings["findings"] if f["detector"] == "spray"]
+    assert len(spray) == 1 and spray[0]["techniques"] == ["T1110.003"]
+    assert spray[0]["details"]["accounts_targeted"] == 12 and spray[0]["details"]["unknown_accounts"] == 12
+    assert r.findings["attacker_ips"] == ["203.0.113.50"]
+
+
+def test_spray_sources_rotating_through_a_range_are_one_campaign(tmp_path):
+    c = Case()
+    t = utc(2024, 10, 24, 21, 0)
+    for _round in range(3):
+        for k in range(40):
+            ip = f"203.0.113.{10 + k % 4}"
+            c.web(t, ip, method="POST", status=401, ua=CHROME)
+            c.failed(t + timedelta(seconds=1), f"user{k:02d}", ip)
+            t += timedelta(seconds=20)
+    r = _run(c, tmp_path)
+    spray = [f for f in r.findings["findings"] if f["detector"] == "spray"]
+    assert len(spray) == 1 and len(spray[0]["ips"]) == 4
+    assert spray[0]["event_count"] == 120
+
+
+def test_brute_force_then_success_is_a_compromise(tmp_path):
+    c = Case()
+    background(c, range(2), accounts=STAFF[:3])
+    t = utc(2024, 10, 23, 2, 0)
+    for _ in range(14):
+        c.web(t, "192.0.2.77", method="POST", status=401, ua=FIREFOX)
+        c.failed(t + timedelta(seconds=1), "j.martin", "192.0.2.77", 1101)
+        t += timedelta(seconds=30)
+    c.web(t, "192.0.2.77", method="POST", ua=FIREFOX)
+    c.login(t + timedelta(seconds=1), "j.martin", 1101, "sess-bf", "192.0.2.77", FIREFOX)
+    r = _run(c, tmp_path)
+    assert "T1110.001" in {t for f in r.findings["findings"] for t in f["techniques"]}
+    top = r.findings["accounts"][0]
+    assert (top["account"], top["verdict"]) == ("j.martin", "compromised")
+    assert r.findings["attacker_ips"] == ["192.0.2.77"]
+
+
+def test_owner_mistyping_on_their_desk_is_not_brute_force(tmp_path):
+    c = Case()
+    background(c, range(2), accounts=STAFF[:3])
+    t = utc(2024, 10, 23, 7, 0)
+    ip = staff_ip(1101)
+    for _ in range(12):
+        c.web(t, ip, method="POST", status=401)
+        c.failed(t + timedelta(seconds=1), "j.martin", ip, 1101, reason="Auth-failed-combination")
+        t += timedelta(seconds=45)
+    _session(c, "j.martin", 1101, t + timedelta(minutes=5), 3, tag="ok")
+    r = _run(c, tmp_path)
+    assert "brute_force" not in _detectors(r)
+    assert r.verdicts.get("j.martin", "normal") == "normal"
+
+
+@pytest.mark.parametrize("which", ["B1", "B2", "B3", "B4", "scheduled export"])
+def test_each_lookalike_alone_is_not_compromised(tmp_path, which):
+    c = Case(seed=21)
+    background(c, range(5))
+    kinds = scenarios.lookalikes(c)
+    r = _run(c, tmp_path)
+    for account, kind in kinds.items():
+        if kind == which:
+            assert r.verdicts.get(account, "normal") != "compromised", account
+    assert r.findings["attacker_ips"] == []
+
+
+def test_monitoring_probe_and_interface_robot_are_not_reported(tmp_path):
+    c = Case()
+    background(c, range(1), accounts=STAFF[:2])
+    scenarios.probe(c, utc(2024, 10, 21, 0, 0), 24, every=60)
+    scenarios.hl7_bot(c, range(1))
+    r = _run(c, tmp_path)
+    assert not r.findings["findings"]
+    assert r.findings["accounts"] == []
+
+
+def test_external_script_is_reported(tmp_path):
+    c = Case()
+    t = utc(2024, 10, 21, 3, 0)
+    for k in range(40):
+        c.web(
+            t + timedelta(seconds=2 * k), "192.0.2.9", "/mediboard/index.php", "m=dPcabinet&tab=vw_a", ua="curl/8.4.0"
+        )
+    r = _run(c, tmp_path)
+    f = [x for x in r.findings["findings"] if x["detector"] == "scripted"]
+    assert len(f) == 1 and "T1119" in f[0]["techniques"] and f[0]["account"] is None
+    assert "coefficient of variation" in f[0]["reason"] and "curl/8.4.0" in f[0]["reason"]
+
+
+def test_administrator_at_their_desk_is_not_reconnaissance(tmp_path):
+    c = Case()
+    background(c, range(3), accounts=[("it.admin", 1115)])
+    r = _run(c, tmp_path)
+    assert "recon" not in _detectors(r)
+
+
+def test_account_creation_by_an_administrator_is_listed_without_weight(tmp_path):
+    c = Case()
+    background(c, range(3), accounts=[("it.admin", 1115)])
+    t = utc(2024, 10, 23, 9, 0)
+    ip = staff_ip(1115)
+    _session(c, "it.admin", 1115, t, 2, tag="hr")
+    c.web(t + timedelta(minutes=10), ip, method="POST")
+    c.user_log(t + timedelta(minutes=10, seconds=1), "it.admin", 1115, "account_created", "CUser", 1500, ip)
+    c.users_row(1500, "new.nurse")
+    r = _run(c, tmp_path)
+    p = [f for f in r.findings["findings"] if f["detector"] == "persistence"]
+    assert len(p) == 1 and p[0]["basis"] == "observed" and p[0]["signal"] is None
+    assert "new.nurse" in p[0]["title"]
+    assert r.findings["created_accounts"] == []
+    assert r.verdicts.get("it.admin", "normal") == "normal"
+
+
+def test_coverage_gap(tmp_path):
+    c = Case()
+    t = utc(2024, 10, 21, 0, 0)
+    for h in range(48):
+        if h in (30, 31):
+            continue
+        for m in (5, 35):
+            c.web(t + timedelta(hours=h, minutes=m), "10.20.1.5", query="m=dPcabinet&tab=vw_a")
+    r = _run(c, tmp_path)
+    gaps = [f for f in r.findings["findings"] if f["detector"] == "coverage"]
+    assert len(gaps) == 1
+    g = gaps[0]
+    assert g["details"]["missing_hours"] == 2 and g["details"]["gap_start"] == "2024-10-22T06:00:00Z"
+    assert [e["line"] for e in g["evidence"]] == [60, 61]
+    assert r.coverage.filter(pl.col("source") == "app01/apache2/access.log").height == 46

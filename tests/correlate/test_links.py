@@ -1,0 +1,141 @@
+"""Cross-source links: forged address reconciliation, parameters, overlap, continuation, attribution."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+
+from forensics.correlate import correlate
+from tests.correlate.builder import CHROME, FIREFOX, PYREQ, Case, config, utc
+
+
+def _run(c, tmp_path, **kw):
+    return correlate(c.frame(), config(tmp_path), **kw)
+
+
+def test_forged_forwarded_address_is_reconciled(tmp_path):
+    c = Case()
+    t = utc(2024, 10, 26, 23, 58, 10)
+    c.login(
+        t + timedelta(seconds=2), "adm.interop", 1042, "stateless1", "10.20.3.47", PYREQ, method="basic", screen=None
+    )
+    for k in range(5):
+        c.web(
+            t + timedelta(seconds=2 * k),
+            "203.0.113.201",
+            "/mediboard/api/dossierpatient/patients",
+            f"offset={100 * k}&limit=100",
+            ua=PYREQ,
+            xff="10.20.3.47, 203.0.113.201",
+        )
+    c.session_end(t + timedelta(seconds=9), "adm.interop", 1042, "stateless1", "10.20.3.47", PYREQ)
+    r = _run(c, tmp_path)
+    app = r.context.app.filter(pl.col("event.action") == "login").row(0, named=True)
+    assert app["source.ip"] == "10.20.3.47"
+    assert app["client.ip"] == "203.0.113.201" and app["client.basis"] == "proxy_observed"
+    link = r.links.filter(pl.col("kind") == "app_login_web").row(0, named=True)
+    assert "the application stored 10.20.3.47, the first X-Forwarded-For value" in link["reason"]
+    assert link["account"] == "adm.interop"
+    web = r.context.web
+    assert web.get_column("account").to_list() == ["adm.interop"] * 5
+    assert r.findings["spoofed_ips"] == ["10.20.3.47"]
+    assert "10.20.3.47" not in r.findings["attacker_ips"]
+
+
+def test_unmatched_application_address_stays_forgeable(tmp_path):
+    c = Case()
+    c.login(utc(2024, 10, 21, 8, 0), "a.petit", 1105, "s1", "10.20.1.5", CHROME)
+    r = _run(c, tmp_path)
+    app = r.context.app.row(0, named=True)
+    assert app["client.ip"] == "10.20.1.5" and app["client.basis"] == "application"
+
+
+def test_long_request_matched_by_parameters(tmp_path):
+    c = Case()
+    t = utc(2024, 10, 22, 12, 10, 5)
+    q = "m=dPpatients&raw=ajax_export_patients_csv&date_min=2024-09-01&date_max=2024-09-30&patient_id="
+    c.web(
+        t - timedelta(seconds=3),
+        "10.20.5.12",
+        query="m=dPpatients&raw=ajax_export_patients_csv&date_min=2024-08-01&date_max=2024-08-31&patient_id=",
+    )
+    c.web(t, "10.20.5.12", query=q, nbytes=1_000_000, duration=14)
+    c.long_request(
+        t + timedelta(seconds=2),
+        "m.lefevre",
+        1104,
+        {"m": "dPpatients", "raw": "ajax_export_patients_csv", "date_min": "2024-09-01", "date_max": "2024-09-30"},
+        14,
+    )
+    r = _run(c, tmp_path)
+    link = r.links.filter(pl.col("kind") == "app_event_web").row(0, named=True)
+    web = r.context.web.sort("@timestamp")
+    assert link["right_row"] == web.get_column("_row")[1]
+    assert "same request parameters" in link["reason"]
+    # a long request that names its user attributes a web session no login explains
+    assert web.get_column("account").to_list() == ["m.lefevre", "m.lefevre"]
+
+
+def test_overlap_links_a_session_no_event_explains(tmp_path):
+    c = Case()
+    t = utc(2024, 10, 21, 8, 0)
+    c.web(t, "10.20.1.5", method="POST", ua=CHROME)
+    c.login(t + timedelta(seconds=1), "a.petit", 1105, "s1", "10.20.1.5", CHROME)
+    c.web(t + timedelta(minutes=1), "10.20.1.5", query="m=dPcabinet&tab=edit_planning", ua=CHROME)
+    # 40 minutes of silence: a new web session, same desk and browser, application session still open
+    for k in range(3):
+        c.web(t + timedelta(minutes=41 + k), "10.20.1.5", query="m=dPcabinet&tab=edit_planning", ua=CHROME)
+    c.session_end(t + timedelta(minutes=60), "a.petit", 1105, "s1", "10.20.1.5", CHROME)
+    # another browser on the same desk is not linked
+    c.web(t + timedelta(minutes=42), "10.20.1.5", query="m=dPcabinet&tab=edit_planning", ua=FIREFOX)
+    r = _run(c, tmp_path)
+    web = r.context.web.sort("@timestamp")
+    assert web.filter(pl.col("user_agent.original") == CHROME).get_column("account").to_list() == ["a.petit"] * 5
+    assert web.filter(pl.col("user_agent.original") == FIREFOX).get_column("account").to_list() == [None]
+    overlap = r.links.filter(pl.col("kind") == "app_session_web")
+    assert overlap.height == 1 and "times overlap" in overlap.get_column("reason")[0]
+
+
+def test_continuation_after_a_circuit_change(tmp_path):
+    c = Case()
+    t = utc(2024, 10, 26, 23, 58, 10)
+    # the application keeps the first address of the day; the client changes address mid-way
+    c.login(
+        t + timedelta(seconds=1), "adm.interop", 1042, "stateless1", "203.0.113.201", PYREQ, method="basic", screen=None
+    )
+    for k in range(10):
+        c.web(t + timedelta(seconds=2 * k), "203.0.113.201", f"/mediboard/api/dossierpatient/patients/{k}", ua=PYREQ)
+    for k in range(10, 20):
+        c.web(t + timedelta(seconds=2 * k), "203.0.113.202", f"/mediboard/api/dossierpatient/patients/{k}", ua=PYREQ)
+    r = _run(c, tmp_path)
+    cont = r.links.filter(pl.col("kind") == "web_continuation")
+    assert cont.height == 1
+    assert "continues web session" in cont.get_column("reason")[0]
+    assert r.context.web.get_column("account").to_list() == ["adm.interop"] * 20
+
+
+def test_failed_login_attempts_belong_to_nobody(tmp_path):
+    c = Case()
+    t = utc(2024, 10, 21, 8, 0)
+    c.web(t, "203.0.113.14", method="POST", status=401, ua=CHROME)
+    c.failed(t + timedelta(seconds=1), "x.y", "203.0.113.14")
+    c.web(t + timedelta(seconds=30), "203.0.113.14", method="POST", ua=CHROME)
+    c.login(t + timedelta(seconds=31), "adm.interop", 1042, "s2", "203.0.113.14", CHROME, screen=None)
+    c.web(t + timedelta(seconds=60), "203.0.113.14", method="POST", status=401, ua=CHROME)
+    c.web(t + timedelta(seconds=65), "203.0.113.14", query="m=admin&tab=vw_edit_users", ua=CHROME)
+    r = _run(c, tmp_path)
+    web = r.context.web.sort("@timestamp")
+    assert web.get_column("account").to_list() == [None, "adm.interop", None, "adm.interop"]
+
+
+def test_missing_trusted_proxy_is_called_out():
+    from forensics.config import CaseConfig
+
+    c = Case()
+    t = utc(2024, 10, 21, 8, 0)
+    for k in range(10):
+        # the proxy was not declared: every request seems to come from it
+        c.web(t + timedelta(seconds=k), "10.10.0.5", query="m=dPcabinet&tab=vw_a", xff=f"10.20.1.{k}")
+    r = correlate(c.frame(), CaseConfig())
+    assert any("trusted_proxies" in w and "10.10.0.5" in w for w in r.findings["warnings"])
