@@ -22,7 +22,6 @@ import polars as pl
 
 from forensics.config import CaseConfig, SourceConfig
 from forensics.ingest import ingest
-from parsers.base import load_all
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 
@@ -41,21 +40,6 @@ def capture_dir(prefix: str) -> Path:
 def load_capture(folder: Path) -> dict[str, Any]:
     """``capture.json`` of a capture folder."""
     return json.loads((folder / "capture.json").read_text(encoding="utf-8"))
-
-
-def missing_parsers(*names: str) -> list[str]:
-    """The parser names among ``names`` that are not registered (yet)."""
-    registry = load_all()
-    return [n for n in names if n not in registry]
-
-
-def require_parsers(*names: str) -> None:
-    """Skip the calling module with a clear reason when a parser it needs is not registered."""
-    import pytest
-
-    missing = missing_parsers(*names)
-    if missing:
-        pytest.skip(f"parser {', '.join(missing)} is not registered", allow_module_level=True)
 
 
 @dataclass
