@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,15 +180,23 @@ def investigate(
     lang: str = "en",
     command_line: Sequence[str] | None = None,
 ) -> Case:
-    """The whole job: ingest, correlate, and write the report; returns the Case."""
+    """The whole job (what ``forensics investigate`` runs): ingest, correlate, report; returns the Case."""
+    from forensics.correlate.investigate import investigate as run
+
     cfg = _config(config)
-    result = ingest(evidence, out_dir, config=cfg, format=format, tz=tz, progress=progress, command_line=command_line)
-    case = Case(out_dir=result.out_dir, config=cfg)
-    from forensics.correlate import correlate
-
-    correlate(case.out_dir, config=cfg, accounts=tuple(accounts)).save(case.out_dir)
-    if report:
-        from forensics.report import write_report
-
-        write_report(case.out_dir, lang=lang, config=cfg)
-    return case
+    out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="forensics-"))
+    inv = run(
+        evidence,
+        out,
+        config=cfg,
+        accounts=accounts,
+        format=format,
+        tz=tz,
+        progress=progress,
+        command_line=command_line,
+        lang=lang,
+        report=report,
+    )
+    if inv.report_error:
+        raise RuntimeError(f"the report could not be written: {inv.report_error}")
+    return Case(out_dir=inv.ingest.out_dir, config=cfg)

@@ -190,6 +190,7 @@ def investigate_cmd(
     ] = None,
     tz: Annotated[str | None, typer.Option("--tz", help="Zone of naive timestamps when the config gives none.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report: en or fr.")] = "en",
 ) -> None:
     """Ingest EVIDENCE, correlate it and write the report: everything in OUT."""
     from forensics.correlate import investigate
@@ -203,6 +204,7 @@ def investigate_cmd(
             tz=tz,
             progress=Progress("ingest", not quiet),
             command_line=sys.argv,
+            lang=lang,
         )
     except (ConfigError, IngestError, KeyError, FileNotFoundError, ValueError) as exc:
         _fail(exc.args[0] if exc.args else str(exc))
@@ -213,8 +215,10 @@ def investigate_cmd(
         stderr().print(f"warning: the report could not be written: {safe(inv.report_error)}", markup=False)
     elif inv.report is None:
         stderr().print("note: no HTML report (the report module is not installed)", markup=False)
-    _print_outputs(inv.outputs)
+    _print_outputs({k: v for k, v in inv.outputs.items() if k != "report"})
     stdout().print(f"outputs are in {safe(inv.ingest.out_dir)}", markup=False, soft_wrap=True)
+    if inv.report is not None:
+        stdout().print(f"report: {safe(inv.report)}", markup=False, soft_wrap=True)
 
 
 @app.command("formats")

@@ -298,8 +298,15 @@ def _malicious_window(
                 times += [df.get_column("@timestamp").min(), df.get_column("@timestamp").max()]
                 ips.update(df.get_column(col).unique().to_list())
     for sig, f in s.signals.items():
-        if sig in ("backdoor_account", "credential_attack_success", "persistence") and f.first_seen:
+        if sig == "credential_attack_success" and f.first_seen:
             times += [t for t in (f.first_seen, f.last_seen) if t]
+            ips.update(i for i in f.ips if i in attacker)
+    # persistence and backdoors count only from the attacker's first use on: the account's own
+    # history (a password set years before, at creation) is not the attacker's doing
+    start = min(times) if times else None
+    for sig, f in s.signals.items():
+        if sig in ("backdoor_account", "persistence") and f.first_seen:
+            times += [t for t in (f.first_seen, f.last_seen) if t and (start is None or t >= start)]
             if sig != "backdoor_account":
                 ips.update(i for i in f.ips if i in attacker)
     if not times:

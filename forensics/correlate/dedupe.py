@@ -28,11 +28,12 @@ def drop_cross_host_duplicates(web: pl.DataFrame, tolerance: float) -> tuple[pl.
         key.hash(seed=3).alias("_k1"),
         key.hash(seed=4).alias("_k2"),
         pl.col("host.name").alias("_h"),
-        pl.col("@timestamp"),
-    ).sort("_k1", "_k2", "@timestamp", "_i")
+        (pl.col("request.start") if "request.start" in web.columns else pl.col("@timestamp")).alias("_t"),
+    ).sort("_k1", "_k2", "_t", "_i")
     same = (pl.col("_k1") == pl.col("_k1").shift(1)) & (pl.col("_k2") == pl.col("_k2").shift(1))
     other_host = pl.col("_h") != pl.col("_h").shift(1)
-    close = (pl.col("@timestamp") - pl.col("@timestamp").shift(1)).dt.total_microseconds() <= int(tolerance * _US)
+    # compared by when each request began (a proxy that stamps completions is not late)
+    close = (pl.col("_t") - pl.col("_t").shift(1)).dt.total_microseconds() <= int(tolerance * _US)
     # pair each row with at most one earlier row: along a chain of linked rows, every second
     # row is the copy (A, A', B, B' of two identical requests seconds apart keep A and B)
     narrow = narrow.with_columns((same & other_host & close).fill_null(False).alias("_link"))

@@ -278,7 +278,9 @@ def combine(
     if listing:
         lst = max(listing, key=lambda c: c.high)
         high = min(high, max(lst.high, exact))
-        low = max(low, lst.low)
+        # other counts (CSV rows repeat a patient once per date range) cannot push the number of
+        # distinct records past the size of the table the listing enumerated
+        low = min(max(exact, lst.low), high)
         estimate = lst.estimate
     else:
         estimate = exact + sum(c.estimate for c in counted)

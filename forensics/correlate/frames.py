@@ -55,6 +55,10 @@ COLUMNS: dict[str, pl.Expr] = {
     "labels": pl.col("labels"),
     "xff_spoof": pl.col("tags").list.contains("xff_spoof_candidate").fill_null(False),
     "ip_from_application": pl.col("tags").list.contains("ip_from_application").fill_null(False),
+    # when the request began: nginx stamps a request when it completes, Apache when it starts
+    "request.start": pl.when((pl.col("timestamp_desc") == "Request completed") & pl.col("event.duration").is_not_null())
+    .then(pl.col("@timestamp") - pl.duration(microseconds=pl.col("event.duration") // 1000))
+    .otherwise(pl.col("@timestamp")),
     "time.rounded": pl.col("time.flags").list.eval(pl.element().str.starts_with("rounded")).list.any().fill_null(False),
 }
 
@@ -72,6 +76,7 @@ WEB_COLUMNS = [
     "http.response.status_code",
     "http.response.bytes",
     "event.duration",
+    "request.start",
     "xff_spoof",
 ]
 DB_COLUMNS = [

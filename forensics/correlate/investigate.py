@@ -37,21 +37,24 @@ def investigate(
     *,
     config: CaseConfig | Path | str | None = None,
     accounts: Sequence[str] = (),
+    format: str | None = None,
     tz: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     command_line: Sequence[str] | None = None,
+    lang: str = "en",
+    report: bool = True,
 ) -> Investigation:
     """Read the evidence into ``out_dir``, correlate it, write findings and (if available) the report."""
     cfg = config if isinstance(config, CaseConfig) else (load_config(config) if config else CaseConfig())
-    result = ingest(evidence, out_dir, config=cfg, tz=tz, progress=progress, command_line=command_line)
+    result = ingest(evidence, out_dir, config=cfg, format=format, tz=tz, progress=progress, command_line=command_line)
     corr = correlate(result.out_dir, cfg, accounts)
     outputs = corr.save(result.out_dir)
     outputs = {"events": result.events_path, "manifest": result.out_dir / "manifest.json", **outputs}
     inv = Investigation(ingest=result, correlation=corr, outputs=outputs)
-    writer = _report_writer()
+    writer = _report_writer() if report else None
     if writer is not None:
         try:
-            written = writer(result.out_dir)
+            written = writer(result.out_dir, config=cfg, lang=lang, command_line=command_line)
         except Exception as exc:  # the report is optional here; its failure must not lose the findings
             inv.report_error = f"{type(exc).__name__}: {exc}"
         else:

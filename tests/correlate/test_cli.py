@@ -40,7 +40,8 @@ def test_investigate_command(tmp_path):
         app, ["investigate", str(evidence), "-o", str(out), "--config", str(evidence / "case.toml"), "-q"]
     )
     assert res.exit_code == 0, res.output
-    assert res.output.rstrip().splitlines()[-1] == f"outputs are in {out}"
+    last_two = res.output.rstrip().splitlines()[-2:]
+    assert last_two == [f"outputs are in {out}", f"report: {out / 'report.html'}"]
     doc = read_findings(out / "findings.json")
     assert doc["summary"]["web_requests"] > 0
     assert (out / "events.parquet").is_file() and (out / "sessions.parquet").is_file()

@@ -64,8 +64,10 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     new_src = pl.col("client.ip").is_not_null() & ~(
         pl.col("_first_ok") < pl.col("@timestamp") - pl.duration(seconds=int(ctx.tol))
     ).fill_null(False)
+    # a password change alone from a new address is the ordinary expiry flow (the change comes
+    # before the first login from that desk): only an anonymiser makes it count
     flagged = pl.col("client.ip.label").fill_null("").is_in(list(FLAGGED_LABELS)) | (
-        new_src & (pl.col("client.basis") != "application")
+        new_src & (pl.col("client.basis") != "application") & (pl.col("change") != "password")
     )
     ch = ch.with_columns(flagged.alias("_flagged"))
     out = []
