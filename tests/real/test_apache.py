@@ -285,26 +285,20 @@ def test_remoteip_as_apache_logged_it(as_logged: Ingested) -> None:
 def test_forwarded_for_resolved_with_the_trusted_proxy(got: Ingested) -> None:
     # With RemoteIPTrustedProxy as the case's trusted proxy, the engine resolves the
     # client from the chain: the right-most address that is not the trusted proxy.
-    spoof_tags = 0
+    # A header written by a client at an untrusted address cannot move source.ip, and
+    # the event is tagged; one sent from the trusted address is believed, untagged.
+    tagged = 0
     for path in ("remoteip_access.log", "access_timed_xff.log"):
         ev = got.file(path)
         for e, r in zip(ev.iter_rows(named=True), _requests(path), strict=True):
             assert e["source.ip"] == _engine_client(r), (path, r["n"])
-            first = e["network.forwarded_first"]
-            spoof = first is not None and first != e["source.ip"]
+            sent = r["xff_sent_by_client"]
+            if sent:
+                assert e["network.forwarded_first"] == xff_list(sent)[0], (path, r["n"])
+            spoof = bool(sent) and r["source_ip"] not in TRUSTED
             assert ("xff_spoof_candidate" in e["tags"]) == spoof, (path, r["n"])
-            spoof_tags += spoof
-            if r["xff_sent_by_client"]:
-                assert first == xff_list(r["xff_sent_by_client"])[0], (path, r["n"])
-    # every header the attacker wrote (3 through the proxy, 1 straight to each vhost) is
-    # tagged, and nothing else is
-    spoofers = [
-        r
-        for path in ("remoteip_access.log", "access_timed_xff.log")
-        for r in _requests(path)
-        if r["xff_sent_by_client"] and r["source_ip"] == ATTACKER
-    ]
-    assert spoof_tags == len(spoofers) == 5
+            tagged += spoof
+    assert tagged == 5  # the attacker's: 3 through the proxy, 1 straight to each vhost
     # 203.0.113.7 sent from the trusted address itself is believed, as Apache did
     direct = got.file("remoteip_access.log").row(-1, named=True)
     assert direct["source.ip"] == "203.0.113.7" == CAPTURE["xff"]["per_request"][-1]["expected_apache_client_ip"]
@@ -381,5 +375,4 @@ def test_explicit_stock_format_reads_the_same(got: Ingested, path: str, tmp_path
         only=lambda p: p == path,
     )
     assert_no_rejects(explicit)
-    drop = ["event.id", "log.file.sha256"]
-    assert explicit.file(path).drop(drop).to_dicts() == got.file(path).drop(drop).to_dicts()
+    assert explicit.file(path).to_dicts() == got.file(path).to_dicts()

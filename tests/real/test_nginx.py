@@ -253,14 +253,10 @@ def test_forwarded_for_with_a_trusted_proxy(tmp_path: Path) -> None:
     for e, r in zip(ev.iter_rows(named=True), _requests("access_main.log"), strict=True):
         chain = [*xff_list(r["xff_sent_by_client"]), r["source_ip"]]
         assert e["source.ip"] == expected_client(chain, trusted), r["n"]
-        spoof = r["xff_sent_by_client"] is not None and xff_list(r["xff_sent_by_client"])[0] != e["source.ip"]
+        spoof = r["xff_sent_by_client"] is not None and r["source_ip"] not in trusted
         assert ("xff_spoof_candidate" in e["tags"]) == spoof, r["n"]
         tagged += spoof
-    # the attacker's three spoofed requests through the proxy
-    assert tagged == sum(
-        1 for r in _requests("access_main.log") if r["xff_sent_by_client"] and r["source_ip"] == ATTACKER
-    )
-    assert tagged == 3
+    assert tagged == 3  # the attacker's three spoofed requests through the proxy
 
 
 def test_rotated_files_read_in_order(got: Ingested) -> None:
@@ -331,5 +327,4 @@ def test_explicit_combined_format_reads_the_same(got: Ingested, path: str, tmp_p
         FOLDER, tmp_path, _sources(combined_format=True), capture=CAPTURE, only=lambda p: p == path
     )
     assert_no_rejects(explicit)
-    drop = ["event.id", "log.file.sha256", "timestamp_desc"]
-    assert explicit.file(path).drop(drop).to_dicts() == got.file(path).drop(drop).to_dicts()
+    assert explicit.file(path).to_dicts() == got.file(path).to_dicts()
