@@ -164,12 +164,20 @@ class Builder(SummaryMixin, AnnexMixin):
         return out
 
     def exfil_totals(self) -> list[Exfil]:
-        """One total per account: the row without an address, else the largest estimate."""
+        """One total per compromised account (its row without an address, else its largest estimate).
+
+        Reads by accounts judged normal are ordinary work, not what was taken, and rows with no
+        account count only for attacker addresses not already covered by a compromised account.
+        """
         if not self.F:
             return []
+        compromised = {a.account for a in self.F.accounts if a.verdict == "compromised"}
+        covered = {ip for a in self.F.accounts if a.verdict == "compromised" for ip in a.source_ips}
+        attacker = set(self.F.attacker_ips) - covered
         by_account: dict[str, list[Exfil]] = {}
         for e in self.F.exfiltration:
-            by_account.setdefault(e.account or "", []).append(e)
+            if (e.account in compromised) or (e.account is None and e.ip in attacker):
+                by_account.setdefault(e.account or "", []).append(e)
         out = []
         for account in sorted(by_account):
             rows = by_account[account]
