@@ -641,7 +641,9 @@ def _finish_events(
 def _related(events: pl.DataFrame) -> pl.DataFrame:
     ips = [pl.col(c) for c in ("source.ip", "network.peer_ip", "destination.ip") if c in events.columns]
     if "network.forwarded_ip" in events.columns:
-        ips.append(pl.col("network.forwarded_ip").str.split(",").list.eval(pl.element().str.strip_chars()))
+        # a row without the header must not null the whole list (concat_list of a null list is null)
+        chain = pl.col("network.forwarded_ip").str.split(",").list.eval(pl.element().str.strip_chars())
+        ips.append(chain.fill_null(pl.lit([], dtype=pl.List(pl.String))))
     users = [pl.col(c) for c in ("user.name", "db.user") if c in events.columns]
     out = events
     if ips:

@@ -69,6 +69,7 @@ class Meta:
     time_end: bool = False
     clf_bytes: bool = True
     client_as_forwarded: bool = False
+    client_left_header: bool = False
     escape: str = "default"
     #: (slot name, chrono format) of strftime time parts, in line order
     time_parts: tuple[tuple[str, str], ...] = ()
@@ -92,6 +93,7 @@ def meta_of(fmt: AccessFormat) -> Meta:
         time_end=fmt.time_end,
         clf_bytes=fmt.clf_bytes,
         client_as_forwarded=fmt.client_as_forwarded,
+        client_left_header=fmt.client_left_header,
         escape=fmt.escape,
         time_parts=parts,
         time_original=tuple(original),
@@ -381,7 +383,17 @@ def build_events(raw: pl.DataFrame, meta: Meta) -> pl.DataFrame:
     forwarded: list[pl.Expr] = []
     if "forwarded_tail" in cols:
         forwarded.append(pl.col("forwarded_tail"))
-    if "forwarded" in cols:
+    if "forwarded" in cols and "client" in cols and meta.client_left_header and peer is not None:
+        # mod_remoteip took the client (%a) out of the header it logs: put it back at the end
+        left = _dash(pl.col("forwarded"))
+        moved = pl.col("client") != peer
+        back = (
+            pl.when(left.is_null())
+            .then(pl.col("client"))
+            .otherwise(pl.concat_str([left, pl.lit(", "), pl.col("client")]))
+        )
+        forwarded.append(pl.when(moved).then(back).otherwise(pl.col("forwarded")))
+    elif "forwarded" in cols:
         forwarded.append(pl.col("forwarded"))
     if "prefix" in cols:
         forwarded.append(pl.col("_pre_fwd"))

@@ -16,6 +16,10 @@ Mapping decisions (documented in docs and tests):
   the peer and ``%a``/``$remote_addr`` is the client the server already resolved
   (``source.ip``); without a logged X-Forwarded-For it is also put in
   ``network.forwarded_ip`` so that trusted-proxy resolution lands on it, not on the proxy.
+  mod_remoteip removes from the header the addresses it used, so a logged
+  ``%{X-Forwarded-For}i`` is what is left (``-`` when it used them all): when ``%a``
+  differs from ``%{c}a`` it is put back at the end of ``network.forwarded_ip``.  (nginx's
+  realip leaves ``$http_x_forwarded_for`` whole.)
 * ``%b``/``%B``/``$body_bytes_sent`` (body) fill ``http.response.bytes``; ``%O``/``$bytes_sent``
   (with headers) fill it only when no body count is logged, otherwise go to ``labels``.
 * ``%D`` (µs), ``%T`` (s, or ``%{ms}T``/``%{us}T``), ``$request_time`` (s.ms) ->
@@ -115,6 +119,8 @@ class AccessFormat:
     clf_bytes: bool = True
     #: the client resolved by the server (``%a`` with ``%{c}a``) stands in for a missing XFF
     client_as_forwarded: bool = False
+    #: the logged XFF is what mod_remoteip left of it: ``%a`` goes back at its end
+    client_left_header: bool = False
     #: escaping of the values: ``default`` (``\\"``, ``\\xhh``), ``json`` or ``none``
     escape: str = "default"
 
@@ -281,6 +287,7 @@ def compile_apache(fmt: str) -> AccessFormat:
             }
             add(label(names.get(letter, f"{letter}{'.' + arg if arg else ''}")))
     fmt_out.client_as_forwarded = has_c_a and not has_xff
+    fmt_out.client_left_header = has_c_a and has_xff
     return _finish(fmt_out)
 
 
@@ -584,6 +591,7 @@ def rename_slots(fmt: AccessFormat, mapping: dict[str, tuple[str, str]]) -> Acce
         time_end=fmt.time_end,
         clf_bytes=fmt.clf_bytes,
         client_as_forwarded=fmt.client_as_forwarded,
+        client_left_header=fmt.client_left_header,
         escape=fmt.escape,
     )
     return _finish(out)

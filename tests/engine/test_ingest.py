@@ -184,3 +184,17 @@ def test_property_every_line_is_an_event_blank_or_reject(
     _balanced(res.manifest)
     f = res.manifest["files"][0]
     assert f["lines_read"] == (data.count(b"\n") + 1 if data else 0) - (1 if data.endswith(b"\n") else 0)
+
+
+def test_related_ip_kept_on_rows_without_forwarded_for(tmp_path: Path) -> None:
+    # nginx "main": most lines log "-" for X-Forwarded-For; their peer must still be related
+    lines = [
+        '10.0.0.1 - - [22/Oct/2024:09:02:01 +0200] "GET / HTTP/1.1" 200 1 "-" "UA" "-"',
+        '10.0.0.2 - - [22/Oct/2024:09:02:02 +0200] "GET / HTTP/1.1" 200 1 "-" "UA" "203.0.113.7, 10.0.0.9"',
+    ]
+    root = _evidence(tmp_path, {"access.log": ("\n".join(lines) + "\n").encode()})
+    events = ingest(root, tmp_path / "out", format="apache.access").events.sort("log.file.line")
+    assert events.get_column("related.ip").to_list() == [
+        ["10.0.0.1"],
+        ["10.0.0.2", "203.0.113.7", "10.0.0.9"],
+    ]

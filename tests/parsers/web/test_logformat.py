@@ -82,6 +82,56 @@ def test_remoteip_mapping() -> None:
     assert row["network.forwarded_ip"] == "203.0.113.45"
 
 
+REMOTEIP = '%a %{c}a %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i" "%{X-Forwarded-For}i"'
+
+
+@pytest.mark.parametrize(
+    ("line", "client", "peer", "chain"),
+    [
+        # real Apache 2.4.71 lines (tests/data/real/apache2-2.4.71/remoteip_access.log):
+        # XFF 203.0.113.7 sent from the trusted proxy address; mod_remoteip used it and
+        # logged what was left of the header: nothing
+        (
+            '203.0.113.7 127.0.0.1 - - [29/Nov/2026:04:18:53 +0100] "GET / HTTP/1.1" 200 269 "-" "sqlmap/1.7.2" "-"',
+            "203.0.113.7",
+            "127.0.0.1",
+            "203.0.113.7",
+        ),
+        # from an untrusted peer the header is left alone and %a is the peer
+        (
+            '127.0.0.23 127.0.0.23 - - [29/Nov/2026:04:18:53 +0100] "GET / HTTP/1.1" 200 269 "-" "x" "203.0.113.7"',
+            "127.0.0.23",
+            "127.0.0.23",
+            "203.0.113.7",
+        ),
+        # a chain of which mod_remoteip used the right-most address
+        (
+            '192.0.2.44 10.0.0.5 - - [29/Nov/2026:04:18:53 +0100] "GET / HTTP/1.0" 200 1 "-" "x" "198.51.100.99"',
+            "192.0.2.44",
+            "10.0.0.5",
+            "198.51.100.99, 192.0.2.44",
+        ),
+    ],
+)
+def test_remoteip_header_gets_back_what_mod_remoteip_used(line: str, client: str, peer: str, chain: str) -> None:
+    row = _parse("apache.access", REMOTEIP, line)
+    assert (row["source.ip"], row["network.peer_ip"], row["network.forwarded_ip"]) == (client, peer, chain)
+
+
+def test_nginx_realip_header_is_left_whole() -> None:
+    # nginx's realip module does not edit $http_x_forwarded_for
+    row = _parse(
+        "nginx.access",
+        '$remote_addr $realip_remote_addr [$time_local] "$request" "$http_x_forwarded_for"',
+        '203.0.113.7 10.0.0.5 [29/Nov/2026:04:18:53 +0100] "GET / HTTP/1.1" "203.0.113.7"',
+    )
+    assert (row["source.ip"], row["network.peer_ip"], row["network.forwarded_ip"]) == (
+        "203.0.113.7",
+        "10.0.0.5",
+        "203.0.113.7",
+    )
+
+
 @pytest.mark.parametrize(
     ("fmt", "line", "utc"),
     [
