@@ -43,6 +43,8 @@ FALL_BACK_ROTATED = [
     ("mariadb.audit", "formats/server_audit_rotated", "formats/server_audit_rotated.expected.json"),
     # SELECT ... ORDER BY date INTO OUTFILE: the two passes interleave, the keys still increase
     ("mediboard.user_log", "formats/user_log_by_date", "formats/user_log_by_date.expected.json"),
+    # the same scramble without ids: nothing decides, both instants are kept
+    ("nginx.error", "formats/nginx_error_rotated", "formats/nginx_error_rotated.expected.json"),
 ]
 # (format, fixture, expected): the missing hour of the spring-forward change
 SPRING_FORWARD = [
@@ -105,6 +107,9 @@ def test_fall_back_in_rotation_out_of_order(fmt: str, folder: str, want: str, tm
     if "dst_fall_back" in exp:
         assert {k: dst[k] for k in exp["dst_fall_back"]} == exp["dst_fall_back"]
         assert dst["order_conflicts"] == 0
+        undecided = manifest["totals"]["dst_ambiguous"]
+        assert undecided == exp["dst_fall_back"]["unresolved"]
+        assert any("could not be placed" in w for w in manifest["warnings"]) == (undecided > 0)
     elif fmt == "test.naive_ids":
         assert dst["resolved_by"] == {"ids": 6}
     else:
