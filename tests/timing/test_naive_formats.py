@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from forensics.cli import print_summary
 from forensics.config import SourceConfig
-from tests.timing.helpers import DATA, check_expected, expected, iso, run
+from tests.timing.helpers import DATA, check_expected, expected, iso, run, time_flags
 
 # (format, fixture, expected): the repeated hour, records in time order
 FALL_BACK = [
@@ -211,3 +212,29 @@ def test_spring_forward_gap_is_a_manifest_warning(tmp_path: Path) -> None:
     fixture = "naive_spring.log"
     _, manifest = run({f"app01/{fixture}": DATA / fixture}, tmp_path, sources=_src("test.naive", "Europe/Paris"))
     assert any("2 timestamps fall in a spring-forward gap" in w for w in manifest["warnings"])
+
+
+def test_session_end_is_not_placed_by_file_order(tmp_path: Path) -> None:
+    # user_authentication: logins follow the primary key; last_session_update is rewritten on
+    # every request, so its place in the dump proves nothing (row 2: login in the first pass,
+    # last activity at 02:05 in the second pass, 55 minutes later)
+    fixture = "formats/user_authentication_fallback.tsv"
+    src = (SourceConfig(path="**", format="mediboard.user_authentication", host="app01", timezone="Europe/Paris"),)
+    events, manifest = run({"app01/user_authentication.tsv": DATA / fixture}, tmp_path, sources=src)
+    got = {
+        (r["log.file.line"], r["event.action"]): (iso(r["time.recorded"]), time_flags(r["time.flags"]))
+        for r in events.iter_rows(named=True)
+    }
+    resolved, amb = ["dst_ambiguous_resolved"], ["dst_ambiguous"]
+    assert got[(2, "login")] == ("2024-10-27T00:10:00Z", resolved)
+    assert got[(3, "login")] == ("2024-10-27T00:41:03Z", resolved)
+    assert got[(4, "login")] == ("2024-10-27T01:01:30Z", resolved)
+    assert got[(5, "login")] == ("2024-10-27T01:15:26Z", resolved)
+    assert got[(2, "session_end")] == ("2024-10-27T00:05:00Z", amb)  # never silently before its login
+    assert got[(1, "session_end")] == ("2024-10-26T23:50:00Z", [])
+    assert got[(6, "session_end")] == ("2024-10-27T02:20:00Z", [])
+    end = events.filter((pl.col("log.file.line") == 2) & (pl.col("event.action") == "session_end")).row(0, named=True)
+    assert (iso(end["time.earliest"]), iso(end["time.latest"])) == ("2024-10-27T00:05:00Z", "2024-10-27T01:05:00Z")
+    dst = manifest["sources"][0]["dst_fall_back"]
+    assert dst["resolved_by"] == {"file_order+ids": 4}
+    assert dst["unresolved"] == 4
