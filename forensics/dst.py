@@ -8,7 +8,9 @@ The records of one source are written in time order, give or take a small reorde
 the order in which they were written tells the passes apart.  We look at the records of a
 source around the change (the repeated hour plus a margin), in two orders when we have them:
 
-* file order (a rotation set is read oldest file first, lines in order);
+* file order (a rotation set is read oldest file first, lines in order), leaving out the
+  records a parser marks ``_unordered`` (a time column updated in place after the row was
+  written, such as a session's last activity);
 * monotonic ids (``_order``: thread/connection/query ids, auto-increment keys), which still
   hold when size-rotated files are not in time order by name.
 
@@ -176,7 +178,9 @@ def _decide(seq_rows: list[tuple[int, int, bool, int]]) -> dict[int, bool]:
 def resolve_fall_back(rows: pl.DataFrame) -> pl.DataFrame:
     """Decide the pass of the ambiguous rows among ``rows`` (one source, any number of changes).
 
-    ``rows`` has the columns of WINDOW_ROW_SCHEMA.  Returns one row per ambiguous input row:
+    ``rows`` has the columns of WINDOW_ROW_SCHEMA, and optionally ``_filed`` (Boolean, false
+    when the record's time is not in file order: it is left out of the file-order reading
+    and decided by its id alone, if any).  Returns one row per ambiguous input row:
     ``log.file.path``, ``event.id``, ``_late`` (Boolean, null when undecided), ``_by``
     (what decided) and ``_conflict`` (file order and ids disagree).
     """
@@ -189,6 +193,8 @@ def resolve_fall_back(rows: pl.DataFrame) -> pl.DataFrame:
     }
     if rows.height == 0 or not rows.get_column("_amb").any():
         return pl.DataFrame(schema=out_schema)
+    if "_filed" not in rows.columns:
+        rows = rows.with_columns(pl.lit(True).alias("_filed"))
     rows = rows.with_row_index("_i")
     paths, ids, lates, bys, conflicts = [], [], [], [], []
     for (_w,), grp in rows.group_by(["_w"], maintain_order=True):
@@ -202,9 +208,10 @@ def resolve_fall_back(rows: pl.DataFrame) -> pl.DataFrame:
                 grp.get_column("_early").dt.epoch("us").to_list(),
                 grp.get_column("_late").dt.epoch("us").to_list(),
                 grp.get_column("_amb").to_list(),
+                grp.get_column("_filed").fill_null(True).to_list(),
             )
         )
-        by_file = sorted(tuples, key=lambda r: r[1])
+        by_file = sorted((r for r in tuples if r[6]), key=lambda r: r[1])
         v_file = _decide([(r[0], r[3], r[4], r[5]) for r in by_file])
         with_ids = [r for r in tuples if r[2] is not None]
         v_ids: dict[int, bool] = {}

@@ -191,6 +191,8 @@ def _remember_window(df: pl.DataFrame, zone: str, naive: pl.Expr, state: dict[st
         return
     path = pl.col("log.file.path") if "log.file.path" in rows.columns else pl.lit("")
     eid = pl.col("event.id") if "event.id" in rows.columns else pl.col("_seq").cast(pl.String)
+    # ``_unordered``: the parser says this time is not in file order (a column updated in place)
+    filed = ~pl.col("_unordered").fill_null(False) if "_unordered" in rows.columns else pl.lit(True)
     keep = rows.select(
         path.cast(pl.String).alias("log.file.path"),
         eid.cast(pl.String).alias("event.id"),
@@ -200,6 +202,7 @@ def _remember_window(df: pl.DataFrame, zone: str, naive: pl.Expr, state: dict[st
         "_early",
         "_late",
         "_amb",
+        filed.alias("_filed"),
     )
     state.setdefault("dst_rows", []).append(keep)
 

@@ -14,7 +14,9 @@ What a parser returns in ``ParseResult.events``:
   null when the time is naive (the engine applies the source/case zone);
 * ``time.original``: the timestamp text as written;
 * optionally ``_order`` (``Int64``, a monotonic id: thread/query id, primary key) that
-  orders records inside an ambiguous DST hour, and ``time.flags`` / ``tags`` lists.
+  orders records inside an ambiguous DST hour, optionally ``_unordered`` (``Boolean``: this
+  time is not in file order, e.g. a column updated in place; it is left out of the file-order
+  reading of that hour), and ``time.flags`` / ``tags`` lists.
 
 Every record must end up in ``events``, ``rejects`` (``_rec``, ``reason``) or ``meta``
 (``_rec``, ``reason``: headers and directives that are not events).  The engine turns any

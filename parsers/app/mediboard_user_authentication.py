@@ -100,6 +100,8 @@ class MediboardUserAuthentication(MediboardTable):
             columns={
                 **common,
                 "event.action": pl.lit("session_end"),
+                # updated in place on every request: not in the order of the rows
+                "_unordered": pl.lit(True),
                 "timestamp_desc": pl.lit("Last session activity (last_session_update)"),
                 "message": message(
                     ["Last activity of the session of ", who, " (", pl.col("nb_update"), " updates since the login)"]
@@ -108,6 +110,6 @@ class MediboardUserAuthentication(MediboardTable):
             labels=labels,
             tags=tags,
         )
-        events = pl.concat([login, end]).filter(pl.col("_ts").is_not_null())
+        events = pl.concat([login, end], how="diagonal").filter(pl.col("_ts").is_not_null())
         rejects = unreadable_time(rows, ["datetime_login", "last_session_update"])
         return ParseResult(events=events, rejects=rejects)

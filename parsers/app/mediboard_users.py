@@ -70,7 +70,13 @@ class MediboardUsers(MediboardTable):
             pl.col("user_type").str.strip_chars().replace_strict(USER_TYPES, default=None).alias("user_type_name")
         )
         labels = other_columns(rows, _SCHEMA_COLUMNS)
-        columns = {"user.id": pl.col("user_id"), "user.name": pl.col("user_username"), "event.category": pl.lit("iam")}
+        columns = {
+            "user.id": pl.col("user_id"),
+            "user.name": pl.col("user_username"),
+            "event.category": pl.lit("iam"),
+            # both times are updated in place on the user's row: not in the order of the rows
+            "_unordered": pl.lit(True),
+        }
         robot = pl.when(pl.col("is_robot") == "1").then(pl.lit(", robot account"))
         password = event_frame(
             rows,

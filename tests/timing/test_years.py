@@ -14,9 +14,15 @@ from forensics.years import SourceSpan, choose_year, mark_rollover
 from tests.timing.helpers import DATA, check_expected, expected, iso, run
 
 # (format, fixture, expected): yearless formats; add syslog (RFC 3164) and yearless error logs here
-YEARLESS_FALL_BACK = [("test.yearless", "yearless_fallback.log", "yearless_fallback.log.expected.json")]
-YEARLESS_SPRING = [("test.yearless", "yearless_spring.log", "yearless_spring.log.expected.json")]
-YEARLESS_FORMATS = ["test.yearless"]
+YEARLESS_FALL_BACK = [
+    ("test.yearless", "yearless_fallback.log", "yearless_fallback.log.expected.json"),
+    ("syslog", "formats/syslog_fallback", "formats/syslog_fallback.expected.json"),
+]
+YEARLESS_SPRING = [
+    ("test.yearless", "yearless_spring.log", "yearless_spring.log.expected.json"),
+    ("syslog", "formats/syslog_spring", "formats/syslog_spring.expected.json"),
+]
+YEARLESS_FORMATS = ["test.yearless", "syslog"]
 
 
 def _src(fmt: str, tz: str | None = "UTC", year: int | None = None, host: str = "app01", path: str = "**"):
@@ -141,17 +147,59 @@ def test_feb_29_in_a_common_year_does_not_crash(fmt: str, tmp_path: Path) -> Non
 @pytest.mark.parametrize(("fmt", "fixture", "want"), YEARLESS_FALL_BACK)
 def test_yearless_fall_back_resolved_after_the_year(fmt: str, fixture: str, want: str, tmp_path: Path) -> None:
     exp = expected(want)
-    events, manifest = run({f"app01/{fixture}": DATA / fixture}, tmp_path, sources=(_src(fmt, exp["zone"], 2024),))
+    name = Path(fixture).name
+    events, manifest = run({f"app01/{name}": DATA / fixture}, tmp_path, sources=(_src(fmt, exp["zone"], 2024),))
+    assert events.height == len(exp["lines"])
     check_expected(events, exp["lines"])
-    assert manifest["sources"][0]["dst_fall_back"]["resolved"] == 4
+    dst = manifest["sources"][0]["dst_fall_back"]
+    assert dst["resolved"] == exp.get("dst_fall_back", {}).get("resolved", 4)
+    assert dst["unresolved"] == 0
+    if "dst_fall_back" in exp:
+        assert dst["resolved_by"] == exp["dst_fall_back"]["resolved_by"]
+
+
+@pytest.mark.parametrize(("fmt", "fixture", "want"), YEARLESS_FALL_BACK)
+def test_yearless_fall_back_with_the_year_from_the_case_span(fmt: str, fixture: str, want: str, tmp_path: Path) -> None:
+    # no year configured: a dated source of another host (the reverse proxy) gives the case span
+    exp = expected(want)
+    name = Path(fixture).name
+    files = {f"app01/{name}": DATA / fixture, "rp01/error.log": DATA / "formats" / "nginx_error_fallback.log"}
+    sources = (
+        _src(fmt, exp["zone"], path=f"app01/{name}"),
+        _src("nginx.error", exp["zone"], host="rp01", path="rp01/*"),
+    )
+    events, manifest = run(files, tmp_path, sources=sources)
+    check_expected(events.filter(pl.col("event.dataset") == fmt), exp["lines"])
+    info = next(s for s in manifest["sources"] if s["parser"] == fmt)
+    assert info["year_inference"]["basis"] == "case"
+    assert info["year_inference"]["year_of_first_record"] == 2024
+
+
+@pytest.mark.parametrize(("fmt", "fixture", "want"), YEARLESS_FALL_BACK)
+def test_yearless_no_zone_given_assumes_utc(fmt: str, fixture: str, want: str, tmp_path: Path) -> None:
+    name = Path(fixture).name
+    events, manifest = run({f"app01/{name}": DATA / fixture}, tmp_path, sources=(_src(fmt, None, 2024),))
+    assert set(events.get_column("time.zone_source")) == {"assumed_utc"}
+    assert all(f == ["year_inferred"] for f in events.get_column("time.flags").to_list())
+    as_utc = expected(want).get("as_utc", {"2": "2024-10-27T02:20:00Z"})
+    for line, instant in as_utc.items():
+        row = events.filter(pl.col("log.file.line") == int(line)).row(0, named=True)
+        assert iso(row["time.recorded"]) == instant, line
+    src = manifest["sources"][0]
+    assert src["zone_source"] == "assumed_utc"
+    assert (
+        f"{src['source']}: no time zone given for {events.height} naive timestamps; UTC assumed" in manifest["warnings"]
+    )
 
 
 @pytest.mark.parametrize(("fmt", "fixture", "want"), YEARLESS_SPRING)
 def test_yearless_spring_forward(fmt: str, fixture: str, want: str, tmp_path: Path) -> None:
     exp = expected(want)
-    events, manifest = run({f"app01/{fixture}": DATA / fixture}, tmp_path, sources=(_src(fmt, exp["zone"], 2024),))
+    name = Path(fixture).name
+    events, manifest = run({f"app01/{name}": DATA / fixture}, tmp_path, sources=(_src(fmt, exp["zone"], 2024),))
+    assert events.height == len(exp["lines"])
     check_expected(events, exp["lines"])
-    assert manifest["totals"]["dst_nonexistent"] == 1
+    assert manifest["totals"]["dst_nonexistent"] == exp.get("nonexistent", 1)
 
 
 # -- the pieces alone ------------------------------------------------------------------------
