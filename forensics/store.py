@@ -1,10 +1,11 @@
-"""Out-of-core ordering of events: parts are re-bucketed by time range, each range sorted alone.
+"""Out-of-core ordering of events: each time range is sorted alone, then ranges are concatenated.
 
-Memory then follows the bucket size, not the size of the evidence.  Parts are written as
+Memory then follows the range size, not the size of the evidence.  Parts are written as
 they are parsed; the final times (year inference, DST decisions, clock skew) are only
-known once every part exists, so bucketing happens after ``finalize``, one part at a
-time.  Bucket boundaries are quantiles of the final timestamps (read alone, 8 bytes an
-event), so every bucket holds about ``BUCKET_ROWS`` events whatever the time spread.
+known once every part exists, so ranges are cut after ``finalize``: their boundaries are
+quantiles of the final timestamps (read alone, 8 bytes an event), so every range holds
+about ``BUCKET_ROWS`` events whatever the time spread, and a range reads only the parts
+whose timestamps overlap it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-BUCKET_ROWS = 400_000
+BUCKET_ROWS = 250_000
 PART_COMPRESSION = "lz4"
 
 
@@ -50,38 +51,58 @@ class PartStore:
         sort_keys: list[str],
         empty: pl.DataFrame,
     ) -> int:
-        """Finalize every part, bucket it by hour of ``@timestamp``, sort each hour, concatenate."""
+        """Finalize the parts, sort them one time range at a time, and concatenate in order.
+
+        Each range reads only the parts whose final timestamps overlap it (parts are chunks
+        of files, so their time spans are narrow), so every event is written once here.
+        """
         parts = self.event_parts()
         if not parts:
             empty.write_parquet(target)
             return 0
-        buckets = self.folder / "buckets"
-        shutil.rmtree(buckets, ignore_errors=True)
-        buckets.mkdir()
-        stamps = (
-            pl.concat([finalize(pl.scan_parquet(p)).select("@timestamp") for p in parts])
-            .collect()
-            .get_column("@timestamp")
+        stamps = pl.concat(
+            [
+                finalize(pl.scan_parquet(p)).select("@timestamp", pl.lit(i, dtype=pl.Int64).alias("_part"))
+                for i, p in enumerate(parts)
+            ]
+        ).collect()
+        edges = (
+            stamps.get_column("@timestamp")
+            .sort()
+            .gather_every(BUCKET_ROWS, offset=BUCKET_ROWS)
+            .unique(maintain_order=True)
         )
-        edges = stamps.sort().gather_every(BUCKET_ROWS, offset=BUCKET_ROWS).unique(maintain_order=True)
+        spans = (
+            stamps.with_columns(_bucket_of(edges))
+            .group_by("_part")
+            .agg(pl.col("_bucket").min().alias("lo"), pl.col("_bucket").max().alias("hi"))
+        )
         del stamps
-        key = _bucket_of(edges)
-        for i, part in enumerate(parts):
-            df = finalize(pl.scan_parquet(part)).with_columns(key).collect()
-            for (bucket,), piece in df.partition_by("_bucket", as_dict=True, include_key=False).items():
-                folder = buckets / f"{bucket:012d}"
-                folder.mkdir(exist_ok=True)
-                piece.write_parquet(folder / f"{i:07d}.parquet", compression=PART_COMPRESSION)
-            part.unlink()
+        n_buckets = edges.len() + 1
+        readers: list[list[int]] = [[] for _ in range(n_buckets)]
+        for part, lo, hi in spans.iter_rows():
+            for bucket in range(lo, hi + 1):
+                readers[bucket].append(part)
+        sorted_dir = self.folder / "sorted"
+        shutil.rmtree(sorted_dir, ignore_errors=True)
+        sorted_dir.mkdir()
         outputs: list[Path] = []
         rows = 0
-        for folder in sorted(buckets.iterdir()):
-            df = pl.read_parquet(sorted(folder.glob("*.parquet"))).sort(sort_keys, nulls_last=True)
-            out = buckets / f"{folder.name}.sorted.parquet"
+        for bucket, members in enumerate(readers):
+            if not members:
+                continue
+            lf = pl.concat([finalize(pl.scan_parquet(parts[i])) for i in sorted(members)], how="diagonal_relaxed")
+            if n_buckets > 1:
+                lf = lf.filter(_bucket_of(edges) == bucket)
+            df = lf.collect().sort(sort_keys, nulls_last=True)
+            if not df.height:
+                continue
+            out = sorted_dir / f"{bucket:07d}.parquet"
             df.write_parquet(out, compression=PART_COMPRESSION)
-            shutil.rmtree(folder)
             outputs.append(out)
             rows += df.height
+        for part in parts:
+            part.unlink()
         pl.scan_parquet(outputs).sink_parquet(target, compression="zstd")
         return rows
 
