@@ -75,7 +75,7 @@ def _asset(name: str) -> str:
 
 
 def environment() -> Environment:
-    """autoescape on everything (not select_autoescape), and a missing value is an error."""
+    """Autoescape every template whatever its name, and make a missing value an error."""
     return Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
