@@ -10,6 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
+from forensics.redact import redact_frame
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TIMESKETCH_FIELDS = ["message", "datetime", "timestamp_desc"]
 
@@ -55,7 +57,12 @@ def timesketch_frame(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def export_events(events: pl.DataFrame, fmt: str, out: Path) -> Path:
-    """Write ``events`` as ``jsonl``, ``csv`` or ``timesketch`` (CSV, or JSONL if ``out`` ends in .jsonl)."""
+    """Write ``events`` as ``jsonl``, ``csv`` or ``timesketch`` (CSV, or JSONL if ``out`` ends in .jsonl).
+
+    Secrets written into logs by accident (a password in a URL) are masked; ``events.parquet``
+    keeps the text exactly as written.
+    """
+    events = redact_frame(events)
     if fmt == "timesketch":
         events = timesketch_frame(events)
         fmt = "jsonl" if out.suffix == ".jsonl" else "csv"

@@ -10,12 +10,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from forensics.redact import redact
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def safe(value: object) -> str:
     """Escape C0/C1 controls, DEL and bidi overrides as visible ``\\xNN``/``\\uNNNN``."""
-    text = "" if value is None else str(value)
+    text = "" if value is None else redact(str(value))
     return _CONTROL.sub(
         lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
     )

@@ -12,6 +12,8 @@ import ipaddress
 import re
 from collections.abc import Iterable
 
+from forensics.redact import redact
+
 #: C0/C1 controls, DEL, line/paragraph separators, bidi embeddings/overrides/isolates,
 #: zero-width and BOM characters: shown as ``\xNN`` / ``\uNNNN`` so that nothing is hidden or
 #: reordered on screen.  ``show_block`` keeps ``\n`` and ``\t``.
@@ -25,17 +27,17 @@ def _visible(m: re.Match[str]) -> str:
 
 
 def show(value: object) -> str:
-    """One-line display text: every control or invisible character made visible."""
+    """One-line display text: secrets masked, every control or invisible character made visible."""
     if value is None:
         return ""
-    return _HIDDEN.sub(_visible, str(value))
+    return _HIDDEN.sub(_visible, redact(str(value)))
 
 
 def show_block(value: object) -> str:
     """Multi-line display text (raw log records): keeps newlines and tabs, shows the rest."""
     if value is None:
         return ""
-    return _HIDDEN_BLOCK.sub(_visible, str(value).replace("\r\n", "\n"))
+    return _HIDDEN_BLOCK.sub(_visible, redact(str(value).replace("\r\n", "\n")))
 
 
 def truncate(text: str, limit: int) -> tuple[str, int]:
