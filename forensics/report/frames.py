@@ -203,8 +203,14 @@ def attack_marks(
     windows = [(f.first_seen, f.last_seen) for f in findings.findings if f.first_seen and f.last_seen]
     if not windows:
         return Marks(empty, None, 0)
-    lo = min(w[0] for w in windows if w[0]) - timedelta(seconds=tolerance)
-    hi = max(w[1] for w in windows if w[1]) + timedelta(seconds=tolerance)
+    pad = timedelta(seconds=tolerance)
+    if findings.first_seen and findings.last_seen:
+        # the attack window: a finding that also lists an account's old history (a password
+        # set years before) must not stretch the marks over years and bin them into nothing
+        lo, hi = findings.first_seen - pad, findings.last_seen + pad
+    else:
+        lo = min(w[0] for w in windows if w[0]) - pad
+        hi = max(w[1] for w in windows if w[1]) + pad
     lane = pl.when(pl.col(LANE).is_in(lanes)).then(pl.col(LANE)).otherwise(pl.lit(other))
     tagged = (
         lf.filter(pl.col(TS).is_between(lo, hi))
