@@ -10,6 +10,8 @@ backdoors.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 
 from forensics.correlate.context import FLAGGED_LABELS, Context
@@ -35,7 +37,13 @@ def changes(ctx: Context) -> pl.DataFrame:
         & otype.is_in(list(PERM_CLASSES))
     )
     pwd = pl.col("event.action") == "password_changed"
-    ch = a.filter(created | perm | pwd).with_columns(
+    ch = a.filter(created | perm | pwd)
+    if ctx.web.height:
+        # a change dated before the activity logs begin is state read from a table dump (the
+        # date an account's password was last set, years ago), not activity in the case
+        start = ctx.web.get_column("@timestamp").min() - timedelta(days=1)
+        ch = ch.filter(pl.col("@timestamp") >= start)
+    ch = ch.with_columns(
         pl.when(created)
         .then(pl.lit("created"))
         .when(perm)
