@@ -17,17 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from forensics.config import CaseConfig, load_config
+from forensics.config import CaseConfig, as_config
 from forensics.ingest import ProgressFn, ingest
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
-
-
-def _config(config: CaseConfig | Path | str | None) -> CaseConfig:
-    if isinstance(config, CaseConfig):
-        return config
-    return load_config(config) if config else CaseConfig()
 
 
 @dataclass
@@ -162,7 +156,7 @@ def load(
     progress: ProgressFn | None = None,
 ) -> Case:
     """Ingest only (no correlation): the timeline, for exploration."""
-    cfg = _config(config)
+    cfg = as_config(config)
     result = ingest(evidence, out_dir, config=cfg, format=format, tz=tz, progress=progress)
     return Case(out_dir=result.out_dir, config=cfg)
 
@@ -183,7 +177,7 @@ def investigate(
     """The whole job (what ``forensics investigate`` runs): ingest, correlate, report; returns the Case."""
     from forensics.correlate.investigate import investigate as run
 
-    cfg = _config(config)
+    cfg = as_config(config)
     out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="forensics-"))
     inv = run(
         evidence,

@@ -144,6 +144,13 @@ def load_config(path: Path | str) -> CaseConfig:
     return config_from_dict(data, path=path, sha256=hashlib.sha256(raw).hexdigest())
 
 
+def as_config(config: CaseConfig | Path | str | None) -> CaseConfig:
+    """A loaded config from whatever the caller holds: a CaseConfig, a path, or nothing (defaults)."""
+    if isinstance(config, CaseConfig):
+        return config
+    return load_config(config) if config else CaseConfig()
+
+
 def config_from_dict(data: dict[str, Any], *, path: Path | None = None, sha256: str | None = None) -> CaseConfig:
     """Validate an already-parsed config (the notebook API accepts dicts)."""
     name = str(path) if path else "case config"

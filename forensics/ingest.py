@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from forensics import __version__
-from forensics.config import CaseConfig, ConfigError, check_timezone, load_config
+from forensics.config import CaseConfig, ConfigError, as_config, check_timezone
 from forensics.detect import MIN_SCORE, detect_file
 from forensics.evidence import (
     DEFAULT_MAX_DECOMPRESSED,
@@ -193,7 +193,7 @@ def ingest(
     case config gives one.  Without ``out_dir`` the outputs go to a temporary folder.
     """
     started = datetime.now(UTC)
-    cfg = config if isinstance(config, CaseConfig) else (load_config(config) if config else CaseConfig())
+    cfg = as_config(config)
     if tz:
         check_timezone(tz, "--tz")
     root, picked = _resolve_root(evidence)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forensics.config import CaseConfig, load_config
+from forensics.config import CaseConfig, as_config
 from forensics.correlate.pipeline import Correlation, correlate
 from forensics.ingest import IngestResult, ingest
 
@@ -45,7 +45,7 @@ def investigate(
     report: bool = True,
 ) -> Investigation:
     """Read the evidence into ``out_dir``, correlate it, write findings and (if available) the report."""
-    cfg = config if isinstance(config, CaseConfig) else (load_config(config) if config else CaseConfig())
+    cfg = as_config(config)
     result = ingest(evidence, out_dir, config=cfg, format=format, tz=tz, progress=progress, command_line=command_line)
     corr = correlate(result.out_dir, cfg, accounts)
     outputs = corr.save(result.out_dir)
