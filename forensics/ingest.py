@@ -185,12 +185,15 @@ def ingest(
     command_line: Sequence[str] | None = None,
     max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
     overwrite: bool = True,
+    memory_budget: int | None = None,
 ) -> IngestResult:
     """Read an evidence folder (or files) into ``events.parquet``, ``rejects.parquet``, ``manifest.json``.
 
     ``config`` is a ``case.toml`` path or a loaded CaseConfig; ``format`` forces one parser
     for every file; ``tz`` is the zone of naive timestamps when neither the source nor the
     case config gives one.  Without ``out_dir`` the outputs go to a temporary folder.
+    ``memory_budget`` (bytes) is how much parsed data is held in memory before it goes to
+    disk (default ``forensics.store.MEMORY_BUDGET``).
     """
     started = datetime.now(UTC)
     cfg = as_config(config)
@@ -225,7 +228,7 @@ def ingest(
     done = 0
     reports: list[FileReport] = []
     source_states: dict[str, dict[str, Any]] = {}
-    writer = _PartWriter(parts)
+    writer = _PartWriter(parts, memory_budget)
     for f in files:
         report = _ingest_file(
             f, root, cfg, format, tz, writer, source_states.setdefault(f.source, {}), max_decompressed
@@ -266,10 +269,10 @@ def ingest(
 
 
 class _PartWriter:
-    """Collects per-chunk Parquet parts, then sorts them into the final outputs."""
+    """Holds the per-chunk events (in memory up to a budget, then on disk), then sorts them into the outputs."""
 
-    def __init__(self, folder: Path) -> None:
-        self.store = PartStore(folder)
+    def __init__(self, folder: Path, memory_budget: int | None = None) -> None:
+        self.store = PartStore(folder, memory_budget)
 
     def events(self, df: pl.DataFrame) -> None:
         self.store.add_events(df)
@@ -279,7 +282,7 @@ class _PartWriter:
 
     def finish(self, out: Path, case_time: CaseTime) -> TimeOutcome:
         """Second time pass (years, DST fall-back, clock skew), then sort into the outputs."""
-        timing = time_pass(self.store.event_parts(), case_time)
+        timing = time_pass(self.store, case_time)
         rows = self.store.write_events(
             out / "events.parquet",
             lambda lf: conform(finalize(lf, timing)),

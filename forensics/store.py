@@ -1,11 +1,16 @@
-"""Out-of-core ordering of events: each time range is sorted alone, then ranges are concatenated.
+"""Where parsed events wait for the second time pass, and how they are ordered at the end.
 
-Memory then follows the range size, not the size of the evidence.  Parts are written as
-they are parsed; the final times (year inference, DST decisions, clock skew) are only
-known once every part exists, so ranges are cut after ``finalize``: their boundaries are
-quantiles of the final timestamps (read alone, 8 bytes an event), so every range holds
-about ``BUCKET_ROWS`` events whatever the time spread, and a range reads only the parts
-whose timestamps overlap it.
+The final times (year inference, DST decisions, clock skew) are only known once every
+file is read, so events are held until then.  They are held in memory while they fit a
+fixed budget (``MEMORY_BUDGET`` bytes of columns); past it every held chunk is written
+to a Parquet part on disk and so is every later chunk.  Memory therefore follows the
+budget, never the size of the evidence.
+
+At the end, events held in memory are finalized, sorted (skipped when already in order)
+and written once.  Spilled parts are ordered out of core: ranges are cut on quantiles of
+the final timestamps (read alone, 8 bytes an event), so every range holds about
+``BUCKET_ROWS`` events whatever the time spread; a range reads only the parts whose
+timestamps overlap it, is sorted alone and written as one row group run of the output.
 """
 
 from __future__ import annotations
@@ -17,32 +22,89 @@ from pathlib import Path
 import polars as pl
 
 BUCKET_ROWS = 250_000
+#: Bytes of event columns held in memory before chunks go to disk (about 1.4 M web events).
+MEMORY_BUDGET = 1 << 30
 PART_COMPRESSION = "lz4"
+OUTPUT_COMPRESSION = "zstd"
 
 
 class PartStore:
-    """Write event and reject parts while parsing; produce the sorted outputs at the end."""
+    """Hold event and reject chunks while parsing; produce the sorted outputs at the end."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, memory_budget: int | None = None) -> None:
         self.folder = folder
+        self.memory_budget = MEMORY_BUDGET if memory_budget is None else memory_budget
         self.n = 0
+        self._held: list[pl.DataFrame] = []
+        self._held_bytes = 0
+        self._paths: list[Path] = []
+        self._rejects: list[pl.DataFrame] = []
         for sub in ("events", "rejects"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
+
+    @property
+    def spilled(self) -> bool:
+        """True once events went to disk (the input did not fit the memory budget)."""
+        return bool(self._paths)
 
     def _next(self, sub: str) -> Path:
         self.n += 1
         return self.folder / sub / f"{self.n:07d}.parquet"
 
     def add_events(self, df: pl.DataFrame) -> None:
-        if df.height:
-            df.write_parquet(self._next("events"), compression=PART_COMPRESSION)
+        if not df.height:
+            return
+        if self.spilled:
+            self._write_part(df)
+            return
+        self._held.append(df)
+        self._held_bytes += df.estimated_size()
+        if self._held_bytes > self.memory_budget:
+            self._spill()
+
+    def _write_part(self, df: pl.DataFrame) -> None:
+        path = self._next("events")
+        df.write_parquet(path, compression=PART_COMPRESSION)
+        self._paths.append(path)
+
+    def _spill(self) -> None:
+        held, self._held, self._held_bytes = self._held, [], 0
+        for df in held:
+            self._write_part(df)
 
     def add_rejects(self, df: pl.DataFrame) -> None:
-        if df.height:
-            df.write_parquet(self._next("rejects"), compression=PART_COMPRESSION)
+        # rejects are few (every one is a line no parser accepted); they stay in memory
+        # unless a hostile input makes them many
+        if not df.height:
+            return
+        self._rejects.append(df)
+        if sum(r.estimated_size() for r in self._rejects) > self.memory_budget // 4:
+            for r in self._rejects:
+                r.write_parquet(self._next("rejects"), compression=PART_COMPRESSION)
+            self._rejects = []
 
-    def event_parts(self) -> list[Path]:
-        return sorted((self.folder / "events").glob("*.parquet"))
+    # -- what the second time pass needs --------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._held) + len(self._paths)
+
+    def scan_events(self) -> pl.LazyFrame | None:
+        """Every event held so far, as one lazy frame (None when there is none)."""
+        frames = [df.lazy() for df in self._held] + [pl.scan_parquet(p) for p in self._paths]
+        return pl.concat(frames) if frames else None
+
+    def rewrite_events(self, fn: Callable[[pl.DataFrame], pl.DataFrame | None]) -> None:
+        """Replace each chunk by ``fn(chunk)`` (None leaves it as it is); the schema stays."""
+        for i, df in enumerate(self._held):
+            new = fn(df)
+            if new is not None:
+                self._held[i] = new
+        for path in self._paths:
+            new = fn(pl.read_parquet(path))
+            if new is not None:
+                new.write_parquet(path, compression=PART_COMPRESSION)
+
+    # -- the outputs ----------------------------------------------------------------------
 
     def write_events(
         self,
@@ -51,15 +113,26 @@ class PartStore:
         sort_keys: list[str],
         empty: pl.DataFrame,
     ) -> int:
-        """Finalize the parts, sort them one time range at a time, and concatenate in order.
-
-        Each range reads only the parts whose final timestamps overlap it (parts are chunks
-        of files, so their time spans are narrow), so every event is written once here.
-        """
-        parts = self.event_parts()
-        if not parts:
+        """Finalize every event, sort by ``sort_keys`` and write ``target``; return the row count."""
+        if not len(self):
             empty.write_parquet(target)
             return 0
+        if not self.spilled:
+            return self._write_held(target, finalize, sort_keys)
+        return self._write_ranges(target, finalize, sort_keys)
+
+    def _write_held(self, target: Path, finalize: Callable[[pl.LazyFrame], pl.LazyFrame], keys: list[str]) -> int:
+        held, self._held, self._held_bytes = self._held, [], 0
+        df = finalize(pl.concat([h.lazy() for h in held])).collect()
+        del held
+        if not _in_order(df, keys):
+            df = df.sort(keys, nulls_last=True)
+        df.write_parquet(target, compression=OUTPUT_COMPRESSION)
+        return df.height
+
+    def _write_ranges(self, target: Path, finalize: Callable[[pl.LazyFrame], pl.LazyFrame], keys: list[str]) -> int:
+        """Out-of-core ordering: each time range is sorted alone, then ranges are concatenated."""
+        parts = self._paths
         stamps = pl.concat(
             [
                 finalize(pl.scan_parquet(p)).select("@timestamp", pl.lit(i, dtype=pl.Int64).alias("_part"))
@@ -94,24 +167,48 @@ class PartStore:
             lf = pl.concat([finalize(pl.scan_parquet(parts[i])) for i in sorted(members)], how="diagonal_relaxed")
             if n_buckets > 1:
                 lf = lf.filter(_bucket_of(edges) == bucket)
-            df = lf.collect().sort(sort_keys, nulls_last=True)
+            df = lf.collect()
             if not df.height:
                 continue
+            if not _in_order(df, keys):
+                df = df.sort(keys, nulls_last=True)
             out = sorted_dir / f"{bucket:07d}.parquet"
             df.write_parquet(out, compression=PART_COMPRESSION)
             outputs.append(out)
             rows += df.height
         for part in parts:
             part.unlink()
-        pl.scan_parquet(outputs).sink_parquet(target, compression="zstd")
+        self._paths = []
+        pl.scan_parquet(outputs).sink_parquet(target, compression=OUTPUT_COMPRESSION)
         return rows
 
     def write_rejects(self, target: Path, sort_keys: list[str], empty: pl.DataFrame) -> None:
-        parts = sorted((self.folder / "rejects").glob("*.parquet"))
-        if parts:
-            pl.scan_parquet(parts).sort(sort_keys).sink_parquet(target, compression="zstd")
+        frames = [r.lazy() for r in self._rejects]
+        frames += [pl.scan_parquet(p) for p in sorted((self.folder / "rejects").glob("*.parquet"))]
+        if frames:
+            pl.concat(frames).sort(sort_keys).sink_parquet(target, compression=OUTPUT_COMPRESSION)
         else:
             empty.write_parquet(target)
+
+
+def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:
+    """True when ``df`` is already sorted by ``keys`` (nulls last): then sorting is skipped.
+
+    One evidence file read in order is usually in time order already; checking costs a
+    few column comparisons, sorting a copy of every column.
+    """
+    if df.height < 2:
+        return True
+    if df.select(pl.any_horizontal(pl.col(k).is_null().any() for k in keys)).item():
+        return False  # nulls: leave it to sort, whose null placement is the rule
+    later = pl.lit(False)
+    same = pl.lit(True)
+    for k in keys:
+        prev = pl.col(k).shift(1)
+        later = later | (same & (pl.col(k) > prev))
+        same = same & (pl.col(k) == prev)
+    ok = (later | same).slice(1)
+    return bool(df.select(ok.all()).item())
 
 
 def _bucket_of(edges: pl.Series) -> pl.Expr:

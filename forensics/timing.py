@@ -19,11 +19,11 @@ See ``docs/time.md`` for the rules and thresholds in words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -32,6 +32,15 @@ from forensics import dst, skew, years
 from forensics.schema import UTC_US, conform
 
 ZONE_SOURCES = ("record", "source", "case", "assumed_utc")
+
+
+class EventParts(Protocol):
+    """The held chunks of events the second pass reads and amends (``forensics.store.PartStore``)."""
+
+    def scan_events(self) -> pl.LazyFrame | None: ...
+
+    def rewrite_events(self, fn: Callable[[pl.DataFrame], pl.DataFrame | None]) -> None: ...
+
 
 #: Working columns kept in the engine's Parquet parts for rows that need the second pass.
 PRIVATE_COLUMNS: dict[str, pl.DataType] = {
@@ -321,9 +330,11 @@ def _naive(ts: datetime | None) -> datetime | None:
     return None if ts is None else ts.replace(tzinfo=None)
 
 
-def _infer_years(parts: Sequence[Path], case: CaseTime, info: dict[str, dict[str, Any]], warnings: list[str]) -> None:
-    """Give yearless rows their year, localize them, and rewrite the parts that hold them."""
-    lf = pl.scan_parquet(list(parts))
+def _infer_years(parts: EventParts, case: CaseTime, info: dict[str, dict[str, Any]], warnings: list[str]) -> None:
+    """Give yearless rows their year, localize them, and rewrite the chunks that hold them."""
+    lf = parts.scan_events()
+    if lf is None:
+        return
     yl = (
         lf.filter(pl.col("_t_local").is_not_null())
         .group_by("log.source")
@@ -379,11 +390,11 @@ def _infer_years(parts: Sequence[Path], case: CaseTime, info: dict[str, dict[str
         if choice.source in ("file_mtime", "ingest_date"):
             warnings.append(f"{source}: year of yearless timestamps inferred from weak evidence ({choice.detail})")
         choices[source] = (choice.base, st)
-    for part in parts:
-        df = pl.read_parquet(part)
+
+    def place(df: pl.DataFrame) -> pl.DataFrame | None:
         mask = pl.col("_t_local").is_not_null()
         if not df.select(mask.any()).item():
-            continue
+            return None
         df = df.with_row_index("_pi")
         fixed = []
         for (source,), grp in df.filter(mask).group_by(["log.source"], maintain_order=True):
@@ -391,8 +402,9 @@ def _infer_years(parts: Sequence[Path], case: CaseTime, info: dict[str, dict[str
             fixed.append(_place_years(grp, base, st))
         placed = pl.concat(fixed, how="diagonal_relaxed")
         placed = with_private(conform(placed), placed).with_columns(placed.get_column("_pi"))  # type: ignore[arg-type]
-        rebuilt = pl.concat([df.filter(~mask), placed.select(df.columns)]).sort("_pi").drop("_pi")
-        rebuilt.write_parquet(part, compression="zstd", statistics=False)
+        return pl.concat([df.filter(~mask), placed.select(df.columns)]).sort("_pi").drop("_pi")
+
+    parts.rewrite_events(place)
 
 
 def _place_years(rows: pl.DataFrame, base: int, st: SourceTime) -> pl.DataFrame:
@@ -424,12 +436,11 @@ def _host_of(case: CaseTime, source: str) -> str:
     return st.clock_host if st else source
 
 
-def time_pass(parts: Sequence[Path], case: CaseTime) -> TimeOutcome:
+def time_pass(parts: EventParts, case: CaseTime) -> TimeOutcome:
     """Years, fall-back decisions and host clocks, once every part is written."""
     info: dict[str, dict[str, Any]] = {s: {} for s in case.sources}
     warnings: list[str] = []
-    if parts:
-        _infer_years(parts, case, info, warnings)
+    _infer_years(parts, case, info, warnings)
     verdict_frames = []
     for name, st in case.sources.items():
         v = resolve_source(st.state)
@@ -471,9 +482,10 @@ def time_pass(parts: Sequence[Path], case: CaseTime) -> TimeOutcome:
     for h in sorted(conflicting):
         warnings.append(f"host {h}: sources give different clock_offset values; each source keeps its own")
     report = None
-    if parts:
+    everything = parts.scan_events()
+    if everything is not None:
         # anchors see the decided DST readings; undecided ones are left out
-        decided = apply_dst(pl.scan_parquet(list(parts)), verdicts)
+        decided = apply_dst(everything, verdicts)
         assert isinstance(decided, pl.LazyFrame)
         report = skew.estimate(decided, hosts, configured, case.skew_tolerance)
     skews: dict[str, float] = {}

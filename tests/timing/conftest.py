@@ -20,3 +20,17 @@ def timing_parsers() -> Iterator[None]:
     finally:
         for cls in TEST_PARSERS:
             REGISTRY.pop(cls.name, None)
+
+
+@pytest.fixture(autouse=True, params=["in_memory", "spilled"])
+def store_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run every time test twice: events held in memory, and every chunk spilled to disk.
+
+    The second time pass reads and rewrites the held chunks (year inference, DST
+    decisions, skew); both ways of holding them must give the same answers.
+    """
+    if request.param == "spilled":
+        import forensics.store
+
+        monkeypatch.setattr(forensics.store, "MEMORY_BUDGET", 0)
+    return request.param
