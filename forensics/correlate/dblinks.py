@@ -225,7 +225,7 @@ def link_web_db(
         direct = pl.concat([direct, tj.select([*cols, "confidence"])])
     if direct.height == 0:
         return pl.DataFrame(schema=schema)
-    direct = direct.sort("confidence", descending=True).unique(["web_row", "db_row"], keep="first")
+    direct = direct.sort(["confidence", "how"], descending=[True, False]).unique(["web_row", "db_row"], keep="first")
     reason = pl.concat_str(
         [
             pl.lit("query on "),

@@ -452,7 +452,10 @@ def link_sessions(
             .group_by("session.app", "session.web")
             .agg(
                 pl.col("confidence").max().alias("account.confidence"),
-                pl.col("reason").sort_by("confidence", descending=True).first().alias("account.reason"),
+                pl.col("reason")
+                .sort_by("confidence", "reason", descending=[True, False])
+                .first()
+                .alias("account.reason"),
             )
         )
         ev_iv = ev_sess.join(asx, on="session.app", how="inner").join(ws, on="session.web", how="inner")
@@ -467,9 +470,12 @@ def link_sessions(
             o = (
                 orphan.group_by("session.web")
                 .agg(
-                    pl.col("account").mode().first(),
+                    pl.col("account").mode().sort().first(),
                     (pl.col("confidence").max() * 0.8).alias("account.confidence"),
-                    pl.col("reason").first().alias("account.reason"),
+                    pl.col("reason")
+                    .sort_by("confidence", "reason", descending=[True, False])
+                    .first()
+                    .alias("account.reason"),
                 )
                 .join(ws, on="session.web", how="inner")
             )
@@ -553,7 +559,9 @@ def link_sessions(
                 ]
             )
             ov = ov.with_columns(conf.alias("account.confidence"), reason.alias("account.reason"))
-            ov = ov.sort("account.confidence", descending=True).unique(["session.web", "session.app"], keep="first")
+            ov = ov.sort(["account.confidence", "_aip"], descending=[True, False]).unique(
+                ["session.web", "session.app"], keep="first"
+            )
             links.append(
                 ov.select(
                     pl.lit("app_session_web").alias("kind"),
@@ -656,7 +664,9 @@ def _continuations(
     )
     if c.height == 0:
         return pl.DataFrame(schema=out_schema)
-    c = c.sort("session.web", "_pl", descending=[False, True]).unique("session.web", keep="first")
+    c = c.sort(["session.web", "_pl", "session.app"], descending=[False, True, True]).unique(
+        "session.web", keep="first"
+    )
     end = (
         pl.when(pl.col("_open")).then(pl.col("_wl")).otherwise(pl.min_horizontal(pl.col("_wl"), pl.col("_al") + tol_d))
     )
@@ -693,7 +703,10 @@ def attribute_requests(web: pl.DataFrame, intervals: pl.DataFrame) -> pl.DataFra
     """Add ``account``, ``account.session`` (application session) and ``account.confidence`` to web requests.
 
     Same rows, same order.  The latest interval starting at or before a request wins (a new
-    login on the same client takes over); failed login attempts are nobody's.
+    login on the same client takes over); failed login attempts are nobody's.  Intervals that
+    start together (two application sessions open on one shared desk both cover a web session
+    that began after both logins) are ordered by confidence, then by application session,
+    numbered in login order: the later login wins, the same way on every run.
     """
     cols = ("account", "account.session", "account.confidence")
     base = web.drop([c for c in cols if c in web.columns])
@@ -703,7 +716,7 @@ def attribute_requests(web: pl.DataFrame, intervals: pl.DataFrame) -> pl.DataFra
             pl.lit(None, dtype=pl.String).alias("account.session"),
             pl.lit(None, dtype=pl.Float64).alias("account.confidence"),
         )
-    iv = intervals.sort("start", "account.confidence").select(
+    iv = intervals.sort("start", "account.confidence", "session.app", "account", maintain_order=True).select(
         "session.web",
         pl.col("start").alias("_s"),
         pl.col("end").alias("_e"),

@@ -34,6 +34,10 @@ STAFF = [
 ]
 
 
+#: A workstation shared by a ward (B3): colleagues log in there, the B3 nurse never had.
+B3_WARD_PC = "10.20.6.70"
+
+
 def staff_ip(uid: int) -> str:
     return f"10.20.{uid % 100}.{10 + uid % 50}"
 
@@ -216,14 +220,24 @@ def lookalikes(c: Case) -> dict[str, str]:
         c.web(tt, home, query=f"m=dPpatients&tab=vw_full_patients&patient_id={pid}", ua=home_ua, nbytes=41000)
         c.record_read(tt + APP_SKEW, "h.benard", 1103, "CPatient", pid)
     c.session_end(t + timedelta(seconds=400) + APP_SKEW, "h.benard", 1103, "sess-b2", home, home_ua)
-    # B3: a nurse mistypes three times, is locked out after five failures, is unlocked, logs in
+    # B3: a nurse mistypes on a shared ward workstation (a colleague's desk, new to her account)
+    # with her usual browser, is locked out after five failures, the helpdesk unlocks her
+    # account, and she logs in from that workstation
+    ward_pc = B3_WARD_PC
+    t = utc(2024, 10, 23, 18, 0)
+    c.web(t, ward_pc, method="POST", ua=CHROME)
+    c.login(t + APP_SKEW, "a.petit", 1105, "sess-a.petit-ward", ward_pc, CHROME)
+    c.session_end(t + timedelta(minutes=40) + APP_SKEW, "a.petit", 1105, "sess-a.petit-ward", ward_pc, CHROME)
     t = utc(2024, 10, 24, 5, 2)
-    ip = staff_ip(1106)
-    for k in range(5):
-        c.web(t + timedelta(seconds=25 * k), ip, method="POST", status=401)
-        reason = "Auth-failed-combination" if k < 4 else "Auth-failed-locked"
-        c.failed(t + timedelta(seconds=25 * k) + APP_SKEW, "l.moreau", ip, 1106, reason=reason)
-    _session(c, "l.moreau", 1106, t + timedelta(minutes=48), 8, tag="b3")
+    for k in range(6):
+        c.web(t + timedelta(seconds=25 * k), ward_pc, method="POST", status=401, ua=CHROME)
+        reason = "Auth-failed-combination" if k < 5 else "Auth-failed-locked"
+        c.failed(t + timedelta(seconds=25 * k) + APP_SKEW, "l.moreau", ward_pc, 1106, reason=reason)
+    desk = staff_ip(1115)
+    t_unlock = t + timedelta(minutes=19)
+    c.web(t_unlock, desk, query="m=admin&tab=vw_edit_users&user_id=1106", method="POST", ua=CHROME)
+    c.user_log(t_unlock + APP_SKEW, "it.admin", 1115, "record_update", "CUser", 1106, desk)
+    _session(c, "l.moreau", 1106, t + timedelta(minutes=21), 8, ip=ward_pc, tag="b3")
     # scheduled export: every night the DIM batch account exports yesterday's stays (same host, same tool)
     ip = "10.20.5.40"
     for d in range(5):

@@ -89,6 +89,51 @@ def test_owner_mistyping_on_their_desk_is_not_brute_force(tmp_path):
     assert r.verdicts.get("j.martin", "normal") == "normal"
 
 
+def _typos_then_login(c: Case, ip: str, ua: str, *, colleague_first: bool = True) -> None:
+    """l.moreau fails 5 times and is locked out at ``ip``, the helpdesk unlocks her, she logs in there."""
+    if colleague_first:  # a colleague logged in at that desk the day before
+        t = utc(2024, 10, 23, 18, 0)
+        c.web(t, ip, method="POST", ua=CHROME)
+        c.login(t + timedelta(seconds=1), "a.petit", 1105, "sess-ward", ip, CHROME)
+    t = utc(2024, 10, 24, 5, 2)
+    for k in range(6):
+        c.web(t + timedelta(seconds=25 * k), ip, method="POST", status=401, ua=ua)
+        reason = "Auth-failed-combination" if k < 5 else "Auth-failed-locked"
+        c.failed(t + timedelta(seconds=25 * k + 1), "l.moreau", ip, 1106, reason=reason)
+    c.user_log(t + timedelta(minutes=19), "it.admin", 1115, "record_update", "CUser", 1106, staff_ip(1115))
+    _session(c, "l.moreau", 1106, t + timedelta(minutes=21), 4, ip=ip, ua=ua, tag="typo")
+
+
+def test_owner_locked_out_on_a_shared_ward_desk_is_normal(tmp_path):
+    c = Case()
+    background(c, range(3), accounts=STAFF[4:6])
+    _typos_then_login(c, "10.20.6.70", CHROME)
+    r = _run(c, tmp_path)
+    assert not set(_detectors(r)) & {"success_after_failures", "brute_force", "spray", "stuffing"}
+    assert r.verdicts.get("l.moreau", "normal") == "normal"
+    assert r.findings["attacker_ips"] == []
+
+
+@pytest.mark.parametrize(
+    ("ip", "ua", "colleague_first", "why"),
+    [
+        ("198.51.100.90", CHROME, False, "external address"),
+        ("10.20.6.70", FIREFOX, True, "browser the account never used"),
+        ("10.20.77.7", CHROME, False, "internal address where nobody had logged in"),
+    ],
+)
+def test_failures_then_success_from_an_unfamiliar_source_is_suspicious(tmp_path, ip, ua, colleague_first, why):
+    c = Case()
+    background(c, range(3), accounts=STAFF[4:6])
+    _typos_then_login(c, ip, ua, colleague_first=colleague_first)
+    r = _run(c, tmp_path)
+    found = [f for f in r.findings["findings"] if f["detector"] == "success_after_failures"]
+    assert len(found) == 1, why
+    assert found[0]["account"] == "l.moreau" and found[0]["signal"] == "success_after_failures"
+    assert found[0]["ips"] == [ip]
+    assert r.verdicts["l.moreau"] == "suspicious", why
+
+
 @pytest.mark.parametrize("which", ["B1", "B2", "B3", "B4", "scheduled export"])
 def test_each_lookalike_alone_is_not_compromised(tmp_path, which):
     c = Case(seed=21)

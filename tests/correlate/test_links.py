@@ -139,3 +139,24 @@ def test_missing_trusted_proxy_is_called_out():
         c.web(t + timedelta(seconds=k), "10.10.0.5", query="m=dPcabinet&tab=vw_a", xff=f"10.20.1.{k}")
     r = correlate(c.frame(), CaseConfig())
     assert any("trusted_proxies" in w and "10.10.0.5" in w for w in r.findings["warnings"])
+
+
+def test_shared_desk_two_open_sessions_the_later_login_takes_the_requests(tmp_path):
+    """Two application sessions open on one ward desk (same address and browser) both cover a
+    later web session: the requests go to the later login, the same way on every run."""
+    c = Case()
+    desk = "10.20.1.13"
+    for user, uid, login, end in (
+        ("b.fernandez", 1120, utc(2024, 10, 21, 3, 19), utc(2024, 10, 21, 6, 28)),
+        ("n.colin", 1121, utc(2024, 10, 21, 4, 31), utc(2024, 10, 21, 8, 47)),
+    ):
+        c.web(login, desk, method="POST", ua=CHROME)
+        c.login(login + timedelta(seconds=1), user, uid, f"s-{user}", desk, CHROME)
+        c.session_end(end, user, uid, f"s-{user}", desk, CHROME)
+    t = utc(2024, 10, 21, 5, 7)
+    for k in range(40):
+        c.web(t + timedelta(seconds=45 * k), desk, query="m=soins&tab=vw_bilan", ua=CHROME)
+    for _ in range(3):
+        r = _run(c, tmp_path)
+        web = r.context.web.filter(pl.col("@timestamp") >= t)
+        assert web.get_column("account").unique().to_list() == ["n.colin"]

@@ -136,6 +136,17 @@ def test_attack_lookalikes_not_compromised(attack):
         assert verdicts.get(account, "normal") == "normal", account
 
 
+def test_nurse_locked_out_on_a_ward_desk_stays_normal(attack, quiet):
+    """B3: typos and a lockout on a shared ward workstation, a helpdesk unlock, then a login there."""
+    for _, _, r in (attack, quiet):
+        doc = r.findings
+        on_nurse = [f for f in doc["findings"] if f["account"] == "l.moreau" and f["signal"]]
+        assert not on_nurse, [f["title"] for f in on_nurse]
+        assert r.verdicts.get("l.moreau", "normal") == "normal"
+        assert r.verdicts.get("it.admin", "normal") == "normal"
+        assert scenarios.B3_WARD_PC not in doc["attacker_ips"]
+
+
 def test_attack_evidence_points_at_real_lines(attack):
     _, frame, r = attack
     lines = set(zip(frame.get_column("log.file.path").to_list(), frame.get_column("log.file.line").to_list()))

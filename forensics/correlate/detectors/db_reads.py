@@ -31,7 +31,11 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     who = rows_of(ctx.web, links.get_column("web_row"), ["account", "source.ip"]).rename(
         {"_row": "web_row", "source.ip": "client"}
     )
-    tied = links.join(who, on="web_row", how="left").sort("confidence", descending=True).unique("db_row", keep="first")
+    tied = (
+        links.join(who, on="web_row", how="left")
+        .sort(["confidence", "web_row"], descending=[True, False])
+        .unique("db_row", keep="first")
+    )
     large = large.join(tied, left_on="_row", right_on="db_row", how="left")
     out = []
     linked = large.filter(pl.col("web_row").is_not_null())

@@ -11,7 +11,11 @@ Rules:
 * **success after own failures**: at least 3 failures on an account from one address,
   then a successful login from that address within ``brute_window``, when that address
   had never logged in to the account before.  Signal ``success_after_failures``.  A user
-  who mistypes on their usual workstation does not match (the address is known).
+  who mistypes on their usual workstation does not match (the address is known), nor
+  does one who mistypes on a colleague's desk: an internal address where some account
+  had logged in before the failures, used with a browser (user agent) this account had
+  logged in with before, for the failures and the success alike.  A lockout followed by
+  an unlock is what the owner's typos look like; it is not evidence of compromise.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from forensics.correlate.context import LOCAL_LABELS, Context
+from forensics.correlate.context import FLAGGED_LABELS, LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import by_detector, n, rows, span
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.findings import Finding, sort_ips
@@ -103,9 +107,16 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         pairs = cand.join(known.rename({"_first_ok": "_known_since"}), on=["account", "client.ip"], how="left").filter(
             pl.col("_known_since") >= pl.col("@timestamp")
         )
-        joined = pairs.select("_row", "web.row", "account", "client.ip", pl.col("@timestamp").alias("_ok")).join(
+        joined = pairs.select(
+            "_row", "web.row", "account", "client.ip", "client.ip.label", "ua", pl.col("@timestamp").alias("_ok")
+        ).join(
             f.select(
-                pl.col("_row").alias("_frow"), pl.col("web.row").alias("_fweb"), "account", "client.ip", "@timestamp"
+                pl.col("_row").alias("_frow"),
+                pl.col("web.row").alias("_fweb"),
+                pl.col("ua").alias("_fua"),
+                "account",
+                "client.ip",
+                "@timestamp",
             ),
             on=["account", "client.ip"],
         )
@@ -113,10 +124,16 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             (pl.col("@timestamp") < pl.col("_ok"))
             & (pl.col("@timestamp") >= pl.col("_ok") - pl.duration(seconds=int(t.brute_window)))
         )
-        counted = joined.group_by("_row", "web.row", "account", "client.ip", "_ok").agg(
-            pl.len().alias("_n"), pl.col("_frow"), pl.col("_fweb"), pl.col("@timestamp").min().alias("_ff")
+        counted = joined.group_by("_row", "web.row", "account", "client.ip", "client.ip.label", "ua", "_ok").agg(
+            pl.len().alias("_n"),
+            pl.col("_frow"),
+            pl.col("_fweb"),
+            pl.col("_fua").drop_nulls().unique().alias("_fuas"),
+            pl.col("@timestamp").min().alias("_ff"),
         )
-        for r in counted.filter(pl.col("_n") >= 3).sort("_ok").to_dicts():
+        counted = counted.filter(pl.col("_n") >= 3)
+        counted = counted.filter(~_owner_at_a_known_desk(ctx, counted, logins))
+        for r in counted.sort("_ok").to_dicts():
             out.append(
                 Finding(
                     detector=NAME,
@@ -140,3 +157,42 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                 )
             )
     return out
+
+
+def _owner_at_a_known_desk(ctx: Context, counted: pl.DataFrame, logins: pl.DataFrame) -> pl.Series:
+    """True where failures then success look like the owner mistyping on an organisation desk.
+
+    The address is internal (not an anonymiser), some account had logged in from it before
+    the first failure (a known workstation: wards share desks), and the user agent of the
+    success, and of every failure whose request was matched, is one this account had logged
+    in with before the first failure.  A missing user agent proves nothing: it does not count
+    as familiar.
+    """
+    if counted.height == 0:
+        return pl.Series("_owner", [], dtype=pl.Boolean)
+    label = pl.col("client.ip.label").fill_null("")
+    local = label.is_in(list(LOCAL_LABELS)) & ~label.is_in(list(FLAGGED_LABELS))
+    seen_ip = (
+        counted.select("client.ip", "_ff")
+        .join(ctx.first_success_by_ip(), on="client.ip", how="left", maintain_order="left")
+        .select((pl.col("_first_ok") < pl.col("_ff")).fill_null(False))
+        .to_series()
+    )
+    uas = (
+        counted.select("account", "_ff")
+        .join(logins.select("account", "@timestamp", "ua").drop_nulls("ua"), on="account", how="left")
+        .filter(pl.col("@timestamp") < pl.col("_ff"))
+        .group_by("account", "_ff")
+        .agg(pl.col("ua").unique().alias("_uas"))
+    )
+    own_ua = (
+        counted.join(uas, on=["account", "_ff"], how="left", maintain_order="left")
+        .with_columns(pl.col("_uas").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+        .select(
+            pl.col("ua").is_not_null()
+            & pl.col("_uas").list.contains(pl.col("ua")).fill_null(False)
+            & (pl.col("_fuas").list.set_difference(pl.col("_uas")).list.len() == 0)
+        )
+        .to_series()
+    )
+    return (counted.select(local).to_series() & seen_ip & own_ua).alias("_owner")
