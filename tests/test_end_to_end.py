@@ -98,3 +98,10 @@ def test_no_benign_look_alike_is_compromised(run: tuple[Path, str, dict, dict]) 
     _, _, findings, truth = run
     compromised = {a["account"] for a in findings["accounts"] if a["verdict"] == "compromised"}
     assert not compromised & _benign_accounts(truth)
+
+
+def test_benign_look_alikes_stay_normal(run: tuple[Path, str, dict, dict]) -> None:
+    """B1..B4 (an export, a new home address, a nurse's typos and lockout, password expiry) are not intrusions."""
+    _, _, findings, truth = run
+    flagged = {a["account"]: a["verdict"] for a in findings["accounts"] if a["verdict"] != "normal"}
+    assert not {name: flagged[name] for name in _benign_accounts(truth) if name in flagged}
