@@ -10,7 +10,7 @@ Templates are ``str.format`` strings whose format spec names the kind of value, 
 language (and each output: plain English for the JSON, the report's locale) formats it:
 
 ``{n:num}`` count, ``{x:g}`` short number, ``{x:dec:2}`` fixed decimals, ``{t:time}`` /
-``{t:minute}`` / ``{t:clock}`` a UTC time, ``{d:date}`` a ``YYYY-MM-DD`` date, ``{ip:ip}``,
+``{t:minute}`` / ``{t:clock}`` a UTC time, ``{d:date}`` a ``YYYY-MM-DD`` date, ``{ip:ip}`` an address (or an account name, written as is),
 ``{ips:ips:3}`` / ``{xs:list:6}`` lists cut after N items, ``{xs:join:, }`` whole lists,
 ``{m:msg}`` a nested message (or plain text, or nothing), ``{ms:msgs:; }`` nested messages
 joined, ``{n:plural:one|many}`` a word agreeing with a count, ``{s:repr}`` quoted text; any
@@ -324,7 +324,7 @@ EN: dict[str, str] = {
     "impersonated it (the application's stored address is not the attacker's).",
     "xff.weak": "; the first value was written by the client (or a proxy it used) and is not trusted.",
     # bulk collection
-    "bulk.export.title": "Bulk export by {actor}{chunks:msg}",
+    "bulk.export.title": "Bulk export by {actor:ip}{chunks:msg}",
     "bulk.export.chunks": " in chunks",
     "bulk.export.reason": "{notes:msgs:; }. Rule: at least {min_requests} exports, {min_bytes:num} bytes or "
     "{min_days} days of data in one episode, not the actor's usual job.",
@@ -334,13 +334,13 @@ EN: dict[str, str] = {
     "bulk.export.chain": "{chunks} of them in consecutive date ranges from {start:date} to {end:date} (chunking)",
     "bulk.export.failed": "after an export that failed with HTTP {status} at {time:time}{covers:msg}",
     "bulk.export.covers": " for {start:date} to {end:date}, a range that covers the chunks",
-    "bulk.pages.title": "API pagination through the records by {actor}",
+    "bulk.pages.title": "API pagination through the records by {actor:ip}",
     "bulk.pages.reason": "{pages:num} API list pages{offsets:msg}{per_page:msg}{every:msg}. Rule: at least "
     "{min_pages} list pages in one episode.",
     "bulk.pages.offsets": ", offsets {first:num} to {last:num}",
     "bulk.pages.per_page": ", {n:num} records per page",
     "bulk.pages.every": ", one every {seconds:dec:1} s",
-    "bulk.details.title": "Record-by-record API enumeration by {actor}",
+    "bulk.details.title": "Record-by-record API enumeration by {actor:ip}",
     "bulk.details.reason": "{requests:num} API requests fetched {records:num} distinct records one by one. Rule: at "
     "least {min_records} distinct records in one episode.",
     "bulk.volume.title": "{account} accessed {records:num} records in one day, far above its baseline",
@@ -540,7 +540,7 @@ FR: dict[str, str] = {
     "xff.weak": " ; la première valeur a été écrite par le client (ou par un proxy qu'il utilisait) et n'est pas "
     "fiable.",
     # bulk collection
-    "bulk.export.title": "Export massif par {actor}{chunks:msg}",
+    "bulk.export.title": "Export massif par {actor:ip}{chunks:msg}",
     "bulk.export.chunks": " en tranches",
     "bulk.export.reason": "{notes:msgs: ; }. Règle : au moins {min_requests:num} exports, {min_bytes:num} octets ou "
     "{min_days:num} jours de données dans un même épisode, hors du travail habituel de l'auteur.",
@@ -550,13 +550,13 @@ FR: dict[str, str] = {
     "bulk.export.chain": "dont {chunks:num} en plages de dates consécutives du {start:date} au {end:date} (découpage)",
     "bulk.export.failed": "après un export échoué avec le code HTTP {status} le {time:time}{covers:msg}",
     "bulk.export.covers": " pour la période du {start:date} au {end:date}, qui couvre les tranches",
-    "bulk.pages.title": "Parcours des enregistrements page par page dans l'API par {actor}",
+    "bulk.pages.title": "Parcours des enregistrements page par page dans l'API par {actor:ip}",
     "bulk.pages.reason": "{pages:num} pages de liste de l'API{offsets:msg}{per_page:msg}{every:msg}. Règle : au moins "
     "{min_pages:num} pages de liste dans un même épisode.",
     "bulk.pages.offsets": ", positions {first:num} à {last:num}",
     "bulk.pages.per_page": ", {n:num} enregistrements par page",
     "bulk.pages.every": ", une toutes les {seconds:dec:1} s",
-    "bulk.details.title": "Énumération des enregistrements un par un dans l'API par {actor}",
+    "bulk.details.title": "Énumération des enregistrements un par un dans l'API par {actor:ip}",
     "bulk.details.reason": "{requests:num} requêtes à l'API ont récupéré {records:num} enregistrements distincts un "
     "par un. Règle : au moins {min_records:num} enregistrements distincts dans un même épisode.",
     "bulk.volume.title": "{account} a consulté {records:num} enregistrements en une journée, bien au-delà de son "
@@ -609,7 +609,7 @@ FR: dict[str, str] = {
     "exfil.fetched": "{requests:num} requêtes ont récupéré {records:num} enregistrements distincts, chacun nommé dans "
     "l'URL",
     "exfil.displayed": "{requests:num} requêtes ont affiché {records:num} dossiers distincts, chacun nommé dans l'URL",
-    "exfil.exports": "{exports:num} exports réussis : {tied:num} avec les lignes renvoyées par les lectures de la base "
+    "exfil.exports": "{exports:num} {exports:plural:export réussi|exports réussis} : {tied:num} avec les lignes renvoyées par les lectures de la base "
     "qui leur sont liées, {untied:num} estimés d'après leur taille ({how:msg}) ; {rows:num} lignes au total "
     "({low:num} à {high:num}) ; un patient présent dans plusieurs plages de dates apparaît une fois par plage",
     "exfil.exports.measured": "octets par ligne mesurés sur {n:num} exports liés ({low:dec:0} à {high:dec:0})",
