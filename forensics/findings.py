@@ -5,6 +5,10 @@ technique ids), on what footing (``basis``: ``observed`` when a log line says it
 ``derived`` when it is computed from lines, ``inferred`` when it is a judgement), who and
 from where, when, how many events, why (``reason``, in words), and the evidence lines
 (file + line).  Key names of the document are a contract: add keys, never rename them.
+
+Detectors give ``title`` and ``reason`` as ``finding_text.Msg`` (a code plus parameters):
+the document keeps the English text under ``title``/``reason`` and the messages under
+``messages`` so that a report can render them in its reader's language.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from forensics.finding_text import Msg, render
 
 SCHEMA = "forensics.findings/1"
 BASES = ("observed", "derived", "inferred")
@@ -71,10 +77,10 @@ class Finding:
     """
 
     detector: str
-    title: str
+    title: str | Msg
     techniques: list[str]
     basis: str
-    reason: str
+    reason: str | Msg
     account: str | None = None
     ips: list[str] = field(default_factory=list)
     first_seen: datetime | None = None
@@ -88,10 +94,23 @@ class Finding:
     confidence: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
     id: str = ""
+    title_msg: Msg | None = None
+    reason_msg: Msg | None = None
 
     def __post_init__(self) -> None:
         if self.basis not in BASES:
             raise ValueError(f"basis must be one of {BASES}, not {self.basis!r}")
+        # a message is kept as given and its English text becomes the title/reason
+        if isinstance(self.title, Msg):
+            self.title_msg, self.title = self.title, render(self.title)
+        if isinstance(self.reason, Msg):
+            self.reason_msg, self.reason = self.reason, render(self.reason)
+
+    def add_reason(self, extra: Msg) -> None:
+        """Append a sentence to the reason, in its text and in its message."""
+        self.reason = f"{self.reason} {render(extra)}"
+        if self.reason_msg is not None:
+            self.reason_msg = Msg("_seq", {"items": [self.reason_msg, extra]})
 
     @property
     def tactic(self) -> str | None:
@@ -122,7 +141,17 @@ class Finding:
             "weight": self.weight,
             "confidence": self.confidence,
             "details": _jsonable(self.details),
+            **self.messages_json(),
         }
+
+    def messages_json(self) -> dict[str, Any]:
+        """``{"messages": {"title": {code, params}, "reason": ...}}`` when the texts have codes."""
+        out = {}
+        if self.title_msg is not None:
+            out["title"] = self.title_msg.to_json()
+        if self.reason_msg is not None:
+            out["reason"] = self.reason_msg.to_json()
+        return {"messages": out} if out else {}
 
 
 def _ip_sort_key(ip: str) -> tuple[int, Any]:

@@ -30,8 +30,9 @@ from typing import Any
 import polars as pl
 
 from forensics.correlate.context import FLAGGED_LABELS, LOCAL_LABELS, Context
-from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.detectors._util import rows, span
 from forensics.correlate.thresholds import ACCESS_SIGNALS, SIGNAL_WEIGHTS
+from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 CAMPAIGN_DETECTORS = ("spray", "brute_force", "stuffing")
@@ -210,13 +211,10 @@ def _pivot(ctx: Context, attacker: list[str], states: dict[str, AccountState]) -
         out.append(
             Finding(
                 detector="attacker_ip",
-                title=f"{acc} used from attacker address(es) {short_list(ipl, 3)}",
+                title=msg("attacker_ip.title", account=acc, ips=ipl),
                 techniques=["T1078"],
                 basis="inferred",
-                reason=(
-                    f"{n(g.height)} successful events of {acc} came from {short_list(ipl)}, addresses attributed to the "
-                    "attacker by other findings (campaign sources or addresses of a compromised account)."
-                ),
+                reason=msg("attacker_ip.reason", events=g.height, account=acc, ips=ipl),
                 account=acc,
                 ips=ipl,
                 first_seen=first,
@@ -251,20 +249,17 @@ def _backdoors(ctx: Context, findings: list[Finding], states: dict[str, AccountS
             continue
         if f.signal != "persistence":
             f.signal, f.weight = "persistence", SIGNAL_WEIGHTS["persistence"]
-            f.reason += f" {f.account} was compromised at that time: this is persistence by the attacker."
+            f.add_reason(msg("persistence.by_attacker", account=f.account))
             f.basis = "inferred"
         for created in f.details.get("created_accounts", []):
             first = after.get_column("@timestamp").min()
             out.append(
                 Finding(
                     detector="backdoor",
-                    title=f"Backdoor account {created} created by the compromised account {f.account}",
+                    title=msg("backdoor.title", created=created, creator=f.account),
                     techniques=["T1136.001", "T1098"],
                     basis="inferred",
-                    reason=(
-                        f"{created} was created by {f.account} at {first:%Y-%m-%d %H:%M:%S}Z, after {f.account} was "
-                        f"compromised ({start:%Y-%m-%d %H:%M:%S}Z): it is under the attacker's control until disabled."
-                    ),
+                    reason=msg("backdoor.reason", created=created, creator=f.account, time=first, since=start),
                     account=created,
                     ips=list(f.ips),
                     first_seen=first,

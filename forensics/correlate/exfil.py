@@ -35,7 +35,7 @@ from typing import Any
 import polars as pl
 
 from forensics.correlate.context import Context
-from forensics.correlate.detectors._util import n
+from forensics.finding_text import Msg, msg, render, word
 from forensics.findings import sort_ips
 
 DEFAULT_ROW_BYTES = (150.0, 2000.0)
@@ -54,10 +54,16 @@ class Component:
     high: int
     requests: int
     bytes: int
-    description: str
+    description: str | Msg
     rows: list[int] = field(default_factory=list)
     reached_end: bool = False
     objects: set[str] = field(default_factory=set)
+    message: Msg | None = None
+
+    def __post_init__(self) -> None:
+        # the message is kept for the report; the description is its English text
+        if isinstance(self.description, Msg):
+            self.message, self.description = self.description, render(self.description)
 
     def to_json(self, evidence: list[dict[str, Any]]) -> dict[str, Any]:
         return {
@@ -67,6 +73,7 @@ class Component:
             "requests": self.requests,
             "bytes": self.bytes,
             "description": self.description,
+            **({"description_message": self.message.to_json()} if self.message else {}),
             "reached_end_of_table": self.reached_end,
             "evidence": evidence,
         }
@@ -91,10 +98,10 @@ def _api_list(g: pl.DataFrame) -> Component | None:
     full = pages.filter(pl.col("api.limit") == limit)
     per_page = float(full.get_column("_bytes").median() or 0.0)
     last = pages.row(-1, named=True)
-    note = ""
+    note: Msg | str = ""
     while pages.height > 1 and per_page > 0 and (last["_bytes"] or 0) < EMPTY_SHARE * per_page / limit:
         pages = pages.head(pages.height - 1)
-        note = "; empty pages past the end were left out"
+        note = msg("exfil.pages.empty")
         last = pages.row(-1, named=True)
     covered, cur_a, cur_b = 0, None, None
     for o, lim in pages.select("api.offset", "api.limit").iter_rows():
@@ -120,12 +127,19 @@ def _api_list(g: pl.DataFrame) -> Component | None:
     estimate = covered - last_lim + est_last
     first_off = int(pages.get_column("api.offset").min())
     end_off = int(last["api.offset"]) + last_lim - 1
-    desc = (
-        f"{n(p.height)} API list pages of {limit} records cover offsets {n(first_off)} to {n(end_off)} "
-        f"({n(covered)} positions); the last page (offset {n(last['api.offset'])}) is {n(last['_bytes'])} bytes "
-        f"against {n(per_page)} for a full page, about {n(est_last)} records"
-        + (", so the listing reached the end of the table" if partial else ", so it may not be the end of the table")
-        + note
+    desc = msg(
+        "exfil.pages",
+        pages=p.height,
+        limit=limit,
+        first=first_off,
+        end=end_off,
+        covered=covered,
+        last_offset=last["api.offset"],
+        last_bytes=last["_bytes"],
+        page_bytes=per_page,
+        last_records=est_last,
+        end_note=msg("exfil.pages.end" if partial else "exfil.pages.not_end"),
+        empty_note=note,
     )
     return Component(
         method="api_pagination",
@@ -158,7 +172,7 @@ def _distinct(g: pl.DataFrame, activity: str, method: str, words: str) -> Compon
         high=len(ids),
         requests=d.height,
         bytes=int(d.get_column("http.response.bytes").sum() or 0),
-        description=f"{n(d.height)} requests {words} {n(len(ids))} distinct records, each named in the URL",
+        description=msg(f"exfil.{words}", requests=d.height, records=len(ids)),
         rows=sorted(d.get_column("_row").to_list()),
         objects=ids,
     )
@@ -183,11 +197,11 @@ def _exports(ctx: Context, g: pl.DataFrame) -> Component | None:
     ).drop_nulls()
     if ratios.len():
         lo_b, mid_b, hi_b = float(ratios.min()), float(ratios.median()), float(ratios.max())
-        how = f"bytes per row measured on {known.height} tied exports ({lo_b:.0f} to {hi_b:.0f})"
+        how = msg("exfil.exports.measured", n=known.height, low=lo_b, high=hi_b)
     else:
         lo_b, hi_b = DEFAULT_ROW_BYTES
         mid_b = (lo_b * hi_b) ** 0.5
-        how = f"no export tied to a database read: {lo_b:.0f} to {hi_b:.0f} bytes per row assumed"
+        how = msg("exfil.exports.assumed", low=lo_b, high=hi_b)
     est = low = high = 0
     biggest_low = 0
     for r in ex.select("http.response.bytes", "_rows").iter_rows():
@@ -210,10 +224,15 @@ def _exports(ctx: Context, g: pl.DataFrame) -> Component | None:
         high=high,
         requests=ex.height,
         bytes=int(ex.get_column("http.response.bytes").sum() or 0),
-        description=(
-            f"{n(ex.height)} successful exports: {n(known.height)} with the rows returned by their tied database reads, "
-            f"{n(ex.height - known.height)} estimated from their bytes ({how}); {n(est)} rows in total "
-            f"({n(low)} to {n(high)}); patients in several date ranges appear once per range"
+        description=msg(
+            "exfil.exports",
+            exports=ex.height,
+            tied=known.height,
+            untied=ex.height - known.height,
+            how=how,
+            rows=est,
+            low=low,
+            high=high,
         ),
         rows=sorted(ex.get_column("_row").to_list() + [int(x) for x in db_rows]),
         objects=set(),
@@ -242,7 +261,7 @@ def _record_reads(ctx: Context, account: str, first: datetime | None, last: date
         high=len(ids),
         requests=r.height,
         bytes=0,
-        description=f"the record-access audit trail lists {n(len(ids))} distinct records read by {account} (times rounded)",
+        description=msg("exfil.audit", records=len(ids), account=account),
         rows=sorted(r.get_column("_row").to_list()),
         objects=ids,
     )
@@ -287,9 +306,14 @@ def combine(
     estimate = max(low, min(high, estimate))
     first = g.get_column("@timestamp").min() if g.height else None
     last = g.get_column("@timestamp").max() if g.height else None
-    method = "; ".join(f"{c.method}: {c.description}" for c in comps)
-    if listing:
-        method += "; the listing enumerated the whole table, so every record exposed is within it"
+    method_msg = msg(
+        "exfil.method",
+        components=[
+            msg("exfil.component", method=word("exfil.name", c.method), description=c.message or c.description)
+            for c in comps
+        ],
+        whole=msg("exfil.whole_table") if listing else "",
+    )
     return {
         "account": account,
         "ip": ip,
@@ -298,7 +322,8 @@ def combine(
         "bytes": int(g.get_column("http.response.bytes").sum() or 0) if g.height else 0,
         "first_seen": first,
         "last_seen": last,
-        "method": method,
+        "method": render(method_msg),
+        "method_message": method_msg.to_json(),
         # the audit trail records the same views again: not a second transfer
         "rows_transferred": {
             "estimate": sum(c.estimate for c in comps if c.method != "audit_trail_reads"),

@@ -45,6 +45,7 @@ from forensics.correlate.sessions import (
     web_sessions,
 )
 from forensics.correlate.thresholds import DEFAULT, SIGNAL_WEIGHTS, Thresholds
+from forensics.finding_text import msg, render, word
 from forensics.findings import SCHEMA, Finding, jsonable, sort_ips, utc_iso, validate, write_findings
 
 OUTPUTS = {
@@ -464,22 +465,6 @@ def _document(
         j["evidence_total"] = len(set(f.rows))
         fjson.append(j)
     # accounts
-    labels = {
-        "credential_attack_success": "credentials obtained by a credential attack",
-        "backdoor_account": "created by the attacker",
-        "attacker_ip": "used from an attacker address",
-        "anonymiser_tor": "used through Tor",
-        "spoofed_identity": "forged internal address",
-        "anonymiser_proxy": "used through a VPN, proxy or hosting network",
-        "bulk_collection": "bulk collection",
-        "persistence": "persistence",
-        "success_after_failures": "login after failures",
-        "reconnaissance": "reconnaissance",
-        "scripted_client": "scripted client",
-        "large_db_reads": "large database reads",
-        "new_source": "new source",
-        "xff_mismatch": "X-Forwarded-For mismatch",
-    }
     by_account: dict[str, list[str]] = {}
     for f in findings:
         if f.account:
@@ -489,6 +474,10 @@ def _document(
         if s.score <= 0 and acc not in ctx.accounts_requested and s.verdict == "normal":
             continue
         sigs = sorted(s.signals.items(), key=lambda kv: (-(kv[1].weight or 0), kv[0]))
+        reasons = [
+            msg("account.reason", signal=word("signal", k), weight=f.weight, title=f.title_msg or f.title, finding=f.id)
+            for k, f in sigs
+        ]
         acc_json.append(
             {
                 "account": acc,
@@ -497,7 +486,8 @@ def _document(
                 "first_malicious": utc_iso(s.first_malicious),
                 "last_malicious": utc_iso(s.last_malicious),
                 "source_ips": sort_ips(s.source_ips),
-                "reasons": [f"{labels.get(k, k)} (+{f.weight:g}): {f.title} [{f.id}]" for k, f in sigs],
+                "reasons": [render(m) for m in reasons],
+                "reason_messages": [m.to_json() for m in reasons],
                 "signals": [{"signal": k, "weight": f.weight, "finding": f.id} for k, f in sigs],
                 "findings": sorted(by_account.get(acc, [])),
                 "requested": acc in ctx.accounts_requested,

@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from forensics.finding_text import Style, as_time, render
+from forensics.report.text import defang, is_ip, show
+
 LANGUAGES = ("en", "fr")
 
 EN: dict[str, str] = {
@@ -268,6 +271,15 @@ EN: dict[str, str] = {
     "col.session": "Session",
     "col.left": "From",
     "col.right": "To",
+    "col.host": "Host",
+    "col.account_confidence": "Account confidence",
+    "col.forwarded_ips": "Forwarded addresses (X-Forwarded-For)",
+    "col.rows_returned": "Rows returned",
+    "col.auth_method": "Authentication",
+    "col.flags": "Flags",
+    "col.time": "Time",
+    "col.left_row": "From row",
+    "col.right_row": "To row",
     # 7 exfiltration
     "ex.intro": "What left the system, per account and per address. Each figure comes with its method and its bounds; "
     "the row without an address is the account's total.",
@@ -684,6 +696,15 @@ FR: dict[str, str] = {
     "col.session": "Session",
     "col.left": "De",
     "col.right": "Vers",
+    "col.host": "Hôte",
+    "col.account_confidence": "Confiance (compte)",
+    "col.forwarded_ips": "Adresses transmises (X-Forwarded-For)",
+    "col.rows_returned": "Lignes renvoyées",
+    "col.auth_method": "Authentification",
+    "col.flags": "Marqueurs",
+    "col.time": "Heure",
+    "col.left_row": "Ligne de départ",
+    "col.right_row": "Ligne d'arrivée",
     "ex.intro": "Ce qui est sorti du système, par compte et par adresse. Chaque chiffre est accompagné de sa méthode et "
     "de ses bornes ; la ligne sans adresse est le total du compte.",
     "ex.account": "Compte",
@@ -1067,6 +1088,20 @@ class Locale:
             return Markup("").join(escaped)
         return self("list.then", head=Markup(", ").join(escaped[:-1]), last=escaped[-1])
 
+    def finding_text(self, message: object, fallback: str) -> str:
+        """A finding message (code + parameters from findings.json) in this language.
+
+        ``fallback`` (the English text stored beside it) is returned when there is no message
+        or when it does not fit the catalogue (unknown code, missing or odd parameters): a
+        damaged file costs a translation, never the report.
+        """
+        if not isinstance(message, dict):
+            return fallback
+        try:
+            return render(message, self.lang, _FindingStyle(self))
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError, OverflowError, RecursionError):
+            return fallback
+
     def plotly_locale(self) -> dict[str, object]:
         """A plotly.js locale (month names, separators, modebar tips) for the report's language."""
         days = self.messages["days"].split()
@@ -1093,6 +1128,40 @@ class Locale:
                 "currency": ["", " \u20ac"] if self.lang == "fr" else ["\u20ac", ""],
             },
         }
+
+
+class _FindingStyle(Style):
+    """Finding texts written the report's way: its number format, local times, defanged addresses."""
+
+    def __init__(self, loc: Locale) -> None:
+        super().__init__(loc.lang)
+        self.loc = loc
+
+    def num(self, value: object, arg: str) -> str:
+        if isinstance(value, float) and not value.is_integer():
+            return self.loc.dec(value, 1)
+        return self.loc.num(int(value)) if isinstance(value, int | float) else self.loc.messages["dash"]
+
+    def g(self, value: object, arg: str) -> str:
+        text = f"{float(value):g}"  # type: ignore[arg-type]
+        return text.replace(".", ",") if self.lang == "fr" else text
+
+    def dec(self, value: object, arg: str) -> str:
+        return self.loc.dec(float(value), int(arg or 1))  # type: ignore[arg-type]
+
+    def time(self, value: object, arg: str) -> str:
+        t = as_time(value)
+        if t is None:
+            return self.loc.messages["dash"]
+        if arg == "clock":
+            return t.astimezone(self.loc.zone).strftime("%H:%M:%S")
+        return self.loc.local(t)
+
+    def ip(self, value: object, arg: str) -> str:
+        return defang(value) if is_ip(value) else show(value)
+
+    def repr(self, value: object, arg: str) -> str:
+        return f"« {value} »" if self.lang == "fr" else f"“{value}”"
 
 
 #: plotly.js's own interface strings (modebar, hints) in French.

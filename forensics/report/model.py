@@ -9,7 +9,8 @@ display code escapes them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ class Finding:
     event_count: int | None
     evidence: list[Evidence]
     reasons: list[str]
+    #: the title's and the first reason's message (code + parameters), when findings.json has them
+    title_msg: dict[str, Any] | None = None
+    reason_msg: dict[str, Any] | None = None
 
     @property
     def window(self) -> float:
@@ -55,6 +59,8 @@ class Account:
     last_malicious: datetime | None
     source_ips: list[str]
     reasons: list[str]
+    #: one message per reason (same order), when findings.json has them
+    reason_msgs: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class Exfil:
     method: str
     categories: list[str]
     findings: list[str]
+    method_msg: dict[str, Any] | None = None
 
 
 @dataclass
@@ -97,6 +104,24 @@ class Findings:
 
     def by_id(self) -> dict[str, Finding]:
         return {f.id: f for f in self.findings}
+
+    def localized(self, text: Callable[[object, str], str]) -> Findings:
+        """A copy whose titles, reasons and methods are rendered by ``text(message, english)``.
+
+        Texts without a message (an older correlator, another tool) stay as written.
+        """
+        findings = []
+        for f in self.findings:
+            reasons = list(f.reasons)
+            if f.reason_msg is not None and reasons:
+                reasons[0] = text(f.reason_msg, reasons[0])
+            findings.append(replace(f, title=text(f.title_msg, f.title), reasons=reasons))
+        accounts = []
+        for a in self.accounts:
+            msgs = a.reason_msgs if len(a.reason_msgs) == len(a.reasons) else [None] * len(a.reasons)
+            accounts.append(replace(a, reasons=[text(m, r) for m, r in zip(msgs, a.reasons, strict=True)]))
+        exfil = [replace(e, method=text(e.method_msg, e.method)) for e in self.exfiltration]
+        return replace(self, findings=findings, accounts=accounts, exfiltration=exfil)
 
 
 class _Reader:
@@ -130,6 +155,11 @@ class _Reader:
             self.problems.append(f"{where}: {key} is not a list")
             return []
         return [v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in value if v is not None]
+
+    def opt_texts(self, obj: dict[str, Any], key: str, where: str) -> list[str]:
+        """A text field as a one-item list (empty when absent)."""
+        value = self.opt_text(obj, key, where)
+        return [value] if value else []
 
     def integer(self, obj: dict[str, Any], key: str, where: str) -> int | None:
         value = obj.get(key)
@@ -172,6 +202,17 @@ class _Reader:
             self.problems.append(f"{where}: {key} is not a list")
             return []
         return [self.table(v, f"{where} {key}[{i}]") for i, v in enumerate(value)]
+
+
+def _message(value: object) -> dict[str, Any] | None:
+    """A ``{"code", "params"}`` message as written, or None (the report checks it when rendering)."""
+    if isinstance(value, dict) and isinstance(value.get("code"), str) and isinstance(value.get("params"), dict):
+        return value
+    return None
+
+
+def _messages(value: object) -> list[Any]:
+    return [_message(v) for v in value] if isinstance(value, list) else []
 
 
 def parse_time(value: object) -> datetime | None:
@@ -230,6 +271,7 @@ def findings_from_dict(data: Any) -> Findings:
                 last_malicious=r.time(row, "last_malicious", where),
                 source_ips=r.texts(row, "source_ips", where),
                 reasons=r.texts(row, "reasons", where),
+                reason_msgs=_messages(row.get("reason_messages")),
             )
         )
     findings = []
@@ -240,11 +282,12 @@ def findings_from_dict(data: Any) -> Findings:
         if basis not in BASES:
             r.problems.append(f"{where}: unknown basis {basis!r}")
             basis = "unknown"
-        reasons = r.texts(row, "reasons", where)
+        reasons = r.opt_texts(row, "reason", where) + r.texts(row, "reasons", where)
         for key in ("reasoning", "description"):
             if isinstance(row.get(key), str):
                 reasons.append(row[key])
         evidence = _evidence(r, r.rows(row, "evidence", where), where)
+        messages = row.get("messages") if isinstance(row.get("messages"), dict) else {}
         if not evidence:
             r.problems.append(f"{where}: no evidence line is referenced")
         findings.append(
@@ -260,6 +303,8 @@ def findings_from_dict(data: Any) -> Findings:
                 event_count=r.integer(row, "event_count", where),
                 evidence=evidence,
                 reasons=reasons,
+                title_msg=_message(messages.get("title")),
+                reason_msg=_message(messages.get("reason")) if "reason" in row else None,
             )
         )
     exfil = []
@@ -280,6 +325,7 @@ def findings_from_dict(data: Any) -> Findings:
                 method=r.text(row, "method", where),
                 categories=r.texts(row, "categories", where),
                 findings=r.texts(row, "findings", where),
+                method_msg=_message(row.get("method_message")),
             )
         )
     command_line = top.get("command_line")

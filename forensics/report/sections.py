@@ -101,7 +101,8 @@ class Builder(SummaryMixin, AnnexMixin):
         self.inp = inputs
         self.loc = loc
         self.t = loc
-        self.F: Findings | None = inputs.findings
+        # titles, reasons and methods in the report's language (findings.json stores codes + English)
+        self.F: Findings | None = inputs.findings.localized(loc.finding_text) if inputs.findings else None
         self.generated_at = generated_at
         self.command_line = command_line
         cfg = inputs.config

@@ -12,13 +12,13 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.correlate.context import FLAGGED_LABELS, Context
-from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.detectors._util import rows, span
 from forensics.correlate.ipcontext import ANONYMISERS
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.finding_text import msg, word
 from forensics.findings import Finding, sort_ips
 
 NAME = "anonymisers"
-WORDS = {"tor": "Tor exit nodes", "vpn": "VPN endpoints", "proxy": "proxies", "hosting": "hosting networks"}
 
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
@@ -49,12 +49,16 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         out.append(
             Finding(
                 detector=NAME,
-                title=f"{'Use of ' + acc if acc else 'Traffic'} through {WORDS.get(label, label)}",
+                title=msg("anon.title.account" if acc else "anon.title", account=acc, label=word("anon.words", label)),
                 techniques=[ANONYMISERS[label]],
                 basis="derived",
-                reason=(
-                    f"{n(g.height)} events {'as ' + acc + ' ' if acc else ''}came from {short_list(ipl)}, which the "
-                    f"case's ip_context file labels {label}" + (f" ({'; '.join(notes)})" if notes else "") + "."
+                reason=msg(
+                    "anon.reason.account" if acc else "anon.reason",
+                    events=g.height,
+                    account=acc,
+                    ips=ipl,
+                    kind=word("anon.kind", label),
+                    notes=msg("anon.notes", notes=notes) if notes else "",
                 ),
                 account=acc,
                 ips=ipl,

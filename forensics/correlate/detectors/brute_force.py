@@ -14,7 +14,8 @@ import polars as pl
 
 from forensics.correlate.context import Context
 from forensics.correlate.detectors._attempts import attempts
-from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.detectors._util import rows, span
+from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "brute_force"
@@ -59,14 +60,18 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             out.append(
                 Finding(
                     detector=NAME,
-                    title=f"Brute force against {account}",
+                    title=msg("brute.title", account=account),
                     techniques=["T1110.001"],
                     basis="derived",
-                    reason=(
-                        f"{n(g.height)} failed logins on {account} from {short_list(ipl)} between "
-                        f"{first:%Y-%m-%d %H:%M:%S}Z and {last:%H:%M:%S}Z. Rule: at least {t.brute_min_failures} "
-                        f"failures on one account within {t.brute_window / 60:g} minutes, not from an address that "
-                        f"had logged in to it before."
+                    reason=msg(
+                        "brute.reason",
+                        events=g.height,
+                        account=account,
+                        ips=ipl,
+                        first=first,
+                        last=last,
+                        min_failures=t.brute_min_failures,
+                        minutes=t.brute_window / 60,
                     ),
                     account=None,
                     accounts=[account],
@@ -87,13 +92,15 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             out.append(
                 Finding(
                     detector=NAME,
-                    title=f"Burst of failed logins from {ip} (web logs)",
+                    title=msg("brute.web.title", ip=ip),
                     techniques=["T1110"],
                     basis="derived",
-                    reason=(
-                        f"{n(g.height)} login requests from {ip} were refused (HTTP 401/403) within "
-                        f"{t.brute_window / 60:g} minutes; no audit trail names the accounts tried. Rule: at least "
-                        f"{t.web_auth_failures_min} refused login requests from one address within the window."
+                    reason=msg(
+                        "brute.web.reason",
+                        events=g.height,
+                        ip=ip,
+                        minutes=t.brute_window / 60,
+                        min_failures=t.web_auth_failures_min,
                     ),
                     ips=[ip],
                     first_seen=first,

@@ -29,8 +29,9 @@ from datetime import date, timedelta
 import polars as pl
 
 from forensics.correlate.context import Context
-from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.detectors._util import rows, short_list, span
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.finding_text import Msg, msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "bulk"
@@ -92,7 +93,7 @@ def _chain(ranges: list[tuple[date, date, int]]) -> list[tuple[date, date, int]]
 
 
 def _finding(
-    ctx: Context, actor: str, g: pl.DataFrame, title: str, techniques: list[str], reason: str, details: dict
+    ctx: Context, actor: str, g: pl.DataFrame, title: Msg, techniques: list[str], reason: Msg, details: dict
 ) -> Finding:
     acc = None if actor.startswith("ip:") else actor
     first, last = span(g)
@@ -153,17 +154,15 @@ def _exports(ctx: Context, d: pl.DataFrame) -> list[Finding]:
             continue
         chain = _chain(ranges)
         techniques = ["T1213"]
-        notes = [f"{n(ok.height)} successful exports, {n(nbytes)} bytes"]
+        notes = [msg("bulk.export.count", exports=ok.height, bytes=nbytes)]
         if span_days:
-            notes.append(f"date ranges covering {n(span_days)} days")
+            notes.append(msg("bulk.export.span", days=span_days))
         if g.get_column("export.all").fill_null(False).any():
-            notes.append("for all practitioners")
+            notes.append(msg("bulk.export.all"))
         details = {"exports": ok.height, "bytes": nbytes, "span_days": span_days, "failed": failed.height}
         if len(chain) >= t.chunk_min_requests:
             techniques.append("T1030")
-            notes.append(
-                f"{len(chain)} of them in consecutive date ranges from {chain[0][0]} to {chain[-1][1]} (chunking)"
-            )
+            notes.append(msg("bulk.export.chain", chunks=len(chain), start=chain[0][0], end=chain[-1][1]))
             details["chunks"] = len(chain)
             details["chunk_range"] = [str(chain[0][0]), str(chain[-1][1])]
             first_chunk = ok.filter(pl.col("_row").is_in([c[2] for c in chain])).get_column("@timestamp").min()
@@ -173,9 +172,12 @@ def _exports(ctx: Context, d: pl.DataFrame) -> list[Finding]:
                 a, b = _date(f0["export.date_min"]), _date(f0["export.date_max"])
                 covers = a is not None and b is not None and a <= chain[0][0] and b >= chain[-1][1] - timedelta(days=31)
                 notes.append(
-                    f"after an export that failed with HTTP {f0['http.response.status_code']} at "
-                    f"{f0['@timestamp']:%Y-%m-%d %H:%M:%S}Z"
-                    + (f" for {a} to {b}, a range that covers the chunks" if covers else "")
+                    msg(
+                        "bulk.export.failed",
+                        status=f0["http.response.status_code"],
+                        time=f0["@timestamp"],
+                        covers=msg("bulk.export.covers", start=a, end=b) if covers else "",
+                    )
                 )
                 details["failed_before"] = {
                     "row": f0["_row"],
@@ -188,11 +190,15 @@ def _exports(ctx: Context, d: pl.DataFrame) -> list[Finding]:
                 ctx,
                 ep["actor"],
                 g,
-                f"Bulk export by {who}" + (" in chunks" if "T1030" in techniques else ""),
+                msg("bulk.export.title", actor=who, chunks=msg("bulk.export.chunks") if "T1030" in techniques else ""),
                 techniques,
-                "; ".join(notes)
-                + f". Rule: at least {t.export_min_requests} exports, {n(t.export_min_bytes)} bytes or "
-                f"{t.export_min_span_days} days of data in one episode, not the actor's usual job.",
+                msg(
+                    "bulk.export.reason",
+                    notes=notes,
+                    min_requests=t.export_min_requests,
+                    min_bytes=t.export_min_bytes,
+                    min_days=t.export_min_span_days,
+                ),
                 details,
             )
         )
@@ -210,19 +216,20 @@ def _pagination(ctx: Context, d: pl.DataFrame) -> list[Finding]:
         offs = g.get_column("api.offset").drop_nulls()
         lim = g.get_column("api.limit").drop_nulls()
         gaps = g.get_column("@timestamp").diff().dt.total_milliseconds().drop_nulls().cast(pl.Float64) / 1000
-        reason = (
-            f"{n(g.height)} API list pages"
-            + (f", offsets {n(offs.min())} to {n(offs.max())}" if offs.len() else "")
-            + (f", {n(lim.mode()[0])} records per page" if lim.len() else "")
-            + (f", one every {gaps.median():.1f} s" if gaps.len() else "")
-            + f". Rule: at least {t.api_min_pages} list pages in one episode."
+        reason = msg(
+            "bulk.pages.reason",
+            pages=g.height,
+            offsets=msg("bulk.pages.offsets", first=offs.min(), last=offs.max()) if offs.len() else "",
+            per_page=msg("bulk.pages.per_page", n=lim.mode()[0]) if lim.len() else "",
+            every=msg("bulk.pages.every", seconds=gaps.median()) if gaps.len() else "",
+            min_pages=t.api_min_pages,
         )
         out.append(
             _finding(
                 ctx,
                 str(actor),
                 g,
-                f"API pagination through the records by {str(actor).removeprefix('ip:')}",
+                msg("bulk.pages.title", actor=str(actor).removeprefix("ip:")),
                 ["T1119", "T1213"],
                 reason,
                 {
@@ -242,10 +249,9 @@ def _pagination(ctx: Context, d: pl.DataFrame) -> list[Finding]:
                 ctx,
                 str(actor),
                 g,
-                f"Record-by-record API enumeration by {str(actor).removeprefix('ip:')}",
+                msg("bulk.details.title", actor=str(actor).removeprefix("ip:")),
                 ["T1119", "T1213"],
-                f"{n(g.height)} API requests fetched {n(ids)} distinct records one by one. Rule: at least "
-                f"{t.api_min_details} distinct records in one episode.",
+                msg("bulk.details.reason", requests=g.height, records=ids, min_records=t.api_min_details),
                 {"distinct_records": ids},
             )
         )
@@ -327,25 +333,24 @@ def _volume(ctx: Context) -> list[Finding]:
         first, last = span(g.filter(~pl.col("_audit")))
         if first is None:
             first, last = span(g)
-        reason = (
-            f"{r['account']} touched {n(r['_n'])} records on {r['_day']} ({zone})"
-            + (
-                f", {r['_n'] / max(base, 1):.0f} times its median day ({n(base)})"
-                if base is not None
-                else ", with no other day to compare"
-            )
-            + (
-                f" and {r['_n'] / max(p95, 1):.0f} times the 95th percentile of all account-days ({n(p95)})"
-                if p95 is not None
-                else ""
-            )
-            + f". Rule: at least {t.volume_min_records} records, {t.volume_factor:g}x the account's median day and "
-            f"{t.volume_population_factor:g}x the population's 95th percentile."
+        reason = msg(
+            "bulk.volume.reason",
+            account=r["account"],
+            records=r["_n"],
+            day=r["_day"],
+            zone=zone,
+            baseline=msg("bulk.volume.baseline", ratio=r["_n"] / max(base, 1), median=base)
+            if base is not None
+            else msg("bulk.volume.no_baseline"),
+            population=msg("bulk.volume.population", ratio=r["_n"] / max(p95, 1), p95=p95) if p95 is not None else "",
+            min_records=t.volume_min_records,
+            factor=t.volume_factor,
+            population_factor=t.volume_population_factor,
         )
         out.append(
             Finding(
                 detector=NAME,
-                title=f"{r['account']} accessed {n(r['_n'])} records in one day, far above its baseline",
+                title=msg("bulk.volume.title", account=r["account"], records=r["_n"]),
                 techniques=["T1213"],
                 basis="derived",
                 reason=reason,

@@ -16,6 +16,7 @@ from itertools import pairwise
 import polars as pl
 
 from forensics.correlate.context import Context
+from forensics.finding_text import msg
 from forensics.findings import Finding
 
 NAME = "coverage"
@@ -43,14 +44,10 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             out.append(
                 Finding(
                     detector=NAME,
-                    title=f"No events from {source} for {missing} hour(s) from {start:%Y-%m-%d %H:%M}Z",
+                    title=msg("coverage.title", source=source, missing=missing, start=start),
                     techniques=[],
                     basis="derived",
-                    reason=(
-                        f"{source} has events in {len(hours)} of the {total} hours between its first and last event, "
-                        f"but none between {start:%Y-%m-%d %H:%M}Z and {end:%Y-%m-%d %H:%M}Z. Activity in that "
-                        "window cannot be seen in this source (rotation, retention, outage or removal)."
-                    ),
+                    reason=msg("coverage.reason", source=source, present=len(hours), total=total, start=start, end=end),
                     first_seen=prev["last"],
                     last_seen=nxt["first"],
                     event_count=2,

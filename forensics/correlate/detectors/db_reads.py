@@ -13,12 +13,18 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.correlate.context import Context
-from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.detectors._util import rows, span
 from forensics.correlate.frames import rows_of
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.finding_text import DBLINK_HOW, Msg, msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "db_reads"
+
+
+def _how(values: list[str]) -> list[Msg | str]:
+    """How each read was tied to a request, as messages (unknown wordings kept as written)."""
+    return [Msg(DBLINK_HOW[v]) if v in DBLINK_HOW else v for v in values]
 
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
@@ -47,13 +53,17 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         out.append(
             Finding(
                 detector=NAME,
-                title=f"{n(g.height)} large database reads tied to {'requests of ' + acc if acc else 'unattributed requests'}",
+                title=msg("db_reads.title" if acc else "db_reads.title.unattributed", reads=g.height, account=acc),
                 techniques=["T1213"],
                 basis="derived",
-                reason=(
-                    f"{n(g.height)} large reads on patient tables on {short_list(hosts)} ({n(rows_ret)} rows returned "
-                    f"where logged) ran during web requests {'of ' + acc if acc else 'from ' + short_list(sort_ips(g.get_column('client').unique().to_list()))}; "
-                    f"tied by {short_list(sorted(set(g.get_column('how').to_list())), 3)}."
+                reason=msg(
+                    "db_reads.reason" if acc else "db_reads.reason.unattributed",
+                    reads=g.height,
+                    hosts=hosts,
+                    rows=rows_ret,
+                    account=acc,
+                    ips=sort_ips(g.get_column("client").unique().to_list()),
+                    how=_how(sorted(set(g.get_column("how").to_list()))),
                 ),
                 account=acc,
                 ips=sort_ips(g.get_column("client").drop_nulls().unique().to_list()),
@@ -74,14 +84,10 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         out.append(
             Finding(
                 detector=NAME,
-                title=f"{n(g.height)} large database reads on {host} not tied to any web request",
+                title=msg("db_reads.untied.title", reads=g.height, host=host),
                 techniques=[],
                 basis="derived",
-                reason=(
-                    f"{n(g.height)} large reads on patient tables on {host} ({n(rows_ret)} rows returned where logged) "
-                    "ran while no matching web request was being served (reports, batch jobs, or web logs missing). "
-                    "The shared database account cannot name the person."
-                ),
+                reason=msg("db_reads.untied.reason", reads=g.height, host=host, rows=rows_ret),
                 ips=sort_ips(g.get_column("source.ip").drop_nulls().unique().to_list()),
                 first_seen=first,
                 last_seen=last,

@@ -15,8 +15,9 @@ from datetime import timedelta
 import polars as pl
 
 from forensics.correlate.context import FLAGGED_LABELS, Context
-from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.detectors._util import rows, span
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "persistence"
@@ -90,27 +91,25 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         first, last = span(g)
         parts = []
         if created:
-            parts.append(f"created {len(created)} account(s): {short_list(created)}")
+            parts.append(msg("persistence.created", n=len(created), accounts=created))
         if perms:
-            parts.append(f"changed permissions {n(perms)} time(s)")
+            parts.append(msg("persistence.permissions", n=perms))
         if pwds:
-            parts.append(f"changed passwords {n(pwds)} time(s)")
+            parts.append(msg("persistence.passwords", n=pwds))
         out.append(
             Finding(
                 detector=NAME,
-                title=f"{acc or 'Unknown actor'} " + ", ".join(parts),
+                title=msg("persistence.title", actor=acc or msg("persistence.unknown_actor"), parts=parts),
                 techniques=techniques,
                 basis="observed",
-                reason=(
-                    f"The audit trail records that {acc or 'an unknown actor'} "
-                    + "; ".join(parts)
-                    + f" between {first:%Y-%m-%d %H:%M:%S}Z and {last:%Y-%m-%d %H:%M:%S}Z"
-                    + (f" from {short_list(ipl)}" if ipl else "")
-                    + (
-                        ", from a source unusual for this account (anonymiser, or an address that had never logged in to it)."
-                        if flagged_any
-                        else "."
-                    )
+                reason=msg(
+                    "persistence.reason",
+                    actor=acc or msg("persistence.unknown_actor.lower"),
+                    parts=parts,
+                    first=first,
+                    last=last,
+                    source=msg("persistence.from", ips=ipl) if ipl else "",
+                    end=msg("persistence.end.flagged" if flagged_any else "persistence.end"),
                 ),
                 account=acc,
                 ips=ipl,

@@ -13,9 +13,10 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.correlate.context import FLAGGED_LABELS, LOCAL_LABELS, Context
-from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.detectors._util import rows, span
 from forensics.correlate.mediboard import RECON_ACTIVITIES
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "recon"
@@ -58,24 +59,26 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         names = sorted(set(g.get_column("activity.view").drop_nulls().to_list()))
         context = []
         if p.get_column("label").fill_null("").is_in(list(FLAGGED_LABELS)).any():
-            context.append("from an anonymiser/hosting network")
+            context.append(msg("recon.ctx.anonymiser"))
         if p.get_column("_new_ip").any():
-            context.append(f"from an address that had not logged in to {acc} before")
+            context.append(msg("recon.ctx.new_ip", account=acc))
         if acc is None:
-            context.append("from outside the internal networks")
+            context.append(msg("recon.ctx.outside"))
         first, last = span(g)
         out.append(
             Finding(
                 detector=NAME,
-                title=f"Administrative reconnaissance{' as ' + acc if acc else ''} from {short_list(ipl, 3)}",
+                title=msg("recon.title.account" if acc else "recon.title", account=acc, ips=ipl),
                 techniques=techniques,
                 basis="derived",
-                reason=(
-                    f"{n(g.height)} requests to {len(names)} account, permission and audit views ({short_list(names, 6)}) "
-                    f"in {len(sessions)} session(s), "
-                    + " and ".join(context)
-                    + f". Rule: at least {t.recon_min_views} "
-                    "distinct such views in one session, in an unusual context."
+                reason=msg(
+                    "recon.reason",
+                    requests=g.height,
+                    views=len(names),
+                    names=names,
+                    sessions=len(sessions),
+                    context=context,
+                    min_views=t.recon_min_views,
                 ),
                 account=acc,
                 ips=ipl,

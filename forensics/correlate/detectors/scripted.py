@@ -15,8 +15,9 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.correlate.context import LOCAL_LABELS, Context
-from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.detectors._util import rows, span
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "scripted"
@@ -99,28 +100,31 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         external = not all((lab or "") in LOCAL_LABELS for lab in g.get_column("label").to_list())
         why = []
         if g.get_column("ua_script").any():
-            why.append(f"its user agent {ua!r} is an HTTP library or tool")
+            why.append(msg("scripted.why.ua", ua=ua))
         if g.get_column("metronomic").any():
             med = g.get_column("median_gap").drop_nulls()
             cv = g.get_column("cv").drop_nulls()
             why.append(
-                f"a request every {med.median():.1f} s with a coefficient of variation of {cv.min():.2f} "
-                f"(at most {t.cadence_max_cv:g} over at least {t.cadence_min_requests} requests)"
+                msg(
+                    "scripted.why.cadence",
+                    gap=med.median(),
+                    cv=cv.min(),
+                    max_cv=t.cadence_max_cv,
+                    min_requests=t.cadence_min_requests,
+                )
             )
         if g.get_column("no_screen").any():
-            why.append("its application login recorded no screen size")
+            why.append(msg("scripted.why.no_screen"))
         first, last = span(reqs) if reqs.height else (g.get_column("first").min(), g.get_column("last").max())
         account = g.get_column("account").drop_nulls()
         acc = account[0] if account.len() else None
         out.append(
             Finding(
                 detector=NAME,
-                title=f"Scripted client{' as ' + acc if acc else ''} from {short_list(ipl, 3)}",
+                title=msg("scripted.title.account" if acc else "scripted.title", account=acc, ips=ipl),
                 techniques=["T1119"] if g.get_column("metronomic").any() else [],
                 basis="derived",
-                reason=f"{n(reqs.height)} request(s) in {len(sessions)} session(s) from {short_list(ipl)}: "
-                + "; ".join(why)
-                + ".",
+                reason=msg("scripted.reason", requests=reqs.height, sessions=len(sessions), ips=ipl, why=why),
                 account=acc,
                 ips=ipl,
                 first_seen=first,

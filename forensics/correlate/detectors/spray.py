@@ -13,7 +13,8 @@ import polars as pl
 
 from forensics.correlate.context import Context
 from forensics.correlate.detectors._attempts import attempts, cluster_sources, source_profile
-from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.detectors._util import rows, span
+from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "spray"
@@ -43,14 +44,18 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         out.append(
             Finding(
                 detector=NAME,
-                title=f"Password spraying from {len(ipl)} address(es) against {n(len(targets))} accounts",
+                title=msg("spray.title", n_ips=len(ipl), accounts=len(targets)),
                 techniques=["T1110.003"],
                 basis="derived",
-                reason=(
-                    f"{n(g.height)} failed logins from {short_list(ipl)} against {n(len(targets))} distinct accounts "
-                    f"({n(unknown)} of them do not exist), at most {max_tries} per account: few passwords tried on "
-                    f"many accounts, which stays under a per-account lockout. Rule: a source fails on at least "
-                    f"{t.spray_min_accounts} accounts with at most {t.spray_max_tries_per_account:g} attempts per account."
+                reason=msg(
+                    "spray.reason",
+                    events=g.height,
+                    ips=ipl,
+                    accounts=len(targets),
+                    unknown=unknown,
+                    max_tries=max_tries,
+                    min_accounts=t.spray_min_accounts,
+                    max_per_account=t.spray_max_tries_per_account,
                 ),
                 ips=ipl,
                 first_seen=first,

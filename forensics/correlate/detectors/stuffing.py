@@ -16,7 +16,8 @@ import polars as pl
 
 from forensics.correlate.context import Context
 from forensics.correlate.detectors._attempts import attempts, external
-from forensics.correlate.detectors._util import n, rows, span
+from forensics.correlate.detectors._util import rows, span
+from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "stuffing"
@@ -65,15 +66,20 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         out.append(
             Finding(
                 detector=NAME,
-                title=f"Credential stuffing from {n(len(ipl))} addresses against {n(len(targets))} accounts",
+                title=msg("stuffing.title", n_ips=len(ipl), accounts=len(targets)),
                 techniques=["T1110.004"],
                 basis="derived",
-                reason=(
-                    f"{n(g.height)} failed logins on {n(len(targets))} accounts ({n(unknown)} do not exist) from "
-                    f"{n(len(ipl))} external addresses that each tried at most {t.stuffing_max_per_ip} times and never "
-                    f"logged in before: a pool of addresses replaying user/password pairs. Rule: at least "
-                    f"{t.stuffing_min_attempts} such attempts from {t.stuffing_min_ips} addresses on "
-                    f"{t.stuffing_min_accounts} accounts within {period / 60:g} minutes."
+                reason=msg(
+                    "stuffing.reason",
+                    events=g.height,
+                    accounts=len(targets),
+                    unknown=unknown,
+                    n_ips=len(ipl),
+                    max_per_ip=t.stuffing_max_per_ip,
+                    min_attempts=t.stuffing_min_attempts,
+                    min_ips=t.stuffing_min_ips,
+                    min_accounts=t.stuffing_min_accounts,
+                    minutes=period / 60,
                 ),
                 ips=ipl,
                 first_seen=first,

@@ -25,8 +25,9 @@ from datetime import timedelta
 import polars as pl
 
 from forensics.correlate.context import FLAGGED_LABELS, LOCAL_LABELS, Context
-from forensics.correlate.detectors._util import by_detector, n, rows, span
+from forensics.correlate.detectors._util import by_detector, rows, span
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "success_after_failures"
@@ -65,9 +66,7 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             claimed.update(h.get_column("_row").to_list())
             ipl = sort_ips(h.get_column("client.ip").unique().to_list())
             first, last = span(h)
-            kind = {"spray": "password spray", "brute_force": "brute force", "stuffing": "credential stuffing"}[
-                camp.detector
-            ]
+            kind = msg(f"campaign.{camp.detector}")
             tried = camp.details.get("targeted_accounts", [])
             fails = ctx.failures().filter(
                 (pl.col("account") == account) & pl.col("client.ip").is_in(cips) & (pl.col("@timestamp") <= first)
@@ -75,16 +74,21 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             out.append(
                 Finding(
                     detector=NAME,
-                    title=f"Successful login to {account} from the {kind} ({ipl[0]})",
+                    title=msg("saf.campaign.title", account=account, kind=kind, ip=ipl[0]),
                     techniques=["T1078", *camp.techniques],
                     basis="inferred",
-                    reason=(
-                        f"{account} logged in successfully at {first:%Y-%m-%d %H:%M:%S}Z from {', '.join(ipl)}, "
-                        f"{'an address of' if set(ipl) & set(cips) else 'during'} the {kind} campaign "
-                        f"{camp.id or ''} ({n(camp.event_count)} failures, {n(len(tried))} accounts targeted, "
-                        f"{n(fails.height)} on {account} before the success); the address had not logged in to "
-                        f"{account} before the campaign. The password was most likely obtained by the {kind}."
-                    ).replace("  ", " "),
+                    reason=msg(
+                        "saf.campaign.reason",
+                        account=account,
+                        time=first,
+                        ips=ipl,
+                        relation=msg("saf.relation.address" if set(ipl) & set(cips) else "saf.relation.during"),
+                        kind=kind,
+                        campaign=msg("saf.campaign_id", id=camp.id) if camp.id else "",
+                        failures=camp.event_count,
+                        targets=len(tried),
+                        before=fails.height,
+                    ),
                     account=account,
                     ips=ipl,
                     first_seen=first,
@@ -137,14 +141,16 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             out.append(
                 Finding(
                     detector=NAME,
-                    title=f"Login to {r['account']} after {r['_n']} failures from a new address",
+                    title=msg("saf.title", account=r["account"], failures=r["_n"]),
                     techniques=["T1078", "T1110"],
                     basis="inferred",
-                    reason=(
-                        f"{r['_n']} failed logins on {r['account']} from {r['client.ip']}, then a success at "
-                        f"{r['_ok']:%Y-%m-%d %H:%M:%S}Z from the same address, which had never logged in to "
-                        f"{r['account']} before. Rule: at least 3 failures then a success within "
-                        f"{t.brute_window / 60:g} minutes from an address new for the account."
+                    reason=msg(
+                        "saf.reason",
+                        failures=r["_n"],
+                        account=r["account"],
+                        ip=r["client.ip"],
+                        time=r["_ok"],
+                        minutes=t.brute_window / 60,
                     ),
                     account=r["account"],
                     ips=[r["client.ip"]],

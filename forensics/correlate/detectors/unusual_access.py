@@ -17,6 +17,7 @@ import polars as pl
 
 from forensics.correlate.context import FLAGGED_LABELS, LOCAL_LABELS, Context
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.finding_text import msg
 from forensics.findings import Finding
 
 NAME = "unusual_access"
@@ -84,32 +85,31 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             what = [
                 label
                 for flag, label in (
-                    ("new_ip", f"address {r['client.ip']}"),
-                    ("new_network", f"network {r['_net']}"),
-                    ("new_ua", "user agent"),
-                    ("new_hour", f"hour {r['hour']:02d}h ({ctx.zone_name})"),
+                    ("new_ip", msg("unusual.new.address", ip=r["client.ip"])),
+                    ("new_network", msg("unusual.new.network", network=r["_net"])),
+                    ("new_ua", msg("unusual.new.ua")),
+                    ("new_hour", msg("unusual.new.hour", hour=r["hour"], zone=ctx.zone_name)),
                 )
                 if r[flag]
             ]
-            label = f" (labelled {r['client.ip.label']})" if r["client.ip.label"] else ""
-            described.append((r, what, f"{r['@timestamp']:%Y-%m-%d %H:%M:%S}Z: new {', '.join(what)}{label}"))
+            label = msg("unusual.labelled", label=r["client.ip.label"]) if r["client.ip.label"] else ""
+            described.append((r, what, msg("unusual.login", time=r["@timestamp"], what=what, label=label)))
         strongest = max(described, key=lambda d: (d[0]["_dims"], d[0]["@timestamp"]))
         first, last = logins[0]["@timestamp"], logins[-1]["@timestamp"]
-        shown = "; ".join(d[2] for d in described[:5]) + (
-            f"; and {len(described) - 5} more" if len(described) > 5 else ""
-        )
+        more = msg("unusual.more", n=len(described) - 5) if len(described) > 5 else ""
         out.append(
             Finding(
                 detector=NAME,
-                title=(
-                    f"{account} logged in from a new {', '.join(strongest[1])}"
-                    + (f" ({len(logins)} such logins)" if len(logins) > 1 else "")
+                title=msg(
+                    "unusual.title",
+                    account=account,
+                    what=strongest[1],
+                    count=msg("unusual.count", n=len(logins)) if len(logins) > 1 else "",
                 ),
                 techniques=["T1078"],
                 basis="derived",
-                reason=(
-                    f"Compared with the earlier logins of {account} in the evidence: {shown}. Novelty alone is weak "
-                    f"evidence (weight {w:g} per new dimension, at most 0.35)."
+                reason=msg(
+                    "unusual.reason", account=account, logins=[d[2] for d in described[:5]], more=more, weight=w
                 ),
                 account=account,
                 ips=sorted({r["client.ip"] for r in logins if r["client.ip"]}),

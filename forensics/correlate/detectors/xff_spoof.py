@@ -16,8 +16,9 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.correlate.context import INTERNAL_LABELS, LOCAL_LABELS, Context
-from forensics.correlate.detectors._util import n, rows, short_list, span
+from forensics.correlate.detectors._util import rows, span
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
+from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "xff_spoof"
@@ -53,22 +54,22 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         out.append(
             Finding(
                 detector=NAME,
-                title=(
-                    f"Forged X-Forwarded-For {claim}{' (internal)' if claim_internal else ''}"
-                    f"{' as ' + acc if acc else ''} from {short_list(clients, 3)}"
+                title=msg(
+                    "xff.title",
+                    claim=claim,
+                    internal=msg("xff.internal") if claim_internal else "",
+                    actor=msg("xff.as", account=acc) if acc else "",
+                    clients=clients,
                 ),
                 techniques=[],
                 basis="derived",
-                reason=(
-                    f"{n(g.height)} events carry X-Forwarded-For {claim} first while the trusted proxy saw "
-                    f"{short_list(clients)}"
-                    + (f"; {n(app_rows)} application rows stored the forged {claim}" if app_rows else "")
-                    + (
-                        "; the claimed address is an internal workstation and the real client is outside: the "
-                        "client impersonated it (the application's stored address is not the attacker's)."
-                        if strong
-                        else "; the first value was written by the client (or a proxy it used) and is not trusted."
-                    )
+                reason=msg(
+                    "xff.reason",
+                    events=g.height,
+                    claim=claim,
+                    clients=clients,
+                    stored=msg("xff.stored", rows=app_rows, claim=claim) if app_rows else "",
+                    verdict=msg("xff.strong" if strong else "xff.weak"),
                 ),
                 account=acc,
                 ips=clients,
