@@ -14,6 +14,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from forensics.evidence import (
     walk,
 )
 from forensics.netaddr import resolve_clients
+from forensics.prefetch import prefetch
 from forensics.schema import EVENT_SCHEMA, REJECT_SCHEMA, conform
 from forensics.store import PartStore
 from forensics.timing import (
@@ -238,17 +240,12 @@ def ingest(
         if progress:
             progress(done, total, f.relpath)
 
-    for f, report in zip(files, reports):
-        try:
-            f.sha256_after = sha256_file(f.path)
-        except OSError as exc:
-            report.warnings.append(f"cannot re-hash after the run: {exc}")
-        report.sha256_after = f.sha256_after
-        report.unchanged = f.sha256_after == f.sha256_before
-        if not report.unchanged:
-            report.warnings.append("file changed while it was being read (SHA-256 before and after differ)")
-
-    timing = writer.finish(out, _time_context(files, reports, cfg, source_states))
+    context = _time_context(files, reports, cfg, source_states)
+    # every file is read: hash them again while the events are ordered and written
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rehash = pool.submit(_hash_after, files, reports)
+        timing = writer.finish(out, context)
+        rehash.result()
     shutil.rmtree(parts, ignore_errors=True)
     _apply_file_stats(reports, timing)
 
@@ -295,6 +292,19 @@ class _PartWriter:
             out / "rejects.parquet", ["log.file.path", "log.file.line"], pl.DataFrame(schema=REJECT_SCHEMA)
         )
         return timing
+
+
+def _hash_after(files: list[EvidenceFile], reports: list[FileReport]) -> None:
+    """SHA-256 of every file after reading it: a difference means it changed under us."""
+    for f, report in zip(files, reports):
+        try:
+            f.sha256_after = sha256_file(f.path)
+        except OSError as exc:
+            report.warnings.append(f"cannot re-hash after the run: {exc}")
+        report.sha256_after = f.sha256_after
+        report.unchanged = f.sha256_after == f.sha256_before
+        if not report.unchanged:
+            report.warnings.append("file changed while it was being read (SHA-256 before and after differ)")
 
 
 def _time_context(
@@ -413,7 +423,6 @@ def _ingest_file(
     status = StreamStatus()
     state: dict[str, Any] = {"source": source_state}
     carry: pl.DataFrame | None = None
-    next_line, next_offset = 1, 0
     tmin: datetime | None = None
     tmax: datetime | None = None
 
@@ -425,12 +434,18 @@ def _ingest_file(
         if last is not None and (tmax is None or last > tmax):
             tmax = last
 
-    try:
+    def read() -> Iterator[pl.DataFrame]:
+        next_line, next_offset = 1, 0
         for buf in _line_chunks(open_stream(f.path, status, max_decompressed), report):
             lines = lines_frame(buf, next_line, next_offset)
-            report.lines_read += lines.height
             next_line += lines.height
             next_offset += len(buf) + 1
+            yield lines
+
+    try:
+        # the next chunk is read, decompressed and split while this one is parsed
+        for lines in prefetch(read()):
+            report.lines_read += lines.height
             if carry is not None:
                 lines = pl.concat([carry, lines])
                 carry = None

@@ -26,6 +26,10 @@ BUCKET_ROWS = 250_000
 MEMORY_BUDGET = 1 << 30
 PART_COMPRESSION = "lz4"
 OUTPUT_COMPRESSION = "zstd"
+#: zstd level 1 writes events.parquet about 10 % faster than the default for the same size.
+OUTPUT_LEVEL = 1
+#: Row groups of this many events: both cores encode, and readers skip by time range.
+OUTPUT_ROW_GROUP = 131_072
 
 
 class PartStore:
@@ -127,7 +131,9 @@ class PartStore:
         del held
         if not _in_order(df, keys):
             df = df.sort(keys, nulls_last=True)
-        df.write_parquet(target, compression=OUTPUT_COMPRESSION)
+        df.write_parquet(
+            target, compression=OUTPUT_COMPRESSION, compression_level=OUTPUT_LEVEL, row_group_size=OUTPUT_ROW_GROUP
+        )
         return df.height
 
     def _write_ranges(self, target: Path, finalize: Callable[[pl.LazyFrame], pl.LazyFrame], keys: list[str]) -> int:
@@ -179,7 +185,9 @@ class PartStore:
         for part in parts:
             part.unlink()
         self._paths = []
-        pl.scan_parquet(outputs).sink_parquet(target, compression=OUTPUT_COMPRESSION)
+        pl.scan_parquet(outputs).sink_parquet(
+            target, compression=OUTPUT_COMPRESSION, compression_level=OUTPUT_LEVEL, row_group_size=OUTPUT_ROW_GROUP
+        )
         return rows
 
     def write_rejects(self, target: Path, sort_keys: list[str], empty: pl.DataFrame) -> None:
