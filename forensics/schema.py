@@ -87,6 +87,11 @@ FIELDS: dict[str, tuple[pl.DataType, str]] = {
     "time.earliest": (UTC_US, "Earliest possible instant when the time is uncertain."),
     "time.latest": (UTC_US, "Latest possible instant when the time is uncertain."),
     "time.skew": (pl.Float64, "Seconds subtracted from time.recorded to get @timestamp."),
+    "event.start": (
+        UTC_US,
+        "When the activity began, for records stamped when it ended (nginx): @timestamp minus event.duration. "
+        "Null when the stamp is the start (then @timestamp is the start) or the duration is unknown.",
+    ),
     # pivots
     "related.ip": (STR_LIST, "Every IP named by the event."),
     "related.user": (STR_LIST, "Every account named by the event."),
@@ -134,6 +139,28 @@ ACTIONS: dict[str, str] = {
     "log_message": "Any other log line.",
     "usage_aggregate": "An aggregated usage counter (hits per period), not a single event.",
 }
+
+
+#: ``timestamp_desc`` of records stamped when the activity ended (nginx writes ``$time_local``
+#: when a request completes; Apache's ``%t`` is when it was received).
+COMPLETION_STAMPS = ("Request completed",)
+
+
+def activity_start(
+    stamp: pl.Expr,
+    desc: pl.Expr | None = None,
+    duration_ns: pl.Expr | None = None,
+) -> pl.Expr:
+    """When the activity began, read from its stamp: the stamp minus the duration for records
+    stamped at completion, else the stamp itself.
+
+    The one place this rule lives: clock-skew anchors read it from ``time.recorded``, the
+    engine fills ``event.start`` from ``@timestamp``, the correlator orders requests by it.
+    """
+    desc = pl.col("timestamp_desc") if desc is None else desc
+    duration_ns = pl.col("event.duration") if duration_ns is None else duration_ns
+    completed = desc.is_in(COMPLETION_STAMPS).fill_null(False) & duration_ns.is_not_null()
+    return pl.when(completed).then(stamp - pl.duration(microseconds=duration_ns // 1000)).otherwise(stamp)
 
 
 def empty_events() -> pl.DataFrame:

@@ -44,6 +44,8 @@ from typing import Any
 
 import polars as pl
 
+from forensics.schema import activity_start
+
 #: An estimate needs at least this many anchors...
 MIN_PAIRS = 20
 #: ...with a median absolute deviation of at most this many seconds.
@@ -78,10 +80,6 @@ COLUMNS = (
     "source.ip",
     "timestamp_desc",
 )
-
-#: Access logs stamped at the end of the request (nginx's $time_*): the start is the
-#: stamp minus the duration, and the start is what the other server stamps.
-COMPLETED = "Request completed"
 
 PAIR_SCHEMA = {
     "kind": pl.String,
@@ -238,12 +236,9 @@ def anchor_events(lf: pl.LazyFrame, hosts: dict[str, str]) -> Anchors:
             .otherwise(pl.lit(CONNECT))
             .cast(pl.UInt8)
             .alias("_act"),
-            (
-                col["time.recorded"].dt.epoch("us")
-                - pl.when((col["timestamp_desc"] == COMPLETED) & duration.is_not_null())
-                .then(duration // 1000)
-                .otherwise(0)
-            ).alias("_t"),
+            activity_start(col["time.recorded"], col["timestamp_desc"].cast(pl.String), duration)
+            .dt.epoch("us")
+            .alias("_t"),
             pl.when((action == "http_request") & col["url.original"].is_not_null()).then(key).alias("_k"),
             pl.when(col["source.ip"].is_not_null()).then(col["source.ip"].cast(pl.String).hash(seed=11)).alias("_ip"),
             (col["http.request.method"].cast(pl.String) == "POST").fill_null(False).alias("_post"),

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from forensics import dst, skew, years
-from forensics.schema import UTC_US, conform
+from forensics.schema import UTC_US, activity_start, conform
 
 ZONE_SOURCES = ("record", "source", "case", "assumed_utc")
 
@@ -509,10 +509,12 @@ def time_pass(parts: EventParts, case: CaseTime) -> TimeOutcome:
 
 
 def finalize(lf: pl.LazyFrame, outcome: TimeOutcome) -> pl.LazyFrame:
-    """Apply the fall-back decisions and the clock offsets to the scanned parts."""
+    """Apply the fall-back decisions and the clock offsets; then ``event.start`` from the final time."""
     out = apply_dst(lf, outcome.verdicts)
     assert isinstance(out, pl.LazyFrame)
-    return apply_skew(out, outcome.skews)
+    out = apply_skew(out, outcome.skews)
+    start = activity_start(pl.col("@timestamp"))
+    return out.with_columns(pl.when(start != pl.col("@timestamp")).then(start).alias("event.start"))
 
 
 def file_stats(events_path: Path) -> dict[str, dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics.schema import EVENT_SCHEMA
+from forensics.schema import EVENT_SCHEMA, activity_start
 
 WEB_ACTION = "http_request"
 DB_ACTIONS = ("db_connect", "db_disconnect", "db_connect_failed", "db_query")
@@ -55,10 +55,9 @@ COLUMNS: dict[str, pl.Expr] = {
     "labels": pl.col("labels"),
     "xff_spoof": pl.col("tags").list.contains("xff_spoof_candidate").fill_null(False),
     "ip_from_application": pl.col("tags").list.contains("ip_from_application").fill_null(False),
-    # when the request began: nginx stamps a request when it completes, Apache when it starts
-    "request.start": pl.when((pl.col("timestamp_desc") == "Request completed") & pl.col("event.duration").is_not_null())
-    .then(pl.col("@timestamp") - pl.duration(microseconds=pl.col("event.duration") // 1000))
-    .otherwise(pl.col("@timestamp")),
+    # when the request began (nginx stamps a request when it completes, Apache when it starts);
+    # the engine writes it as event.start, frames built by hand get it from the same rule
+    "request.start": pl.coalesce(pl.col("event.start"), activity_start(pl.col("@timestamp"))),
     "time.rounded": pl.col("time.flags").list.eval(pl.element().str.starts_with("rounded")).list.any().fill_null(False),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,20 @@ def test_related_ip_kept_on_rows_without_forwarded_for(tmp_path: Path) -> None:
         ["10.0.0.1"],
         ["10.0.0.2", "203.0.113.7", "10.0.0.9"],
     ]
+
+
+def test_event_start_of_a_request_stamped_at_completion_moves_with_the_clock_fix(tmp_path: Path) -> None:
+    """nginx stamps a request when it ends: event.start = @timestamp - duration, after the skew fix."""
+    fmt = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent $request_time'
+    lines = [
+        '203.0.113.45 - - [27/Oct/2024:03:47:12 +0100] "GET /slow HTTP/1.1" 200 10 42.500',
+        '203.0.113.45 - - [27/Oct/2024:03:47:13 +0100] "GET /fast HTTP/1.1" 200 10 0.000',
+    ]
+    root = _evidence(tmp_path, {"rp01/access.log": ("\n".join(lines) + "\n").encode()})
+    src = SourceConfig(path="rp01/*", format="nginx.access", clock_offset=3.0, options={"log_format": fmt})
+    events = ingest(root, tmp_path / "out", config=CaseConfig(sources=(src,))).events.sort("log.file.line")
+    slow, fast = events.row(0, named=True), events.row(1, named=True)
+    assert slow["timestamp_desc"] == "Request completed"
+    assert slow["@timestamp"] == datetime(2024, 10, 27, 2, 47, 9, tzinfo=UTC)  # 03:47:12+01:00 minus 3 s
+    assert slow["event.start"] == datetime(2024, 10, 27, 2, 46, 26, 500000, tzinfo=UTC)
+    assert fast["event.start"] is None  # no time passed: @timestamp is the start
