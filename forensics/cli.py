@@ -48,6 +48,14 @@ def ingest_cmd(
     format: Annotated[str | None, typer.Option("--format", "-f", help="Force one parser for every file.")] = None,
     tz: Annotated[str | None, typer.Option("--tz", help="Zone of naive timestamps when the config gives none.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    memory: Annotated[
+        int | None,
+        typer.Option(
+            "--memory",
+            min=0,
+            help="MiB of parsed events held in memory before they go to disk (default 1024; 0: always disk).",
+        ),
+    ] = None,
 ) -> None:
     """Parse every log under EVIDENCE into OUT/events.parquet, rejects.parquet and manifest.json."""
     try:
@@ -59,6 +67,7 @@ def ingest_cmd(
             tz=tz,
             progress=Progress("ingest", not quiet),
             command_line=sys.argv,
+            memory_budget=None if memory is None else memory << 20,
         )
     except (ConfigError, IngestError, KeyError) as exc:
         _fail(exc.args[0] if exc.args else str(exc))
@@ -191,6 +200,14 @@ def investigate_cmd(
     tz: Annotated[str | None, typer.Option("--tz", help="Zone of naive timestamps when the config gives none.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     lang: Annotated[str, typer.Option("--lang", help="Language of the report: en or fr.")] = "en",
+    memory: Annotated[
+        int | None,
+        typer.Option(
+            "--memory",
+            min=0,
+            help="MiB of parsed events held in memory before they go to disk (default 1024; 0: always disk).",
+        ),
+    ] = None,
 ) -> None:
     """Ingest EVIDENCE, correlate it and write the report: everything in OUT."""
     from forensics.correlate import investigate
@@ -205,6 +222,7 @@ def investigate_cmd(
             progress=Progress("ingest", not quiet),
             command_line=sys.argv,
             lang=lang,
+            memory_budget=None if memory is None else memory << 20,
         )
     except (ConfigError, IngestError, KeyError, FileNotFoundError, ValueError) as exc:
         _fail(exc.args[0] if exc.args else str(exc))

@@ -43,10 +43,20 @@ def investigate(
     command_line: Sequence[str] | None = None,
     lang: str = "en",
     report: bool = True,
+    memory_budget: int | None = None,
 ) -> Investigation:
     """Read the evidence into ``out_dir``, correlate it, write findings and (if available) the report."""
     cfg = as_config(config)
-    result = ingest(evidence, out_dir, config=cfg, format=format, tz=tz, progress=progress, command_line=command_line)
+    result = ingest(
+        evidence,
+        out_dir,
+        config=cfg,
+        format=format,
+        tz=tz,
+        progress=progress,
+        command_line=command_line,
+        memory_budget=memory_budget,
+    )
     corr = correlate(result.out_dir, cfg, accounts)
     outputs = corr.save(result.out_dir)
     outputs = {"events": result.events_path, "manifest": result.out_dir / "manifest.json", **outputs}

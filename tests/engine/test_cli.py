@@ -75,3 +75,13 @@ def test_safe_escapes_controls_and_bidi() -> None:
 def test_neutralise_formulas() -> None:
     df = pl.DataFrame({"a": ["=1+1", "+x", "-y", "@z", "\tq", "ok", None]})
     assert neutralise_formulas(df).get_column("a").to_list() == ["'=1+1", "'+x", "'-y", "'@z", "'\tq", "ok", None]
+
+
+def test_memory_budget_changes_nothing_in_the_outputs(tmp_path: Path) -> None:
+    root = _evidence(tmp_path)
+    held, spilled = tmp_path / "held", tmp_path / "spilled"
+    assert runner.invoke(app, ["ingest", str(root), "-o", str(held), "-q"]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(root), "-o", str(spilled), "-q", "--memory", "0"]).exit_code == 0
+    for name in ("events.parquet", "rejects.parquet"):
+        assert pl.read_parquet(held / name).equals(pl.read_parquet(spilled / name))
+    assert runner.invoke(app, ["ingest", str(root), "-o", str(held), "--memory", "-1"]).exit_code != 0
