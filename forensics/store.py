@@ -10,16 +10,17 @@ At the end, events held in memory are finalized, sorted (skipped when already in
 and written once.  Spilled parts are ordered out of core: ranges are cut on quantiles of
 the final timestamps (read alone, 8 bytes an event), so every range holds about
 ``BUCKET_ROWS`` events whatever the time spread; a range reads only the parts whose
-timestamps overlap it, is sorted alone and written as one row group run of the output.
+timestamps overlap it and is sorted alone; the Parquet sink pulls the sorted ranges one
+after the other, so the output is written once and only one range is in memory.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
 BUCKET_ROWS = 250_000
 #: Bytes of event columns held in memory before chunks go to disk (about 1.4 M web events).
@@ -162,33 +163,35 @@ class PartStore:
         for part, lo, hi in spans.iter_rows():
             for bucket in range(lo, hi + 1):
                 readers[bucket].append(part)
-        sorted_dir = self.folder / "sorted"
-        shutil.rmtree(sorted_dir, ignore_errors=True)
-        sorted_dir.mkdir()
-        outputs: list[Path] = []
-        rows = 0
-        for bucket, members in enumerate(readers):
-            if not members:
-                continue
-            lf = pl.concat([finalize(pl.scan_parquet(parts[i])) for i in sorted(members)], how="diagonal_relaxed")
-            if n_buckets > 1:
-                lf = lf.filter(_bucket_of(edges) == bucket)
-            df = lf.collect()
-            if not df.height:
-                continue
-            if not _in_order(df, keys):
-                df = df.sort(keys, nulls_last=True)
-            out = sorted_dir / f"{bucket:07d}.parquet"
-            df.write_parquet(out, compression=PART_COMPRESSION)
-            outputs.append(out)
-            rows += df.height
+        schema = finalize(pl.scan_parquet(parts[0])).collect_schema()
+
+        def ranges(
+            with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
+        ) -> Iterator[pl.DataFrame]:
+            """One sorted time range at a time, pulled by the Parquet sink as it writes."""
+            for bucket, members in enumerate(readers):
+                if not members:
+                    continue
+                lf = pl.concat([finalize(pl.scan_parquet(parts[i])) for i in sorted(members)], how="diagonal_relaxed")
+                if n_buckets > 1:
+                    lf = lf.filter(_bucket_of(edges) == bucket)
+                df = lf.collect()
+                if not _in_order(df, keys):
+                    df = df.sort(keys, nulls_last=True)
+                if predicate is not None:
+                    df = df.filter(predicate)
+                if with_columns is not None:
+                    df = df.select(with_columns)
+                if df.height:
+                    yield df
+
+        register_io_source(ranges, schema=schema).sink_parquet(
+            target, compression=OUTPUT_COMPRESSION, compression_level=OUTPUT_LEVEL, row_group_size=OUTPUT_ROW_GROUP
+        )
         for part in parts:
             part.unlink()
         self._paths = []
-        pl.scan_parquet(outputs).sink_parquet(
-            target, compression=OUTPUT_COMPRESSION, compression_level=OUTPUT_LEVEL, row_group_size=OUTPUT_ROW_GROUP
-        )
-        return rows
+        return pl.scan_parquet(target).select(pl.len()).collect().item()
 
     def write_rejects(self, target: Path, sort_keys: list[str], empty: pl.DataFrame) -> None:
         frames = [r.lazy() for r in self._rejects]
