@@ -246,14 +246,14 @@ class AnnexMixin:
                 on_nature += exfil_ids
             elif F.compromised:
                 nature.append(t("no.nature_access"))
-            persist = [f.id for f in F.findings if any(phase_of(x) == "persistence" for x in f.techniques)]
+            persist = [f.id for f in self.story if any(phase_of(x) == "persistence" for x in f.techniques)]
             if F.created_accounts or persist:
                 nature.append(t("no.nature_integrity", accounts=", ".join(show(a) for a in F.created_accounts)))
                 on_nature += persist
         rows.append(self._row(t("no.nature"), bullets=nature or [t("no.nature_unknown")], on=join_ids(on_nature)))
         period_on = []
         if F and F.first_seen and F.last_seen:
-            period_on = [f.id for f in F.findings if f.first_seen == F.first_seen or f.last_seen == F.last_seen]
+            period_on = [f.id for f in self.story if f.first_seen == F.first_seen or f.last_seen == F.last_seen]
             period = Markup("{} → {}").format(loc.long(F.first_seen), loc.long(F.last_seen))
             rows.append(self._row(t("no.period"), period, on=join_ids(period_on)))
         rows.append(self._row(t("no.subjects"), t("no.subjects_value"), todo=True))

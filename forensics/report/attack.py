@@ -37,7 +37,8 @@ PHASE_STYLE: dict[str, tuple[str, str]] = {
     "other": ("#999999", "circle-open"),
 }
 
-#: technique id -> phase.  Techniques with a name in the i18n catalogue.
+#: technique id -> phase.  Each has a name in both languages in the i18n catalogue, and every
+#: technique the correlator emits is here (tests/report/test_i18n.py checks both).
 TECHNIQUES: dict[str, str] = {
     "T1110": "credential_access",
     "T1110.001": "credential_access",
@@ -59,7 +60,9 @@ TECHNIQUES: dict[str, str] = {
     "T1119": "collection",
     "T1005": "collection",
     "T1530": "collection",
+    "T1074": "collection",
     "T1030": "exfiltration",
+    "T1020": "exfiltration",
     "T1041": "exfiltration",
     "T1048": "exfiltration",
     "T1567": "exfiltration",
@@ -67,6 +70,7 @@ TECHNIQUES: dict[str, str] = {
     "T1136.001": "persistence",
     "T1098": "persistence",
     "T1090": "command_and_control",
+    "T1090.002": "command_and_control",
     "T1090.003": "command_and_control",
     "T1071.001": "command_and_control",
     "T1036": "defense_evasion",

@@ -14,7 +14,8 @@ from pathlib import Path
 import polars as pl
 
 from forensics.report.attack import primary_phase
-from forensics.report.model import Evidence, Findings
+from forensics.report.model import Evidence, Finding, Findings
+from forensics.report.scope import Scope
 
 TS = "@timestamp"
 LANE = "log.source"
@@ -135,21 +136,52 @@ class Marks:
     total: int  # attributed events before grouping
 
 
-def _window_tags(findings: Findings, tolerance: float) -> pl.Expr:
-    """``phase<TAB>finding`` for events in a finding's window from its addresses (or account).
+def _attacker_events(f: Finding, scope: Scope | None) -> pl.Expr | None:
+    """The events of a finding's window that are the attacker's, or None when none can be.
+
+    Without a scope (findings that name no attacker): the finding's addresses, else its
+    account.  With one: the attacker addresses the finding names, and events of an assessed
+    account from an address the attacker used for it (a forged one included).  The same
+    account used by its owners from their usual desks between two attack steps is theirs.
+    """
+    if scope is None or not scope.known:
+        if f.ips:
+            return pl.col("source.ip").is_in(f.ips)
+        return pl.col("user.name") == f.account if f.account else None
+    parts = []
+    external = sorted(scope.attacker_ips.intersection(f.ips))
+    if external:
+        parts.append(pl.col("source.ip").is_in(external))
+    if f.account is not None and f.account in scope.accounts:
+        own = scope.account_ips(f.account)
+        used = sorted(own.intersection(f.ips)) if f.ips else sorted(own)
+        if used:
+            parts.append((pl.col("user.name") == f.account) & pl.col("source.ip").is_in(used))
+    if not parts:
+        return None
+    who = parts[0]
+    for part in parts[1:]:
+        who = who | part
+    return who
+
+
+def _window_tags(findings: list[Finding], tolerance: float, scope: Scope | None) -> pl.Expr:
+    """``phase<TAB>finding`` for the attacker's events in a finding's window.
 
     The narrowest window wins, so the single successful login of a long spray is drawn as
     initial access, not as one more spray attempt.
     """
     pad = timedelta(seconds=tolerance)
     ordered = sorted(
-        (f for f in findings.findings if f.techniques and (f.ips or f.account) and f.first_seen and f.last_seen),
+        (f for f in findings if f.techniques and (f.ips or f.account) and f.first_seen and f.last_seen),
         key=lambda f: (f.window, f.id),
     )
     chain = None
     for f in ordered:
         assert f.first_seen is not None and f.last_seen is not None
-        who = pl.col("source.ip").is_in(f.ips) if f.ips else pl.col("user.name") == f.account
+        who = _attacker_events(f, scope)
+        if who is None:
+            continue
         cond = (who & pl.col(TS).is_between(f.first_seen - pad, f.last_seen + pad)).fill_null(False)
         chain = pl.when(cond) if chain is None else chain.when(cond)
         chain = chain.then(pl.lit(f"{primary_phase(f.techniques)}\t{f.id}"))
@@ -158,10 +190,10 @@ def _window_tags(findings: Findings, tolerance: float) -> pl.Expr:
     return chain.otherwise(pl.lit(None, dtype=pl.String))
 
 
-def _evidence_tags(findings: Findings) -> pl.DataFrame:
+def _evidence_tags(findings: list[Finding]) -> pl.DataFrame:
     """(file, line) -> ``phase<TAB>finding`` for cited lines; the first finding citing a line wins."""
     rows: dict[tuple[str, int], str] = {}
-    for f in findings.findings:
+    for f in findings:
         phase = primary_phase(f.techniques)
         if phase is None:
             continue
@@ -183,9 +215,15 @@ def attack_marks(
     lanes: list[str],
     other: str,
     tolerance: float,
+    scope: Scope | None = None,
     limit: int = MAX_MARKS,
 ) -> Marks:
-    """Events attributed to a finding, with their phase; grouped when there are too many."""
+    """The attacker's events, attributed to a finding of the attack, with their phase.
+
+    Lines an attack finding cites, and the attacker's events inside its window (see
+    ``_attacker_events``); findings ``scope`` does not tie to the attacker mark nothing.
+    Grouped per lane, phase and time bin when there are too many.
+    """
     empty = pl.DataFrame(
         schema={
             "ts": pl.Datetime("us", "UTC"),
@@ -200,7 +238,8 @@ def attack_marks(
             "last": pl.Datetime("us", "UTC"),
         }
     )
-    windows = [(f.first_seen, f.last_seen) for f in findings.findings if f.first_seen and f.last_seen]
+    story = [f for f in findings.findings if scope is None or scope.is_attack(f)]
+    windows = [(f.first_seen, f.last_seen) for f in story if f.first_seen and f.last_seen]
     if not windows:
         return Marks(empty, None, 0)
     pad = timedelta(seconds=tolerance)
@@ -215,11 +254,11 @@ def attack_marks(
     tagged = (
         lf.filter(pl.col(TS).is_between(lo, hi))
         .select(TS, LANE, "log.file.path", "log.file.line", "source.ip", "user.name", "message")
-        .join(_evidence_tags(findings).lazy(), on=["log.file.path", "log.file.line"], how="left", maintain_order="left")
+        .join(_evidence_tags(story).lazy(), on=["log.file.path", "log.file.line"], how="left", maintain_order="left")
         .select(
             pl.col(TS).alias("ts"),
             lane.alias("lane"),
-            pl.coalesce(pl.col("_cited"), _window_tags(findings, tolerance)).alias("_tag"),
+            pl.coalesce(pl.col("_cited"), _window_tags(story, tolerance, scope)).alias("_tag"),
             pl.col("log.file.path").alias("file"),
             pl.col("log.file.line").alias("line"),
             pl.col("source.ip").alias("ip"),

@@ -93,6 +93,8 @@ class Findings:
     uncertainties: list[str]
     command_line: list[str] | None
     problems: list[str] = field(default_factory=list)
+    #: addresses the attacker claimed without using them (a forged X-Forwarded-For)
+    spoofed_ips: list[str] = field(default_factory=list)
 
     @property
     def compromised(self) -> list[Account]:
@@ -341,4 +343,5 @@ def findings_from_dict(data: Any) -> Findings:
         uncertainties=r.texts(top, "uncertainties", "findings.json"),
         command_line=[str(c) for c in command_line] if isinstance(command_line, list) else None,
         problems=r.problems,
+        spoofed_ips=r.texts(top, "spoofed_ips", "findings.json"),
     )

@@ -23,6 +23,7 @@ from forensics.report.figures import SESSION_COLOUR, Bar, timeline
 from forensics.report.i18n import Locale
 from forensics.report.inputs import Inputs
 from forensics.report.model import Exfil, Finding, Findings, parse_time
+from forensics.report.scope import Scope, attack_scope
 from forensics.report.summary import SummaryMixin
 from forensics.report.text import (
     defang,
@@ -109,6 +110,13 @@ class Builder(SummaryMixin, AnnexMixin):
         self.analyst = analyst or (cfg.analyst if cfg else None)
         self.title = title or loc.text("title.default", case=inputs.case_name)
         self.tolerance = cfg.skew_tolerance if cfg else 10.0
+        # read from the stored findings: the account reasons cite finding ids in English text
+        self.scope: Scope | None = attack_scope(inputs.findings, self.tolerance) if inputs.findings else None
+        #: findings that tell the attack (phases, timeline, summary, indicators) and the rest
+        self.story: list[Finding] = []
+        self.others: list[Finding] = []
+        for f in self.F.findings if self.F else []:
+            (self.story if self.scope is None or self.scope.is_attack(f) else self.others).append(f)
         self.lf = fr.scan(inputs.events_path)
         self.first, self.last, self.n_events = fr.span(self.lf)
         self.volumes = fr.lane_volumes(self.lf)
@@ -158,8 +166,9 @@ class Builder(SummaryMixin, AnnexMixin):
         return Stamp(self.loc.local(dt), self.loc.utc(dt))
 
     def findings_of_phase(self) -> dict[str, list[Finding]]:
+        """The attack's findings per phase (other signals are not part of any phase)."""
         out: dict[str, list[Finding]] = {}
-        for f in self.F.findings if self.F else []:
+        for f in self.story:
             for phase in dict.fromkeys(phase_of(t) for t in f.techniques):
                 out.setdefault(phase, []).append(f)
         return out
@@ -247,7 +256,7 @@ class Builder(SummaryMixin, AnnexMixin):
         density = fr.density(self.lf, step, self.lanes[: fr.MAX_LANES], self.other)
         F = self.F
         marks = (
-            fr.attack_marks(self.lf, F, self.lanes[: fr.MAX_LANES], self.other, self.tolerance)
+            fr.attack_marks(self.lf, F, self.lanes[: fr.MAX_LANES], self.other, self.tolerance, self.scope)
             if F
             else fr.Marks(pl.DataFrame(schema={"phase": pl.String}), None, 0)
         )
@@ -312,7 +321,7 @@ class Builder(SummaryMixin, AnnexMixin):
         kind_col = "kind" if "kind" in cols else None
         for r in rows.iter_rows(named=True):
             a, b = _as_time(r[start_col]), _as_time(r[end_col])
-            if a is None or b is None:
+            if a is None or b is None or not self._attacker_session(str(r[acc_col]), r.get("ips"), a, b):
                 continue
             bars.append(
                 Bar(
@@ -330,6 +339,25 @@ class Builder(SummaryMixin, AnnexMixin):
                 )
             )
         return bars
+
+    def _attacker_session(self, account: str, ips: Any, first: datetime, last: datetime) -> bool:
+        """A session of a compromised account that the attacker held, not its owners' daily use.
+
+        From an address the attacker used for the account; a session without an address
+        counts when it falls within the account's malicious period.
+        """
+        scope = self.scope
+        if scope is None or not scope.known:
+            return True
+        addresses = [ip for ip in ips if isinstance(ip, str)] if isinstance(ips, list) else []
+        if isinstance(ips, str):
+            addresses = [ips]
+        if addresses:
+            return bool(scope.account_ips(account).intersection(addresses))
+        period = scope.periods.get(account, scope.period)
+        if period is None:
+            return False
+        return first <= period[1] + scope.tolerance and last >= period[0] - scope.tolerance
 
     # 4 ---------------------------------------------------------------------------------
     def phases(self) -> list[dict[str, Any]]:
@@ -350,6 +378,13 @@ class Builder(SummaryMixin, AnnexMixin):
             )
         return out
 
+    def phases_note(self) -> Markup | None:
+        """How many findings the phases leave out (other signals, end of section 5)."""
+        n = len(self.others)
+        if not n:
+            return None
+        return self.t("ph.others_one") if n == 1 else self.t("ph.others", n=self.loc.num(n))
+
     def technique(self, x: str) -> dict[str, Any]:
         return {
             "id": show(x),
@@ -360,51 +395,54 @@ class Builder(SummaryMixin, AnnexMixin):
 
     # 5 ---------------------------------------------------------------------------------
     def findings(self) -> list[dict[str, Any]]:
-        out = []
-        for f in self.F.findings if self.F else []:
-            evidence = []
-            for e in f.evidence[:EVIDENCE_SHOWN]:
-                q = self.quotes.get(e)
-                raw, cut = truncate(show_block(q.raw), RAW_LIMIT) if q else ("", 0)
-                evidence.append(
-                    {
-                        "file": show(e.file),
-                        "line": self.loc.num(e.line),
-                        "time": self.stamp(q.time) if q else None,
-                        "raw": raw,
-                        "cut": self.t("cut", n=self.loc.num(cut)) if cut else None,
-                        "found": q is not None,
-                        "rejected": q is not None and q.where == "rejects",
-                    }
-                )
-            rest = f.evidence[EVIDENCE_SHOWN:]
-            phase = primary_phase(f.techniques)
-            out.append(
+        """The findings that tell the attack, in the correlator's order."""
+        return [self._finding(f) for f in self.story]
+
+    def other_findings(self) -> list[dict[str, Any]]:
+        """Findings not tied to the attacker (mostly ordinary activity): listed apart, in full."""
+        return [self._finding(f) for f in self.others]
+
+    def _finding(self, f: Finding) -> dict[str, Any]:
+        evidence = []
+        for e in f.evidence[:EVIDENCE_SHOWN]:
+            q = self.quotes.get(e)
+            raw, cut = truncate(show_block(q.raw), RAW_LIMIT) if q else ("", 0)
+            evidence.append(
                 {
-                    "id": show(f.id),
-                    "title": show(f.title) if f.title else self.t("fi.untitled"),
-                    "basis": f.basis,
-                    "basis_label": self.t(f"basis.{f.basis}"),
-                    "basis_help": self.t(f"basis.{f.basis}.help"),
-                    "phase": phase or "other",
-                    "techniques": [self.technique(x) for x in f.techniques],
-                    "account": show(f.account) if f.account else None,
-                    "ips": ip_display(f.ips),
-                    "first": self.stamp(f.first_seen),
-                    "last": self.stamp(f.last_seen),
-                    "events": self.loc.num(f.event_count),
-                    "reasons": [show(r) for r in f.reasons],
-                    "evidence": evidence,
-                    "more": self.t(
-                        "fi.more_evidence",
-                        n=len(rest),
-                        refs=", ".join(f"{show(e.file)}:{e.line}" for e in rest[:200]),
-                    )
-                    if rest
-                    else None,
+                    "file": show(e.file),
+                    "line": self.loc.num(e.line),
+                    "time": self.stamp(q.time) if q else None,
+                    "raw": raw,
+                    "cut": self.t("cut", n=self.loc.num(cut)) if cut else None,
+                    "found": q is not None,
+                    "rejected": q is not None and q.where == "rejects",
                 }
             )
-        return out
+        rest = f.evidence[EVIDENCE_SHOWN:]
+        phase = primary_phase(f.techniques)
+        return {
+            "id": show(f.id),
+            "title": show(f.title) if f.title else self.t("fi.untitled"),
+            "basis": f.basis,
+            "basis_label": self.t(f"basis.{f.basis}"),
+            "basis_help": self.t(f"basis.{f.basis}.help"),
+            "phase": phase or "other",
+            "techniques": [self.technique(x) for x in f.techniques],
+            "account": show(f.account) if f.account else None,
+            "ips": ip_display(f.ips),
+            "first": self.stamp(f.first_seen),
+            "last": self.stamp(f.last_seen),
+            "events": self.loc.num(f.event_count),
+            "reasons": [show(r) for r in f.reasons],
+            "evidence": evidence,
+            "more": self.t(
+                "fi.more_evidence",
+                n=len(rest),
+                refs=", ".join(f"{show(e.file)}:{e.line}" for e in rest[:200]),
+            )
+            if rest
+            else None,
+        }
 
     # 6 ---------------------------------------------------------------------------------
     def accounts(self) -> list[dict[str, Any]]:
@@ -529,11 +567,14 @@ class Builder(SummaryMixin, AnnexMixin):
         F = self.F
         if not F:
             return {"ips": [], "uas": [], "compromised": [], "created": [], "plain": ""}
+        # addresses of the attack's findings only: a staff desk a benign finding names is no indicator
         cited: dict[str, list[str]] = {}
-        for f in F.findings:
+        for f in self.story:
             for ip in f.ips:
                 cited.setdefault(ip, []).append(f.id)
         for a in F.accounts:
+            if a.verdict not in ("compromised", "suspicious"):
+                continue
             for ip in a.source_ips:
                 cited.setdefault(ip, [])
         ips = sorted(set(self.attacker_ips) | set(cited), key=ip_sort_key)

@@ -33,7 +33,7 @@ class SummaryMixin:
         if comp:
             lead.append(
                 t(
-                    "sum.lead.compromised",
+                    "sum.lead.compromised_many" if len(comp) > 1 else "sum.lead.compromised",
                     accounts=loc.join(names),
                     first=loc.short(min(firsts)) if firsts else t("na"),
                     last=loc.short(max(lasts)) if lasts else t("na"),
@@ -61,7 +61,7 @@ class SummaryMixin:
         if F.created_accounts:
             lead.append(
                 t(
-                    "sum.lead.persistence",
+                    "sum.lead.persistence_many" if len(F.created_accounts) > 1 else "sum.lead.persistence",
                     accounts=loc.join([Markup("<strong>{}</strong>").format(show(a)) for a in F.created_accounts]),
                 )
             )
@@ -73,7 +73,7 @@ class SummaryMixin:
             t("sum.which.item", account=show(a.account), verdict=t(f"verdict.{a.verdict}"), score=loc.dec(a.score, 2))
             for a in comp + F.suspicious
         ]
-        facts.append((t("sum.which"), which or [t("sum.which.none")]))
+        facts.append((t("sum.which_many" if len(which) > 1 else "sum.which"), which or [t("sum.which.none")]))
         since = []
         if F.first_seen:
             since.append(t("sum.since.attack", when=loc.long(F.first_seen)))
@@ -95,7 +95,7 @@ class SummaryMixin:
         """The main open points, in a few words each, for the summary's opening paragraph."""
         t, loc = self.t, self.loc
         out = []
-        for f in self.F.findings if self.F else []:
+        for f in self.story:
             if f.basis == "inferred":
                 phase = primary_phase(f.techniques) or "other"
                 out.append(t("uncs.inferred", id=show(f.id), phase=loc.text(f"phase.{phase}").lower()))
@@ -112,12 +112,17 @@ class SummaryMixin:
         assert F is not None
         cards = []
         if comp:
-            a = comp[0]
+            firsts = [x.first_malicious for x in comp if x.first_malicious]
+            lasts = [x.last_malicious for x in comp if x.last_malicious]
             cards.append(
                 {
-                    "label": t("kf.account"),
+                    "label": t("kf.account_many" if len(comp) > 1 else "kf.account"),
                     "value": ", ".join(show(x.account) for x in comp),
-                    "sub": t("kf.account_sub", first=loc.short(a.first_malicious), last=loc.short(a.last_malicious)),
+                    "sub": t(
+                        "kf.account_sub_many" if len(comp) > 1 else "kf.account_sub",
+                        first=loc.short(min(firsts)) if firsts else t("na"),
+                        last=loc.short(max(lasts)) if lasts else t("na"),
+                    ),
                     "tone": "alert",
                 }
             )
@@ -149,13 +154,14 @@ class SummaryMixin:
         )
         if F.created_accounts:
             inferred = any(
-                f.basis == "inferred" for f in F.findings if any(phase_of(x) == "persistence" for x in f.techniques)
+                f.basis == "inferred" for f in self.story if any(phase_of(x) == "persistence" for x in f.techniques)
             )
+            many = "_many" if len(F.created_accounts) > 1 else ""
             cards.append(
                 {
-                    "label": t("kf.persistence"),
+                    "label": t("kf.persistence" + many),
                     "value": ", ".join(show(a) for a in F.created_accounts),
-                    "sub": t("kf.persistence_inferred") if inferred else t("kf.persistence_sub"),
+                    "sub": t("kf.persistence_inferred" + many) if inferred else t("kf.persistence_sub" + many),
                     "tone": "alert",
                 }
             )
@@ -189,11 +195,7 @@ class SummaryMixin:
         return t("sum.from.count", n=len(self.attacker_ips), list=Markup(", ").join(parts))
 
     def _how_findings(self) -> list[Finding]:
-        return [
-            f
-            for f in (self.F.findings if self.F else [])
-            if {phase_of(x) for x in f.techniques} & {"credential_access", "initial_access"}
-        ]
+        return [f for f in self.story if {phase_of(x) for x in f.techniques} & {"credential_access", "initial_access"}]
 
     def _how_steps(self) -> list[str]:
         """Credential-access and initial-access techniques in the order they happened."""
@@ -239,18 +241,27 @@ class SummaryMixin:
         t = self.t
         F = self.F
         assert F is not None
-        persist = [f for f in F.findings if any(phase_of(x) == "persistence" for x in f.techniques)]
+        persist = [f for f in self.story if any(phase_of(x) == "persistence" for x in f.techniques)]
         out = []
         for account in F.created_accounts:
             cites = [f for f in persist if account in f.title or any(account in r for r in f.reasons)]
             if cites:
-                basis = ", ".join(sorted({self.loc.text(f"basis.{f.basis}") for f in cites}))
-                out.append(t("sum.persistence.item", account=show(account), basis=basis, ids=self.ids(cites)))
+                out.append(t("sum.persistence.item", account=show(account), evidence=self._by_basis(cites)))
             else:
                 out.append(t("sum.persistence.account", account=show(account)))
         if not out and persist:
             out = [Markup("{} ({})").format(show(f.title), show(f.id)) for f in persist]
         return out or [t("sum.persistence.none")]
+
+    def _by_basis(self, findings: list[Finding]) -> Markup:
+        """``observed: findings F-1, F-2; inferred: finding F-3`` (bases in the legend's order)."""
+        groups = []
+        for basis in ("observed", "derived", "inferred", "unknown"):
+            fs = [f for f in findings if f.basis == basis]
+            if fs:
+                key = "sum.persistence.basis" if len(fs) > 1 else "sum.persistence.basis_one"
+                groups.append(self.t(key, basis=self.loc.text(f"basis.{basis}"), ids=self.ids(fs)))
+        return Markup(self.t("list.semicolon")).join(groups)
 
     def uncertainties(self, no_sessions: bool) -> list[Markup]:
         t, loc, F = self.t, self.loc, self.F
