@@ -63,6 +63,27 @@ class Case:
         path = self.out_dir / "findings.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
+    @property
+    def accounts(self) -> pl.DataFrame | None:
+        """One row per account the correlator judged: verdict, score, malicious period, reasons."""
+        return self._finding_table("accounts")
+
+    @property
+    def exfiltration(self) -> pl.DataFrame | None:
+        """The exfiltration estimates: per account and per address, with bounds and method."""
+        return self._finding_table("exfiltration")
+
+    def _finding_table(self, key: str) -> pl.DataFrame | None:
+        # the *_message(s) keys are the translatable forms of texts the table already holds in
+        # English; their parameters differ from row to row, so they stay in ``findings`` only
+        findings = self.findings
+        if findings is None:
+            return None
+        rows = [
+            {k: v for k, v in row.items() if not k.endswith(("_message", "_messages"))} for row in findings.get(key, [])
+        ]
+        return pl.DataFrame(rows, infer_schema_length=None)
+
     # -- views ----------------------------------------------------------------------
     def account(self, name: str) -> AccountView:
         """Everything about one account: its events, sessions, IPs, actions, verdict."""
