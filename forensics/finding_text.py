@@ -274,6 +274,10 @@ EN: dict[str, str] = {
     "scripted.why.cadence": "a request every {gap:dec:1} s with a coefficient of variation of {cv:dec:2} (at most "
     "{max_cv:g} over at least {min_requests} requests)",
     "scripted.why.no_screen": "its application login recorded no screen size",
+    "scripted.why.logins": "{attempts:num} of its {requests:num} requests are login attempts ({failed:num} failed): "
+    "the script tries credentials",
+    "scripted.why.reads": "{reads:num} of its {requests:num} requests read data (records, exports, API, pages): the "
+    "script collects data",
     # password spraying, credential stuffing
     "spray.title": "Password spraying from {n_ips} address(es) against {accounts:num} accounts",
     "spray.reason": "{events:num} failed logins from {ips:ips} against {accounts:num} distinct accounts "
@@ -487,6 +491,10 @@ FR: dict[str, str] = {
     "scripted.why.cadence": "une requête toutes les {gap:dec:1} s avec un coefficient de variation de {cv:dec:2} (au "
     "plus {max_cv:g} sur au moins {min_requests:num} requêtes)",
     "scripted.why.no_screen": "sa connexion à l'application n'a enregistré aucune taille d'écran",
+    "scripted.why.logins": "{attempts:num} de ses {requests:num} requêtes sont des tentatives de connexion "
+    "({failed:num} en échec) : le script essaie des identifiants",
+    "scripted.why.reads": "{reads:num} de ses {requests:num} requêtes lisent des données (dossiers, exports, API, "
+    "pages) : le script collecte des données",
     # password spraying, credential stuffing
     "spray.title": "Pulvérisation de mots de passe depuis {n_ips:num} {n_ips:plural:adresse|adresses} contre "
     "{accounts:num} comptes",

@@ -8,14 +8,31 @@ that reports it never ran).  Only sessions that act for an account or come from 
 the internal networks are reported: monitoring probes and interface robots inside the
 hospital are scripts too, and expected.  The signal (``scripted_client``) applies to
 external sources only.
+
+The technique follows what the automated requests do, not the rhythm alone (a loop that
+tries passwords has the same steady beat as one that downloads records):
+
+* at least half are login attempts (``LOGIN_ACTIVITIES``) and some failed: credential
+  access, the ``T1110`` sub-technique of a credential-attack finding from the same
+  addresses over the same time (spraying, stuffing, guessing), else ``T1110``;
+* more than half read data (``READ_ACTIVITIES``, GET answered below 400): T1119
+  (Automated Collection);
+* otherwise no technique (the finding stays a signal).
+
+The technique needs the rhythm (metronomic cadence) or a script's user agent over at least
+``cadence_min_requests`` requests of that kind: a nightly job that fetches five files is a
+script, not a collection.  A login without a screen size alone names no technique.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 
 from forensics.correlate.context import LOCAL_LABELS, Context
-from forensics.correlate.detectors._util import rows, span
+from forensics.correlate.detectors._util import by_detector, rows, span
+from forensics.correlate.mediboard import DATA_ACTIVITIES
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
@@ -26,6 +43,59 @@ SCRIPT_UA = (
     r"libwww-perl|powershell|sqlmap|nikto|nmap|scrapy|node-fetch|axios/|postmanruntime|httpie|ruby|guzzle|"
     r"apache-httpclient|headlesschrome|phantomjs|selenium"
 )
+
+#: Requests that try credentials: a login, a failed login form (401/403), a form POST (its
+#: body, which would tell a login from another form, is not logged).
+LOGIN_ACTIVITIES = ("login", "login_failed", "form_post")
+#: Requests that read application data: records, exports, API lists and records, searches, views.
+READ_ACTIVITIES = (*DATA_ACTIVITIES, "patient_search", "api_other", "page")
+#: Detectors whose findings name the credential attack (their T1110 sub-technique is reused).
+CREDENTIAL_DETECTORS = ("spray", "stuffing", "brute_force", "success_after_failures")
+
+
+def purpose(reqs: pl.DataFrame) -> dict[str, int | str | None]:
+    """What a session's requests do: ``credential``, ``collection`` or None, with the counts that say so.
+
+    Static files and health checks are left out of the count (a browser script fetches them
+    too).  Credential access needs at least one failed login: a steady loop of successful
+    logins (an interface robot logging in on every call) is not an attack on passwords.
+    """
+    act = pl.col("activity").cast(pl.String)
+    counts = reqs.filter(~act.is_in(["static", "status"]).fill_null(True)).select(
+        pl.len().alias("requests"),
+        act.is_in(LOGIN_ACTIVITIES).sum().alias("attempts"),
+        (act == "login_failed").sum().alias("failed"),
+        (
+            act.is_in(READ_ACTIVITIES)
+            & pl.col("http.request.method").fill_null("GET").is_in(["GET", "HEAD"])
+            & (pl.col("http.response.status_code").fill_null(200) < 400)
+        )
+        .sum()
+        .alias("reads"),
+    )
+    c = {k: int(v or 0) for k, v in counts.row(0, named=True).items()}
+    kind = None
+    if c["requests"] and c["failed"] and 2 * c["attempts"] >= c["requests"]:
+        kind = "credential"
+    elif c["requests"] and 2 * c["reads"] > c["requests"]:
+        kind = "collection"
+    return {"purpose": kind, **c}
+
+
+def credential_techniques(
+    prior: list[Finding], ips: list[str], first: datetime | None, last: datetime | None
+) -> list[str]:
+    """The T1110 techniques of the credential-attack findings from these addresses in this window."""
+    out: list[str] = []
+    for f in by_detector(prior, *CREDENTIAL_DETECTORS):
+        if not set(f.ips) & set(ips):
+            continue
+        if first is not None and last is not None and f.first_seen is not None and f.last_seen is not None:
+            if f.last_seen < first or f.first_seen > last:
+                continue
+        out += [x for x in f.techniques if x.split(".")[0] == "T1110" and x not in out]
+    specific = [x for x in out if "." in x]
+    return sorted(specific) or ["T1110"]
 
 
 def session_cadence(ctx: Context) -> pl.DataFrame:
@@ -94,6 +164,8 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     for (_actor, ua), g in sorted(hits.group_by(["_actor", "ua"]), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
         sessions = sorted(g.get_column("session.web").to_list())
         reqs = ctx.web.filter(pl.col("session.web").is_in(sessions))
+        # what the sessions do is read on all their requests (the rhythm was measured on them)
+        does = purpose(reqs)
         if g.get_column("account").drop_nulls().len():
             reqs = reqs.filter(pl.col("account") == g.get_column("account").drop_nulls()[0])
         ipl = sort_ips(g.get_column("ip").drop_nulls().unique().to_list())
@@ -118,11 +190,22 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         first, last = span(reqs) if reqs.height else (g.get_column("first").min(), g.get_column("last").max())
         account = g.get_column("account").drop_nulls()
         acc = account[0] if account.len() else None
+        rhythm = bool(g.get_column("metronomic").any())
+        script = bool(g.get_column("ua_script").any())
+        techniques: list[str] = []
+        if does["purpose"] == "credential":
+            why.append(msg("scripted.why.logins", **{k: does[k] for k in ("attempts", "requests", "failed")}))
+            if rhythm or (script and does["attempts"] >= t.cadence_min_requests):
+                techniques = credential_techniques(prior, ipl, first, last)
+        elif does["purpose"] == "collection":
+            why.append(msg("scripted.why.reads", reads=does["reads"], requests=does["requests"]))
+            if rhythm or (script and does["reads"] >= t.cadence_min_requests):
+                techniques = ["T1119"]
         out.append(
             Finding(
                 detector=NAME,
                 title=msg("scripted.title.account" if acc else "scripted.title", account=acc, ips=ipl),
-                techniques=["T1119"] if g.get_column("metronomic").any() else [],
+                techniques=techniques,
                 basis="derived",
                 reason=msg("scripted.reason", requests=reqs.height, sessions=len(sessions), ips=ipl, why=why),
                 account=acc,
@@ -134,7 +217,14 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                 sessions=sessions,
                 signal="scripted_client" if acc and external else None,
                 weight=SIGNAL_WEIGHTS["scripted_client"] if acc and external else None,
-                details={"user_agent": ua, "external": external},
+                details={
+                    "user_agent": ua,
+                    "external": external,
+                    "automated": rhythm or script,
+                    "purpose": does["purpose"],
+                    "login_attempts": does["attempts"],
+                    "data_reads": does["reads"],
+                },
             )
         )
     return out
