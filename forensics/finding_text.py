@@ -347,6 +347,12 @@ EN: dict[str, str] = {
     "bulk.details.title": "Record-by-record API enumeration by {actor:ip}",
     "bulk.details.reason": "{requests:num} API requests fetched {records:num} distinct records one by one. Rule: at "
     "least {min_records} distinct records in one episode.",
+    "bulk.exfil.reason": "{reason:msg} Transfer: {notes:msgs:; }.",
+    "bulk.exfil.channel": "{bytes:num} bytes of responses went to {ips:ips:3}, outside the internal networks, over "
+    "the web sessions that asked for them (exfiltration over the same channel)",
+    "bulk.exfil.automated": "{requests:num} of these requests came from a client found automated (automated "
+    "exfiltration)",
+    "bulk.exfil.pieces": "the records left in pages of a fixed size ({limit:num} per page)",
     "bulk.volume.title": "{account} accessed {records:num} records in one day, far above its baseline",
     "bulk.volume.reason": "{account} touched {records:num} records on {day:date} ({zone}){baseline:msg}{population:msg}"
     ". Rule: at least {min_records} records, {factor:g}x the account's median day and {population_factor:g}x the "
@@ -567,6 +573,12 @@ FR: dict[str, str] = {
     "bulk.details.title": "Énumération des enregistrements un par un dans l'API par {actor:ip}",
     "bulk.details.reason": "{requests:num} requêtes à l'API ont récupéré {records:num} enregistrements distincts un "
     "par un. Règle : au moins {min_records:num} enregistrements distincts dans un même épisode.",
+    "bulk.exfil.reason": "{reason:msg} Transfert : {notes:msgs: ; }.",
+    "bulk.exfil.channel": "{bytes:num} octets de réponses sont partis vers {ips:ips:3}, hors des réseaux internes, "
+    "par les sessions web qui les avaient demandés (exfiltration par le même canal)",
+    "bulk.exfil.automated": "{requests:num} de ces requêtes venaient d'un client reconnu comme automatisé "
+    "(exfiltration automatisée)",
+    "bulk.exfil.pieces": "les enregistrements sont sortis par pages de taille fixe ({limit:num} par page)",
     "bulk.volume.title": "{account} a consulté {records:num} enregistrements en une journée, bien au-delà de son "
     "habitude",
     "bulk.volume.reason": "{account} a consulté {records:num} enregistrements le {day:date} ({zone}){baseline:msg}"

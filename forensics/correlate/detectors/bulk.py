@@ -11,13 +11,22 @@ actor's data requests are cut into episodes wherever it pauses longer than 6 hou
   that does the same in at least ``usual_min_episodes`` other episodes (earlier or later)
   from the same address and user agent, each with at least ``usual_volume_share`` of the
   volume, is running its usual job (a scheduled export) and is not reported.
-* **API pagination** (T1119, T1213): at least ``api_min_pages`` list pages (offset/limit).
+* **API pagination** (T1119, T1213): at least ``api_min_pages`` list pages (offset/limit);
+  pages of one fixed size (``limit``) are also T1030.
 * **Record enumeration** (T1119, T1213): at least ``api_min_details`` distinct records
   fetched one by one through the API.
 * **Volume above baseline** (T1213): an account's records touched in one day (case time
   zone: record views, API records, audit-trail reads) at least ``volume_min_records``, at
   least ``volume_factor`` times its own median day, and at least
   ``volume_population_factor`` times the 95th percentile of all account-days.
+
+Exfiltration.  The data of these requests leaves in their own responses: when the client
+is outside the internal networks and the successful responses carried bytes, the data
+went out over the attacker's own HTTPS session (T1041, Exfiltration Over C2 Channel); when
+the requests also come from a client the ``scripted`` detector found automated (script
+user agent or metronomic cadence), the exfiltration is automated (T1020).  T1567
+(Exfiltration Over Web Service) is never claimed: a re-upload elsewhere is not visible in
+the victim's logs.
 
 Signal ``bulk_collection``.
 """
@@ -28,8 +37,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from forensics.correlate.context import Context
-from forensics.correlate.detectors._util import rows, short_list, span
+from forensics.correlate.context import LOCAL_LABELS, Context
+from forensics.correlate.detectors._util import by_detector, rows, short_list, span
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.finding_text import Msg, msg
 from forensics.findings import Finding, sort_ips
@@ -92,6 +101,36 @@ def _chain(ranges: list[tuple[date, date, int]]) -> list[tuple[date, date, int]]
     return best
 
 
+def automated_sessions(prior: list[Finding]) -> set[str]:
+    """Web sessions of the clients the scripted detector found automated (script user agent or cadence)."""
+    return {s for f in by_detector(prior, "scripted") if f.details.get("automated") for s in f.sessions}
+
+
+def exfiltration(g: pl.DataFrame, automated: set[str]) -> tuple[list[str], list[Msg], dict]:
+    """Exfiltration techniques the requests support, the notes that say why, and their details.
+
+    T1041 when successful responses carried bytes to addresses outside the internal networks
+    (the data left over the session that asked for it); T1020 when, in addition, the
+    requests came from a client found automated.
+    """
+    label = pl.col("ip.label") if "ip.label" in g.columns else pl.lit(None, dtype=pl.String)
+    out = g.filter(
+        (pl.col("http.response.status_code") < 400)
+        & ~label.fill_null("").is_in(list(LOCAL_LABELS))
+        & (pl.col("http.response.bytes").fill_null(0) > 0)
+    )
+    nbytes = int(out.get_column("http.response.bytes").sum() or 0)
+    if out.height == 0 or nbytes == 0:
+        return [], [], {}
+    ips = sort_ips(out.get_column("source.ip").drop_nulls().unique().to_list())
+    techniques, notes = ["T1041"], [msg("bulk.exfil.channel", bytes=nbytes, ips=ips)]
+    scripted = out.filter(pl.col("session.web").is_in(list(automated))).height if automated else 0
+    if scripted:
+        techniques.append("T1020")
+        notes.append(msg("bulk.exfil.automated", requests=scripted))
+    return techniques, notes, {"bytes_out": nbytes, "out_ips": ips, "automated_requests": scripted}
+
+
 def _finding(
     ctx: Context, actor: str, g: pl.DataFrame, title: Msg, techniques: list[str], reason: Msg, details: dict
 ) -> Finding:
@@ -116,7 +155,7 @@ def _finding(
     )
 
 
-def _exports(ctx: Context, d: pl.DataFrame) -> list[Finding]:
+def _exports(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Finding]:
     t = ctx.thresholds
     ex = d.filter(pl.col("activity") == "export")
     out = []
@@ -184,6 +223,11 @@ def _exports(ctx: Context, d: pl.DataFrame) -> list[Finding]:
                     "date_min": f0["export.date_min"],
                     "date_max": f0["export.date_max"],
                 }
+        out_tech, out_notes, out_details = exfiltration(ok, automated)
+        techniques += out_tech
+        notes += out_notes
+        if out_details:
+            details["exfiltration"] = out_details
         who = ep["actor"].removeprefix("ip:")
         out.append(
             _finding(
@@ -205,7 +249,11 @@ def _exports(ctx: Context, d: pl.DataFrame) -> list[Finding]:
     return out
 
 
-def _pagination(ctx: Context, d: pl.DataFrame) -> list[Finding]:
+def _with_exfil(reason: Msg, notes: list[Msg]) -> Msg:
+    return msg("bulk.exfil.reason", reason=reason, notes=notes) if notes else reason
+
+
+def _pagination(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Finding]:
     t = ctx.thresholds
     out = []
     pages = d.filter((pl.col("activity") == "api_list") & (pl.col("http.response.status_code") < 400))
@@ -224,19 +272,32 @@ def _pagination(ctx: Context, d: pl.DataFrame) -> list[Finding]:
             every=msg("bulk.pages.every", seconds=gaps.median()) if gaps.len() else "",
             min_pages=t.api_min_pages,
         )
+        techniques = ["T1119", "T1213"]
+        details = {
+            "pages": g.height,
+            "offset_min": offs.min() if offs.len() else None,
+            "offset_max": offs.max() if offs.len() else None,
+        }
+        notes: list[Msg] = []
+        # most pages of one size: the table left in fixed-size pieces
+        if lim.len() and 2 * int((lim == lim.mode()[0]).sum()) > g.height:
+            techniques.append("T1030")
+            notes.append(msg("bulk.exfil.pieces", limit=lim.mode()[0]))
+            details["page_size"] = int(lim.mode()[0])
+        out_tech, out_notes, out_details = exfiltration(g, automated)
+        techniques += out_tech
+        notes += out_notes
+        if out_details:
+            details["exfiltration"] = out_details
         out.append(
             _finding(
                 ctx,
                 str(actor),
                 g,
                 msg("bulk.pages.title", actor=str(actor).removeprefix("ip:")),
-                ["T1119", "T1213"],
-                reason,
-                {
-                    "pages": g.height,
-                    "offset_min": offs.min() if offs.len() else None,
-                    "offset_max": offs.max() if offs.len() else None,
-                },
+                techniques,
+                _with_exfil(reason, notes),
+                details,
             )
         )
     detail = d.filter((pl.col("activity") == "api_detail") & (pl.col("http.response.status_code") < 400))
@@ -244,15 +305,19 @@ def _pagination(ctx: Context, d: pl.DataFrame) -> list[Finding]:
         ids = g.get_column("activity.object").n_unique()
         if ids < t.api_min_details:
             continue
+        out_tech, out_notes, out_details = exfiltration(g, automated)
+        details = {"distinct_records": ids} | ({"exfiltration": out_details} if out_details else {})
         out.append(
             _finding(
                 ctx,
                 str(actor),
                 g,
                 msg("bulk.details.title", actor=str(actor).removeprefix("ip:")),
-                ["T1119", "T1213"],
-                msg("bulk.details.reason", requests=g.height, records=ids, min_records=t.api_min_details),
-                {"distinct_records": ids},
+                ["T1119", "T1213", *out_tech],
+                _with_exfil(
+                    msg("bulk.details.reason", requests=g.height, records=ids, min_records=t.api_min_details), out_notes
+                ),
+                details,
             )
         )
     return out
@@ -371,7 +436,8 @@ def _volume(ctx: Context) -> list[Finding]:
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     d = data_requests(ctx)
-    return _exports(ctx, d) + _pagination(ctx, d) + _volume(ctx)
+    automated = automated_sessions(prior)
+    return _exports(ctx, d, automated) + _pagination(ctx, d, automated) + _volume(ctx)
 
 
-__all__ = ["data_requests", "detect", "short_list"]
+__all__ = ["automated_sessions", "data_requests", "detect", "exfiltration", "short_list"]
