@@ -590,3 +590,31 @@ def insider_case() -> Case:
     }
     c.truth |= {"suspicious": ["c.durand"], "distinct_views": len(opened)}
     return c
+
+
+def rhythmic_spray(c: Case, ip: str = "203.0.113.60", start=None, accounts: int = 40, every: float = 3.6) -> None:
+    """A password spray from one address at a steady beat: one failed login form per account."""
+    t = start or utc(2024, 10, 24, 21, 0)
+    for k in range(accounts):
+        c.web(t, ip, method="POST", status=401, ua=CHROME118, nbytes=6021)
+        c.failed(t + APP_SKEW, f"user{k:02d}", ip)
+        t += timedelta(seconds=every + c.rng.uniform(-0.2, 0.2))
+
+
+def rhythmic_pagination(
+    c: Case, ip: str, start=None, pages: int = 60, every: float = 1.7, ua: str | None = CHROME, xff: str | None = None
+) -> None:
+    """API list pages of 100 records at a steady beat (a loop over ``offset``), the user agent a browser's."""
+    t = start or utc(2024, 10, 26, 23, 58)
+    for k in range(pages):
+        c.web(
+            t,
+            ip,
+            "/mediboard/api/dossierpatient/patients",
+            f"offset={100 * k}&limit=100",
+            ua=ua,
+            xff=xff,
+            nbytes=88412,
+            duration=0.6,
+        )
+        t += timedelta(seconds=every + c.rng.uniform(-0.1, 0.1))
