@@ -251,12 +251,15 @@ def lines_frame(buf: bytes, first_line: int, first_offset: int) -> pl.DataFrame:
         offset=(pl.col("nbytes") + 1).cum_sum().shift(1, fill_value=0) + first_offset,
         truncated=pl.col("nbytes") > MAX_LINE_BYTES,
     )
-    df = df.with_columns(
-        text=pl.when(pl.col("truncated"))
-        .then(pl.col("text").str.slice(0, MAX_LINE_BYTES))
-        .otherwise(pl.col("text"))
-        .str.strip_suffix("\r")
-    )
+    # Rewriting the text column costs more than the rest of the frame: only pay for the
+    # truncation and the CR strip when the buffer needs them (checked on the bytes).
+    text: pl.Expr | None = None
+    if n and df.get_column("nbytes").max() > MAX_LINE_BYTES:  # type: ignore[operator]
+        text = pl.when(pl.col("truncated")).then(pl.col("text").str.slice(0, MAX_LINE_BYTES)).otherwise(pl.col("text"))
+    if b"\r" in buf:
+        text = (pl.col("text") if text is None else text).str.strip_suffix("\r")
+    if text is not None:
+        df = df.with_columns(text=text)
     return df.select(list(LINE_COLUMNS))
 
 
