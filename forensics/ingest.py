@@ -639,28 +639,61 @@ def _finish_events(
 
 
 def _related(events: pl.DataFrame) -> pl.DataFrame:
-    ips = [pl.col(c) for c in ("source.ip", "network.peer_ip", "destination.ip") if c in events.columns]
+    ips = [c for c in ("source.ip", "network.peer_ip", "destination.ip") if c in events.columns]
+    chain = None
     if "network.forwarded_ip" in events.columns:
         # a row without the header must not null the whole list (concat_list of a null list is null)
         chain = pl.col("network.forwarded_ip").str.split(",").list.eval(pl.element().str.strip_chars())
-        ips.append(chain.fill_null(pl.lit([], dtype=pl.List(pl.String))))
-    users = [pl.col(c) for c in ("user.name", "db.user") if c in events.columns]
+        chain = chain.fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    users = [c for c in ("user.name", "db.user") if c in events.columns]
     out = events
-    if ips:
-        out = out.with_columns(
-            pl.concat_list(ips)
-            .list.eval(pl.element().filter(pl.element().is_not_null() & (pl.element() != "-") & (pl.element() != "")))
-            .list.unique(maintain_order=True)
-            .alias("related.ip")
-        )
+    if ips or chain is not None:
+        out = out.with_columns(_present_values(events, ips, chain, noise=("-", "")).alias("related.ip"))
     if users:
-        out = out.with_columns(
-            pl.concat_list(users)
-            .list.eval(pl.element().filter(pl.element().is_not_null() & (pl.element() != "-")))
-            .list.unique(maintain_order=True)
-            .alias("related.user")
-        )
+        out = out.with_columns(_present_values(events, users, None, noise=("-",)).alias("related.user"))
     return out
+
+
+def _present_values(
+    events: pl.DataFrame, columns: list[str], chain: pl.Expr | None, noise: tuple[str, ...]
+) -> pl.Series:
+    """The values of ``columns`` then ``chain``, without nulls and ``noise``, first occurrence kept.
+
+    The list expression is the costliest step of the engine, so it only runs on the rows
+    that need it: a row whose other columns are empty or repeat the first one (and that has
+    no forwarded chain) gets ``[first]`` or ``[]`` directly (access logs: peer == client).
+    """
+    keep = pl.element().is_not_null()
+    for value in noise:
+        keep &= pl.element() != value
+    items = [pl.col(c) for c in columns] + ([chain] if chain is not None else [])
+    general = pl.concat_list(items).list.eval(pl.element().filter(keep)).list.unique(maintain_order=True)
+    if not columns or any(events.schema[c] != pl.String for c in columns):
+        return events.select(general).to_series()
+
+    def present(c: pl.Expr) -> pl.Expr:
+        ok = c.is_not_null()
+        for value in noise:
+            ok &= c != value
+        return ok
+
+    first = pl.col(columns[0])
+    simple = pl.lit(True)
+    for name in columns[1:]:
+        other = pl.col(name)
+        simple &= ~present(other) | (other == first)
+    if chain is not None:
+        simple &= pl.col("network.forwarded_ip").is_null()
+    mask = events.select(simple.fill_null(False)).to_series()
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    quick = events.select(pl.when(present(first)).then(pl.concat_list([first])).otherwise(empty)).to_series()
+    if mask.all():
+        return quick
+    rest = events.filter(~mask).select(general).to_series()
+    # row i of the result is rest[k] where k counts the rows before i that need the list expression
+    slot = (~mask).cast(pl.UInt32).cum_sum() - 1
+    spread = rest.gather(pl.select(pl.when(~mask).then(slot)).to_series())
+    return pl.select(pl.when(mask).then(quick).otherwise(spread)).to_series()
 
 
 def _manifest(

@@ -198,3 +198,45 @@ def test_related_ip_kept_on_rows_without_forwarded_for(tmp_path: Path) -> None:
         ["10.0.0.1"],
         ["10.0.0.2", "203.0.113.7", "10.0.0.9"],
     ]
+
+
+def _related_reference(events: pl.DataFrame) -> pl.DataFrame:
+    """``related.*`` as one list expression on every row (what the engine's shortcut must equal)."""
+    ips = [pl.col(c) for c in ("source.ip", "network.peer_ip", "destination.ip") if c in events.columns]
+    if "network.forwarded_ip" in events.columns:
+        chain = pl.col("network.forwarded_ip").str.split(",").list.eval(pl.element().str.strip_chars())
+        ips.append(chain.fill_null(pl.lit([], dtype=pl.List(pl.String))))
+    users = [pl.col(c) for c in ("user.name", "db.user") if c in events.columns]
+    keep = pl.element().is_not_null() & (pl.element() != "-")
+    out = []
+    if ips:
+        out.append(
+            pl.concat_list(ips)
+            .list.eval(pl.element().filter(keep & (pl.element() != "")))
+            .list.unique(maintain_order=True)
+            .alias("related.ip")
+        )
+    if users:
+        out.append(
+            pl.concat_list(users)
+            .list.eval(pl.element().filter(keep))
+            .list.unique(maintain_order=True)
+            .alias("related.user")
+        )
+    return events.with_columns(out)
+
+
+_ADDR = st.sampled_from([None, "-", "", "10.0.0.1", "10.0.0.2", "::1"])
+_CHAIN = st.sampled_from([None, "-", "", "10.0.0.1", "10.0.0.3, 10.0.0.1", " 10.0.0.2 ,-,", "unknown"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(_ADDR, _ADDR, _ADDR, _CHAIN, _ADDR, _ADDR), min_size=1, max_size=12),
+    st.sets(st.sampled_from(["network.peer_ip", "destination.ip", "network.forwarded_ip", "db.user"])),
+)
+def test_related_lists_equal_the_plain_list_expression(rows: list[tuple[Any, ...]], dropped: set[str]) -> None:
+    # rows that take the shortcut ([first] or []) and rows that need the list expression, mixed
+    names = ["source.ip", "network.peer_ip", "destination.ip", "network.forwarded_ip", "user.name", "db.user"]
+    events = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row").drop(sorted(dropped))
+    assert ingest_mod._related(events).equals(_related_reference(events))
