@@ -589,9 +589,7 @@ def _finish_events(
     state: dict[str, Any],
 ) -> pl.DataFrame:
     """Provenance, ids, client IP, zone, related.* and tags: everything parsers leave to us."""
-    events = events.with_columns(pl.col("_rec").cast(pl.Int64)).join(
-        rec_meta, on="_rec", how="left", maintain_order="left"
-    )
+    events = _with_records(events.with_columns(pl.col("_rec").cast(pl.Int64)), rec_meta)
     if events.get_column("_rec").n_unique() == events.height:
         # one event per record (access logs): the window below is the costliest step here
         events = events.with_columns(_sub=pl.lit(0, dtype=pl.Int64))
@@ -636,6 +634,32 @@ def _finish_events(
     events = _related(events)
     events = events.with_columns(pl.col("time.recorded").alias("@timestamp"))
     return with_private(conform(events), events)  # type: ignore[arg-type]
+
+
+def _with_records(events: pl.DataFrame, rec_meta: pl.DataFrame) -> pl.DataFrame:
+    """``events`` left-joined with the record columns on ``_rec`` (row order kept).
+
+    ``_rec`` numbers the records 0..n-1, so the join is a positional gather (or nothing at
+    all when the events are the records in order), far cheaper than a hash join on a
+    million rows; anything unusual (a name clash, an unknown ``_rec``) takes the join.
+    """
+    ids = events.get_column("_rec")
+    n = rec_meta.height
+    positional = (
+        n > 0
+        and events.height > 0
+        and not set(events.columns) & (set(rec_meta.columns) - {"_rec"})
+        and rec_meta.get_column("_rec").equals(pl.int_range(n, dtype=pl.Int64, eager=True))
+        and ids.null_count() == 0
+        and ids.min() >= 0  # type: ignore[operator]
+        and ids.max() < n  # type: ignore[operator]
+    )
+    if not positional:
+        return events.join(rec_meta, on="_rec", how="left", maintain_order="left")
+    columns = rec_meta.drop("_rec")
+    if not (events.height == n and ids.equals(rec_meta.get_column("_rec"))):
+        columns = columns[ids]
+    return events.hstack(columns)
 
 
 def _related(events: pl.DataFrame) -> pl.DataFrame:

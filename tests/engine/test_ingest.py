@@ -240,3 +240,22 @@ def test_related_lists_equal_the_plain_list_expression(rows: list[tuple[Any, ...
     names = ["source.ip", "network.peer_ip", "destination.ip", "network.forwarded_ip", "user.name", "db.user"]
     events = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row").drop(sorted(dropped))
     assert ingest_mod._related(events).equals(_related_reference(events))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 6), st.lists(st.integers(-1, 7), max_size=12), st.booleans())
+def test_record_columns_are_joined_by_position_as_by_key(n: int, recs: list[int], clash: bool) -> None:
+    # events in any order, repeated, missing or unknown records: the same frame as the join
+    rec_meta = pl.DataFrame(
+        {"_rec": list(range(n)), "line": [10 + i for i in range(n)], "text": [f"t{i}" for i in range(n)]},
+        schema={"_rec": pl.Int64, "line": pl.Int64, "text": pl.String},
+    )
+    events = pl.DataFrame({"_rec": recs, "x": [str(r) for r in recs]}, schema={"_rec": pl.Int64, "x": pl.String})
+    if clash:
+        events = events.with_columns(pl.col("x").alias("line"))
+    expected = events.join(rec_meta, on="_rec", how="left", maintain_order="left")
+    assert ingest_mod._with_records(events, rec_meta).equals(expected)
+    in_order = rec_meta.select("_rec", pl.col("text").alias("x"))
+    assert ingest_mod._with_records(in_order, rec_meta).equals(
+        in_order.join(rec_meta, on="_rec", how="left", maintain_order="left")
+    )
