@@ -68,6 +68,13 @@ def _format_offset(seconds: pl.Expr) -> pl.Expr:
     return pl.concat_str([sign, hh, pl.lit(":"), mm])
 
 
+def _offset_names(df: pl.DataFrame) -> pl.Expr:
+    """``_offset`` as ``+hh:mm``, formatted once per distinct offset (a chunk holds a handful)."""
+    offsets = df.get_column("_offset").drop_nulls().unique()
+    names = pl.select(_format_offset(pl.lit(offsets))).to_series()
+    return pl.col("_offset").replace_strict(offsets, names, default=None, return_dtype=pl.String)
+
+
 # -- per chunk ---------------------------------------------------------------------------------
 
 
@@ -171,7 +178,7 @@ def localize(events: pl.DataFrame, decision: ZoneDecision, state: dict[str, Any]
     ).list.drop_nulls()
     df = df.with_columns(
         pl.when(has_offset).then(pl.lit("record")).otherwise(pl.lit(decision.source)).alias("time.zone_source"),
-        pl.when(has_offset).then(_format_offset(pl.col("_offset"))).otherwise(pl.lit(zone)).alias("time.zone"),
+        pl.when(has_offset).then(_offset_names(df)).otherwise(pl.lit(zone)).alias("time.zone"),
         recorded.cast(UTC_US).alias("time.recorded"),
         pl.when(pl.col("_amb")).then(pl.col("_early")).alias("time.earliest"),
         pl.when(pl.col("_amb")).then(pl.col("_late")).alias("time.latest"),
