@@ -165,3 +165,13 @@ def test_source_order_rank_follows_offset_then_sub(keys: list[tuple[int, int]], 
     order = sorted(range(len(keys)), key=lambda i: keys[i])
     assert [seq[i] for i in order] == list(range(base, base + len(keys)))
     assert state["seq"] == base + len(keys)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-14 * 3600, 14 * 3600)), max_size=20))
+def test_zone_names_per_distinct_offset_equal_per_row_formatting(offsets: list[int | None]) -> None:
+    df = pl.DataFrame({"_offset": offsets}, schema={"_offset": pl.Int32})
+    fast = df.select(timing._offset_names(df)).to_series()
+    per_row = df.select(timing._format_offset(pl.col("_offset"))).to_series()
+    assert fast.to_list() == per_row.to_list()
+    assert fast.dtype == pl.String
