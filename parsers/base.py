@@ -279,10 +279,13 @@ def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl
     """
     blank = parser.blank(pl.col("text"))
     if not parser.multiline:
-        blanks = lines.filter(blank)
+        is_blank_line = lines.select(blank).to_series()
+        if is_blank_line.any() or is_blank_line.null_count():
+            blanks, kept = lines.filter(blank), lines.filter(~blank)
+        else:  # the common case: no blank line, no copy of the text column
+            blanks, kept = lines.clear(), lines
         records = (
-            lines.filter(~blank)
-            .with_columns(n_lines=pl.lit(1, dtype=pl.Int32))
+            kept.with_columns(n_lines=pl.lit(1, dtype=pl.Int32))
             .with_row_index("_rec")
             .with_columns(pl.col("_rec").cast(pl.Int64))
         )
