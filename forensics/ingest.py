@@ -524,10 +524,17 @@ def _process_lines(
         covered_events = events.select(pl.col("_rec").cast(pl.Int64)).unique()
         meta = result.meta.select(pl.col("_rec").cast(pl.Int64), "reason").unique("_rec")
         rejects = result.rejects.select(pl.col("_rec").cast(pl.Int64), "reason").unique("_rec")
-        rejects = rejects.join(covered_events, on="_rec", how="anti").join(meta.select("_rec"), on="_rec", how="anti")
-        meta = meta.join(covered_events, on="_rec", how="anti")
+        if rejects.height:  # anti joins against a million covered records are not free: skip them when empty
+            rejects = rejects.join(covered_events, on="_rec", how="anti").join(
+                meta.select("_rec"), on="_rec", how="anti"
+            )
+        if meta.height:
+            meta = meta.join(covered_events, on="_rec", how="anti")
         seen = pl.concat([covered_events, rejects.select("_rec"), meta.select("_rec")])
-        forgotten = rec_meta.select("_rec").join(seen, on="_rec", how="anti")
+        if _every_record(seen.get_column("_rec"), rec_meta):
+            forgotten = rec_meta.select("_rec").clear()
+        else:
+            forgotten = rec_meta.select("_rec").join(seen, on="_rec", how="anti")
         if forgotten.height:
             rejects = pl.concat(
                 [rejects, forgotten.with_columns(reason=pl.lit("parser produced no event for this record"))]
@@ -542,7 +549,10 @@ def _process_lines(
                 rejects = pl.concat([rejects, lost.with_columns(reason=pl.lit("timestamp missing or unreadable"))])
                 covered_events = still
         report.lines_meta += int(rec_meta.join(meta.select("_rec"), on="_rec").get_column("n_lines").sum())
-        report.lines_in_events += int(rec_meta.join(covered_events, on="_rec").get_column("n_lines").sum())
+        if _every_record(covered_events.get_column("_rec"), rec_meta):
+            report.lines_in_events += int(rec_meta.get_column("n_lines").sum())
+        else:
+            report.lines_in_events += int(rec_meta.join(covered_events, on="_rec").get_column("n_lines").sum())
         if rejects.height:
             reject_frames.append(
                 rejects.join(rec_meta, on="_rec").select("line", "offset", "n_lines", "text", "reason")
@@ -636,6 +646,21 @@ def _finish_events(
     return with_private(conform(events), events)  # type: ignore[arg-type]
 
 
+def _every_record(ids: pl.Series, rec_meta: pl.DataFrame) -> bool:
+    """Are the distinct ``ids`` exactly the records of ``rec_meta`` (``_rec`` = 0..n-1)?"""
+    n = rec_meta.height
+    return (
+        ids.len() == n
+        and (n == 0 or (ids.null_count() == 0 and ids.min() == 0 and ids.max() == n - 1))  # type: ignore[operator]
+        and _dense_records(rec_meta)
+    )
+
+
+def _dense_records(rec_meta: pl.DataFrame) -> bool:
+    """Does ``_rec`` number the records 0..n-1 in order (what ``group_records`` makes)?"""
+    return rec_meta.get_column("_rec").equals(pl.int_range(rec_meta.height, dtype=pl.Int64, eager=True))
+
+
 def _with_records(events: pl.DataFrame, rec_meta: pl.DataFrame) -> pl.DataFrame:
     """``events`` left-joined with the record columns on ``_rec`` (row order kept).
 
@@ -649,7 +674,7 @@ def _with_records(events: pl.DataFrame, rec_meta: pl.DataFrame) -> pl.DataFrame:
         n > 0
         and events.height > 0
         and not set(events.columns) & (set(rec_meta.columns) - {"_rec"})
-        and rec_meta.get_column("_rec").equals(pl.int_range(n, dtype=pl.Int64, eager=True))
+        and _dense_records(rec_meta)
         and ids.null_count() == 0
         and ids.min() >= 0  # type: ignore[operator]
         and ids.max() < n  # type: ignore[operator]
