@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,46 @@ def test_record_columns_are_joined_by_position_as_by_key(n: int, recs: list[int]
     assert ingest_mod._with_records(in_order, rec_meta).equals(
         in_order.join(rec_meta, on="_rec", how="left", maintain_order="left")
     )
+
+
+@register
+class _Partial(Parser):
+    """Test-only format: events, rejects, meta and forgotten records by line number.
+
+    Reference: tests/engine/test_ingest.py
+    """
+
+    name = "test.partial"
+    detectable = False
+
+    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+        kind = pl.col("text").str.slice(0, 1)
+        events = records.filter(kind.is_in(["e", "x"])).select(
+            "_rec",
+            pl.lit(datetime(2024, 10, 22, 9, 0)).alias("_ts"),
+            pl.lit(0, dtype=pl.Int32).alias("_offset"),
+            pl.lit("t").alias("time.original"),
+        )
+        # "x" also gets a reject and a meta row: the event wins; "b" is both reject and meta: meta wins
+        rejects = rejects_of(records.filter(kind.is_in(["r", "x", "b"])), "bad")
+        meta = rejects_of(records.filter(kind.is_in(["m", "x", "b"])), "header")
+        return ParseResult(events, rejects, meta)  # "f" records are forgotten
+
+
+@pytest.mark.parametrize("kinds", ["eeee", "exe", "eerm", "ffe", "ebbe", "rmf", "e"])
+def test_accounting_of_events_rejects_meta_and_forgotten_records(tmp_path: Path, kinds: str) -> None:
+    root = _evidence(tmp_path, {"a.log": "\n".join(f"{k} {i}" for i, k in enumerate(kinds)).encode()})
+    res = ingest(root, tmp_path / "out", format="test.partial")
+    _balanced(res.manifest)
+    f = res.manifest["files"][0]
+    assert f["lines_in_events"] == sum(k in "ex" for k in kinds)
+    assert f["lines_meta"] == sum(k in "mb" for k in kinds)
+    assert f["lines_rejected"] == sum(k in "rf" for k in kinds)
+    assert f["reject_reasons"] == {
+        reason: n
+        for reason, n in (
+            ("bad", kinds.count("r")),
+            ("parser produced no event for this record", kinds.count("f")),
+        )
+        if n
+    }
