@@ -142,7 +142,10 @@ def restore_escapes(raw: pl.DataFrame) -> pl.DataFrame:
         if name in ("_rec", "_esc") or raw.schema[name] != pl.String:
             continue
         series = raw.get_column(name)
-        fixed = series.gather(idx).str.replace_all(_QT, '\\"', literal=True).str.replace_all(_BS, "\\\\", literal=True)
+        held = series.gather(idx)
+        if not held.str.contains(f"[{_BS}{_QT}]").any():
+            continue  # most columns hold no set-aside escape: leave them uncopied
+        fixed = held.str.replace_all(_QT, '\\"', literal=True).str.replace_all(_BS, "\\\\", literal=True)
         updates.append(series.clone().scatter(idx, fixed))
     return raw.with_columns(updates)
 
@@ -551,6 +554,8 @@ def _tags(cols: set[str]) -> pl.Expr | None:
 def unreadable_time(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split off events whose time could not be read: (good events, rejects)."""
     if events.height == 0:
+        return events, pl.DataFrame(schema={"_rec": pl.Int64, "reason": pl.String})
+    if events.get_column("_ts").null_count() == 0:  # the usual case: no copy of the frame
         return events, pl.DataFrame(schema={"_rec": pl.Int64, "reason": pl.String})
     bad = events.filter(pl.col("_ts").is_null())
     return events.filter(pl.col("_ts").is_not_null()), rejects_of(bad, "unreadable time")
