@@ -689,35 +689,44 @@ def _with_records(events: pl.DataFrame, rec_meta: pl.DataFrame) -> pl.DataFrame:
 
 def _related(events: pl.DataFrame) -> pl.DataFrame:
     ips = [c for c in ("source.ip", "network.peer_ip", "destination.ip") if c in events.columns]
-    chain = None
-    if "network.forwarded_ip" in events.columns:
-        # a row without the header must not null the whole list (concat_list of a null list is null)
-        chain = pl.col("network.forwarded_ip").str.split(",").list.eval(pl.element().str.strip_chars())
-        chain = chain.fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    forwarded = "network.forwarded_ip" if "network.forwarded_ip" in events.columns else None
     users = [c for c in ("user.name", "db.user") if c in events.columns]
     out = events
-    if ips or chain is not None:
-        out = out.with_columns(_present_values(events, ips, chain, noise=("-", "")).alias("related.ip"))
+    if ips or forwarded is not None:
+        out = out.with_columns(_present_values(events, ips, forwarded, noise=("-", "")).alias("related.ip"))
     if users:
         out = out.with_columns(_present_values(events, users, None, noise=("-",)).alias("related.user"))
     return out
 
 
-def _present_values(
-    events: pl.DataFrame, columns: list[str], chain: pl.Expr | None, noise: tuple[str, ...]
-) -> pl.Series:
-    """The values of ``columns`` then ``chain``, without nulls and ``noise``, first occurrence kept.
+#: Joins the values of one row into a string that is split back into the list (rows whose
+#: values hold it take the list expression).
+_SEP = "\x1f"
 
-    The list expression is the costliest step of the engine, so it only runs on the rows
-    that need it: a row whose other columns are empty or repeat the first one (and that has
-    no forwarded chain) gets ``[first]`` or ``[]`` directly (access logs: peer == client).
+
+def _present_values(
+    events: pl.DataFrame, columns: list[str], forwarded: str | None, noise: tuple[str, ...]
+) -> pl.Series:
+    """The values of ``columns`` then of the ``forwarded`` chain, without nulls and ``noise``,
+    first occurrence kept (a List(String) per row).
+
+    The list expression that says this directly is the costliest step of the engine, so it
+    only runs on the rows that need it.  A row whose other columns are empty or repeat the
+    first one (and that has no chain) gets ``[first]`` or ``[]`` (access logs: peer ==
+    client); a row whose chain is one address (no comma) treats it as one more column, and
+    its kept values are joined and split back.
     """
     keep = pl.element().is_not_null()
     for value in noise:
         keep &= pl.element() != value
-    items = [pl.col(c) for c in columns] + ([chain] if chain is not None else [])
+    items = [pl.col(c) for c in columns]
+    if forwarded is not None:
+        # a row without the header must not null the whole list (concat_list of a null list is null)
+        chain = pl.col(forwarded).str.split(",").list.eval(pl.element().str.strip_chars())
+        items.append(chain.fill_null(pl.lit([], dtype=pl.List(pl.String))))
     general = pl.concat_list(items).list.eval(pl.element().filter(keep)).list.unique(maintain_order=True)
-    if not columns or any(events.schema[c] != pl.String for c in columns):
+    names = columns + ([forwarded] if forwarded is not None else [])
+    if not columns or any(events.schema[c] != pl.String for c in names):
         return events.select(general).to_series()
 
     def present(c: pl.Expr) -> pl.Expr:
@@ -726,23 +735,42 @@ def _present_values(
             ok &= c != value
         return ok
 
+    empty = pl.lit([], dtype=pl.List(pl.String))
     first = pl.col(columns[0])
     simple = pl.lit(True)
     for name in columns[1:]:
         other = pl.col(name)
         simple &= ~present(other) | (other == first)
-    if chain is not None:
-        simple &= pl.col("network.forwarded_ip").is_null()
-    mask = events.select(simple.fill_null(False)).to_series()
-    empty = pl.lit([], dtype=pl.List(pl.String))
-    quick = events.select(pl.when(present(first)).then(pl.concat_list([first])).otherwise(empty)).to_series()
+    if forwarded is not None:
+        simple &= pl.col(forwarded).is_null()
+    if events.select(simple.fill_null(False).all()).item():
+        return events.select(pl.when(present(first)).then(pl.concat_list([first])).otherwise(empty)).to_series()
+
+    values = [pl.col(c) for c in columns]
+    scalar = pl.lit(True)
+    if forwarded is not None:
+        values.append(pl.col(forwarded).str.strip_chars())
+        scalar &= ~pl.col(forwarded).str.contains(",", literal=True).fill_null(False)
+    for v in values:
+        scalar &= ~v.str.contains(_SEP, literal=True).fill_null(False)
+    kept = []
+    for i, v in enumerate(values):
+        new = present(v)
+        for earlier in values[:i]:
+            new &= v.ne_missing(earlier)
+        kept.append(pl.when(new).then(v).alias(f"_k{i}"))
+    staged = events.select(scalar.fill_null(False).alias("_scalar"), *kept)
+    k = [pl.col(f"_k{i}") for i in range(len(values))]
+    joined = pl.concat_str(k, separator=_SEP, ignore_nulls=True).str.split(_SEP)
+    quick = staged.select(pl.when(pl.any_horizontal([c.is_not_null() for c in k])).then(joined).otherwise(empty))
+    mask = staged.get_column("_scalar")
     if mask.all():
-        return quick
+        return quick.to_series()
     rest = events.filter(~mask).select(general).to_series()
-    # row i of the result is rest[k] where k counts the rows before i that need the list expression
+    # row i of the result is rest[j] where j counts the rows before i that need the list expression
     slot = (~mask).cast(pl.UInt32).cum_sum() - 1
     spread = rest.gather(pl.select(pl.when(~mask).then(slot)).to_series())
-    return pl.select(pl.when(mask).then(quick).otherwise(spread)).to_series()
+    return pl.select(pl.when(mask).then(quick.to_series()).otherwise(spread)).to_series()
 
 
 def _manifest(

@@ -227,8 +227,10 @@ def _related_reference(events: pl.DataFrame) -> pl.DataFrame:
     return events.with_columns(out)
 
 
-_ADDR = st.sampled_from([None, "-", "", "10.0.0.1", "10.0.0.2", "::1"])
-_CHAIN = st.sampled_from([None, "-", "", "10.0.0.1", "10.0.0.3, 10.0.0.1", " 10.0.0.2 ,-,", "unknown"])
+_ADDR = st.sampled_from([None, "-", "", "10.0.0.1", "10.0.0.2", "::1", "a\x1fb", " 10.0.0.1"])
+_CHAIN = st.sampled_from(
+    [None, "-", "", "  ", "10.0.0.1", " 10.0.0.2 ", "10.0.0.3, 10.0.0.1", " 10.0.0.2 ,-,", "unknown", "x\x1f10.0.0.1"]
+)
 
 
 @settings(max_examples=150, deadline=None)
