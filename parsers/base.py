@@ -204,26 +204,29 @@ LINE_COLUMNS = {
 }
 
 
-def decode_lines(buf: bytes) -> tuple[list[str], list[bool] | None]:
+def decode_lines(buf: bytes) -> tuple[pl.Series, pl.Series | None]:
     """Split ``buf`` on ``\\n`` and decode each line: UTF-8 where valid, otherwise latin-1.
 
-    Returns the texts and, when any line needed latin-1, a per-line flag list.  The whole
-    buffer is tried as UTF-8 first, so the common case costs one C call.
+    Returns the texts and, when any line needed latin-1, a per-line flag.  The common case
+    (all UTF-8) never builds Python strings: the byte lines become a Binary column that
+    polars validates and reads as text in one cast.  Once a line is not UTF-8, every line
+    is decoded on its own.
     """
+    raws = buf.split(b"\n")
     try:
-        return buf.decode("utf-8").split("\n"), None
-    except UnicodeDecodeError:
+        return pl.Series("text", raws, dtype=pl.Binary).cast(pl.String), None
+    except pl.exceptions.PolarsError:  # not UTF-8 somewhere (the cast refuses invalid bytes)
         pass
     texts: list[str] = []
     flags: list[bool] = []
-    for raw in buf.split(b"\n"):
+    for raw in raws:
         try:
             texts.append(raw.decode("utf-8"))
             flags.append(False)
         except UnicodeDecodeError:
             texts.append(raw.decode("latin-1"))
             flags.append(True)
-    return texts, flags
+    return pl.Series("text", texts, dtype=pl.String), pl.Series("latin1", flags, dtype=pl.Boolean)
 
 
 def lines_frame(buf: bytes, first_line: int, first_offset: int) -> pl.DataFrame:
@@ -236,12 +239,12 @@ def lines_frame(buf: bytes, first_line: int, first_offset: int) -> pl.DataFrame:
     """
     texts, latin1 = decode_lines(buf)
     n = len(texts)
-    df = pl.DataFrame({"text": texts}, schema={"text": pl.String})
+    df = pl.DataFrame([texts])
     if latin1 is None:
         df = df.with_columns(latin1=pl.lit(False))
         nbytes = pl.col("text").str.len_bytes()
     else:
-        df = df.with_columns(latin1=pl.Series(latin1, dtype=pl.Boolean))
+        df = df.with_columns(latin1)
         nbytes = (
             pl.when(pl.col("latin1")).then(pl.col("text").str.len_chars()).otherwise(pl.col("text").str.len_bytes())
         )

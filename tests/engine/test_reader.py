@@ -139,3 +139,25 @@ def test_huge_lines_with_cr_and_latin1_follow_the_contract() -> None:
     # the same lines without any CR or huge line take the fast path and still agree
     small = b"\n".join(line.rstrip(b"\r") for line in lines if len(line) <= MAX_LINE_BYTES)
     assert lines_frame(small, 1, 0).to_dicts() == _expected_lines(small, 1, 0)
+
+
+_TRICKY = st.sampled_from(
+    [
+        b"\xed\xa0\x80",
+        b"\xed\x9f\xbf",
+        b"\xc0\x80",
+        b"\xc2\x80",
+        b"\xf4\x90\x80\x80",
+        b"\xf4\x8f\xbf\xbf",
+        b"\xef\xbf\xbf",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.binary(max_size=6), _TRICKY), max_size=4).map(b"".join), min_size=1, max_size=8))
+def test_utf8_validity_is_decided_like_python(parts: list[bytes]) -> None:
+    # the fast path lets polars validate UTF-8: surrogates, overlong forms and code points
+    # past U+10FFFF must be refused exactly where Python refuses them
+    buf = b"\n".join(part.replace(b"\n", b" ") for part in parts)
+    assert lines_frame(buf, 1, 0).to_dicts() == _expected_lines(buf, 1, 0)
