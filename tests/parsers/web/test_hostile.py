@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from parsers.base import MAX_LINE_BYTES
+from parsers.web import access
 from tests.golden import parse_file
 from tests.parsers.web.fixtures import DATA
 
@@ -90,3 +91,25 @@ def test_query_is_cut_at_the_question_mark_after_non_ascii_path(tmp_path: Path) 
         ("/d\u00e9j\u00e0?id=7", "/d\u00e9j\u00e0", "id=7"),
         ("/plain?", "/plain", ""),
     ]
+
+
+def test_zone_offsets_read_per_distinct_value_equal_the_per_line_reading() -> None:
+    zones = [
+        "+0200",
+        "+0200",
+        "-0530",
+        "Z",
+        "+02:00",
+        "+0260",
+        "+1",
+        "",
+        "garbage",
+        None,
+        "\u00e9\u00e9\u00e9\u00e9\u00e9",
+    ]
+    raw = pl.DataFrame({"time_zone": zones}, schema={"time_zone": pl.String})
+    lf, offset = access._zone_stage(raw.lazy(), "time_zone")
+    per_line = lf.select(offset).collect().to_series()
+    distinct = raw.select(access._distinct_offsets(raw.get_column("time_zone"))).to_series()
+    assert distinct.to_list() == per_line.to_list()
+    assert distinct.to_list()[:4] == [7200, 7200, -19800, 0]
