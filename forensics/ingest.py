@@ -542,10 +542,17 @@ def _process_lines(
         covered_events = events.select(pl.col("_rec").cast(pl.Int64)).unique()
         meta = result.meta.select(pl.col("_rec").cast(pl.Int64), "reason").unique("_rec")
         rejects = result.rejects.select(pl.col("_rec").cast(pl.Int64), "reason").unique("_rec")
-        rejects = rejects.join(covered_events, on="_rec", how="anti").join(meta.select("_rec"), on="_rec", how="anti")
-        meta = meta.join(covered_events, on="_rec", how="anti")
+        if rejects.height:  # anti joins against a million covered records are not free: skip them when empty
+            rejects = rejects.join(covered_events, on="_rec", how="anti").join(
+                meta.select("_rec"), on="_rec", how="anti"
+            )
+        if meta.height:
+            meta = meta.join(covered_events, on="_rec", how="anti")
         seen = pl.concat([covered_events, rejects.select("_rec"), meta.select("_rec")])
-        forgotten = rec_meta.select("_rec").join(seen, on="_rec", how="anti")
+        if _every_record(seen.get_column("_rec"), rec_meta):
+            forgotten = rec_meta.select("_rec").clear()
+        else:
+            forgotten = rec_meta.select("_rec").join(seen, on="_rec", how="anti")
         if forgotten.height:
             rejects = pl.concat(
                 [rejects, forgotten.with_columns(reason=pl.lit("parser produced no event for this record"))]
@@ -560,7 +567,10 @@ def _process_lines(
                 rejects = pl.concat([rejects, lost.with_columns(reason=pl.lit("timestamp missing or unreadable"))])
                 covered_events = still
         report.lines_meta += int(rec_meta.join(meta.select("_rec"), on="_rec").get_column("n_lines").sum())
-        report.lines_in_events += int(rec_meta.join(covered_events, on="_rec").get_column("n_lines").sum())
+        if _every_record(covered_events.get_column("_rec"), rec_meta):
+            report.lines_in_events += int(rec_meta.get_column("n_lines").sum())
+        else:
+            report.lines_in_events += int(rec_meta.join(covered_events, on="_rec").get_column("n_lines").sum())
         if rejects.height:
             reject_frames.append(
                 rejects.join(rec_meta, on="_rec").select("line", "offset", "n_lines", "text", "reason")
@@ -607,9 +617,7 @@ def _finish_events(
     state: dict[str, Any],
 ) -> pl.DataFrame:
     """Provenance, ids, client IP, zone, related.* and tags: everything parsers leave to us."""
-    events = events.with_columns(pl.col("_rec").cast(pl.Int64)).join(
-        rec_meta, on="_rec", how="left", maintain_order="left"
-    )
+    events = _with_records(events.with_columns(pl.col("_rec").cast(pl.Int64)), rec_meta)
     if events.get_column("_rec").n_unique() == events.height:
         # one event per record (access logs): the window below is the costliest step here
         events = events.with_columns(_sub=pl.lit(0, dtype=pl.Int64))
@@ -656,29 +664,131 @@ def _finish_events(
     return with_private(conform(events), events)  # type: ignore[arg-type]
 
 
+def _every_record(ids: pl.Series, rec_meta: pl.DataFrame) -> bool:
+    """Are the distinct ``ids`` exactly the records of ``rec_meta`` (``_rec`` = 0..n-1)?"""
+    n = rec_meta.height
+    return (
+        ids.len() == n
+        and (n == 0 or (ids.null_count() == 0 and ids.min() == 0 and ids.max() == n - 1))  # type: ignore[operator]
+        and _dense_records(rec_meta)
+    )
+
+
+def _dense_records(rec_meta: pl.DataFrame) -> bool:
+    """Does ``_rec`` number the records 0..n-1 in order (what ``group_records`` makes)?"""
+    return rec_meta.get_column("_rec").equals(pl.int_range(rec_meta.height, dtype=pl.Int64, eager=True))
+
+
+def _with_records(events: pl.DataFrame, rec_meta: pl.DataFrame) -> pl.DataFrame:
+    """``events`` left-joined with the record columns on ``_rec`` (row order kept).
+
+    ``_rec`` numbers the records 0..n-1, so the join is a positional gather (or nothing at
+    all when the events are the records in order), far cheaper than a hash join on a
+    million rows; anything unusual (a name clash, an unknown ``_rec``) takes the join.
+    """
+    ids = events.get_column("_rec")
+    n = rec_meta.height
+    positional = (
+        n > 0
+        and events.height > 0
+        and not set(events.columns) & (set(rec_meta.columns) - {"_rec"})
+        and _dense_records(rec_meta)
+        and ids.null_count() == 0
+        and ids.min() >= 0  # type: ignore[operator]
+        and ids.max() < n  # type: ignore[operator]
+    )
+    if not positional:
+        return events.join(rec_meta, on="_rec", how="left", maintain_order="left")
+    columns = rec_meta.drop("_rec")
+    if not (events.height == n and ids.equals(rec_meta.get_column("_rec"))):
+        columns = columns[ids]
+    return events.hstack(columns)
+
+
 def _related(events: pl.DataFrame) -> pl.DataFrame:
-    ips = [pl.col(c) for c in ("source.ip", "network.peer_ip", "destination.ip") if c in events.columns]
-    if "network.forwarded_ip" in events.columns:
-        # a row without the header must not null the whole list (concat_list of a null list is null)
-        chain = pl.col("network.forwarded_ip").str.split(",").list.eval(pl.element().str.strip_chars())
-        ips.append(chain.fill_null(pl.lit([], dtype=pl.List(pl.String))))
-    users = [pl.col(c) for c in ("user.name", "db.user") if c in events.columns]
+    ips = [c for c in ("source.ip", "network.peer_ip", "destination.ip") if c in events.columns]
+    forwarded = "network.forwarded_ip" if "network.forwarded_ip" in events.columns else None
+    users = [c for c in ("user.name", "db.user") if c in events.columns]
     out = events
-    if ips:
-        out = out.with_columns(
-            pl.concat_list(ips)
-            .list.eval(pl.element().filter(pl.element().is_not_null() & (pl.element() != "-") & (pl.element() != "")))
-            .list.unique(maintain_order=True)
-            .alias("related.ip")
-        )
+    if ips or forwarded is not None:
+        out = out.with_columns(_present_values(events, ips, forwarded, noise=("-", "")).alias("related.ip"))
     if users:
-        out = out.with_columns(
-            pl.concat_list(users)
-            .list.eval(pl.element().filter(pl.element().is_not_null() & (pl.element() != "-")))
-            .list.unique(maintain_order=True)
-            .alias("related.user")
-        )
+        out = out.with_columns(_present_values(events, users, None, noise=("-",)).alias("related.user"))
     return out
+
+
+#: Joins the values of one row into a string that is split back into the list (rows whose
+#: values hold it take the list expression).
+_SEP = "\x1f"
+
+
+def _present_values(
+    events: pl.DataFrame, columns: list[str], forwarded: str | None, noise: tuple[str, ...]
+) -> pl.Series:
+    """The values of ``columns`` then of the ``forwarded`` chain, without nulls and ``noise``,
+    first occurrence kept (a List(String) per row).
+
+    The list expression that says this directly is the costliest step of the engine, so it
+    only runs on the rows that need it.  A row whose other columns are empty or repeat the
+    first one (and that has no chain) gets ``[first]`` or ``[]`` (access logs: peer ==
+    client); a row whose chain is one address (no comma) treats it as one more column, and
+    its kept values are joined and split back.
+    """
+    keep = pl.element().is_not_null()
+    for value in noise:
+        keep &= pl.element() != value
+    items = [pl.col(c) for c in columns]
+    if forwarded is not None:
+        # a row without the header must not null the whole list (concat_list of a null list is null)
+        chain = pl.col(forwarded).str.split(",").list.eval(pl.element().str.strip_chars())
+        items.append(chain.fill_null(pl.lit([], dtype=pl.List(pl.String))))
+    general = pl.concat_list(items).list.eval(pl.element().filter(keep)).list.unique(maintain_order=True)
+    names = columns + ([forwarded] if forwarded is not None else [])
+    if not columns or any(events.schema[c] != pl.String for c in names):
+        return events.select(general).to_series()
+
+    def present(c: pl.Expr) -> pl.Expr:
+        ok = c.is_not_null()
+        for value in noise:
+            ok &= c != value
+        return ok
+
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    first = pl.col(columns[0])
+    simple = pl.lit(True)
+    for name in columns[1:]:
+        other = pl.col(name)
+        simple &= ~present(other) | (other == first)
+    if forwarded is not None:
+        simple &= pl.col(forwarded).is_null()
+    if events.select(simple.fill_null(False).all()).item():
+        return events.select(pl.when(present(first)).then(pl.concat_list([first])).otherwise(empty)).to_series()
+
+    values = [pl.col(c) for c in columns]
+    scalar = pl.lit(True)
+    if forwarded is not None:
+        values.append(pl.col(forwarded).str.strip_chars())
+        scalar &= ~pl.col(forwarded).str.contains(",", literal=True).fill_null(False)
+    for v in values:
+        scalar &= ~v.str.contains(_SEP, literal=True).fill_null(False)
+    kept = []
+    for i, v in enumerate(values):
+        new = present(v)
+        for earlier in values[:i]:
+            new &= v.ne_missing(earlier)
+        kept.append(pl.when(new).then(v).alias(f"_k{i}"))
+    staged = events.select(scalar.fill_null(False).alias("_scalar"), *kept)
+    k = [pl.col(f"_k{i}") for i in range(len(values))]
+    joined = pl.concat_str(k, separator=_SEP, ignore_nulls=True).str.split(_SEP)
+    quick = staged.select(pl.when(pl.any_horizontal([c.is_not_null() for c in k])).then(joined).otherwise(empty))
+    mask = staged.get_column("_scalar")
+    if mask.all():
+        return quick.to_series()
+    rest = events.filter(~mask).select(general).to_series()
+    # row i of the result is rest[j] where j counts the rows before i that need the list expression
+    slot = (~mask).cast(pl.UInt32).cum_sum() - 1
+    spread = rest.gather(pl.select(pl.when(~mask).then(slot)).to_series())
+    return pl.select(pl.when(mask).then(quick.to_series()).otherwise(spread)).to_series()
 
 
 def _manifest(

@@ -204,26 +204,29 @@ LINE_COLUMNS = {
 }
 
 
-def decode_lines(buf: bytes) -> tuple[list[str], list[bool] | None]:
+def decode_lines(buf: bytes) -> tuple[pl.Series, pl.Series | None]:
     """Split ``buf`` on ``\\n`` and decode each line: UTF-8 where valid, otherwise latin-1.
 
-    Returns the texts and, when any line needed latin-1, a per-line flag list.  The whole
-    buffer is tried as UTF-8 first, so the common case costs one C call.
+    Returns the texts and, when any line needed latin-1, a per-line flag.  The common case
+    (all UTF-8) never builds Python strings: the byte lines become a Binary column that
+    polars validates and reads as text in one cast.  Once a line is not UTF-8, every line
+    is decoded on its own.
     """
+    raws = buf.split(b"\n")
     try:
-        return buf.decode("utf-8").split("\n"), None
-    except UnicodeDecodeError:
+        return pl.Series("text", raws, dtype=pl.Binary).cast(pl.String), None
+    except pl.exceptions.PolarsError:  # not UTF-8 somewhere (the cast refuses invalid bytes)
         pass
     texts: list[str] = []
     flags: list[bool] = []
-    for raw in buf.split(b"\n"):
+    for raw in raws:
         try:
             texts.append(raw.decode("utf-8"))
             flags.append(False)
         except UnicodeDecodeError:
             texts.append(raw.decode("latin-1"))
             flags.append(True)
-    return texts, flags
+    return pl.Series("text", texts, dtype=pl.String), pl.Series("latin1", flags, dtype=pl.Boolean)
 
 
 def lines_frame(buf: bytes, first_line: int, first_offset: int) -> pl.DataFrame:
@@ -236,12 +239,12 @@ def lines_frame(buf: bytes, first_line: int, first_offset: int) -> pl.DataFrame:
     """
     texts, latin1 = decode_lines(buf)
     n = len(texts)
-    df = pl.DataFrame({"text": texts}, schema={"text": pl.String})
+    df = pl.DataFrame([texts])
     if latin1 is None:
         df = df.with_columns(latin1=pl.lit(False))
         nbytes = pl.col("text").str.len_bytes()
     else:
-        df = df.with_columns(latin1=pl.Series(latin1, dtype=pl.Boolean))
+        df = df.with_columns(latin1)
         nbytes = (
             pl.when(pl.col("latin1")).then(pl.col("text").str.len_chars()).otherwise(pl.col("text").str.len_bytes())
         )
@@ -251,12 +254,15 @@ def lines_frame(buf: bytes, first_line: int, first_offset: int) -> pl.DataFrame:
         offset=(pl.col("nbytes") + 1).cum_sum().shift(1, fill_value=0) + first_offset,
         truncated=pl.col("nbytes") > MAX_LINE_BYTES,
     )
-    df = df.with_columns(
-        text=pl.when(pl.col("truncated"))
-        .then(pl.col("text").str.slice(0, MAX_LINE_BYTES))
-        .otherwise(pl.col("text"))
-        .str.strip_suffix("\r")
-    )
+    # Rewriting the text column costs more than the rest of the frame: only pay for the
+    # truncation and the CR strip when the buffer needs them (checked on the bytes).
+    text: pl.Expr | None = None
+    if n and df.get_column("nbytes").max() > MAX_LINE_BYTES:  # type: ignore[operator]
+        text = pl.when(pl.col("truncated")).then(pl.col("text").str.slice(0, MAX_LINE_BYTES)).otherwise(pl.col("text"))
+    if b"\r" in buf:
+        text = (pl.col("text") if text is None else text).str.strip_suffix("\r")
+    if text is not None:
+        df = df.with_columns(text=text)
     return df.select(list(LINE_COLUMNS))
 
 
@@ -276,10 +282,13 @@ def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl
     """
     blank = parser.blank(pl.col("text"))
     if not parser.multiline:
-        blanks = lines.filter(blank)
+        is_blank_line = lines.select(blank).to_series()
+        if is_blank_line.any() or is_blank_line.null_count():
+            blanks, kept = lines.filter(blank), lines.filter(~blank)
+        else:  # the common case: no blank line, no copy of the text column
+            blanks, kept = lines.clear(), lines
         records = (
-            lines.filter(~blank)
-            .with_columns(n_lines=pl.lit(1, dtype=pl.Int32))
+            kept.with_columns(n_lines=pl.lit(1, dtype=pl.Int32))
             .with_row_index("_rec")
             .with_columns(pl.col("_rec").cast(pl.Int64))
         )

@@ -142,7 +142,10 @@ def restore_escapes(raw: pl.DataFrame) -> pl.DataFrame:
         if name in ("_rec", "_esc") or raw.schema[name] != pl.String:
             continue
         series = raw.get_column(name)
-        fixed = series.gather(idx).str.replace_all(_QT, '\\"', literal=True).str.replace_all(_BS, "\\\\", literal=True)
+        held = series.gather(idx)
+        if not held.str.contains(f"[{_BS}{_QT}]").any():
+            continue  # most columns hold no set-aside escape: leave them uncopied
+        fixed = held.str.replace_all(_QT, '\\"', literal=True).str.replace_all(_BS, "\\\\", literal=True)
         updates.append(series.clone().scatter(idx, fixed))
     return raw.with_columns(updates)
 
@@ -277,19 +280,37 @@ def _zone_stage(lf: pl.LazyFrame, column: str) -> tuple[pl.LazyFrame, pl.Expr]:
 _ZONE_TEMP = ["_z", "_zs", "_zh", "_zm", "_zok"]
 
 
-def _time_stage(lf: pl.LazyFrame, meta: Meta, cols: set[str]) -> pl.LazyFrame:
-    """Add ``_ts``, ``_offset`` and ``time.original`` for the format's time slots."""
+def _distinct_offsets(zones: pl.Series) -> pl.Expr:
+    """The ``time_zone`` column as seconds east of UTC, read once per distinct value.
+
+    A chunk holds a handful of zones (``+0200``, ``+0100``), so the string kernels of
+    ``_zone_stage`` run on those few values and a lookup maps them back to the lines.
+    """
+    values = zones.drop_nulls().unique()
+    table, offset = _zone_stage(pl.LazyFrame({"time_zone": values}), "time_zone")
+    offsets = table.select(offset).collect().to_series()
+    return pl.col("time_zone").replace_strict(values, offsets, default=None, return_dtype=pl.Int32)
+
+
+def _time_stage(lf: pl.LazyFrame, meta: Meta, cols: set[str], zones: pl.Series | None = None) -> pl.LazyFrame:
+    """Add ``_ts``, ``_offset`` and ``time.original`` for the format's time slots.
+
+    ``zones`` is the ``time_zone`` column when the caller holds it (CLF times).
+    """
     kind = meta.time_kind
     original: pl.Expr | None = None
     if meta.time_original and all(not is_slot or name in cols for is_slot, name in meta.time_original):
         original = pl.concat_str([pl.col(n) if s else pl.lit(n) for s, n in meta.time_original])
     if kind == "clf" and {"time_clf", "time_zone"} <= cols:
-        lf, offset = _zone_stage(lf, "time_zone")
         local = pl.col("time_clf").str.to_datetime("%d/%b/%Y:%H:%M:%S", strict=False, time_unit="us")
-        lf = lf.with_columns(_offset=offset)
+        if zones is not None:
+            lf = lf.with_columns(_offset=_distinct_offsets(zones))
+        else:
+            lf, offset = _zone_stage(lf, "time_zone")
+            lf = lf.with_columns(_offset=offset)
         ts = pl.when(pl.col("_offset").is_not_null()).then(local)
         original = pl.concat_str([pl.col("time_clf"), pl.lit(" "), pl.col("time_zone")])
-        return lf.with_columns(ts.alias("_ts"), original.alias("time.original")).drop(_ZONE_TEMP)
+        return lf.with_columns(ts.alias("_ts"), original.alias("time.original")).drop(_ZONE_TEMP, strict=False)
     if kind == "iso" and "time_iso" in cols:
         lf = lf.with_columns(
             _iso=pl.col("time_iso").str.extract_groups(
@@ -375,7 +396,7 @@ def build_events(raw: pl.DataFrame, meta: Meta) -> pl.DataFrame:
     lf = raw.lazy()
     if "prefix" in cols:
         lf = _prefix_stage(lf)
-    lf = _time_stage(lf, meta, cols)
+    lf = _time_stage(lf, meta, cols, raw.get_column("time_zone") if "time_zone" in cols else None)
     out: list[pl.Expr] = [pl.col("_rec"), pl.col("_ts"), pl.col("_offset"), pl.col("time.original")]
 
     # addresses: the peer as logged, the client the server resolved (if any), the XFF chain
@@ -551,6 +572,8 @@ def _tags(cols: set[str]) -> pl.Expr | None:
 def unreadable_time(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split off events whose time could not be read: (good events, rejects)."""
     if events.height == 0:
+        return events, pl.DataFrame(schema={"_rec": pl.Int64, "reason": pl.String})
+    if events.get_column("_ts").null_count() == 0:  # the usual case: no copy of the frame
         return events, pl.DataFrame(schema={"_rec": pl.Int64, "reason": pl.String})
     bad = events.filter(pl.col("_ts").is_null())
     return events.filter(pl.col("_ts").is_not_null()), rejects_of(bad, "unreadable time")

@@ -149,13 +149,16 @@ def with_request(lf: pl.LazyFrame, request: str) -> pl.LazyFrame:
 
 
 def with_url_parts(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """Add ``url.path`` and ``url.query`` (as written) from ``url.original``."""
-    lf = lf.with_columns(_qp=pl.col("url.original").str.find("?", literal=True))
-    target, pos = pl.col("url.original"), pl.col("_qp")
+    """Add ``url.path`` and ``url.query`` (as written) from ``url.original``.
+
+    Cut at the first ``?`` by ``splitn``: ``find`` gives a byte position and ``slice``
+    counts characters, so slicing at it misplaces the cut after a non-ASCII character.
+    """
+    lf = lf.with_columns(_qs=pl.col("url.original").str.splitn("?", 2))
     return lf.with_columns(
-        pl.when(pos.is_null()).then(target).otherwise(target.str.slice(0, pos)).alias("url.path"),
-        target.str.slice(pos + 1).alias("url.query"),
-    ).drop("_qp")
+        pl.col("_qs").struct.field("field_0").alias("url.path"),
+        pl.col("_qs").struct.field("field_1").alias("url.query"),
+    ).drop("_qs")
 
 
 def decode_urls(df: pl.DataFrame) -> pl.DataFrame:

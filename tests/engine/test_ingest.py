@@ -217,3 +217,109 @@ def test_event_start_of_a_request_stamped_at_completion_moves_with_the_clock_fix
     assert slow["@timestamp"] == datetime(2024, 10, 27, 2, 47, 9, tzinfo=UTC)  # 03:47:12+01:00 minus 3 s
     assert slow["event.start"] == datetime(2024, 10, 27, 2, 46, 26, 500000, tzinfo=UTC)
     assert fast["event.start"] is None  # no time passed: @timestamp is the start
+
+
+def _related_reference(events: pl.DataFrame) -> pl.DataFrame:
+    """``related.*`` as one list expression on every row (what the engine's shortcut must equal)."""
+    ips = [pl.col(c) for c in ("source.ip", "network.peer_ip", "destination.ip") if c in events.columns]
+    if "network.forwarded_ip" in events.columns:
+        chain = pl.col("network.forwarded_ip").str.split(",").list.eval(pl.element().str.strip_chars())
+        ips.append(chain.fill_null(pl.lit([], dtype=pl.List(pl.String))))
+    users = [pl.col(c) for c in ("user.name", "db.user") if c in events.columns]
+    keep = pl.element().is_not_null() & (pl.element() != "-")
+    out = []
+    if ips:
+        out.append(
+            pl.concat_list(ips)
+            .list.eval(pl.element().filter(keep & (pl.element() != "")))
+            .list.unique(maintain_order=True)
+            .alias("related.ip")
+        )
+    if users:
+        out.append(
+            pl.concat_list(users)
+            .list.eval(pl.element().filter(keep))
+            .list.unique(maintain_order=True)
+            .alias("related.user")
+        )
+    return events.with_columns(out)
+
+
+_ADDR = st.sampled_from([None, "-", "", "10.0.0.1", "10.0.0.2", "::1", "a\x1fb", " 10.0.0.1"])
+_CHAIN = st.sampled_from(
+    [None, "-", "", "  ", "10.0.0.1", " 10.0.0.2 ", "10.0.0.3, 10.0.0.1", " 10.0.0.2 ,-,", "unknown", "x\x1f10.0.0.1"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(_ADDR, _ADDR, _ADDR, _CHAIN, _ADDR, _ADDR), min_size=1, max_size=12),
+    st.sets(st.sampled_from(["network.peer_ip", "destination.ip", "network.forwarded_ip", "db.user"])),
+)
+def test_related_lists_equal_the_plain_list_expression(rows: list[tuple[Any, ...]], dropped: set[str]) -> None:
+    # rows that take the shortcut ([first] or []) and rows that need the list expression, mixed
+    names = ["source.ip", "network.peer_ip", "destination.ip", "network.forwarded_ip", "user.name", "db.user"]
+    events = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row").drop(sorted(dropped))
+    assert ingest_mod._related(events).equals(_related_reference(events))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 6), st.lists(st.integers(-1, 7), max_size=12), st.booleans())
+def test_record_columns_are_joined_by_position_as_by_key(n: int, recs: list[int], clash: bool) -> None:
+    # events in any order, repeated, missing or unknown records: the same frame as the join
+    rec_meta = pl.DataFrame(
+        {"_rec": list(range(n)), "line": [10 + i for i in range(n)], "text": [f"t{i}" for i in range(n)]},
+        schema={"_rec": pl.Int64, "line": pl.Int64, "text": pl.String},
+    )
+    events = pl.DataFrame({"_rec": recs, "x": [str(r) for r in recs]}, schema={"_rec": pl.Int64, "x": pl.String})
+    if clash:
+        events = events.with_columns(pl.col("x").alias("line"))
+    expected = events.join(rec_meta, on="_rec", how="left", maintain_order="left")
+    assert ingest_mod._with_records(events, rec_meta).equals(expected)
+    in_order = rec_meta.select("_rec", pl.col("text").alias("x"))
+    assert ingest_mod._with_records(in_order, rec_meta).equals(
+        in_order.join(rec_meta, on="_rec", how="left", maintain_order="left")
+    )
+
+
+@register
+class _Partial(Parser):
+    """Test-only format: events, rejects, meta and forgotten records by line number.
+
+    Reference: tests/engine/test_ingest.py
+    """
+
+    name = "test.partial"
+    detectable = False
+
+    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+        kind = pl.col("text").str.slice(0, 1)
+        events = records.filter(kind.is_in(["e", "x"])).select(
+            "_rec",
+            pl.lit(datetime(2024, 10, 22, 9, 0)).alias("_ts"),
+            pl.lit(0, dtype=pl.Int32).alias("_offset"),
+            pl.lit("t").alias("time.original"),
+        )
+        # "x" also gets a reject and a meta row: the event wins; "b" is both reject and meta: meta wins
+        rejects = rejects_of(records.filter(kind.is_in(["r", "x", "b"])), "bad")
+        meta = rejects_of(records.filter(kind.is_in(["m", "x", "b"])), "header")
+        return ParseResult(events, rejects, meta)  # "f" records are forgotten
+
+
+@pytest.mark.parametrize("kinds", ["eeee", "exe", "eerm", "ffe", "ebbe", "rmf", "e"])
+def test_accounting_of_events_rejects_meta_and_forgotten_records(tmp_path: Path, kinds: str) -> None:
+    root = _evidence(tmp_path, {"a.log": "\n".join(f"{k} {i}" for i, k in enumerate(kinds)).encode()})
+    res = ingest(root, tmp_path / "out", format="test.partial")
+    _balanced(res.manifest)
+    f = res.manifest["files"][0]
+    assert f["lines_in_events"] == sum(k in "ex" for k in kinds)
+    assert f["lines_meta"] == sum(k in "mb" for k in kinds)
+    assert f["lines_rejected"] == sum(k in "rf" for k in kinds)
+    assert f["reject_reasons"] == {
+        reason: n
+        for reason, n in (
+            ("bad", kinds.count("r")),
+            ("parser produced no event for this record", kinds.count("f")),
+        )
+        if n
+    }

@@ -79,3 +79,85 @@ def test_every_line_is_a_record_blank_or_orphan(lines_bytes: list[bytes]) -> Non
     for parser in (_Single(), _Multi()):
         records, blanks, orphans = group_records(lines, parser)
         assert records.get_column("n_lines").sum() + blanks.height + orphans.height == lines.height
+
+
+def _expected_lines(buf: bytes, first_line: int, first_offset: int) -> list[dict[str, object]]:
+    """The line reader's contract spelled out line by line (the frame must equal it)."""
+    rows: list[dict[str, object]] = []
+    offset = first_offset
+    for i, raw in enumerate(buf.split(b"\n")):
+        try:
+            text, latin1 = raw.decode("utf-8"), False
+        except UnicodeDecodeError:
+            text, latin1 = raw.decode("latin-1"), True
+        truncated = len(raw) > MAX_LINE_BYTES
+        if truncated:
+            text = text[:MAX_LINE_BYTES]  # characters, as the reader slices the decoded text
+        rows.append(
+            {
+                "line": first_line + i,
+                "offset": offset,
+                "nbytes": len(raw),
+                "text": text.removesuffix("\r"),
+                "latin1": latin1,
+                "truncated": truncated,
+            }
+        )
+        offset += len(raw) + 1
+    return rows
+
+
+_LINE_BYTES = st.lists(
+    st.sampled_from([b"a", b" ", b"\r", b"\xc3\xa9", b"\xe9", b"\x00", b"\xf0\x9f\x98\x80"]), max_size=8
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINE_BYTES.map(b"".join), min_size=1, max_size=12))
+def test_lines_frame_matches_the_line_by_line_contract(lines_bytes: list[bytes]) -> None:
+    # CR inside and at the end of lines, UTF-8 and latin-1 lines mixed, empty lines
+    buf = b"\n".join(lines_bytes)
+    assert lines_frame(buf, 3, 17).to_dicts() == _expected_lines(buf, 3, 17)
+
+
+def test_huge_lines_with_cr_and_latin1_follow_the_contract() -> None:
+    # every path at once: truncation (ASCII, UTF-8 multi-byte, latin-1), CRLF, a final CR
+    lines = [
+        b"x" * (MAX_LINE_BYTES + 3) + b"\r",
+        "caf\u00e9".encode() + b"\r",
+        b"x" * (MAX_LINE_BYTES - 1) + b"\r",
+        "\u00e9".encode() * (MAX_LINE_BYTES // 2 + 2) + b"\r",
+        b"\xe9" * (MAX_LINE_BYTES + 1),
+        b"L\xe9v\xeaque\r",
+        b"",
+        b"end\r",
+    ]
+    buf = b"\n".join(lines)
+    df = lines_frame(buf, 1, 0)
+    assert df.to_dicts() == _expected_lines(buf, 1, 0)
+    assert df.get_column("truncated").to_list() == [True, False, False, True, True, False, False, False]
+    # the same lines without any CR or huge line take the fast path and still agree
+    small = b"\n".join(line.rstrip(b"\r") for line in lines if len(line) <= MAX_LINE_BYTES)
+    assert lines_frame(small, 1, 0).to_dicts() == _expected_lines(small, 1, 0)
+
+
+_TRICKY = st.sampled_from(
+    [
+        b"\xed\xa0\x80",
+        b"\xed\x9f\xbf",
+        b"\xc0\x80",
+        b"\xc2\x80",
+        b"\xf4\x90\x80\x80",
+        b"\xf4\x8f\xbf\xbf",
+        b"\xef\xbf\xbf",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.binary(max_size=6), _TRICKY), max_size=4).map(b"".join), min_size=1, max_size=8))
+def test_utf8_validity_is_decided_like_python(parts: list[bytes]) -> None:
+    # the fast path lets polars validate UTF-8: surrogates, overlong forms and code points
+    # past U+10FFFF must be refused exactly where Python refuses them
+    buf = b"\n".join(part.replace(b"\n", b" ") for part in parts)
+    assert lines_frame(buf, 1, 0).to_dicts() == _expected_lines(buf, 1, 0)

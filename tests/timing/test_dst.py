@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from forensics import dst
+from forensics import dst, timing
 from forensics.timing import ZoneDecision, localize_all
 
 PARIS = ZoneDecision("Europe/Paris", "source")
@@ -142,3 +144,34 @@ def test_ambiguous_instants_are_an_hour_apart_and_read_back_the_same() -> None:
     paris = ZoneInfo("Europe/Paris")
     walls = {row[c].astimezone(paris).strftime("%Y-%m-%d %H:%M") for c in ("time.earliest", "time.latest")}
     assert walls == {"2024-10-27 02:30"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 2)), min_size=1, max_size=15, unique=True), st.integers(0, 50)
+)
+def test_source_order_rank_follows_offset_then_sub(keys: list[tuple[int, int]], base: int) -> None:
+    # _seq is the position of a row in (log.offset, _sub) order, whether offsets repeat or not
+    df = pl.DataFrame(
+        {
+            "_ts": [datetime(2024, 10, 27, 1, 0)] * len(keys),
+            "log.offset": [k[0] * 100 for k in keys],
+            "_sub": [k[1] for k in keys],
+        },
+        schema={"_ts": pl.Datetime("us"), "log.offset": pl.Int64, "_sub": pl.Int64},
+    )
+    state = {"seq": base}
+    seq = timing._prepare(df, state).get_column("_seq").to_list()
+    order = sorted(range(len(keys)), key=lambda i: keys[i])
+    assert [seq[i] for i in order] == list(range(base, base + len(keys)))
+    assert state["seq"] == base + len(keys)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-14 * 3600, 14 * 3600)), max_size=20))
+def test_zone_names_per_distinct_offset_equal_per_row_formatting(offsets: list[int | None]) -> None:
+    df = pl.DataFrame({"_offset": offsets}, schema={"_offset": pl.Int32})
+    fast = df.select(timing._offset_names(df)).to_series()
+    per_row = df.select(timing._format_offset(pl.col("_offset"))).to_series()
+    assert fast.to_list() == per_row.to_list()
+    assert fast.dtype == pl.String

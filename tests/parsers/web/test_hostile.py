@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from parsers.base import MAX_LINE_BYTES
+from parsers.web import access
 from tests.golden import parse_file
 from tests.parsers.web.fixtures import DATA
 
@@ -71,3 +72,44 @@ def test_control_characters_stay_data(tmp_path: Path) -> None:
     assert row["user_agent.original"] == "\x07"
     assert row["event.original"].startswith("1.2.3.4 - \\x1b[31mroot")
     assert events.filter(pl.col("message").str.contains("\x1b", literal=True)).height == 1
+
+
+def test_query_is_cut_at_the_question_mark_after_non_ascii_path(tmp_path: Path) -> None:
+    """A raw UTF-8 path (Apache writes it as ``\\xhh`` escapes; nginx writes it as is) keeps
+    its query apart: the cut is at the first ``?``, counted in characters."""
+    lines = [
+        '10.20.5.12 - - [22/Oct/2024:14:10:05 +0200] "GET /caf\\xc3\\xa9/x?q=1?z HTTP/1.1" 200 5 "-" "ua"',
+        '10.20.5.12 - - [22/Oct/2024:14:10:06 +0200] "GET /d\u00e9j\u00e0?id=7 HTTP/1.1" 200 5 "-" "ua"',
+        '10.20.5.12 - - [22/Oct/2024:14:10:07 +0200] "GET /plain? HTTP/1.1" 200 5 "-" "ua"',
+    ]
+    log = tmp_path / "access.log"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    events, _, _ = parse_file(log, tmp_path)
+    got = events.sort("log.file.line").select("url.original", "url.path", "url.query").rows()
+    assert got == [
+        ("/caf\u00e9/x?q=1?z", "/caf\u00e9/x", "q=1?z"),
+        ("/d\u00e9j\u00e0?id=7", "/d\u00e9j\u00e0", "id=7"),
+        ("/plain?", "/plain", ""),
+    ]
+
+
+def test_zone_offsets_read_per_distinct_value_equal_the_per_line_reading() -> None:
+    zones = [
+        "+0200",
+        "+0200",
+        "-0530",
+        "Z",
+        "+02:00",
+        "+0260",
+        "+1",
+        "",
+        "garbage",
+        None,
+        "\u00e9\u00e9\u00e9\u00e9\u00e9",
+    ]
+    raw = pl.DataFrame({"time_zone": zones}, schema={"time_zone": pl.String})
+    lf, offset = access._zone_stage(raw.lazy(), "time_zone")
+    per_line = lf.select(offset).collect().to_series()
+    distinct = raw.select(access._distinct_offsets(raw.get_column("time_zone"))).to_series()
+    assert distinct.to_list() == per_line.to_list()
+    assert distinct.to_list()[:4] == [7200, 7200, -19800, 0]
