@@ -8,13 +8,15 @@ skew applied) and the manifest says, for every file, what was read and what beca
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,10 +54,12 @@ from forensics.timing import (
     time_pass,
     with_private,
 )
-from parsers.base import Parser, get_parser, group_records, lines_frame
+from parsers.base import Parser, ParseResult, get_parser, group_records, lines_frame
 
 #: Bytes of decompressed text handled per chunk.
 CHUNK_BYTES = 16 << 20
+#: Chunks of one file parsed at once by a ``chunk_independent`` parser.
+PARSE_WORKERS = min(2, os.cpu_count() or 1)
 #: A single line longer than this is cut into pieces (the reader still flags truncation).
 MAX_PENDING = 64 << 20
 
@@ -422,17 +426,8 @@ def _ingest_file(
     parser = get_parser(report.parser, options)
     status = StreamStatus()
     state: dict[str, Any] = {"source": source_state}
-    carry: pl.DataFrame | None = None
     tmin: datetime | None = None
     tmax: datetime | None = None
-
-    def run(lines: pl.DataFrame) -> None:
-        nonlocal tmin, tmax
-        first, last = _process_lines(lines, parser, state, f, report, cfg, decision, writer)
-        if first is not None and (tmin is None or first < tmin):
-            tmin = first
-        if last is not None and (tmax is None or last > tmax):
-            tmax = last
 
     def read() -> Iterator[pl.DataFrame]:
         next_line, next_offset = 1, 0
@@ -442,7 +437,9 @@ def _ingest_file(
             next_offset += len(buf) + 1
             yield lines
 
-    try:
+    def whole_records() -> Iterator[pl.DataFrame]:
+        """Chunks cut between records (a multi-line record is held back for the next chunk)."""
+        carry: pl.DataFrame | None = None
         # the next chunk is read, decompressed and split while this one is parsed
         for lines in prefetch(read()):
             report.lines_read += lines.height
@@ -452,9 +449,17 @@ def _ingest_file(
             if parser.multiline:
                 lines, carry = _hold_back_last_record(lines, parser)
             if lines.height:
-                run(lines)
+                yield lines
         if carry is not None and carry.height:
-            run(carry)
+            yield carry
+
+    try:
+        for parsed in _parse_ahead(whole_records(), parser, state):
+            first, last = _process_lines(parsed, state, f, report, cfg, decision, writer)
+            if first is not None and (tmin is None or first < tmin):
+                tmin = first
+            if last is not None and (tmax is None or last > tmax):
+                tmax = last
     except OSError as exc:
         report.warnings.append(f"read error: {exc}")
     report.compression = status.compression
@@ -504,9 +509,56 @@ def _count_unrecognised(f: EvidenceFile, report: FileReport, max_decompressed: i
     return report
 
 
+@dataclass
+class _Parsed:
+    """One chunk of lines, grouped into records and parsed."""
+
+    lines: pl.DataFrame
+    records: pl.DataFrame
+    blanks: pl.DataFrame
+    orphans: pl.DataFrame
+    result: ParseResult | None
+
+
+def _parse_chunk(lines: pl.DataFrame, parser: Parser, state: dict[str, Any]) -> _Parsed:
+    records, blanks, orphans = group_records(lines, parser)
+    result = parser.parse(records, state) if records.height else None
+    return _Parsed(lines, records, blanks, orphans, result)
+
+
+def _parse_ahead(chunks: Iterator[pl.DataFrame], parser: Parser, state: dict[str, Any]) -> Iterator[_Parsed]:
+    """Parsed chunks in file order, parsed ahead of the engine's own work on them.
+
+    A parser that carries state from chunk to chunk parses in one thread, in order, one
+    chunk ahead.  A ``chunk_independent`` parser parses several chunks at once: the first
+    chunk alone (its state hints, such as which layout to try first, are then frozen),
+    every later chunk with its own copy of that state, so the result never depends on
+    which thread finished first.
+    """
+    if not parser.chunk_independent or PARSE_WORKERS < 2:
+        yield from prefetch(_parse_chunk(c, parser, state) for c in chunks)
+        return
+    first = next(chunks, None)
+    if first is None:
+        return
+    yield _parse_chunk(first, parser, state)
+    hints = {k: v for k, v in state.items() if k != "source"}
+
+    def own_state() -> dict[str, Any]:
+        return {**copy.deepcopy(hints), "source": state.get("source", {})}
+
+    with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="parse") as pool:
+        pending: deque[Future[_Parsed]] = deque()
+        for lines in chunks:
+            pending.append(pool.submit(_parse_chunk, lines, parser, own_state()))
+            if len(pending) > PARSE_WORKERS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 def _process_lines(
-    lines: pl.DataFrame,
-    parser: Parser,
+    parsed: _Parsed,
     state: dict[str, Any],
     f: EvidenceFile,
     report: FileReport,
@@ -514,7 +566,13 @@ def _process_lines(
     decision: ZoneDecision,
     writer: _PartWriter,
 ) -> tuple[datetime | None, datetime | None]:
-    records, blanks, orphans = group_records(lines, parser)
+    lines, records, blanks, orphans, result = (
+        parsed.lines,
+        parsed.records,
+        parsed.blanks,
+        parsed.orphans,
+        parsed.result,
+    )
     report.lines_blank += blanks.height
     report.latin1_lines += int(lines.get_column("latin1").sum())
     report.truncated_lines += int(lines.get_column("truncated").sum())
@@ -530,10 +588,6 @@ def _process_lines(
                 pl.lit("continuation line without a record start").alias("reason"),
             )
         )
-    if records.height:
-        result = parser.parse(records, state)
-    else:
-        result = None
     events = result.events if result is not None else pl.DataFrame(schema={"_rec": pl.Int64})
     if "_rec" not in events.columns or events.height == 0:
         events = pl.DataFrame(schema={"_rec": pl.Int64})  # a parser's empty output may have no columns at all

@@ -21,6 +21,9 @@ What a parser returns in ``ParseResult.events``:
 Every record must end up in ``events``, ``rejects`` (``_rec``, ``reason``) or ``meta``
 (``_rec``, ``reason``: headers and directives that are not events).  The engine turns any
 record that a parser forgot into a reject, so nothing is ever lost silently.
+
+A parser whose output for a chunk does not depend on earlier chunks sets
+``chunk_independent``; the engine then parses chunks of a big file side by side.
 """
 
 from __future__ import annotations
@@ -71,6 +74,11 @@ class Parser:
     actions: ClassVar[tuple[str, ...] | None] = None
     #: Option keys this parser understands (besides the engine's own source keys).
     option_keys: ClassVar[tuple[str, ...]] = ()
+    #: True when what ``parse`` returns for a chunk does not depend on earlier chunks: the
+    #: engine may then parse several chunks of a file at once.  ``state`` may still hold
+    #: hints that only change speed (which layout to try first); the engine gives every
+    #: chunk after the first its own copy of the state the first chunk left.
+    chunk_independent: ClassVar[bool] = False
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: dict[str, Any] = dict(options or {})

@@ -34,6 +34,7 @@ class JsonLinesMapped(Parser):
     """Generic JSON-lines audit log, mapped by the case config (fields, values, timestamp_format)."""
 
     name = "jsonl"
+    chunk_independent = True
     detectable = False
     option_keys = ("fields", "values", "timestamp_format")
     #: Any action: the mapping decides (unknown values become ``log_message``).

@@ -37,6 +37,7 @@ class MediboardAppLog(Parser):
     """Mediboard application.log (Monolog lines with context and extra JSON; multi-line messages)."""
 
     name = "mediboard.applog"
+    chunk_independent = True
     multiline = True
     literals = ("[context:", "[extra:")
     filenames = ("application.log*",)

@@ -59,6 +59,7 @@ class MysqlError(Parser):
     """MySQL / MariaDB error log (MySQL 8, 5.7, MariaDB; access denied and aborted connections)."""
 
     name = "mysql.error"
+    chunk_independent = True
     actions = ("db_connect_failed", "db_disconnect", "server_error", "log_message")
     multiline = True
     literals = ("[Note]", "[Warning]", "[ERROR]", "[System]", "[Error]")

@@ -210,6 +210,7 @@ class Syslog(Parser):
     """Syslog auth log (RFC 3164, RFC 5424, rsyslog ISO): sshd, PAM, sudo, su, useradd/usermod, passwd."""
 
     name = "syslog"
+    chunk_independent = True
     generic = True
     literals = (": ",)
     filenames = ("auth.log*", "secure*", "messages*", "syslog*")

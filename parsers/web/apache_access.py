@@ -97,6 +97,7 @@ class ApacheAccess(Parser):
     """
 
     name = "apache.access"
+    chunk_independent = True
     actions = ("http_request",)
     literals = ('"',)
     option_keys = ("log_format",)

@@ -69,6 +69,7 @@ class ApacheError(Parser):
     """
 
     name = "apache.error"
+    chunk_independent = True
     actions = ("server_error", "log_message")
     multiline = True
     literals = ("] [",)

@@ -42,6 +42,7 @@ class NginxAccess(Parser):
     """
 
     name = "nginx.access"
+    chunk_independent = True
     actions = ("http_request",)
     literals = ('"',)
     detectable = False

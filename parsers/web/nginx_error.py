@@ -51,6 +51,7 @@ class NginxError(Parser):
     """
 
     name = "nginx.error"
+    chunk_independent = True
     actions = ("server_error", "log_message")
     multiline = True
     literals = ("] ",)

@@ -323,3 +323,25 @@ def test_accounting_of_events_rejects_meta_and_forgotten_records(tmp_path: Path,
         )
         if n
     }
+
+
+def test_chunks_parsed_side_by_side_give_what_one_thread_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsing chunks of an access log at once (and freezing layout hints) changes nothing."""
+    variants = [
+        GOOD,
+        'dpi.example:443 10.0.0.{i} - - [22/Oct/2024:09:02:{s:02d} +0200] "GET /v?i={i} HTTP/1.1" 200 {i} "-" "UA"',
+        '10.0.0.{i} - - [22/Oct/2024:09:02:{s:02d} +0200] "POST /c HTTP/1.1" 302 - "-" "UA" "203.0.113.{s}"',
+        "garbage line {i} {s}",
+    ]
+    # one layout dominates the first chunk, another the rest: the frozen hint is then "wrong"
+    text = "".join(variants[0 if i < 150 else 1 + i % 3].format(i=i, s=i % 60) + "\n" for i in range(900))
+    root = _evidence(tmp_path, {"a/access.log": text.encode()})
+    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 2000)
+    monkeypatch.setattr(ingest_mod, "PARSE_WORKERS", 1)
+    alone = ingest(root, tmp_path / "alone")
+    monkeypatch.setattr(ingest_mod, "PARSE_WORKERS", 3)
+    together = ingest(root, tmp_path / "together")
+    assert alone.events.height > 600 and alone.rejects.height > 200
+    assert alone.events.equals(together.events)
+    assert alone.rejects.equals(together.rejects)
+    _balanced(together.manifest)
