@@ -33,10 +33,15 @@ def rows(df: pl.DataFrame, *columns: str) -> list[int]:
 
 
 def span(df: pl.DataFrame, column: str = "@timestamp", *more: str) -> tuple[datetime | None, datetime | None]:
-    """Earliest and latest time over one or more time columns (nulls ignored)."""
+    """Earliest and latest time over one or more time columns (nulls ignored).
+
+    Web requests also count from ``request.start``: a request stamped when it completed
+    (nginx) began that much earlier, and the finding began with it.
+    """
     if df.height == 0:
         return None, None
-    cols = [c for c in (column, *more) if c in df.columns]
+    extra = ("request.start",) if column == "@timestamp" else ()
+    cols = [c for c in (column, *more, *extra) if c in df.columns]
     s = pl.concat([df.get_column(c).drop_nulls() for c in cols])
     if s.len() == 0:
         return None, None
