@@ -584,6 +584,8 @@ def _spread(clocks: dict[str, HostClock], best: dict[tuple[str, str], Edge], roo
 def solve(hosts: list[str], edges: list[Edge], configured: dict[str, float]) -> SkewReport:
     """Host offsets from the configured ones (or a reference host) through well-supported edges."""
     warnings: list[str] = []
+    # a fixed order (group-by output has none): same evidence, same manifest, same choice on ties
+    edges = sorted(edges, key=lambda e: (e.method != "pairs", e.host_a, e.host_b, e.method))
     best = _best_edges(edges)
     everyone = sorted(set(hosts) | set(configured) | {h for e in edges for h in (e.host_a, e.host_b)})
     clocks = {h: HostClock(h) for h in everyone}

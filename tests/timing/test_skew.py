@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 from pathlib import Path
@@ -205,3 +206,22 @@ def test_login_rows_pair_with_the_post_that_caused_them() -> None:
     # the dump has no clock of its own: it is app01's PHP clock, found to agree with app01
     assert report.hosts["mediboard"].offset == pytest.approx(3.0, abs=0.5)
     assert report.hosts["mediboard"].applied
+
+
+def test_the_clock_report_does_not_depend_on_the_order_edges_arrive_in() -> None:
+    """Edges come out of group-bys in no fixed order; the manifest must not change with it."""
+    import itertools
+
+    from forensics.skew import Edge, solve
+
+    edges = [
+        Edge("app01", "rp01", "pairs", {"same_request": 900}, 900, -3.0, 0.1, -3.0, True),
+        Edge("db01", "rp01", "counted", {"connect_request": 300}, 300, 0.4, 0.5, 0.4, True, z=9.0),
+        Edge("app01", "db01", "counted", {"connect_request": 300}, 300, 3.4, 0.5, 3.4, True, z=9.0),
+        Edge("app01", "db02", "counted", {"connect_request": 300}, 300, -10.0, 0.5, -10.0, True, z=9.0),
+    ]
+    reports = {
+        json.dumps(solve(["app01", "db01", "db02", "rp01"], list(order), {"rp01": 0.0}).as_dict(), sort_keys=True)
+        for order in itertools.permutations(edges)
+    }
+    assert len(reports) == 1
