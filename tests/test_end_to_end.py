@@ -105,3 +105,23 @@ def test_benign_look_alikes_stay_normal(run: tuple[Path, str, dict, dict]) -> No
     _, _, findings, truth = run
     flagged = {a["account"]: a["verdict"] for a in findings["accounts"] if a["verdict"] != "normal"}
     assert not {name: flagged[name] for name in _benign_accounts(truth) if name in flagged}
+
+
+def test_the_same_evidence_gives_the_same_answers(run: tuple[Path, str, dict, dict], tmp_path: Path) -> None:
+    """A second run gives the same events, findings and manifest (but for when and where it ran)."""
+    out, _, findings, _ = run
+    again = tmp_path / "again"
+    result = CliRunner().invoke(
+        app, ["investigate", str(SAMPLE), "-o", str(again), "--config", str(SAMPLE / "case.toml"), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads((again / "findings.json").read_text(encoding="utf-8")) == findings
+
+    def manifest(folder: Path) -> dict:
+        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        for key in ("started_at", "finished_at", "output", "command_line"):
+            m.pop(key)
+        return m
+
+    assert manifest(again) == manifest(out)
+    assert (again / "events.parquet").read_bytes() == (out / "events.parquet").read_bytes()
