@@ -59,6 +59,8 @@ class StreamStatus:
 
     compression: str | None = None
     decompressed_bytes: int = 0
+    #: bytes of the file itself read so far (compressed when it is compressed): progress
+    raw_bytes: int = 0
     members: int = 1
     warnings: list[str] = field(default_factory=list)
 
@@ -227,6 +229,7 @@ def _plain(path: Path, status: StreamStatus) -> Iterator[bytes]:
     with _open_readonly(path) as fh:
         while block := fh.read(READ_BLOCK):
             status.decompressed_bytes += len(block)
+            status.raw_bytes += len(block)
             yield block
 
 
@@ -236,8 +239,11 @@ def _decompressed(path: Path, kind: str, status: StreamStatus, max_bytes: int) -
         pending = b""
         members = 1
         while True:
-            block = pending or fh.read(READ_BLOCK)
-            pending = b""
+            if pending:
+                block, pending = pending, b""
+            else:
+                block = fh.read(READ_BLOCK)
+                status.raw_bytes += len(block)
             if not block:
                 if not dec.eof:
                     status.warnings.append(

@@ -237,12 +237,22 @@ def ingest(
     writer = _PartWriter(parts, memory_budget)
     for f in files:
         report = _ingest_file(
-            f, root, cfg, format, tz, writer, source_states.setdefault(f.source, {}), max_decompressed
+            f,
+            root,
+            cfg,
+            format,
+            tz,
+            writer,
+            source_states.setdefault(f.source, {}),
+            max_decompressed,
+            _within(progress, done, f.size, total, f.relpath),
         )
         reports.append(report)
         done += f.size
         if progress:
             progress(done, total, f.relpath)
+    if progress and files:
+        progress(total, total, "every file read: dates, clocks, then ordering and writing events.parquet")
 
     context = _time_context(files, reports, cfg, source_states)
     # every file is read: hash them again while the events are ordered and written
@@ -296,6 +306,18 @@ class _PartWriter:
             out / "rejects.parquet", ["log.file.path", "log.file.line"], pl.DataFrame(schema=REJECT_SCHEMA)
         )
         return timing
+
+
+def _within(progress: ProgressFn | None, done: int, size: int, total: int, item: str) -> Callable[[int], None] | None:
+    """Progress inside one file: ``bytes_read`` of it on top of the files already done."""
+    if progress is None:
+        return None
+
+    def report(bytes_read: int) -> None:
+        # the file counts as done only once it is finished (the reader runs a chunk ahead)
+        progress(done + min(bytes_read, max(size - 1, 0)), total, item)
+
+    return report
 
 
 def _hash_after(files: list[EvidenceFile], reports: list[FileReport]) -> None:
@@ -400,6 +422,7 @@ def _ingest_file(
     writer: _PartWriter,
     source_state: dict[str, Any],
     max_decompressed: int,
+    progress: Callable[[int], None] | None = None,
 ) -> FileReport:
     src = cfg.source_for(f.relpath)
     report = FileReport(path=f.relpath, size=f.size, sha256_before=f.sha256_before, source=f.source)
@@ -460,6 +483,8 @@ def _ingest_file(
                 tmin = first
             if last is not None and (tmax is None or last > tmax):
                 tmax = last
+            if progress is not None:
+                progress(status.raw_bytes)
     except OSError as exc:
         report.warnings.append(f"read error: {exc}")
     report.compression = status.compression

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import forensics.evidence as evidence_mod
 import forensics.ingest as ingest_mod
 import forensics.store as store_mod
 from forensics.config import CaseConfig, SourceConfig
@@ -345,3 +346,16 @@ def test_chunks_parsed_side_by_side_give_what_one_thread_gives(tmp_path: Path, m
     assert alone.events.equals(together.events)
     assert alone.rejects.equals(together.rejects)
     _balanced(together.manifest)
+
+
+def test_progress_moves_inside_a_big_file_and_ends_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _evidence(tmp_path, {"a/access.log.1.gz": gzip.compress(_access(3000)), "a/access.log": _access(3000)})
+    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 20_000)
+    monkeypatch.setattr(evidence_mod, "READ_BLOCK", 8192)
+    calls: list[tuple[int, int, str]] = []
+    ingest(root, tmp_path / "out", progress=lambda done, total, item: calls.append((done, total, item)))
+    dones = [d for d, _, _ in calls]
+    total = calls[0][1]
+    assert dones == sorted(dones)  # never goes back
+    assert len([d for d in dones if 0 < d < total]) >= 10  # moves within the files, not once per file
+    assert dones[-1] == total and "ordering" in calls[-1][2]
