@@ -40,6 +40,17 @@ def _root(version: Annotated[bool, typer.Option("--version", help="Print the ver
         raise typer.Exit()
 
 
+#: ``--memory`` of ingest and investigate (one definition, one help text).
+MemoryOption = Annotated[
+    int | None,
+    typer.Option(
+        "--memory",
+        min=0,
+        help="MiB of parsed events held in memory before they go to disk (default 1024; 0: always disk).",
+    ),
+]
+
+
 @app.command("ingest")
 def ingest_cmd(
     evidence: Annotated[list[Path], typer.Argument(help="Evidence folder (or files).")],
@@ -48,14 +59,7 @@ def ingest_cmd(
     format: Annotated[str | None, typer.Option("--format", "-f", help="Force one parser for every file.")] = None,
     tz: Annotated[str | None, typer.Option("--tz", help="Zone of naive timestamps when the config gives none.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    memory: Annotated[
-        int | None,
-        typer.Option(
-            "--memory",
-            min=0,
-            help="MiB of parsed events held in memory before they go to disk (default 1024; 0: always disk).",
-        ),
-    ] = None,
+    memory: MemoryOption = None,
 ) -> None:
     """Parse every log under EVIDENCE into OUT/events.parquet, rejects.parquet and manifest.json."""
     try:
@@ -200,14 +204,7 @@ def investigate_cmd(
     tz: Annotated[str | None, typer.Option("--tz", help="Zone of naive timestamps when the config gives none.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     lang: Annotated[str, typer.Option("--lang", help="Language of the report: en or fr.")] = "en",
-    memory: Annotated[
-        int | None,
-        typer.Option(
-            "--memory",
-            min=0,
-            help="MiB of parsed events held in memory before they go to disk (default 1024; 0: always disk).",
-        ),
-    ] = None,
+    memory: MemoryOption = None,
 ) -> None:
     """Ingest EVIDENCE, correlate it and write the report: everything in OUT."""
     from forensics.correlate import investigate
