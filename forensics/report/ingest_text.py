@@ -74,6 +74,15 @@ FR: dict[str, str] = {
     "les deux instants possibles sont conservés (time.earliest, time.latest)",
     "file order and ids disagree for {n} timestamps in the repeated DST hour": "l'ordre du fichier et les "
     "identifiants divergent pour {n} horodatages de l'heure répétée",
+    "clock reference: no clock_offset in the case config: host {t}, the best connected, is taken as right (set "
+    "clock_offset = 0 on an NTP-synchronised host to choose the reference)": "horloge de référence : aucun "
+    "clock_offset dans la configuration de l'affaire ; l'hôte {t}, le mieux relié aux autres, est supposé à l'heure "
+    "(indiquez clock_offset = 0 pour un hôte synchronisé par NTP afin de choisir la référence)",
+    "host {t}: clock_offset {x} s in the case config, but {n} anchors with {t2} say {x2} s": "hôte {t} : "
+    "clock_offset de {x} s dans la configuration de l'affaire, mais {n} paires d'événements avec {t2} indiquent "
+    "{x2} s",
+    "host {t}: sources give different clock_offset values; each source keeps its own": "hôte {t} : les sources "
+    "donnent des valeurs de clock_offset différentes ; chacune garde la sienne",
     "clocks of {t} ({x} s) and {t2} ({x2} s) disagree with {n} anchors between them ({x3} s)": "les horloges de {t} "
     "({x} s) et de {t2} ({x2} s) ne concordent pas avec les {n} paires d'événements qui les relient ({x3} s)",
 }
