@@ -12,7 +12,7 @@ language (and each output: plain English for the JSON, the report's locale) form
 ``{n:num}`` count, ``{x:g}`` short number, ``{x:dec:2}`` fixed decimals, ``{t:time}`` /
 ``{t:minute}`` / ``{t:clock}`` a UTC time, ``{d:date}`` a ``YYYY-MM-DD`` date, ``{ip:ip}`` an address (or an account name, written as is),
 ``{ips:ips:3}`` / ``{xs:list:6}`` lists cut after N items, ``{xs:join:, }`` whole lists,
-``{m:msg}`` a nested message (or plain text, or nothing), ``{ms:msgs:; }`` nested messages
+``{v:word:prefix}`` the catalogue word ``prefix.v`` (or ``v`` as written), ``{m:msg}`` a nested message (or plain text, or nothing), ``{ms:msgs:; }`` nested messages
 joined, ``{n:plural:one|many}`` a word agreeing with a count, ``{s:repr}`` quoted text; any
 other spec (``{h:02d}``) is Python's.  Values stay JSON (times as ``...Z`` strings).
 """
@@ -151,6 +151,9 @@ class _Formatter(string.Formatter):
             return s.items([str(v) for v in _list(value)], arg)
         if kind == "join":
             return (arg or ", ").join(str(v) for v in _list(value))
+        if kind == "word":
+            code = f"{arg}.{value}"
+            return render(Msg(code), self.lang, s) if code in CATALOGUES[self.lang] else str(value)
         if kind == "msg":
             return _text(value, self.lang, s)
         if kind == "msgs":
@@ -313,7 +316,13 @@ EN: dict[str, str] = {
     "unusual.new.ua": "user agent",
     "unusual.new.hour": "hour {hour:02d}h ({zone})",
     "unusual.login": "{time:time}: new {what:msgs:, }{label:msg}",
-    "unusual.labelled": " (labelled {label})",
+    "unusual.labelled": " (labelled {label:word:ipctx})",
+    "ipctx.internal": "internal",
+    "ipctx.isp": "isp",
+    "ipctx.hosting": "hosting",
+    "ipctx.tor": "tor",
+    "ipctx.vpn": "vpn",
+    "ipctx.proxy": "proxy",
     "unusual.more": "; and {n} more",
     "unusual.reason": "Compared with the earlier logins of {account} in the evidence: {logins:msgs:; }{more:msg}. "
     "Novelty alone is weak evidence (weight {weight:g} per new dimension, at most 0.35).",
@@ -406,6 +415,55 @@ EN: dict[str, str] = {
     "exfil.exports.assumed": "no export tied to a database read: {low:dec:0} to {high:dec:0} bytes per row assumed",
     "exfil.audit": "the record-access audit trail lists {records:num} distinct records read by {account} (times "
     "rounded)",
+    # link reasons (forensics.correlate.links / dblinks / pipeline): the stored English, parsed back by the report
+    "link.match": "{action:msg} of {account} at {at} matches {method} {path} -> {status} at {web_at} ({dt} s) from "
+    "{ip}{forwarded:msg}{params:msg}{ua:msg}",
+    "link.match.forwarded": "; the application stored {stored}, the first X-Forwarded-For value, which the client "
+    "controls",
+    "link.match.params": "; same request parameters",
+    "link.same_ua": "; same user agent",
+    "link.no_ua": "; no user agent to compare",
+    "link.overlap": "application session of {account} ({first} to {last}) stored {ip}{how:msg}{ua:msg}; times overlap",
+    "link.overlap.client": ", the web client's address",
+    "link.overlap.forwarded": ", the forged X-Forwarded-For claim of client {client}",
+    "link.continuation": "continues web session {previous} of {account}: same user agent, starts {gap} s after it "
+    "stopped, from {ip} instead of {previous_ip}, while application session {app_session} is open",
+    "link.orphan": "application event names the user: {reason:msg}",
+    "link.db": "query on {host} at {at} ran during {activity:msg} request {path} ({start} to {end}Z); {how:msg}",
+    "link.db_ties": "{n} web-database ties ({how:msgs:, })",
+    "link.more": "and {n} more links",
+    "link.action.login": "login",
+    "link.action.login_failed": "login_failed",
+    "link.action.logout": "logout",
+    "link.action.session_end": "session_end",
+    "link.action.account_created": "account_created",
+    "link.action.permission_changed": "permission_changed",
+    "link.action.password_changed": "password_changed",
+    "link.action.record_create": "record_create",
+    "link.action.record_update": "record_update",
+    "link.action.record_delete": "record_delete",
+    "link.action.privilege_use": "privilege_use",
+    "link.action.export": "export",
+    "link.action.api_call": "api_call",
+    "link.activity.static": "static",
+    "link.activity.status": "status",
+    "link.activity.logout": "logout",
+    "link.activity.login": "login",
+    "link.activity.api_detail": "api_detail",
+    "link.activity.export": "export",
+    "link.activity.api_list": "api_list",
+    "link.activity.api_other": "api_other",
+    "link.activity.export_form": "export_form",
+    "link.activity.admin_permissions": "admin_permissions",
+    "link.activity.admin_audit": "admin_audit",
+    "link.activity.admin_accounts": "admin_accounts",
+    "link.activity.admin_system": "admin_system",
+    "link.activity.admin_other": "admin_other",
+    "link.activity.patient_search": "patient_search",
+    "link.activity.patient_view": "patient_view",
+    "link.activity.login_failed": "login_failed",
+    "link.activity.form_post": "form_post",
+    "link.activity.page": "page",
 }
 
 FR: dict[str, str] = {
@@ -537,8 +595,14 @@ FR: dict[str, str] = {
     "unusual.new.network": "réseau {network}",
     "unusual.new.ua": "agent utilisateur",
     "unusual.new.hour": "heure {hour:02d} h ({zone})",
-    "unusual.login": "{time:time} : nouveauté de {what:msgs:, }{label:msg}",
-    "unusual.labelled": " (classée {label})",
+    "unusual.login": "{time:time} : éléments nouveaux : {what:msgs:, }{label:msg}",
+    "unusual.labelled": " (classée {label:word:ipctx})",
+    "ipctx.internal": "réseau interne",
+    "ipctx.isp": "fournisseur d'accès",
+    "ipctx.hosting": "hébergement",
+    "ipctx.tor": "Tor",
+    "ipctx.vpn": "VPN",
+    "ipctx.proxy": "proxy",
     "unusual.more": " ; et {n:num} autres",
     "unusual.reason": "Par rapport aux connexions antérieures de {account} dans les preuves : {logins:msgs: ; }"
     "{more:msg}. La nouveauté seule est un indice faible (poids {weight:g} par nouveauté, au plus 0,35).",
@@ -637,6 +701,58 @@ FR: dict[str, str] = {
     "ligne supposés",
     "exfil.audit": "le journal d'accès aux dossiers liste {records:num} dossiers distincts lus par {account} (heures "
     "arrondies)",
+    # raisons des liens
+    "link.match": "{action:msg} du compte {account} à {at:time} correspond à {method} {path} -> {status} à {web_at:time} "
+    "({dt} s) depuis {ip}{forwarded:msg}{params:msg}{ua:msg}",
+    "link.match.forwarded": " ; l'application a enregistré {stored}, la première valeur X-Forwarded-For, que le "
+    "client contrôle",
+    "link.match.params": " ; mêmes paramètres de requête",
+    "link.same_ua": " ; même agent utilisateur",
+    "link.no_ua": " ; aucun agent utilisateur à comparer",
+    "link.overlap": "la session applicative du compte {account} ({first:time} à {last:time}) a enregistré {ip}{how:msg}"
+    "{ua:msg} ; les périodes se chevauchent",
+    "link.overlap.client": ", l'adresse du client web",
+    "link.overlap.forwarded": ", la valeur X-Forwarded-For falsifiée envoyée par le client {client}",
+    "link.continuation": "prolonge la session web {previous} du compte {account} : même agent utilisateur, commence {gap} s "
+    "après son arrêt, depuis {ip} au lieu de {previous_ip}, pendant que la session applicative {app_session} est "
+    "ouverte",
+    "link.orphan": "un événement applicatif nomme l'utilisateur : {reason:msg}",
+    "link.db": "requête sur {host} à {at:time} exécutée pendant la requête {activity:msg} {path} ({start} à {end} "
+    "UTC) ; {how:msg}",
+    "link.db_ties": "{n:num} liens entre requêtes web et base de données ({how:msgs:, })",
+    "link.more": "et {n:num} autres liens",
+    "link.action.login": "la connexion",
+    "link.action.login_failed": "l'échec de connexion",
+    "link.action.logout": "la déconnexion",
+    "link.action.session_end": "la fin de session",
+    "link.action.account_created": "la création de compte",
+    "link.action.permission_changed": "le changement de droits",
+    "link.action.password_changed": "le changement de mot de passe",
+    "link.action.record_create": "la création d'enregistrement",
+    "link.action.record_update": "la modification d'enregistrement",
+    "link.action.record_delete": "la suppression d'enregistrement",
+    "link.action.privilege_use": "l'usage de privilèges",
+    "link.action.export": "l'export",
+    "link.action.api_call": "l'appel d'API",
+    "link.activity.static": "de fichier statique",
+    "link.activity.status": "de supervision",
+    "link.activity.logout": "de déconnexion",
+    "link.activity.login": "de connexion",
+    "link.activity.api_detail": "d'API (un enregistrement)",
+    "link.activity.export": "d'export",
+    "link.activity.api_list": "d'API (liste)",
+    "link.activity.api_other": "d'API",
+    "link.activity.export_form": "de formulaire d'export",
+    "link.activity.admin_permissions": "d'administration des droits",
+    "link.activity.admin_audit": "de consultation de l'audit",
+    "link.activity.admin_accounts": "d'administration des comptes",
+    "link.activity.admin_system": "d'administration du système",
+    "link.activity.admin_other": "d'administration",
+    "link.activity.patient_search": "de recherche de patient",
+    "link.activity.patient_view": "d'affichage de dossier",
+    "link.activity.login_failed": "de connexion refusée",
+    "link.activity.form_post": "d'envoi de formulaire",
+    "link.activity.page": "de page",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "fr": FR}

@@ -16,6 +16,7 @@ from forensics.report import frames as fr
 from forensics.report.attack import phase_of
 from forensics.report.figures import coverage
 from forensics.report.i18n import Locale
+from forensics.report.ingest_text import ingest_text
 from forensics.report.model import parse_time
 from forensics.report.text import join_ids, show, show_block, truncate
 
@@ -54,7 +55,10 @@ class AnnexMixin:
             for f in m.get("files", [])
             if f.get("detection") == "unrecognised"
         ]
-        skipped = [{"path": show(s.get("relpath")), "reason": show(s.get("reason"))} for s in m.get("skipped", [])]
+        skipped = [
+            {"path": show(s.get("relpath")), "reason": show(ingest_text(s.get("reason"), loc))}
+            for s in m.get("skipped", [])
+        ]
         reasons: dict[str, int] = {}
         for f in m.get("files", []):
             for reason, n in (f.get("reject_reasons") or {}).items():
@@ -72,7 +76,7 @@ class AnnexMixin:
                     "raw": raw + ("…" if cut else ""),
                 }
             )
-        warnings = [show(w) for w in m.get("warnings", [])]
+        warnings = [show(ingest_text(w, loc)) for w in m.get("warnings", [])]
         inputs = [{"name": name, "sha": sha} for name, sha in self.inp.hashes.items()]
         start, end = parse_time(m.get("started_at")), parse_time(m.get("finished_at"))
         return {
@@ -125,7 +129,7 @@ class AnnexMixin:
                     "how": how,
                     "assumed": zs == "assumed_utc",
                     "skew": skew,
-                    "flags": ", ".join(f"{show(f)} ({loc.num(n)})" for f, n in source_flags),
+                    "flags": ", ".join(f"{_flag(loc, f)} ({loc.num(n)})" for f, n in source_flags),
                     "naive": loc.num(s.get("naive_events")),
                 }
             )
@@ -190,7 +194,7 @@ class AnnexMixin:
                 limits.append(t("lim.findings", text=show(p)))
         warnings = self.inp.manifest.get("warnings", [])
         for w in warnings[:20]:
-            limits.append(t("lim.warning", text=show(w)))
+            limits.append(t("lim.warning", text=show(ingest_text(w, loc))))
         if len(warnings) > 20:
             limits.append(t("lim.more", n=len(warnings) - 20))
         out["limits"] = limits
@@ -341,3 +345,9 @@ def _estimate(value: Any) -> tuple[Any, str]:
             support = f"{value['pairs']} {value['method']}"
         return seconds, str(support)
     return value, ""
+
+
+def _flag(loc: Locale, flag: str) -> str:
+    """A time flag in words where the catalogue has it (the code stays beside it for the record)."""
+    key = f"flag.{flag}"
+    return f"{loc.text(key)} [{show(flag)}]" if loc.lang != "en" and key in loc.messages else show(flag)

@@ -23,6 +23,7 @@ from forensics.report.figures import SESSION_COLOUR, Bar, timeline
 from forensics.report.i18n import Locale
 from forensics.report.inputs import Inputs
 from forensics.report.model import Exfil, Finding, Findings, parse_time
+from forensics.report.reasons import cell_word, reason_text
 from forensics.report.scope import Scope, attack_scope
 from forensics.report.summary import SummaryMixin
 from forensics.report.text import (
@@ -512,8 +513,18 @@ class Builder(SummaryMixin, AnnexMixin):
             columns.append(self.t(key) if key in self.loc.messages else show(name))
         body = []
         for r in rows.iter_rows():
-            body.append([self._cell(name, v) for name, v in zip(rows.columns, r)])
+            body.append([self._cell(name, self._localised(name, v)) for name, v in zip(rows.columns, r)])
         return Table(columns, body, total, file)
+
+    def _localised(self, name: str, value: Any) -> Any:
+        """Stored English reasons and enumerated words of a session/link table, in the report's language."""
+        if isinstance(value, list):
+            return [self._localised(name, v) for v in value]
+        if not isinstance(value, str):
+            return value
+        if name in ("reason", "link_reasons", "account.reason"):
+            return reason_text(value, self.loc)
+        return cell_word(name, value, self.loc)
 
     def _cell(self, name: str, value: Any) -> Cell:
         is_ip = "ip" in name.lower().replace("zip", "")
@@ -524,7 +535,7 @@ class Builder(SummaryMixin, AnnexMixin):
             return Cell(self.loc.local(dt), self.loc.utc(dt))
         if isinstance(value, list):
             items = [defang(v) if is_ip else show(v) for v in value if v is not None]
-            return Cell("; ".join(items)[:2000], mono=is_ip)
+            return Cell(self.loc.messages["list.sep"].join(items)[:2000], mono=is_ip)
         if isinstance(value, bool):
             return Cell(self.loc.text("yes" if value else "no"))
         if isinstance(value, float):

@@ -12,7 +12,7 @@ from forensics.findings import Finding
 
 #: kinds a template may use (finding_text.Style and _Formatter)
 KINDS = {"", "num", "g", "dec", "time", "minute", "clock", "date", "ip", "ips", "list", "join", "msg", "msgs"}
-KINDS |= {"plural", "repr", "02d"}
+KINDS |= {"plural", "repr", "02d", "word"}
 
 
 def _messages(value: Any) -> list[dict[str, Any]]:
