@@ -54,7 +54,7 @@ from forensics.timing import (
     time_pass,
     with_private,
 )
-from parsers.base import Parser, ParseResult, get_parser, group_records, lines_frame
+from parsers.base import Parser, ParseResult, get_parser, group_records, lines_frame, rejects_of
 
 #: Bytes of decompressed text handled per chunk.
 CHUNK_BYTES = 16 << 20
@@ -392,18 +392,19 @@ def _line_chunks(stream: Iterator[bytes], report: FileReport) -> Iterator[bytes]
     pending = bytearray()
     for block in stream:
         pending += block
-        if len(pending) < CHUNK_BYTES:
-            continue
-        cut = pending.rfind(b"\n")
-        if cut == -1:
-            if len(pending) < MAX_PENDING:
-                continue
-            report.warnings.append(f"a line longer than {MAX_PENDING} bytes was split into several lines")
-            yield bytes(pending)
-            pending = bytearray()
-            continue
-        yield bytes(pending[:cut])
-        del pending[: cut + 1]
+        while len(pending) >= CHUNK_BYTES:
+            # the last line end inside the first CHUNK_BYTES (a longer line: the end of that line)
+            cut = pending.rfind(b"\n", 0, CHUNK_BYTES)
+            if cut == -1:
+                cut = pending.find(b"\n", CHUNK_BYTES)
+            if cut == -1:
+                if len(pending) >= MAX_PENDING:
+                    report.warnings.append(f"a line longer than {MAX_PENDING} bytes was split into several lines")
+                    yield bytes(pending)
+                    pending = bytearray()
+                break
+            yield bytes(pending[:cut])
+            del pending[: cut + 1]
     if pending:
         if pending.endswith(b"\n"):
             yield bytes(pending[:-1])
@@ -543,11 +544,21 @@ class _Parsed:
     blanks: pl.DataFrame
     orphans: pl.DataFrame
     result: ParseResult | None
+    error: str | None = None
 
 
 def _parse_chunk(lines: pl.DataFrame, parser: Parser, state: dict[str, Any]) -> _Parsed:
     records, blanks, orphans = group_records(lines, parser)
-    result = parser.parse(records, state) if records.height else None
+    if not records.height:
+        return _Parsed(lines, records, blanks, orphans, None)
+    try:
+        result = parser.parse(records, state)
+    except Exception as exc:  # hostile input must not stop the rest of the evidence
+        # the chunk's records become rejects that say why; the next chunks and files go on
+        error = f"parser {parser.name} failed on this chunk: {type(exc).__name__}: {exc}"
+        error = error if len(error) <= 300 else error[:297] + "..."
+        events = pl.DataFrame(schema={"_rec": pl.Int64, "_ts": pl.Datetime("us")})
+        return _Parsed(lines, records, blanks, orphans, ParseResult(events, rejects_of(records, error)), error)
     return _Parsed(lines, records, blanks, orphans, result)
 
 
@@ -598,6 +609,10 @@ def _process_lines(
         parsed.orphans,
         parsed.result,
     )
+    if parsed.error is not None:
+        report.warnings.append(
+            f"lines {records.get_column('line').min()}-{lines.get_column('line').max()}: {parsed.error}"
+        )
     report.lines_blank += blanks.height
     report.latin1_lines += int(lines.get_column("latin1").sum())
     report.truncated_lines += int(lines.get_column("truncated").sum())
@@ -788,11 +803,17 @@ def _related(events: pl.DataFrame) -> pl.DataFrame:
     ips = [c for c in ("source.ip", "network.peer_ip", "destination.ip") if c in events.columns]
     forwarded = "network.forwarded_ip" if "network.forwarded_ip" in events.columns else None
     users = [c for c in ("user.name", "db.user") if c in events.columns]
+    # a chunk whose records name no address still gets empty lists, as it would in a bigger chunk
+    empty = pl.lit([], dtype=pl.List(pl.String))
     out = events
     if ips or forwarded is not None:
         out = out.with_columns(_present_values(events, ips, forwarded, noise=("-", "")).alias("related.ip"))
+    else:
+        out = out.with_columns(empty.alias("related.ip"))
     if users:
         out = out.with_columns(_present_values(events, users, None, noise=("-",)).alias("related.user"))
+    else:
+        out = out.with_columns(empty.alias("related.user"))
     return out
 
 

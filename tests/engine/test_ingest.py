@@ -53,6 +53,21 @@ class _Blocks(Parser):
         return ParseResult(events=events, rejects=rejects_of(bad, "bad block header"))
 
 
+@register
+class _Fragile(_Blocks):
+    """Test-only: like test.blocks, but fails outright on a chunk that holds the word CRASH.
+
+    Reference: tests/engine/test_ingest.py
+    """
+
+    name = "test.fragile"
+
+    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+        if records.get_column("text").str.contains("CRASH").any():
+            raise ValueError("unexpected input")
+        return super().parse(records, state)
+
+
 def _evidence(tmp_path: Path, files: dict[str, bytes]) -> Path:
     root = tmp_path / "evidence"
     for rel, data in files.items():
@@ -154,7 +169,7 @@ def test_chunk_boundaries_do_not_change_results(tmp_path: Path, monkeypatch: pyt
     root = _evidence(tmp_path, {"b/blocks.log": blocks, "a/access.log": _access(800)})
     cfg = CaseConfig(sources=(SourceConfig(path="b/*", format="test.blocks"),))
     big = ingest(root, tmp_path / "big", config=cfg)
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 257)
+    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 1500)
     monkeypatch.setattr(store_mod, "BUCKET_ROWS", 37)  # many sort buckets too
     small = ingest(root, tmp_path / "small", config=cfg, memory_budget=0)  # every chunk spilled to disk
     assert big.events.equals(small.events)
@@ -359,3 +374,21 @@ def test_progress_moves_inside_a_big_file_and_ends_once(tmp_path: Path, monkeypa
     assert dones == sorted(dones)  # never goes back
     assert len([d for d in dones if 0 < d < total]) >= 10  # moves within the files, not once per file
     assert dones[-1] == total and "ordering" in calls[-1][2]
+
+
+def test_a_parser_that_fails_on_a_chunk_loses_nothing_and_stops_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunk's records become rejects with the error; other chunks and other files go on."""
+    blocks = "".join(f"# BEGIN {1729900000 + i}\nbody {'CRASH' if i == 50 else i}\n" for i in range(200)).encode()
+    root = _evidence(tmp_path, {"b/blocks.log": blocks, "a/access.log": _access(20)})
+    cfg = CaseConfig(sources=(SourceConfig(path="b/*", format="test.fragile"),))
+    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 500)
+    res = ingest(root, tmp_path / "out", config=cfg)
+    _balanced(res.manifest)
+    blocks_file = next(f for f in res.manifest["files"] if f["path"] == "b/blocks.log")
+    failed = res.rejects.filter(pl.col("reason").str.contains("failed on this chunk"))
+    assert 0 < failed.height < 50 and failed.get_column("reason")[0].endswith("ValueError: unexpected input")
+    assert blocks_file["events"] + blocks_file["rejects"] == 200 and blocks_file["events"] > 150
+    assert any("failed on this chunk" in w for w in blocks_file["warnings"])
+    assert next(f for f in res.manifest["files"] if f["path"] == "a/access.log")["events"] == 20
