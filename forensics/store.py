@@ -16,6 +16,7 @@ after the other, so the output is written once and only one range is in memory.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +24,8 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 BUCKET_ROWS = 250_000
+#: A spilled part whose events fall in more time ranges than this is split once by range.
+WIDE_PART_RANGES = 2
 #: Bytes of event columns held in memory before chunks go to disk (about 1.4 M web events).
 MEMORY_BUDGET = 1 << 30
 PART_COMPRESSION = "lz4"
@@ -159,8 +162,21 @@ class PartStore:
         )
         del stamps
         n_buckets = edges.len() + 1
+        # a part that spans many ranges (a table dump covering years) would be read once per
+        # range: it is read once instead and split into one file per range, already final
+        split_dir = self.folder / "split"
         readers: list[list[int]] = [[] for _ in range(n_buckets)]
-        for part, lo, hi in spans.iter_rows():
+        split: list[list[Path]] = [[] for _ in range(n_buckets)]
+        for part, lo, hi in spans.sort("_part").iter_rows():
+            if hi - lo + 1 > WIDE_PART_RANGES:
+                done = finalize(pl.scan_parquet(parts[part])).with_columns(_bucket_of(edges)).collect()
+                for (bucket,), piece in done.partition_by("_bucket", as_dict=True).items():
+                    folder = split_dir / f"{bucket:07d}"
+                    folder.mkdir(parents=True, exist_ok=True)
+                    out = folder / f"{part:07d}.parquet"
+                    piece.drop("_bucket").write_parquet(out, compression=PART_COMPRESSION)
+                    split[bucket].append(out)
+                continue
             for bucket in range(lo, hi + 1):
                 readers[bucket].append(part)
         schema = finalize(pl.scan_parquet(parts[0])).collect_schema()
@@ -169,13 +185,17 @@ class PartStore:
             with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
         ) -> Iterator[pl.DataFrame]:
             """One sorted time range at a time, pulled by the Parquet sink as it writes."""
-            for bucket, members in enumerate(readers):
-                if not members:
+            for bucket in range(n_buckets):
+                frames = []
+                if readers[bucket]:
+                    lf = pl.concat(
+                        [finalize(pl.scan_parquet(parts[i])) for i in readers[bucket]], how="diagonal_relaxed"
+                    )
+                    frames.append(lf.filter(_bucket_of(edges) == bucket) if n_buckets > 1 else lf)
+                frames += [pl.scan_parquet(path) for path in split[bucket]]
+                if not frames:
                     continue
-                lf = pl.concat([finalize(pl.scan_parquet(parts[i])) for i in sorted(members)], how="diagonal_relaxed")
-                if n_buckets > 1:
-                    lf = lf.filter(_bucket_of(edges) == bucket)
-                df = lf.collect()
+                df = pl.concat(frames, how="diagonal_relaxed").collect()
                 if not _in_order(df, keys):
                     df = df.sort(keys, nulls_last=True)
                 if predicate is not None:
@@ -190,6 +210,7 @@ class PartStore:
         )
         for part in parts:
             part.unlink()
+        shutil.rmtree(split_dir, ignore_errors=True)
         self._paths = []
         return pl.scan_parquet(target).select(pl.len()).collect().item()
 

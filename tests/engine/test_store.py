@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,3 +93,30 @@ def test_nothing_held_gives_an_empty_output(tmp_path: Path) -> None:
     store = PartStore(tmp_path / "s")
     assert store.scan_events() is None
     assert _write(store, tmp_path / "e.parquet").height == 0
+
+
+def test_a_part_spanning_many_ranges_is_read_once_and_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table dump covers years: it is split by range once instead of being read for every range."""
+    import forensics.store as store_mod
+
+    monkeypatch.setattr(store_mod, "BUCKET_ROWS", 20)
+    wide = _frame([((i * 7919) % 500, "dump/users.tsv", i + 1, f"u:{i}") for i in range(200)])  # all over
+    narrow = [_chunk(100 * k, 100) for k in range(5)]
+    reads: list[str] = []
+    real_scan = pl.scan_parquet
+
+    def counting_scan(source: object, *args: object, **kwargs: object) -> pl.LazyFrame:
+        reads.append(str(source))
+        return real_scan(source, *args, **kwargs)  # type: ignore[arg-type]
+
+    roomy, tight = PartStore(tmp_path / "roomy"), PartStore(tmp_path / "tight", memory_budget=0)
+    for c in [wide, *narrow]:
+        roomy.add_events(c)
+        tight.add_events(c)
+    monkeypatch.setattr(store_mod.pl, "scan_parquet", counting_scan)
+    spilled = _write(tight, tmp_path / "two.parquet")
+    monkeypatch.setattr(store_mod.pl, "scan_parquet", real_scan)
+    assert spilled.equals(_write(roomy, tmp_path / "one.parquet"))
+    wide_part = str(tmp_path / "tight" / "events" / "0000001.parquet")
+    assert reads.count(wide_part) <= 3  # stamps, schema, the split: not once per range
+    assert spilled.height == 700
