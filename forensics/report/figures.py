@@ -159,11 +159,14 @@ def timeline(
         )
     )
 
+    # a bar too short to see gets a minimum width, a share of what the axis shows first (the
+    # attack window), not of the whole evidence (a table dump going back years)
+    shown = ((focus[1] - focus[0]) if focus is not None else (last - first)).total_seconds()
     if phase_bars:
         fig.add_trace(
             _bars(
                 phase_bars,
-                timedelta(seconds=max((last - first).total_seconds() / 400, 60)),
+                timedelta(seconds=max(shown / 400, 60)),
                 "%{customdata[0]}<br>%{customdata[1]} → %{customdata[2]}<br>%{customdata[3]}<extra></extra>",
             )
         )
@@ -171,7 +174,7 @@ def timeline(
         fig.add_trace(
             _bars(
                 session_bars,
-                timedelta(seconds=max((last - first).total_seconds() / 800, 30)),
+                timedelta(seconds=max(shown / 800, 30)),
                 loc.text("fig.h.session") + " %{customdata[0]}<br>%{customdata[1]} → %{customdata[2]}"
                 "<br>%{customdata[3]}<extra></extra>",
             )
