@@ -2,8 +2,11 @@
 
 One pass per file, in chunks, so memory follows the chunk size and not the file size:
 bytes -> lines (lossless reader) -> records -> parser -> provenance, client IP, zone ->
-a Parquet part.  At the end the parts are sorted into ``events.parquet`` (with clock
-skew applied) and the manifest says, for every file, what was read and what became of it.
+the part store (in memory up to a budget, then on disk).  A reader thread prepares the
+next chunk while this one is parsed, and chunk-independent parsers parse two chunks at a
+time.  At the end the events are ordered into ``events.parquet`` (with the year, DST and
+clock-skew decisions applied) and the manifest says, for every file, what was read and
+what became of it.
 """
 
 from __future__ import annotations
