@@ -155,9 +155,7 @@ def _profile(n: int) -> None:
             ordered = events if store._in_order(events, ing.SORT_KEYS) else events.sort(ing.SORT_KEYS, nulls_last=True)
             ordered.write_parquet(
                 Path(tmp) / "events.parquet",
-                compression=store.OUTPUT_COMPRESSION,
-                compression_level=store.OUTPUT_LEVEL,
-                row_group_size=store.OUTPUT_ROW_GROUP,
+                **store.OUTPUT_OPTIONS,
             )
 
         step("engine: order + events.parquet", write)

@@ -562,37 +562,13 @@ def link_sessions(
             ov = ov.sort(["account.confidence", "_aip"], descending=[True, False]).unique(
                 ["session.web", "session.app"], keep="first"
             )
-            links.append(
-                ov.select(
-                    pl.lit("app_session_web").alias("kind"),
-                    pl.col("session.app").alias("left"),
-                    pl.col("session.web").alias("right"),
-                    "account",
-                    pl.col("_wf").alias("time"),
-                    pl.lit(None, dtype=pl.Int64).alias("left_row"),
-                    pl.lit(None, dtype=pl.Int64).alias("right_row"),
-                    pl.col("account.confidence").alias("confidence"),
-                    pl.col("account.reason").alias("reason"),
-                )
-            )
+            links.append(_session_links(ov, "app_session_web", "session.app", "session.web", "_wf"))
             intervals.append(_interval(ov, tol_d))
     iv = pl.concat([i.select(list(iv_schema)) for i in intervals]) if intervals else pl.DataFrame(schema=iv_schema)
     # 3. continuation of an attributed session by an unattributed one (same user agent)
     cont = _continuations(ws, iv, asx, thresholds, tol_d)
     if cont.height:
-        links.append(
-            cont.select(
-                pl.lit("web_continuation").alias("kind"),
-                pl.col("_prev").alias("left"),
-                pl.col("session.web").alias("right"),
-                "account",
-                pl.col("start").alias("time"),
-                pl.lit(None, dtype=pl.Int64).alias("left_row"),
-                pl.lit(None, dtype=pl.Int64).alias("right_row"),
-                pl.col("account.confidence").alias("confidence"),
-                pl.col("account.reason").alias("reason"),
-            )
-        )
+        links.append(_session_links(cont, "web_continuation", "_prev", "session.web", "start"))
         iv = pl.concat([iv, cont.select(list(iv_schema))])
     link_frame = (
         pl.concat([x.select([pl.col(c).cast(t) for c, t in LINK_SCHEMA.items()]) for x in links])
@@ -600,6 +576,21 @@ def link_sessions(
         else pl.DataFrame(schema=LINK_SCHEMA)
     )
     return link_frame.sort("time", "kind", "left", "right", nulls_last=True), iv.sort("session.web", "start")
+
+
+def _session_links(df: pl.DataFrame, kind: str, left: str, right: str, time: str) -> pl.DataFrame:
+    """Links between two whole sessions (no event rows), with the attribution's confidence and reason."""
+    return df.select(
+        pl.lit(kind).alias("kind"),
+        pl.col(left).alias("left"),
+        pl.col(right).alias("right"),
+        "account",
+        pl.col(time).alias("time"),
+        pl.lit(None, dtype=pl.Int64).alias("left_row"),
+        pl.lit(None, dtype=pl.Int64).alias("right_row"),
+        pl.col("account.confidence").alias("confidence"),
+        pl.col("account.reason").alias("reason"),
+    )
 
 
 def _interval(pairs: pl.DataFrame, tol_d: pl.Expr) -> pl.DataFrame:

@@ -512,20 +512,24 @@ def _finish(fmt: AccessFormat) -> AccessFormat:
     return fmt
 
 
-def _layout(items: list[Item]) -> tuple[Segment, ...] | None:
-    """Where each slot sits after splitting on ``"`` then on spaces, or None if ambiguous."""
-    # cut the item list at every '"' inside literals
-    segments: list[list[Item]] = [[]]
+def _cut(items: list[Item], sep: str) -> list[list[Item]]:
+    """The item list cut at every ``sep`` inside literals (empty literal pieces dropped)."""
+    groups: list[list[Item]] = [[]]
     for item in items:
         if isinstance(item, Lit):
-            pieces = item.text.split('"')
-            for j, piece in enumerate(pieces):
+            for j, piece in enumerate(item.text.split(sep)):
                 if j:
-                    segments.append([])
+                    groups.append([])
                 if piece:
-                    segments[-1].append(Lit(piece))
+                    groups[-1].append(Lit(piece))
         else:
-            segments[-1].append(item)
+            groups[-1].append(item)
+    return groups
+
+
+def _layout(items: list[Item]) -> tuple[Segment, ...] | None:
+    """Where each slot sits after splitting on ``"`` then on spaces, or None if ambiguous."""
+    segments = _cut(items, '"')
     out: list[Segment] = []
     for idx, seg in enumerate(segments):
         quoted = idx % 2 == 1
@@ -538,17 +542,7 @@ def _layout(items: list[Item]) -> tuple[Segment, ...] | None:
                 return None
             out.append(Segment(True, slot=slots[0].name))
             continue
-        tokens: list[list[Item]] = [[]]
-        for item in seg:
-            if isinstance(item, Lit):
-                words = item.text.split(" ")
-                for j, w in enumerate(words):
-                    if j:
-                        tokens.append([])
-                    if w:
-                        tokens[-1].append(Lit(w))
-            else:
-                tokens[-1].append(item)
+        tokens = _cut(seg, " ")
         built: list[Token] = []
         for tok in tokens:
             tslots = [i for i in tok if isinstance(i, Slot)]
