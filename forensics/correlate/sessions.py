@@ -12,7 +12,6 @@ gives the same ids on every run.
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from forensics.correlate.thresholds import DEFAULT, Thresholds
@@ -55,9 +54,9 @@ def _gap_split(keys: list[pl.Expr], ts: pl.Expr, gap_s: float) -> pl.Expr:
 
 def _scatter(order: pl.Series, values: pl.Series, n: int) -> pl.Series:
     """``out[order[i]] = values[i]``: put values computed in sorted order back in row order."""
-    out = np.empty(n, dtype=values.to_numpy().dtype)
-    out[order.to_numpy()] = values.to_numpy()
-    return pl.Series(values.name, out)
+    if n == 0:
+        return values.clear()
+    return values.gather(order.arg_sort())
 
 
 def sessionize_web(web: pl.DataFrame, thresholds: Thresholds = DEFAULT) -> pl.DataFrame:
