@@ -67,7 +67,7 @@ PARSE_WORKERS = min(2, os.cpu_count() or 1)
 #: A single line longer than this is cut into pieces (the reader still flags truncation);
 #: a multi-line record held back between chunks is not held past it either.  With the
 #: decompressor's one-block steps this bounds the reader's memory whatever the input.
-MAX_PENDING = 64 << 20
+MAX_PENDING = 32 << 20
 
 SORT_KEYS = ["@timestamp", "log.file.path", "log.file.line", "event.id"]
 
@@ -467,28 +467,32 @@ def _line_chunks(stream: Iterator[bytes], report: FileReport) -> Iterator[bytes]
     Every buffer holds at least one line (``b""`` is one empty line).
     """
     pending = bytearray()
+    clear = 0  # pending[:clear] is known to hold no line end (a long line being gathered)
     warned = False
     for block in stream:
         pending += block
         while len(pending) >= CHUNK_BYTES:
-            # the last line end inside the first CHUNK_BYTES (a longer line: the end of that line)
-            cut = pending.rfind(b"\n", 0, CHUNK_BYTES)
+            # the last line end inside the first CHUNK_BYTES (a longer line: the end of that line);
+            # what was searched before is not searched again (a long line arrives block by block)
+            cut = pending.rfind(b"\n", 0, CHUNK_BYTES) if clear == 0 else -1
             if cut == -1:
-                cut = pending.find(b"\n", CHUNK_BYTES, MAX_PENDING)
+                cut = pending.find(b"\n", max(clear, CHUNK_BYTES), MAX_PENDING)
             if cut == -1:
                 if len(pending) < MAX_PENDING:
+                    clear = len(pending)
                     break  # wait for the end of this long line
                 # no line end in MAX_PENDING bytes: that much becomes one line, and the rest
-                # of the line the next one(s); however the bytes came (one decompressed block
-                # may be huge), nothing longer is ever held
+                # of the line the next one(s); however the bytes came, nothing longer is held
                 if not warned:
                     report.warnings.append(f"a line longer than {MAX_PENDING} bytes was split into several lines")
                     warned = True
                 yield bytes(pending[:MAX_PENDING])
                 del pending[:MAX_PENDING]
+                clear = 0
                 continue
             yield bytes(pending[:cut])
             del pending[: cut + 1]
+            clear = 0
     if pending:
         if pending.endswith(b"\n"):
             yield bytes(pending[:-1])
