@@ -347,7 +347,7 @@ def _as_text(blocks: Iterator[bytes], status: StreamStatus) -> Iterator[bytes]:
     first = next(blocks, None)
     if first is None:
         return
-    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if _utf16(first):
         status.encoding = "utf-16-le" if first.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
         status.warnings.append(
             f"text is {status.encoding.upper()} (byte order mark): decoded to UTF-8; "
@@ -370,6 +370,29 @@ def _as_text(blocks: Iterator[bytes], status: StreamStatus) -> Iterator[bytes]:
             yield block.replace(b"\r", b"\n")
         return
     yield from _chain(first, blocks)
+
+
+def _utf16(first: bytes) -> bool:
+    """Does the file start with a UTF-16 byte order mark followed by valid UTF-16 text?
+
+    A BOM alone, or followed by bytes that are not UTF-16 (a binary file that happens to
+    start with FF FE), is not taken for text: the file is read as bytes.
+    """
+    if not first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    sample = first[: min(len(first), 4096)]
+    sample = sample[: len(sample) // 2 * 2]
+    if len(sample) < 4:
+        return False
+    codec = "utf-16-le" if first.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
+    try:
+        text = sample[2:].decode(codec)
+    except UnicodeDecodeError as exc:
+        # a surrogate pair cut by the end of the sample is not an error
+        if exc.start < len(sample) - 2 - 4:
+            return False
+        text = sample[2 : 2 + exc.start].decode(codec)
+    return "\x00" not in text
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:

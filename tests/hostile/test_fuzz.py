@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import forensics.ingest as ingest_mod
-from forensics.evidence import READ_BLOCK, StreamStatus, open_stream
+from forensics.evidence import READ_BLOCK, StreamStatus, open_stream, sniff_compression
 from forensics.ingest import FileReport, ingest
 from forensics.schema import conform
 from parsers.base import get_parser, group_records, lines_frame, load_all
@@ -139,10 +139,15 @@ def test_the_reader_and_decompressors_never_raise_and_lose_nothing(
     status = StreamStatus()
     text = _read_all(path, status)
     if kind in {"gzip", "bzip2", "xz"} and not truncated:
-        expected = data.replace(b"\r", b"\n") if status.line_ends == "cr" else data
+        expected = data
+        if status.encoding:  # the text started with a UTF-16 byte order mark: decoded, as documented
+            expected = data[2:].decode(status.encoding, "backslashreplace").encode("utf-8", "surrogatepass")
+        if status.line_ends == "cr":
+            expected = expected.replace(b"\r", b"\n")
         assert text == expected and status.compression == kind
-    if truncated:
-        assert any(w for w in status.warnings) or text == data
+    if truncated and sniff_compression(blob[:-cut]):
+        # a cut archive yields a prefix of its text and says so (or, cut in its trailer, all of it)
+        assert status.warnings or text == data
     # the line cutter and the lines frame: every byte but the line ends, in order
     report = FileReport(path="f.log", size=len(blob), sha256_before="")
     chunks = list(ingest_mod._line_chunks(iter([text]) if text else iter([]), report))
