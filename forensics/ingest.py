@@ -128,9 +128,7 @@ class FileReport:
 
     @property
     def lines_accounted(self) -> int:
-        return (
-            self.lines_in_events + self.lines_blank + self.lines_meta + self.lines_rejected + self.lines_unrecognised
-        )
+        return self.lines_in_events + self.lines_blank + self.lines_meta + self.lines_rejected + self.lines_unrecognised
 
     @property
     def balanced(self) -> bool:

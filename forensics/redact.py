@@ -75,7 +75,9 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "session_cookie",
-        (rf"(?i)(\b(?:PHPSESSID|JSESSIONID|ASP\.NET_SessionId|laravel_session|connect\.sid|sessionid|sid)=){_VALUE}()",),
+        (
+            rf"(?i)(\b(?:PHPSESSID|JSESSIONID|ASP\.NET_SessionId|laravel_session|connect\.sid|sessionid|sid)=){_VALUE}()",
+        ),
         "a session cookie lets whoever holds it act as the logged-in user",
     ),
 )

@@ -45,7 +45,7 @@ def test_when_the_system_refuses_o_noatime_the_file_is_read_and_the_manifest_say
     (root / "access.log").write_text(LINE)
     real = os.open
 
-    def refuse(path, flags, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def refuse(path, flags, *args, **kwargs):
         if flags & os.O_NOATIME:  # what a user who does not own the file gets
             raise PermissionError(errno.EPERM, "Operation not permitted")
         return real(path, flags, *args, **kwargs)

@@ -115,7 +115,7 @@ def test_a_multiline_parser_fed_only_continuation_lines_holds_back_a_bounded_rec
     held: list[int] = []
     real = ingest_mod._hold_back_last_record
 
-    def spy(lines, parser):  # noqa: ANN001, ANN202
+    def spy(lines, parser):
         kept, carry = real(lines, parser)
         held.append(0 if carry is None else carry.estimated_size())
         return kept, carry

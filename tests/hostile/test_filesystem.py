@@ -23,12 +23,12 @@ def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
     real_scandir = os.scandir
     real_open = os.open
 
-    def scandir(path=".", *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def scandir(path=".", *args, **kwargs):
         if not isinstance(path, int) and Path(os.fsdecode(path)) == denied:
             raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
         return real_scandir(path, *args, **kwargs)
 
-    def open_(path, flags, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def open_(path, flags, *args, **kwargs):
         if not isinstance(path, int) and Path(os.fsdecode(path)) == denied:
             raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
         return real_open(path, flags, *args, **kwargs)
@@ -161,4 +161,6 @@ def test_the_walk_lists_every_unreadable_folder(tmp_path: Path, monkeypatch: pyt
     (root / "a" / "b" / "x.log").write_text(LINE)
     _deny(monkeypatch, (root / "a" / "b").resolve())
     files, skipped = walk(root)
-    assert files == [] and [(s.relpath, s.reason) for s in skipped] == [("a/b", "cannot read folder: Permission denied")]
+    assert files == [] and [(s.relpath, s.reason) for s in skipped] == [
+        ("a/b", "cannot read folder: Permission denied")
+    ]

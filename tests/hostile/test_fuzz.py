@@ -50,7 +50,7 @@ def _seed_lines() -> list[bytes]:
     """Real lines of every fixture format (web, database, application, system logs)."""
     lines: list[bytes] = []
     for path in sorted(DATA.rglob("*")):
-        if not path.is_file() or path.name.endswith(".jsonl") and "golden" in path.name or path.suffix == ".toml":
+        if not path.is_file() or (path.name.endswith(".jsonl") and "golden" in path.name) or path.suffix == ".toml":
             continue
         try:
             head = path.read_bytes()[:20_000]

@@ -21,7 +21,7 @@ def test_evidence_inside_the_output_parts_folder_is_refused_and_kept(tmp_path: P
     before = tree(evidence)
     result = runner.invoke(app, ["ingest", str(evidence), "-o", str(out), "-q"])
     assert result.exit_code != 0
-    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception, SystemExit)
     assert "inside the output folder" in result.output
     assert tree(evidence) == before  # the evidence is still there, byte for byte
     assert not (out / "events.parquet").exists()
@@ -84,7 +84,7 @@ def test_the_spill_folder_is_unique_to_the_run_and_removed_even_on_failure(
     seen: list[Path] = []
     real = ingest_mod._run
 
-    def failing(files, skipped, parts, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def failing(files, skipped, parts, *args, **kwargs):
         seen.append(parts)
         assert parts.parent == out and parts.name.startswith(".parts-") and parts.is_dir()
         raise RuntimeError("interrupted")
