@@ -412,6 +412,7 @@ EN: dict[str, str] = {
     "cookies found in the logs are shown as written.",
     "ma.secrets_none": "No password, key, Authorization value or session cookie was found in the logs.",
     "ma.secret_kind": "Kind",
+    "ma.secret_events": "Events",
     "ma.secret_why": "Why it is masked",
     "se.url_password": "password in a URL",
     "se.url_password.why": "a password written in a URL logs a user in",
@@ -908,6 +909,7 @@ FR: dict[str, str] = {
     "ma.secrets_none": "Aucun mot de passe, clé, valeur Authorization ni cookie de session n'a été trouvé dans les "
     "journaux.",
     "ma.secret_kind": "Type",
+    "ma.secret_events": "Événements",
     "ma.secret_why": "Raison du masquage",
     "se.url_password": "mot de passe dans une URL",
     "se.url_password.why": "un mot de passe écrit dans une URL permet de se connecter",
