@@ -11,8 +11,9 @@ bomb never holds more than one block in memory; a truncated or corrupt archive y
 what could be read plus a warning, and a cap on decompressed size stops the file.
 
 A file name that is not valid UTF-8 is written with each undecodable byte as ``\\xNN``
-(Python's ``backslashreplace``) and flagged ``name_escaped``: the original bytes can be
-rebuilt from it, and nothing downstream ever sees a string that cannot be encoded.
+(Python's ``backslashreplace``) and each backslash doubled, and flagged ``name_escaped``:
+the original bytes can be rebuilt from it, and nothing downstream ever sees a string that
+cannot be encoded.
 """
 
 from __future__ import annotations
@@ -93,15 +94,17 @@ class StreamStatus:
 def display_name(name: str) -> tuple[str, bool]:
     """A file name as text that can always be encoded, and whether it had to be escaped.
 
-    Names come from the system as ``surrogateescape`` strings; an undecodable byte
-    becomes ``\\xNN`` (``backslashreplace``).  Control characters stay as they are here
-    (the manifest is JSON, which escapes them); terminals and the report escape them.
+    Names come from the system as ``surrogateescape`` strings.  In a name that is not
+    valid UTF-8, every backslash is doubled and every undecodable byte becomes ``\\xNN``
+    (``backslashreplace``): with the ``name_escaped`` flag the original bytes can always be
+    rebuilt.  Control characters stay as they are here (the manifest is JSON, which
+    escapes them); terminals and the report escape them.
     """
     try:
         name.encode("utf-8")
         return name, False
     except UnicodeEncodeError:
-        raw = os.fsencode(name)
+        raw = os.fsencode(name).replace(b"\\", b"\\\\")
         return raw.decode("utf-8", "backslashreplace"), True
 
 

@@ -98,6 +98,15 @@ def test_names_that_are_not_utf8_are_read_shown_escaped_and_flagged(tmp_path: Pa
     assert events.get_column("log.file.path").to_list() == ["h\\xf4te/acc\\xe9ss.log"]
 
 
+@pytest.mark.parametrize("raw", [b"acc\xe9ss.log", b"a\\xe9\xff.log", b"\\\\\x80"])
+def test_an_escaped_name_gives_its_bytes_back(raw: bytes) -> None:
+    from forensics.evidence import display_name
+
+    shown, escaped = display_name(os.fsdecode(raw))
+    assert escaped and shown.isascii()
+    assert shown.encode().decode("unicode_escape").encode("latin-1") == raw
+
+
 def test_a_symlink_to_a_file_inside_the_evidence_is_read_once_as_an_alias(tmp_path: Path) -> None:
     root = tmp_path / "ev"
     (root / "web").mkdir(parents=True)
