@@ -246,9 +246,20 @@ def ingest(
     parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out))
     try:
         return _run(
-            files, skipped, parts, root, out, cfg, format, tz, progress, command_line, max_decompressed,
-            memory_budget, started,
-        )  # fmt: skip
+            files,
+            skipped,
+            parts,
+            root=root,
+            out=out,
+            cfg=cfg,
+            format=format,
+            tz=tz,
+            progress=progress,
+            command_line=command_line,
+            max_decompressed=max_decompressed,
+            memory_budget=memory_budget,
+            started=started,
+        )
     finally:
         shutil.rmtree(parts, ignore_errors=True)
 
@@ -278,6 +289,7 @@ def _run(
     files: list[EvidenceFile],
     skipped: list[Skipped],
     parts: Path,
+    *,
     root: Path,
     out: Path,
     cfg: CaseConfig,
