@@ -6,7 +6,11 @@ the part store (in memory up to a budget, then on disk).  A reader thread prepar
 next chunk while this one is parsed, and chunk-independent parsers parse two chunks at a
 time.  At the end the events are ordered into ``events.parquet`` (with the year, DST and
 clock-skew decisions applied) and the manifest says, for every file, what was read and
-what became of it.
+what became of it (lines read = in events + blank + meta + rejected + not parsed).
+
+The run writes nothing but its outputs and one working folder of its own (``.parts-*``,
+made fresh by ``tempfile.mkdtemp`` and removed by this run only); it refuses an output
+folder inside the evidence and evidence inside the output folder.
 """
 
 from __future__ import annotations
