@@ -51,6 +51,18 @@ MemoryOption = Annotated[
 ]
 
 
+#: ``--keep-secrets`` of report and export: passwords, keys and session cookies found in the
+#: logs are masked unless asked (see forensics.redact).
+KeepSecretsOption = Annotated[
+    bool,
+    typer.Option(
+        "--keep-secrets",
+        help="Show passwords, API keys, Authorization values and session cookies found in the logs as written "
+        "(default: masked as [REDACTED]).",
+    ),
+]
+
+
 @app.command("ingest")
 def ingest_cmd(
     evidence: Annotated[list[Path], typer.Argument(help="Evidence folder (or files).")],
@@ -265,8 +277,9 @@ def export_cmd(
     out_dir: Annotated[Path, typer.Argument(help="An ingest output folder.")],
     to: Annotated[str, typer.Option("--to", help="jsonl, csv or timesketch.")] = "jsonl",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+    keep_secrets: KeepSecretsOption = False,
 ) -> None:
-    """Export the events of an ingest for other tools (CSV cells are formula-safe)."""
+    """Export the events of an ingest for other tools (CSV cells are formula-safe, secrets masked)."""
     events_path = out_dir / "events.parquet"
     if not events_path.is_file():
         _fail(f"{events_path} not found: run `forensics ingest` first")
@@ -274,7 +287,7 @@ def export_cmd(
         _fail(f"--to must be jsonl, csv or timesketch, not {to!r}")
     suffix = {"jsonl": ".jsonl", "csv": ".csv", "timesketch": ".timesketch.csv"}[to]
     target = output or out_dir / f"events{suffix}"
-    export_events(pl.read_parquet(events_path), to, target)
+    export_events(pl.read_parquet(events_path), to, target, keep_secrets=keep_secrets)
     stdout().print(f"written: {safe(target)}", markup=False)
 
 
@@ -313,6 +326,7 @@ def report_cmd(
         str | None,
         typer.Option("--generated-at", help="ISO time written as the generation time (reproducible output)."),
     ] = None,
+    keep_secrets: KeepSecretsOption = False,
 ) -> None:
     """Write the attack-timeline report (one self-contained HTML file) and its .sha256."""
     from forensics.report import ReportError, write_report
@@ -326,6 +340,7 @@ def report_cmd(
             analyst=analyst,
             generated_at=generated_at,
             command_line=sys.argv,
+            keep_secrets=keep_secrets,
         )
     except (ReportError, ConfigError) as exc:
         _fail(str(exc))

@@ -6,8 +6,10 @@ the evidence root.  The keys documented in docs/config.md are a contract.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import ipaddress
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -36,6 +38,14 @@ PARSER_SOURCE_KEYS = {
     "year",
     "delimiter",
 }
+#: Parser options that are text, and those that are tables.
+TEXT_OPTIONS = {"log_format", "log_line_prefix", "timestamp_format", "encoding", "table", "delimiter"}
+TABLE_OPTIONS = {"fields", "values"}
+#: A clock error or a tolerance beyond this is a typo, not a clock (one year, in seconds).
+MAX_DURATION = 366 * 86400.0
+#: ``awareness`` must fall in these years (outside them date arithmetic overflows, and no
+#: log of an intrusion is dated there).
+AWARENESS_YEARS = (1970, 2200)
 CASE_KEYS = {"name", "timezone", "awareness", "accounts", "exclude", "analyst", "skew_tolerance"}
 NETWORK_KEYS = {"trusted_proxies", "internal", "ip_context"}
 TOP_KEYS = {"case", "network", "source"}
@@ -87,15 +97,28 @@ _OFFSET = re.compile(r"^\s*(?P<sign>[+-])?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>m
 
 def parse_clock_offset(value: Any, where: str) -> float:
     """``"+3s"``, ``"-7s"``, ``"+0.4s"``, ``"250ms"``, ``"-1m"`` or a number of seconds."""
-    if isinstance(value, bool):
-        raise ConfigError(f"{where}: clock_offset must be a duration like '+3s', not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(f"{where}: clock_offset must be a duration like '+3s', not {_brief(value)}")
     if isinstance(value, int | float):
-        return float(value)
-    m = _OFFSET.match(str(value))
-    if not m:
-        raise ConfigError(f"{where}: clock_offset {value!r} is not a duration like '+3s', '-7s' or '+0.4s'")
-    num = float(m.group("num")) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group("unit")]
-    return -num if m.group("sign") == "-" else num
+        seconds = float(value)
+    else:
+        m = _OFFSET.match(value)
+        if not m:
+            raise ConfigError(f"{where}: clock_offset {_brief(value)} is not a duration like '+3s', '-7s' or '+0.4s'")
+        num = float(m.group("num")) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group("unit")]
+        seconds = -num if m.group("sign") == "-" else num
+    if not math.isfinite(seconds) or abs(seconds) > MAX_DURATION:
+        raise ConfigError(
+            f"{where}: clock_offset {_brief(value)} is not a usable duration (it must be finite and at most "
+            f"{MAX_DURATION:.0f} s, one year)"
+        )
+    return seconds
+
+
+def _brief(value: Any) -> str:
+    """A config value as shown in an error: its repr, cut short (a hostile file may hold megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def check_timezone(name: Any, where: str) -> str:
@@ -120,6 +143,47 @@ def _str_list(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, not {type(value).__name__} {_brief(value)}")
+    return value
+
+
+def check_glob(pattern: str, where: str) -> str:
+    """A glob the matcher can compile (``[z-a]`` is a reversed range, for instance)."""
+    try:
+        glob_regex(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: {pattern!r} is not a valid glob ({exc})") from exc
+    return pattern
+
+
+def _year(value: Any, where: str) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9998:
+        raise ConfigError(f"{where} must be a year such as 2024, not {_brief(value)}")
+    return value
+
+
+def _source_options(src: dict[str, Any], where: str) -> dict[str, Any]:
+    """The parser options of a [[source]], each of the type it must have."""
+    options = {k: v for k, v in src.items() if k in PARSER_SOURCE_KEYS}
+    for key, value in options.items():
+        if key in TEXT_OPTIONS:
+            _text(value, f"{where} {key}")
+        elif key in TABLE_OPTIONS and not isinstance(value, dict):
+            raise ConfigError(f"{where} {key} must be a table, not {type(value).__name__} {_brief(value)}")
+    if "encoding" in options:
+        try:
+            codecs.lookup(options["encoding"])
+        except LookupError as exc:
+            raise ConfigError(f"{where} encoding: unknown encoding {options['encoding']!r}") from exc
+    if "year" in options:
+        options["year"] = _year(options["year"], f"{where} year")
+    return options
+
+
 def _networks(value: Any, where: str) -> tuple[str, ...]:
     items = _str_list(value, where)
     for item in items:
@@ -141,6 +205,8 @@ def load_config(path: Path | str) -> CaseConfig:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:  # tomllib recurses once per nesting level
+        raise ConfigError(f"{path}: not a usable case config: tables or arrays nested too deeply") from exc
     return config_from_dict(data, path=path, sha256=hashlib.sha256(raw).hexdigest())
 
 
@@ -167,9 +233,9 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None, sha256: 
 
     kwargs: dict[str, Any] = {"path": path, "sha256": sha256}
     if "name" in case:
-        kwargs["name"] = str(case["name"])
+        kwargs["name"] = _text(case["name"], f"{name} [case] name")
     if "analyst" in case:
-        kwargs["analyst"] = str(case["analyst"])
+        kwargs["analyst"] = _text(case["analyst"], f"{name} [case] analyst")
     if "timezone" in case:
         kwargs["timezone"] = check_timezone(case["timezone"], f"{name} [case] timezone")
     if "awareness" in case:
@@ -183,22 +249,29 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None, sha256: 
             raise ConfigError(
                 f"{name} [case] awareness must be a date-time with its offset, e.g. 2024-10-28T10:30:00+01:00"
             )
+        low, high = AWARENESS_YEARS
+        if not low <= value.year <= high:
+            raise ConfigError(f"{name} [case] awareness: year {value.year} is outside {low}-{high}")
         kwargs["awareness"] = value
     if "accounts" in case:
         kwargs["accounts"] = _str_list(case["accounts"], f"{name} [case] accounts")
     if "exclude" in case:
-        kwargs["exclude"] = _str_list(case["exclude"], f"{name} [case] exclude")
+        kwargs["exclude"] = tuple(
+            check_glob(g, f"{name} [case] exclude") for g in _str_list(case["exclude"], f"{name} [case] exclude")
+        )
     if "skew_tolerance" in case:
         try:
             kwargs["skew_tolerance"] = abs(parse_clock_offset(case["skew_tolerance"], f"{name} [case] skew_tolerance"))
         except ConfigError as exc:
             raise ConfigError(str(exc).replace("clock_offset", "skew_tolerance")) from exc
+        if kwargs["skew_tolerance"] > 86400:
+            raise ConfigError(f"{name} [case] skew_tolerance: {_brief(case['skew_tolerance'])} is more than a day")
     if "trusted_proxies" in network:
         kwargs["trusted_proxies"] = _networks(network["trusted_proxies"], f"{name} [network] trusted_proxies")
     if "internal" in network:
         kwargs["internal"] = _networks(network["internal"], f"{name} [network] internal")
     if "ip_context" in network:
-        ctx = base / str(network["ip_context"])
+        ctx = base / _text(network["ip_context"], f"{name} [network] ip_context")
         if not ctx.is_file():
             raise ConfigError(f"{name} [network] ip_context: file {ctx} does not exist")
         kwargs["ip_context"] = ctx
@@ -214,8 +287,10 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None, sha256: 
         _check_keys(src, ENGINE_SOURCE_KEYS | PARSER_SOURCE_KEYS, where)
         if not isinstance(src.get("path"), str) or not src["path"]:
             raise ConfigError(f"{where}: path is required (a glob relative to the evidence root)")
+        check_glob(src["path"], f"{where} path")
         fmt = src.get("format")
         if fmt is not None:
+            _text(fmt, f"{where} format")
             from parsers.base import load_all
 
             if fmt not in load_all():
@@ -224,10 +299,10 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None, sha256: 
             SourceConfig(
                 path=src["path"],
                 format=fmt,
-                host=str(src["host"]) if "host" in src else None,
+                host=_text(src["host"], f"{where} host") if "host" in src else None,
                 timezone=check_timezone(src["timezone"], f"{where} timezone") if "timezone" in src else None,
                 clock_offset=parse_clock_offset(src["clock_offset"], where) if "clock_offset" in src else None,
-                options={k: v for k, v in src.items() if k in PARSER_SOURCE_KEYS},
+                options=_source_options(src, where),
             )
         )
     kwargs["sources"] = tuple(parsed)

@@ -1,14 +1,26 @@
 """Evidence intake: walk a folder read-only, hash every file, decompress transparently.
 
-Evidence is never opened for writing.  Symlinks that leave the root, FIFOs, sockets and
-devices are listed as skipped (never opened, so nothing blocks).  Compressed files are
-recognised by their magic bytes; a truncated or corrupt archive yields what could be read
-plus a warning, and a cap on decompressed size stops bombs.
+Evidence is never opened for writing, and is opened with ``O_NOATIME`` where the system
+allows it, so reading does not even change the access times.  Symlinks that leave the
+root, FIFOs, sockets and devices are listed as skipped (never opened, so nothing blocks);
+a folder or file that cannot be read is listed as skipped with the system's reason; a
+second name of a file already read (a symlink inside the evidence, a hard link) is listed
+as an alias and read once.  Compressed files are recognised by their magic bytes and
+decompressed at most ``READ_BLOCK`` bytes at a time (``max_length``), so a decompression
+bomb never holds more than one block in memory; a truncated or corrupt archive yields
+what could be read plus a warning, and a cap on decompressed size stops the file.
+
+A file name that is not valid UTF-8 is written with each undecodable byte as ``\\xNN``
+(Python's ``backslashreplace``) and each backslash doubled, and flagged ``name_escaped``:
+the original bytes can be rebuilt from it, and nothing downstream ever sees a string that
+cannot be encoded.
 """
 
 from __future__ import annotations
 
 import bz2
+import codecs
+import errno
 import hashlib
 import lzma
 import os
@@ -43,6 +55,14 @@ class EvidenceFile:
     source: str = ""  # rotation set key
     rotation_rank: tuple[int, str] = (0, "")  # sorts oldest first
     compression: str | None = None
+    #: True when the name is not valid UTF-8 and ``relpath`` shows its bytes as ``\\xNN``
+    name_escaped: bool = False
+    #: other names of this same file (symlinks, hard links) that were not read again
+    aliases: list[str] = field(default_factory=list)
+    #: was every open of this file done with O_NOATIME (None: not opened yet)
+    noatime: bool | None = None
+    #: found under a symlink's name (``path`` is the target)
+    symlink: bool = False
 
 
 @dataclass
@@ -63,10 +83,33 @@ class StreamStatus:
     raw_bytes: int = 0
     members: int = 1
     warnings: list[str] = field(default_factory=list)
+    #: "lf" (the usual), "cr" (lone CR line ends, old Mac: lines are split on CR)
+    line_ends: str = "lf"
+    #: text encoding decoded to UTF-8 before reading ("utf-16-le"/"utf-16-be" from a BOM)
+    encoding: str | None = None
+    #: False when the system refused O_NOATIME for this file (its access time may change)
+    noatime: bool = True
+
+
+def display_name(name: str) -> tuple[str, bool]:
+    """A file name as text that can always be encoded, and whether it had to be escaped.
+
+    Names come from the system as ``surrogateescape`` strings.  In a name that is not
+    valid UTF-8, every backslash is doubled and every undecodable byte becomes ``\\xNN``
+    (``backslashreplace``): with the ``name_escaped`` flag the original bytes can always be
+    rebuilt.  Control characters stay as they are here (the manifest is JSON, which
+    escapes them); terminals and the report escape them.
+    """
+    try:
+        name.encode("utf-8")
+        return name, False
+    except UnicodeEncodeError:
+        raw = os.fsencode(name).replace(b"\\", b"\\\\")
+        return raw.decode("utf-8", "backslashreplace"), True
 
 
 def relpath_of(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix()
+    return display_name(path.relative_to(root).as_posix())[0]
 
 
 def walk(root: Path, exclude: list[str] | None = None) -> tuple[list[EvidenceFile], list[Skipped]]:
@@ -79,11 +122,18 @@ def walk(root: Path, exclude: list[str] | None = None) -> tuple[list[EvidenceFil
     files: list[EvidenceFile] = []
     skipped: list[Skipped] = []
     matchers = [glob_regex(g) for g in exclude or []]
-    candidates = [root] if root.is_file() else None
-    if candidates is not None:
+    if root.is_file():
         st = root.stat()
-        return [EvidenceFile(path=root, relpath=root.name, size=st.st_size)], []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        name, escaped = display_name(root.name)
+        return [EvidenceFile(path=root, relpath=name, size=st.st_size, name_escaped=escaped)], []
+
+    def unreadable(exc: OSError) -> None:
+        # os.walk cannot list this folder: say so rather than skip it in silence
+        where = Path(exc.filename) if exc.filename else root
+        rel = relpath_of(where, root) if where != root else "."
+        skipped.append(Skipped(rel, f"cannot read folder: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         dirnames.sort()
         base = Path(dirpath)
         for name in list(dirnames):
@@ -103,6 +153,38 @@ def walk(root: Path, exclude: list[str] | None = None) -> tuple[list[EvidenceFil
             else:
                 files.append(entry)
     files.sort(key=lambda f: f.relpath)
+    skipped.sort(key=lambda sk: sk.relpath)
+    return _fold_aliases(files, skipped)
+
+
+def _fold_aliases(files: list[EvidenceFile], skipped: list[Skipped]) -> tuple[list[EvidenceFile], list[Skipped]]:
+    """One file read once: a second name of it (symlink inside the root, hard link) is an alias.
+
+    The name that is not a symlink wins (the first in path order among equals); the others
+    are listed as skipped with the name they stand for, and on the file as ``aliases``.
+    """
+    by_identity: dict[tuple[int, int], list[EvidenceFile]] = {}
+    for f in files:
+        try:
+            st = os.stat(f.path)
+        except OSError:
+            continue
+        by_identity.setdefault((st.st_dev, st.st_ino), []).append(f)
+    dropped: set[int] = set()
+    for group in by_identity.values():
+        if len(group) < 2:
+            continue
+        keep = min(group, key=lambda f: (f.symlink, f.relpath))
+        for other in group:
+            if other is keep:
+                continue
+            dropped.add(id(other))
+            keep.aliases.append(other.relpath)
+            kind = "symlink" if other.symlink else "hard link"
+            skipped.append(Skipped(other.relpath, f"alias ({kind}) of {keep.relpath}: read once under that name"))
+    if dropped:
+        files = [f for f in files if id(f) not in dropped]
+        skipped.sort(key=lambda sk: sk.relpath)
     return files, skipped
 
 
@@ -129,7 +211,8 @@ def _classify(full: Path, rel: str, root: Path) -> EvidenceFile | Skipped:
         return Skipped(rel, "device skipped")
     if not stat.S_ISREG(mode):
         return Skipped(rel, "not a regular file")
-    return EvidenceFile(path=target, relpath=rel, size=lst.st_size)
+    escaped = display_name(full.relative_to(root).as_posix())[1]
+    return EvidenceFile(path=target, relpath=rel, size=lst.st_size, name_escaped=escaped, symlink=target != full)
 
 
 def glob_regex(pattern: str) -> re.Pattern[str]:
@@ -166,23 +249,50 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(out) + "$")
 
 
-def _open_readonly(path: Path):
-    """Open for reading only; O_NOFOLLOW refuses a symlink swapped in after the walk."""
+#: O_NOATIME where the system has it (Linux): reading leaves the access time as it was.
+_NOATIME = getattr(os, "O_NOATIME", 0)
+
+
+def _open_readonly(path: Path, status: StreamStatus | None = None):
+    """Open for reading only; O_NOFOLLOW refuses a symlink swapped in after the walk.
+
+    ``O_NOATIME`` is asked for first; the system refuses it (EPERM) to a user who does not
+    own the file, and some file systems do not support it: the file is then opened without
+    it, and ``status.noatime`` says so (its access time may have changed).
+    """
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags)
+    used = False
+    fd = -1
+    if _NOATIME:
+        try:
+            fd = os.open(path, flags | _NOATIME)
+            used = True
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+    if fd < 0:
+        fd = os.open(path, flags)
+    if status is not None:
+        status.noatime = status.noatime and used
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise OSError(f"{path} is not a regular file")
     return os.fdopen(fd, "rb", buffering=0)
 
 
-def sha256_file(path: Path) -> str:
-    """SHA-256 of the file's bytes as received."""
+def hash_file(path: Path) -> tuple[str, bool]:
+    """SHA-256 of the file's bytes as received, and whether it was read with O_NOATIME."""
     h = hashlib.sha256()
-    with _open_readonly(path) as fh:
+    status = StreamStatus()
+    with _open_readonly(path, status) as fh:
         while block := fh.read(READ_BLOCK):
             h.update(block)
-    return h.hexdigest()
+    return h.hexdigest(), status.noatime
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of the file's bytes as received."""
+    return hash_file(path)[0]
 
 
 def sniff_compression(head: bytes) -> str | None:
@@ -204,14 +314,24 @@ def _decompressor(kind: str):
 
 
 def open_stream(path: Path, status: StreamStatus, max_bytes: int = DEFAULT_MAX_DECOMPRESSED) -> Iterator[bytes]:
-    """Yield the file's content in blocks, decompressed when it is gzip, bzip2 or xz.
+    """Yield the file's content in blocks of at most ``READ_BLOCK`` bytes, decompressed
+    when it is gzip, bzip2 or xz, as text whose lines end with ``\\n``.
 
     Multi-member (concatenated) archives are read whole.  A truncated or corrupt archive
     stops with a warning after yielding what could be read; so does the size cap.  A file
     whose first bytes only look like a compression header (a text log starting with
     ``BZh``) and that yields nothing when decompressed is read as it is, with a warning.
+
+    Two text oddities are handled here, flagged on ``status`` and in a warning: a file
+    with lone CR line ends (no LF in its first block) has each CR read as a line end (the
+    byte offsets do not move), and a file starting with a UTF-16 byte order mark is
+    decoded to UTF-8 (byte offsets are then those of the UTF-8 text).
     """
-    with _open_readonly(path) as fh:
+    yield from _as_text(_content(path, status, max_bytes), status)
+
+
+def _content(path: Path, status: StreamStatus, max_bytes: int) -> Iterator[bytes]:
+    with _open_readonly(path, status) as fh:
         kind = sniff_compression(fh.read(6))
     if kind is not None:
         produced = False
@@ -225,8 +345,66 @@ def open_stream(path: Path, status: StreamStatus, max_bytes: int = DEFAULT_MAX_D
     yield from _plain(path, status)
 
 
+def _as_text(blocks: Iterator[bytes], status: StreamStatus) -> Iterator[bytes]:
+    """Lone CR line ends become LF; UTF-16 with a BOM becomes UTF-8 (see ``open_stream``)."""
+    first = next(blocks, None)
+    if first is None:
+        return
+    if _utf16(first):
+        status.encoding = "utf-16-le" if first.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
+        status.warnings.append(
+            f"text is {status.encoding.upper()} (byte order mark): decoded to UTF-8; "
+            "line offsets are those of the decoded text"
+        )
+        # backslashreplace: a lone surrogate or an odd last byte shows as \\xNN, never dropped
+        decoder = codecs.getincrementaldecoder("utf-16")("backslashreplace")
+        for block in _chain(first, blocks):
+            text = decoder.decode(block)
+            if text:
+                yield text.encode("utf-8", "surrogatepass")
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail.encode("utf-8", "surrogatepass")
+        return
+    if b"\n" not in first and b"\r" in first:
+        status.line_ends = "cr"
+        status.warnings.append("line ends are lone CR (classic Mac): each CR was read as the end of a line")
+        for block in _chain(first, blocks):
+            yield block.replace(b"\r", b"\n")
+        return
+    yield from _chain(first, blocks)
+
+
+def _utf16(first: bytes) -> bool:
+    """Does the file start with a UTF-16 byte order mark followed by valid UTF-16 text?
+
+    A BOM alone, or followed by bytes that are not UTF-16 (a binary file that happens to
+    start with FF FE), is not taken for text: the file is read as bytes.
+    """
+    if not first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    sample = first[: min(len(first), 4096)]
+    sample = sample[: len(sample) // 2 * 2]
+    if len(sample) < 4:
+        return False
+    codec = "utf-16-le" if first.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
+    try:
+        text = sample[2:].decode(codec)
+    except UnicodeDecodeError as exc:
+        # a surrogate pair cut by the end of the sample is not an error
+        if exc.start < len(sample) - 2 - 4:
+            return False
+        text = sample[2 : 2 + exc.start].decode(codec)
+    return "\x00" not in text
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
 def _plain(path: Path, status: StreamStatus) -> Iterator[bytes]:
-    with _open_readonly(path) as fh:
+    with _open_readonly(path, status) as fh:
         while block := fh.read(READ_BLOCK):
             status.decompressed_bytes += len(block)
             status.raw_bytes += len(block)
@@ -234,27 +412,41 @@ def _plain(path: Path, status: StreamStatus) -> Iterator[bytes]:
 
 
 def _decompressed(path: Path, kind: str, status: StreamStatus, max_bytes: int) -> Iterator[bytes]:
-    with _open_readonly(path) as fh:
+    """Decompress ``READ_BLOCK`` bytes of output at most per step (``max_length``).
+
+    The cap is checked before each step is handed on, so memory never holds more than one
+    block of output whatever the compression ratio (a few KB of bzip2 can expand to GB).
+    """
+    with _open_readonly(path, status) as fh:
+
+        def read() -> bytes:
+            block = fh.read(READ_BLOCK)
+            status.raw_bytes += len(block)
+            return block
+
         dec = _decompressor(kind)
-        pending = b""
+        pending = b""  # compressed bytes read but not yet given to the decompressor
+        more = False  # the last step filled its output: the decompressor may hold more
         members = 1
         while True:
-            if pending:
-                block, pending = pending, b""
-            else:
-                block = fh.read(READ_BLOCK)
-                status.raw_bytes += len(block)
-            if not block:
-                if not dec.eof:
+            if not dec.eof and not pending and not more and (kind == "gzip" or dec.needs_input):
+                pending = read()
+                if not pending:
                     status.warnings.append(
                         f"{kind} stream truncated: read {status.decompressed_bytes} bytes, the rest is missing"
                     )
-                return
+                    return
             try:
-                out = dec.decompress(block)
+                if kind == "gzip":
+                    out = dec.decompress(pending, READ_BLOCK)
+                    pending = dec.unconsumed_tail
+                else:
+                    out = dec.decompress(pending, max_length=READ_BLOCK)
+                    pending = b""
             except (zlib.error, OSError, lzma.LZMAError, EOFError) as exc:
                 status.warnings.append(f"{kind} stream corrupt after {status.decompressed_bytes} bytes: {exc}")
                 return
+            more = len(out) >= READ_BLOCK
             if out:
                 if status.decompressed_bytes + len(out) > max_bytes:
                     keep = max_bytes - status.decompressed_bytes
@@ -266,7 +458,7 @@ def _decompressed(path: Path, kind: str, status: StreamStatus, max_bytes: int) -
                 status.decompressed_bytes += len(out)
                 yield out
             if dec.eof:
-                rest = dec.unused_data or fh.read(READ_BLOCK)
+                rest = dec.unused_data or read()
                 if not rest:
                     status.members = members
                     return
@@ -276,7 +468,7 @@ def _decompressed(path: Path, kind: str, status: StreamStatus, max_bytes: int) -
                     return
                 members += 1
                 dec = _decompressor(kind)
-                pending = rest
+                pending, more = rest, False
 
 
 def source_key(relpath: str) -> tuple[str, tuple[int, str]]:

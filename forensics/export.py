@@ -56,13 +56,15 @@ def timesketch_frame(events: pl.DataFrame) -> pl.DataFrame:
     return ts.select([*TIMESKETCH_FIELDS, "timestamp", *rest])
 
 
-def export_events(events: pl.DataFrame, fmt: str, out: Path) -> Path:
+def export_events(events: pl.DataFrame, fmt: str, out: Path, *, keep_secrets: bool = False) -> Path:
     """Write ``events`` as ``jsonl``, ``csv`` or ``timesketch`` (CSV, or JSONL if ``out`` ends in .jsonl).
 
-    Secrets written into logs by accident (a password in a URL) are masked; ``events.parquet``
-    keeps the text exactly as written.
+    Secrets written into logs by accident (a password in a URL, a session cookie...: see
+    ``forensics.redact``) are masked unless ``keep_secrets``; ``events.parquet`` keeps the
+    text exactly as written.
     """
-    events = redact_frame(events)
+    if not keep_secrets:
+        events = redact_frame(events)
     if fmt == "timesketch":
         events = timesketch_frame(events)
         fmt = "jsonl" if out.suffix == ".jsonl" else "csv"

@@ -6,7 +6,11 @@ the part store (in memory up to a budget, then on disk).  A reader thread prepar
 next chunk while this one is parsed, and chunk-independent parsers parse two chunks at a
 time.  At the end the events are ordered into ``events.parquet`` (with the year, DST and
 clock-skew decisions applied) and the manifest says, for every file, what was read and
-what became of it.
+what became of it (lines read = in events + blank + meta + rejected + not parsed).
+
+The run writes nothing but its outputs and one working folder of its own (``.parts-*``,
+made fresh by ``tempfile.mkdtemp`` and removed by this run only); it refuses an output
+folder inside the evidence and evidence inside the output folder.
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ from forensics.evidence import (
     EvidenceFile,
     Skipped,
     StreamStatus,
+    display_name,
+    hash_file,
     open_stream,
-    sha256_file,
     source_key,
     walk,
 )
@@ -63,14 +68,16 @@ from parsers.base import Parser, ParseResult, get_parser, group_records, lines_f
 CHUNK_BYTES = 16 << 20
 #: Chunks of one file parsed at once by a ``chunk_independent`` parser.
 PARSE_WORKERS = min(2, os.cpu_count() or 1)
-#: A single line longer than this is cut into pieces (the reader still flags truncation).
-MAX_PENDING = 64 << 20
+#: A single line longer than this is cut into pieces (the reader still flags truncation);
+#: a multi-line record held back between chunks is not held past it either.  With the
+#: decompressor's one-block steps this bounds the reader's memory whatever the input.
+MAX_PENDING = 32 << 20
 
 SORT_KEYS = ["@timestamp", "log.file.path", "log.file.line", "event.id"]
 
 
 class IngestError(RuntimeError):
-    """Ingest cannot start (bad paths, output inside the evidence...)."""
+    """Ingest cannot start (bad paths, output inside the evidence, evidence inside the output...)."""
 
 
 @dataclass
@@ -98,9 +105,21 @@ class FileReport:
     records: int = 0
     events: int = 0
     rejects: int = 0
+    #: lines of a file no parser recognised: counted, not parsed
+    lines_unrecognised: int = 0
     latin1_lines: int = 0
     truncated_lines: int = 0
     final_newline: bool = True
+    #: "lf", or "cr" when lone CR line ends were read as line ends
+    line_ends: str = "lf"
+    #: an encoding decoded to UTF-8 before reading (UTF-16 with a byte order mark)
+    encoding: str | None = None
+    #: the name is not valid UTF-8: ``path`` shows its undecodable bytes as ``\\xNN``
+    name_escaped: bool = False
+    #: other names of this file (symlinks, hard links) inside the evidence, not read again
+    aliases: list[str] = field(default_factory=list)
+    #: every open of this file used O_NOATIME (its access time did not change)
+    noatime: bool | None = None
     zone: str | None = None
     zone_source: str | None = None
     clock_offset: float | None = None
@@ -112,9 +131,13 @@ class FileReport:
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def lines_accounted(self) -> int:
+        return self.lines_in_events + self.lines_blank + self.lines_meta + self.lines_rejected + self.lines_unrecognised
+
+    @property
     def balanced(self) -> bool:
-        accounted = self.lines_in_events + self.lines_blank + self.lines_meta + self.lines_rejected
-        return accounted == self.lines_read
+        """Every line read is in an event, blank, meta, a reject, or an unrecognised file's count."""
+        return self.lines_accounted == self.lines_read
 
 
 @dataclass
@@ -210,8 +233,7 @@ def ingest(
         check_timezone(tz, "--tz")
     root, picked = _resolve_root(evidence)
     out = Path(out_dir).resolve() if out_dir else Path(tempfile.mkdtemp(prefix="forensics-"))
-    if out.is_relative_to(root) and root.is_dir():
-        raise IngestError(f"refusing to write the output folder {out} inside the evidence folder {root}")
+    check_apart(root, picked, out)
     if format is not None:
         get_parser(format)  # unknown name -> clear error before anything is written
     exclude = list(cfg.exclude)
@@ -222,14 +244,80 @@ def ingest(
     out.mkdir(parents=True, exist_ok=True)
     for name in ("events.parquet", "rejects.parquet", "manifest.json"):
         if (out / name).exists() and not overwrite:
-            raise IngestError(f"{out / name} exists; choose another output folder")
-    parts = out / ".parts"
-    shutil.rmtree(parts, ignore_errors=True)
-    parts.mkdir()
+            raise IngestError(f"{shown(out / name)} exists; choose another output folder")
+    # the spill folder is new and unique to this run: only this run ever removes it, and
+    # nothing that was there before (an earlier run's folder, evidence) is touched
+    parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out))
+    try:
+        return _run(
+            files,
+            skipped,
+            parts,
+            root=root,
+            out=out,
+            cfg=cfg,
+            format=format,
+            tz=tz,
+            progress=progress,
+            command_line=command_line,
+            max_decompressed=max_decompressed,
+            memory_budget=memory_budget,
+            started=started,
+        )
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
 
+
+def shown(path: Path | str) -> str:
+    """A path as text that can always be printed and stored (undecodable bytes as ``\\xNN``)."""
+    return display_name(str(path))[0]
+
+
+def check_apart(root: Path, picked: list[Path] | None, out: Path) -> None:
+    """Evidence and outputs never overlap: refuse an output inside the evidence, or evidence inside the output.
+
+    An output inside the evidence would change the evidence; evidence inside the output
+    could be taken for (or replaced by) an output or a working file of a later run.
+    """
+    if root.is_dir() and out.is_relative_to(root):
+        raise IngestError(f"refusing to write the output folder {shown(out)} inside the evidence folder {shown(root)}")
+    for path in picked or [root]:
+        if path.is_relative_to(out):
+            raise IngestError(
+                f"refusing to read evidence {shown(path)} from inside the output folder {shown(out)}: "
+                "move the evidence out of it or choose another output folder"
+            )
+
+
+def _run(
+    files: list[EvidenceFile],
+    skipped: list[Skipped],
+    parts: Path,
+    *,
+    root: Path,
+    out: Path,
+    cfg: CaseConfig,
+    format: str | None,
+    tz: str | None,
+    progress: ProgressFn | None,
+    command_line: Sequence[str] | None,
+    max_decompressed: int,
+    memory_budget: int | None,
+    started: datetime,
+) -> IngestResult:
+    """Hash, read and order every file, with ``parts`` (this run's own folder) for spilled events."""
+    readable = []
     for f in files:
-        f.sha256_before = sha256_file(f.path)
+        try:
+            f.sha256_before, f.noatime = hash_file(f.path)
+        except OSError as exc:
+            # an unreadable file is listed with the reason; the others are read
+            skipped.append(Skipped(f.relpath, f"cannot read: {exc.strerror or exc}"))
+            continue
         f.source, f.rotation_rank = source_key(f.relpath)
+        readable.append(f)
+    files = readable
+    skipped.sort(key=lambda sk: sk.relpath)
     # a rotation set is read oldest file first, so file order is time order within it
     files.sort(key=lambda f: (f.source, f.rotation_rank, f.relpath))
 
@@ -263,7 +351,6 @@ def ingest(
         rehash = pool.submit(_hash_after, files, reports)
         timing = writer.finish(out, context)
         rehash.result()
-    shutil.rmtree(parts, ignore_errors=True)
     _apply_file_stats(reports, timing)
 
     manifest = _manifest(
@@ -327,7 +414,8 @@ def _hash_after(files: list[EvidenceFile], reports: list[FileReport]) -> None:
     """SHA-256 of every file after reading it: a difference means it changed under us."""
     for f, report in zip(files, reports):
         try:
-            f.sha256_after = sha256_file(f.path)
+            f.sha256_after, noatime = hash_file(f.path)
+            report.noatime = bool(report.noatime and noatime)
         except OSError as exc:
             report.warnings.append(f"cannot re-hash after the run: {exc}")
         report.sha256_after = f.sha256_after
@@ -393,21 +481,32 @@ def _line_chunks(stream: Iterator[bytes], report: FileReport) -> Iterator[bytes]
     Every buffer holds at least one line (``b""`` is one empty line).
     """
     pending = bytearray()
+    clear = 0  # pending[:clear] is known to hold no line end (a long line being gathered)
+    warned = False
     for block in stream:
         pending += block
         while len(pending) >= CHUNK_BYTES:
-            # the last line end inside the first CHUNK_BYTES (a longer line: the end of that line)
-            cut = pending.rfind(b"\n", 0, CHUNK_BYTES)
+            # the last line end inside the first CHUNK_BYTES (a longer line: the end of that line);
+            # what was searched before is not searched again (a long line arrives block by block)
+            cut = pending.rfind(b"\n", 0, CHUNK_BYTES) if clear == 0 else -1
             if cut == -1:
-                cut = pending.find(b"\n", CHUNK_BYTES)
+                cut = pending.find(b"\n", max(clear, CHUNK_BYTES), MAX_PENDING)
             if cut == -1:
-                if len(pending) >= MAX_PENDING:
+                if len(pending) < MAX_PENDING:
+                    clear = len(pending)
+                    break  # wait for the end of this long line
+                # no line end in MAX_PENDING bytes: that much becomes one line, and the rest
+                # of the line the next one(s); however the bytes came, nothing longer is held
+                if not warned:
                     report.warnings.append(f"a line longer than {MAX_PENDING} bytes was split into several lines")
-                    yield bytes(pending)
-                    pending = bytearray()
-                break
+                    warned = True
+                yield bytes(pending[:MAX_PENDING])
+                del pending[:MAX_PENDING]
+                clear = 0
+                continue
             yield bytes(pending[:cut])
             del pending[: cut + 1]
+            clear = 0
     if pending:
         if pending.endswith(b"\n"):
             yield bytes(pending[:-1])
@@ -429,10 +528,18 @@ def _ingest_file(
     progress: Callable[[int], None] | None = None,
 ) -> FileReport:
     src = cfg.source_for(f.relpath)
-    report = FileReport(path=f.relpath, size=f.size, sha256_before=f.sha256_before, source=f.source)
+    report = FileReport(
+        path=f.relpath,
+        size=f.size,
+        sha256_before=f.sha256_before,
+        source=f.source,
+        name_escaped=f.name_escaped,
+        aliases=list(f.aliases),
+        noatime=f.noatime,
+    )
     report.host = _host_for(f.relpath, src.host if src else None)
     options = dict(src.options) if src else {}
-    options["_filename"] = f.path.name
+    options["_filename"] = f.relpath.rpartition("/")[2]
     options["_path"] = str(f.path)
     if src and src.format:
         report.parser, report.detection = src.format, "config"
@@ -467,6 +574,7 @@ def _ingest_file(
     def whole_records() -> Iterator[pl.DataFrame]:
         """Chunks cut between records (a multi-line record is held back for the next chunk)."""
         carry: pl.DataFrame | None = None
+        warned_record: list[bool] = []
         # the next chunk is read, decompressed and split while this one is parsed
         for lines in prefetch(read()):
             report.lines_read += lines.height
@@ -475,6 +583,16 @@ def _ingest_file(
                 carry = None
             if parser.multiline:
                 lines, carry = _hold_back_last_record(lines, parser)
+                if carry is not None and carry.estimated_size() > MAX_PENDING:
+                    # a record that never ends (continuation lines only) is not held whole:
+                    # what is held goes on now; later lines without a start are rejects
+                    if not warned_record:
+                        report.warnings.append(
+                            f"a record longer than {MAX_PENDING} bytes was not held whole: "
+                            "its later lines are parsed as they come"
+                        )
+                        warned_record.append(True)
+                    lines, carry = pl.concat([lines, carry]), None
             if lines.height:
                 yield lines
         if carry is not None and carry.height:
@@ -491,17 +609,24 @@ def _ingest_file(
                 progress(status.raw_bytes)
     except OSError as exc:
         report.warnings.append(f"read error: {exc}")
-    report.compression = status.compression
-    report.decompressed_bytes = status.decompressed_bytes
-    report.warnings.extend(status.warnings)
+    _stream_facts(report, status)
     report.time_first = _iso(tmin)
     report.time_last = _iso(tmax)
     if not report.balanced:
         report.warnings.append(
-            f"accounting mismatch: {report.lines_read} lines read but "
-            f"{report.lines_in_events + report.lines_blank + report.lines_meta + report.lines_rejected} accounted"
+            f"accounting mismatch: {report.lines_read} lines read but {report.lines_accounted} accounted"
         )
     return report
+
+
+def _stream_facts(report: FileReport, status: StreamStatus) -> None:
+    """What the reader learnt about the file: compression, line ends, encoding, O_NOATIME, warnings."""
+    report.compression = status.compression
+    report.decompressed_bytes = status.decompressed_bytes
+    report.line_ends = status.line_ends
+    report.encoding = status.encoding
+    report.noatime = bool(report.noatime and status.noatime)
+    report.warnings.extend(status.warnings)
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -531,9 +656,8 @@ def _count_unrecognised(f: EvidenceFile, report: FileReport, max_decompressed: i
     if status.decompressed_bytes and last != b"\n":
         lines += 1
     report.lines_read = lines
-    report.compression = status.compression
-    report.decompressed_bytes = status.decompressed_bytes
-    report.warnings.extend(status.warnings)
+    report.lines_unrecognised = lines
+    _stream_facts(report, status)
     report.warnings.append("no parser recognised this file; its lines were counted but not parsed")
     return report
 
@@ -907,7 +1031,7 @@ def _manifest(
     tz: str | None,
     timing: TimeOutcome | None = None,
 ) -> dict[str, Any]:
-    files = [asdict(r) for r in reports]
+    files = [{**asdict(r), "lines_accounted": r.lines_accounted, "balanced": r.balanced} for r in reports]
     sources: dict[str, dict[str, Any]] = {}
     for r in reports:
         s = sources.setdefault(
@@ -965,6 +1089,11 @@ def _manifest(
         "rejects": sum(r.rejects for r in reports),
         "lines_blank": sum(r.lines_blank for r in reports),
         "lines_meta": sum(r.lines_meta for r in reports),
+        "lines_in_events": sum(r.lines_in_events for r in reports),
+        "lines_rejected": sum(r.lines_rejected for r in reports),
+        "lines_unrecognised": sum(r.lines_unrecognised for r in reports),
+        "lines_accounted": sum(r.lines_accounted for r in reports),
+        "balanced": all(r.balanced for r in reports),
         "skipped": len(skipped),
         "time_first": min((r.time_first for r in reports if r.time_first), default=None),
         "time_last": max((r.time_last for r in reports if r.time_last), default=None),
@@ -985,10 +1114,11 @@ def _manifest(
         "command_line": list(command_line) if command_line is not None else None,
         "started_at": _iso(started),
         "finished_at": _iso(datetime.now(UTC)),
-        "evidence_root": str(root),
-        "output": str(out),
+        "evidence_root": shown(root),
+        "output": shown(out),
+        "evidence_access": _access_summary(reports),
         "config": {
-            "path": str(cfg.path) if cfg.path else None,
+            "path": shown(cfg.path) if cfg.path else None,
             "sha256": cfg.sha256,
             "case": cfg.name,
             "timezone": cfg.timezone,
@@ -1000,6 +1130,17 @@ def _manifest(
         "files": files,
         "skipped": [asdict(s) for s in skipped],
         "warnings": warnings,
+    }
+
+
+def _access_summary(reports: list[FileReport]) -> dict[str, Any]:
+    """How the evidence was opened: read-only always; O_NOATIME for how many files."""
+    used = sum(1 for r in reports if r.noatime)
+    return {
+        "read_only": True,
+        "o_noatime": "all" if used == len(reports) else ("none" if used == 0 else "some"),
+        "o_noatime_files": used,
+        "o_noatime_available": bool(getattr(os, "O_NOATIME", 0)),
     }
 
 

@@ -12,11 +12,17 @@ from rich.text import Text
 
 from forensics.redact import redact
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: Every C0 control (newline and tab included: a newline in a file name must not start a
+#: line of its own that looks like the tool's), DEL, C1, line/paragraph separators, bidi.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def safe(value: object) -> str:
-    """Escape C0/C1 controls, DEL and bidi overrides as visible ``\\xNN``/``\\uNNNN``."""
+    """Escape C0/C1 controls, DEL, bidi overrides and lone surrogates as visible ``\\xNN``/``\\uNNNN``.
+
+    One value is one line: a terminal message built from ``safe`` parts cannot be split
+    into a forged second message.
+    """
     text = "" if value is None else redact(str(value))
     return _CONTROL.sub(
         lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 from markupsafe import Markup
 
+from forensics.redact import KINDS, count_secrets, enabled
 from forensics.report import frames as fr
 from forensics.report.attack import phase_of
 from forensics.report.figures import coverage
@@ -95,6 +96,8 @@ class AnnexMixin:
                 skipped=loc.num(totals.get("skipped")),
             ),
             "files": files,
+            "accounting": _accounting(loc, m.get("files", [])),
+            "secrets": self.secrets(),
             "unrecognised": unrecognised,
             "skipped": skipped,
             "rejects": rejects,
@@ -103,6 +106,19 @@ class AnnexMixin:
             if len(warnings) > WARNINGS_SHOWN
             else None,
         }
+
+    def secrets(self) -> dict[str, Any]:
+        """What the report masked: events holding each kind of secret, and why (none when kept)."""
+        t, loc = self.t, self.loc
+        if not enabled():
+            return {"masked": False, "rows": []}
+        counts = count_secrets(self.lf) if self.n_events else {}
+        rows = [
+            {"kind": t(f"se.{k.name}"), "count": loc.num(counts[k.name]), "why": t(f"se.{k.name}.why")}
+            for k in KINDS
+            if counts.get(k.name)
+        ]
+        return {"masked": True, "rows": rows}
 
     # 10 --------------------------------------------------------------------------------
     def time_statement(self) -> dict[str, Any]:
@@ -351,3 +367,20 @@ def _flag(loc: Locale, flag: str) -> str:
     """A time flag in words where the catalogue has it (the code stays beside it for the record)."""
     key = f"flag.{flag}"
     return f"{loc.text(key)} [{show(flag)}]" if loc.lang != "en" and key in loc.messages else show(flag)
+
+
+def _accounting(loc: Locale, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per file: lines read, and where each went (the manifest's proof that nothing was lost)."""
+    rows = []
+    for f in files:
+        parts = ("lines_in_events", "lines_blank", "lines_meta", "lines_rejected", "lines_unrecognised")
+        accounted = sum(int(f.get(k) or 0) for k in parts)
+        rows.append(
+            {
+                "path": show(f.get("path")),
+                "read": loc.num(f.get("lines_read")),
+                **{k: loc.num(f.get(k) or 0) for k in parts},
+                "balanced": accounted == int(f.get("lines_read") or 0),
+            }
+        )
+    return rows

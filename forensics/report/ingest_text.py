@@ -26,6 +26,9 @@ FR: dict[str, str] = {
     "socket skipped": "socket ignorée",
     "device skipped": "périphérique ignoré",
     "not a regular file": "pas un fichier ordinaire",
+    "cannot read folder: {t}": "dossier illisible : {t}",
+    "cannot read: {t}": "fichier illisible : {t}",
+    "alias ({t}) of {t2}: read once under that name": "autre nom ({t}) de {t2} : lu une seule fois sous ce nom",
     # compressed files (forensics.evidence)
     "starts like {t} but does not decompress: read as plain bytes": "commence comme un fichier {t} mais ne se "
     "décompresse pas : lu tel quel",
@@ -35,6 +38,10 @@ FR: dict[str, str] = {
     "atteint : la suite du fichier n'est pas lue",
     "trailing garbage after {t} member ignored ({n}+ bytes)": "données parasites après le membre {t} ignorées "
     "({n} octets ou plus)",
+    "line ends are lone CR (classic Mac): each CR was read as the end of a line": "fins de ligne CR seules (ancien "
+    "Mac) : chaque CR a été lu comme une fin de ligne",
+    "text is {t} (byte order mark): decoded to UTF-8; line offsets are those of the decoded text": "texte en {t} "
+    "(marque d'ordre des octets) : décodé en UTF-8 ; les positions des lignes sont celles du texte décodé",
     # reading (forensics.ingest)
     "cannot re-hash after the run: {t}": "empreinte impossible à recalculer après la lecture : {t}",
     "file changed while it was being read (SHA-256 before and after differ)": "le fichier a changé pendant sa "
@@ -43,6 +50,9 @@ FR: dict[str, str] = {
     "plusieurs lignes",
     "the last line has no newline (the file may have been cut while being written)": "la dernière ligne n'a pas de "
     "fin de ligne (le fichier a pu être coupé pendant son écriture)",
+    "a record longer than {n} bytes was not held whole: its later lines are parsed as they come": "un "
+    "enregistrement de plus de {n} octets n'a pas été gardé entier : ses lignes suivantes sont analysées telles "
+    "quelles",
     "read error: {t}": "erreur de lecture : {t}",
     "no parser recognised this file; its lines were counted but not parsed": "aucun analyseur n'a reconnu ce "
     "fichier ; ses lignes ont été comptées mais pas analysées",

@@ -19,6 +19,7 @@ from typing import Any
 
 from forensics import __version__
 from forensics.config import CaseConfig
+from forensics.redact import keep_secrets as keep
 from forensics.report.figures import PLOTLY_CONFIG
 from forensics.report.i18n import LANGUAGES, Locale
 from forensics.report.inputs import ReportError, read_inputs
@@ -93,12 +94,36 @@ def build_report(
     generated_at: datetime | str | None = None,
     config: CaseConfig | Path | str | None = None,
     command_line: Sequence[str] | None = None,
+    keep_secrets: bool = False,
 ) -> Report:
     """Build the report of an ingest (and correlation) output folder.
 
     ``generated_at`` (aware datetime or ISO string) makes the output reproducible; ``config``
     overrides the case config the manifest names (its awareness time feeds section 12).
+    Secrets found in the logs are masked unless ``keep_secrets`` (the report says which).
     """
+    with keep(keep_secrets):
+        return _build_report(
+            out_dir,
+            lang=lang,
+            title=title,
+            analyst=analyst,
+            generated_at=generated_at,
+            config=config,
+            command_line=command_line,
+        )
+
+
+def _build_report(
+    out_dir: Path | str,
+    *,
+    lang: str,
+    title: str | None,
+    analyst: str | None,
+    generated_at: datetime | str | None,
+    config: CaseConfig | Path | str | None,
+    command_line: Sequence[str] | None,
+) -> Report:
     if lang not in LANGUAGES:
         raise ReportError(f"unknown language {lang!r} (choose {', '.join(LANGUAGES)})")
     when = _parse_generated(generated_at)
