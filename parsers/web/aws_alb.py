@@ -37,8 +37,8 @@ from typing import Any
 import polars as pl
 
 from parsers.base import Parser, ParseResult, register, rejects_of
-from parsers.web.common import json_object, with_request
-from parsers.web.edge import address_port, dash, iso_time, no_events, seconds_ns, web_event
+from parsers.web.common import with_request
+from parsers.web.edge import address_port, dash, iso_time, labels_of, no_events, seconds_ns, web_event
 
 STAMP = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z"
 TOKEN = r'[^ "]+'
@@ -128,7 +128,7 @@ def _events(df: pl.DataFrame) -> pl.DataFrame:
         dash(pl.col("ua")).alias("user_agent.original"),
         pl.col("request").alias("_request"),
         pl.when(measured).then(summed).alias("_summed"),
-        json_object(labels).alias("labels"),
+        labels_of(labels).alias("labels"),
     )
     lf = with_request(lf, "_request").with_columns(
         pl.when(pl.col("_created").is_not_null() & (span >= 0))

@@ -27,8 +27,8 @@ from typing import Any
 import polars as pl
 
 from parsers.base import Parser, ParseResult, register, rejects_of
-from parsers.web.common import json_object, with_request
-from parsers.web.edge import address_port, dash, iso_time, no_events, seconds_ns, web_event
+from parsers.web.common import with_request
+from parsers.web.edge import address_port, dash, iso_time, labels_of, no_events, seconds_ns, web_event
 
 TOKEN = r'[^ "]+'
 LINE = (
@@ -97,7 +97,7 @@ def _events(df: pl.DataFrame) -> pl.DataFrame:
         dash(pl.col("ua")).alias("user_agent.original"),
         pl.col("request").alias("_request"),
         pl.when(measured).then(seconds_ns(pl.sum_horizontal(parts).cast(pl.String))).alias("event.duration"),
-        json_object(labels).alias("labels"),
+        labels_of(labels).alias("labels"),
         (pl.col("request").str.strip_chars_end(" ") == "- - -").alias("_tcp"),
     )
     lf = with_request(lf, "_request").with_columns(

@@ -36,8 +36,7 @@ from typing import Any
 import polars as pl
 
 from parsers.base import Parser, ParseResult, offset_seconds, register, rejects_of
-from parsers.web.common import json_object
-from parsers.web.edge import address_port, dash, decode_json, epoch_time, iso_time, no_events, web_event
+from parsers.web.edge import address_port, dash, decode_json, epoch_time, iso_time, labels_of, no_events, web_event
 
 S = pl.String
 HEADERS = ("User-Agent", "Referer", "X-Forwarded-For", "X-Real-Ip", "Authorization")
@@ -187,7 +186,7 @@ def _requests(df: pl.DataFrame) -> pl.DataFrame:
         dash(_header("Referer")).alias("http.request.referrer"),
         dash(_header("User-Agent")).alias("user_agent.original"),
         go_duration_ns(pl.col("duration")).alias("event.duration"),
-        json_object(labels).alias("labels"),
+        labels_of(labels).alias("labels"),
         pl.concat_str([req.struct.field("method"), pl.lit(" "), req.struct.field("uri").fill_null("-")]).alias(
             "_shown"
         ),
@@ -220,7 +219,7 @@ def _messages(df: pl.DataFrame) -> pl.DataFrame:
         pl.concat_str([pl.col("logger").fill_null("caddy"), pl.lit(": "), pl.col("msg").fill_null("")]).alias(
             "message"
         ),
-        json_object([("caddy.logger", pl.col("logger"))]).alias("labels"),
+        labels_of([("caddy.logger", pl.col("logger"))]).alias("labels"),
         pl.lit("application").alias("event.category"),
         pl.lit("log_message").alias("event.action"),
         pl.lit("unknown").alias("event.outcome"),

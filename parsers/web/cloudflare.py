@@ -27,8 +27,7 @@ from typing import Any
 import polars as pl
 
 from parsers.base import Parser, ParseResult, register, rejects_of
-from parsers.web.common import json_object
-from parsers.web.edge import dash, decode_json, epoch_time, iso_time, no_events, web_event
+from parsers.web.edge import dash, decode_json, epoch_time, iso_time, labels_of, no_events, web_event
 
 S = pl.String
 MAPPED = (
@@ -132,7 +131,7 @@ class CloudflareHttp(Parser):
             dash(pl.col("ClientRequestReferer")).alias("http.request.referrer"),
             dash(pl.col("ClientRequestUserAgent")).alias("user_agent.original"),
             pl.when(span >= 0).then(span).alias("event.duration"),
-            json_object([(k, dash(pl.col(f))) for k, f in LABELS]).alias("labels"),
+            labels_of([(k, dash(pl.col(f))) for k, f in LABELS]).alias("labels"),
             pl.concat_str([pl.col("ClientRequestMethod").fill_null("-"), pl.lit(" "), target.fill_null("-")]).alias(
                 "_shown"
             ),

@@ -33,8 +33,8 @@ from typing import Any
 import polars as pl
 
 from parsers.base import REJECT_COLUMNS, Parser, ParseResult, register, rejects_of
-from parsers.web.common import json_object, map_distinct, percent_decode
-from parsers.web.edge import no_events, seconds_ns, web_event
+from parsers.web.common import map_distinct, percent_decode
+from parsers.web.edge import labels_of, no_events, seconds_ns, web_event
 
 #: W3C field (lower case) -> role; any other field becomes a label under its own name.
 ROLES = {
@@ -165,7 +165,7 @@ def _read_block(rows: pl.DataFrame, fields: list[str]) -> tuple[pl.DataFrame, pl
         role("referrer").alias("http.request.referrer"),
         role("user_agent").alias("user_agent.original"),
         seconds_ns(role("time_taken")).alias("event.duration"),
-        json_object([(k, pl.col(f"_l{i}")) for i, (k, _) in enumerate(labels)]).alias("labels"),
+        labels_of([(k, pl.col(f"_l{i}")) for i, (k, _) in enumerate(labels)]).alias("labels"),
         pl.concat_str([role("method").fill_null("-"), pl.lit(" "), target.fill_null("-")]).alias("_shown"),
     )
     events = web_event(lf, pl.col("_shown"), "Request completed").drop("_shown")

@@ -4,19 +4,25 @@ Their logs are written by software, not by a configurable format string: the fie
 fixed, so each parser is one regex or one typed JSON decode.  What they share is here:
 
 * ``decode_json``: one JSON object per line decoded into typed columns in one polars
-  kernel; a line that is not a JSON object of the expected shape costs only itself (the
-  chunk is cut in halves until the lines that fail are found; those are rejects);
+  kernel; a line that is not a JSON object of the expected shape costs only itself (broken
+  JSON is found line by line, then lines of the wrong shape by cutting the chunk in
+  halves; those are rejects);
 * ``iso_time``: an ISO 8601 stamp into the wall clock as written and its offset;
 * ``epoch_time``: a Unix time in s, ms, µs or ns (told apart by its size) into UTC;
 * ``address_port``: ``ip:port`` / ``[v6]:port`` into its two parts;
 * ``web_event``: the columns every access event carries (category, action, outcome,
-  message) and the URL parts.
+  message) and the URL parts;
+* ``labels_of``: the ``labels`` JSON of many optional fields, fast.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 import polars as pl
 
+from parsers.app.common import labels_json
 from parsers.base import offset_seconds, rejects_of
 from parsers.web.common import decode_urls, http_outcome, with_url_parts
 
@@ -30,16 +36,24 @@ def decode_json(records: pl.DataFrame, dtype: pl.Struct, what: str) -> tuple[pl.
     Keys absent from ``dtype`` are ignored (they stay in ``event.original``), absent keys
     are null, numbers and booleans read into a String field keep their text.  A line that
     is not an object of that shape (broken JSON, an object where a string was expected)
-    makes the decode of its chunk fail: the chunk is then decoded in halves, so only the
-    failing lines become rejects, whatever their number.  ``what`` names the format in the
+    makes the decode of its chunk fail: the lines are then checked one by one with Python's
+    JSON parser (broken ones are rejects) and the rest decoded in halves until the lines of
+    the wrong shape are found, so only the failing lines become rejects.  ``what`` names the format in the
     reject reason.
     """
     text = pl.col("text").str.strip_chars()
-    objects = pl.col("text").str.strip_chars().str.starts_with("{") & text.str.ends_with("}")
+    objects = text.str.starts_with("{") & text.str.ends_with("}")
     shaped = records.filter(objects.fill_null(False))
     rejects = [rejects_of(records.filter(~objects.fill_null(False)), f"not a JSON object ({what} writes one per line)")]
     good: list[pl.DataFrame] = []
-    _decode_parts(shaped, dtype, what, good, rejects)
+    try:
+        good.append(shaped.with_columns(pl.col("text").str.json_decode(dtype).alias("_j")))
+    except pl.exceptions.PolarsError:
+        # the slow path, only for a chunk that holds a bad line: broken JSON is found by
+        # Python's parser line by line, then lines of the wrong shape by halving
+        valid = pl.Series([_is_json(t) for t in shaped.get_column("text").to_list()], dtype=pl.Boolean)
+        rejects.append(rejects_of(shaped.filter(~valid), f"not valid JSON (a {what} line cut or damaged)"))
+        _decode_parts(shaped.filter(valid), dtype, what, good, rejects)
     fields = [f.name for f in dtype.fields]
     if good:
         out = pl.concat(good).sort("_rec")
@@ -69,6 +83,14 @@ def _decode_parts(
     half = df.height // 2
     _decode_parts(df.slice(0, half), dtype, what, good, rejects)
     _decode_parts(df.slice(half), dtype, what, good, rejects)
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 ISO = r"^(?P<wall>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)(?P<zone>Z|[+-]\d{2}:?\d{2})?$"
@@ -143,6 +165,23 @@ def web_event(lf: pl.LazyFrame, request_shown: pl.Expr, timestamp_desc: str) -> 
         ),
     )
     return decode_urls(lf.collect())
+
+
+def labels_of(pairs: Sequence[tuple[str, pl.Expr]]) -> pl.Expr:
+    """The ``labels`` JSON of the non-null values (null when all are null).
+
+    One short JSON piece per key joined once (``parsers.app.common.labels_json``): with the
+    dozens of fields these logs carry, this is many times faster than encoding a struct
+    and removing its nulls.  A key named twice (a repeated ``#Fields:`` name) gets ``#2``.
+    """
+    items: dict[str, pl.Expr] = {}
+    for key, expr in pairs:
+        name, n = key, 1
+        while name in items:
+            n += 1
+            name = f"{key}#{n}"
+        items[name] = expr.cast(pl.String)
+    return labels_json(items)
 
 
 def dash(expr: pl.Expr) -> pl.Expr:

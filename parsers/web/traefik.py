@@ -34,8 +34,8 @@ from typing import Any
 import polars as pl
 
 from parsers.base import Parser, ParseResult, offset_seconds, register, rejects_of
-from parsers.web.common import json_object, with_request
-from parsers.web.edge import dash, decode_json, iso_time, no_events, web_event
+from parsers.web.common import with_request
+from parsers.web.edge import dash, decode_json, iso_time, labels_of, no_events, web_event
 
 S = pl.String
 CORE = (
@@ -185,7 +185,7 @@ def _json_events(df: pl.DataFrame) -> pl.DataFrame:
         dash(pl.col("request_User-Agent")).alias("user_agent.original"),
         pl.col("Duration").cast(pl.Int64, strict=False).alias("event.duration"),
         pl.col("level").alias("log.level"),
-        json_object([(k, dash(pl.col(f))) for k, f in LABELS]).alias("labels"),
+        labels_of([(k, dash(pl.col(f))) for k, f in LABELS]).alias("labels"),
         pl.concat_str(
             [pl.col("RequestMethod").fill_null("-"), pl.lit(" "), pl.col("RequestPath").fill_null("-")]
         ).alias("_shown"),
@@ -214,7 +214,7 @@ def _clf_events(df: pl.DataFrame) -> pl.DataFrame:
         dash(pl.col("referrer")).alias("http.request.referrer"),
         dash(pl.col("ua")).alias("user_agent.original"),
         (pl.col("ms").cast(pl.Int64, strict=False) * 1_000_000).alias("event.duration"),
-        json_object(labels).alias("labels"),
+        labels_of(labels).alias("labels"),
         pl.col("request").alias("_request"),
     )
     lf = with_request(lf, "_request")
