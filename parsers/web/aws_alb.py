@@ -32,6 +32,7 @@ Reference: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/l
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import polars as pl
@@ -55,6 +56,67 @@ LINE = (
 )
 
 
+GROUPS = re.findall(r"\(\?P<(\w+)>", LINE)
+HEAD = (
+    rf"^[a-z0-9]+ {STAMP} \S+ \S+ \S+ -?[0-9.]+ -?[0-9.]+ -?[0-9.]+ (?:\d{{3}}|-) (?:\d{{3}}|-) (?:\d+|-) (?:\d+|-) $"
+)
+#: Where a user agent may end: a quote, two tokens and a target group.  ``LINE`` takes the
+#: last such place (its user agent is greedy); the split below is only used where there is one.
+UA_END = r'" [^ "]+ [^ "]+ (?:-|arn:)'
+
+
+def split_fast(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Lines of today's full layout without a quote in the request or user agent, cut on quotes.
+
+    ``(parsed rows with the LINE group columns, the other records)``.  A capture regex over a
+    long line costs microseconds; cutting on ``"`` and checking every separator with
+    match-only expressions gives exactly what ``LINE`` gives for these lines, many times
+    faster.  Every other line (older generations, quotes inside values) takes ``LINE``.
+    """
+    q = pl.col("_q")
+    seg = [q.list.get(i, null_on_oob=True) for i in range(17)]
+    df = records.select("_rec", "text", pl.col("text").str.split('"').alias("_q"))
+    ok = (
+        (q.list.len() >= 17)
+        & seg[0].str.contains(HEAD)
+        & (seg[2] == " ")
+        & seg[4].str.contains(r'^ [^ "]+ [^ "]+ (?:-|arn:[^ "]+) $')
+        & (seg[6] == " ")
+        & (seg[8] == " ")
+        & seg[10].str.contains(r'^ [^ "]+ [^ "]+ $')
+        & (seg[12] == " ")
+        & (seg[14] == " ")
+        & (pl.col("text").str.count_matches(UA_END) == 1)
+    ).fill_null(False)
+    df = df.with_columns(_ok=ok)
+    good = df.filter(pl.col("_ok"))
+    if good.height == 0:
+        return pl.DataFrame(schema={"_rec": pl.Int64, **{g: pl.String for g in GROUPS}}), records
+    head = seg[0].str.split(" ")
+    mid = seg[4].str.strip_chars(" ").str.split(" ")
+    rule = seg[10].str.strip_chars(" ").str.split(" ")
+    names_head = GROUPS[:12]
+    parsed = good.lazy().select(
+        pl.col("_rec"),
+        *[head.list.get(i).alias(n) for i, n in enumerate(names_head)],
+        seg[1].alias("request"),
+        seg[3].alias("ua"),
+        mid.list.get(0).alias("cipher"),
+        mid.list.get(1).alias("tls"),
+        mid.list.get(2).alias("tg"),
+        seg[5].alias("trace"),
+        seg[7].alias("domain"),
+        seg[9].alias("cert"),
+        rule.list.get(0).alias("rule"),
+        rule.list.get(1).alias("created"),
+        seg[11].alias("actions"),
+        seg[13].alias("redirect"),
+        seg[15].alias("error"),
+        q.list.slice(16).list.join('"').alias("rest"),
+    )
+    return parsed.select("_rec", *GROUPS).collect(), records.join(good.select("_rec"), on="_rec", how="anti")
+
+
 @register
 class AwsAlb(Parser):
     """AWS Application Load Balancer access log (all field generations, UTC).
@@ -70,7 +132,9 @@ class AwsAlb(Parser):
     literals = (" app/",)
 
     def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
-        df = records.select("_rec", pl.col("text").str.extract_groups(LINE).alias("_m")).unnest("_m")
+        fast, rest = split_fast(records)
+        slow = rest.select("_rec", pl.col("text").str.extract_groups(LINE).alias("_m")).unnest("_m")
+        df = pl.concat([fast, slow]).sort("_rec") if fast.height else slow
         ok = pl.col("time").is_not_null()
         rejects = rejects_of(df.filter(~ok), "not an Application Load Balancer access line")
         df = df.filter(ok)

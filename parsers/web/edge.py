@@ -12,17 +12,17 @@ fixed, so each parser is one regex or one typed JSON decode.  What they share is
 * ``address_port``: ``ip:port`` / ``[v6]:port`` into its two parts;
 * ``web_event``: the columns every access event carries (category, action, outcome,
   message) and the URL parts;
-* ``labels_of``: the ``labels`` JSON of many optional fields, fast.
+* ``labels_of``: the ``labels`` JSON of many optional fields, in a few kernels.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 import polars as pl
 
-from parsers.app.common import labels_json
 from parsers.base import offset_seconds, rejects_of
 from parsers.web.common import decode_urls, http_outcome, with_url_parts
 
@@ -170,9 +170,11 @@ def web_event(lf: pl.LazyFrame, request_shown: pl.Expr, timestamp_desc: str) -> 
 def labels_of(pairs: Sequence[tuple[str, pl.Expr]]) -> pl.Expr:
     """The ``labels`` JSON of the non-null values (null when all are null).
 
-    One short JSON piece per key joined once (``parsers.app.common.labels_json``): with the
-    dozens of fields these logs carry, this is many times faster than encoding a struct
-    and removing its nulls.  A key named twice (a repeated ``#Fields:`` name) gets ``#2``.
+    All values are encoded in one struct kernel, then the ``"key":null`` members are cut
+    with one regex over the known keys (inside a JSON string every quote is escaped, so a
+    value can never hold ``"key":null``).  With the dozens of fields these logs carry this
+    is several times faster than one piece per key.  A key named twice (a repeated
+    ``#Fields:`` name) gets ``#2``.
     """
     items: dict[str, pl.Expr] = {}
     for key, expr in pairs:
@@ -181,7 +183,12 @@ def labels_of(pairs: Sequence[tuple[str, pl.Expr]]) -> pl.Expr:
             n += 1
             name = f"{key}#{n}"
         items[name] = expr.cast(pl.String)
-    return labels_json(items)
+    if not items:
+        return pl.lit(None, dtype=pl.String)
+    encoded = pl.struct([e.alias(k) for k, e in items.items()]).struct.json_encode()
+    keys = "|".join(re.escape(json.dumps(k)[1:-1]) for k in items)
+    cleaned = encoded.str.replace_all(f'"(?:{keys})":null,?', "").str.replace(r",\}$", "}")
+    return pl.when(cleaned != "{}").then(cleaned)
 
 
 def dash(expr: pl.Expr) -> pl.Expr:

@@ -252,3 +252,35 @@ def test_edge_parsers_claim_no_other_fixture(fixture: object) -> None:
             continue
         records = records_from_text(text, parser)
         assert parser.score(records, path.name) < MIN_SCORE, (name, path.name)
+
+
+FAKE_TAILS = st.sampled_from(
+    [
+        "",
+        '" - - arn:x "t" "d" "c" 1 2026-01-01T00:00:00Z "forward" "-" "-" "',
+        '" - - - "',
+        '" zz" "',
+        '"',
+        ' "-" "-" ',
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=st.lists(st.tuples(alb_lines(), FAKE_TAILS, st.sampled_from(["", '"'])), min_size=1, max_size=6))
+def test_alb_quote_split_gives_what_the_regex_gives(items: list[tuple[tuple[str, dict], str, str]]) -> None:
+    """The fast split path is only an optimisation: on any line it takes, the regex agrees."""
+    from parsers.web import aws_alb
+
+    lines = []
+    for (line, v), fake, quote in items:
+        agent = v["agent"]
+        lines.append(line.replace(f'"{agent}"', f'"{agent}{fake}"', 1).replace(" HTTP/1.1", quote + " HTTP/1.1", 1))
+    records = records_from_text("\n".join(lines), get_parser("aws.alb"))
+    fast, _ = aws_alb.split_fast(records)
+    regex = (
+        records.join(fast.select("_rec"), on="_rec", how="semi")
+        .select("_rec", pl.col("text").str.extract_groups(aws_alb.LINE).alias("_m"))
+        .unnest("_m")
+    )
+    assert fast.equals(regex.select(fast.columns))
