@@ -284,3 +284,32 @@ def test_alb_quote_split_gives_what_the_regex_gives(items: list[tuple[tuple[str,
         .unnest("_m")
     )
     assert fast.equals(regex.select(fast.columns))
+
+
+# -- through the engine: UTC from the record, every line accounted for ----------------------
+
+
+@pytest.mark.parametrize("case", [c for c in cases() if c.parser in EDGE], ids=lambda c: c.id)
+def test_times_are_utc_from_the_record_and_nothing_is_lost(case: object, tmp_path: Path) -> None:
+    from tests.golden import parse_file
+
+    path = case.path  # type: ignore[attr-defined]
+    events, rejects, manifest = parse_file(path, tmp_path, tz="Europe/Paris")
+    report = manifest["files"][0]
+    assert report["parser"] == case.parser  # type: ignore[attr-defined]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert report["lines_read"] == len(lines)
+    assert report["lines_in_events"] + report["lines_meta"] + report["lines_blank"] + report["lines_rejected"] == len(
+        lines
+    )
+    assert rejects.height == report["lines_rejected"]
+    # every stamp these services write is UTC or carries its offset; only Caddy's optional
+    # ``wall`` time format is naive, and then the source zone is applied and said
+    naive = events.filter(pl.col("time.zone_source") != "record")
+    assert naive.get_column("time.original").to_list() == (
+        ["2026/03/14 10:16:00.000"] if case.parser == "caddy.access" else []  # type: ignore[attr-defined]
+    )
+    assert set(naive.get_column("time.zone").to_list()) <= {"Europe/Paris"}
+    utc = events.filter(pl.col("time.zone_source") == "record")
+    if case.parser not in ("caddy.access", "traefik.access"):  # type: ignore[attr-defined]
+        assert set(utc.get_column("time.zone").to_list()) == {"+00:00"}
