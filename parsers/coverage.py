@@ -81,11 +81,12 @@ COVERAGE: dict[str, Coverage] = {
     # -- load balancers, CDNs, proxies -------------------------------------------------------
     "aws.alb": Coverage(
         variants="Application Load Balancer access log of every field generation (from the 2016 lines ending "
-        "at `trace_id` to today's, with the trailing fields kept in labels): http, https, h2, grpcs, ws, wss; "
+        "at `trace_id` to today's, desync classification and request transforms included): http, https, h2, "
+        "grpcs, ws, wss; "
         "Lambda and unrouted requests (`-` target, `-1` times); unreadable requests (`- http://...:80- -`); "
         "quotes inside the user agent",
-        not_read="Network Load Balancer TLS logs and ALB connection / health-check logs; the fields after "
-        "`error_reason` are not split (kept whole in labels)",
+        not_read="Network Load Balancer TLS logs and ALB connection / health-check logs; fields AWS adds after "
+        "`request_transform_status` are not split (kept whole in labels)",
     ),
     "aws.elb": Coverage(
         variants="Classic Load Balancer access log, HTTP/HTTPS listeners (with or without the user agent and "

@@ -4,9 +4,11 @@
 response_processing_time elb_status_code target_status_code received_bytes sent_bytes
 "request" "user_agent" ssl_cipher ssl_protocol target_group_arn "trace_id" "domain_name"
 "chosen_cert_arn" matched_rule_priority request_creation_time "actions_executed"
-"redirect_url" "error_reason" ...`` (AWS appends fields over time and asks readers to
-ignore the ones they do not expect: everything after ``error_reason`` is kept whole in
-``labels``; older lines that stop earlier are read as far as they go).
+"redirect_url" "error_reason" "target:port_list" "target_status_code_list" "classification"
+"classification_reason" conn_trace_id "transformed_host" "transformed_uri"
+"request_transform_status"`` (AWS appends fields over time and asks readers to ignore the
+ones they do not expect: fields after these are kept whole in ``labels`` under
+``aws.more_fields``; older lines that stop earlier are read as far as they go).
 
 * ``time`` is when the load balancer answered (``timestamp_desc`` "Request completed");
   ``request_creation_time`` is when it received the request, so ``event.duration`` is
@@ -24,8 +26,9 @@ ignore the ones they do not expect: everything after ``error_reason`` is kept wh
   after it, not on the next quote.
 * ``-`` is "no value"; ``-1`` processing times mean "not measured" (no target answered).
 * TLS cipher and protocol, target group, trace id, SNI domain, certificate, rule, actions,
-  redirect, error reason and the trailing fields go into ``labels`` (the schema has no
-  TLS or load balancer columns).
+  redirect, error reason, the targets tried, the desync classification (``Ambiguous``,
+  ``Severe``: a request smuggling attempt shows here) and the rest go into ``labels`` (the
+  schema has no TLS or load balancer columns).
 
 Reference: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html
 """
@@ -55,6 +58,24 @@ LINE = (
     r"(?P<rest>.*)$"
 )
 
+
+#: The fields AWS added after ``error_reason`` (2021 onwards), read from what follows it.
+TAIL = (
+    r'^ "(?P<targets>[^"]*)" "(?P<target_codes>[^"]*)" "(?P<classification>[^"]*)" "(?P<classification_reason>[^"]*)"'
+    r'(?: (?P<conn_trace_id>[^ "]+))?'
+    r'(?: "(?P<transformed_host>[^"]*)" "(?P<transformed_uri>[^"]*)" "(?P<transform_status>[^"]*)")?'
+    r"(?P<more>.*)$"
+)
+TAIL_LABELS = (
+    ("aws.target_port_list", "targets"),
+    ("aws.target_status_code_list", "target_codes"),
+    ("aws.classification", "classification"),
+    ("aws.classification_reason", "classification_reason"),
+    ("aws.conn_trace_id", "conn_trace_id"),
+    ("aws.transformed_host", "transformed_host"),
+    ("aws.transformed_uri", "transformed_uri"),
+    ("aws.request_transform_status", "transform_status"),
+)
 
 GROUPS = re.findall(r"\(\?P<(\w+)>", LINE)
 HEAD = (
@@ -173,26 +194,40 @@ def _events(df: pl.DataFrame) -> pl.DataFrame:
         ("aws.actions_executed", dash(pl.col("actions"))),
         ("aws.redirect_url", dash(pl.col("redirect"))),
         ("aws.error_reason", dash(pl.col("error"))),
-        ("aws.more_fields", dash(pl.col("rest").str.strip_chars(" "))),
+        *[(key, dash(pl.col("_tail").struct.field(group))) for key, group in TAIL_LABELS],
+        # what AWS may add later, or a tail of another shape, kept whole
+        (
+            "aws.more_fields",
+            dash(
+                pl.when(pl.col("_tail").struct.field("targets").is_null())
+                .then(pl.col("rest"))
+                .otherwise(pl.col("_tail").struct.field("more"))
+                .str.strip_chars(" ")
+            ),
+        ),
     ]
-    lf = df.lazy().select(
-        "_rec",
-        ts.alias("_ts"),
-        offset.alias("_offset"),
-        pl.col("time").alias("time.original"),
-        created.alias("_created"),
-        pl.col("elb").alias("host.name"),
-        client.alias("source.ip"),
-        client.alias("network.peer_ip"),
-        client_port.alias("source.port"),
-        target.alias("destination.ip"),
-        pl.col("elb_status").cast(pl.Int32, strict=False).alias("http.response.status_code"),
-        pl.col("rx").cast(pl.Int64, strict=False).alias("http.request.bytes"),
-        pl.col("tx").cast(pl.Int64, strict=False).alias("http.response.bytes"),
-        dash(pl.col("ua")).alias("user_agent.original"),
-        pl.col("request").alias("_request"),
-        pl.when(measured).then(summed).alias("_summed"),
-        labels_of(labels).alias("labels"),
+    lf = (
+        df.lazy()
+        .with_columns(pl.col("rest").str.extract_groups(TAIL).alias("_tail"))
+        .select(
+            "_rec",
+            ts.alias("_ts"),
+            offset.alias("_offset"),
+            pl.col("time").alias("time.original"),
+            created.alias("_created"),
+            pl.col("elb").alias("host.name"),
+            client.alias("source.ip"),
+            client.alias("network.peer_ip"),
+            client_port.alias("source.port"),
+            target.alias("destination.ip"),
+            pl.col("elb_status").cast(pl.Int32, strict=False).alias("http.response.status_code"),
+            pl.col("rx").cast(pl.Int64, strict=False).alias("http.request.bytes"),
+            pl.col("tx").cast(pl.Int64, strict=False).alias("http.response.bytes"),
+            dash(pl.col("ua")).alias("user_agent.original"),
+            pl.col("request").alias("_request"),
+            pl.when(measured).then(summed).alias("_summed"),
+            labels_of(labels).alias("labels"),
+        )
     )
     lf = with_request(lf, "_request").with_columns(
         pl.when(pl.col("_created").is_not_null() & (span >= 0))
