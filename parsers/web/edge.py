@@ -38,8 +38,8 @@ def decode_json(records: pl.DataFrame, dtype: pl.Struct, what: str) -> tuple[pl.
     is not an object of that shape (broken JSON, an object where a string was expected)
     makes the decode of its chunk fail: the lines are then checked one by one with Python's
     JSON parser (broken ones are rejects) and the rest decoded in halves until the lines of
-    the wrong shape are found, so only the failing lines become rejects.  ``what`` names the format in the
-    reject reason.
+    the wrong shape are found, so only the failing lines become rejects.  ``what`` names
+    the format in the reject reason.
     """
     text = pl.col("text").str.strip_chars()
     objects = text.str.starts_with("{") & text.str.ends_with("}")
