@@ -69,6 +69,37 @@ def formats_markdown() -> str:
         lines.append(
             f"| `{name}` | {cls.description().replace('|', '/')} | {'yes' if cls.detectable else 'config only'} | {ref} |"
         )
+    return "\n".join(lines) + "\n\n" + coverage_markdown()
+
+
+def coverage_markdown() -> str:
+    """The coverage table of docs/formats.md: variants read, detection, what is not read.
+
+    The words come from ``parsers.coverage.COVERAGE``; "how detected" is derived from each
+    parser class (``parsers.coverage.how_detected``).
+    """
+    from forensics.detect import MIN_SCORE
+    from parsers.base import load_all
+    from parsers.coverage import COVERAGE, how_detected
+
+    lines = [
+        "## Coverage",
+        "",
+        "What each format reads without help, how `forensics detect` recognises it (read from the",
+        "parser's code), and what it does not read. A line that is not read is never dropped: it is",
+        "a reject with its reason in `rejects.parquet`, and `event.original` keeps every record whole.",
+        "",
+        "| format | variants read | how detected | not read |",
+        "|---|---|---|---|",
+    ]
+    for name, cls in load_all().items():
+        if name.startswith("test."):
+            continue
+        entry = COVERAGE.get(name)
+        variants = entry.variants if entry else "(no coverage entry)"
+        missing = entry.not_read if entry else "(no coverage entry)"
+        cells = [f"`{name}`", variants, how_detected(cls, MIN_SCORE), missing]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,1 +1,1 @@
-"""Web server logs: access and error logs of Apache httpd, nginx, IIS and HAProxy."""
+"""Web server logs: Apache httpd, nginx, IIS and HAProxy, and what stands in front of them (AWS ALB, ELB and CloudFront, Cloudflare, Caddy, Traefik)."""
