@@ -417,10 +417,15 @@ EN: dict[str, str] = {
     "rounded)",
     # link reasons (forensics.correlate.links / dblinks / pipeline): the stored English, parsed back by the report
     "link.match": "{action:msg} of {account} at {at} matches {method} {path} -> {status} at {web_at} ({dt} s) from "
-    "{ip}{forwarded:msg}{params:msg}{ua:msg}",
+    "{ip}{forwarded:msg}{params:msg}{client:msg}{rid:msg}{sid:msg}{url:msg}{ua:msg}",
     "link.match.forwarded": "; the application stored {stored}, the first X-Forwarded-For value, which the client "
     "controls",
     "link.match.params": "; same request parameters",
+    "link.match.client": "; the address the application stored",
+    "link.match.rid": "; same request id",
+    "link.match.sid": "; same session id",
+    "link.match.url": "; same URL",
+    "link.match.url_method": "; same URL and method",
     "link.same_ua": "; same user agent",
     "link.no_ua": "; no user agent to compare",
     "link.overlap": "application session of {account} ({first} to {last}) stored {ip}{how:msg}{ua:msg}; times overlap",
@@ -703,10 +708,15 @@ FR: dict[str, str] = {
     "arrondies)",
     # raisons des liens
     "link.match": "{action:msg} du compte {account} à {at:time} correspond à {method} {path} -> {status} à {web_at:time} "
-    "({dt} s) depuis {ip}{forwarded:msg}{params:msg}{ua:msg}",
+    "({dt} s) depuis {ip}{forwarded:msg}{params:msg}{client:msg}{rid:msg}{sid:msg}{url:msg}{ua:msg}",
     "link.match.forwarded": " ; l'application a enregistré {stored}, la première valeur X-Forwarded-For, que le "
     "client contrôle",
     "link.match.params": " ; mêmes paramètres de requête",
+    "link.match.client": " ; l'adresse que l'application a enregistrée",
+    "link.match.rid": " ; même identifiant de requête",
+    "link.match.sid": " ; même identifiant de session",
+    "link.match.url": " ; même URL",
+    "link.match.url_method": " ; même URL et même méthode",
     "link.same_ua": " ; même agent utilisateur",
     "link.no_ua": " ; aucun agent utilisateur à comparer",
     "link.overlap": "la session applicative du compte {account} ({first:time} à {last:time}) a enregistré {ip}{how:msg}"
