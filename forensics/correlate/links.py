@@ -159,7 +159,11 @@ def _param_candidates(params: pl.DataFrame, web: pl.DataFrame, width: float) -> 
     jp = labelled.join(pcand, on="_b", how="inner")
     same = (
         (pl.col("_pact") == pl.col("_wact"))
-        & ((pl.col("_pview") == pl.col("activity.view")) | pl.col("_pview").is_null() | pl.col("activity.view").is_null())
+        & (
+            (pl.col("_pview") == pl.col("activity.view"))
+            | pl.col("_pview").is_null()
+            | pl.col("activity.view").is_null()
+        )
         & ((pl.col("_pmin") == pl.col("export.date_min")) | pl.col("_pmin").is_null())
         & ((pl.col("_pmax") == pl.col("export.date_max")) | pl.col("_pmax").is_null())
         & ((pl.col("_poff") == pl.col("api.offset")) | pl.col("_poff").is_null())
@@ -233,15 +237,22 @@ def match_app_to_web(
         pairs.append(sid.join(cand, left_on=["_b", "_asid"], right_on=["_b", "_wsid"]).select("app_row", "web_row"))
     by_ip = evb.filter(pl.col("_stored").is_not_null()).select("app_row", "_b", "_stored")
     if by_ip.height:
-        pairs.append(by_ip.join(cand, left_on=["_b", "_stored"], right_on=["_b", "_client"]).select("app_row", "web_row"))
+        pairs.append(
+            by_ip.join(cand, left_on=["_b", "_stored"], right_on=["_b", "_client"]).select("app_row", "web_row")
+        )
         fwd = cand.filter(pl.col("_fwd").is_not_null() & (pl.col("_fwd") != pl.col("_client")))
         pairs.append(by_ip.join(fwd, left_on=["_b", "_stored"], right_on=["_b", "_fwd"]).select("app_row", "web_row"))
     # rows with nothing more specific: the URL they name
     by_path = evb.filter(
-        pl.col("_apath").is_not_null() & pl.col("_arid").is_null() & pl.col("_asid").is_null() & pl.col("_stored").is_null()
+        pl.col("_apath").is_not_null()
+        & pl.col("_arid").is_null()
+        & pl.col("_asid").is_null()
+        & pl.col("_stored").is_null()
     ).select("app_row", "_b", "_apath")
     if by_path.height:
-        pairs.append(by_path.join(cand, left_on=["_b", "_apath"], right_on=["_b", "_wpath"]).select("app_row", "web_row"))
+        pairs.append(
+            by_path.join(cand, left_on=["_b", "_apath"], right_on=["_b", "_wpath"]).select("app_row", "web_row")
+        )
     same_params = _param_candidates(evb.filter(pl.col("_q").is_not_null()), web, width)
     if same_params is not None:
         pairs.append(same_params.select("app_row", "web_row"))
@@ -275,9 +286,7 @@ def match_app_to_web(
     same_rid = both("_arid", "_wrid") & (pl.col("_arid") == pl.col("_wrid"))
     same_sid = both("_asid", "_wsid") & (pl.col("_asid") == pl.col("_wsid"))
     same_client = pl.col("_stored").is_not_null() & (pl.col("_stored") == pl.col("client.ip"))
-    same_fwd = (
-        pl.col("_stored").is_not_null() & ~same_client.fill_null(False) & (pl.col("_stored") == pl.col("_fwd"))
-    )
+    same_fwd = pl.col("_stored").is_not_null() & ~same_client.fill_null(False) & (pl.col("_stored") == pl.col("_fwd"))
     same_path = both("_apath", "_wpath") & (pl.col("_apath") == pl.col("_wpath"))
     same_method = both("_amethod", "_method") & (pl.col("_amethod") == pl.col("_method"))
     m = m.with_columns(
@@ -352,12 +361,7 @@ def match_app_to_web(
     # a row matched only by URL or parameters, with several clients fitting as well: nobody's
     weak = ~pl.col("ip_match").is_in(list(UNIQUE_EVIDENCE))
     top = pl.col("_score").max().over("app_row")
-    rivals = (
-        pl.col("client.ip")
-        .filter(pl.col("_score") >= top - 1.0)
-        .n_unique()
-        .over("app_row")
-    )
+    rivals = pl.col("client.ip").filter(pl.col("_score") >= top - 1.0).n_unique().over("app_row")
     m = m.with_columns(rivals.alias("_rivals"))
     m = m.filter(~(weak & (pl.col("_rivals") > 1)))
     if m.height == 0:

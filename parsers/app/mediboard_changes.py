@@ -66,12 +66,7 @@ def change_target(object_class: pl.Expr, object_id: pl.Expr, values: pl.Expr) ->
     """
     account = object_class.is_in(ACCOUNT_CLASSES).fill_null(False)
     perm = object_class.is_in(PERMISSION_CLASSES).fill_null(False)
-    target_id = (
-        pl.when(account)
-        .then(object_id)
-        .when(perm)
-        .then(values.str.json_path_match("$.user_id"))
-    )
+    target_id = pl.when(account).then(object_id).when(perm).then(values.str.json_path_match("$.user_id"))
     target_name = pl.when(account).then(values.str.json_path_match("$.user_username"))
     return target_id, target_name
 
