@@ -294,9 +294,7 @@ def with_page_facts(ctx: Context, web: pl.DataFrame) -> pl.DataFrame:
             .group_by(pl.col("web.row").alias("_row"))
             .agg(pl.col("object.count").max().alias("_stated"))
         )
-    tied = pl.DataFrame(
-        schema={"_row": pl.Int64, "_db_rows": pl.Int64, "_sql_off": pl.Int64, "_sql_lim": pl.Int64}
-    )
+    tied = pl.DataFrame(schema={"_row": pl.Int64, "_db_rows": pl.Int64, "_sql_off": pl.Int64, "_sql_lim": pl.Int64})
     links = ctx.db_links
     if links.height and ctx.db.height and "db.query.text" in ctx.db.columns:
         off, lim = sql_page(pl.col("db.query.text"))
