@@ -211,10 +211,11 @@ def simulate_generic(
     if audit_format not in ("jsonl", "csv"):
         raise ValueError("audit_format must be jsonl or csv")
     rng = random.Random(f"{seed}:generic:{scale}")
-    n_people = max(12, round(200 * scale))
+    names = [s for s in scenarios if s != "none"]
+    # one more person per route, so that every route has a victim of its own
+    n_people = max(12, round(200 * scale)) + len(names)
     w = World(rng, build_users(rng, n_people))
     week(w)
-    names = [s for s in scenarios if s != "none"]
     for name in names:
         SCENARIOS[name](w)
     w.reqs.sort(key=lambda r: (r.t, r.rid))
