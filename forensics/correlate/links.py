@@ -57,6 +57,7 @@ MATCH_ACTIONS = (
     "record_create",
     "record_update",
     "record_delete",
+    "record_read",
     "privilege_use",
 )
 PARAM_ACTIONS = ("export", "api_call")
@@ -180,8 +181,8 @@ def match_app_to_web(
     A pair is a candidate only on what both rows actually carry: the same request id, the
     same session id, the address the application stored being the request's client (or its
     first X-Forwarded-For value), the same long-request parameters (Mediboard rows that
-    stored some), or the same URL path, always within ``tol`` seconds (the clocks' measured
-    uncertainty; a request id or session id allows the same).  Anything both carry must
+    stored some), or the same URL path, within ``tol`` seconds (the clocks' measured
+    uncertainty; a shared request id is believed up to an hour apart).  Anything both carry must
     agree: a stored address that is neither the client nor its forwarded claim, another path,
     another method, another request id or session id rules the pair out.  A row matched only
     by URL or parameters stays unlinked when requests from more than one client fit equally:
@@ -306,7 +307,10 @@ def match_app_to_web(
         | (both("_apath", "_wpath") & ~pl.col("_e_url"))
         | (both("_amethod", "_method") & ~pl.col("_e_method"))
     ).fill_null(False)
-    m = m.filter(~conflict & (pl.col("_dtus").abs() <= tol_us))
+    # a shared request id names the request whatever the clocks say (within an hour: ids of a
+    # weak generator may repeat over days); anything else must fall within the tolerance
+    in_time = (pl.col("_dtus").abs() <= tol_us) | (pl.col("_e_rid") & (pl.col("_dtus").abs() <= 3600 * _US))
+    m = m.filter(~conflict & in_time)
     if m.height == 0:
         return empty
     how = (

@@ -132,3 +132,17 @@ def test_account_change_targets_reach_the_persistence_finding(tmp_path):
     (f,) = [f for f in r.findings["findings"] if f["detector"] == "persistence"]
     assert f["details"]["created_accounts"] == ["apikey:reporting-2", "svc.backup"]
     assert f["details"]["permission_changes"] == 1
+
+
+def test_request_id_survives_a_clock_error_beyond_the_tolerance(tmp_path):
+    c = Case()
+    t = utc(2024, 10, 22, 10, 0, 0)
+    w = c.web(t, "198.51.100.31", "/api/v1/customers/9", ua=PYREQ, direct=True)
+    w["http.request.id"] = "req-9b1"
+    # the application's clock is 40 s ahead: outside the 10 s tolerance, the id still names the request
+    _audit(c, t + timedelta(seconds=40), "record_read", "svc.sync", **{"http.request.id": "req-9b1"})
+    _audit(c, t + timedelta(seconds=40), "record_read", "svc.sync", **{"url.path": "/api/v1/customers/9"})
+    r = _run(c, tmp_path)
+    app = r.context.app.sort("_row")
+    assert app.get_column("web.row").null_count() == 1  # the URL alone is bound by the tolerance
+    assert "same request id" in r.links.filter(pl.col("kind") == "app_event_web").row(0, named=True)["reason"]
