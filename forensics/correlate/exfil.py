@@ -321,6 +321,15 @@ def with_page_facts(ctx: Context, web: pl.DataFrame) -> pl.DataFrame:
     ).drop("_stated", "_db_rows", "_sql_off", "_sql_lim")
 
 
+def same_record(key: str) -> str:
+    """One spelling of a record named by two sources: ``customers:17`` (API path) and ``customer:17``
+    (audit trail) are the same record; so are ``CPatient:5`` and ``cpatient:5``."""
+    kind, sep, ident = key.partition(":")
+    if not sep:
+        return key
+    return f"{kind.lower().removesuffix('s')}:{ident}"
+
+
 def _distinct(g: pl.DataFrame, activity: str, method: str, words: str) -> Component | None:
     d = g.filter(
         (pl.col("activity") == activity)
@@ -456,7 +465,7 @@ def combine(
     counted = [c for c in comps if not c.objects]
     objects: set[str] = set()
     for c in named:
-        objects |= c.objects
+        objects |= {same_record(o) for o in c.objects}
     exact = len(objects)
     low = max([exact] + [c.low for c in counted])
     high = exact + sum(c.high for c in counted)

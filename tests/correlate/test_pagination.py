@@ -132,3 +132,17 @@ def test_sql_pages(sql: str, expected) -> None:
     off, lim = sql_page(pl.col("q"))
     got = pl.DataFrame({"q": [sql]}).select(off.alias("o"), lim.alias("l")).row(0)
     assert got == expected
+
+
+def test_records_named_by_the_api_and_the_audit_trail_are_counted_once() -> None:
+    from forensics.correlate.exfil import Component, combine
+
+    api = Component(
+        "api_records", "observed", 3, 3, 3, 3, 0, "x", objects={"customers:1", "customers:2", "customers:3"}
+    )
+    audit = Component(
+        "audit_trail_reads", "observed", 3, 3, 3, 3, 0, "y", objects={"customer:1", "customer:2", "customer:3"}
+    )
+    empty = _frame(["offset=0&limit=10"], [10]).clear()
+    row = combine(None, "a", None, empty, [api, audit])  # type: ignore[arg-type]
+    assert row is not None and row["records"] == {"estimate": 3, "low": 3, "high": 3}
