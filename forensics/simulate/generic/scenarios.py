@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .model import ATTACK_UAS, N_CUSTOMERS, PAGE, T0, World
+from .model import ATTACK_UAS, FIRST, LAST, N_CUSTOMERS, PAGE, T0, World
 from .traffic import admin_change, admin_list, list_page, login, logout, read, session
 
 
@@ -51,14 +51,22 @@ def _pages(
     return t, min(covered, N_CUSTOMERS)
 
 
+def _harvested(w: World, n: int) -> list[str]:
+    """Login names guessed from a staff list found elsewhere: plausible, mostly not accounts here."""
+    rng = w.rng
+    return [f"{rng.choice(FIRST)}.{rng.choice(LAST)}{rng.randint(1, 9)}" for _ in range(n)]
+
+
 def password_spraying(w: World) -> None:
-    """Two addresses try two common passwords on every account; one works; the account is emptied."""
+    """Two addresses try two common passwords on a harvested list of names (every real account among
+    guesses that are not accounts here); one works; the account is emptied."""
     ips = ("203.0.113.10", "203.0.113.11")
     _attacker_ips(w, *ips)
     victim = _victim(w)
     ua = ATTACK_UAS[0]
     t = _when(w, 3, 20)
-    names = [u.name for u in w.people()]
+    names = [u.name for u in w.people()] + _harvested(w, 30)
+    w.rng.shuffle(names)
     for rnd in range(2):
         for k, name in enumerate(names):
             t += w.rng.uniform(1.5, 4.0)
