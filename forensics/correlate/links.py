@@ -261,7 +261,12 @@ def match_app_to_web(
     if not pairs:
         return empty
     m = pl.concat(pairs).unique()
-    web_side = web.select(
+    # only the candidate requests are read (binary search on the row number)
+    needed = ["@timestamp", "source.ip", "network.forwarded_first", "user_agent.original", "http.request.method"]
+    needed += ["http.response.status_code", "activity", "url.path"]
+    needed += [c for c in ("session.id", "http.request.id") if c in web.columns]
+    cands = rows_of(web, m.get_column("web_row"), needed)
+    web_side = cands.select(
         pl.col("_row").alias("web_row"),
         pl.col("@timestamp").alias("_wt"),
         pl.col("source.ip").alias("client.ip"),
@@ -270,8 +275,8 @@ def match_app_to_web(
         pl.col("http.request.method").alias("_method"),
         pl.col("http.response.status_code").alias("_status"),
         "activity",
-        _opt(web, "session.id").alias("_wsid"),
-        _opt(web, "http.request.id").alias("_wrid"),
+        _opt(cands, "session.id").alias("_wsid"),
+        _opt(cands, "http.request.id").alias("_wrid"),
         pl.col("url.path").alias("_wpath"),
     )
     m = m.join(ev, on="app_row").join(web_side, on="web_row")
