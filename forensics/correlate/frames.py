@@ -59,6 +59,10 @@ COLUMNS: dict[str, pl.Expr] = {
     "user.changes.roles": pl.col("user.changes.roles"),
     "labels": pl.col("labels"),
     "xff_spoof": pl.col("tags").list.contains("xff_spoof_candidate").fill_null(False),
+    # a logged Range request header (``%{Range}i``, ``$http_range``): list pages of some APIs
+    "http.request.range": pl.when(pl.col("labels").str.contains('"http.request.header.range"', literal=True)).then(
+        pl.col("labels").str.json_path_match('$["http.request.header.range"]')
+    ),
     "ip_from_application": pl.col("tags").list.contains("ip_from_application").fill_null(False),
     # when the request began (nginx stamps a request when it completes, Apache when it starts);
     # the engine writes it as event.start, frames built by hand get it from the same rule
@@ -83,6 +87,7 @@ WEB_COLUMNS = [
     "event.duration",
     "request.start",
     "xff_spoof",
+    "http.request.range",
 ]
 DB_COLUMNS = [
     "_row",

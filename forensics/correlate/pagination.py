@@ -15,8 +15,9 @@ cursor                          ``after``, ``cursor``, ``next``, ``page_token``,
                                 its size is the size parameter when there is one
 ==============================  =============================================================
 
-``[pagination]`` in case.toml names more parameters per role (``offset``, ``limit``, ``page``,
-``cursor``).  SQL pages (``LIMIT n OFFSET m``, ``LIMIT m, n``, ``OFFSET m ROWS FETCH NEXT n
+A logged ``Range`` request header in item units (``Range: items=0-24``, not ``bytes=``) gives a
+page's first and last position when the query string does not.  ``[pagination]`` in case.toml
+names more parameters per role (``offset``, ``limit``, ``page``, ``cursor``).  SQL pages (``LIMIT n OFFSET m``, ``LIMIT m, n``, ``OFFSET m ROWS FETCH NEXT n
 ROWS ONLY``) are read by ``sql_page``.  Nothing here estimates: ``exfil`` turns pages into
 records with bounds.
 """
@@ -73,7 +74,26 @@ def with_pagination(web: pl.DataFrame, extra: Mapping[str, Sequence[str]] | None
         offset.alias("_off"), limit.alias("api.limit"), page.alias("api.page"), cursor.alias("api.cursor")
     )
     by_page = (pl.col("api.page") - 1) * pl.col("api.limit")
-    return out.with_columns(pl.coalesce(pl.col("_off"), by_page).alias("api.offset")).drop("_off")
+    out = out.with_columns(pl.coalesce(pl.col("_off"), by_page).alias("api.offset")).drop("_off")
+    if "http.request.range" not in out.columns:
+        return out
+    # Range: items=0-24 (any unit but bytes): the page's first and last position
+    rng = (
+        pl.when(is_list)
+        .then(pl.col("http.request.range"))
+        .str.extract_groups(r"^\s*(?i:(?:items|rows|records|objects|entries|[a-z]+))=(\d{1,12})-(\d{1,12})\s*$")
+    )
+    unit_ok = ~pl.col("http.request.range").str.to_lowercase().str.starts_with("bytes").fill_null(True)
+    first = rng.struct.field("1").cast(pl.Int64, strict=False)
+    last = rng.struct.field("2").cast(pl.Int64, strict=False)
+    ok = unit_ok & first.is_not_null() & (last >= first)
+    return out.with_columns(
+        pl.when(pl.col("api.offset").is_null() & ok).then(first).otherwise(pl.col("api.offset")).alias("api.offset"),
+        pl.when(pl.col("api.limit").is_null() & ok)
+        .then(last - first + 1)
+        .otherwise(pl.col("api.limit"))
+        .alias("api.limit"),
+    )
 
 
 def sql_page(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:

@@ -146,3 +146,15 @@ def test_records_named_by_the_api_and_the_audit_trail_are_counted_once() -> None
     empty = _frame(["offset=0&limit=10"], [10]).clear()
     row = combine(None, "a", None, empty, [api, audit])  # type: ignore[arg-type]
     assert row is not None and row["records"] == {"estimate": 3, "low": 3, "high": 3}
+
+
+def test_range_headers_in_item_units_are_pages() -> None:
+    total, limit = 180, 25
+    offs = list(range(0, total, limit))
+    web = _frame([""] * len(offs), _sizes(total, limit))
+    headers = [f"items={o}-{o + limit - 1}" for o in offs]
+    headers[1] = "bytes=0-1023"  # a byte range says nothing about records
+    web = with_pagination(web.with_columns(pl.Series("http.request.range", headers)))
+    assert web.get_column("api.offset").to_list() == [o if k != 1 else None for k, o in enumerate(offs)]
+    comp = _api_list(web)
+    assert comp is not None and comp.high <= total and comp.reached_end
