@@ -301,11 +301,28 @@ def simulate_cmd(
         int | None, typer.Option("--seed", help="Random seed (the same seed and scale give the same bytes).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Empty OUT_DIR first if it is not empty.")] = False,
+    app_name: Annotated[
+        str, typer.Option("--app", help="Application: mediboard (the sample case) or generic (a REST back end).")
+    ] = "mediboard",
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            help="Route to an account (repeatable; none for a quiet week). Generic: password_spraying, "
+            "credential_stuffing, brute_force, session_hijacking, stolen_api_key, insider, privilege_escalation, "
+            "backdoor_account, concurrent_use. Mediboard: sample (default) or none.",
+        ),
+    ] = None,
+    audit_format: Annotated[
+        str, typer.Option("--audit-format", help="Audit trail of the generic application: jsonl or csv.")
+    ] = "jsonl",
 ) -> None:
-    """Write the invented sample case (evidence tree, case.toml, ground_truth.json) into OUT_DIR."""
+    """Write an invented case (evidence tree, case.toml, ground_truth.json) into OUT_DIR."""
     from forensics.simulate.__main__ import main as simulate_main
 
-    argv = [str(out_dir), "--scale", str(scale)]
+    argv = [str(out_dir), "--scale", str(scale), "--app", app_name, "--audit-format", audit_format]
+    for name in scenario or []:
+        argv += ["--scenario", name]
     if seed is not None:
         argv += ["--seed", str(seed)]
     if force:

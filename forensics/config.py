@@ -48,7 +48,8 @@ MAX_DURATION = 366 * 86400.0
 AWARENESS_YEARS = (1970, 2200)
 CASE_KEYS = {"name", "timezone", "awareness", "accounts", "exclude", "analyst", "skew_tolerance"}
 NETWORK_KEYS = {"trusted_proxies", "internal", "ip_context"}
-TOP_KEYS = {"case", "network", "source"}
+PAGINATION_KEYS = {"offset", "limit", "page", "cursor"}
+TOP_KEYS = {"case", "network", "source", "pagination"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class CaseConfig:
     internal: tuple[str, ...] = ()
     ip_context: Path | None = None
     sources: tuple[SourceConfig, ...] = ()
+    #: more query parameter names of list pages, by role (offset, limit, page, cursor)
+    pagination: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def source_for(self, relpath: str) -> SourceConfig | None:
         """The first ``[[source]]`` whose glob matches, as in the config's order."""
@@ -229,9 +232,17 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None, sha256: 
         raise ConfigError(f"{name}: [network] must be a table")
     _check_keys(case, CASE_KEYS, f"{name} [case]")
     _check_keys(network, NETWORK_KEYS, f"{name} [network]")
+    pagination = data.get("pagination", {})
+    if not isinstance(pagination, dict):
+        raise ConfigError(f"{name}: [pagination] must be a table")
+    _check_keys(pagination, PAGINATION_KEYS, f"{name} [pagination]")
     base = path.parent if path else Path.cwd()
 
     kwargs: dict[str, Any] = {"path": path, "sha256": sha256}
+    if pagination:
+        kwargs["pagination"] = {
+            role: _str_list(names, f"{name} [pagination] {role}") for role, names in sorted(pagination.items())
+        }
     if "name" in case:
         kwargs["name"] = _text(case["name"], f"{name} [case] name")
     if "analyst" in case:

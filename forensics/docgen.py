@@ -160,6 +160,27 @@ def actions_markdown() -> str:
             "`log_message` with the tag `action_unmapped`, and the source value stays in `labels`.",
             "",
         ]
+    lines += [
+        "## Account changes and their target",
+        "",
+        "`account_created`, `permission_changed` and `password_changed` say who acted (`user.name`) and",
+        "which account the change acted on: `user.target.name` (and `user.target.id` when the source",
+        "gives an id); `user.changes.roles` lists the roles or permissions a change granted.  Created",
+        "targets become the `created_accounts` of a persistence finding, and the backdoors of a",
+        "compromised creator.  A mapped audit trail names them in `[source.fields]`",
+        '(`"user.target.name" = "target"`, `"user.changes.roles" = "roles"`, see [config.md](config.md)).',
+        "",
+        "API keys, tokens and service principals are accounts too: map the creation of a key or of a",
+        "service principal to `account_created` with the key or principal as the target (for example",
+        "`apikey:reporting-2`); a new key or token issued to an existing account is a new credential of",
+        "that account: `password_changed` with that account as the target.",
+        "",
+        "Mediboard: a `user_log`/`user_action` change of `CUser`/`CMediusers` targets that user (its id,",
+        "and its login when the row stored `user_username`); a change of a right (`CPermModule`,",
+        "`CPermObject`) targets the `user_id` the right belongs to; the `users` table's password date",
+        "targets the account itself.",
+        "",
+    ]
     if silent:
         lines += [
             "Parsers that produce no events (reference tables, read to resolve ids in other tables): "

@@ -406,6 +406,15 @@ EN: dict[str, str] = {
     "exfil.pages.end": ", so the listing reached the end of the table",
     "exfil.pages.not_end": ", so it may not be the end of the table",
     "exfil.pages.empty": "; empty pages past the end were left out",
+    "exfil.pages.counted": "{pages:num} API list pages, each with the number of records the application said it "
+    "returned: {records:num} distinct positions",
+    "exfil.cursor": "{pages:num} distinct API list pages reached by cursor ({requests:num} requests); {how:msg}: "
+    "{records:num} records ({low:num} to {high:num})",
+    "exfil.cursor.counted": "the application stated each page's records",
+    "exfil.cursor.sized": "every page but the last holds {limit:num} records, the last about {last_records:num} "
+    "(from its bytes)",
+    "exfil.cursor.bytes": "no page size: {low:dec:0} to {high:dec:0} bytes per record assumed",
+    "exfil.name.api_cursor_pages": "api_cursor_pages",
     "exfil.fetched": "{requests:num} requests fetched {records:num} distinct records, each named in the URL",
     "exfil.displayed": "{requests:num} requests displayed {records:num} distinct records, each named in the URL",
     "exfil.exports": "{exports:num} successful exports: {tied:num} with the rows returned by their tied database "
@@ -417,10 +426,15 @@ EN: dict[str, str] = {
     "rounded)",
     # link reasons (forensics.correlate.links / dblinks / pipeline): the stored English, parsed back by the report
     "link.match": "{action:msg} of {account} at {at} matches {method} {path} -> {status} at {web_at} ({dt} s) from "
-    "{ip}{forwarded:msg}{params:msg}{ua:msg}",
+    "{ip}{forwarded:msg}{params:msg}{client:msg}{rid:msg}{sid:msg}{url:msg}{ua:msg}",
     "link.match.forwarded": "; the application stored {stored}, the first X-Forwarded-For value, which the client "
     "controls",
     "link.match.params": "; same request parameters",
+    "link.match.client": "; the address the application stored",
+    "link.match.rid": "; same request id",
+    "link.match.sid": "; same session id",
+    "link.match.url": "; same URL",
+    "link.match.url_method": "; same URL and method",
     "link.same_ua": "; same user agent",
     "link.no_ua": "; no user agent to compare",
     "link.overlap": "application session of {account} ({first} to {last}) stored {ip}{how:msg}{ua:msg}; times overlap",
@@ -690,6 +704,15 @@ FR: dict[str, str] = {
     "exfil.pages.end": " : le parcours a donc atteint la fin de la table",
     "exfil.pages.not_end": " : ce n'est donc peut-être pas la fin de la table",
     "exfil.pages.empty": " ; les pages vides au-delà de la fin ne sont pas comptées",
+    "exfil.pages.counted": "{pages:num} pages de liste de l'API, chacune avec le nombre d'enregistrements que "
+    "l'application dit avoir renvoyés : {records:num} positions distinctes",
+    "exfil.cursor": "{pages:num} pages de liste de l'API distinctes atteintes par curseur ({requests:num} "
+    "requêtes) ; {how:msg} : {records:num} enregistrements ({low:num} à {high:num})",
+    "exfil.cursor.counted": "l'application a indiqué le nombre d'enregistrements de chaque page",
+    "exfil.cursor.sized": "chaque page sauf la dernière contient {limit:num} enregistrements, la dernière environ "
+    "{last_records:num} (d'après sa taille)",
+    "exfil.cursor.bytes": "taille de page inconnue : {low:dec:0} à {high:dec:0} octets par enregistrement supposés",
+    "exfil.name.api_cursor_pages": "pages de l'API par curseur",
     "exfil.fetched": "{requests:num} requêtes ont récupéré {records:num} enregistrements distincts, chacun nommé dans "
     "l'URL",
     "exfil.displayed": "{requests:num} requêtes ont affiché {records:num} dossiers distincts, chacun nommé dans l'URL",
@@ -703,10 +726,15 @@ FR: dict[str, str] = {
     "arrondies)",
     # raisons des liens
     "link.match": "{action:msg} du compte {account} à {at:time} correspond à {method} {path} -> {status} à {web_at:time} "
-    "({dt} s) depuis {ip}{forwarded:msg}{params:msg}{ua:msg}",
+    "({dt} s) depuis {ip}{forwarded:msg}{params:msg}{client:msg}{rid:msg}{sid:msg}{url:msg}{ua:msg}",
     "link.match.forwarded": " ; l'application a enregistré {stored}, la première valeur X-Forwarded-For, que le "
     "client contrôle",
     "link.match.params": " ; mêmes paramètres de requête",
+    "link.match.client": " ; l'adresse que l'application a enregistrée",
+    "link.match.rid": " ; même identifiant de requête",
+    "link.match.sid": " ; même identifiant de session",
+    "link.match.url": " ; même URL",
+    "link.match.url_method": " ; même URL et même méthode",
     "link.same_ua": " ; même agent utilisateur",
     "link.no_ua": " ; aucun agent utilisateur à comparer",
     "link.overlap": "la session applicative du compte {account} ({first:time} à {last:time}) a enregistré {ip}{how:msg}"

@@ -40,6 +40,16 @@ FIELDS: dict[str, tuple[pl.DataType, str]] = {
     "user.name": (pl.String, "Account name (application, HTTP auth, database or system)."),
     "user.id": (pl.String, "Account id when the source gives one."),
     "session.id": (pl.String, "Session identifier (application session, cookie, stateless API id)."),
+    "user.target.name": (
+        pl.String,
+        "Account an account change acted on: the account, API key or service principal created, granted or "
+        "whose password was set (ECS).",
+    ),
+    "user.target.id": (pl.String, "Id of that target account when the source gives one (ECS)."),
+    "user.changes.roles": (
+        STR_LIST,
+        "Roles or permissions granted to the target by the change (ECS user.changes.roles).",
+    ),
     "user_agent.original": (pl.String, "User-Agent as logged (unescaped)."),
     # web
     "http.request.method": (pl.String, "HTTP method."),
@@ -52,6 +62,10 @@ FIELDS: dict[str, tuple[pl.DataType, str]] = {
     "http.response.bytes": (pl.Int64, "Bytes sent to the client (%b/%O/$body_bytes_sent...)."),
     "http.request.bytes": (pl.Int64, "Bytes received from the client when logged."),
     "http.request.referrer": (pl.String, "Referer header."),
+    "http.request.id": (
+        pl.String,
+        "Request id shared by the web server and the application (X-Request-ID, $request_id, %L) (ECS).",
+    ),
     # database
     "db.system": (pl.String, "mariadb, mysql or postgresql."),
     "db.user": (pl.String, "Database account."),
@@ -66,6 +80,10 @@ FIELDS: dict[str, tuple[pl.DataType, str]] = {
     # application
     "object.type": (pl.String, "Object class touched (CPatient, CSejour, CUser...)."),
     "object.id": (pl.String, "Object id (a patient record, a stay...)."),
+    "object.count": (
+        pl.Int64,
+        "How many records the request returned, when the application says so (the items of an API page).",
+    ),
     "labels": (pl.String, "JSON object of source fields with no schema column (nothing is dropped)."),
     # provenance
     "log.source": (pl.String, "Source: the rotation set the file belongs to (path without rotation suffix)."),

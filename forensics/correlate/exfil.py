@@ -89,11 +89,19 @@ def _api_list(g: pl.DataFrame) -> Component | None:
     )
     if p.height == 0:
         return None
+    p = _zero_based_pages(p)
+    items = "api.items" in p.columns
     pages = (
         p.group_by("api.offset", "api.limit")
-        .agg(pl.col("http.response.bytes").max().alias("_bytes"), pl.col("_row").min())
+        .agg(
+            pl.col("http.response.bytes").max().alias("_bytes"),
+            pl.col("_row").min(),
+            (pl.col("api.items").max() if items else pl.lit(None, dtype=pl.Int64)).alias("_items"),
+        )
         .sort("api.offset")
     )
+    if pages.get_column("_items").null_count() == 0:
+        return _counted_pages(p, pages)
     limit = int(pages.get_column("api.limit").mode().sort()[-1])
     full = pages.filter(pl.col("api.limit") == limit)
     per_page = float(full.get_column("_bytes").median() or 0.0)
@@ -120,7 +128,10 @@ def _api_list(g: pl.DataFrame) -> Component | None:
     # the full pages
     per_record = per_page / limit if per_page > 0 else 0.0
     est_last = last_lim
-    if per_record > 0 and pages.height > 1:
+    if last["_items"] is not None:
+        # the application said how many the last page held
+        est_last = max(1, min(last_lim, int(last["_items"])))
+    elif per_record > 0 and pages.height > 1:
         est_last = max(1, min(last_lim, round((last["_bytes"] or 0) / per_record)))
     partial = est_last < last_lim
     low, high = covered - last_lim + 1, covered
@@ -153,6 +164,170 @@ def _api_list(g: pl.DataFrame) -> Component | None:
         rows=sorted(set(p.get_column("_row").to_list())),
         reached_end=bool(partial),
     )
+
+
+# -- pagination conventions (see forensics.correlate.pagination) -----------------------------
+
+
+def _zero_based_pages(p: pl.DataFrame) -> pl.DataFrame:
+    """Page numbers are 1-based unless a page 0 was asked for: then shift the offsets by a page."""
+    if "api.page" not in p.columns:
+        return p
+    if (p.get_column("api.page") == 0).any():
+        return p.with_columns(
+            pl.when(pl.col("api.page").is_not_null())
+            .then(pl.col("api.offset") + pl.col("api.limit"))
+            .otherwise(pl.col("api.offset"))
+            .alias("api.offset")
+        )
+    return p
+
+
+def _counted_pages(p: pl.DataFrame, pages: pl.DataFrame) -> Component:
+    """Every page's item count was stated by the application: the records are counted, not estimated.
+
+    Positions are united (a page asked twice counts once); a page holds the items it said.
+    """
+    seen: set[int] = set()
+    for off, n in pages.select("api.offset", "_items").iter_rows():
+        seen.update(range(int(off), int(off) + max(0, int(n))))
+    total = len(seen)
+    return Component(
+        method="api_pagination",
+        basis="observed",
+        estimate=total,
+        low=total,
+        high=total,
+        requests=p.height,
+        bytes=int(p.get_column("http.response.bytes").sum() or 0),
+        description=msg("exfil.pages.counted", pages=p.height, records=total),
+        rows=sorted(set(p.get_column("_row").to_list())),
+    )
+
+
+def _cursor_pages(g: pl.DataFrame) -> Component | None:
+    """List pages reached by cursor (``after=``, ``cursor=``, ``page_token=``...): their offsets are unknown.
+
+    Distinct pages are the distinct cursors of each listing (its path), plus its first page
+    (no cursor).  With a page size, every page but the last holds that many (a page is short
+    only at the end): the last holds 1 to size, estimated from its bytes at the bytes per
+    record of the full pages; without one, 150 to 2,000 bytes per record bound the count.
+    Item counts stated by the application replace the estimate.
+    """
+    if "api.cursor" not in g.columns:
+        return None
+    lists = g.filter((pl.col("activity") == "api_list") & (pl.col("http.response.status_code") < 400))
+    with_cursor = lists.filter(pl.col("api.cursor").is_not_null())
+    if with_cursor.height == 0:
+        return None
+    paths = with_cursor.get_column("url.path").unique() if "url.path" in g.columns else None
+    p = lists.filter(pl.col("api.offset").is_null())
+    if paths is not None:
+        p = p.filter(pl.col("url.path").is_in(paths.implode()))
+    items = "api.items" in p.columns
+    pages = (
+        p.with_columns(pl.col("api.cursor").fill_null("").alias("_cur"))
+        .group_by(["url.path", "_cur"] if paths is not None else ["_cur"])
+        .agg(
+            pl.col("http.response.bytes").max().alias("_bytes"),
+            pl.col("api.limit").max().alias("_limit"),
+            (pl.col("api.items").max() if items else pl.lit(None, dtype=pl.Int64)).alias("_items"),
+            pl.col("@timestamp").min().alias("_first"),
+        )
+        .sort("_first")
+    )
+    n = pages.height
+    total_bytes = int(pages.get_column("_bytes").sum() or 0)
+    if pages.get_column("_items").null_count() == 0:
+        est = low = high = int(pages.get_column("_items").sum())
+        basis, how = "observed", msg("exfil.cursor.counted")
+    else:
+        size = pages.get_column("_limit").drop_nulls()
+        if size.len():
+            limit = int(size.mode().sort()[-1])
+            full = pages.head(n - 1) if n > 1 else pages
+            per_page = float(full.get_column("_bytes").median() or 0.0)
+            last_bytes = int(pages.get_column("_bytes")[-1] or 0)
+            last_items = pages.get_column("_items")[-1]
+            if last_items is not None:
+                est_last = max(1, min(limit, int(last_items)))
+            elif per_page > 0 and n > 1:
+                est_last = max(1, min(limit, round(last_bytes / (per_page / limit))))
+            else:
+                est_last = limit
+            low, high = (n - 1) * limit + 1, n * limit
+            est = (n - 1) * limit + est_last
+            basis, how = "derived", msg("exfil.cursor.sized", limit=limit, last_records=est_last)
+        else:
+            lo_b, hi_b = DEFAULT_ROW_BYTES
+            low, high = max(n, int(total_bytes // hi_b)), max(n, int(-(-total_bytes // lo_b)))
+            est = max(low, min(high, round(total_bytes / ((lo_b * hi_b) ** 0.5))))
+            basis, how = "derived", msg("exfil.cursor.bytes", low=lo_b, high=hi_b)
+    return Component(
+        method="api_cursor_pages",
+        basis=basis,
+        estimate=int(est),
+        low=int(low),
+        high=int(high),
+        requests=p.height,
+        bytes=int(p.get_column("http.response.bytes").sum() or 0),
+        description=msg("exfil.cursor", pages=n, requests=p.height, how=how, records=est, low=low, high=high),
+        rows=sorted(set(p.get_column("_row").to_list())),
+    )
+
+
+def with_page_facts(ctx: Context, web: pl.DataFrame) -> pl.DataFrame:
+    """Add ``api.items`` (records a page returned) and fill a list page's missing offset and limit.
+
+    The item count is the one the application's audit row matched to the request states
+    (``object.count``), else the rows returned by the database reads tied to it.  A page
+    reached by cursor or page number without a size gets the offset and limit of the SQL
+    page tied to it (``LIMIT n OFFSET m``).
+    """
+    from forensics.correlate.pagination import sql_page
+
+    app = ctx.app
+    stated = pl.DataFrame(schema={"_row": pl.Int64, "_stated": pl.Int64})
+    if app.height and "object.count" in app.columns and "web.row" in app.columns:
+        stated = (
+            app.filter(pl.col("object.count").is_not_null() & pl.col("web.row").is_not_null())
+            .group_by(pl.col("web.row").alias("_row"))
+            .agg(pl.col("object.count").max().alias("_stated"))
+        )
+    tied = pl.DataFrame(schema={"_row": pl.Int64, "_db_rows": pl.Int64, "_sql_off": pl.Int64, "_sql_lim": pl.Int64})
+    links = ctx.db_links
+    if links.height and ctx.db.height and "db.query.text" in ctx.db.columns:
+        off, lim = sql_page(pl.col("db.query.text"))
+        sql = ctx.db.select(pl.col("_row").alias("db_row"), off.alias("_o"), lim.alias("_l")).filter(
+            pl.col("_l").is_not_null()
+        )
+        tied = (
+            links.select("web_row", "db_row", "rows_returned")
+            .join(sql, on="db_row", how="left")
+            .group_by(pl.col("web_row").alias("_row"))
+            .agg(
+                pl.col("rows_returned").max().alias("_db_rows"),
+                pl.col("_o").drop_nulls().first().alias("_sql_off"),
+                pl.col("_l").drop_nulls().first().alias("_sql_lim"),
+            )
+        )
+    out = web.join(stated, on="_row", how="left").join(tied, on="_row", how="left")
+    is_list = pl.col("activity") == "api_list"
+    missing = is_list & pl.col("api.offset").is_null() & pl.col("_sql_lim").is_not_null()
+    return out.with_columns(
+        pl.when(is_list).then(pl.coalesce(pl.col("_stated"), pl.col("_db_rows"))).alias("api.items"),
+        pl.when(missing).then(pl.col("_sql_off")).otherwise(pl.col("api.offset")).alias("api.offset"),
+        pl.when(missing).then(pl.col("_sql_lim")).otherwise(pl.col("api.limit")).alias("api.limit"),
+    ).drop("_stated", "_db_rows", "_sql_off", "_sql_lim")
+
+
+def same_record(key: str) -> str:
+    """One spelling of a record named by two sources: ``customers:17`` (API path) and ``customer:17``
+    (audit trail) are the same record; so are ``CPatient:5`` and ``cpatient:5``."""
+    kind, sep, ident = key.partition(":")
+    if not sep:
+        return key
+    return f"{kind.lower().removesuffix('s')}:{ident}"
 
 
 def _distinct(g: pl.DataFrame, activity: str, method: str, words: str) -> Component | None:
@@ -275,6 +450,7 @@ def combine(
         c
         for c in (
             _api_list(g),
+            _cursor_pages(g),
             _distinct(g, "api_detail", "api_records", "fetched"),
             _exports(ctx, g),
             _distinct(g, "patient_view", "record_views", "displayed"),
@@ -289,7 +465,7 @@ def combine(
     counted = [c for c in comps if not c.objects]
     objects: set[str] = set()
     for c in named:
-        objects |= c.objects
+        objects |= {same_record(o) for o in c.objects}
     exact = len(objects)
     low = max([exact] + [c.low for c in counted])
     high = exact + sum(c.high for c in counted)
@@ -349,10 +525,12 @@ def estimate(ctx: Context, decision: Any) -> list[dict[str, Any]]:
         "http.response.status_code",
         "http.response.bytes",
     ]
+    cols += [c for c in ("url.path", "api.page", "api.cursor") if c in ctx.web.columns]
     web = ctx.web.select(cols).filter(pl.col("activity").is_in(["export", "api_list", "api_detail", "patient_view"]))
     # only the accounts and addresses in scope are looked at: cut the frame to them first
     scope = [a for a, s in decision.accounts.items() if s.verdict != "normal" or a in ctx.accounts_requested]
     web = web.filter(pl.col("account").is_in(scope) | pl.col("source.ip").is_in(list(decision.attacker_ips)))
+    web = with_page_facts(ctx, web)
     attacker = list(decision.attacker_ips)
     out: list[dict[str, Any]] = []
     for acc, s in sorted(decision.accounts.items(), key=lambda kv: (-kv[1].score, kv[0])):

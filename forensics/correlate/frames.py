@@ -52,8 +52,17 @@ COLUMNS: dict[str, pl.Expr] = {
     "db.rows_examined": pl.col("db.rows_examined"),
     "object.type": pl.col("object.type"),
     "object.id": pl.col("object.id"),
+    "object.count": pl.col("object.count"),
+    "http.request.id": pl.col("http.request.id"),
+    "user.target.name": pl.col("user.target.name"),
+    "user.target.id": pl.col("user.target.id"),
+    "user.changes.roles": pl.col("user.changes.roles"),
     "labels": pl.col("labels"),
     "xff_spoof": pl.col("tags").list.contains("xff_spoof_candidate").fill_null(False),
+    # a logged Range request header (``%{Range}i``, ``$http_range``): list pages of some APIs
+    "http.request.range": pl.when(pl.col("labels").str.contains('"http.request.header.range"', literal=True)).then(
+        pl.col("labels").str.json_path_match('$["http.request.header.range"]')
+    ),
     "ip_from_application": pl.col("tags").list.contains("ip_from_application").fill_null(False),
     # when the request began (nginx stamps a request when it completes, Apache when it starts);
     # the engine writes it as event.start, frames built by hand get it from the same rule
@@ -69,6 +78,7 @@ WEB_COLUMNS = [
     "network.forwarded_first",
     "user_agent.original",
     "session.id",
+    "http.request.id",
     "http.request.method",
     "url.path",
     "url.query",
@@ -77,6 +87,7 @@ WEB_COLUMNS = [
     "event.duration",
     "request.start",
     "xff_spoof",
+    "http.request.range",
 ]
 DB_COLUMNS = [
     "_row",
@@ -111,6 +122,14 @@ APP_COLUMNS = [
     "user_agent.original",
     "object.type",
     "object.id",
+    "object.count",
+    "http.request.id",
+    "http.request.method",
+    "url.path",
+    "http.response.status_code",
+    "user.target.name",
+    "user.target.id",
+    "user.changes.roles",
     "labels",
     "ip_from_application",
     "time.rounded",
@@ -150,7 +169,12 @@ def _scan(source: Path | str | pl.DataFrame | pl.LazyFrame) -> tuple[pl.LazyFram
     mpath = out_dir / "manifest.json"
     if mpath.is_file():
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    return pl.scan_parquet(events, row_index_name="_row"), manifest, out_dir
+    scan = pl.scan_parquet(events, row_index_name="_row")
+    # an ingest written before a schema column was added: the column is empty, not an error
+    missing = [c for c in EVENT_SCHEMA.names() if c not in scan.collect_schema().names()]
+    if missing:
+        scan = scan.with_columns(pl.lit(None, dtype=EVENT_SCHEMA[c]).alias(c) for c in missing)
+    return scan, manifest, out_dir
 
 
 def _part(scan: pl.LazyFrame, columns: list[str], keep: pl.Expr) -> pl.DataFrame:

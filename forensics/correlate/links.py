@@ -1,14 +1,16 @@
 """Links across sources, each with a reason in words and a confidence.
 
 1. **Application event -> web request** (``match_app_to_web``).  An application row (a
-   login, a failed login, an account creation, a long request) happened inside one web
-   request.  Candidates are requests within ``skew_tolerance`` seconds of it whose
-   *proxy-observed* client is the address the application stored, or whose first
-   X-Forwarded-For value is (Mediboard stores the first X-Forwarded-For value, which the
-   client can forge): the second case is how a forged address is reconciled with the real
-   one.  Long-request rows carry no address but their GET parameters; they match the
-   request with the same parameters.  The best candidate wins (consistent status, same user
-   agent, client match over forwarded match, smallest time difference).
+   login, a failed login, an account creation, an API call) happened inside one web
+   request.  A candidate request is one that shares what both rows actually carry: the
+   request id, the session id, the address the application stored as the *proxy-observed*
+   client or as the first X-Forwarded-For value (Mediboard stores the first value, which the
+   client can forge: the second case is how a forged address is reconciled with the real
+   one), the GET parameters of a Mediboard long-request row that stored some, or the URL
+   path, within ``skew_tolerance`` seconds.  Whatever both carry must agree; a row that only
+   a URL or its parameters tie to requests of several clients stays unlinked.  The best
+   candidate wins (request id, consistent status, same user agent, client match over
+   forwarded match, smallest time difference) and the reason names what matched.
 2. **Application session <-> web session** (``link_sessions``): through the matched login
    (or any matched event) of the session, or, for a web session with no matched event,
    by address (client or forwarded claim) + identical user agent + overlapping time.
@@ -55,6 +57,7 @@ MATCH_ACTIONS = (
     "record_create",
     "record_update",
     "record_delete",
+    "record_read",
     "privilege_use",
 )
 PARAM_ACTIONS = ("export", "api_call")
@@ -81,30 +84,120 @@ def _params_query() -> pl.Expr:
     return pl.concat_str(parts, separator="&", ignore_nulls=True)
 
 
-def match_app_to_web(
-    app: pl.DataFrame, web: pl.DataFrame, thresholds: Thresholds = DEFAULT, tol: float = 10.0
-) -> pl.DataFrame:
-    """Best web request for each application event; one row per matched event.
+#: Evidence a match may rest on, strongest first (``ip_match`` names the first one present).
+EVIDENCE = ("request_id", "session", "client", "forwarded_first", "params", "url")
+#: Evidence that names one request (or one client) by itself; the others need no rival.
+UNIQUE_EVIDENCE = ("request_id", "session", "client", "forwarded_first")
 
-    Needs (app): ``_row``, ``@timestamp``, ``event.action``, ``source.ip``,
-    ``user_agent.original``, ``account``, ``labels``.  Needs (web): ``_row``, ``@timestamp``,
-    ``source.ip``, ``network.forwarded_first``, ``user_agent.original``, ``session.web``,
-    ``activity`` columns.  Returns ``app_row``, ``web_row``, ``session.web``, ``client.ip``,
-    ``ip_match`` (client, forwarded_first, params), ``ua_match``, ``dt``, ``confidence``, ``reason``.
+
+def _app_params(app: pl.DataFrame) -> pl.Expr:
+    """The GET parameters a long-request row stored, as a query string; null when it stored none.
+
+    Only rows that carry parameters can be matched by them: an empty parameter set would match
+    any page request of the window.
     """
-    empty = pl.DataFrame(
+    q = _params_query()
+    return pl.when(pl.col("event.action").is_in(PARAM_ACTIONS) & (q.str.len_chars() > 0)).then(q)
+
+
+def _opt(df: pl.DataFrame, name: str, dtype: pl.DataType = pl.String) -> pl.Expr:
+    """A column of ``df`` when present, else typed nulls (frames built by hand may lack it)."""
+    return pl.col(name) if name in df.columns else pl.lit(None, dtype=dtype)
+
+
+def _empty_matches() -> pl.DataFrame:
+    return pl.DataFrame(
         schema={
             "app_row": pl.Int64,
             "web_row": pl.Int64,
             "session.web": pl.String,
             "client.ip": pl.String,
             "ip_match": pl.String,
+            "evidence": pl.List(pl.String),
             "ua_match": pl.Boolean,
             "dt": pl.Float64,
             "confidence": pl.Float64,
             "reason": pl.String,
         }
     )
+
+
+def _param_candidates(params: pl.DataFrame, web: pl.DataFrame, width: float) -> pl.DataFrame | None:
+    """(app_row, web_row) pairs whose Mediboard long-request parameters equal the request's."""
+    if params.height == 0:
+        return None
+    labelled = label_activity(
+        params.select(
+            "app_row",
+            "_b",
+            pl.lit("/index.php").alias("url.path"),
+            pl.col("_q").alias("url.query"),
+            pl.lit("GET").alias("http.request.method"),
+            pl.lit(200, dtype=pl.Int32).alias("http.response.status_code"),
+        )
+    )
+    assert isinstance(labelled, pl.DataFrame)
+    labelled = labelled.select(
+        "app_row",
+        "_b",
+        pl.col("activity").cast(pl.String).alias("_pact"),
+        pl.col("activity.view").alias("_pview"),
+        pl.col("export.date_min").alias("_pmin"),
+        pl.col("export.date_max").alias("_pmax"),
+        pl.col("api.offset").alias("_poff"),
+        pl.col("api.limit").alias("_plim"),
+    )
+    pcand = web.select(
+        pl.col("_row").alias("web_row"),
+        pl.col("activity").cast(pl.String).alias("_wact"),
+        "activity.view",
+        "export.date_min",
+        "export.date_max",
+        "api.offset",
+        "api.limit",
+        _bucket(pl.col("@timestamp"), width).alias("_b"),
+    ).join(labelled.select(pl.col("_b").unique()), on="_b", how="semi")
+    jp = labelled.join(pcand, on="_b", how="inner")
+    same = (
+        (pl.col("_pact") == pl.col("_wact"))
+        & (
+            (pl.col("_pview") == pl.col("activity.view"))
+            | pl.col("_pview").is_null()
+            | pl.col("activity.view").is_null()
+        )
+        & ((pl.col("_pmin") == pl.col("export.date_min")) | pl.col("_pmin").is_null())
+        & ((pl.col("_pmax") == pl.col("export.date_max")) | pl.col("_pmax").is_null())
+        & ((pl.col("_poff") == pl.col("api.offset")) | pl.col("_poff").is_null())
+        & ((pl.col("_plim") == pl.col("api.limit")) | pl.col("_plim").is_null())
+    )
+    return jp.filter(same.fill_null(False)).select("app_row", "web_row", pl.lit(True).alias("_same_params"))
+
+
+def match_app_to_web(
+    app: pl.DataFrame, web: pl.DataFrame, thresholds: Thresholds = DEFAULT, tol: float = 10.0
+) -> pl.DataFrame:
+    """Best web request for each application event; one row per matched event.
+
+    A pair is a candidate only on what both rows actually carry: the same request id, the
+    same session id, the address the application stored being the request's client (or its
+    first X-Forwarded-For value), the same long-request parameters (Mediboard rows that
+    stored some), or the same URL path, within ``tol`` seconds (the clocks' measured
+    uncertainty; a shared request id is believed up to an hour apart).  Anything both carry must
+    agree: a stored address that is neither the client nor its forwarded claim, another path,
+    another method, another request id or session id rules the pair out.  A row matched only
+    by URL or parameters stays unlinked when requests from more than one client fit equally:
+    it is not given to the nearest stranger.
+
+    Needs (app): ``_row``, ``@timestamp``, ``event.action``, ``source.ip``,
+    ``user_agent.original``, ``account``, ``labels``; optional ``session.id``,
+    ``http.request.id``, ``url.path``, ``http.request.method``.  Needs (web): ``_row``,
+    ``@timestamp``, ``source.ip``, ``network.forwarded_first``, ``user_agent.original``,
+    ``session.web``, ``activity`` columns; optional ``session.id``, ``http.request.id``.
+    Returns ``app_row``, ``web_row``, ``session.web``, ``client.ip``, ``ip_match`` (the
+    strongest evidence: request_id, session, client, forwarded_first, params, url),
+    ``evidence`` (all of it), ``ua_match``, ``dt``, ``confidence``, ``reason``.
+    """
+    empty = _empty_matches()
     if app.height == 0 or web.height == 0:
         return empty
     width = max(2 * tol, 1.0)
@@ -116,16 +209,64 @@ def match_app_to_web(
         pl.col("source.ip").alias("_stored"),
         pl.col("user_agent.original").alias("_aua"),
         pl.col("account").alias("_account"),
-        pl.when(pl.col("event.action").is_in(PARAM_ACTIONS)).then(_params_query()).alias("_q"),
-        pl.col("event.duration").alias("_adur"),
+        _app_params(app).alias("_q"),
+        _opt(app, "session.id").alias("_asid"),
+        _opt(app, "http.request.id").alias("_arid"),
+        _opt(app, "url.path").alias("_apath"),
+        _opt(app, "http.request.method").str.to_uppercase().alias("_amethod"),
     )
     if ev.height == 0:
         return empty
     # buckets of width 2*tol: the window [t - tol, t + tol] touches at most two of them
     early = _bucket(pl.col("_at") - pl.duration(microseconds=tol_us), width)
-    ev = ev.with_columns(pl.concat_list([early, early + 1]).alias("_b")).explode("_b")
-    # narrow candidates: what scoring needs; the rest is fetched for the winners only
+    evb = ev.with_columns(pl.concat_list([early, early + 1]).alias("_b")).explode("_b")
     cand = web.select(
+        pl.col("_row").alias("web_row"),
+        pl.col("source.ip").alias("_client"),
+        pl.col("network.forwarded_first").alias("_fwd"),
+        _opt(web, "session.id").alias("_wsid"),
+        _opt(web, "http.request.id").alias("_wrid"),
+        pl.col("url.path").alias("_wpath"),
+        _bucket(pl.col("@timestamp"), width).alias("_b"),
+    )
+    pairs: list[pl.DataFrame] = []
+    rid = ev.filter(pl.col("_arid").is_not_null()).select("app_row", "_arid")
+    if rid.height:
+        pairs.append(rid.join(cand, left_on="_arid", right_on="_wrid").select("app_row", "web_row"))
+    sid = evb.filter(pl.col("_asid").is_not_null()).select("app_row", "_b", "_asid")
+    if sid.height and cand.get_column("_wsid").null_count() < cand.height:
+        pairs.append(sid.join(cand, left_on=["_b", "_asid"], right_on=["_b", "_wsid"]).select("app_row", "web_row"))
+    by_ip = evb.filter(pl.col("_stored").is_not_null()).select("app_row", "_b", "_stored")
+    if by_ip.height:
+        pairs.append(
+            by_ip.join(cand, left_on=["_b", "_stored"], right_on=["_b", "_client"]).select("app_row", "web_row")
+        )
+        fwd = cand.filter(pl.col("_fwd").is_not_null() & (pl.col("_fwd") != pl.col("_client")))
+        pairs.append(by_ip.join(fwd, left_on=["_b", "_stored"], right_on=["_b", "_fwd"]).select("app_row", "web_row"))
+    # rows with nothing more specific: the URL they name
+    by_path = evb.filter(
+        pl.col("_apath").is_not_null()
+        & pl.col("_arid").is_null()
+        & pl.col("_asid").is_null()
+        & pl.col("_stored").is_null()
+    ).select("app_row", "_b", "_apath")
+    if by_path.height:
+        pairs.append(
+            by_path.join(cand, left_on=["_b", "_apath"], right_on=["_b", "_wpath"]).select("app_row", "web_row")
+        )
+    same_params = _param_candidates(evb.filter(pl.col("_q").is_not_null()), web, width)
+    if same_params is not None:
+        pairs.append(same_params.select("app_row", "web_row"))
+    pairs = [p for p in pairs if p.height]
+    if not pairs:
+        return empty
+    m = pl.concat(pairs).unique()
+    # only the candidate requests are read (binary search on the row number)
+    needed = ["@timestamp", "source.ip", "network.forwarded_first", "user_agent.original", "http.request.method"]
+    needed += ["http.response.status_code", "activity", "url.path"]
+    needed += [c for c in ("session.id", "http.request.id") if c in web.columns]
+    cands = rows_of(web, m.get_column("web_row"), needed)
+    web_side = cands.select(
         pl.col("_row").alias("web_row"),
         pl.col("@timestamp").alias("_wt"),
         pl.col("source.ip").alias("client.ip"),
@@ -134,111 +275,63 @@ def match_app_to_web(
         pl.col("http.request.method").alias("_method"),
         pl.col("http.response.status_code").alias("_status"),
         "activity",
-        _bucket(pl.col("@timestamp"), width).alias("_b"),
+        _opt(cands, "session.id").alias("_wsid"),
+        _opt(cands, "http.request.id").alias("_wrid"),
+        pl.col("url.path").alias("_wpath"),
     )
-    if cand.height == 0:
-        return empty
-    by_ip = ev.filter(pl.col("_stored").is_not_null())
-    j_client = by_ip.join(cand, left_on=["_b", "_stored"], right_on=["_b", "client.ip"], how="inner").with_columns(
-        pl.col("_stored").alias("client.ip"), pl.lit("client").alias("ip_match")
-    )
-    j_fwd = by_ip.join(
-        cand.filter(pl.col("_fwd").is_not_null() & (pl.col("_fwd") != pl.col("client.ip"))),
-        left_on=["_b", "_stored"],
-        right_on=["_b", "_fwd"],
-        how="inner",
-    ).with_columns(pl.col("_stored").alias("_fwd"), pl.lit("forwarded_first").alias("ip_match"))
-    # long-request rows: same parameters, no address
-    params = ev.filter(pl.col("_q").is_not_null())
-    j_params = None
-    if params.height:
-        labelled = label_activity(
-            params.with_columns(
-                pl.lit("/index.php").alias("url.path"),
-                pl.col("_q").alias("url.query"),
-                pl.lit("GET").alias("http.request.method"),
-                pl.lit(200, dtype=pl.Int32).alias("http.response.status_code"),
-            )
-        )
-        labelled = labelled.select(
-            pl.exclude(
-                [
-                    "url.path",
-                    "url.query",
-                    "http.request.method",
-                    "http.response.status_code",
-                    "activity.module",
-                    "activity.object",
-                    "export.all",
-                ]
-            )
-        ).rename(
-            {
-                "activity": "_pact",
-                "activity.view": "_pview",
-                "export.date_min": "_pmin",
-                "export.date_max": "_pmax",
-                "api.offset": "_poff",
-                "api.limit": "_plim",
-            }
-        )
-        pcand = web.select(
-            pl.col("_row").alias("web_row"),
-            pl.col("@timestamp").alias("_wt"),
-            pl.col("source.ip").alias("client.ip"),
-            pl.col("network.forwarded_first").alias("_fwd"),
-            pl.col("user_agent.original").alias("_wua"),
-            pl.col("http.request.method").alias("_method"),
-            pl.col("http.response.status_code").alias("_status"),
-            "activity",
-            "activity.view",
-            "export.date_min",
-            "export.date_max",
-            "api.offset",
-            "api.limit",
-            _bucket(pl.col("@timestamp"), width).alias("_b"),
-        ).join(labelled.select(pl.col("_b").unique()), on="_b", how="semi")
-        jp = labelled.join(pcand, on="_b", how="inner")
-        same = (
-            (pl.col("_pact") == pl.col("activity"))
-            & (
-                (pl.col("_pview") == pl.col("activity.view"))
-                | pl.col("_pview").is_null()
-                | pl.col("activity.view").is_null()
-            )
-            & ((pl.col("_pmin") == pl.col("export.date_min")) | pl.col("_pmin").is_null())
-            & ((pl.col("_pmax") == pl.col("export.date_max")) | pl.col("_pmax").is_null())
-            & ((pl.col("_poff") == pl.col("api.offset")) | pl.col("_poff").is_null())
-            & ((pl.col("_plim") == pl.col("api.limit")) | pl.col("_plim").is_null())
-        )
-        j_params = (
-            jp.filter(same.fill_null(False))
-            .drop(["_pact", "_pview", "_pmin", "_pmax", "_poff", "_plim"])
-            .with_columns(pl.lit("params").alias("ip_match"))
-        )
-    parts = [j_client, j_fwd] + ([j_params] if j_params is not None else [])
-    cols = [
-        "app_row",
-        "_at",
-        "_action",
-        "_stored",
-        "_aua",
-        "_account",
-        "web_row",
-        "_wt",
-        "client.ip",
-        "_fwd",
-        "_wua",
-        "_method",
-        "_status",
-        "activity",
-        "ip_match",
-    ]
-    m = pl.concat([p.select(cols) for p in parts], how="vertical_relaxed")
+    m = m.join(ev, on="app_row").join(web_side, on="web_row")
+    if same_params is not None:
+        m = m.join(same_params.unique(["app_row", "web_row"]), on=["app_row", "web_row"], how="left")
+    else:
+        m = m.with_columns(pl.lit(None, dtype=pl.Boolean).alias("_same_params"))
     m = m.with_columns(((pl.col("_wt") - pl.col("_at")).dt.total_microseconds()).alias("_dtus"))
-    m = m.filter(pl.col("_dtus").abs() <= tol_us).unique(["app_row", "web_row", "ip_match"])
+
+    def both(a: str, b: str) -> pl.Expr:
+        return pl.col(a).is_not_null() & pl.col(b).is_not_null()
+
+    same_rid = both("_arid", "_wrid") & (pl.col("_arid") == pl.col("_wrid"))
+    same_sid = both("_asid", "_wsid") & (pl.col("_asid") == pl.col("_wsid"))
+    same_client = pl.col("_stored").is_not_null() & (pl.col("_stored") == pl.col("client.ip"))
+    same_fwd = pl.col("_stored").is_not_null() & ~same_client.fill_null(False) & (pl.col("_stored") == pl.col("_fwd"))
+    same_path = both("_apath", "_wpath") & (pl.col("_apath") == pl.col("_wpath"))
+    same_method = both("_amethod", "_method") & (pl.col("_amethod") == pl.col("_method"))
+    m = m.with_columns(
+        same_rid.fill_null(False).alias("_e_rid"),
+        same_sid.fill_null(False).alias("_e_sid"),
+        same_client.fill_null(False).alias("_e_client"),
+        same_fwd.fill_null(False).alias("_e_fwd"),
+        pl.col("_same_params").fill_null(False).alias("_e_params"),
+        same_path.fill_null(False).alias("_e_url"),
+        same_method.fill_null(False).alias("_e_method"),
+    )
+    # what both carry must agree; time within the tolerance
+    conflict = (
+        (both("_arid", "_wrid") & ~pl.col("_e_rid"))
+        | (both("_asid", "_wsid") & ~pl.col("_e_sid"))
+        | (pl.col("_stored").is_not_null() & ~pl.col("_e_client") & ~pl.col("_e_fwd"))
+        | (both("_apath", "_wpath") & ~pl.col("_e_url"))
+        | (both("_amethod", "_method") & ~pl.col("_e_method"))
+    ).fill_null(False)
+    # a shared request id names the request whatever the clocks say (within an hour: ids of a
+    # weak generator may repeat over days); anything else must fall within the tolerance
+    in_time = (pl.col("_dtus").abs() <= tol_us) | (pl.col("_e_rid") & (pl.col("_dtus").abs() <= 3600 * _US))
+    m = m.filter(~conflict & in_time)
     if m.height == 0:
         return empty
+    how = (
+        pl.when(pl.col("_e_rid"))
+        .then(pl.lit("request_id"))
+        .when(pl.col("_e_sid"))
+        .then(pl.lit("session"))
+        .when(pl.col("_e_client"))
+        .then(pl.lit("client"))
+        .when(pl.col("_e_fwd"))
+        .then(pl.lit("forwarded_first"))
+        .when(pl.col("_e_params"))
+        .then(pl.lit("params"))
+        .otherwise(pl.lit("url"))
+    )
+    m = m.with_columns(how.alias("ip_match"))
     failed = pl.col("_status").is_in([401, 403]) | (pl.col("activity") == "login_failed")
     status_ok = (
         pl.when(pl.col("_action") == "login_failed")
@@ -257,19 +350,31 @@ def match_app_to_web(
                 ]
             )
         )
-        .then(pl.col("_method") == "POST")
+        .then(pl.col("_method").is_in(["POST", "PUT", "PATCH", "DELETE"]))
         .otherwise(pl.lit(True))
         .fill_null(False)
     )
     ua_match = (pl.col("_aua") == pl.col("_wua")).fill_null(False)
     score = (
         status_ok.cast(pl.Float64) * 4
+        + pl.col("_e_rid").cast(pl.Float64) * 8
+        + pl.col("_e_sid").cast(pl.Float64) * 3
         + ua_match.cast(pl.Float64) * 2
-        + (pl.col("ip_match") == "client").cast(pl.Float64)
-        + (pl.col("ip_match") == "params").cast(pl.Float64) * 2
+        + pl.col("_e_client").cast(pl.Float64)
+        + pl.col("_e_params").cast(pl.Float64) * 2
+        + pl.col("_e_url").cast(pl.Float64) * 2
+        + pl.col("_e_method").cast(pl.Float64) * 0.5
         - pl.col("_dtus").abs().cast(pl.Float64) / max(tol_us, 1)
     )
     m = m.with_columns(status_ok.alias("_ok"), ua_match.alias("ua_match"), score.alias("_score"))
+    # a row matched only by URL or parameters, with several clients fitting as well: nobody's
+    weak = ~pl.col("ip_match").is_in(list(UNIQUE_EVIDENCE))
+    top = pl.col("_score").max().over("app_row")
+    rivals = pl.col("client.ip").filter(pl.col("_score") >= top - 1.0).n_unique().over("app_row")
+    m = m.with_columns(rivals.alias("_rivals"))
+    m = m.filter(~(weak & (pl.col("_rivals") > 1)))
+    if m.height == 0:
+        return empty
     best = (
         m.sort(["app_row", "_score", "web_row"], descending=[False, True, False])
         .group_by("app_row", maintain_order=True)
@@ -283,13 +388,32 @@ def match_app_to_web(
         pl.lit(0.55)
         + pl.when(pl.col("_ok")).then(0.2).otherwise(0.0)
         + pl.when(pl.col("ua_match")).then(0.15).otherwise(0.0)
-        + pl.when(pl.col("ip_match") == "client")
-        .then(0.09)
-        .when(pl.col("ip_match") == "params")
+        + pl.when(pl.col("_e_rid"))
+        .then(0.2)
+        .when(pl.col("_e_sid") | pl.col("_e_params"))
         .then(0.1)
+        .when(pl.col("_e_client"))
+        .then(0.09)
+        .when(pl.col("ip_match") == "url")
+        .then(-0.1)
         .otherwise(0.0)
     ).clip(0, 0.99)
     dt_s = pl.col("_dtus").cast(pl.Float64) / _US
+    evidence = pl.concat_list(
+        [
+            pl.when(pl.col(c)).then(pl.lit(name))
+            for c, name in (
+                ("_e_rid", "request_id"),
+                ("_e_sid", "session"),
+                ("_e_client", "client"),
+                ("_e_fwd", "forwarded_first"),
+                ("_e_params", "params"),
+                ("_e_url", "url"),
+                ("_e_method", "method"),
+                ("ua_match", "user_agent"),
+            )
+        ]
+    ).list.drop_nulls()
     reason = pl.concat_str(
         [
             pl.col("_action"),
@@ -310,7 +434,7 @@ def match_app_to_web(
             dt_s.round(1).cast(pl.String),
             pl.lit(" s) from "),
             pl.col("client.ip").fill_null("?"),
-            pl.when(pl.col("ip_match") == "forwarded_first")
+            pl.when(pl.col("_e_fwd"))
             .then(
                 pl.concat_str(
                     [
@@ -320,8 +444,15 @@ def match_app_to_web(
                     ]
                 )
             )
-            .when(pl.col("ip_match") == "params")
-            .then(pl.lit("; same request parameters"))
+            .otherwise(pl.lit("")),
+            pl.when(pl.col("_e_params")).then(pl.lit("; same request parameters")).otherwise(pl.lit("")),
+            pl.when(pl.col("_e_client")).then(pl.lit("; the address the application stored")).otherwise(pl.lit("")),
+            pl.when(pl.col("_e_rid")).then(pl.lit("; same request id")).otherwise(pl.lit("")),
+            pl.when(pl.col("_e_sid")).then(pl.lit("; same session id")).otherwise(pl.lit("")),
+            pl.when(pl.col("_e_url") & pl.col("_e_method"))
+            .then(pl.lit("; same URL and method"))
+            .when(pl.col("_e_url"))
+            .then(pl.lit("; same URL"))
             .otherwise(pl.lit("")),
             pl.when(pl.col("ua_match")).then(pl.lit("; same user agent")).otherwise(pl.lit("")),
         ]
@@ -332,6 +463,7 @@ def match_app_to_web(
         "session.web",
         "client.ip",
         "ip_match",
+        evidence.alias("evidence"),
         "ua_match",
         dt_s.alias("dt"),
         conf.alias("confidence"),

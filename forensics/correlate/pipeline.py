@@ -34,6 +34,7 @@ from forensics.correlate.frames import Inputs, evidence_rows, load_inputs
 from forensics.correlate.ipcontext import IpContext
 from forensics.correlate.links import LINK_SCHEMA, attribute_requests, link_sessions, match_app_to_web, reconcile_app
 from forensics.correlate.mediboard import label_activity
+from forensics.correlate.pagination import with_pagination
 from forensics.correlate.prepare import id_names, prepare_app
 from forensics.correlate.sessions import (
     all_sessions,
@@ -182,6 +183,7 @@ def prepare(
     web, duplicates = drop_cross_host_duplicates(inputs.web, tol)
     web = label_activity(web)
     assert isinstance(web, pl.DataFrame)
+    web = with_pagination(web, cfg.pagination)
     # the query string has said what it had to say; the raw frames are not needed twice
     web = web.drop("url.query")
     inputs.web = inputs.web.clear()

@@ -59,6 +59,10 @@ _CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
     "link.match": {
         "forwarded": ("link.match.forwarded", ""),
         "params": ("link.match.params", ""),
+        "client": ("link.match.client", ""),
+        "rid": ("link.match.rid", ""),
+        "sid": ("link.match.sid", ""),
+        "url": ("link.match.url_method", "link.match.url", ""),
         "ua": ("link.same_ua", ""),
     },
     "link.overlap": {"how": ("link.overlap.client", "link.overlap.forwarded"), "ua": ("link.same_ua", "link.no_ua")},

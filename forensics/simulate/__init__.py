@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from . import context
 from .catalog import MODULE_ACTIONS
-from .ground_truth import build, to_json
+from .ground_truth import build, quiet_truth, to_json
 from .model import BACKDOOR_ID, BACKDOOR_LOGIN
 from .pipeline import Pipeline, generate, write_tree
 from .writers.outfile import dump_table, schema_sql
@@ -21,7 +21,7 @@ __all__ = ["simulate"]
 DEFAULT_SEED = 20241027
 
 
-def _users_rows(pipe: Pipeline) -> list[list[object]]:
+def _users_rows(pipe: Pipeline, quiet: bool = False) -> list[list[object]]:
     rows: list[list[object]] = []
     for u in pipe.world.clinic.users:
         rows.append(
@@ -46,6 +46,8 @@ def _users_rows(pipe: Pipeline) -> list[list[object]]:
                 1 if u.active else 0,
             ]
         )
+    if quiet:
+        return rows
     rows.append(
         [
             BACKDOOR_ID,
@@ -73,14 +75,19 @@ def simulate(
     seed: int = DEFAULT_SEED,
     progress: Callable[[str], None] | None = None,
     command: str | None = None,
+    quiet: bool = False,
 ) -> dict:
-    """Generate the case into ``out_dir`` (which must be empty or absent) and return the ground truth."""
+    """Generate the case into ``out_dir`` (which must be empty or absent) and return the ground truth.
+
+    ``quiet`` writes the same clinic's week with no attack (scenario ``none``): its ground
+    truth names no compromised account and no attacker address.
+    """
     out_dir = pathlib.Path(out_dir)
     prog = progress or (lambda msg: print(msg, file=sys.stderr))
-    pipe, outputs = generate(scale, seed, prog)
+    pipe, outputs = generate(scale, seed, prog, quiet)
     prog("writing Mediboard table dumps")
     tables = pipe.world.mb.table_rows()
-    tables["users"] = _users_rows(pipe)
+    tables["users"] = _users_rows(pipe, quiet)
     tables["module_action"] = [list(row) for row in MODULE_ACTIONS]
     table_counts = {}
     for name, rows in tables.items():
@@ -96,7 +103,7 @@ def simulate(
     files["context/mediboard_schema.sql"] = schema_sql().encode("utf-8")
     cmd = command or f"python -m forensics.simulate OUT_DIR --scale {scale} --seed {seed}"
     files["README.md"] = context.readme(scale, seed, cmd)
-    truth = build(pipe, outputs, seed, scale, table_counts)
+    truth = quiet_truth(pipe, outputs, seed, scale) if quiet else build(pipe, outputs, seed, scale, table_counts)
     files["ground_truth.json"] = to_json(truth)
     prog(f"writing {len(files)} files to {out_dir}")
     write_tree(out_dir, files)

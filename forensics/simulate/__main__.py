@@ -1,4 +1,11 @@
-"""``python -m forensics.simulate OUT_DIR [--scale 0.1] [--seed N] [--force]``."""
+"""``python -m forensics.simulate OUT_DIR [--scale 0.1] [--seed N] [--app mediboard|generic] [--scenario NAME]... [--force]``.
+
+Without ``--app`` and ``--scenario`` it writes the sample case (Mediboard, its built-in attack).
+``--app generic`` writes an invented REST back end whose audit trail is known only through the
+generated case.toml; ``--scenario`` (repeatable) picks the routes to an account it contains,
+``none`` for a quiet week.  The Mediboard application knows ``sample`` (its built-in attack, the
+default) and ``none``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,9 @@ import sys
 import time
 
 from . import DEFAULT_SEED, simulate
+from .generic import SCENARIOS, simulate_generic
+
+MEDIBOARD_SCENARIOS = ("sample", "none")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +41,22 @@ def main(argv: list[str] | None = None) -> int:
         help=f"random seed (default {DEFAULT_SEED})",
     )
     parser.add_argument("--force", action="store_true", help="empty OUT_DIR first if it is not empty")
+    parser.add_argument("--app", choices=("mediboard", "generic"), default="mediboard", help="application to simulate")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        help="route to an account (repeatable; 'none' for a quiet week): "
+        f"{', '.join(SCENARIOS)} (generic); {', '.join(MEDIBOARD_SCENARIOS)} (mediboard)",
+    )
+    parser.add_argument("--audit-format", choices=("jsonl", "csv"), default="jsonl", help="generic audit trail format")
     args = parser.parse_args(argv)
+    known = MEDIBOARD_SCENARIOS if args.app == "mediboard" else ("none", *SCENARIOS)
+    for name in args.scenario:
+        if name not in known:
+            parser.error(f"unknown scenario {name!r} for --app {args.app} (known: {', '.join(known)})")
+    if args.app == "mediboard" and len(set(args.scenario)) > 1:
+        parser.error("the Mediboard application plays one scenario: sample or none")
     out: pathlib.Path = args.out_dir
     if args.scale <= 0:
         parser.error("--scale must be positive")
@@ -48,6 +73,23 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"{out} is not a folder")
     started = time.monotonic()
+    if args.app == "generic":
+        truth = simulate_generic(
+            out, scale=args.scale, seed=args.seed, scenarios=tuple(args.scenario), audit_format=args.audit_format
+        )
+        print(
+            f"done in {time.monotonic() - started:.1f} s: {len(truth['counts'])} files, "
+            f"scenarios {', '.join(truth['scenarios'])}",
+            file=sys.stderr,
+        )
+        return 0
+    if args.scenario == ["none"]:
+        command = f"python -m forensics.simulate {out} --scale {args.scale} --seed {args.seed} --scenario none"
+        truth = simulate(out, scale=args.scale, seed=args.seed, command=command, quiet=True)
+        print(
+            f"done in {time.monotonic() - started:.1f} s: {len(truth['counts'])} files, a quiet week", file=sys.stderr
+        )
+        return 0
     command = f"python -m forensics.simulate {out} --scale {args.scale} --seed {args.seed}"
     truth = simulate(out, scale=args.scale, seed=args.seed, command=command)
     print(

@@ -186,5 +186,32 @@ def build(
     }
 
 
+def quiet_truth(pipe: Pipeline, outputs: Outputs, seed: int, scale: float) -> dict:
+    """The answers of a quiet week: nobody compromised, no attacker, only the look-alikes."""
+    w = pipe.world
+    look = {}
+    for key, v in w.look.truth.items():
+        look[key] = {"account": v["account"], "ip": v["ip"], "time": iso_z(v["time"]), "what": v["what"]}
+    benign_ips = sorted({s.ip for s in w.mb.sessions})
+    return {
+        "schema": SCHEMA,
+        "app": "mediboard",
+        "seed": seed,
+        "scale": scale,
+        "scenarios": ["none"],
+        "case": "Clinique Saint-Exemple",
+        "timezone": "Europe/Paris",
+        "evidence_window": {"start": iso_z(pipe.t0), "end": iso_z(pipe.t1)},
+        "accounts": {},
+        "attacker_ips": [],
+        "spoofed_ips": [],
+        "backdoor_accounts": [],
+        "benign_accounts": sorted({u.login for u in w.clinic.users}),
+        "benign_ips": benign_ips,
+        "benign_lookalikes": look,
+        "counts": {path: _lines(path, data) for path, data in sorted(outputs.files.items())},
+    }
+
+
 def to_json(truth: dict) -> bytes:
     return (json.dumps(truth, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

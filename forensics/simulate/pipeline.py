@@ -103,7 +103,7 @@ def _rp01_segments(t0: float, t1: float) -> list[Segment]:
 
 
 class Pipeline:
-    def __init__(self, scale: float, seed: int, progress: Callable[[str], None]) -> None:
+    def __init__(self, scale: float, seed: int, progress: Callable[[str], None], quiet: bool = False) -> None:
         self.scale, self.seed, self.progress = scale, seed, progress
         self.rng = random.Random(f"{seed}:pipeline:{scale}")
         t0, t1 = week_bounds()
@@ -112,8 +112,11 @@ class Pipeline:
         patients = build_patients(seed)
         mb = Mediboard(clinic, random.Random(f"{seed}:mediboard"))
         look = build_lookalikes(clinic, patients, mb, seed)
-        progress("scripting the attack")
-        attack = build_attack(clinic, patients, mb, seed)
+        if quiet:
+            attack = Attack()  # a quiet week: the same clinic, no attack
+        else:
+            progress("scripting the attack")
+            attack = build_attack(clinic, patients, mb, seed)
         self.world = World(clinic, patients, mb, look, attack, t0, t1)
         self.baseline = Baseline(clinic, patients, mb, scale, seed, t0, t1, look.reserved, look.sessions)
         self.special = sorted(look.requests + attack.requests, key=lambda r: r.t)
@@ -473,9 +476,11 @@ def build_outputs(pipe: Pipeline) -> Outputs:
     return out
 
 
-def generate(scale: float, seed: int, progress: Callable[[str], None] | None = None) -> tuple[Pipeline, Outputs]:
+def generate(
+    scale: float, seed: int, progress: Callable[[str], None] | None = None, quiet: bool = False
+) -> tuple[Pipeline, Outputs]:
     prog = progress or (lambda msg: print(msg, file=sys.stderr))
-    pipe = Pipeline(scale, seed, prog)
+    pipe = Pipeline(scale, seed, prog, quiet)
     prog(f"generating the week at scale {scale} (seed {seed})")
     _restart_notices(pipe)
     pipe.run()

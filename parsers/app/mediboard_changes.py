@@ -56,6 +56,21 @@ def change_action(object_class: pl.Expr, change_type: pl.Expr, fields: pl.Expr) 
     )
 
 
+def change_target(object_class: pl.Expr, object_id: pl.Expr, values: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """``user.target.id`` and ``user.target.name`` of a change: the account it acted on.
+
+    A change to ``CUser``/``CMediusers`` acts on that user (its id is the object id; its login
+    is in the values when the row stored ``user_username``); a change to a right
+    (``CPermModule``/``CPermObject``) acts on the ``user_id`` the right belongs to.
+    ``values`` is the JSON text of the stored values (null when none).
+    """
+    account = object_class.is_in(ACCOUNT_CLASSES).fill_null(False)
+    perm = object_class.is_in(PERMISSION_CLASSES).fill_null(False)
+    target_id = pl.when(account).then(object_id).when(perm).then(values.str.json_path_match("$.user_id"))
+    target_name = pl.when(account).then(values.str.json_path_match("$.user_username"))
+    return target_id, target_name
+
+
 def change_category(action: pl.Expr) -> pl.Expr:
     """``iam`` for accounts and rights, ``application`` for other records."""
     return (

@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from parsers.app.common import decode_ip_column, to_int
-from parsers.app.mediboard_changes import ACTIONS, change_action, change_category, change_message
+from parsers.app.mediboard_changes import ACTIONS, change_action, change_category, change_message, change_target
 from parsers.app.mediboard_dump import (
     MediboardTable,
     event_frame,
@@ -66,6 +66,9 @@ def change_events(
     action = change_action(object_class, pl.col("type"), pl.col("fields"))
     who = pl.coalesce(pl.col("_user_name"), pl.concat_str([pl.lit("user_id "), pl.col("user_id")]))
     labels = {c: pl.col(c) for c in other_columns(rows, schema_columns)}
+    stored = [pl.col(c) for c in ("data", "extra") if c in rows.columns]
+    values = pl.coalesce(stored) if stored else pl.lit(None, dtype=pl.String)
+    target_id, target_name = change_target(object_class, pl.col("object_id"), values)
     labels["ip_address_raw"] = pl.when(undecodable).then(pl.col("ip_address"))
     events = event_frame(
         rows,
@@ -81,6 +84,8 @@ def change_events(
             "source.ip": pl.col("_ip"),
             "object.type": object_class,
             "object.id": pl.col("object_id"),
+            "user.target.id": target_id,
+            "user.target.name": target_name,
             "message": change_message(
                 pl.col("type"),
                 object_class if shown_class is None else shown_class,

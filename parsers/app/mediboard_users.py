@@ -86,6 +86,9 @@ class MediboardUsers(MediboardTable):
                 **columns,
                 "event.action": pl.lit("password_changed"),
                 "event.outcome": pl.lit("success"),
+                # the row is the account's own: the password set is its own
+                "user.target.id": pl.col("user_id"),
+                "user.target.name": pl.col("user_username"),
                 "timestamp_desc": pl.lit("Password last set (users.user_password_last_change)"),
                 "message": message(
                     ["Password of ", pl.col("user_username"), " last set (", pl.col("user_type_name"), robot, ")"]
@@ -108,7 +111,7 @@ class MediboardUsers(MediboardTable):
             },
             labels=labels,
         )
-        events = pl.concat([password, locked]).filter(pl.col("_ts").is_not_null())
+        events = pl.concat([password, locked], how="diagonal_relaxed").filter(pl.col("_ts").is_not_null())
         dated = pl.any_horizontal(
             [to_datetime(pl.col(c)).is_not_null() for c in ("user_password_last_change", "lock_datetime")]
         )

@@ -56,6 +56,7 @@ TEXT_ROLES = (
     "user_agent",
     "vhost",
     "host_header",
+    "request_id",
 )
 
 STREAMING = "streaming"
@@ -445,6 +446,8 @@ def build_events(raw: pl.DataFrame, meta: Meta) -> pl.DataFrame:
         out.append(pl.when(pl.col("user_agent") != "-").then(pl.col("user_agent")).alias("user_agent.original"))
     if "referrer" in cols:
         out.append(_dash(pl.col("referrer")).alias("http.request.referrer"))
+    if "request_id" in cols:
+        out.append(_dash(pl.col("request_id")).alias("http.request.id"))
     domains = [pl.col(c) for c in ("vhost", "host_header") if c in cols]
     if "prefix" in cols:
         domains.append(pl.col("_pre_vhost"))

@@ -142,6 +142,7 @@ _HEADER_ROLES = {
     "referer": "referrer",
     "referrer": "referrer",
     "host": "host_header",
+    "x-request-id": "request_id",
 }
 NUM = r"-?\d+|-"
 STATUS = r"\d{3}|-"
@@ -267,6 +268,8 @@ def compile_apache(fmt: str) -> AccessFormat:
             if role == "host_header" and has_vhost:
                 role = None
             add(role or label(f"http.request.header.{low}"))
+        elif letter == "e" and low == "unique_id":
+            add("request_id")  # mod_unique_id: the id the application sees as UNIQUE_ID
         elif letter == "o":
             add(label(f"http.response.header.{low}"))
         elif letter == "P":
@@ -394,6 +397,8 @@ _NGINX_ROLES = {
     "http_referer": ("referrer", LAZY),
     "http_host": ("host_header", r"[^\s\"]*"),
     "proxy_add_x_forwarded_for": ("forwarded_peer", LAZY),
+    "request_id": ("request_id", r"[^\s\"]*"),
+    "http_x_request_id": ("request_id", r"[^\s\"]*"),
 }
 
 

@@ -56,11 +56,26 @@ def changes(ctx: Context) -> pl.DataFrame:
         return ch.with_columns(pl.lit(None, dtype=pl.String).alias("target"))
     names = ctx.names.rename({"_name": "_target_name"})
     from_labels = pl.coalesce([pl.col("labels").str.json_path_match(f"$.{k}") for k in _NAME_KEYS])
-    ch = ch.join(names, left_on="object.id", right_on="user.id", how="left", maintain_order="left")
-    target = pl.when(otype.is_in(list(ACCOUNT_CLASSES))).then(
-        pl.coalesce(from_labels, pl.col("_target_name"), pl.concat_str([pl.lit("#"), pl.col("object.id")]))
+    # the account acted on: the source's own target column (user.target.*) first, then the
+    # object of an account class
+    target_id = pl.coalesce(
+        _col(ch, "user.target.id"), pl.when(otype.is_in(list(ACCOUNT_CLASSES))).then(pl.col("object.id"))
     )
-    return ch.with_columns(target.alias("target")).drop("_target_name")
+    ch = ch.with_columns(target_id.alias("_target_id"))
+    ch = ch.join(names, left_on="_target_id", right_on="user.id", how="left", maintain_order="left")
+    by_id = pl.when(pl.col("_target_id").is_not_null()).then(
+        pl.coalesce(pl.col("_target_name"), pl.concat_str([pl.lit("#"), pl.col("_target_id")]))
+    )
+    target = pl.coalesce(
+        _col(ch, "user.target.name").str.strip_chars(),
+        pl.when(otype.is_in(list(ACCOUNT_CLASSES))).then(from_labels),
+        by_id,
+    )
+    return ch.with_columns(target.alias("target")).drop("_target_name", "_target_id")
+
+
+def _col(df: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name) if name in df.columns else pl.lit(None, dtype=pl.String)
 
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:

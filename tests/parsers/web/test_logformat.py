@@ -173,8 +173,9 @@ def test_unknown_headers_go_to_labels() -> None:
     assert json.loads(row["labels"]) == {
         "http.request.header.x-api-key": 'k"ey',
         "http.response.header.location": "/login",
-        "env.UNIQUE_ID": "Zx3",
     }
+    # mod_unique_id's id is the request id the application sees: a schema column
+    assert row["http.request.id"] == "Zx3"
 
 
 def test_nginx_variables() -> None:
@@ -253,3 +254,25 @@ def test_format_without_time_is_refused_line_by_line() -> None:
     result = parser.parse(records_from_text('1.2.3.4 "GET / HTTP/1.1" 200', parser), {})
     assert result.events.height == 0
     assert result.rejects.item(0, "reason").startswith("the configured log_format has no time field")
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "tail"),
+    [
+        (
+            "nginx.access",
+            '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent $request_id',
+            "5f3a9c",
+        ),
+        (
+            "nginx.access",
+            '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent $http_x_request_id',
+            "5f3a9c",
+        ),
+        ("apache.access", '%h %l %u %t "%r" %>s %b %{X-Request-ID}i', "5f3a9c"),
+        ("apache.access", '%h %l %u %t "%r" %>s %b %{UNIQUE_ID}e', "5f3a9c"),
+    ],
+)
+def test_request_ids_become_http_request_id(name: str, fmt: str, tail: str) -> None:
+    line = f'198.51.100.7 - - [04/Nov/2024:10:00:00 +0000] "GET /api/v1/customers?page=2 HTTP/1.1" 200 512 {tail}'
+    assert _parse(name, fmt, line)["http.request.id"] == "5f3a9c"
