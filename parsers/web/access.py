@@ -236,8 +236,14 @@ def split_extract(df: pl.DataFrame, fmt: AccessFormat) -> tuple[pl.DataFrame, pl
 # -- pass 2: regex -----------------------------------------------------------------------------
 
 
-def regex_extract(df: pl.DataFrame, regex: str, groups: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Apply ``regex`` (named groups -> slot names via ``groups``); (raw matched, rest)."""
+def regex_extract(
+    df: pl.DataFrame, regex: str, groups: dict[str, str], irregular: bool = False
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Apply ``regex`` (named groups -> slot names via ``groups``); (raw matched, rest).
+
+    ``irregular`` marks the matched lines (``_irregular``): they were read by a lenient
+    pattern and are tagged ``line_irregular``.
+    """
     if df.height == 0:
         return pl.DataFrame(), df
     pattern = regex.replace("^", "^(?P<_m>)", 1) if regex.startswith("^") else "(?P<_m>)" + regex
@@ -251,6 +257,8 @@ def regex_extract(df: pl.DataFrame, regex: str, groups: dict[str, str]) -> tuple
         pl.lit(True).alias("_esc"),  # may hold escapes: build_events looks
         *[pl.col("_g").struct.field(g).alias(groups.get(g, g)) for g in fields if g != "_m"],
     )
+    if irregular:
+        raw = raw.with_columns(_irregular=pl.lit(True))
     return raw, rest
 
 
@@ -549,8 +557,11 @@ def _labels(lf: pl.LazyFrame, labels: list[tuple[str, pl.Expr]]) -> pl.Expr:
 
 
 def _tags(cols: set[str]) -> pl.Expr | None:
-    """``line_malformed`` (last quote missing) and ``duration_unit_assumed`` (auto %D)."""
+    """``line_malformed`` (last quote missing), ``line_irregular`` (a raw quote inside a
+    quoted field: fields found from both ends) and ``duration_unit_assumed`` (auto %D)."""
     exprs = []
+    if "_irregular" in cols:
+        exprs.append(pl.when(pl.col("_irregular").fill_null(False)).then(pl.lit("line_irregular")))
     if "ua_end" in cols:
         exprs.append(
             pl.when(pl.col("user_agent").is_not_null() & (pl.col("ua_end") == "")).then(pl.lit("line_malformed"))
@@ -596,8 +607,14 @@ def parse_access(
     meta: Meta,
     reject_reason: pl.Expr | str,
     hits: dict[str, int] | None = None,
+    lenient: Sequence[tuple[str, dict[str, str]]] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run the split pass for each of ``fast`` (in order), then each regex of ``slow``.
+    """Run the split pass for each of ``fast`` (in order), then each regex of ``slow``,
+    then each regex of ``lenient`` on what is still refused (tagged ``line_irregular``).
+
+    Only the lines every earlier pass refused pay for the lenient patterns, which find
+    a quoted field holding a raw ``"`` (``"GET /?q=<script>alert("x")</script> HTTP/1.0"``)
+    by anchoring what follows it (status, size...) from the end of the line.
 
     Returns (events, rejects).  ``hits`` (format source -> lines) is updated so a caller
     can try the most frequent format first on the next chunk.
@@ -617,6 +634,12 @@ def parse_access(
         if rest.height == 0:
             break
         good, rest = regex_extract(rest, regex, groups)
+        if good.height:
+            raws.append(good)
+    for regex, groups in lenient:
+        if rest.height == 0:
+            break
+        good, rest = regex_extract(rest, regex, groups, irregular=True)
         if good.height:
             raws.append(good)
     events = build_events(concat_raw(raws), meta)

@@ -19,6 +19,13 @@ everything that identifies the request (time, client, request, status, bytes) is
 so it is kept and tagged ``line_malformed`` rather than rejected; the User-Agent is what
 the line holds.  Lines cut earlier are rejects.
 
+A request (or Referer, User-Agent) holding a raw ``"`` is an attack payload the server
+did not escape (``"GET /q?x=<script>alert("t")</script> HTTP/1.0" 404 1164``).  The lines
+every strict pass refuses are read once more with the quoted fields matched lazily, so
+each field is found by anchoring what follows it (status and size after the last
+``" ``) from the end of the line; they are events tagged ``line_irregular``.  Address
+fields are never read that way.  The same fallback follows a configured ``log_format``.
+
 With ``log_format`` (a ``[[source]]`` key: a format string, a nickname such as
 ``vhost_combined``, or a pasted ``LogFormat "..." nick`` line) only that format is read;
 see ``parsers.web.logformat`` for the directive mapping.  A format written with nginx
@@ -61,17 +68,32 @@ AUTO_FORMATS: tuple[AccessFormat, ...] = tuple(
 )
 
 _Q = QUOTED
+
+
+def _auto_regex(text: str, ua_end: str = '"?') -> str:
+    """The auto variants' regex; ``text`` matches the request, referrer and User-Agent.
+
+    ``ua_end`` is the User-Agent's closing quote: optional (a line cut inside it) unless
+    the fields are read leniently, where the last quote is what anchors them.
+    """
+    return (
+        rf'^(?:"(?P<forwarded>{_Q})" |(?P<prefix>[^\s"]+(?: [^\s"]+)*?) )?'
+        r'(?P<peer>[^\s",]+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time_clf>[^\s\]"]*) (?P<time_zone>[^\s\]"]*)\] '
+        rf'"(?P<request>{text})" (?P<status>\d{{3}}|-) (?P<bytes_body>\d+|-)'
+        rf'(?: "(?P<referrer>{text})" "(?P<user_agent>{text})(?P<ua_end>{ua_end}))?'
+        r"(?: (?P<duration_auto>\d+(?:\.\d+)?))?"
+        rf'(?: "(?P<forwarded_tail>{_Q})(?P<xff_end>"?))?\s*$'
+    )
+
+
 #: Everything the split pass does not take: escapes, a leading vhost or address list,
 #: a last quoted field without its closing quote.
-AUTO_REGEX = (
-    rf'^(?:"(?P<forwarded>{_Q})" |(?P<prefix>[^\s"]+(?: [^\s"]+)*?) )?'
-    r'(?P<peer>[^\s",]+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time_clf>[^\s\]"]*) (?P<time_zone>[^\s\]"]*)\] '
-    rf'"(?P<request>{_Q})" (?P<status>\d{{3}}|-) (?P<bytes_body>\d+|-)'
-    rf'(?: "(?P<referrer>{_Q})" "(?P<user_agent>{_Q})(?P<ua_end>"?))?'
-    r"(?: (?P<duration_auto>\d+(?:\.\d+)?))?"
-    rf'(?: "(?P<forwarded_tail>{_Q})(?P<xff_end>"?))?\s*$'
-)
+AUTO_REGEX = _auto_regex(_Q)
 AUTO_GROUPS = {"ident": "label:ident"}
+#: The same shapes with quoted fields matched lazily: a request or header holding a raw ``"``
+#: (an attack payload the server did not escape) is found from both ends of the line.
+#: Address lists stay strict: a forwarded value never holds a quote.
+AUTO_LENIENT = _auto_regex(".*?", ua_end='"')
 SSL_REQUEST = compile_apache('%t %h %{SSL_PROTOCOL}x %{SSL_CIPHER}x "%r" %b')
 AUTO_META = Meta(time_kind="clf", clf_bytes=True)
 
@@ -119,6 +141,7 @@ class ApacheAccess(Parser):
                 [(self.custom.regex, self.custom.groups)],
                 meta_of(self.custom),
                 "does not match the configured log_format",
+                lenient=[(self.custom.lenient_regex, self.custom.groups)] if self.custom.lenient_regex else (),
             )
             return ParseResult(events=events, rejects=rejects)
         return ParseResult(*parse_auto(records, state))
@@ -135,4 +158,5 @@ def parse_auto(records: pl.DataFrame, state: dict[str, Any]) -> tuple[pl.DataFra
         AUTO_META,
         auto_reject_reason(),
         hits,
+        lenient=[(AUTO_LENIENT, AUTO_GROUPS)],
     )
