@@ -46,6 +46,7 @@ LINE = (
 )
 _MESSAGE = r"(?s)^(?P<msg>.*?)(?:, referer:? (?P<referer>[^\n]*))?$"
 _ACTIONS = {"emerg", "alert", "crit", "error", "warn"}
+_LEVELS = ["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug", *(f"trace{i}" for i in range(1, 9))]
 #: mod_auth_basic / mod_authn_file: ``user alice not found: /x``, ``user alice: authentication failure for "/x": ...``
 _AUTH_USER = r"^(?:AH\d{4,5}: )?user (.+?)(?: not found(?::|$)|: authentication failure| in realm )"
 
@@ -88,9 +89,16 @@ class ApacheError(Parser):
 
     def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
         df = records.select("_rec", pl.col("text").str.extract_groups(LINE).alias("_g")).unnest("_g")
-        ok = pl.col("time").is_not_null()
-        rejects = rejects_of(df.filter(~ok), "not an Apache error log record")
-        df = df.filter(ok).with_columns(pl.col("message").str.extract_groups(_MESSAGE).alias("_m")).unnest("_m")
+        # an ISO time is also how other applications start their lines ([2024-... ] [INFO]):
+        # there the level must be one of Apache's, written as Apache writes it
+        iso = pl.col("time").str.contains(r"^\d{4}-")
+        ok = pl.col("time").is_not_null() & (~iso | pl.col("level").is_in(_LEVELS))
+        rejects = rejects_of(df.filter(~ok.fill_null(False)), "not an Apache error log record")
+        df = (
+            df.filter(ok.fill_null(False))
+            .with_columns(pl.col("message").str.extract_groups(_MESSAGE).alias("_m"))
+            .unnest("_m")
+        )
         client_ip, client_port = split_address("client", pl.col("module").is_not_null())
         remote_ip, _ = split_address("remote")
         level = pl.col("level").str.to_lowercase()
