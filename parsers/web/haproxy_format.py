@@ -96,7 +96,8 @@ def compile_haproxy(fmt: str) -> HaproxyFormat:
             group = f"l{n}"
             n += 1
             out.labels[group] = name
-            regex = _SHAPES.get(var or "", r"\S*?")
+            # the last field takes the rest of the line (a captured header holds spaces)
+            regex = _SHAPES.get(var or "", r".*?" if m.end() == len(text.rstrip()) else r"\S*?")
         inner = r'[^"]*' if quoted else regex
         piece = f"(?P<{group}>{inner})"
         if var in ("hr", "hs"):
