@@ -368,7 +368,13 @@ def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl
     blank; lines before the first start are orphans (the engine rejects them).
     """
     blank = parser.blank(pl.col("text"))
-    if not parser.multiline:
+    multiline = parser.multiline
+    if multiline:
+        # the usual case even for multi-line formats: every non-blank line starts a record;
+        # then records are lines, and grouping them would only cost time
+        starts = lines.select((parser.record_start(pl.col("text")).fill_null(False) | blank).all()).item()
+        multiline = not starts
+    if not multiline:
         is_blank_line = lines.select(blank).to_series()
         if is_blank_line.any() or is_blank_line.null_count():
             blanks, kept = lines.filter(blank), lines.filter(~blank)
