@@ -111,9 +111,11 @@ def compile_haproxy(fmt: str) -> HaproxyFormat:
     parts.append(re.escape(tail[1:] if optional and tail.startswith(" ") else tail))
     parts.append(r"\s*$")
     out.regex = "".join(parts)
-    if "accept" not in out.columns:
-        raise ValueError(f"HAProxy log-format {fmt!r} has no request date (%t or %tr): its lines cannot be placed")
     return out
+
+
+#: The reject reason of lines that follow a log-format without a date.
+UNDATED = "the configured HAProxy log-format has no request date (%t or %tr): its lines cannot be placed"
 
 
 #: ``option httpslog`` (HAProxy 2.5+), as documented.

@@ -36,7 +36,7 @@ from parsers.web.common import (
     with_request,
     with_url_parts,
 )
-from parsers.web.haproxy_format import HTTPSLOG, HaproxyFormat, compile_haproxy
+from parsers.web.haproxy_format import HTTPSLOG, UNDATED, HaproxyFormat, compile_haproxy
 
 PREFIX = (
     r"^(?:<(?P<pri>\d{1,3})>)?"
@@ -102,12 +102,16 @@ class HaproxyHttp(Parser):
             is_http = pl.col("accept").is_not_null()
             events.append(_http_events(http.filter(is_http)))
             rest = http.filter(~is_http).select(pre.columns)
+        undated = pl.DataFrame(schema={"_rec": pl.Int64})
         for fmt in self.formats:
             if rest.height == 0:
                 break
             got, rest = _format_extract(rest, fmt)
-            events.append(_http_events(got))
             rest = rest.select(pre.columns)
+            if "accept" not in fmt.columns:  # nothing to place them with: said once per line
+                undated = pl.concat([undated, got.select(pl.col("_rec").cast(pl.Int64))]) if got.height else undated
+                continue
+            events.append(_http_events(got))
         tcp = rest.with_columns(pl.col("body").str.extract_groups(TCP).alias("_t")).unnest("_t")
         is_tcp = pl.col("accept").is_not_null()
         events.append(_tcp_events(tcp.filter(is_tcp)))
@@ -120,6 +124,7 @@ class HaproxyHttp(Parser):
                     other_prog, pl.concat_str([pl.lit("not an HAProxy line (program "), pl.col("prog"), pl.lit(")")])
                 ),
                 rejects_of(rest.filter(~with_time), "not an HAProxy log line"),
+                rejects_of(undated, UNDATED),
             ]
         )
         frames = [e for e in events if e.height]

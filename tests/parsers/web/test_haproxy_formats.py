@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from parsers.base import get_parser, records_from_text
-from parsers.web.haproxy_format import compile_haproxy
+from parsers.web.haproxy_format import UNDATED, compile_haproxy
 
 HTTPSLOG_LINE = (
     "Jul 22 15:45:52 lb1 haproxy[812]: 203.0.113.66:40001 [22/Jul/2025:15:45:52.001] fe_https~ be_app/app1 "
@@ -43,9 +41,20 @@ def test_configured_log_format() -> None:
     assert json.loads(row["labels"])["haproxy.extra"] == "[capture.req.hdr(0)]=curl/8.0"
 
 
-def test_log_format_without_a_date_is_refused_clearly() -> None:
-    with pytest.raises(ValueError, match="no request date"):
-        compile_haproxy("%ci:%cp %ST %{+Q}r")
+def test_log_format_without_a_date_is_refused_clearly_line_by_line() -> None:
+    parser = get_parser("haproxy.http", {"log_format": "%ci:%cp %ST %{+Q}r"})
+    line = 'Jul 22 15:45:51 lb1 haproxy[812]: 198.51.100.4:4444 403 "GET / HTTP/1.1"'
+    result = parser.parse(records_from_text(line, parser), {})
+    assert result.events.height == 0
+    assert result.rejects.get_column("reason").to_list() == [UNDATED]
+
+
+def test_log_format_from_the_case_config() -> None:
+    from forensics.config import config_from_dict
+
+    fmt = "%ci:%cp [%tr] %ft %b/%s %ST %B %Ta %{+Q}r"
+    cfg = config_from_dict({"source": [{"path": "lb/*.log", "format": "haproxy.http", "log_format": fmt}]})
+    assert cfg.sources[0].options == {"log_format": fmt}
 
 
 def test_captured_headers_may_be_absent_with_their_space() -> None:
