@@ -62,7 +62,7 @@ from forensics.timing import (
     time_pass,
     with_private,
 )
-from parsers.base import Parser, ParseResult, get_parser, group_records, lines_frame, rejects_of
+from parsers.base import Parser, ParseResult, get_parser, group_records, lines_frame, parse_isolating
 
 #: Bytes of decompressed text handled per chunk.
 CHUNK_BYTES = 16 << 20
@@ -678,15 +678,13 @@ def _parse_chunk(lines: pl.DataFrame, parser: Parser, state: dict[str, Any]) -> 
     records, blanks, orphans = group_records(lines, parser)
     if not records.height:
         return _Parsed(lines, records, blanks, orphans, None)
-    try:
-        result = parser.parse(records, state)
-    except Exception as exc:  # hostile input must not stop the rest of the evidence
-        # the chunk's records become rejects that say why; the next chunks and files go on
-        error = f"parser {parser.name} failed on this chunk: {type(exc).__name__}: {exc}"
-        error = error if len(error) <= 300 else error[:297] + "..."
-        events = pl.DataFrame(schema={"_rec": pl.Int64, "_ts": pl.Datetime("us")})
-        return _Parsed(lines, records, blanks, orphans, ParseResult(events, rejects_of(records, error)), error)
-    return _Parsed(lines, records, blanks, orphans, result)
+    # a failing parse is retried in halves so that only the records that fail are rejects
+    result, errors = parse_isolating(parser, records, state)
+    if not errors:
+        return _Parsed(lines, records, blanks, orphans, result)
+    failed = result.rejects.filter(pl.col("reason").is_in(errors)).height
+    summary = f"{failed} record(s) made the parser fail and are rejects carrying the error; first: {errors[0]}"
+    return _Parsed(lines, records, blanks, orphans, result, summary)
 
 
 def _parse_ahead(chunks: Iterator[pl.DataFrame], parser: Parser, state: dict[str, Any]) -> Iterator[_Parsed]:

@@ -49,10 +49,23 @@ def forwarded_chain(header: str | None) -> list[str]:
     return [p.strip() for p in header.split(",") if p.strip() and p.strip().lower() not in {"-", "unknown"}]
 
 
+def is_ip(address: str) -> bool:
+    """Whether ``address`` (port allowed) is an IP address, not ``unix:``, ``localhost`` or a name."""
+    try:
+        ipaddress.ip_address(strip_port(address))
+    except ValueError:
+        return False
+    return True
+
+
 def resolve_client(peer: str | None, header: str | None, trusted: NetworkSet) -> str | None:
-    """The right-most untrusted address of ``XFF + [peer]`` (what mod_remoteip does)."""
-    chain = forwarded_chain(header)
-    if peer:
+    """The right-most untrusted address of ``XFF + [peer]`` (what mod_remoteip does).
+
+    Elements that are not IPs (``unix:``, ``localhost``, ``unknown``) are skipped:
+    ``source.ip`` only ever holds an address.
+    """
+    chain = [a for a in forwarded_chain(header) if is_ip(a)]
+    if peer and is_ip(peer):
         chain.append(peer)
     for address in reversed(chain):
         if address not in trusted:

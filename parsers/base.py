@@ -22,6 +22,8 @@ Every record must end up in ``events``, ``rejects`` (``_rec``, ``reason``) or ``
 (``_rec``, ``reason``: headers and directives that are not events).  The engine turns any
 record that a parser forgot into a reject, so nothing is ever lost silently.
 
+A parser that raises loses only the records that made it raise (``parse_isolating``).
+
 A parser whose output for a chunk does not depend on earlier chunks sets
 ``chunk_independent``; the engine then parses chunks of a big file side by side.
 """
@@ -115,15 +117,92 @@ class Parser:
         """Second stage: the share of sampled records this parser turns into events."""
         if records.height == 0:
             return 0.0
-        try:
-            result = self.parse(records, {})
-        except Exception:  # a parser that cannot cope with a sample simply does not score
-            return 0.0
+        # a record the parser cannot cope with costs its own share of the score, not the file's
+        result, _ = parse_isolating(self, records, {}, max_parses=SCORE_RETRY_PARSES)
         parsed = result.events.get_column("_rec").n_unique() if result.events.height else 0
         meta = result.meta.height
         if parsed == 0:
             return 0.0
         return min(1.0, (parsed + meta) / records.height)
+
+
+#: How many extra parses may isolate the failing records of a chunk (ingest) or a sample (score).
+INGEST_RETRY_PARSES = 256
+SCORE_RETRY_PARSES = 64
+_ERROR_CHARS = 300
+
+
+def failure_text(parser: Parser, exc: BaseException, n_records: int) -> str:
+    """The reject reason for records a parser raised on (one line, at most 300 characters)."""
+    what = "this record" if n_records == 1 else f"a batch of {n_records} records holding this one (not split further)"
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"parser {parser.name} failed on {what}: {type(exc).__name__}: {first_line}"
+    return text if len(text) <= _ERROR_CHARS else text[: _ERROR_CHARS - 3] + "..."
+
+
+def parse_isolating(
+    parser: Parser, records: pl.DataFrame, state: dict[str, Any], max_parses: int = INGEST_RETRY_PARSES
+) -> tuple[ParseResult, list[str]]:
+    """``parser.parse`` that costs a failure only the records that caused it.
+
+    When the parse raises, the records are parsed again in halves, recursively, down to
+    single records: every part that parses gives its events, and each record that still
+    makes the parser raise becomes a reject carrying the error.  After ``max_parses`` extra
+    parses (a chunk where most records fail would otherwise be parsed twice per record) the
+    parts still failing are rejected whole, and the reason says they were not split
+    further.  Parts are parsed in file order with the same ``state``, so a parser that
+    carries state from record to record sees them in order.  Returns the combined result
+    and the distinct error texts (empty when the first parse succeeded).
+    """
+    try:
+        return parser.parse(records, state), []
+    except Exception as exc:  # hostile input must not cost more than itself
+        first = exc
+    budget = [max_parses]
+    results: list[ParseResult] = []
+    errors: list[str] = []
+
+    def reject(part: pl.DataFrame, exc: Exception) -> None:
+        reason = failure_text(parser, exc, part.height)
+        results.append(ParseResult(_no_events(), rejects_of(part, reason)))
+        if reason not in errors:
+            errors.append(reason)
+
+    def split(part: pl.DataFrame, exc: Exception) -> None:
+        if part.height <= 1:
+            reject(part, exc)
+            return
+        half = part.height // 2
+        for piece in (part.slice(0, half), part.slice(half)):
+            if budget[0] <= 0:
+                reject(piece, exc)
+                continue
+            budget[0] -= 1
+            try:
+                results.append(parser.parse(piece, state))
+            except Exception as err:
+                split(piece, err)
+
+    split(records, first)
+    return _combine(results), errors
+
+
+def _no_events() -> pl.DataFrame:
+    return pl.DataFrame(schema={"_rec": pl.Int64, "_ts": pl.Datetime("us")})
+
+
+def _combine(results: list[ParseResult]) -> ParseResult:
+    """One result from the results of consecutive parts (columns may differ between parts)."""
+    events = [r.events for r in results if r.events.height]
+    return ParseResult(
+        events=pl.concat(events, how="diagonal_relaxed") if events else _no_events(),
+        rejects=pl.concat(
+            [r.rejects.select(pl.col("_rec").cast(pl.Int64), pl.col("reason").cast(pl.String)) for r in results]
+        ),
+        meta=pl.concat(
+            [r.meta.select(pl.col("_rec").cast(pl.Int64), pl.col("reason").cast(pl.String)) for r in results]
+        ),
+    )
 
 
 REGISTRY: dict[str, type[Parser]] = {}
@@ -289,7 +368,13 @@ def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl
     blank; lines before the first start are orphans (the engine rejects them).
     """
     blank = parser.blank(pl.col("text"))
-    if not parser.multiline:
+    multiline = parser.multiline
+    if multiline:
+        # the usual case even for multi-line formats: every non-blank line starts a record;
+        # then records are lines, and grouping them would only cost time
+        starts = lines.select((parser.record_start(pl.col("text")).fill_null(False) | blank).all()).item()
+        multiline = not starts
+    if not multiline:
         is_blank_line = lines.select(blank).to_series()
         if is_blank_line.any() or is_blank_line.null_count():
             blanks, kept = lines.filter(blank), lines.filter(~blank)

@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -2346,7 +2347,7 @@ def smoke_check(base: Path, folders: dict[str, str]) -> list[str]:
             for key, val in got.items():
                 if key in exp and exp[key] != val:
                     problems.append(f"{folder}/{f['path']}: {key} = {val} in the log, {exp[key]} in the ledger")
-        if cap["server"] == "apache2":
+        if cap["server"] == "apache2" and "xff" in cap:
             # remoteip_access.log: %a and the XFF left over, request by request.
             rows = cap["xff"]["per_request"]
             lines = text(base / folder / "remoteip_access.log").splitlines()
@@ -2362,6 +2363,318 @@ def smoke_check(base: Path, folders: dict[str, str]) -> list[str]:
                     )
         log(f"checked {folder}: {len(cap.get('files', []))} files")
     return problems
+
+
+# ---------------------------------------------------------------------------
+# Apache ErrorLogFormat with ISO times, behind HAProxy (option httpslog and a
+# custom log-format).  Kept apart from the web capture above: its own config,
+# ports, workload, ledger and output folders.
+# ---------------------------------------------------------------------------
+#: mod_log_config + core: %{cu}t is the compact ISO 8601 time with micro-seconds
+APACHE_ISO_ERRORLOGFORMAT = r"[%{cu}t] [%-m:%l] [pid %P:tid %T] %7F: %E: [client\ %a] %M% ,\ referer\ %{Referer}i"
+
+APACHE_ISO_CONF = r"""
+# Written by scripts/capture_real_logs.py -- loopback only.
+ServerRoot "@D@"
+ServerName localhost
+Listen 127.0.0.1:@PORT@
+PidFile @D@/run/apache2.pid
+DefaultRuntimeDir @D@/run
+Mutex file:@D@/run default
+User www-data
+Group www-data
+Timeout 10
+KeepAlive Off
+HostnameLookups Off
+
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authn_core_module /usr/lib/apache2/modules/mod_authn_core.so
+LoadModule authn_file_module /usr/lib/apache2/modules/mod_authn_file.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule authz_user_module /usr/lib/apache2/modules/mod_authz_user.so
+LoadModule auth_basic_module /usr/lib/apache2/modules/mod_auth_basic.so
+LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 5
+MaxRequestWorkers 5
+TypesConfig @D@/mime.types
+AddType text/html .html
+DirectoryIndex index.html
+
+ErrorLog @D@/logs/error.log
+ErrorLogFormat "@ERRORLOGFORMAT@"
+LogLevel info
+LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"" combined
+CustomLog @D@/logs/access.log combined
+
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory @D@/www>
+    Options None
+    AllowOverride None
+    Require all granted
+</Directory>
+<Location /private/>
+    AuthType Basic
+    AuthName "Staff only"
+    AuthBasicProvider file
+    AuthUserFile @D@/htpasswd
+    Require valid-user
+</Location>
+DocumentRoot @D@/www
+"""
+
+#: What the custom frontend logs (HAProxy log-format syntax, as in haproxy.cfg).
+HAPROXY_CUSTOM_FORMAT = "%ci:%cp [%tr] %ft %b/%s %HM %HU %HV %ST %B %Ta %[capture.req.hdr(0)]"
+
+HAPROXY_CONF = r"""
+# Written by scripts/capture_real_logs.py -- loopback only.
+global
+    log stdout format rfc3164 local0 info
+    log-send-hostname lb.clinic.test
+    pidfile @D@/run/haproxy.pid
+
+defaults
+    mode http
+    log global
+    timeout connect 5s
+    timeout client 10s
+    timeout server 10s
+
+frontend fe_web
+    bind 127.0.0.1:@HTTPS_LOG_PORT@
+    option httpslog
+    http-request capture req.hdr(User-Agent) len 200
+    default_backend be_apache
+
+frontend fe_custom
+    bind 127.0.0.1:@CUSTOM_PORT@
+    no log
+    log 127.0.0.1:@SYSLOG_PORT@ format rfc3164 local1 info
+    http-request capture req.hdr(User-Agent) len 200
+    log-format "@CUSTOM_FORMAT@"
+    default_backend be_apache
+
+backend be_apache
+    server apache1 127.0.0.1:@APACHE_PORT@
+"""
+
+
+def start_apache_iso(d: Path, port: int) -> None:
+    """Apache with ErrorLogFormat ISO times; basic auth on /private/."""
+    write(d / "www" / "index.html", "<html><body><h1>Clinic</h1></body></html>\n")
+    write(d / "www" / "private" / "index.html", "<html><body>staff area</body></html>\n")
+    write(d / "mime.types", "# types are set with AddType\n")
+    run(["htpasswd", "-cbm", str(d / "htpasswd"), BASIC_USER, BASIC_PASSWORD])
+    for sub in ("logs", "run"):
+        (d / sub).mkdir(parents=True, exist_ok=True)
+    for p in [d, *d.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    conf = render(APACHE_ISO_CONF, D=d, PORT=port, ERRORLOGFORMAT=APACHE_ISO_ERRORLOGFORMAT.replace('"', '\\"'))
+    write(d / "apache2.conf", conf)
+    env = {"TZ": SERVER_TZ, "LANG": "C"}
+    run(["apache2", "-f", str(d / "apache2.conf"), "-t"], env=env)
+    run(["apache2", "-f", str(d / "apache2.conf"), "-k", "start"], env=env)
+
+    def stop():
+        run(["apache2", "-f", str(d / "apache2.conf"), "-k", "stop"], env=env, check=False)
+        wait_for(lambda: not (d / "run/apache2.pid").exists(), "apache (ISO) to stop", 30)
+
+    STARTED.append(("apache2 (ErrorLogFormat)", stop))
+    wait_for(lambda: port_open(port), "apache (ISO) port")
+
+
+def start_haproxy(d: Path, ports: dict[str, int]) -> None:
+    """HAProxy in the foreground: httpslog lines on stdout, the custom frontend's on stderr."""
+    (d / "run").mkdir(parents=True, exist_ok=True)
+    (d / "logs").mkdir(parents=True, exist_ok=True)
+    conf = render(
+        HAPROXY_CONF,
+        D=d,
+        HTTPS_LOG_PORT=ports["haproxy_httpslog"],
+        CUSTOM_PORT=ports["haproxy_custom"],
+        APACHE_PORT=ports["apache_iso"],
+        CUSTOM_FORMAT=HAPROXY_CUSTOM_FORMAT,
+        SYSLOG_PORT=ports["haproxy_syslog"],
+    )
+    write(d / "haproxy.cfg", conf)
+    # the custom frontend logs over UDP syslog: a collector writes each datagram as a line
+    collector = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    collector.bind((LOOPBACK, ports["haproxy_syslog"]))
+    collector.settimeout(0.2)
+    received: list[bytes] = []
+    stop_collecting = threading.Event()
+
+    def collect() -> None:
+        while not stop_collecting.is_set():
+            try:
+                received.append(collector.recv(65536).rstrip(b"\n"))
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=collect, daemon=True)
+    thread.start()
+    env = {**os.environ, "TZ": SERVER_TZ, "LANG": "C"}
+    run(["haproxy", "-c", "-q", "-f", str(d / "haproxy.cfg")], env=env)
+    out = open(d / "logs" / "haproxy.log", "wb")
+    # stderr only repeats HAProxy's own warnings in -db mode: not kept
+    proc = subprocess.Popen(
+        ["haproxy", "-db", "-f", str(d / "haproxy.cfg")], stdout=out, stderr=subprocess.DEVNULL, env=env
+    )
+
+    def stop():
+        proc.send_signal(signal.SIGUSR1)  # soft stop: finish, flush the logs, exit
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            proc.wait(timeout=10)
+        out.close()
+        time.sleep(0.5)
+        stop_collecting.set()
+        thread.join(timeout=5)
+        collector.close()
+        write(d / "logs" / "haproxy_custom.log", b"".join(line + b"\n" for line in received))
+
+    STARTED.append(("haproxy", stop))
+    # one port at a time: each check that connects is one logged connection (a <BADREQ>
+    # line: opened, closed without a request), which the workload's ledger records
+    wait_for(lambda: port_open(ports["haproxy_httpslog"]), "haproxy httpslog port")
+    wait_for(lambda: port_open(ports["haproxy_custom"]), "haproxy custom port")
+
+
+def raw_status(port: int, payload: bytes, source: str = LOOPBACK) -> int:
+    """Send raw bytes and return the status the server answered (0 when it closed without one)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(15)
+        s.bind((source, 0))
+        s.connect((LOOPBACK, port))
+        s.sendall(payload)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    first = data.split(b"\r\n", 1)[0].decode("latin-1")
+    return int(first.split(" ")[1]) if first.startswith("HTTP/") else 0
+
+
+#: Attack payloads sent with their raw bytes (curl would not send some of them as they are).
+RAW_ATTACKS = [
+    '/q?x=<script>alert("t")</script>',
+    '/${("a"+"b")}/x.action',
+    "/search?q=' OR '1'='1",
+    "/..%2f..%2fetc/passwd",
+]
+
+
+def proxy_workload(ports: dict[str, int]) -> list[dict]:
+    """Requests through HAProxy to Apache, recorded as they are sent (status as answered)."""
+    ledger: list[dict] = []
+
+    def rec(frontend: str, method: str, target: str, status: int, source: str, **extra) -> None:
+        ledger.append(
+            {
+                "n": len(ledger) + 1,
+                "time_utc": utcnow(),
+                "frontend": frontend,
+                "source_ip": source,
+                "method": method,
+                "request_target": target,
+                "status": status,
+                **extra,
+            }
+        )
+        time.sleep(0.05)
+
+    def curl(frontend: str, path: str, source: str = LOOPBACK, user: str | None = None, pw: str | None = None,
+             ua: str = UA_BROWSER) -> None:  # fmt: skip
+        cmd = ["curl", "-sS", "--path-as-is", "-g", "--max-time", "15", "-o", "/dev/null", "-w", "%{http_code}"]
+        cmd += ["--interface", source, "-A", ua]
+        if user is not None:
+            cmd += ["-u", f"{user}:{pw}"]
+        cmd.append(f"http://{LOOPBACK}:{ports[frontend]}{path}")
+        res = run(cmd, check=False)
+        rec(frontend, "GET", path, int(res.stdout.decode().strip() or 0), source, basic_auth_user=user, user_agent=ua)
+
+    for frontend in ("haproxy_httpslog", "haproxy_custom"):
+        ledger.append(
+            {"n": len(ledger) + 1, "time_utc": None, "frontend": frontend, "source_ip": LOOPBACK, "method": None,
+             "request_target": None, "status": 400, "client": "port-check",
+             "note": "the harness's start-up port check: connected and closed without a request"}
+        )  # fmt: skip
+    for frontend in ("haproxy_httpslog", "haproxy_custom"):
+        curl(frontend, "/")
+        curl(frontend, "/private/", user=BASIC_USER, pw=BASIC_PASSWORD)
+        curl(frontend, "/private/", source=ATTACKER_IP, user=BASIC_UNKNOWN_USER, pw="guess1")
+        curl(frontend, "/private/", source=ATTACKER_IP, user=BASIC_USER, pw="wrong-password")
+        curl(frontend, "/no-such-page", source=ATTACKER_IP, ua=UA_SQLMAP)
+        for target in RAW_ATTACKS:
+            payload = f"GET {target} HTTP/1.0\r\nHost: www.clinic.test\r\nUser-Agent: {UA_SQLMAP}\r\n\r\n"
+            status = raw_status(ports[frontend], payload.encode(), ATTACKER_IP)
+            rec(frontend, "GET", target, status, ATTACKER_IP, client="raw-socket", user_agent=UA_SQLMAP)
+    return ledger
+
+
+def proxy_outputs(base: Path, wd: Path, ledger: list[dict], started: str, finished: str) -> list[Path]:
+    """tests/data/real/apache2_errorlogformat-<v>/ and haproxy-<v>/ with their ledgers."""
+    a_ver = re.search(r"Apache/(\S+)", run(["apache2", "-v"]).stdout.decode()).group(1)  # type: ignore[union-attr]
+    h_out = run(["haproxy", "-v"]).stdout.decode()
+    h_ver = re.search(r"version (\d+\.\d+\.\d+)", h_out).group(1)  # type: ignore[union-attr]
+    auth_failures = [
+        {"user": r["basic_auth_user"], "source_ip_at_proxy": r["source_ip"], "path": r["request_target"],
+         "kind": "user not found" if r["basic_auth_user"] == BASIC_UNKNOWN_USER else "password mismatch"}
+        for r in ledger
+        if r["status"] == 401 and r.get("basic_auth_user")
+    ]  # fmt: skip
+    outs = []
+    out = fresh_out_dir(base, f"apache2_errorlogformat-{a_ver}")
+    copy_logs(wd / "apache_iso" / "logs", out, ["error.log", "access.log"])
+    doc = common_header("apache2", a_ver, run(["apache2", "-v"]).stdout.decode(), ["apache2"], started, finished)
+    doc["config"] = {"ErrorLogFormat": APACHE_ISO_ERRORLOGFORMAT, "LogLevel": "info", "behind": "haproxy"}
+    doc["files"] = [
+        file_info(out / "error.log", kind="apache_error", expected={"auth_failures": auth_failures}),
+        file_info(
+            out / "access.log",
+            kind="apache_access",
+            expected={"requests": [r for r in ledger if r["status"] not in (0, 400) and r["method"]]},
+            note="every request HAProxy passed on (HAProxy answers malformed ones itself); peer is HAProxy",
+        ),
+    ]
+    write_capture(out, doc)
+    outs.append(out / "capture.json")
+    out = fresh_out_dir(base, f"haproxy-{h_ver}")
+    copy_logs(wd / "haproxy" / "logs", out, ["haproxy.log", "haproxy_custom.log"])
+    doc = common_header("haproxy", h_ver, h_out, ["haproxy"], started, finished)
+    doc["config"] = {"haproxy.cfg": (wd / "haproxy" / "haproxy.cfg").read_text().strip(),
+                     "custom_log_format": HAPROXY_CUSTOM_FORMAT}  # fmt: skip
+    doc["files"] = [
+        file_info(out / "haproxy.log", kind="haproxy_httpslog",
+                  expected={"requests": [r for r in ledger if r["frontend"] == "haproxy_httpslog"]}),
+        file_info(out / "haproxy_custom.log", kind="haproxy_log_format", log_format=HAPROXY_CUSTOM_FORMAT,
+                  expected={"requests": [r for r in ledger if r["frontend"] == "haproxy_custom"]}),
+    ]  # fmt: skip
+    write_capture(out, doc)
+    outs.append(out / "capture.json")
+    return outs
+
+
+def capture_proxy(base: Path, wd: Path) -> list[Path]:
+    """The whole ErrorLogFormat + HAProxy capture (``--only proxy``)."""
+    started = utcnow()
+    start_apache_iso(wd / "apache_iso", PORTS_USED["apache_iso"])
+    start_haproxy(wd / "haproxy", PORTS_USED)
+    log("proxy workload (HAProxy -> Apache)")
+    ledger = proxy_workload(PORTS_USED)
+    time.sleep(1.0)
+    stop_all()
+    return proxy_outputs(base, wd, ledger, started, utcnow())
 
 
 # ---------------------------------------------------------------------------
@@ -2410,13 +2723,13 @@ def main() -> int:
     )
     ap.add_argument(
         "--only",
-        choices=["web", "mariadb", "postgresql"],
+        choices=["web", "mariadb", "postgresql", "proxy"],
         action="append",
         help="capture only these servers (repeatable)",
     )
     ap.add_argument("--keep-workdir", action="store_true", help="leave the scratch folder in place afterwards")
     args = ap.parse_args()
-    only = set(args.only or ["web", "mariadb", "postgresql"])
+    only = set(args.only or ["web", "mariadb", "postgresql", "proxy"])
     if os.geteuid() != 0:
         print("must run as root (servers drop to www-data, mysql, postgres)", file=sys.stderr)
         return 2
@@ -2434,6 +2747,10 @@ def main() -> int:
         "mariadb",
         "postgresql_run1",
         "postgresql_run2",
+        "apache_iso",
+        "haproxy_httpslog",
+        "haproxy_custom",
+        "haproxy_syslog",
     ):
         PORTS_USED[name] = free_port(taken)
     log(f"ports on 127.0.0.1: {PORTS_USED}")
@@ -2594,6 +2911,10 @@ def main() -> int:
             write_capture(out, doc)
             folders["postgresql"] = out.name
             log(f"wrote {out.relative_to(base)}")
+        if "proxy" in only:
+            for p in capture_proxy(base, wd):
+                log(f"wrote {p.relative_to(base)}")
+                folders[p.parent.name] = p.parent.name
     finally:
         stop_all()
 

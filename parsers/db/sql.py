@@ -43,12 +43,10 @@ def sql_tables(query: pl.Expr) -> pl.Expr:
     """Tables named after FROM/JOIN/INTO/UPDATE/TABLE, without quotes or schema, de-duplicated."""
     clauses = query.str.extract_all(_TABLES)
     parts = clauses.list.eval(pl.element().str.replace(_STRIP_KEYWORD, "")).list.join(",").str.split(",")
+    # Each step maps an element to a value or null (never ``filter`` inside ``list.eval``: a
+    # filter over a derived element of a list of three or more names raised ShapeError on
+    # some statements, which cost a whole chunk); nulls are dropped once at the end.
     name = pl.element().str.extract(_FIRST_NAME, 1)
-    return parts.list.eval(
-        name.filter(name.is_not_null() & ~name.str.to_uppercase().is_in(NOT_TABLES))
-        .str.replace_all(r"\s*\.\s*", ".")
-        .str.extract(_LAST_PART, 1)
-        .str.strip_chars('`"[]')
-        .filter(pl.element().str.len_bytes() > 0)
-        .unique(maintain_order=True)
-    )
+    table = name.str.replace_all(r"\s*\.\s*", ".").str.extract(_LAST_PART, 1).str.strip_chars('`"[]')
+    kept = pl.when(name.is_not_null() & ~name.str.to_uppercase().is_in(NOT_TABLES) & (table.str.len_bytes() > 0))
+    return parts.list.eval(kept.then(table)).list.drop_nulls().list.unique(maintain_order=True)

@@ -26,6 +26,12 @@ the client address and port when an sshd line names one):
   ``permission_changed``; passwd/chpasswd ``password changed for U`` ->
   ``password_changed`` (chpasswd for an unknown user: failure).
 
+Lines indented with a tab or spaces continue the record above (macOS ``system.log``
+writes multi-line messages so); the message keeps them.  sudo lines without ``TTY=``
+(no terminal: cron, scripts, sudo 1.9 without a tty) are ``privilege_use`` too; the PAM
+of old distributions that named the module in the tag (``sshd(pam_unix)[pid]:
+authentication failure; ... rhost=IP user=U``) gives ``login_failed`` like the newer form.
+
 ``message repeated N times: [ ... ]`` is read as the repeated message, with
 ``repeated`` = N in labels (N more occurrences).  The syslog host goes to ``host.name``.
 
@@ -46,19 +52,19 @@ from parsers.base import MONTHS, Parser, ParseResult, offset_seconds, register, 
 
 _MON = "|".join(MONTHS)
 RFC3164_RX = (
-    rf"^(?P<prefix>(?:<(?P<pri>\d{{1,3}})>)?)(?P<stamp>(?P<mon>{_MON}) {{1,2}}(?P<day>\d{{1,2}}) "
+    rf"(?s)^(?P<prefix>(?:<(?P<pri>\d{{1,3}})>)?)(?P<stamp>(?P<mon>{_MON}) {{1,2}}(?P<day>\d{{1,2}}) "
     r"(?P<clock>\d{2}:\d{2}:\d{2})(?P<frac>\.\d{1,9})?) (?P<host>\S+) (?P<rest>.*)$"
 )
 ISO_RX = (
-    r"^(?P<prefix>(?:<(?P<pri>\d{1,3})>)?)(?P<iso>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)"
+    r"(?s)^(?P<prefix>(?:<(?P<pri>\d{1,3})>)?)(?P<iso>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)"
     r"(?P<tz>Z|[+-]\d{2}:?\d{2}) (?P<host>\S+) (?P<rest>.*)$"
 )
 RFC5424_RX = (
-    r"^<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
+    r"(?s)^<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
     r'(?P<sd>-|(?:\[(?:[^\]\\"]|\\.|"(?:[^"\\]|\\.)*")*\])+)(?: (?P<msg>.*))?$'
 )
-TAG_RX = r"^(?P<tag>[^\s:\[\]]+)(?:\[(?P<pid>[^\]]*)\])?: ?(?P<msg>.*)$"
-REPEATED_RX = r"^message repeated (?P<n>\d+) times: \[ ?(?P<inner>.*)\]$"
+TAG_RX = r"(?s)^(?P<tag>[^\s:\[\]]+)(?:\[(?P<pid>[^\]]*)\])?: ?(?P<msg>.*)$"
+REPEATED_RX = r"(?s)^message repeated (?P<n>\d+) times: \[ ?(?P<inner>.*)\]$"
 TS_ISO_RX = r"^(?P<iso>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
 SEVERITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
 _IP = r"(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+"
@@ -78,6 +84,8 @@ class Rule:
     tags: tuple[str, ...] = ()
     #: outcome 'failure' when this group matched (sudo errors, FAILED su...)
     failure_group: str | None = None
+    #: a regex the tag must match (instead of, or besides, ``procs``)
+    proc_rx: str | None = None
     groups: tuple[str, ...] = field(default=())
 
 
@@ -126,6 +134,18 @@ RULES: list[Rule] = [
         tags=("pam",),
     ),
     _rule(
+        # the PAM of old Linux distributions named the module in the tag: sshd(pam_unix)[pid]
+        "pam_auth_failure_old",
+        None,
+        r"^authentication failure;(?P<pam>.*?)(?: rhost=(?P<rhost>\S*))?(?:\s+user=(?P<user>\S*))?\s*$",
+        "login_failed",
+        "authentication",
+        outcome="failure",
+        reason="authentication failure (PAM)",
+        tags=("pam",),
+        proc_rx=r"^[\w.-]+\(pam_\w+\)$",
+    ),
+    _rule(
         "ssh_session_closed",
         _SSHD,
         r"^pam_\w+\((?P<service>sshd):session\): session closed for user (?P<user>\S+)",
@@ -135,7 +155,7 @@ RULES: list[Rule] = [
     _rule(
         "sudo",
         ("sudo",),
-        r"^\s*(?P<user>\S+) : (?:(?P<error>[^;]*?) ; )?TTY=(?P<tty>[^;]*?) ; PWD=(?P<pwd>.*?) ; "
+        r"^\s*(?P<user>\S+) : (?:(?P<error>[^;=]*?) ; )?(?:TTY=(?P<tty>[^;]*?) ; )?PWD=(?P<pwd>.*?) ; "
         r"USER=(?P<run_as>[^;]*?) ;(?P<sudo_more>.*?) COMMAND=(?P<command>.*)$",
         "privilege_use",
         "process",
@@ -212,7 +232,9 @@ class Syslog(Parser):
     name = "syslog"
     chunk_independent = True
     generic = True
-    literals = (": ",)
+    multiline = True
+    #: ``: `` after a tag; ``>1 `` opens an RFC 5424 line, which may have no ``: `` at all
+    literals = (": ", ">1 ")
     filenames = ("auth.log*", "secure*", "messages*", "syslog*")
     actions = (
         "login",
@@ -224,6 +246,10 @@ class Syslog(Parser):
         "password_changed",
         "log_message",
     )
+
+    def record_start(self, text: pl.Expr) -> pl.Expr:
+        """Every line but an indented one: macOS (and multi-line messages) indent continuations."""
+        return ~text.str.contains(r"^[\t ]")
 
     def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
         heads, rejects = self._headers(records)
@@ -354,6 +380,8 @@ class Syslog(Parser):
             if remaining.height == 0:
                 break
             cond = pl.col("_tag").is_in(list(rule.procs)).fill_null(False) if rule.procs else pl.lit(True)
+            if rule.proc_rx:
+                cond = cond & pl.col("_tag").str.contains(rule.proc_rx).fill_null(False)
             candidates = remaining.filter(cond)
             if candidates.height == 0:
                 continue

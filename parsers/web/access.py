@@ -30,6 +30,7 @@ from parsers.web.common import (
     http_outcome,
     json_object,
     map_distinct_many,
+    normalise_addresses,
     unescape_apache,
     with_request,
     with_url_parts,
@@ -60,6 +61,11 @@ TEXT_ROLES = (
 )
 
 STREAMING = "streaming"
+
+#: In ``key=value`` fields appended to a combined line: the request time in seconds
+#: (nginx ``$request_time``) and a forwarded chain, under the names people give them.
+_EXTRA_SECONDS = r"(?:^| )(?:rt|request_time|req_time)=(\d+(?:\.\d+)?)(?: |$)"
+_EXTRA_XFF = r'(?:^| )(?:xff|xff_in|x_forwarded_for|http_x_forwarded_for)="?([^"\s]+)'
 
 
 @dataclass
@@ -237,8 +243,14 @@ def split_extract(df: pl.DataFrame, fmt: AccessFormat) -> tuple[pl.DataFrame, pl
 # -- pass 2: regex -----------------------------------------------------------------------------
 
 
-def regex_extract(df: pl.DataFrame, regex: str, groups: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Apply ``regex`` (named groups -> slot names via ``groups``); (raw matched, rest)."""
+def regex_extract(
+    df: pl.DataFrame, regex: str, groups: dict[str, str], irregular: bool = False
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Apply ``regex`` (named groups -> slot names via ``groups``); (raw matched, rest).
+
+    ``irregular`` marks the matched lines (``_irregular``): they were read by a lenient
+    pattern and are tagged ``line_irregular``.
+    """
     if df.height == 0:
         return pl.DataFrame(), df
     pattern = regex.replace("^", "^(?P<_m>)", 1) if regex.startswith("^") else "(?P<_m>)" + regex
@@ -252,6 +264,8 @@ def regex_extract(df: pl.DataFrame, regex: str, groups: dict[str, str]) -> tuple
         pl.lit(True).alias("_esc"),  # may hold escapes: build_events looks
         *[pl.col("_g").struct.field(g).alias(groups.get(g, g)) for g in fields if g != "_m"],
     )
+    if irregular:
+        raw = raw.with_columns(_irregular=pl.lit(True))
     return raw, rest
 
 
@@ -363,19 +377,46 @@ def _time_stage(lf: pl.LazyFrame, meta: Meta, cols: set[str], zones: pl.Series |
     )
 
 
-def _prefix_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """What an unquoted token before the peer is: ``vhost:port``, a vhost, or a forwarded list."""
+_PREFIX_IP = r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"
+
+
+def prefix_is_server(raw: pl.DataFrame) -> bool:
+    """Whether a lone IP before the peer is the server's address rather than a forwarded client.
+
+    ``192.0.2.10 198.51.100.7 - - [...]`` is ambiguous: Apache's ``%v`` (a virtual host
+    named by its address) or ``%A``, or nginx's unquoted ``$http_x_forwarded_for
+    $remote_addr``.  A server address is the same on every line while the clients vary;
+    forwarded clients vary with the requests.  So: one distinct IP before two or more
+    distinct peers is the server; anything else stays a forwarded client.
+    """
+    if "prefix" not in raw.columns or "peer" not in raw.columns:
+        return False
+    ips = raw.select("prefix", "peer").filter(pl.col("prefix").str.contains(_PREFIX_IP).fill_null(False))
+    return ips.height >= 2 and ips.get_column("prefix").n_unique() == 1 and ips.get_column("peer").n_unique() >= 2
+
+
+def _prefix_stage(lf: pl.LazyFrame, server_ip: bool = False) -> pl.LazyFrame:
+    """What an unquoted token before the peer is: ``vhost:port``, a vhost, a forwarded list,
+    or (``server_ip``, see ``prefix_is_server``) a lone IP that is the server's address."""
     pre = pl.col("prefix")
     lf = lf.with_columns(
         _pl=pre.str.contains(",", literal=True),
-        _pi=pre.str.contains(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"),
+        _pi=pre.str.contains(_PREFIX_IP),
         _hp=pre.str.extract_groups(r"^(?P<h>[^:\s]+):(?P<p>\d+)$"),
     )
     is_list, is_ip, host = pl.col("_pl"), pl.col("_pi"), pl.col("_hp").struct.field("h")
+    server = is_ip & pl.lit(server_ip)
     return lf.with_columns(
-        pl.when(host.is_not_null()).then(host).when(~is_list & ~is_ip & (pre != "-")).then(pre).alias("_pre_vhost"),
+        pl.when(host.is_not_null())
+        .then(host)
+        .when((~is_list & ~is_ip & (pre != "-")) | server)
+        .then(pre)
+        .alias("_pre_vhost"),
+        pl.when(server).then(pre).alias("_pre_server"),
         pl.col("_hp").struct.field("p").alias("_pre_port"),
-        pl.when(is_list | is_ip | (pre == "-")).then(pre.str.strip_suffix(",").str.strip_chars(" ")).alias("_pre_fwd"),
+        pl.when((is_list | is_ip | (pre == "-")) & ~server)
+        .then(pre.str.strip_suffix(",").str.strip_chars(" "))
+        .alias("_pre_fwd"),
     ).drop("_pl", "_pi", "_hp")
 
 
@@ -396,7 +437,7 @@ def build_events(raw: pl.DataFrame, meta: Meta) -> pl.DataFrame:
     cols = set(raw.columns)
     lf = raw.lazy()
     if "prefix" in cols:
-        lf = _prefix_stage(lf)
+        lf = _prefix_stage(lf, prefix_is_server(raw))
     lf = _time_stage(lf, meta, cols, raw.get_column("time_zone") if "time_zone" in cols else None)
     out: list[pl.Expr] = [pl.col("_rec"), pl.col("_ts"), pl.col("_offset"), pl.col("time.original")]
 
@@ -427,6 +468,8 @@ def build_events(raw: pl.DataFrame, meta: Meta) -> pl.DataFrame:
         forwarded.append(pl.when(before.str.len_bytes() > 0).then(before.str.strip_suffix(",")))
         if peer is None:
             peer = last.str.strip_chars(" ")
+    if "extras" in cols:
+        forwarded.append(pl.col("extras").str.extract(_EXTRA_XFF, 1))
     if "client" in cols and meta.client_as_forwarded and peer is not None:
         forwarded.append(pl.when(pl.col("client") != peer).then(pl.col("client")))
     if peer is None and "client" in cols:
@@ -440,6 +483,8 @@ def build_events(raw: pl.DataFrame, meta: Meta) -> pl.DataFrame:
         out.append(pl.col("client_port").cast(pl.Int32, strict=False).alias("source.port"))
     if "local_ip" in cols:
         out.append(_dash(pl.col("local_ip")).alias("destination.ip"))
+    elif "prefix" in cols:
+        out.append(pl.col("_pre_server").alias("destination.ip"))
     if "user" in cols:
         out.append(_dash(pl.col("user")).alias("user.name"))
     if "user_agent" in cols:
@@ -508,12 +553,18 @@ def build_events(raw: pl.DataFrame, meta: Meta) -> pl.DataFrame:
             .then((d.cast(pl.Float64, strict=False) * 1e9).round().cast(pl.Int64))
             .otherwise(d.cast(pl.Int64, strict=False) * 1000)
         )
+    if "extras" in cols:
+        seconds = pl.col("extras").str.extract(_EXTRA_SECONDS, 1).cast(pl.Float64, strict=False)
+        in_extras = (seconds * 1e9).round().cast(pl.Int64)
+        duration = in_extras if duration is None else pl.coalesce(duration, in_extras)
     if duration is not None:
         out.append(duration.alias("event.duration"))
 
     # labels: every field with no schema column (nothing is dropped)
     labels = [(c.removeprefix("label:"), _dash(pl.col(c))) for c in raw.columns if c.startswith("label:")]
     labels += [(k, _dash(e)) for k, e in leftovers]
+    if "extras" in cols:
+        labels.append(("extras", pl.col("extras").str.strip_chars(" ")))
     if "server_port" in cols:
         labels.append(("destination.port", _dash(pl.col("server_port"))))
     elif "prefix" in cols:
@@ -540,7 +591,7 @@ def build_events(raw: pl.DataFrame, meta: Meta) -> pl.DataFrame:
         message.alias("message"),
     )
     df = lf.drop("_request", strict=False).collect(engine=STREAMING)
-    return decode_urls(df)
+    return decode_urls(normalise_addresses(df))
 
 
 def _labels(lf: pl.LazyFrame, labels: list[tuple[str, pl.Expr]]) -> pl.Expr:
@@ -552,8 +603,11 @@ def _labels(lf: pl.LazyFrame, labels: list[tuple[str, pl.Expr]]) -> pl.Expr:
 
 
 def _tags(cols: set[str]) -> pl.Expr | None:
-    """``line_malformed`` (last quote missing) and ``duration_unit_assumed`` (auto %D)."""
+    """``line_malformed`` (last quote missing), ``line_irregular`` (a raw quote inside a
+    quoted field: fields found from both ends) and ``duration_unit_assumed`` (auto %D)."""
     exprs = []
+    if "_irregular" in cols:
+        exprs.append(pl.when(pl.col("_irregular").fill_null(False)).then(pl.lit("line_irregular")))
     if "ua_end" in cols:
         exprs.append(
             pl.when(pl.col("user_agent").is_not_null() & (pl.col("ua_end") == "")).then(pl.lit("line_malformed"))
@@ -599,8 +653,14 @@ def parse_access(
     meta: Meta,
     reject_reason: pl.Expr | str,
     hits: dict[str, int] | None = None,
+    lenient: Sequence[tuple[str, dict[str, str]]] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run the split pass for each of ``fast`` (in order), then each regex of ``slow``.
+    """Run the split pass for each of ``fast`` (in order), then each regex of ``slow``,
+    then each regex of ``lenient`` on what is still refused (tagged ``line_irregular``).
+
+    Only the lines every earlier pass refused pay for the lenient patterns, which find
+    a quoted field holding a raw ``"`` (``"GET /?q=<script>alert("x")</script> HTTP/1.0"``)
+    by anchoring what follows it (status, size...) from the end of the line.
 
     Returns (events, rejects).  ``hits`` (format source -> lines) is updated so a caller
     can try the most frequent format first on the next chunk.
@@ -620,6 +680,12 @@ def parse_access(
         if rest.height == 0:
             break
         good, rest = regex_extract(rest, regex, groups)
+        if good.height:
+            raws.append(good)
+    for regex, groups in lenient:
+        if rest.height == 0:
+            break
+        good, rest = regex_extract(rest, regex, groups, irregular=True)
         if good.height:
             raws.append(good)
     events = build_events(concat_raw(raws), meta)

@@ -3,7 +3,11 @@
 2.4: ``[Wed Oct 11 14:32:52.123456 2000] [module:level] [pid N:tid M] [client IP:port]
 message, referer: URL``; 2.2: ``[Wed Oct 11 14:32:52 2000] [error] [client 1.2.3.4]
 message``.  Every part after the level is optional (the 2.4 ``ErrorLogFormat`` default
-adds the source file and the APR error at some levels).  The time is naive local time.
+adds the source file and the APR error at some levels).  An ``ErrorLogFormat`` that writes
+the time as ISO 8601 (``[%{cu}t]``: ``[2025-07-22 15:45:51.323610] [auth_basic:error]
+...``) is read the same way.  The time is naive local time.  The user named by
+mod_auth_basic / mod_authn_file failures (``user alice not found``, ``user alice:
+authentication failure``) goes to ``user.name``.
 Lines that do not start with the ``[date]`` prefix (PHP stack traces passed on by
 proxy_fcgi, continuation lines) belong to the record above them.
 
@@ -25,7 +29,10 @@ import polars as pl
 from parsers.base import Parser, ParseResult, register, rejects_of
 from parsers.web.common import json_object
 
-_DATE = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4}"
+_CTIME = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4}"
+#: ``%{cu}t`` / ``%{c}t`` of ErrorLogFormat: compact ISO 8601, local time, optional micro-seconds
+_ISO = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?"
+_DATE = rf"(?:{_CTIME}|{_ISO})"
 START = rf"^\[{_DATE}\]"
 LINE = (
     rf"(?s)^\[(?P<time>{_DATE})\] "
@@ -39,6 +46,9 @@ LINE = (
 )
 _MESSAGE = r"(?s)^(?P<msg>.*?)(?:, referer:? (?P<referer>[^\n]*))?$"
 _ACTIONS = {"emerg", "alert", "crit", "error", "warn"}
+_LEVELS = ["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug", *(f"trace{i}" for i in range(1, 9))]
+#: mod_auth_basic / mod_authn_file: ``user alice not found: /x``, ``user alice: authentication failure for "/x": ...``
+_AUTH_USER = r"^(?:AH\d{4,5}: )?user (.+?)(?: not found(?::|$)|: authentication failure| in realm )"
 
 
 def split_address(col: str, port_always: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr]:
@@ -79,9 +89,16 @@ class ApacheError(Parser):
 
     def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
         df = records.select("_rec", pl.col("text").str.extract_groups(LINE).alias("_g")).unnest("_g")
-        ok = pl.col("time").is_not_null()
-        rejects = rejects_of(df.filter(~ok), "not an Apache error log record")
-        df = df.filter(ok).with_columns(pl.col("message").str.extract_groups(_MESSAGE).alias("_m")).unnest("_m")
+        # an ISO time is also how other applications start their lines ([2024-... ] [INFO]):
+        # there the level must be one of Apache's, written as Apache writes it
+        iso = pl.col("time").str.contains(r"^\d{4}-")
+        ok = pl.col("time").is_not_null() & (~iso | pl.col("level").is_in(_LEVELS))
+        rejects = rejects_of(df.filter(~ok.fill_null(False)), "not an Apache error log record")
+        df = (
+            df.filter(ok.fill_null(False))
+            .with_columns(pl.col("message").str.extract_groups(_MESSAGE).alias("_m"))
+            .unnest("_m")
+        )
         client_ip, client_port = split_address("client", pl.col("module").is_not_null())
         remote_ip, _ = split_address("remote")
         level = pl.col("level").str.to_lowercase()
@@ -92,10 +109,14 @@ class ApacheError(Parser):
             df.lazy()
             .select(
                 "_rec",
-                pl.col("time")
-                .str.replace("  ", " 0", literal=True)
-                .str.to_datetime("%a %b %d %H:%M:%S%.f %Y", strict=False, time_unit="us")
-                .alias("_ts"),
+                pl.coalesce(
+                    pl.col("time")
+                    .str.replace("  ", " 0", literal=True)
+                    .str.to_datetime("%a %b %d %H:%M:%S%.f %Y", strict=False, time_unit="us"),
+                    pl.col("time")
+                    .str.replace("T", " ", literal=True)
+                    .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"),
+                ).alias("_ts"),
                 pl.lit(None, dtype=pl.Int32).alias("_offset"),
                 pl.col("time").alias("time.original"),
                 pl.col("level").alias("log.level"),
@@ -108,6 +129,7 @@ class ApacheError(Parser):
                 .otherwise(bare)
                 .alias("event.reason"),
                 pl.col("referer").alias("http.request.referrer"),
+                pl.col("msg").str.extract(_AUTH_USER, 1).alias("user.name"),
                 json_object(
                     [
                         ("apache.module", pl.col("module")),

@@ -211,3 +211,63 @@ def json_object(pairs: Sequence[tuple[str, pl.Expr]]) -> pl.Expr:
         encoded = encoded.str.replace(f'"{k}":null,', "", literal=True).str.replace(f',"{k}":null', "", literal=True)
         encoded = encoded.str.replace(f'"{k}":null', "", literal=True)
     return pl.when(encoded == "{}").then(None).otherwise(encoded)
+
+
+_IPV4 = r"^\d{1,3}(?:\.\d{1,3}){3}$"
+_IPV6 = r"^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$"
+_WITH_PORT = r"^(?:(?P<v4>\d{1,3}(?:\.\d{1,3}){3})|\[(?P<v6>[0-9A-Fa-f:.]+)\]):(?P<port>\d{1,5})$"
+
+
+def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
+    """Keep only IP addresses in ``source.ip`` / ``network.peer_ip``.
+
+    A logged client may be ``127.0.0.1:80`` or ``[2001:db8::1]:443`` (the port goes to
+    ``source.port`` when none was logged apart), ``unix:`` (nginx behind a unix socket),
+    ``localhost`` or a host name (``HostnameLookups On``): what is not an IP is no IP, so it
+    leaves both columns and is kept in ``labels`` as ``source.address``.  Read once per
+    distinct value; a frame whose addresses are all bare IPs is returned untouched.
+    """
+    if df.height == 0:
+        return df
+    extra: pl.Expr | None = None
+    for col in ("source.ip", "network.peer_ip"):
+        if col not in df.columns:
+            continue
+        values = df.get_column(col).drop_nulls().unique()
+        bare = values.str.contains(_IPV4) | values.str.contains(_IPV6) | (values == "-")
+        odd = values.filter(~bare)
+        if odd.len() == 0:
+            continue
+        parts = odd.str.extract_groups(_WITH_PORT)
+        ip = pl.Series(
+            [
+                a or b
+                for a, b in zip(parts.struct.field("v4").to_list(), parts.struct.field("v6").to_list(), strict=True)
+            ],
+            dtype=pl.String,
+        )
+        port = parts.struct.field("port").cast(pl.Int32, strict=False)
+        fixed = pl.col(col).replace_strict(odd, ip, default=pl.col(col), return_dtype=pl.String)
+        updates = [fixed.alias(col)]
+        if col == "source.ip":
+            moved = pl.col(col).replace_strict(odd, port, default=None, return_dtype=pl.Int32)
+            if "source.port" in df.columns:
+                updates.append(pl.coalesce(pl.col("source.port"), moved).alias("source.port"))
+            else:
+                updates.append(moved.alias("source.port"))
+            other = odd.filter(ip.is_null())
+            if other.len():
+                extra = json_object([("source.address", pl.when(pl.col(col).is_in(other.implode())).then(pl.col(col)))])
+                df = df.with_columns(extra.alias("_addr"))
+        df = df.with_columns(updates)
+    if extra is None:
+        return df
+    labels = pl.col("labels") if "labels" in df.columns else pl.lit(None, dtype=pl.String)
+    merged = (
+        pl.when(pl.col("_addr").is_null())
+        .then(labels)
+        .when(labels.is_null())
+        .then(pl.col("_addr"))
+        .otherwise(pl.concat_str([pl.col("_addr").str.strip_suffix("}"), pl.lit(","), labels.str.strip_prefix("{")]))
+    )
+    return df.with_columns(merged.alias("labels")).drop("_addr")

@@ -4,6 +4,10 @@ An HTTP line is ``client:port [accept date] frontend backend/server TR/Tw/Tc/Tr/
 bytes req_cookie res_cookie termination_state actconn/feconn/beconn/srv_conn/retries
 srv_queue/backend_queue {captured request headers} {captured response headers} "request"``
 (a custom ``log-format`` may add tokens after the server: they are kept in ``labels``).
+``option httpslog`` (HAProxy 2.5+: the same, then the TLS error counters and
+``sni/version/cipher``) is read as well, the TLS part in ``labels.haproxy.extra``.  Any
+other ``log-format`` is read when given as the source's ``log_format`` (see
+``parsers.web.haproxy_format``): then only that format is read for HTTP lines.
 The time is the accept date, which carries its year and milliseconds but no zone (naive
 local time of the HAProxy host); ``timestamp_desc`` says so.  TCP lines (``option
 tcplog``) and HAProxy's own messages (``Server app/node2 is DOWN``...) are
@@ -32,6 +36,7 @@ from parsers.web.common import (
     with_request,
     with_url_parts,
 )
+from parsers.web.haproxy_format import HTTPSLOG, UNDATED, HaproxyFormat, compile_haproxy
 
 PREFIX = (
     r"^(?:<(?P<pri>\d{1,3})>)?"
@@ -73,6 +78,14 @@ class HaproxyHttp(Parser):
     name = "haproxy.http"
     actions = ("http_request", "log_message")
     literals = ("haproxy", "] ")
+    option_keys = ("log_format",)
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        super().__init__(options)
+        fmt = self.options.get("log_format")
+        #: a configured log-format replaces httplog; without one, httpslog follows httplog
+        self.formats = [compile_haproxy(str(fmt))] if fmt else [HTTPSLOG_FORMAT]
+        self.httplog = not fmt
 
     def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
         pre = records.select("_rec", "text", pl.col("text").str.extract_groups(PREFIX).alias("_p")).unnest("_p")
@@ -82,10 +95,23 @@ class HaproxyHttp(Parser):
         df = pre.filter(~has_prefix | ours).with_columns(
             pl.when(pl.col("body").is_null()).then(pl.col("text")).otherwise(pl.col("body")).alias("body")
         )
-        http = df.with_columns(pl.col("body").str.extract_groups(HTTP).alias("_h")).unnest("_h")
-        is_http = pl.col("accept").is_not_null()
-        events = [_http_events(http.filter(is_http))]
-        rest = http.filter(~is_http).select(pre.columns)
+        events = []
+        rest = df
+        if self.httplog:
+            http = df.with_columns(pl.col("body").str.extract_groups(HTTP).alias("_h")).unnest("_h")
+            is_http = pl.col("accept").is_not_null()
+            events.append(_http_events(http.filter(is_http)))
+            rest = http.filter(~is_http).select(pre.columns)
+        undated = pl.DataFrame(schema={"_rec": pl.Int64})
+        for fmt in self.formats:
+            if rest.height == 0:
+                break
+            got, rest = _format_extract(rest, fmt)
+            rest = rest.select(pre.columns)
+            if "accept" not in fmt.columns:  # nothing to place them with: said once per line
+                undated = pl.concat([undated, got.select(pl.col("_rec").cast(pl.Int64))]) if got.height else undated
+                continue
+            events.append(_http_events(got))
         tcp = rest.with_columns(pl.col("body").str.extract_groups(TCP).alias("_t")).unnest("_t")
         is_tcp = pl.col("accept").is_not_null()
         events.append(_tcp_events(tcp.filter(is_tcp)))
@@ -98,6 +124,7 @@ class HaproxyHttp(Parser):
                     other_prog, pl.concat_str([pl.lit("not an HAProxy line (program "), pl.col("prog"), pl.lit(")")])
                 ),
                 rejects_of(rest.filter(~with_time), "not an HAProxy log line"),
+                rejects_of(undated, UNDATED),
             ]
         )
         frames = [e for e in events if e.height]
@@ -111,6 +138,36 @@ class HaproxyHttp(Parser):
             out = out.filter(pl.col("_ts").is_not_null())
             rejects = pl.concat([rejects, rejects_of(bad, "unreadable time")])
         return ParseResult(events=out, rejects=rejects)
+
+
+_HTTP_COLUMNS = (
+    "client", "cport", "accept", "frontend", "backend", "server", "timers", "status", "bytes", "req_cookie",
+    "res_cookie", "term", "conns", "queues", "req_hdrs", "res_hdrs", "request",
+)  # fmt: skip
+HTTPSLOG_FORMAT = compile_haproxy(HTTPSLOG)
+
+
+def _format_extract(df: pl.DataFrame, fmt: HaproxyFormat) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Lines whose body follows ``fmt``, with the columns ``_http_events`` reads; (matched, rest)."""
+    m = df.with_columns(pl.col("body").str.extract_groups(f"(?P<_m>){fmt.regex}").alias("_f"))
+    hit = pl.col("_f").struct.field("_m").is_not_null()
+    matched = m.filter(hit).unnest("_f").drop("_m")
+    rest = m.filter(~hit).drop("_f")
+    if matched.height == 0:
+        return pl.DataFrame(), rest
+    cols = set(matched.columns)
+    if "request" not in cols and cols & {"method", "uri"}:
+        pieces = [pl.col(c) for c in ("method", "uri", "version") if c in cols]
+        matched = matched.with_columns(pl.concat_str(pieces, separator=" ", ignore_nulls=True).alias("request"))
+    extra = [pl.concat_str([pl.lit(f"{name}="), pl.col(g)]) for g, name in fmt.labels.items()]
+    matched = matched.with_columns(
+        *[pl.lit(None, dtype=pl.String).alias(c) for c in _HTTP_COLUMNS if c not in matched.columns],
+        (pl.concat_str(extra, separator=" ", ignore_nulls=True) if extra else pl.lit(None, dtype=pl.String)).alias(
+            "extra"
+        ),
+        pl.lit('"').alias("req_end"),
+    )
+    return matched, rest
 
 
 def _syslog_exprs() -> list[tuple[str, pl.Expr]]:

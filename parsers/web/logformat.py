@@ -55,6 +55,8 @@ NGINX_NICKNAMES = {
 }
 
 QUOTED = r'(?:[^"\\]|\\.)*'
+#: Slots that hold addresses: never read leniently (a quote in them is damage, not data).
+ADDRESS_ROLES = ("forwarded", "peer", "client", "local_ip")
 LAZY = r".*?"
 
 
@@ -111,6 +113,10 @@ class AccessFormat:
     regex: str = ""
     groups: dict[str, str] = field(default_factory=dict)  # regex group -> slot name
     layout: tuple[Segment, ...] | None = None
+    #: ``regex`` with quoted slots matched by any text (lazily), or "" when no slot is quoted:
+    #: the fallback for values holding a raw ``"`` (attack payloads), each field found by
+    #: anchoring from both ends of the line
+    lenient_regex: str = ""
     #: how the time is written: clf, iso, epoch_s, epoch_ms, epoch_us, epoch_float, strftime, none
     time_kind: str = "none"
     #: the time is when the request ended (``%{end:...}t``), not when it was received
@@ -491,10 +497,12 @@ def _finish(fmt: AccessFormat) -> AccessFormat:
             merged.append(item)
     fmt.items = merged
     parts = ["^"]
+    lenient = ["^"]
     n = 0
     for i, item in enumerate(merged):
         if isinstance(item, Lit):
             parts.append(re.escape(item.text))
+            lenient.append(re.escape(item.text))
             continue
         before = merged[i - 1] if i else None
         after = merged[i + 1] if i + 1 < len(merged) else None
@@ -511,8 +519,12 @@ def _finish(fmt: AccessFormat) -> AccessFormat:
         n += 1
         fmt.groups[group] = item.name
         parts.append(f"(?P<{group}>{regex})")
+        loose = quoted and not item.name.startswith(ADDRESS_ROLES)
+        lenient.append(f"(?P<{group}>{LAZY if loose else regex})")
     parts.append(r"\s*$")
+    lenient.append(r"\s*$")
     fmt.regex = "".join(parts)
+    fmt.lenient_regex = "".join(lenient) if fmt.regex != "".join(lenient) else ""
     fmt.layout = _layout(merged)
     return fmt
 

@@ -66,5 +66,6 @@ class NginxAccess(Parser):
             [(self.custom.regex, self.custom.groups)],
             meta,
             "does not match the configured log_format",
+            lenient=[(self.custom.lenient_regex, self.custom.groups)] if self.custom.lenient_regex else (),
         )
         return ParseResult(events=events, rejects=rejects)

@@ -7,7 +7,11 @@ belong to the record above them.  ``message`` is everything after ``pid#tid: *ci
 ``event.reason`` is the message without the ``client:``... context that nginx appends,
 which fills ``source.ip``, ``url.domain`` (the ``host`` header), the request fields and
 ``http.request.referrer``; pid, tid, connection number, server and upstream go to
-``labels``.  ``event.action`` is ``server_error`` for warn and above, ``log_message``
+``labels``.  nginx cuts a record at 2048 bytes (``NGX_MAX_ERROR_STR``, newline
+included): a record that long is tagged ``message_truncated`` and keeps what is there
+(the client address, the start of the request, its method and target).  The user named
+by a basic-auth failure (``user "alice" was not found``, ``user "alice": password
+mismatch``) goes to ``user.name``.  ``event.action`` is ``server_error`` for warn and above, ``log_message``
 below.
 
 Reference: https://nginx.org/en/docs/ngx_core_module.html#error_log
@@ -39,6 +43,22 @@ TAIL = (
     r'(?:, referrer: "(?P<referrer>[^"]*)")?$'
 )
 _ACTIONS = ["emerg", "alert", "crit", "error", "warn"]
+#: nginx builds each record in a buffer of NGX_MAX_ERROR_STR (2048) bytes, newline included:
+#: a record this long was cut by the server, wherever it stood
+CUT_BYTES = 2047
+#: on a cut record each context field is looked for on its own, the last one possibly unterminated
+_CUT_FIELDS = {
+    "reason": r"(?s)^(.*?)(?:, (?:client|server|request|upstream|host|referrer): |$)",
+    "client": r", client: ([^,\s]+)",
+    "server": r", server: ([^,]*?)(?:, [a-z]+: |$)",
+    "request": r', request: "([^"]*)',
+    "subrequest": r', subrequest: "([^"]*)',
+    "upstream": r', upstream: "([^"]*)',
+    "host": r', host: "([^"]*)',
+    "referrer": r', referrer: "([^"]*)',
+}
+#: ngx_http_auth_basic_module: ``user "alice" was not found in "..."``, ``user "alice": password mismatch``
+_AUTH_USER = r'^user "([^"]*)"(?::| was not found)'
 
 
 @register
@@ -64,6 +84,15 @@ class NginxError(Parser):
         ok = pl.col("time").is_not_null()
         rejects = rejects_of(df.filter(~ok), "not an nginx error log record")
         df = df.filter(ok).with_columns(pl.col("message").str.extract_groups(TAIL).alias("_t")).unnest("_t")
+        df = df.join(records.select("_rec", _cut=pl.col("text").str.len_bytes() >= CUT_BYTES), on="_rec")
+        if df.get_column("_cut").any():
+            cut = pl.col("_cut")
+            df = df.with_columns(
+                [
+                    pl.when(cut).then(pl.col("message").str.extract(rx, 1)).otherwise(pl.col(name)).alias(name)
+                    for name, rx in _CUT_FIELDS.items()
+                ]
+            )
         client_ip, client_port = split_address("client")
         level = pl.col("level")
         lf = df.lazy().select(
@@ -77,6 +106,8 @@ class NginxError(Parser):
             client_ip.alias("network.peer_ip"),
             pl.col("message"),
             pl.col("reason").alias("event.reason"),
+            pl.col("reason").str.extract(_AUTH_USER, 1).alias("user.name"),
+            pl.when(pl.col("_cut")).then(pl.lit(["message_truncated"])).alias("tags"),
             pl.col("referrer").alias("http.request.referrer"),
             pl.col("host").alias("url.domain"),
             pl.col("request").alias("_request"),

@@ -379,16 +379,19 @@ def test_progress_moves_inside_a_big_file_and_ends_once(tmp_path: Path, monkeypa
 def test_a_parser_that_fails_on_a_chunk_loses_nothing_and_stops_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The chunk's records become rejects with the error; other chunks and other files go on."""
+    """Only the record that makes the parser fail is a reject with the error; the rest are events."""
     blocks = "".join(f"# BEGIN {1729900000 + i}\nbody {'CRASH' if i == 50 else i}\n" for i in range(200)).encode()
     root = _evidence(tmp_path, {"b/blocks.log": blocks, "a/access.log": _access(20)})
     cfg = CaseConfig(sources=(SourceConfig(path="b/*", format="test.fragile"),))
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 500)
-    res = ingest(root, tmp_path / "out", config=cfg)
-    _balanced(res.manifest)
-    blocks_file = next(f for f in res.manifest["files"] if f["path"] == "b/blocks.log")
-    failed = res.rejects.filter(pl.col("reason").str.contains("failed on this chunk"))
-    assert 0 < failed.height < 50 and failed.get_column("reason")[0].endswith("ValueError: unexpected input")
-    assert blocks_file["events"] + blocks_file["rejects"] == 200 and blocks_file["events"] > 150
-    assert any("failed on this chunk" in w for w in blocks_file["warnings"])
+    for chunk in (500, 1 << 20):  # the failing record in a small chunk, then in the only chunk
+        monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", chunk)
+        res = ingest(root, tmp_path / f"out{chunk}", config=cfg)
+        _balanced(res.manifest)
+        blocks_file = next(f for f in res.manifest["files"] if f["path"] == "b/blocks.log")
+        failed = res.rejects.filter(pl.col("reason").str.contains("failed on this record"))
+        assert failed.height == 1 and failed.get_column("reason")[0].endswith("ValueError: unexpected input")
+        assert failed.get_column("log.file.line")[0] == 101  # block 50 starts on line 101
+        assert failed.get_column("event.original")[0] == "# BEGIN 1729900050\nbody CRASH"
+        assert blocks_file["events"] == 199 and blocks_file["rejects"] == 1
+        assert any("1 record(s) made the parser fail" in w for w in blocks_file["warnings"])
     assert next(f for f in res.manifest["files"] if f["path"] == "a/access.log")["events"] == 20

@@ -376,3 +376,50 @@ def test_explicit_stock_format_reads_the_same(got: Ingested, path: str, tmp_path
     )
     assert_no_rejects(explicit)
     assert explicit.file(path).to_dicts() == got.file(path).to_dicts()
+
+
+# -- ErrorLogFormat with ISO times, behind HAProxy (tests/data/real/apache2_errorlogformat-*) ----------
+
+ISO_FOLDER = capture_dir("apache2_errorlogformat-")
+ISO_CAPTURE = load_capture(ISO_FOLDER)
+
+
+@pytest.fixture(scope="module")
+def iso(tmp_path_factory: pytest.TempPathFactory) -> Ingested:
+    # no format named: both files must be detected
+    return ingest_capture(
+        ISO_FOLDER,
+        tmp_path_factory.mktemp("apache_iso"),
+        [SourceConfig(path="*.log", timezone=ISO_CAPTURE["server_timezone"])],
+    )
+
+
+def test_iso_error_log_is_detected_and_every_line_is_its_own_record(iso: Ingested) -> None:
+    assert_no_rejects(iso)
+    assert iso.report("error.log")["parser"] == "apache.error"
+    assert iso.report("access.log")["parser"] == "apache.access"
+    lines = file_lines(ISO_FOLDER / "error.log")
+    events = iso.file("error.log")
+    assert events.height == len(lines)  # none glued into the record above
+    assert events.get_column("time.original").to_list() == [line[1:27] for line in lines]
+    assert_in_window(events, ISO_CAPTURE, "error.log")
+
+
+def test_iso_error_log_basic_auth_failures_match_the_ledger(iso: Ingested) -> None:
+    expected = iso.file_entry("error.log")["expected"]["auth_failures"]
+    events = iso.file("error.log").filter(pl.col("labels").str.contains("auth_basic"))
+    assert events.get_column("user.name").to_list() == [f["user"] for f in expected]
+    for e, f in zip(events.iter_rows(named=True), expected, strict=True):
+        assert ("not found" in e["event.reason"]) == (f["kind"] == "user not found"), e["event.reason"]
+        assert e["source.ip"] == "127.0.0.1"  # Apache's peer is HAProxy
+
+
+def test_access_behind_haproxy_matches_the_ledger(iso: Ingested) -> None:
+    events = iso.file("access.log")
+    ledger = iso.file_entry("access.log")["expected"]["requests"]
+    assert events.height == len(ledger)
+    for e, r in zip(events.iter_rows(named=True), ledger, strict=True):
+        assert (e["http.request.method"], e["url.original"]) == (r["method"], r["request_target"]), r["n"]
+        assert e["http.response.status_code"] == r["status"], r["n"]
+        assert e["user.name"] == r.get("basic_auth_user"), r["n"]  # %u: the user sent, even when refused
+        assert apache_escape(r["request_target"]) in e["event.original"]

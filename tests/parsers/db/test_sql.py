@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parsers.db.sql import sql_operation, sql_tables
 
@@ -34,6 +36,13 @@ CASES = [
     ("SELECT nom FROM patients WHERE nom = 'Lévêque'", "SELECT", ["patients"]),
     ("SET NAMES latin1", "SET", []),
     ("COPY public.patients (patient_id, nom) TO stdout", "COPY", []),
+    # three or more targets, one of them not a table (these raised ShapeError and cost a chunk)
+    ("SELECT * FROM a JOIN b ON true JOIN unnest(x) u ON true", "SELECT", ["a", "b"]),
+    ("SELECT 1 FROM staff UNION ALL SELECT table_name FROM information_schema.tables UNION ALL SELECT 1 FROM DUAL",
+     "SELECT", ["staff", "tables"]),
+    ("SELECT * FROM a, LATERAL (SELECT 1) x JOIN c ON true JOIN d ON true", "SELECT", ["a", "c", "d"]),
+    ("SELECT * INTO OUTFILE '/tmp/o.csv' FROM a JOIN b ON true JOIN c ON true", "SELECT", ["a", "b", "c"]),
+    ("SELECT 1 FROM DUAL JOIN DUAL JOIN DUAL", "SELECT", []),
 ]  # fmt: skip
 
 
@@ -49,3 +58,32 @@ def test_null_and_empty() -> None:
     out = df.select(op=sql_operation(pl.col("q")), tables=sql_tables(pl.col("q")))
     assert out.get_column("op").to_list() == [None, None, None]
     assert out.get_column("tables").to_list() == [None, [], []]
+
+
+def test_mixed_batch_keeps_every_row() -> None:
+    """A statement that names a non-table among several targets does not disturb its neighbours."""
+    queries = [q for q, _, _ in CASES]
+    out = pl.DataFrame({"q": queries}).select(sql_tables(pl.col("q"))).to_series().to_list()
+    assert out == [t for _, _, t in CASES]
+
+
+_TOKENS = st.sampled_from(
+    [*"ab(),;.`\"' \n", "FROM ", "JOIN ", "INTO ", "UPDATE ", "TABLE ", "DUAL ", "LATERAL ", "unnest(x) ",
+     "OUTFILE ", "SELECT ", "ON true ", "x "]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_TOKENS, max_size=30).map("".join), min_size=1, max_size=8))
+def test_never_raises(queries: list[str]) -> None:
+    """Whatever the text, the scanner returns one list per statement and never raises."""
+    out = pl.DataFrame({"q": queries}).select(sql_operation(pl.col("q")), sql_tables(pl.col("q")).alias("t"))
+    assert out.height == len(queries)
+    assert all(isinstance(t, list) for t in out.get_column("t").to_list())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=60), min_size=1, max_size=5))
+def test_never_raises_on_any_text(queries: list[str]) -> None:
+    out = pl.DataFrame({"q": queries}, schema={"q": pl.String}).select(sql_tables(pl.col("q")).alias("t"))
+    assert out.height == len(queries)
