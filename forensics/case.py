@@ -35,7 +35,7 @@ def _check_output_folder(out: Path) -> None:
     if any(p.is_file() for p in out.iterdir()):
         raise NotAnOutputFolder(
             f"{out} is not an output folder (no manifest.json and events.parquet): it looks like evidence. "
-            f"Read it with forensics.investigate({str(out)!r}, out=...) or forensics.ingest(...)"
+            f"Read it with forensics.investigate({str(out)!r}, out=...)"
         )
     raise NotAnOutputFolder(f"{out} is not an output folder (no manifest.json and events.parquet)")
 

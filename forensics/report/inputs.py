@@ -118,9 +118,10 @@ def _one_run(out: Path, manifest: dict[str, Any]) -> None:
     if not rid:
         return  # written before run ids existed: nothing to compare
     names = ("events.parquet", "rejects.parquet", "findings.json", "sessions.parquet", "links.parquet")
-    other = {name: found for name, found in run_ids(out, names).items() if found != rid}
+    # a file without a run id (written by hand, or before run ids existed) has none to compare
+    other = {name: found for name, found in run_ids(out, names).items() if found and found != rid}
     if other:
-        listed = ", ".join(f"{name} ({found or 'no run id'})" for name, found in sorted(other.items()))
+        listed = ", ".join(f"{name} (run {found})" for name, found in sorted(other.items()))
         raise ReportError(
             f"{out} mixes the outputs of different runs: manifest.json is run {rid} but {listed}; "
             "run `forensics investigate` again into an empty folder (or with --force)"
