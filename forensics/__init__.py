@@ -1,24 +1,50 @@
 """forensic-timeline: reconstruct an intrusion timeline from web, database and application logs.
 
-The library is the product; the ``forensics`` command is a thin layer over it::
+The library is the product; the ``forensics`` command is a thin layer over the same calls,
+with the same option names::
 
     import forensics
-    case = forensics.investigate("sample_evidence", config="sample_evidence/case.toml")
-    case.events, case.rejects, case.manifest, case.sessions, case.findings
+    case = forensics.investigate("sample_evidence", out="out", config="sample_evidence/case.toml")
+    case.events, case.rejects, case.manifest, case.sessions, case.links, case.findings
     case.account("adm.interop"); case.timeline(); case.report()
-    forensics.load(paths, config=...)      # ingest only
+    case = forensics.load("out")                  # open an output folder written earlier
+    forensics.app.ingest_only("sample_evidence", out="out2")  # read only, no correlation
+
+Names are imported on first use, so ``import forensics`` stays cheap for the command.
 """
 
-__version__ = "0.1.0"
+from forensics._version import __version__ as __version__
 
-from forensics.schema import EVENT_SCHEMA
+#: Public name -> the module that defines it.
+_PUBLIC = {
+    "investigate": "forensics.app",
+    "Options": "forensics.app",
+    "ExitCode": "forensics.app",
+    "AppError": "forensics.app",
+    "UsageError": "forensics.app",
+    "InputError": "forensics.app",
+    "OutputRefused": "forensics.app",
+    "ReportNotWritten": "forensics.app",
+    "load": "forensics.case",
+    "Case": "forensics.case",
+    "AccountView": "forensics.case",
+    "NotAnOutputFolder": "forensics.case",
+    "EVENT_SCHEMA": "forensics.schema",
+}
 
-__all__ = ["EVENT_SCHEMA", "Case", "__version__", "investigate", "load"]
+__all__ = sorted([*_PUBLIC, "__version__"])
 
 
-def __getattr__(name: str):  # lazy: importing the package stays cheap for the CLI
-    if name in {"Case", "investigate", "load"}:
-        from forensics import case
+def __getattr__(name: str):
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'forensics' has no attribute {name!r}")
+    import importlib
 
-        return getattr(case, name)
-    raise AttributeError(name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,46 +1,75 @@
-"""The ``forensics`` command: a thin layer of option parsing over the library."""
+"""The ``forensics`` command: a thin layer of option parsing over ``forensics.app``.
+
+Each command builds one ``Options``, has ``app.check`` validate it before any work starts,
+and calls one runner; an ``AppError`` becomes ``error: ...`` on stderr and its exit code
+(the table is in ``forensics --help`` and docs/getting-started.md).  Progress, notes and
+warnings go to stderr; tables and the paths written go to stdout; ``-q`` keeps only errors
+and the paths.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import polars as pl
 import typer
 
-from forensics import __version__
-from forensics.config import ConfigError
+from forensics import app as front
+from forensics._version import __version__
+from forensics.app import EXIT_CODES, AppError, ExitCode, Options, Outcome
 from forensics.detect import detect_file
 from forensics.evidence import walk
 from forensics.export import export_events
-from forensics.ingest import IngestError, ingest
+from forensics.outputs import atomic
 from forensics.term import Progress, safe, stderr, stdout, table
 from forensics.timing import source_time_warnings
 from parsers.base import load_all
 
+EPILOG = "Exit status:\n\n\b\n" + "\n".join(f"  {int(code)}  {text}" for code, text in EXIT_CODES.items())
+
 app = typer.Typer(
     name="forensics",
     help="Reconstruct the timeline of an intrusion from web, database and application logs.",
+    epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
-def _fail(message: str) -> None:
-    stderr().print(f"error: {safe(message)}", markup=False)
-    raise typer.Exit(2)
+def _fail(message: str, code: int = ExitCode.USAGE) -> NoReturn:
+    stderr().print(f"error: {safe(message)}", markup=False, soft_wrap=True)
+    raise typer.Exit(int(code))
 
 
-@app.callback()
-def _root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False) -> None:
-    if version:
+def _version(value: bool) -> None:
+    if value:
         stdout().print(f"forensic-timeline {__version__}", markup=False)
         raise typer.Exit()
 
 
-#: ``--memory`` of ingest and investigate (one definition, one help text).
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)
+    ] = False,
+) -> None:
+    """Reconstruct the timeline of an intrusion from web, database and application logs."""
+
+
+def _call(fn: Callable[[], Any]) -> Any:
+    """Run one front-door call; an AppError becomes its message on stderr and its exit code."""
+    try:
+        return fn()
+    except AppError as exc:
+        _fail(exc.message, exc.code)
+
+
+#: Options shared by several commands (one definition, one help text each).
 MemoryOption = Annotated[
     int | None,
     typer.Option(
@@ -49,6 +78,31 @@ MemoryOption = Annotated[
         help="MiB of parsed events held in memory before they go to disk (default 1024; 0: always disk).",
     ),
 ]
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Case config (case.toml).")]
+TzOption = Annotated[str | None, typer.Option("--tz", help="Zone of naive timestamps when the config gives none.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the paths written.")]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="Keep events from this time on (inclusive), e.g. 2024-10-25, '25/10/2024 14:00', "
+        "'2024-10-25 14:00 +02:00'. Without a zone: the case zone, else --tz, else UTC (said on stderr).",
+    ),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option("--until", help="Keep events up to this time (inclusive; a date alone means the end of that day)."),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="Remove outputs of another run found in OUT (each is named) instead of refusing."),
+]
+AccountOption = Annotated[list[str] | None, typer.Option("--account", "-a", help="An account to examine (repeatable).")]
+LangOption = Annotated[str, typer.Option("--lang", help="Language of the report: en or fr.")]
+
+
+def _reporter(quiet: bool) -> Progress:
+    return Progress("ingest", not quiet)
 
 
 #: ``--keep-secrets`` of report and export: passwords, keys and session cookies found in the
@@ -67,29 +121,49 @@ KeepSecretsOption = Annotated[
 def ingest_cmd(
     evidence: Annotated[list[Path], typer.Argument(help="Evidence folder (or files).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (outside the evidence).")],
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="Case config (case.toml).")] = None,
+    config: ConfigOption = None,
     format: Annotated[str | None, typer.Option("--format", "-f", help="Force one parser for every file.")] = None,
-    tz: Annotated[str | None, typer.Option("--tz", help="Zone of naive timestamps when the config gives none.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    tz: TzOption = None,
+    quiet: QuietOption = False,
     memory: MemoryOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Parse every log under EVIDENCE into OUT/events.parquet, rejects.parquet and manifest.json."""
-    try:
-        result = ingest(
-            evidence,
-            out,
-            config=config,
-            format=format,
-            tz=tz,
-            progress=Progress("ingest", not quiet),
-            command_line=sys.argv,
-            memory_budget=None if memory is None else memory << 20,
-        )
-    except (ConfigError, IngestError, KeyError) as exc:
-        _fail(exc.args[0] if exc.args else str(exc))
-        return
-    print_summary(result.manifest)
-    stdout().print(f"events: {safe(result.events_path)}", markup=False)
+    opts = Options.of(
+        evidence,
+        out=out,
+        config=config,
+        format=format,
+        tz=tz,
+        quiet=quiet,
+        memory=memory,
+        since=since,
+        until=until,
+        force=force,
+        command_line=sys.argv,
+    )
+    checked = _call(lambda: front.check(opts))
+    progress = _reporter(quiet)
+    outcome: Outcome = _call(lambda: front.run_ingest(checked, progress))
+    progress.finish()
+    if not quiet:
+        _notes(outcome)
+        print_summary(outcome.manifest or {})
+    _print_outputs(outcome.outputs)
+    _end(outcome)
+
+
+def _notes(outcome: Outcome) -> None:
+    for line in outcome.notes:
+        stderr().print(f"note: {safe(line)}", markup=False, soft_wrap=True)
+
+
+def _end(outcome: Outcome) -> None:
+    problem = outcome.problem()
+    if problem is not None:
+        _fail(problem.message, problem.code)
 
 
 def print_summary(manifest: dict) -> None:
@@ -185,67 +259,78 @@ def _print_outputs(paths: dict[str, Path]) -> None:
 @app.command("correlate")
 def correlate_cmd(
     out_dir: Annotated[Path, typer.Argument(help="An ingest output folder (with events.parquet).")],
-    account: Annotated[
-        list[str] | None, typer.Option("--account", "-a", help="An account to examine (repeatable).")
-    ] = None,
+    account: AccountOption = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="Case config (default: the one the ingest recorded).")
     ] = None,
+    quiet: QuietOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Link sessions across sources, run the detectors, and write findings.json next to the events."""
-    from forensics.correlate import correlate
-
-    try:
-        result = correlate(out_dir, config=config, accounts=tuple(account or ()))
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
-        _fail(str(exc))
-        return
-    paths = result.save(out_dir)
-    print_findings(result.findings)
-    _print_outputs(paths)
+    opts = Options.of((), out=out_dir, config=config, account=tuple(account or ()), quiet=quiet, force=force)
+    checked = _call(lambda: front.check(opts, needs_evidence=False))
+    progress = _reporter(quiet)
+    outcome: Outcome = _call(lambda: front.run_correlate(checked, out_dir, progress))
+    progress.finish()
+    if not quiet:
+        print_findings(outcome.findings or {})
+    _print_outputs(outcome.outputs)
 
 
 @app.command("investigate")
 def investigate_cmd(
     evidence: Annotated[list[Path], typer.Argument(help="Evidence folder (or files).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (outside the evidence).")],
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="Case config (case.toml).")] = None,
-    account: Annotated[
-        list[str] | None, typer.Option("--account", "-a", help="An account to examine (repeatable).")
-    ] = None,
-    tz: Annotated[str | None, typer.Option("--tz", help="Zone of naive timestamps when the config gives none.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the report: en or fr.")] = "en",
+    config: ConfigOption = None,
+    account: AccountOption = None,
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Force one parser for every file.")] = None,
+    tz: TzOption = None,
+    quiet: QuietOption = False,
+    lang: LangOption = "en",
     memory: MemoryOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    force: ForceOption = False,
+    keep_secrets: KeepSecretsOption = False,
 ) -> None:
     """Ingest EVIDENCE, correlate it and write the report: everything in OUT."""
-    from forensics.correlate import investigate
-
+    opts = Options.of(
+        evidence,
+        out=out,
+        config=config,
+        account=tuple(account or ()),
+        format=format,
+        tz=tz,
+        quiet=quiet,
+        lang=lang,
+        memory=memory,
+        since=since,
+        until=until,
+        force=force,
+        command_line=sys.argv,
+        keep_secrets=keep_secrets,
+    )
+    checked = _call(lambda: front.check(opts))
+    progress = _reporter(quiet)
     try:
-        inv = investigate(
-            evidence,
-            out,
-            config=config,
-            accounts=tuple(account or ()),
-            tz=tz,
-            progress=Progress("ingest", not quiet),
-            command_line=sys.argv,
-            lang=lang,
-            memory_budget=None if memory is None else memory << 20,
-        )
-    except (ConfigError, IngestError, KeyError, FileNotFoundError, ValueError) as exc:
-        _fail(exc.args[0] if exc.args else str(exc))
-        return
-    print_summary(inv.ingest.manifest)
-    print_findings(inv.correlation.findings)
-    if inv.report_error:
-        stderr().print(f"warning: the report could not be written: {safe(inv.report_error)}", markup=False)
-    elif inv.report is None:
-        stderr().print("note: no HTML report (the report module is not installed)", markup=False)
-    _print_outputs({k: v for k, v in inv.outputs.items() if k != "report"})
-    stdout().print(f"outputs are in {safe(inv.ingest.out_dir)}", markup=False, soft_wrap=True)
-    if inv.report is not None:
-        stdout().print(f"report: {safe(inv.report)}", markup=False, soft_wrap=True)
+        outcome: Outcome = front.run_investigate(checked, progress)
+    except front.ReportNotWritten as exc:
+        progress.finish()
+        stdout().print(f"findings: {safe(out / 'findings.json')}", markup=False, soft_wrap=True)
+        _fail(exc.message, exc.code)
+    except AppError as exc:
+        progress.finish()
+        _fail(exc.message, exc.code)
+    progress.finish()
+    if not quiet:
+        _notes(outcome)
+        print_summary(outcome.manifest or {})
+        print_findings(outcome.findings or {})
+    _print_outputs({k: v for k, v in outcome.outputs.items() if k != "report"})
+    stdout().print(f"outputs are in {safe(outcome.out)}", markup=False, soft_wrap=True)
+    if outcome.report is not None:
+        stdout().print(f"report: {safe(outcome.report)}", markup=False, soft_wrap=True)
+    _end(outcome)
 
 
 @app.command("formats")
@@ -277,17 +362,23 @@ def export_cmd(
     out_dir: Annotated[Path, typer.Argument(help="An ingest output folder.")],
     to: Annotated[str, typer.Option("--to", help="jsonl, csv or timesketch.")] = "jsonl",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     keep_secrets: KeepSecretsOption = False,
 ) -> None:
     """Export the events of an ingest for other tools (CSV cells are formula-safe, secrets masked)."""
-    events_path = out_dir / "events.parquet"
-    if not events_path.is_file():
-        _fail(f"{events_path} not found: run `forensics ingest` first")
     if to not in {"jsonl", "csv", "timesketch"}:
         _fail(f"--to must be jsonl, csv or timesketch, not {to!r}")
+    events_path = out_dir / "events.parquet"
+    if not events_path.is_file():
+        _fail(f"{events_path} not found: run `forensics ingest` first", ExitCode.UNREADABLE)
+    window = _call(lambda: front.export_window(out_dir, since, until))
+    for line in window.notes():
+        stderr().print(f"note: {safe(line)}", markup=False, soft_wrap=True)
     suffix = {"jsonl": ".jsonl", "csv": ".csv", "timesketch": ".timesketch.csv"}[to]
     target = output or out_dir / f"events{suffix}"
-    export_events(pl.read_parquet(events_path), to, target, keep_secrets=keep_secrets)
+    with atomic(target) as tmp:
+        export_events(window.apply(pl.scan_parquet(events_path)).collect(), to, tmp, keep_secrets=keep_secrets)
     stdout().print(f"written: {safe(target)}", markup=False)
 
 
@@ -336,7 +427,7 @@ def simulate_cmd(
 def report_cmd(
     out_dir: Annotated[Path, typer.Argument(help="An ingest (and correlate) output folder.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write.")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the report: en or fr.")] = "en",
+    lang: LangOption = "en",
     title: Annotated[str | None, typer.Option("--title", help="Title (default: from the case name).")] = None,
     analyst: Annotated[str | None, typer.Option("--analyst", help="Analyst named in the report.")] = None,
     generated_at: Annotated[
@@ -346,22 +437,18 @@ def report_cmd(
     keep_secrets: KeepSecretsOption = False,
 ) -> None:
     """Write the attack-timeline report (one self-contained HTML file) and its .sha256."""
-    from forensics.report import ReportError, write_report
-
-    try:
-        path = write_report(
-            out_dir,
-            output,
-            lang=lang,
-            title=title,
-            analyst=analyst,
-            generated_at=generated_at,
-            command_line=sys.argv,
-            keep_secrets=keep_secrets,
-        )
-    except (ReportError, ConfigError) as exc:
-        _fail(str(exc))
-        return
+    opts = Options.of(
+        (),
+        out=out_dir,
+        lang=lang,
+        title=title,
+        analyst=analyst,
+        generated_at=generated_at,
+        command_line=sys.argv,
+        keep_secrets=keep_secrets,
+    )
+    checked = _call(lambda: front.check(opts, needs_evidence=False))
+    path = _call(lambda: front.run_report(checked, out_dir, output))
     stdout().print(f"written: {safe(path)}", markup=False)
     stdout().print(f"sha256: {safe(path.with_name(path.name + '.sha256'))}", markup=False)
 

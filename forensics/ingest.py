@@ -16,7 +16,6 @@ folder inside the evidence and evidence inside the output folder.
 from __future__ import annotations
 
 import copy
-import json
 import os
 import shutil
 import sys
@@ -31,7 +30,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics import __version__
+from forensics._version import __version__
 from forensics.config import CaseConfig, ConfigError, as_config, check_timezone
 from forensics.detect import MIN_SCORE, detect_file
 from forensics.evidence import (
@@ -46,6 +45,7 @@ from forensics.evidence import (
     walk,
 )
 from forensics.netaddr import resolve_clients
+from forensics.outputs import check_output_folder, clear_stale, commit, parquet_metadata, run_id, temporary, write_json
 from forensics.prefetch import prefetch
 from forensics.schema import EVENT_SCHEMA, REJECT_SCHEMA, conform
 from forensics.store import PartStore
@@ -62,6 +62,7 @@ from forensics.timing import (
     time_pass,
     with_private,
 )
+from forensics.window import Window
 from parsers.base import Parser, ParseResult, get_parser, group_records, lines_frame, parse_isolating
 
 #: Bytes of decompressed text handled per chunk.
@@ -218,6 +219,9 @@ def ingest(
     max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
     overwrite: bool = True,
     memory_budget: int | None = None,
+    window: Window | None = None,
+    force: bool = True,
+    say: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """Read an evidence folder (or files) into ``events.parquet``, ``rejects.parquet``, ``manifest.json``.
 
@@ -225,7 +229,9 @@ def ingest(
     for every file; ``tz`` is the zone of naive timestamps when neither the source nor the
     case config gives one.  Without ``out_dir`` the outputs go to a temporary folder.
     ``memory_budget`` (bytes) is how much parsed data is held in memory before it goes to
-    disk (default ``forensics.store.MEMORY_BUDGET``).
+    disk (default ``forensics.store.MEMORY_BUDGET``).  ``window`` keeps only the events whose
+    ``@timestamp`` lies in it (the manifest counts the others).  Outputs of another run found in
+    ``out_dir`` are removed (each named through ``say``) when ``force``, else ``OutputError``.
     """
     started = datetime.now(UTC)
     cfg = as_config(config)
@@ -241,6 +247,7 @@ def ingest(
         exclude.append(cfg.path.resolve().relative_to(root).as_posix())
     files, skipped = _collect_files(root, picked, exclude)
 
+    check_output_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     for name in ("events.parquet", "rejects.parquet", "manifest.json"):
         if (out / name).exists() and not overwrite:
@@ -263,6 +270,9 @@ def ingest(
             max_decompressed=max_decompressed,
             memory_budget=memory_budget,
             started=started,
+            window=window,
+            force=force,
+            say=say,
         )
     finally:
         shutil.rmtree(parts, ignore_errors=True)
@@ -304,6 +314,9 @@ def _run(
     max_decompressed: int,
     memory_budget: int | None,
     started: datetime,
+    window: Window | None,
+    force: bool,
+    say: Callable[[str], None] | None,
 ) -> IngestResult:
     """Hash, read and order every file, with ``parts`` (this run's own folder) for spilled events."""
     readable = []
@@ -318,6 +331,14 @@ def _run(
         readable.append(f)
     files = readable
     skipped.sort(key=lambda sk: sk.relpath)
+    window = window or Window()
+    rid = run_id(
+        ((f.relpath, f.sha256_before) for f in files),
+        cfg.sha256,
+        {"format": format, "tz": tz, "window": window.to_json()},
+        __version__,
+    )
+    clear_stale(out, rid, force=force, say=say)
     # a rotation set is read oldest file first, so file order is time order within it
     files.sort(key=lambda f: (f.source, f.rotation_rank, f.relpath))
 
@@ -325,7 +346,7 @@ def _run(
     done = 0
     reports: list[FileReport] = []
     source_states: dict[str, dict[str, Any]] = {}
-    writer = _PartWriter(parts, memory_budget)
+    writer = _PartWriter(parts, memory_budget, window, rid)
     for f in files:
         report = _ingest_file(
             f,
@@ -354,6 +375,9 @@ def _run(
     _apply_file_stats(reports, timing)
 
     manifest = _manifest(
+        rid=rid,
+        window=window,
+        kept=writer.rows,
         root=root,
         cfg=cfg,
         reports=reports,
@@ -365,15 +389,23 @@ def _run(
         tz=tz,
         timing=timing,
     )
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # every output was written under a temporary name: rename them, the manifest last
+    for name in ("events.parquet", "rejects.parquet"):
+        commit(temporary(out / name), out / name)
+    write_json(out / "manifest.json", manifest)
     return IngestResult(out_dir=out, manifest=manifest)
 
 
 class _PartWriter:
     """Holds the per-chunk events (in memory up to a budget, then on disk), then sorts them into the outputs."""
 
-    def __init__(self, folder: Path, memory_budget: int | None = None) -> None:
+    def __init__(
+        self, folder: Path, memory_budget: int | None = None, window: Window | None = None, rid: str | None = None
+    ) -> None:
         self.store = PartStore(folder, memory_budget)
+        self.window = window or Window()
+        self.metadata = parquet_metadata(rid)
+        self.rows = 0
 
     def events(self, df: pl.DataFrame) -> None:
         self.store.add_events(df)
@@ -384,16 +416,22 @@ class _PartWriter:
     def finish(self, out: Path, case_time: CaseTime) -> TimeOutcome:
         """Second time pass (years, DST fall-back, clock skew), then sort into the outputs."""
         timing = time_pass(self.store, case_time)
+        events = temporary(out / "events.parquet")
         rows = self.store.write_events(
-            out / "events.parquet",
-            lambda lf: conform(finalize(lf, timing)),
+            events,
+            lambda lf: self.window.apply(conform(finalize(lf, timing))),
             SORT_KEYS,
             pl.DataFrame(schema=EVENT_SCHEMA),
+            metadata=self.metadata,
         )
+        self.rows = rows
         if rows:
-            timing.files = file_stats(out / "events.parquet")
+            timing.files = file_stats(events)
         self.store.write_rejects(
-            out / "rejects.parquet", ["log.file.path", "log.file.line"], pl.DataFrame(schema=REJECT_SCHEMA)
+            temporary(out / "rejects.parquet"),
+            ["log.file.path", "log.file.line"],
+            pl.DataFrame(schema=REJECT_SCHEMA),
+            metadata=self.metadata,
         )
         return timing
 
@@ -1018,6 +1056,9 @@ def _present_values(
 
 def _manifest(
     *,
+    rid: str | None = None,
+    window: Window | None = None,
+    kept: int | None = None,
     root: Path,
     cfg: CaseConfig,
     reports: list[FileReport],
@@ -1101,8 +1142,16 @@ def _manifest(
         "year_inferred": sum(r.time_flags.get("year_inferred", 0) for r in reports),
         "skew_corrected": sum(r.time_flags.get("skew_corrected", 0) for r in reports),
     }
+    scope = window.to_json() if window else None
+    if scope is not None:
+        warnings[:0] = window.notes() if window else []
+        scope["events_parsed"] = totals["events"]
+        scope["events_kept"] = kept
+        scope["events_outside"] = totals["events"] - (kept or 0)
     return {
         "schema": "forensics.manifest/1",
+        "run_id": rid,
+        "window": scope,
         "tool": {
             "name": "forensic-timeline",
             "version": __version__,

@@ -119,25 +119,41 @@ class PartStore:
         finalize: Callable[[pl.LazyFrame], pl.LazyFrame],
         sort_keys: list[str],
         empty: pl.DataFrame,
+        metadata: dict[str, str] | None = None,
     ) -> int:
-        """Finalize every event, sort by ``sort_keys`` and write ``target``; return the row count."""
+        """Finalize every event, sort by ``sort_keys`` and write ``target``; return the row count.
+
+        ``metadata`` goes into the Parquet file's key-value metadata (the run id).
+        """
         if not len(self):
-            empty.write_parquet(target)
+            empty.write_parquet(target, metadata=metadata)
             return 0
         if not self.spilled:
-            return self._write_held(target, finalize, sort_keys)
-        return self._write_ranges(target, finalize, sort_keys)
+            return self._write_held(target, finalize, sort_keys, metadata)
+        return self._write_ranges(target, finalize, sort_keys, metadata)
 
-    def _write_held(self, target: Path, finalize: Callable[[pl.LazyFrame], pl.LazyFrame], keys: list[str]) -> int:
+    def _write_held(
+        self,
+        target: Path,
+        finalize: Callable[[pl.LazyFrame], pl.LazyFrame],
+        keys: list[str],
+        metadata: dict[str, str] | None = None,
+    ) -> int:
         held, self._held, self._held_bytes = self._held, [], 0
         df = finalize(pl.concat([h.lazy() for h in held])).collect()
         del held
         if not _in_order(df, keys):
             df = df.sort(keys, nulls_last=True)
-        df.write_parquet(target, **OUTPUT_OPTIONS)
+        df.write_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
         return df.height
 
-    def _write_ranges(self, target: Path, finalize: Callable[[pl.LazyFrame], pl.LazyFrame], keys: list[str]) -> int:
+    def _write_ranges(
+        self,
+        target: Path,
+        finalize: Callable[[pl.LazyFrame], pl.LazyFrame],
+        keys: list[str],
+        metadata: dict[str, str] | None = None,
+    ) -> int:
         """Out-of-core ordering: each time range is sorted alone, then ranges are concatenated."""
         parts = self._paths
         stamps = pl.concat(
@@ -202,20 +218,24 @@ class PartStore:
                 if df.height:
                     yield df
 
-        register_io_source(ranges, schema=schema).sink_parquet(target, **OUTPUT_OPTIONS)
+        register_io_source(ranges, schema=schema).sink_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
         for part in parts:
             part.unlink()
         shutil.rmtree(split_dir, ignore_errors=True)
         self._paths = []
         return pl.scan_parquet(target).select(pl.len()).collect().item()
 
-    def write_rejects(self, target: Path, sort_keys: list[str], empty: pl.DataFrame) -> None:
+    def write_rejects(
+        self, target: Path, sort_keys: list[str], empty: pl.DataFrame, metadata: dict[str, str] | None = None
+    ) -> None:
         frames = [r.lazy() for r in self._rejects]
         frames += [pl.scan_parquet(p) for p in sorted((self.folder / "rejects").glob("*.parquet"))]
         if frames:
-            pl.concat(frames).sort(sort_keys).sink_parquet(target, compression=OUTPUT_OPTIONS["compression"])
+            pl.concat(frames).sort(sort_keys).sink_parquet(
+                target, compression=OUTPUT_OPTIONS["compression"], metadata=metadata
+            )
         else:
-            empty.write_parquet(target)
+            empty.write_parquet(target, metadata=metadata)
 
 
 def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:

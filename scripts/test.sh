@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the tool with its test dependencies, then run the whole test suite.
+# Install the tool with its test dependencies, check the declared dependencies, then run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
@@ -15,5 +15,8 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
     echo "scripts/test.sh: not root, chromium not installed; the browser test will be skipped" >&2
   fi
 fi
+
+# every imported package is declared in pyproject.toml and every declared one is used
+python3 -m deptry .
 
 python3 -m pytest -q "$@"

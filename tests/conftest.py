@@ -36,3 +36,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture(scope="session")
+def sample_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped sample case investigated once through the notebook API (an output folder)."""
+    import forensics
+
+    root = Path(__file__).resolve().parent.parent / "sample_evidence"
+    out = tmp_path_factory.mktemp("sample-case") / "out"
+    forensics.investigate(root, out=out, config=root / "case.toml", quiet=True)
+    return out

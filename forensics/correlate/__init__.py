@@ -6,7 +6,6 @@ functions of frames that keep every row and add documented columns, so a noteboo
 ``.pipe()`` them on its own selection of events.
 """
 
-from forensics.correlate.investigate import Investigation, investigate
 from forensics.correlate.ipcontext import IpContext, classify_ips
 from forensics.correlate.mediboard import label_activity
 from forensics.correlate.pipeline import Correlation, correlate, prepare
@@ -16,12 +15,10 @@ from forensics.correlate.thresholds import DEFAULT, Thresholds
 __all__ = [
     "DEFAULT",
     "Correlation",
-    "Investigation",
     "IpContext",
     "Thresholds",
     "classify_ips",
     "correlate",
-    "investigate",
     "label_activity",
     "prepare",
     "sessionize_app",

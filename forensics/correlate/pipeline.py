@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics import __version__
+from forensics._version import __version__
 from forensics.config import CaseConfig, load_config
 from forensics.correlate.accounts import Decision, account_profiles, decide
 from forensics.correlate.context import Context
@@ -48,6 +48,7 @@ from forensics.correlate.sessions import (
 from forensics.correlate.thresholds import DEFAULT, SIGNAL_WEIGHTS, Thresholds
 from forensics.finding_text import msg, render, word
 from forensics.findings import SCHEMA, Finding, jsonable, sort_ips, utc_iso, validate, write_findings
+from forensics.outputs import atomic, parquet_metadata, read_run_id
 
 OUTPUTS = {
     "findings": "findings.json",
@@ -77,12 +78,17 @@ class Correlation:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {k: out / v for k, v in OUTPUTS.items()}
-        write_findings(self.findings, paths["findings"])
-        self.sessions.write_parquet(paths["sessions"], compression="zstd")
-        self.links.write_parquet(paths["links"], compression="zstd")
-        self.finding_events.write_parquet(paths["finding_events"], compression="zstd")
-        self.accounts.write_parquet(paths["accounts"], compression="zstd")
-        self.coverage.write_parquet(paths["coverage"], compression="zstd")
+        # every file carries the run id of the ingest it was made from; each is written under a
+        # temporary name and renamed, findings.json last
+        rid = read_run_id(out / "manifest.json")
+        if rid:
+            self.findings = {"schema": self.findings["schema"], "run_id": rid, **self.findings}
+        meta = parquet_metadata(rid)
+        for key in ("sessions", "links", "finding_events", "accounts", "coverage"):
+            with atomic(paths[key]) as tmp:
+                getattr(self, key).write_parquet(tmp, compression="zstd", metadata=meta)
+        with atomic(paths["findings"]) as tmp:
+            write_findings(self.findings, tmp)
         return paths
 
     @property

@@ -57,6 +57,11 @@ EN: dict[str, str] = {
     "duration.h": "{n} h",
     "duration.min": "{n} min",
     "duration.s": "{n} s",
+    # first lines of section 1 when the case is empty or scoped to a window
+    "scope.nothing_read": "Nothing was read: no file of the evidence was recognised ({files} files, {lines} lines), "
+    "so this report can conclude nothing about the case.",
+    "scope.window": "This case is limited to {since} – {until} (UTC): {outside} events outside that window were read "
+    "but are not in this report.",
     # section titles
     "s1": "Identification",
     "s2": "Executive summary",
@@ -553,6 +558,10 @@ FR: dict[str, str] = {
     "duration.h": "{n} h",
     "duration.min": "{n} min",
     "duration.s": "{n} s",
+    "scope.nothing_read": "Rien n'a été lu : aucun fichier des pièces n'a été reconnu ({files} fichiers, {lines} lignes) ; "
+    "ce rapport ne peut donc rien conclure sur l'affaire.",
+    "scope.window": "Cette affaire est limitée à la période {since} – {until} (UTC) : {outside} événements hors de cette "
+    "période ont été lus mais ne figurent pas dans ce rapport.",
     "s1": "Identification",
     "s2": "Synthèse",
     "s3": "Chronologie de l'attaque",

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from forensics.config import CaseConfig, ConfigError, load_config
+from forensics.outputs import run_ids
 from forensics.report.model import Findings, read_findings
 
 #: Optional inputs written by correlation; the report says "not available" without them.
@@ -111,6 +112,22 @@ def _config(manifest: dict[str, Any], out_dir: Path, given: CaseConfig | Path | 
     return None
 
 
+def _one_run(out: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a folder whose files come from different runs (their run ids differ from the manifest's)."""
+    rid = manifest.get("run_id")
+    if not rid:
+        return  # written before run ids existed: nothing to compare
+    names = ("events.parquet", "rejects.parquet", "findings.json", "sessions.parquet", "links.parquet")
+    # a file without a run id (written by hand, or before run ids existed) has none to compare
+    other = {name: found for name, found in run_ids(out, names).items() if found and found != rid}
+    if other:
+        listed = ", ".join(f"{name} (run {found})" for name, found in sorted(other.items()))
+        raise ReportError(
+            f"{out} mixes the outputs of different runs: manifest.json is run {rid} but {listed}; "
+            "run `forensics investigate` again into an empty folder (or with --force)"
+        )
+
+
 def read_inputs(out_dir: Path | str, config: CaseConfig | Path | str | None = None) -> Inputs:
     """Read an output folder of ``forensics ingest`` (and ``correlate``, when it ran)."""
     out = Path(out_dir)
@@ -119,6 +136,7 @@ def read_inputs(out_dir: Path | str, config: CaseConfig | Path | str | None = No
     if not manifest_path.is_file() or not events_path.is_file():
         raise ReportError(f"{out} has no manifest.json and events.parquet: run `forensics ingest` first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    _one_run(out, manifest)
     notes: list[str] = []
     hashes = {"manifest.json": sha256_file(manifest_path), "events.parquet": sha256_file(events_path)}
     for name in OPTIONAL:

@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from forensics import __version__
+from forensics._version import __version__
 from forensics.config import CaseConfig
+from forensics.outputs import atomic, write_text
 from forensics.redact import keep_secrets as keep
 from forensics.report.figures import PLOTLY_CONFIG
 from forensics.report.i18n import LANGUAGES, Locale
@@ -51,9 +52,10 @@ class Report:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         data = self.html.encode("utf-8")
-        target.write_bytes(data)
+        with atomic(target) as tmp:  # a reader never sees half a page under the final name
+            tmp.write_bytes(data)
         digest = hashlib.sha256(data).hexdigest()
-        target.with_name(target.name + ".sha256").write_text(f"{digest}  {target.name}\n", encoding="utf-8")
+        write_text(target.with_name(target.name + ".sha256"), f"{digest}  {target.name}\n")
         return target
 
     def _repr_html_(self) -> str:
@@ -177,6 +179,8 @@ def _build_report(
         "coverage_id": COVERAGE_ID if coverage["figure"] is not None else None,
         "notification": b.notification(),
         "file_name": "report.html",
+        "run_id": inputs.manifest.get("run_id"),
+        "scope_notes": _scope_notes(inputs, loc),
     }
     page_config = {
         "plotly": dict(PLOTLY_CONFIG, locale=lang),
@@ -186,6 +190,27 @@ def _build_report(
     fig_json = {fid: json.loads(fig.to_json(engine="json", validate=False)) for fid, fig in figures.items()}
     page = render(context, fig_json, page_config)
     return Report(html=page, lang=lang, title=b.title, figures=figures)
+
+
+def _scope_notes(inputs: Any, loc: Locale) -> list[Any]:
+    """The first lines of section 1 when the case is not what it seems: nothing read, or a time window."""
+    totals = inputs.manifest.get("totals") or {}
+    notes = []
+    files = int(totals.get("files") or 0)
+    if not int(totals.get("events") or 0) and files == int(totals.get("files_unrecognised") or 0):
+        notes.append(loc("scope.nothing_read", files=loc.num(files), lines=loc.num(totals.get("lines_read") or 0)))
+    window = inputs.manifest.get("window") or {}
+    if window:
+        since, until = window.get("since") or {}, window.get("until") or {}
+        notes.append(
+            loc(
+                "scope.window",
+                since=since.get("utc") or loc("dash"),
+                until=until.get("utc") or loc("dash"),
+                outside=loc.num(window.get("events_outside") or 0),
+            )
+        )
+    return notes
 
 
 def timeline_figure(out_dir: Path | str, *, lang: str = "en", config: CaseConfig | Path | str | None = None) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 from markupsafe import Markup
 
-from forensics import __version__
+from forensics._version import __version__
 from forensics.report import frames as fr
 from forensics.report.annex import AnnexMixin
 from forensics.report.attack import PHASE_STYLE, PHASES, known, phase_of, primary_phase, reference

@@ -29,7 +29,7 @@ def test_correlate_command(tmp_path):
 
 def test_correlate_without_an_ingest_fails_clearly(tmp_path):
     res = runner.invoke(app, ["correlate", str(tmp_path)])
-    assert res.exit_code == 2
+    assert res.exit_code == 3  # an output folder to read that cannot be read
     assert "run `forensics ingest` first" in res.output
 
 

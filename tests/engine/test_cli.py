@@ -63,7 +63,7 @@ def test_bad_config_is_one_clear_error_and_nothing_is_written(tmp_path: Path) ->
     cfg.write_text("[case]\ntimezone = 'Nowhere/Land'\n")
     out = tmp_path / "out"
     result = runner.invoke(app, ["ingest", str(_evidence(tmp_path)), "-o", str(out), "--config", str(cfg)])
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # unreadable config (docs/getting-started.md, exit codes)
     assert "unknown timezone 'Nowhere/Land'" in result.output and "case.toml" in result.output
     assert not out.exists()
 
