@@ -16,7 +16,9 @@ peak RSS (``ru_maxrss``) is measured alone:
   meaning of the message.
 
 Printed per format: lines, seconds, lines/s of both, the ratio (ingest speed / baseline
-speed: 1.0 or more means ingest is at least as fast) and both peak RSS.
+speed: 1.0 or more means ingest is at least as fast), both peak RSS, and the CPU seconds
+of both with their ratio (baseline CPU / ingest CPU), which a busy machine disturbs less
+than wall time.
 
 ``pg`` is a PostgreSQL stderr log with ``log_line_prefix = '%m [%p] %q%u@%d '`` (Debian's
 default), ``log_connections``, ``log_disconnections``, ``log_statement = all``,
@@ -81,7 +83,9 @@ def generate_pg(path: Path, n: int, seed: int = 20241027) -> int:
             port = rng.randrange(40000, 60000)
             who = f"{user}@clinic"
             head = f"[{pid}] {who}"
-            batch.append(f"{_pg_stamp(epoch)} [{pid}] [unknown]@[unknown] LOG:  connection received: host={host} port={port}\n")
+            batch.append(
+                f"{_pg_stamp(epoch)} [{pid}] [unknown]@[unknown] LOG:  connection received: host={host} port={port}\n"
+            )
             batch.append(
                 f'{_pg_stamp(epoch)} {head} LOG:  connection authenticated: identity="{user}" '
                 "method=scram-sha-256 (/etc/postgresql/15/main/pg_hba.conf:4)\n"
@@ -206,14 +210,15 @@ FORMATS = {
 def _ingest_child(evidence: str, out: str, fmt: str) -> None:
     from forensics.ingest import ingest
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = ingest(evidence, out, format=fmt, tz="UTC")
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     totals = result.manifest["totals"]
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu": cpu,
                 "lines": totals["lines_read"],
                 "events": totals["events"],
                 "rejects": totals["rejects"],
@@ -227,7 +232,7 @@ def _naive_child(log: str, out: str, fmt: str) -> None:
     import polars as pl
 
     _, _, _, pattern, time_format = FORMATS[fmt]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     lines = pl.scan_csv(
         log, has_header=False, separator="\x1f", quote_char=None, new_columns=["line"], schema={"line": pl.String}
     )
@@ -239,11 +244,16 @@ def _naive_child(log: str, out: str, fmt: str) -> None:
         groups.struct.field("msg").alias("msg"),
     )
     frame.sink_parquet(out)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     rows = pl.scan_parquet(out).select(pl.len()).collect().item()
     print(
         json.dumps(
-            {"seconds": seconds, "rows": rows, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            {
+                "seconds": seconds,
+                "cpu": cpu,
+                "rows": rows,
+                "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
         )
     )
 
@@ -269,7 +279,7 @@ def main() -> None:
         _naive_child(*args.naive_child)
         return
     print(f"{'format':<8} {'lines':>9} {'ingest s':>9} {'lines/s':>9} {'RSS MiB':>8} "
-          f"{'naive s':>8} {'lines/s':>9} {'RSS MiB':>8} {'ratio':>6}  events/rejects")  # fmt: skip
+          f"{'naive s':>8} {'lines/s':>9} {'RSS MiB':>8} {'ratio':>6} {'CPU s':>11} {'CPU ratio':>9}  events/rejects")  # fmt: skip
     for fmt in args.formats.split(","):
         parser_name, filename, generate, _, _ = FORMATS[fmt]
         with tempfile.TemporaryDirectory(prefix=f"bench-{fmt}-") as tmp:
@@ -283,7 +293,8 @@ def main() -> None:
             ing_rate, naive_rate = lines / ing["seconds"], lines / naive["seconds"]
             print(
                 f"{fmt:<8} {lines:>9,} {ing['seconds']:>9.2f} {ing_rate:>9,.0f} {ing['rss_mib']:>8,.0f} "
-                f"{naive['seconds']:>8.2f} {naive_rate:>9,.0f} {naive['rss_mib']:>8,.0f} {ing_rate / naive_rate:>6.2f}  "
+                f"{naive['seconds']:>8.2f} {naive_rate:>9,.0f} {naive['rss_mib']:>8,.0f} {ing_rate / naive_rate:>6.2f} "
+                f"{ing['cpu']:>5.1f}/{naive['cpu']:<5.1f} {naive['cpu'] / ing['cpu']:>9.2f}  "
                 f"{int(ing['events']):,}/{int(ing['rejects']):,}",
                 flush=True,
             )

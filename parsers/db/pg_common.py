@@ -21,8 +21,8 @@ from parsers.db.common import (
     epoch_ts,
     host_or_null,
     ip_or_null,
-    label_object,
     null_if_empty,
+    with_label_object,
 )
 from parsers.db.pgaudit import MARKER, NOT_STATEMENTS, RELATIONS, pgaudit_fields, pgaudit_raw
 from parsers.db.sql import sql_operation, sql_tables
@@ -114,7 +114,8 @@ def pg_events(df: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFram
     # rows are null, which the regex engine skips), and each runs once: its struct is
     # stored as a column before its fields are read.
     df = df.with_columns(
-        _first=pl.when(msg.str.contains("\n", literal=True)).then(msg.str.splitn("\n", 2).struct.field("field_0"))
+        _first=pl.when(msg.str.contains("\n", literal=True))
+        .then(msg.str.splitn("\n", 2).struct.field("field_0"))
         .otherwise(msg)
     )
     fatal = level == "FATAL"
@@ -237,6 +238,38 @@ def pg_events(df: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFram
         [pl.coalesce(pl.col("user"), pl.col("_msg_user"), pl.lit("")), pl.lit("@"), client.fill_null("")]
     )
     summary = pl.coalesce(query, msg).str.slice(0, 300).str.replace_all("\n", " ", literal=True)
+    df = with_label_object(
+        df,
+        {
+            "client_host": host_or_null(client),
+            "session_id": pl.col("session"),
+            "session_line": pl.col("lnum"),
+            "session_start": pl.col("sstart"),
+            "command_tag": pl.col("tag"),
+            "sqlstate": pl.col("sqlstate"),
+            "application_name": pl.col("app"),
+            "backend_type": pl.col("btype"),
+            "query_id": pl.col("qid"),
+            "virtual_xid": pl.col("vxid"),
+            "xid": pl.col("xid"),
+            "message": pl.when(query.is_not_null() | audit_ok).then(msg),
+            "detail": pl.col("detail"),
+            "hint": pl.col("hint"),
+            "context": pl.col("context"),
+            "statement": pl.when(~failed_statement).then(pl.col("statement")),
+            "internal_query": pl.col("internal_query"),
+            "location": pl.col("location"),
+            "statement_kind": pl.col("_kind"),
+            "audit_type": aud.struct.field("audit_type"),
+            "audit_statement_id": aud.struct.field("statement_id"),
+            "audit_substatement_id": aud.struct.field("substatement_id"),
+            "audit_class": aud.struct.field("class"),
+            "audit_statement": pl.when(audit_ok & audit_statement.is_null()).then(aud.struct.field("statement")),
+            "audit_parameter": aud.struct.field("parameter"),
+            "audit_rows": aud.struct.field("rows"),
+        },
+        name="_labels",
+    )
     events = df.select(
         "_rec",
         pl.when(epoch.is_not_null()).then(epoch_ts(epoch)).otherwise(wall).alias("_ts"),
@@ -262,36 +295,7 @@ def pg_events(df: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFram
         pl.coalesce(pl.col("port"), pl.col("_msg_port")).cast(pl.Int32, strict=False).alias("source.port"),
         pl.when(audit_ok).then(aud.struct.field("object_type")).alias("object.type"),
         pl.when(audit_ok).then(object_name).alias("object.id"),
-        label_object(
-            {
-                "client_host": host_or_null(client),
-                "session_id": pl.col("session"),
-                "session_line": pl.col("lnum"),
-                "session_start": pl.col("sstart"),
-                "command_tag": pl.col("tag"),
-                "sqlstate": pl.col("sqlstate"),
-                "application_name": pl.col("app"),
-                "backend_type": pl.col("btype"),
-                "query_id": pl.col("qid"),
-                "virtual_xid": pl.col("vxid"),
-                "xid": pl.col("xid"),
-                "message": pl.when(query.is_not_null() | audit_ok).then(msg),
-                "detail": pl.col("detail"),
-                "hint": pl.col("hint"),
-                "context": pl.col("context"),
-                "statement": pl.when(~failed_statement).then(pl.col("statement")),
-                "internal_query": pl.col("internal_query"),
-                "location": pl.col("location"),
-                "statement_kind": pl.col("_kind"),
-                "audit_type": aud.struct.field("audit_type"),
-                "audit_statement_id": aud.struct.field("statement_id"),
-                "audit_substatement_id": aud.struct.field("substatement_id"),
-                "audit_class": aud.struct.field("class"),
-                "audit_statement": pl.when(audit_ok & audit_statement.is_null()).then(aud.struct.field("statement")),
-                "audit_parameter": aud.struct.field("parameter"),
-                "audit_rows": aud.struct.field("rows"),
-            }
-        ).alias("labels"),
+        pl.col("_labels").alias("labels"),
         add_tag(empty_tags(), unknown_zone & epoch.is_null(), "zone_abbreviation_unknown").alias("tags"),
         pl.concat_str(
             [level.fill_null("?"), pl.lit(" "), who, pl.lit(" ["), pl.col("pid").fill_null("?"), pl.lit("]: "), summary]
