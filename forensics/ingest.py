@@ -88,6 +88,8 @@ class FileReport:
     detection: str = "detected"  # config, cli, detected, unrecognised
     score: float | None = None
     candidates: list[tuple[str, float]] = field(default_factory=list)
+    #: settings the parser inferred from the file because the config gave none (e.g. log_line_prefix)
+    inferred: dict[str, str] = field(default_factory=dict)
     compression: str | None = None
     decompressed_bytes: int = 0
     lines_read: int = 0
@@ -494,6 +496,7 @@ def _ingest_file(
     report.compression = status.compression
     report.decompressed_bytes = status.decompressed_bytes
     report.warnings.extend(status.warnings)
+    report.inferred = dict(state.get("inferred", {}))
     report.time_first = _iso(tmin)
     report.time_last = _iso(tmax)
     if not report.balanced:

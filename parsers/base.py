@@ -82,6 +82,8 @@ class Parser:
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: dict[str, Any] = dict(options or {})
+        #: settings the last ``score`` inferred from the sample (``state["inferred"]``, e.g. a log_line_prefix)
+        self.inferred: dict[str, str] = {}
 
     # -- contract -------------------------------------------------------------------
     def record_start(self, text: pl.Expr) -> pl.Expr:
@@ -115,10 +117,12 @@ class Parser:
         """Second stage: the share of sampled records this parser turns into events."""
         if records.height == 0:
             return 0.0
+        state: dict[str, Any] = {}
         try:
-            result = self.parse(records, {})
+            result = self.parse(records, state)
         except Exception:  # a parser that cannot cope with a sample simply does not score
             return 0.0
+        self.inferred = dict(state.get("inferred", {}))
         parsed = result.events.get_column("_rec").n_unique() if result.events.height else 0
         meta = result.meta.height
         if parsed == 0:
