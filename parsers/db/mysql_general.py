@@ -62,7 +62,10 @@ _START = rf"^(?:{_TS})?[\t ]+\d+ (?:{_CMD})(?:[\t ]|$)"
 HEADER = r"^(?:\S.*, Version: .*|Tcp port: \d+.*|TCP Port: \d+.*|Time\s+Id\s+Command\s+Argument\s*)$"
 
 CONNECT_OK = r"^(?P<user>.*?)@(?P<host>\S*)(?: as (?P<priv>\S*))? on ?(?P<db>\S*)\s*(?:using (?P<conn>.*?))?\s*$"
-ACCESS_DENIED = r"^Access denied for user '(?P<user>[^']*)'@'(?P<host>[^']*)'(?: \(using password: (?P<pw>\w+)\))?"
+ACCESS_DENIED = (
+    r"^Access denied for user '(?P<user>[^']*)'@'(?P<host>[^']*)'"
+    r"(?: \(using password: (?P<pw>\w+)\)| to database '(?P<db>[^']*)')?"
+)
 USE = r"(?i)^\s*use\s+`?([^`;\s]+)`?\s*;?\s*$"
 QUERY_COMMANDS = ["Query", "Execute", "Prepare"]
 
@@ -177,12 +180,25 @@ class MysqlGeneral(Parser):
         MariaDB then writes ``Connect Access denied ...`` on the same thread when it fails.
         So a Connect line is a success when the thread's next record is anything else, a
         failure (with the denial as reason) when it is the denial, and unknown when the
-        thread has no later record in this batch.
+        thread has no later record in this batch.  A database the account may not use is
+        refused after the password, on an ``Init DB`` line (``Access denied for user
+        'app'@'localhost' to database 'x'``): right after the Connect it is the failed
+        login (``db_connect_failed`` for database x); later in a session (``USE x``) a
+        failed command.
         """
         tid = "db.connection_id"
         next_denied = pl.col("_denied").shift(-1).over(tid)
         next_reason = pl.col("event.reason").shift(-1).over(tid)
         connected = pl.col("_connected")
+        # a database refused right after the Connect ends the login; later (``USE x``) it is a failed command
+        mid_session = pl.col("_refused_db") & (pl.col("_cmd").shift(1).over(tid) != "Connect").fill_null(False)
+        df = df.with_columns(
+            pl.when(mid_session).then(pl.lit("db_query")).otherwise(pl.col("event.action")).alias("event.action"),
+            pl.when(pl.col("_refused_db") & ~mid_session)
+            .then(pl.lit("CONNECT"))
+            .otherwise(pl.col("db.operation"))
+            .alias("db.operation"),
+        )
         return df.with_columns(
             pl.when(connected & next_denied.fill_null(False))
             .then(pl.lit("failure"))
@@ -203,7 +219,9 @@ class MysqlGeneral(Parser):
         denied = arg.str.extract_groups(ACCESS_DENIED)
         connect = arg.str.extract_groups(CONNECT_OK)
         is_connect = cmd.is_in(["Connect", "Change user"])
-        is_denied = is_connect & denied.struct.field("user").is_not_null()
+        # MariaDB checks the database after the password: a refused one is an ``Init DB`` line
+        refused_db = (cmd == "Init DB") & denied.struct.field("db").is_not_null()
+        is_denied = (is_connect & denied.struct.field("user").is_not_null()) | refused_db
         connected = is_connect & ~is_denied & connect.struct.field("user").is_not_null()
         is_query = cmd.is_in(QUERY_COMMANDS)
         query = pl.when(is_query).then(arg)
@@ -213,6 +231,8 @@ class MysqlGeneral(Parser):
         db = (
             pl.when(connected)
             .then(null_if_empty(connect.struct.field("db")))
+            .when(is_denied)
+            .then(denied.struct.field("db"))
             .when(cmd == "Init DB")
             .then(arg)
             .otherwise(use_db)
@@ -268,6 +288,7 @@ class MysqlGeneral(Parser):
             pl.when(~is_query).then(arg).alias("_argument"),
             connected.alias("_connected"),
             is_denied.alias("_denied"),
-            ((cmd == "Init DB") | use_db.is_not_null()).alias("_sets_db"),
+            refused_db.alias("_refused_db"),
+            (((cmd == "Init DB") & ~refused_db) | use_db.is_not_null()).alias("_sets_db"),
             pl.concat_str([cmd, pl.lit(" "), pl.col("tid"), pl.lit(": "), summary]).alias("message"),
         )
