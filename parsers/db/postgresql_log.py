@@ -23,7 +23,7 @@ and are carried to its later records (tagged ``db_session_carried``).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import polars as pl
 
@@ -51,6 +51,8 @@ class PostgresqlLog(Parser):
     literals = ("LOG:  ", "ERROR:  ", "FATAL:  ", "WARNING:  ", "STATEMENT:  ", "NOTICE:  ")
     filenames = ("postgresql*.log", "*postgres*")
     option_keys = ("log_line_prefix",)
+    #: prefixes tried, in order, when the source config gives none
+    candidates: ClassVar[tuple[str, ...]] = tuple(KNOWN_PREFIXES)
 
     def _configured(self) -> str | None:
         prefix = self.options.get("log_line_prefix")
@@ -95,7 +97,7 @@ class PostgresqlLog(Parser):
         heads = recs.with_columns(_m=pl.col("_head").str.extract_groups(pattern)).unnest("_m")
         ok = heads.filter(pl.col("level").is_not_null() & ~pl.col("level").is_in(SECONDARY))
         rest = heads.filter(pl.col("level").is_null() | pl.col("level").is_in(SECONDARY))
-        other, rest = _other_prefixes(rest.select("_rec", "text", "_multi", "_head"), prefix)
+        other, rest = _other_prefixes(rest.select("_rec", "text", "_multi", "_head"), prefix, self.candidates)
         rejects = rejects_of(
             rest, f"line matches neither log_line_prefix {prefix!r} nor another known prefix, and continues no message"
         )
@@ -122,24 +124,25 @@ class PostgresqlLog(Parser):
             events = events.with_columns(add_tag(pl.col("tags"), mismatched, "log_line_prefix_mismatch"))
         return ParseResult(events=events, rejects=rejects)
 
-    @staticmethod
-    def _detect(records: pl.DataFrame) -> str | None:
+    def _detect(self, records: pl.DataFrame) -> str | None:
         """The known prefix that matches the most first lines of the first records (None if none matches)."""
         firsts = records.head(DETECT_RECORDS).select(pl.col("text").str.splitn("\n", 2).struct.field("field_0"))
         counts = firsts.select(
-            [pl.col("field_0").str.contains(line_pattern(p)).sum().alias(str(i)) for i, p in enumerate(KNOWN_PREFIXES)]
+            [pl.col("field_0").str.contains(line_pattern(p)).sum().alias(str(i)) for i, p in enumerate(self.candidates)]
         ).row(0)
-        best = max(range(len(KNOWN_PREFIXES)), key=lambda i: (counts[i], -i))
-        return KNOWN_PREFIXES[best] if counts[best] else None
+        best = max(range(len(self.candidates)), key=lambda i: (counts[i], -i))
+        return self.candidates[best] if counts[best] else None
 
 
-def _other_prefixes(rest: pl.DataFrame, prefix: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _other_prefixes(
+    rest: pl.DataFrame, prefix: str, candidates: tuple[str, ...]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Records whose first line fits another known prefix (a configuration changed in the file's life).
 
     Returns (read with another prefix, the prefix in ``_other``; still unread).
     """
     found = []
-    for candidate in KNOWN_PREFIXES:
+    for candidate in candidates:
         if rest.height == 0:
             break
         if candidate == prefix:

@@ -289,3 +289,60 @@ def test_stderr_and_csvlog_of_one_server_give_the_same_actions() -> None:
     assert rejects == []
     keys = ["event.action", "event.outcome", "error.code", "db.user", "db.query.text"]
     assert [{k: e[k] for k in keys} for e in from_stderr] == from_csv.select(keys).to_dicts()
+
+
+# -- PostgreSQL through syslog and Heroku's logplex -----------------------------------------------------------------
+
+SYSLOG = (
+    "Mar  2 10:15:01 ward-db postgres[4711]: [7-1] user=ward_app,db=wards,app=psql,client=192.0.2.41 LOG:  "
+    "statement: SELECT name\n"
+    "Mar  2 10:15:01 ward-db postgres[4711]: [7-2] #011FROM beds;\n"
+    "Mar  2 10:15:02 ward-db postgres[4712]: [1-1] user=ward_app,db=wards,app=[unknown],client=192.0.2.41 FATAL:  "
+    'password authentication failed for user "ward_app"\n'
+    "Mar  2 10:15:02 ward-db postgres[4712]: [1-2] user=ward_app,db=wards,app=[unknown],client=192.0.2.41 DETAIL:  "
+    'Connection matched pg_hba.conf line 9: "host all all 192.0.2.0/24 scram-sha-256"\n'
+    "Mar 12 10:15:03 ward-db postgres[3120]: [2-1] user=,db=,app=,client= LOG:  checkpoint starting: time\n"
+)
+
+
+def test_syslog_destination_is_read_as_postgresql_with_db_fields() -> None:
+    from forensics.detect import detect_sample
+
+    detection = detect_sample(SYSLOG.encode(), "syslog")
+    assert detection.parser == "postgresql.syslog"
+    assert detection.inferred == {"log_line_prefix": "user=%u,db=%d,app=%a,client=%h "}
+    parser = get_parser("postgresql.syslog")
+    result = parser.parse(records_from_text(SYSLOG, parser), {})
+    assert result.rejects.height == 0
+    query, failed, checkpoint = result.events.sort("_rec").to_dicts()
+    assert query["db.query.text"] == "SELECT name\nFROM beds;"  # the #011 part joined back with its new line
+    assert (query["db.user"], query["db.name"], query["db.connection_id"], query["host.name"]) == (
+        "ward_app", "wards", 4711, "ward-db"
+    )  # fmt: skip
+    assert query["time.original"] == "Mar  2 10:15:01" and query["time.flags"] == ["year_missing"]
+    assert failed["event.action"] == "db_connect_failed" and failed["source.ip"] == "192.0.2.41"
+    assert json.loads(failed["labels"])["detail"].startswith("Connection matched pg_hba.conf line 9")
+    assert checkpoint["event.action"] == "log_message" and checkpoint["_ts"].day == 12
+
+
+def test_heroku_logplex_lines() -> None:
+    parser = get_parser("postgresql.syslog")
+    state: dict = {}
+    text = (
+        "2025-03-02T10:15:01.250000+00:00 app[postgres.4711]: [DATABASE] [7-1] sql_error_code = 28P01 FATAL:  "
+        'password authentication failed for user "ward_app"\n'
+        "2025-03-02T10:15:02.250000+00:00 app[postgres.4712]: [DATABASE] [3-1] sql_error_code = 00000 LOG:  "
+        "duration: 1.5 ms  statement: SELECT 1 FROM information_schema.tables\n"
+    )
+    result = parser.parse(records_from_text(text, parser), state)
+    assert result.rejects.height == 0
+    assert state["inferred"] == {"log_line_prefix": "sql_error_code = %e "}
+    failed, query = result.events.sort("_rec").to_dicts()
+    assert (failed["event.action"], failed["error.code"], failed["db.connection_id"]) == (
+        "db_connect_failed",
+        "28P01",
+        4712 - 1,
+    )
+    assert (failed["_offset"], failed["time.original"]) == (0, "2025-03-02T10:15:01.250000+00:00")
+    assert json.loads(failed["labels"])["heroku_database"] == "DATABASE"
+    assert query["event.action"] == "db_query" and query["event.duration"] == 1_500_000
