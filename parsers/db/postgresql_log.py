@@ -3,17 +3,26 @@
 Reference: https://www.postgresql.org/docs/current/runtime-config-logging.html
 
 The prefix comes from the source option ``log_line_prefix`` (as in ``postgresql.conf``);
-without it the parser tries the common ones (``'%m [%p] '``, Debian's ``'%m [%p] %q%u@%d '``,
-pgBadger's ``'%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h '`` and a few more, see
-``pg_prefix.KNOWN_PREFIXES``) and keeps, per file, the one that reads the most lines.
+without it the parser tries the common ones (pgBadger's ``'%t [%p]: [%l-1]
+user=%u,db=%d,app=%a,client=%h '`` and its shorter forms with ``user=`` before or after
+``db=``, ``'%m [%p] user=%u,db=%d '``, the AWS RDS default ``'%t:%r:%u@%d:[%p]:'``,
+Debian's ``'%m [%p] %q%u@%d '``, ``'%m [%p] '``..., see ``pg_prefix.KNOWN_PREFIXES``) on
+the first records of the file and keeps the one that reads the most of them.  The
+inferred prefix is in ``state["inferred"]``: ``forensics detect`` and the manifest show it.
 
-Record grouping: a record starts at a prefixed line whose severity is a message level
-(LOG, ERROR, FATAL...).  Lines continuing a message (PostgreSQL starts them with a tab)
-and the ``DETAIL:``, ``HINT:``, ``CONTEXT:``, ``QUERY:``, ``STATEMENT:``, ``LOCATION:``
-lines that follow it belong to it: PostgreSQL writes a message and its details in one
-piece, so they are the same backend's, and investigators want the failing statement next
-to its error.  Those parts go to ``labels`` (and the STATEMENT of an ERROR to
-``db.query.text``).
+Record grouping: every line starts a record except a TAB continuation (PostgreSQL starts
+the further lines of a message with a TAB) and a ``DETAIL:``, ``HINT:``, ``CONTEXT:``,
+``QUERY:``, ``STATEMENT:`` or ``LOCATION:`` line: PostgreSQL writes a message and its
+details in one piece, so they are the same backend's, and investigators want the failing
+statement next to its error.  Those parts go to ``labels`` (and the STATEMENT of an ERROR
+to ``db.query.text``).  A line that is neither is never glued to the message above it:
+when it fits another known prefix (the configuration changed during the file's life) it
+is read with that one and tagged ``log_line_prefix_mismatch``; otherwise it is a reject
+that says why.
+
+``log_error_verbosity = verbose`` writes the SQLSTATE after the level (``FATAL:  28P01:
+password authentication failed...``): it goes to ``error.code`` and the message is read as
+without it, so stderr and csvlog of one server give the same events.
 
 Sessions: with a prefix that has no ``%u``/``%d``/``%h``, the account, database and client
 of a backend pid come from its ``connection received`` / ``connection authorized`` lines
