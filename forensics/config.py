@@ -35,6 +35,7 @@ PARSER_SOURCE_KEYS = {
     "table",
     "year",
     "delimiter",
+    "server_audit_query_log_limit",
 }
 CASE_KEYS = {"name", "timezone", "awareness", "accounts", "exclude", "analyst", "skew_tolerance"}
 NETWORK_KEYS = {"trusted_proxies", "internal", "ip_context"}

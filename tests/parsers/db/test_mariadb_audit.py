@@ -177,3 +177,12 @@ def test_a_huge_line_is_cut_by_the_reader_and_still_parsed(tmp_path: Path) -> No
     big = events.row(0, named=True)
     assert set(big["tags"]) == {"query_truncated", "line_truncated"}
     assert big["db.tables"] == ["patients"]
+
+
+def test_the_audit_limit_can_be_set_in_the_case_config() -> None:
+    from forensics.config import config_from_dict
+
+    cfg = config_from_dict(
+        {"source": [{"path": "db/server_audit.log*", "format": "mariadb.audit", "server_audit_query_log_limit": 200}]}
+    )
+    assert cfg.sources[0].options == {"server_audit_query_log_limit": 200}
