@@ -95,14 +95,14 @@ CNPG = (
                     "msg": "Starting up instance",
                     "logging_pod": "wards-pg-1",
                 }
-            ),  # fmt: skip
+            ),
             _cnpg(
                 {
                     **_BASE,
                     "command_tag": "authentication",
                     "message": "connection authorized: user=ward_app database=wards application_name=psql",
                 }
-            ),  # fmt: skip
+            ),
             _cnpg(
                 {
                     **_BASE,
@@ -118,7 +118,7 @@ CNPG = (
                     },
                 },
                 logger="pgaudit",
-            ),  # fmt: skip
+            ),
             _cnpg(
                 {
                     **_BASE,
@@ -128,7 +128,7 @@ CNPG = (
                     "message": "permission denied for table pg_shadow",
                     "query": "SELECT ssn, name FROM patients UNION SELECT usename, passwd FROM pg_shadow",
                 }
-            ),  # fmt: skip
+            ),
         ]
     )
     + "\n"
