@@ -143,9 +143,7 @@ class PostgresqlLog(Parser):
         return self.candidates[best] if counts[best] else None
 
 
-def _other_prefixes(
-    rest: pl.DataFrame, prefix: str, candidates: tuple[str, ...]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _other_prefixes(rest: pl.DataFrame, prefix: str, candidates: tuple[str, ...]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Records whose first line fits another known prefix (a configuration changed in the file's life).
 
     Returns (read with another prefix, the prefix in ``_other``; still unread).
