@@ -208,13 +208,20 @@ def pg_events(df: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFram
     audit_statement = pl.when(audit_statement.is_in(NOT_STATEMENTS)).then(None).otherwise(audit_statement)
     query = pl.when(audit_ok).then(audit_statement).when(pl.col("_kind").is_not_null()).then(pl.col("_sql"))
     query = query.otherwise(pl.when(failed_statement).then(pl.col("statement")))
+    # the same statement comes back often (its statement: line and its AUDIT line, an
+    # application's repeated queries): the SQL scan runs once per distinct text
+    df = df.with_columns(_query=query)
+    scanned = df.select(pl.col("_query").unique()).drop_nulls()
+    scanned = scanned.with_columns(_tables=sql_tables(pl.col("_query")), _operation=sql_operation(pl.col("_query")))
+    df = df.join(scanned, on="_query", how="left", maintain_order="left", nulls_equal=False)
+    query = pl.col("_query")
     object_name = aud.struct.field("object_name")
     relation = aud.struct.field("object_type").is_in(RELATIONS)
     tables = (
         pl.when(audit_ok & relation & object_name.is_not_null())
         .then(pl.concat_list([object_name.str.split(".").list.last()]))
         .when(query.is_not_null())
-        .then(sql_tables(query))
+        .then(pl.col("_tables"))
     )
     operation = (
         pl.when(audit_ok)
@@ -223,7 +230,7 @@ def pg_events(df: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFram
         .then(pl.lit("CONNECT"))
         .when(pl.col("_gone"))
         .then(pl.lit("DISCONNECT"))
-        .otherwise(sql_operation(query))
+        .otherwise(pl.col("_operation"))
     )
     duration = pl.coalesce(
         (pl.col("_dur_ms").cast(pl.Float64, strict=False) * 1e6).round().cast(pl.Int64),
