@@ -13,6 +13,7 @@ lines (each with the ``log_line_prefix`` again) share N; a line longer than
     Mar  2 10:15:01 db1 postgres[4711]: [7-1] user=ward_app,db=wards LOG:  statement: SELECT name
     Mar  2 10:15:01 db1 postgres[4711]: [7-2] #011FROM beds
     2025-03-02T10:15:01.250000+00:00 app[postgres.4711]: [DATABASE] [7-1] sql_error_code = 28P01 FATAL:  ...
+    <134>1 2025-03-02T10:15:01+00:00 host app postgres.4711 - [DATABASE] [7-1] sql_error_code = ...
 
 A record is a ``[N-1]`` line with the parts after it.  Each record is turned back into
 what the stderr log would hold after the syslog header (continuation lines with their
@@ -58,6 +59,14 @@ SYSLOG_PREFIXES = (
     "",
 )
 _TAB = ("#011", "\t")
+#: an RFC 5424 header (rsyslog's RFC 5424 templates, Heroku's logplex drains) rewritten to the
+#: ISO form above: ``<134>1 TIME HOST APP PROCID MSGID [SD] `` -> ``TIME HOST APP[PROCID]: ``
+RFC5424 = r"^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) \S+ (?:- )?"
+
+
+def _header(text: pl.Expr) -> pl.Expr:
+    """``HEADER``'s groups of a line, RFC 5424 headers included."""
+    return text.str.replace(RFC5424, "$1 $2 $3[$4]: ").str.extract_groups(HEADER)
 
 
 @register
@@ -71,7 +80,7 @@ class PostgresqlSyslog(PostgresqlLog):
 
     def record_start(self, text: pl.Expr) -> pl.Expr:
         """A ``[N-1]`` line starts a record; the parts ``[N-k]`` (k > 1) continue it."""
-        head = text.str.extract_groups(HEADER)
+        head = _header(text)
         body = head.struct.field("body")
         later_part = (head.struct.field("part") != "1").fill_null(False)
         level = pl.when(body.str.contains(ANY_SECONDARY)).then(body).str.extract(FIRST_LEVEL, 1)
@@ -81,7 +90,7 @@ class PostgresqlSyslog(PostgresqlLog):
         lines = (
             records.select("_rec", pl.col("text").str.split("\n").alias("line"))
             .explode("line")
-            .with_columns(_i=pl.int_range(pl.len()).over("_rec"), _h=pl.col("line").str.extract_groups(HEADER))
+            .with_columns(_i=pl.int_range(pl.len()).over("_rec"), _h=_header(pl.col("line")))
             .unnest("_h")
         )
         firsts = lines.filter(pl.col("_i") == 0)

@@ -346,3 +346,24 @@ def test_heroku_logplex_lines() -> None:
     assert (failed["_offset"], failed["time.original"]) == (0, "2025-03-02T10:15:01.250000+00:00")
     assert json.loads(failed["labels"])["heroku_database"] == "DATABASE"
     assert query["event.action"] == "db_query" and query["event.duration"] == 1_500_000
+
+
+def test_rfc5424_headers_rsyslog_template_and_logplex_drain() -> None:
+    parser = get_parser("postgresql.syslog")
+    text = (
+        "<134>1 2025-03-02T10:15:01.250000+01:00 ward-db postgres 4711 - - [7-1] user=ward_app,db=wards,app=psql,"
+        "client=192.0.2.41 LOG:  statement: SELECT name\n"
+        "<134>1 2025-03-02T10:15:01.250000+01:00 ward-db postgres 4711 - - [7-2] #011FROM beds;\n"
+        "<134>1 2025-03-02T10:15:02+00:00 host app postgres.4712 - [DATABASE] [3-1] user=ward_app,db=wards,app=psql,"
+        "client=192.0.2.41 LOG:  statement: SELECT 1\n"
+    )
+    result = parser.parse(records_from_text(text, parser), {})
+    assert result.rejects.height == 0
+    first, second = result.events.sort("_rec").to_dicts()
+    assert (first["db.query.text"], first["_offset"], first["db.connection_id"]) == (
+        "SELECT name\nFROM beds;",
+        3600,
+        4711,
+    )
+    assert (second["db.connection_id"], second["_offset"], second["host.name"]) == (4712, 0, "host")
+    assert json.loads(second["labels"])["heroku_database"] == "DATABASE"
