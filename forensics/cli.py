@@ -353,8 +353,9 @@ def detect_cmd(paths: Annotated[list[Path], typer.Argument(help="Files or folder
         for path, label in targets:
             d = detect_file(path)
             others = ", ".join(f"{n}={s:.2f}" for n, s in d.candidates[1:4])
-            rows.append([label, d.parser or "unrecognised", f"{d.score:.2f}", others])
-    stdout().print(table("Detection", ["file", "format", "score", "other candidates"], rows))
+            inferred = ", ".join(f"{k}={v!r}" for k, v in d.inferred.items())
+            rows.append([label, d.parser or "unrecognised", f"{d.score:.2f}", inferred, others])
+    stdout().print(table("Detection", ["file", "format", "score", "inferred", "other candidates"], rows))
 
 
 @app.command("export")

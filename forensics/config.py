@@ -37,6 +37,7 @@ PARSER_SOURCE_KEYS = {
     "table",
     "year",
     "delimiter",
+    "server_audit_query_log_limit",
 }
 #: Parser options that are text, and those that are tables.
 TEXT_OPTIONS = {"log_format", "log_line_prefix", "timestamp_format", "encoding", "table", "delimiter"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ class Detection:
     parser: str | None
     score: float
     candidates: tuple[tuple[str, float], ...]
+    #: what the chosen parser inferred from the sample when the config said nothing (e.g. log_line_prefix)
+    inferred: dict[str, str] = field(default_factory=dict)
 
 
 def sniff(path: Path, limit: int = SNIFF_BYTES) -> bytes:
@@ -44,6 +46,7 @@ def detect_sample(sample: bytes, filename: str, options: dict[str, Any] | None =
     text = sample.decode("utf-8", errors="replace")
     lines = lines_frame(sample, 1, 0) if sample else None
     scores: list[tuple[str, float]] = []
+    inferred: dict[str, dict[str, str]] = {}
     for name, cls in load_all().items():
         if not cls.detectable or lines is None:
             continue
@@ -57,11 +60,13 @@ def detect_sample(sample: bytes, filename: str, options: dict[str, Any] | None =
             score = 0.0
         if score > 0:
             scores.append((name, round(score, 4)))
+            inferred[name] = parser.inferred
     registry = load_all()
     # specific parsers first, then by score: a generic reader (syslog) only wins alone
     scores.sort(key=lambda item: (item[1] < MIN_SCORE, registry[item[0]].generic, -item[1], item[0]))
     best = scores[0] if scores and scores[0][1] >= MIN_SCORE else (None, max((s for _, s in scores), default=0.0))
-    return Detection(parser=best[0], score=best[1], candidates=tuple(scores[:5]))
+    chosen = inferred.get(best[0], {}) if best[0] else {}
+    return Detection(parser=best[0], score=best[1], candidates=tuple(scores[:5]), inferred=chosen)
 
 
 def detect_file(path: Path, options: dict[str, Any] | None = None) -> Detection:

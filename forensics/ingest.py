@@ -96,6 +96,8 @@ class FileReport:
     detection: str = "detected"  # config, cli, detected, unrecognised
     score: float | None = None
     candidates: list[tuple[str, float]] = field(default_factory=list)
+    #: settings the parser inferred from the file because the config gave none (e.g. log_line_prefix)
+    inferred: dict[str, str] = field(default_factory=dict)
     compression: str | None = None
     decompressed_bytes: int = 0
     lines_read: int = 0
@@ -648,6 +650,7 @@ def _ingest_file(
     except OSError as exc:
         report.warnings.append(f"read error: {exc}")
     _stream_facts(report, status)
+    report.inferred = dict(state.get("inferred", {}))
     report.time_first = _iso(tmin)
     report.time_last = _iso(tmax)
     if not report.balanced:

@@ -27,6 +27,7 @@ FIELDS: dict[str, tuple[pl.DataType, str]] = {
     "event.action": (pl.String, "What was done, from the documented action vocabulary (ACTIONS)."),
     "event.outcome": (pl.String, "success, failure or unknown."),
     "event.reason": (pl.String, "Why, as the source says it (error message, failure reason)."),
+    "error.code": (pl.String, "Error code as the source writes it (PostgreSQL SQLSTATE such as 28P01)."),
     "event.duration": (pl.Int64, "Duration in nanoseconds (ECS convention)."),
     "log.level": (pl.String, "Severity as written by the source (error, warn, notice, INFO...)."),
     # who / where

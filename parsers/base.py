@@ -84,6 +84,8 @@ class Parser:
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: dict[str, Any] = dict(options or {})
+        #: settings the last ``score`` inferred from the sample (``state["inferred"]``, e.g. a log_line_prefix)
+        self.inferred: dict[str, str] = {}
 
     # -- contract -------------------------------------------------------------------
     def record_start(self, text: pl.Expr) -> pl.Expr:
@@ -118,7 +120,9 @@ class Parser:
         if records.height == 0:
             return 0.0
         # a record the parser cannot cope with costs its own share of the score, not the file's
-        result, _ = parse_isolating(self, records, {}, max_parses=SCORE_RETRY_PARSES)
+        state: dict[str, Any] = {}
+        result, _ = parse_isolating(self, records, state, max_parses=SCORE_RETRY_PARSES)
+        self.inferred = dict(state.get("inferred", {}))
         parsed = result.events.get_column("_rec").n_unique() if result.events.height else 0
         meta = result.meta.height
         if parsed == 0:

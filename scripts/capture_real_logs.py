@@ -2678,6 +2678,439 @@ def capture_proxy(base: Path, wd: Path) -> list[Path]:
 
 
 # ---------------------------------------------------------------------------
+# Database configuration variants and PgBouncer: verbose PostgreSQL errors with
+# the AWS RDS prefix, PostgreSQL through syslog (rsyslog writing a file),
+# MariaDB with a refused database and the audit query limit, PgBouncer in
+# front of PostgreSQL.  Each writes its own folder (postgresql_variants-*,
+# mariadb_variants-*, pgbouncer-*) with its own ledger; attacker-style SQL.
+# ---------------------------------------------------------------------------
+DB_SECRET = "payroll"  # a database the application account may not use
+AUDIT_QUERY_LOG_LIMIT = 200  # server_audit_query_log_limit of the MariaDB variant
+VARIANT_ROWS = 60
+
+
+def _pg_attack_statements(copy_target: Path) -> list[dict]:
+    """What an attacker with the application's account tries on PostgreSQL (invented data)."""
+    return [
+        stmt("SELECT id, last_name FROM patients WHERE id = 1", "read"),
+        stmt(
+            "SELECT id, last_name FROM patients WHERE id = 1 UNION ALL "
+            "SELECT 0, table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+            "read",
+            "sqli",
+            "information_schema",
+        ),
+        stmt(
+            "SELECT usename, passwd FROM pg_shadow UNION SELECT last_name, ssn FROM patients",
+            "read",
+            "sqli",
+            "error",
+            ok=False,
+        ),
+        stmt("SELECT 1 FROM DUAL", "sqli", "error", "dual", ok=False),
+        stmt(f"COPY (SELECT * FROM patients) TO '{copy_target}'", "sqli", "error", "outfile", ok=False),
+        stmt(
+            "SELECT p.id, l.x, n FROM patients p JOIN LATERAL (SELECT p.id * 2 AS x) l ON true "
+            "JOIN unnest(ARRAY[1, 2]) n ON true ORDER BY p.id LIMIT 4",
+            "read",
+            "lateral_unnest",
+        ),
+        stmt("SELECT * FROM patients WHERE id = 1 AND", "sqli", "error", "syntax_error", ok=False),
+    ]
+
+
+def pg_variant_workload(p: Postgres, copy_target: Path) -> None:
+    """Setup, failed logins of three kinds, then the attacker's session."""
+    L = p.ledger
+    q = lambda s: s.replace("'", "''")  # noqa: E731
+    step = "setup as postgres: application role, database, pgaudit"
+    L.begin(step)
+    p.session(
+        "postgres",
+        None,
+        [
+            stmt(f"CREATE ROLE {DB_APP_USER} LOGIN PASSWORD '{q(DB_APP_PASSWORD)}'", "role", "create_user"),
+            stmt(f"CREATE DATABASE {DB_NAME} OWNER {DB_APP_USER}", "ddl"),
+        ],
+        database="postgres",
+        step=step,
+    )
+    p.session("postgres", None, [stmt("CREATE EXTENSION pgaudit", "ddl")], step=step)
+    step = "failed logins: wrong password, unknown user, database that does not exist"
+    L.begin(step)
+    p.failed_login(DB_APP_USER, DB_WRONG_PASSWORDS[0], "wrong_password", step)
+    p.failed_login(DB_UNKNOWN_USERS[0], "toor", "unknown_user", step)
+    p.failed_login(DB_APP_USER, DB_APP_PASSWORD, "database_does_not_exist", step, database=DB_SECRET)
+    step = "table and rows as the application user"
+    L.begin(step)
+    p.session(
+        DB_APP_USER,
+        DB_APP_PASSWORD,
+        [
+            stmt(
+                "CREATE TABLE patients (id int PRIMARY KEY, last_name text NOT NULL, ssn text)", "ddl", "implicit_index"
+            ),
+            stmt(
+                "INSERT INTO patients SELECT g, 'Name' || g, '900-00-' || lpad(g::text, 4, '0') "
+                f"FROM generate_series(1, {VARIANT_ROWS}) g",
+                "write",
+            ),
+        ],
+        step=step,
+    )
+    step = "attacker-style SQL with the application account"
+    L.begin(step)
+    p.session(DB_APP_USER, DB_APP_PASSWORD, _pg_attack_statements(copy_target), step=step)
+
+
+PG_VARIANT_RUNS = [
+    {
+        "name": "verbose",
+        "log_line_prefix": "%t:%r:%u@%d:[%p]:",
+        "statement_logging": {"log_statement": "all", "log_min_duration_statement": "-1"},
+        "extra": {"log_error_verbosity": "verbose"},
+        "files": ["postgresql.log", "postgresql.csv", "postgresql.json"],
+    },
+    {
+        "name": "syslog",
+        "log_line_prefix": "user=%u,db=%d,app=%a,client=%h ",
+        "statement_logging": {"log_statement": "all", "log_min_duration_statement": "-1"},
+        "extra": {"log_destination": "syslog", "logging_collector": "off", "syslog_ident": "postgres"},
+        "files": ["syslog.log"],
+    },
+]
+
+RSYSLOG_CONF = """# Written by scripts/capture_real_logs.py: PostgreSQL's syslog lines to one file.
+global(workDirectory="@D@")
+module(load="imuxsock" SysSock.Name="/dev/log" SysSock.UsePIDFromSystem="on")
+if $programname == "postgres" then {
+  action(type="omfile" file="@D@/logs/syslog.log" template="RSYSLOG_TraditionalFileFormat")
+}
+"""
+
+
+class PostgresVariant(Postgres):
+    """A cluster whose settings add the run's ``extra`` (verbosity, destination)."""
+
+    @property
+    def settings(self) -> dict:
+        s = super().settings
+        s.update(self.cfg.get("extra", {}))
+        return s
+
+
+def start_rsyslog(d: Path) -> bool:
+    """rsyslogd on /dev/log writing PostgreSQL's lines to d/logs/syslog.log; False when /dev/log is taken."""
+    if Path("/dev/log").exists() or not shutil.which("rsyslogd"):
+        log("skipping the syslog run: /dev/log already exists or rsyslogd is missing")
+        return False
+    (d / "logs").mkdir(parents=True, exist_ok=True)
+    write(d / "rsyslog.conf", render(RSYSLOG_CONF, D=d))
+    proc = subprocess.Popen(
+        ["rsyslogd", "-n", "-f", str(d / "rsyslog.conf"), "-i", str(d / "rsyslog.pid")],
+        env={**os.environ, "TZ": SERVER_TZ},  # the header times in the servers' zone, like the other logs
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+    def stop():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        Path("/dev/log").unlink(missing_ok=True)
+
+    STARTED.append(("rsyslogd", stop))
+    wait_for(lambda: Path("/dev/log").exists(), "rsyslogd to open /dev/log", 30)
+    return True
+
+
+def pg_variants_capture(base: Path, wd: Path, ports: dict[str, int]) -> Path | None:
+    """postgresql_variants-<version>/: the verbose (stderr, csvlog, jsonlog) and syslog runs."""
+    started = utcnow()
+    bindir = Path(
+        sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))[-1]
+    ).parent
+    runs = {}
+    ver = vout = None
+    for cfg in PG_VARIANT_RUNS:
+        pd = wd / "postgresql_variants" / cfg["name"]
+        pd.mkdir(parents=True)
+        if cfg["name"] == "syslog" and not start_rsyslog(pd):
+            continue
+        ledger = DbLedger("postgresql")
+        p = PostgresVariant(pd, ports[f"postgresql_{cfg['name']}"], ledger, bindir, cfg)
+        log(f"starting PostgreSQL ({cfg['name']})")
+        p.start()
+        pg_variant_workload(p, pd / "stolen.csv")
+        time.sleep(1.0)  # let rsyslog write the last lines
+        stop_all()
+        ver, vout = p.version()
+        runs[cfg["name"]] = {"dir": pd, "ledger": ledger, "cfg": cfg, "settings": p.settings}
+    finished = utcnow()
+    if not runs:
+        return None
+    out = fresh_out_dir(base, f"postgresql_variants-{ver}")
+    doc = common_header(
+        "postgresql",
+        ver,
+        vout,
+        [f"postgresql-{bindir.parent.name}", f"postgresql-{bindir.parent.name}-pgaudit", "rsyslog"],
+        started,
+        finished,
+    )
+    doc["files"], doc["runs"] = [], {}
+    kinds = {".log": "postgresql_stderr", ".csv": "postgresql_csvlog", ".json": "postgresql_jsonlog"}
+    for name, r in runs.items():
+        copy_logs(r["dir"] / "logs", out / name, r["cfg"]["files"])
+        pexp = postgres_file_expectations(r["ledger"], r["cfg"]["statement_logging"])
+        files = []
+        for fname in r["cfg"]["files"]:
+            kind = "postgresql_syslog" if name == "syslog" else kinds[Path(fname).suffix]
+            if name == "verbose" and kind == "postgresql_stderr":
+                kind = "postgresql_stderr_verbose"  # "FATAL:  28P01: ...": not for the stderr smoke patterns
+            extra = {"log_line_prefix": r["cfg"]["log_line_prefix"]} if kind != "postgresql_csvlog" else {}
+            f = file_info(out / name / fname, kind=kind, expected=pexp, **extra)
+            f["path"] = f"{name}/{f['path']}"
+            files.append(f)
+        doc["files"] += files
+        doc["runs"][name] = {
+            "config": {
+                "settings": r["settings"],
+                "pg_hba.conf": PG_HBA.strip(),
+                "log_line_prefix": r["cfg"]["log_line_prefix"],
+                **({"rsyslog.conf": render(RSYSLOG_CONF, D="<workdir>")} if name == "syslog" else {}),
+            },
+            "files": [f["path"] for f in files],
+            **db_doc("postgresql", r["ledger"]),
+        }
+    doc["rotation"] = None
+    doc["workload_note"] = "each run: a fresh cluster, the same setup, failed logins and attacker-style session"
+    write_capture(out, doc)
+    return out
+
+
+MARIADB_VARIANT_CNF = MARIADB_CNF.replace(
+    "server_audit_file_rotations = 9",
+    f"server_audit_file_rotations = 9\nserver_audit_query_log_limit = {AUDIT_QUERY_LOG_LIMIT}",
+)
+
+
+class MariaDBVariant(MariaDB):
+    """MariaDB with ``server_audit_query_log_limit`` set low (long statements are cut)."""
+
+    def start(self) -> None:
+        global MARIADB_CNF
+        saved, MARIADB_CNF = MARIADB_CNF, MARIADB_VARIANT_CNF
+        try:
+            super().start()
+        finally:
+            MARIADB_CNF = saved
+
+    def refused_database(self, step: str) -> dict:
+        """Right password, but a database the account has no grant on: refused after the password."""
+        cmd = self._client(DB_APP_USER, DB_APP_PASSWORD, tcp=True, database=DB_SECRET)
+        res = run([*cmd, "-e", "SELECT 1"], check=False)
+        err = res.stderr.decode(errors="replace")
+        if res.returncode == 0 or f"to database '{DB_SECRET}'" not in err:
+            raise RuntimeError(f"login to {DB_SECRET} should have been refused: {err}")
+        rec = self.ledger.session(
+            user=DB_APP_USER,
+            via=f"tcp {LOOPBACK}:{self.port}",
+            ok=False,
+            statements=[],
+            failure="database_refused",
+            database=DB_SECRET,
+            step=step,
+        )
+        rec["client_error"] = err.strip()
+        return rec
+
+
+def mariadb_variant_workload(m: MariaDB) -> None:
+    L = m.ledger
+    pw = lambda s: s.replace("\\", "\\\\").replace("'", "\\'")  # noqa: E731
+    step = "setup as root: two databases, the application user may use only one"
+    L.begin(step)
+    m.session(
+        "root",
+        None,
+        [
+            stmt(f"CREATE DATABASE {DB_NAME} CHARACTER SET utf8mb4", "ddl"),
+            stmt(f"CREATE DATABASE {DB_SECRET} CHARACTER SET utf8mb4", "ddl"),
+            stmt(f"CREATE USER '{DB_APP_USER}'@'127.0.0.1' IDENTIFIED BY '{pw(DB_APP_PASSWORD)}'", "role"),
+            stmt(f"GRANT SELECT, INSERT, CREATE ON {DB_NAME}.* TO '{DB_APP_USER}'@'127.0.0.1'", "role"),
+        ],
+        tcp=False,
+        database=None,
+        step=step,
+    )
+    step = "the application user asks for the database it may not use"
+    L.begin(step)
+    m.refused_database(step)
+    step = "attacker-style SQL, some longer than the audit limit"
+    L.begin(step)
+    long_union = (
+        "SELECT id, last_name FROM patients WHERE id = 1 UNION ALL SELECT table_schema, table_name "
+        "FROM information_schema.tables WHERE table_schema NOT IN ('mysql', 'performance_schema', 'sys') "
+        "UNION ALL SELECT 1, 'x' FROM DUAL ORDER BY 1"
+    )
+    m.session(
+        DB_APP_USER,
+        DB_APP_PASSWORD,
+        [
+            stmt("CREATE TABLE patients (id INT PRIMARY KEY, last_name VARCHAR(64), ssn CHAR(11))", "ddl"),
+            stmt(
+                "INSERT INTO patients SELECT seq, CONCAT('Name', seq), CONCAT('900-00-', LPAD(seq, 4, '0')) "
+                f"FROM seq_1_to_{VARIANT_ROWS}",
+                "write",
+            ),
+            stmt("SELECT 1 FROM DUAL", "read", "dual"),
+            stmt(long_union, "read", "sqli", "information_schema", "over_audit_limit"),
+            stmt(
+                "SELECT * FROM patients INTO OUTFILE '/tmp/forensic-timeline-capture/patients.csv'",
+                "sqli",
+                "error",
+                "outfile",
+                ok=False,
+            ),
+            stmt(f"USE {DB_SECRET}", "error", "database_refused_in_session", ok=False),
+        ],
+        step=step,
+    )
+
+
+def mariadb_variants_capture(base: Path, wd: Path, ports: dict[str, int]) -> Path:
+    started = utcnow()
+    md = wd / "mariadb_variants"
+    ledger = DbLedger("mariadb")
+    m = MariaDBVariant(md, ports["mariadb_variants"], ledger)
+    log("starting MariaDB (variants)")
+    m.start()
+    mariadb_variant_workload(m)
+    time.sleep(0.5)
+    stop_all()
+    finished = utcnow()
+    ver, vout = m.version()
+    out = fresh_out_dir(base, f"mariadb_variants-{ver}")
+    names = ["server_audit.log", "general.log", "slow.log", "error.log"]
+    copy_logs(md / "logs", out, names)
+    doc = common_header("mariadb", ver, vout, ["mariadb-server", "mariadb-client"], started, finished)
+    doc["config"] = {
+        "my.cnf": (md / "my.cnf").read_text().strip(),
+        "server_audit_query_log_limit": AUDIT_QUERY_LOG_LIMIT,
+        "port": ports["mariadb_variants"],
+    }
+    stmts = [st for s in ledger.sessions if s["login_ok"] for st in s["statements"]]
+    cut = sum(1 for st in stmts if len(st["sql"].replace("\\", "\\\\").replace("'", "\\'")) > AUDIT_QUERY_LOG_LIMIT)
+    refused = [s for s in ledger.sessions if s["failure"] == "database_refused"]
+    doc["files"] = [
+        file_info(out / "server_audit.log", kind="mariadb_audit", expected={"queries_over_limit": cut}),
+        file_info(
+            out / "general.log",
+            kind="mariadb_general",
+            expected={
+                "database_refused_at_login": len(refused),
+                "database_refused_in_session": sum(1 for st in stmts if "database_refused_in_session" in st["tags"]),
+            },
+        ),
+        file_info(out / "slow.log", kind="mariadb_slow", expected={"entries": len(stmts)}),
+        file_info(out / "error.log", kind="mariadb_error"),
+    ]
+    doc["rotation"] = None
+    doc.update(db_doc("mariadb", ledger))
+    write_capture(out, doc)
+    return out
+
+
+PGBOUNCER_INI = """;; Written by scripts/capture_real_logs.py -- loopback only.
+[databases]
+@DB@ = host=127.0.0.1 port=@PGPORT@ dbname=@DB@
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = @PORT@
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = @D@/userlist.txt
+logfile = @D@/logs/pgbouncer.log
+pidfile = @D@/run/pgbouncer.pid
+log_connections = 1
+log_disconnections = 1
+log_pooler_errors = 1
+stats_period = 60
+"""
+
+
+def pgbouncer_capture(base: Path, wd: Path, ports: dict[str, int]) -> Path:
+    """pgbouncer-<version>/: logins through PgBouncer to a PostgreSQL cluster, good and refused."""
+    started = utcnow()
+    bindir = Path(
+        sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))[-1]
+    ).parent
+    pd, bd = wd / "pgbouncer" / "postgresql", wd / "pgbouncer"
+    pd.mkdir(parents=True)
+    cfg = {"name": "pgbouncer", "log_line_prefix": "%m [%p] ", "statement_logging": {}}
+    server = Postgres(pd, ports["postgresql_pgbouncer"], DbLedger("postgresql"), bindir, cfg)
+    server.start()
+    server.session(
+        "postgres",
+        None,
+        [
+            stmt(f"CREATE ROLE {DB_APP_USER} LOGIN PASSWORD '{DB_APP_PASSWORD}'", "role"),
+            stmt(f"CREATE DATABASE {DB_NAME} OWNER {DB_APP_USER}", "ddl"),
+        ],
+        database="postgres",
+    )
+    for sub in ("logs", "run"):
+        (bd / sub).mkdir(parents=True, exist_ok=True)
+        shutil.chown(bd / sub, "postgres", "postgres")
+    write(
+        bd / "pgbouncer.ini",
+        render(PGBOUNCER_INI, D=bd, DB=DB_NAME, PGPORT=ports["postgresql_pgbouncer"], PORT=ports["pgbouncer"]),
+    )
+    write(bd / "userlist.txt", f'"{DB_APP_USER}" "{DB_APP_PASSWORD}"\n', 0o640)
+    shutil.chown(bd / "userlist.txt", "postgres", "postgres")
+    run(["pgbouncer", "-d", str(bd / "pgbouncer.ini")], user="postgres")
+    STARTED.append(("pgbouncer", lambda: kill_pidfile(bd / "run/pgbouncer.pid")))
+    wait_for(lambda: port_open(ports["pgbouncer"]), "pgbouncer to listen", 30)
+    ledger = DbLedger("pgbouncer")
+    front = Postgres(bd, ports["pgbouncer"], ledger, bindir, cfg)  # psql pointed at PgBouncer
+    step = "good logins through PgBouncer"
+    ledger.begin(step)
+    front.session(DB_APP_USER, DB_APP_PASSWORD, [stmt("SELECT count(*) FROM pg_class", "read")], step=step)
+    front.session(DB_APP_USER, DB_APP_PASSWORD, [stmt("SELECT 1 FROM DUAL", "error", "dual", ok=False)], step=step)
+    step = "refused logins: wrong password, unknown user, unknown database"
+    ledger.begin(step)
+    front.failed_login(DB_APP_USER, DB_WRONG_PASSWORDS[0], "wrong_password", step)
+    front.failed_login(DB_UNKNOWN_USERS[0], "toor", "unknown_user", step)
+    front.failed_login(DB_APP_USER, DB_APP_PASSWORD, "database_does_not_exist", step, database=DB_SECRET)
+    time.sleep(0.5)
+    stop_all()
+    finished = utcnow()
+    vout = run(["pgbouncer", "--version"]).stdout.decode().strip()
+    ver = vout.split()[1] if vout.startswith("PgBouncer ") else "unknown"
+    out = fresh_out_dir(base, f"pgbouncer-{ver}")
+    copy_logs(bd / "logs", out, ["pgbouncer.log"])
+    doc = common_header("pgbouncer", ver, vout, ["pgbouncer"], started, finished)
+    doc["config"] = {
+        "pgbouncer.ini": render(PGBOUNCER_INI, D="<workdir>", DB=DB_NAME, PGPORT="<pg port>", PORT="<port>")
+    }
+    c = ledger.counts()
+    doc["files"] = [
+        file_info(
+            out / "pgbouncer.log",
+            kind="pgbouncer",
+            expected={"login_attempts": c["db_connection_attempts"], "refused_logins": c["db_failed_logins"]},
+        )
+    ]
+    doc["rotation"] = None
+    doc.update(db_doc("pgbouncer", ledger))
+    write_capture(out, doc)
+    return out
+
+
+# ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
 def stop_all() -> None:
@@ -2723,13 +3156,13 @@ def main() -> int:
     )
     ap.add_argument(
         "--only",
-        choices=["web", "mariadb", "postgresql", "proxy"],
+        choices=["web", "mariadb", "postgresql", "proxy", "db-variants"],
         action="append",
         help="capture only these servers (repeatable)",
     )
     ap.add_argument("--keep-workdir", action="store_true", help="leave the scratch folder in place afterwards")
     args = ap.parse_args()
-    only = set(args.only or ["web", "mariadb", "postgresql", "proxy"])
+    only = set(args.only or ["web", "mariadb", "postgresql", "proxy", "db-variants"])
     if os.geteuid() != 0:
         print("must run as root (servers drop to www-data, mysql, postgres)", file=sys.stderr)
         return 2
@@ -2751,6 +3184,11 @@ def main() -> int:
         "haproxy_httpslog",
         "haproxy_custom",
         "haproxy_syslog",
+        "postgresql_verbose",
+        "postgresql_syslog",
+        "postgresql_pgbouncer",
+        "pgbouncer",
+        "mariadb_variants",
     ):
         PORTS_USED[name] = free_port(taken)
     log(f"ports on 127.0.0.1: {PORTS_USED}")
@@ -2915,6 +3353,12 @@ def main() -> int:
             for p in capture_proxy(base, wd):
                 log(f"wrote {p.relative_to(base)}")
                 folders[p.parent.name] = p.parent.name
+        if "db-variants" in only:
+            for capture in (pg_variants_capture, mariadb_variants_capture, pgbouncer_capture):
+                out = capture(base, wd, PORTS_USED)
+                if out is not None:
+                    folders[out.name.split("-")[0]] = out.name
+                    log(f"wrote {out.relative_to(base)}")
     finally:
         stop_all()
 

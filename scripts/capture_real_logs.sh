@@ -41,7 +41,7 @@ if [[ "${SKIP_APT:-0}" != 1 ]]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends \
         python3 curl nginx apache2 apache2-utils \
-        mariadb-server mariadb-client postgresql postgresql-contrib >/dev/null
+        mariadb-server mariadb-client postgresql postgresql-contrib pgbouncer rsyslog >/dev/null
     # the proxy capture (--only proxy): HAProxy in front of Apache
     apt-get install -y -qq --no-install-recommends haproxy >/dev/null
     # pgaudit is packaged per major version: take the newest server installed.

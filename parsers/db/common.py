@@ -111,20 +111,23 @@ _NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 def with_label_object(df: pl.DataFrame, fields: dict[str, pl.Expr], name: str = "labels") -> pl.DataFrame:
     """``label_object`` for a whole frame, fast on the hot path.
 
-    When no value needs JSON escaping (quotes, backslashes, control characters) the object
-    is a plain concatenation; only batches holding such a value pay for the JSON encoder.
-    The result is the same text either way.
+    A field none of whose values needs JSON escaping (quotes, backslashes, control
+    characters) in this batch is a plain concatenation; only the fields holding such a
+    value go through the JSON encoder, one field at a time, so a long quoted statement
+    does not make every other label pay.  The result is the same text either way.
     """
     temp = {f"_lbl_{i}": expr.cast(pl.String) for i, expr in enumerate(fields.values())}
     df = df.with_columns(**temp)
     names = list(temp)
-    special = pl.any_horizontal([pl.col(c).str.contains(_NEEDS_ESCAPE).fill_null(False) for c in names])
-    if df.select(special.any()).item():
-        value = label_object({key: pl.col(c) for key, c in zip(fields, names)})
-    else:
-        parts = [pl.concat_str([pl.lit(f'"{key}":"'), pl.col(c), pl.lit('"')]) for key, c in zip(fields, names)]
-        body = pl.concat_str(parts, separator=",", ignore_nulls=True)
-        value = pl.when(body == "").then(None).otherwise(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
+    escape = df.select([pl.col(c).str.contains(_NEEDS_ESCAPE).any().fill_null(False) for c in names]).row(0)
+    parts = [
+        pl.concat_str([pl.lit(f'"{key}":'), json_quote(pl.col(c))])
+        if needs
+        else pl.concat_str([pl.lit(f'"{key}":"'), pl.col(c), pl.lit('"')])
+        for key, c, needs in zip(fields, names, escape, strict=True)
+    ]
+    body = pl.concat_str(parts, separator=",", ignore_nulls=True)
+    value = pl.when(body == "").then(None).otherwise(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
     return df.with_columns(value.alias(name)).drop(names)
 
 

@@ -10,7 +10,11 @@ timestamp is ``localtime`` with no zone, the query is wrapped in ``'...'`` with 
 CREATE, ALTER, DROP, RENAME) carry the table instead of a query and an empty retcode.
 Trailing fields of newer versions are kept in ``labels.extra``.  A query whose closing
 quote is missing (cut, or the last line of a live file) is kept and tagged
-``query_truncated``; one as long as the default limit is tagged ``query_at_log_limit``.
+``query_truncated``.  The server cuts the escaped query at exactly
+``server_audit_query_log_limit`` bytes and still closes the quote, so a query of exactly
+that length (the source option ``server_audit_query_log_limit``, 1024 when not given) is
+tagged ``query_truncated`` too; one as long as the default limit is also tagged
+``query_at_log_limit``.
 
 Time: naive local (the engine applies the source/case zone).  ``_order`` is the server's
 query id (global and increasing); connection events, which have query id 0, take the
@@ -176,6 +180,7 @@ class MariadbAudit(Parser):
     actions = ("db_connect", "db_connect_failed", "db_disconnect", "db_query", "log_message")
     literals = (",CONNECT,", ",QUERY", ",DISCONNECT,", ",READ,", ",WRITE,", ",FAILED_CONNECT,", ",CREATE,", ",DROP,")
     filenames = ("server_audit*", "*audit*")
+    option_keys = ("server_audit_query_log_limit",)
 
     def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
         fast, left = _fast_split(records)
@@ -235,7 +240,10 @@ class MariadbAudit(Parser):
             .then(sql_operation(q))
             .otherwise(op.replace_strict(OPERATIONS, default=op))
         )
-        tags = add_tag(empty_tags(), pl.col("_cut"), "query_truncated")
+        # the server cuts the escaped query at exactly the limit and still closes the quote
+        limit = int(self.options.get("server_audit_query_log_limit") or QUERY_LOG_LIMIT)
+        at_limit = pl.col("_raw_q").str.len_bytes() == limit
+        tags = add_tag(empty_tags(), pl.col("_cut") | at_limit.fill_null(False), "query_truncated")
         tags = add_tag(
             tags, ~pl.col("_cut") & (pl.col("_raw_q").str.len_bytes() >= QUERY_LOG_LIMIT - 1), "query_at_log_limit"
         )

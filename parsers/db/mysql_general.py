@@ -39,11 +39,11 @@ from parsers.db.common import (
     ip_or_null,
     iso_offset,
     iso_ts,
-    label_object,
     no_events,
     null_if_empty,
     short_ts,
     split_match,
+    with_label_object,
 )
 from parsers.db.sql import sql_operation, sql_tables
 
@@ -62,7 +62,10 @@ _START = rf"^(?:{_TS})?[\t ]+\d+ (?:{_CMD})(?:[\t ]|$)"
 HEADER = r"^(?:\S.*, Version: .*|Tcp port: \d+.*|TCP Port: \d+.*|Time\s+Id\s+Command\s+Argument\s*)$"
 
 CONNECT_OK = r"^(?P<user>.*?)@(?P<host>\S*)(?: as (?P<priv>\S*))? on ?(?P<db>\S*)\s*(?:using (?P<conn>.*?))?\s*$"
-ACCESS_DENIED = r"^Access denied for user '(?P<user>[^']*)'@'(?P<host>[^']*)'(?: \(using password: (?P<pw>\w+)\))?"
+ACCESS_DENIED = (
+    r"^Access denied for user '(?P<user>[^']*)'@'(?P<host>[^']*)'"
+    r"(?: \(using password: (?P<pw>\w+)\)| to database '(?P<db>[^']*)')?"
+)
 USE = r"(?i)^\s*use\s+`?([^`;\s]+)`?\s*;?\s*$"
 QUERY_COMMANDS = ["Query", "Execute", "Prepare"]
 
@@ -134,17 +137,16 @@ class MysqlGeneral(Parser):
             end=pl.col("event.action") == "db_disconnect",
         )
         df = df.filter(~pl.col("_reset"))
-        df = df.with_columns(
-            label_object(
-                {
-                    "command": pl.col("_cmd"),
-                    "argument": pl.col("_argument"),
-                    "client_host": pl.col("_client_host"),
-                    "priv_user": pl.col("_priv_user"),
-                    "connection_type": pl.col("_conn"),
-                    "using_password": pl.col("_pw"),
-                }
-            ).alias("labels")
+        df = with_label_object(
+            df,
+            {
+                "command": pl.col("_cmd"),
+                "argument": pl.col("_argument"),
+                "client_host": pl.col("_client_host"),
+                "priv_user": pl.col("_priv_user"),
+                "connection_type": pl.col("_conn"),
+                "using_password": pl.col("_pw"),
+            },
         )
         events = df.drop([c for c in df.columns if c.startswith("_") and c not in ("_rec", "_ts", "_offset", "_order")])
         return ParseResult(events=events, rejects=rejects, meta=meta)
@@ -177,12 +179,25 @@ class MysqlGeneral(Parser):
         MariaDB then writes ``Connect Access denied ...`` on the same thread when it fails.
         So a Connect line is a success when the thread's next record is anything else, a
         failure (with the denial as reason) when it is the denial, and unknown when the
-        thread has no later record in this batch.
+        thread has no later record in this batch.  A database the account may not use is
+        refused after the password, on an ``Init DB`` line (``Access denied for user
+        'app'@'localhost' to database 'x'``): right after the Connect it is the failed
+        login (``db_connect_failed`` for database x); later in a session (``USE x``) a
+        failed command.
         """
         tid = "db.connection_id"
         next_denied = pl.col("_denied").shift(-1).over(tid)
         next_reason = pl.col("event.reason").shift(-1).over(tid)
         connected = pl.col("_connected")
+        # a database refused right after the Connect ends the login; later (``USE x``) it is a failed command
+        mid_session = pl.col("_refused_db") & (pl.col("_cmd").shift(1).over(tid) != "Connect").fill_null(False)
+        df = df.with_columns(
+            pl.when(mid_session).then(pl.lit("db_query")).otherwise(pl.col("event.action")).alias("event.action"),
+            pl.when(pl.col("_refused_db") & ~mid_session)
+            .then(pl.lit("CONNECT"))
+            .otherwise(pl.col("db.operation"))
+            .alias("db.operation"),
+        )
         return df.with_columns(
             pl.when(connected & next_denied.fill_null(False))
             .then(pl.lit("failure"))
@@ -199,20 +214,32 @@ class MysqlGeneral(Parser):
     @staticmethod
     def _columns(df: pl.DataFrame, system: str | None) -> pl.DataFrame:
         cmd = pl.col("cmd")
-        arg = null_if_empty(pl.col("arg").str.strip_chars_end(" \t"))
-        denied = arg.str.extract_groups(ACCESS_DENIED)
-        connect = arg.str.extract_groups(CONNECT_OK)
         is_connect = cmd.is_in(["Connect", "Change user"])
-        is_denied = is_connect & denied.struct.field("user").is_not_null()
-        connected = is_connect & ~is_denied & connect.struct.field("user").is_not_null()
         is_query = cmd.is_in(QUERY_COMMANDS)
+        # each regex once, on the rows a cheap test selects (the others are null and skipped)
+        df = df.with_columns(_arg=null_if_empty(pl.col("arg").str.strip_chars_end(" \t")))
+        arg = pl.col("_arg")
+        df = df.with_columns(
+            _rx_denied=pl.when(arg.str.starts_with("Access denied for user "))
+            .then(arg)
+            .str.extract_groups(ACCESS_DENIED),
+            _rx_connect=pl.when(is_connect).then(arg).str.extract_groups(CONNECT_OK),
+            _rx_use=pl.when(is_query & arg.str.contains(r"(?i)^\s*use\s")).then(arg).str.extract(USE, 1),
+        )
+        denied, connect = pl.col("_rx_denied"), pl.col("_rx_connect")
+        # MariaDB checks the database after the password: a refused one is an ``Init DB`` line
+        refused_db = (cmd == "Init DB") & denied.struct.field("db").is_not_null()
+        is_denied = (is_connect & denied.struct.field("user").is_not_null()) | refused_db
+        connected = is_connect & ~is_denied & connect.struct.field("user").is_not_null()
         query = pl.when(is_query).then(arg)
-        use_db = pl.when(is_query).then(arg.str.extract(USE, 1))
+        use_db = pl.col("_rx_use")
         user = pl.when(is_denied).then(denied.struct.field("user")).when(connected).then(connect.struct.field("user"))
         host = pl.when(is_denied).then(denied.struct.field("host")).when(connected).then(connect.struct.field("host"))
         db = (
             pl.when(connected)
             .then(null_if_empty(connect.struct.field("db")))
+            .when(is_denied)
+            .then(denied.struct.field("db"))
             .when(cmd == "Init DB")
             .then(arg)
             .otherwise(use_db)
@@ -239,7 +266,7 @@ class MysqlGeneral(Parser):
             .when(cmd == "Quit")
             .then(pl.lit("DISCONNECT"))
             .when(is_query)
-            .then(sql_operation(arg))
+            .then(sql_operation(query))
             .otherwise(cmd.str.to_uppercase())
         )
         style = (
@@ -258,7 +285,7 @@ class MysqlGeneral(Parser):
             pl.col("tid").cast(pl.Int64, strict=False).alias("db.connection_id"),
             query.alias("db.query.text"),
             operation.alias("db.operation"),
-            pl.when(is_query).then(sql_tables(arg)).alias("db.tables"),
+            sql_tables(query).alias("db.tables"),
             ip_or_null(host).alias("source.ip"),
             host_or_null(host).alias("_client_host"),
             pl.when(connected).then(null_if_empty(connect.struct.field("priv"))).alias("_priv_user"),
@@ -268,6 +295,7 @@ class MysqlGeneral(Parser):
             pl.when(~is_query).then(arg).alias("_argument"),
             connected.alias("_connected"),
             is_denied.alias("_denied"),
-            ((cmd == "Init DB") | use_db.is_not_null()).alias("_sets_db"),
+            refused_db.alias("_refused_db"),
+            (((cmd == "Init DB") & ~refused_db) | use_db.is_not_null()).alias("_sets_db"),
             pl.concat_str([cmd, pl.lit(" "), pl.col("tid"), pl.lit(": "), summary]).alias("message"),
         )

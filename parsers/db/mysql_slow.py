@@ -9,6 +9,9 @@ Rows_sent: ... Rows_examined: ...``, optional extra ``#`` lines (MariaDB ``Threa
 the statement.  A block starts at ``# Time:`` or, when there is none, at ``# User@Host:``.
 
 Time: ``SET timestamp`` is the statement's start as an epoch, zone-free, and wins
+(to the microsecond when ``# Time:`` is MySQL's UTC end time with microseconds: end minus
+``Query_time``, when it falls in the ``SET timestamp`` second, tagged
+``start_from_time_header``)
 (``timestamp_desc`` "Query started"); without it the ``# Time:`` line is used (naive local,
 or with ``Z``/offset in MySQL >= 5.7), which is when the block was written ("Query
 logged"); a block with neither takes the last ``# Time:`` seen (kept in ``state``, tagged
@@ -123,13 +126,28 @@ class MysqlSlow(Parser):
         clean = t.str.replace(r"(\.\d{6})\d+", "$1")
         local = pl.coalesce(short_ts(clean), iso_ts(clean))
         use_epoch = pl.col("_epoch").is_not_null()
+        # MySQL >= 5.7 stamps ``# Time:`` in UTC with microseconds when the statement ends, and
+        # ``SET timestamp`` with the start second: the end minus Query_time is the start to the
+        # microsecond, used when it falls in that second (else the whole second stays).
+        own = pl.col("_time")
+        fraction = own.str.contains(r"\.\d+(?:Z|[+-]\d\d:?\d\d)$").fill_null(False)
+        end_utc = iso_ts(own) - pl.duration(seconds=iso_offset(own).fill_null(0))
+        query_us = pl.col("head").str.extract(r"Query_time: (\d+(?:\.\d+)?)", 1).cast(pl.Float64, strict=False) * 1e6
+        precise = end_utc - pl.duration(microseconds=query_us.round().cast(pl.Int64))
+        start = epoch_ts(pl.col("_epoch"))
+        whole = ~pl.col("_epoch").str.contains(".", literal=True)
+        refine = use_epoch & whole & fraction & (precise.dt.truncate("1s") == start).fill_null(False)
         return df.with_columns(
-            pl.when(use_epoch).then(epoch_ts(pl.col("_epoch"))).otherwise(local).alias("_ts"),
+            pl.when(refine).then(precise).when(use_epoch).then(start).otherwise(local).alias("_ts"),
             pl.when(use_epoch).then(pl.lit(0, dtype=pl.Int32)).otherwise(iso_offset(t)).alias("_offset"),
             pl.when(use_epoch).then(pl.col("_epoch")).otherwise(t).alias("time.original"),
             pl.when(use_epoch).then(pl.lit("Query started")).otherwise(pl.lit("Query logged")).alias("timestamp_desc"),
             add_tag(
-                empty_tags(), ~use_epoch & pl.col("_time").is_null() & t.is_not_null(), "time_from_previous_block"
+                add_tag(
+                    empty_tags(), ~use_epoch & pl.col("_time").is_null() & t.is_not_null(), "time_from_previous_block"
+                ),
+                refine,
+                "start_from_time_header",
             ).alias("tags"),
         )
 

@@ -21,10 +21,10 @@ from parsers.db.common import (
     epoch_ts,
     host_or_null,
     ip_or_null,
-    label_object,
     null_if_empty,
+    with_label_object,
 )
-from parsers.db.pgaudit import MARKER, NOT_STATEMENTS, RELATIONS, split_pgaudit
+from parsers.db.pgaudit import MARKER, NOT_STATEMENTS, RELATIONS, pgaudit_fields, pgaudit_raw
 from parsers.db.sql import sql_operation, sql_tables
 
 LEVELS = [
@@ -69,6 +69,13 @@ _STATEMENT = (
     r"(?s)^(?:duration: (?P<dur>[\d.]+) ms\s+)?(?P<kind>statement|execute|parse|bind)(?P<name> [^:]*)?: (?P<sql>.*)$"
 )
 _DURATION = r"^duration: (?P<dur>[\d.]+) ms\s*$"
+#: what a message must start with for ``_STATEMENT`` to be tried
+_STATEMENT_STARTS = ("statement: ", "execute ", "parse ", "bind ", "duration: ")
+
+
+def _only(text: pl.Expr, selected: pl.Expr, pattern: str) -> pl.Expr:
+    """``pattern``'s groups on the rows ``selected`` by a cheap test; null struct elsewhere."""
+    return pl.when(selected).then(text).otherwise(None).str.extract_groups(pattern)
 
 
 def pg_time(ts: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
@@ -102,45 +109,66 @@ def pg_events(df: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFram
     )
     msg = pl.col("message")
     level = pl.col("level")
-    first = msg.str.split("\n").list.first()
-    received = first.str.extract_groups(_RECEIVED)
-    authorized = first.str.extract_groups(_AUTHORIZED)
-    auth_failed = first.str.extract_groups(_AUTH_FAILED)
-    no_hba = first.str.extract_groups(_NO_HBA)
-    no_role = first.str.extract_groups(_NO_ROLE)
-    no_db = first.str.extract_groups(_NO_DB)
-    gone = first.str.extract_groups(_DISCONNECTED)
-    stmt = msg.str.extract_groups(_STATEMENT)
-    dur_only = first.str.extract(_DURATION, 1)
-    is_audit = msg.str.starts_with(MARKER)
-    audit = split_pgaudit(pl.when(is_audit).then(msg.str.slice(len(MARKER))))
+    first = pl.col("_first")
+    # Each message regex runs only on the rows whose cheap prefix test selects it (the other
+    # rows are null, which the regex engine skips), and each runs once: its struct is
+    # stored as a column before its fields are read.
+    df = df.with_columns(
+        _first=pl.when(msg.str.contains("\n", literal=True))
+        .then(msg.str.splitn("\n", 2).struct.field("field_0"))
+        .otherwise(msg)
+    )
+    fatal = level == "FATAL"
+    df = df.with_columns(
+        _rx_received=_only(first, msg.str.starts_with("connection received: "), _RECEIVED),
+        _rx_authorized=_only(
+            first,
+            msg.str.starts_with("connection authorized: ") | msg.str.starts_with("replication connection authorized: "),
+            _AUTHORIZED,
+        ),
+        _rx_auth_failed=_only(first, first.str.contains("authentication failed for user", literal=True), _AUTH_FAILED),
+        _rx_no_hba=_only(first, msg.str.starts_with("no pg_hba.conf entry for "), _NO_HBA),
+        _rx_no_role=_only(first, fatal & msg.str.starts_with('role "'), _NO_ROLE),
+        _rx_no_db=_only(first, fatal & msg.str.starts_with('database "'), _NO_DB),
+        _rx_gone=_only(first, msg.str.starts_with("disconnection: "), _DISCONNECTED),
+        _rx_stmt=_only(msg, pl.any_horizontal([msg.str.starts_with(p) for p in _STATEMENT_STARTS]), _STATEMENT),
+        _rx_dur=pl.when(msg.str.starts_with("duration: ")).then(first.str.extract(_DURATION, 1)),
+        _rx_audit=pgaudit_raw(pl.when(msg.str.starts_with(MARKER)).then(msg.str.slice(len(MARKER)))),
+    )
+    received = pl.col("_rx_received")
+    authorized = pl.col("_rx_authorized")
+    auth_failed = pl.col("_rx_auth_failed")
+    no_hba = pl.col("_rx_no_hba")
+    no_role = pl.col("_rx_no_role")
+    no_db = pl.col("_rx_no_db")
+    gone = pl.col("_rx_gone")
+    stmt = pl.col("_rx_stmt")
+    dur_only = pl.col("_rx_dur")
     df = df.with_columns(
         _received=received.struct.field("host").is_not_null(),
         _authorized=authorized.struct.field("user").is_not_null(),
         _failed=(
             auth_failed.struct.field("user").is_not_null()
             | no_hba.struct.field("host").is_not_null()
-            | (
-                (level == "FATAL")
-                & (no_role.struct.field("user").is_not_null() | no_db.struct.field("db").is_not_null())
-            )
+            | no_role.struct.field("user").is_not_null()
+            | no_db.struct.field("db").is_not_null()
         ),
         _gone=gone.struct.field("user").is_not_null(),
         _kind=stmt.struct.field("kind"),
         _sql=stmt.struct.field("sql"),
         _dur_ms=pl.coalesce(stmt.struct.field("dur"), dur_only),
-        _audit=pl.when(is_audit).then(audit),
+        _audit=pgaudit_fields(pl.col("_rx_audit")),
         _msg_user=pl.coalesce(
             authorized.struct.field("user"),
             auth_failed.struct.field("user"),
             no_hba.struct.field("user"),
-            pl.when(level == "FATAL").then(no_role.struct.field("user")),
+            no_role.struct.field("user"),
             gone.struct.field("user"),
         ),
         _msg_db=pl.coalesce(
             authorized.struct.field("db"),
             no_hba.struct.field("db"),
-            pl.when(level == "FATAL").then(no_db.struct.field("db")),
+            no_db.struct.field("db"),
             gone.struct.field("db"),
         ),
         _msg_host=pl.coalesce(received.struct.field("host"), no_hba.struct.field("host"), gone.struct.field("host")),
@@ -180,13 +208,20 @@ def pg_events(df: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFram
     audit_statement = pl.when(audit_statement.is_in(NOT_STATEMENTS)).then(None).otherwise(audit_statement)
     query = pl.when(audit_ok).then(audit_statement).when(pl.col("_kind").is_not_null()).then(pl.col("_sql"))
     query = query.otherwise(pl.when(failed_statement).then(pl.col("statement")))
+    # the same statement comes back often (its statement: line and its AUDIT line, an
+    # application's repeated queries): the SQL scan runs once per distinct text
+    df = df.with_columns(_query=query)
+    scanned = df.select(pl.col("_query").unique()).drop_nulls()
+    scanned = scanned.with_columns(_tables=sql_tables(pl.col("_query")), _operation=sql_operation(pl.col("_query")))
+    df = df.join(scanned, on="_query", how="left", maintain_order="left", nulls_equal=False)
+    query = pl.col("_query")
     object_name = aud.struct.field("object_name")
     relation = aud.struct.field("object_type").is_in(RELATIONS)
     tables = (
         pl.when(audit_ok & relation & object_name.is_not_null())
         .then(pl.concat_list([object_name.str.split(".").list.last()]))
         .when(query.is_not_null())
-        .then(sql_tables(query))
+        .then(pl.col("_tables"))
     )
     operation = (
         pl.when(audit_ok)
@@ -195,7 +230,7 @@ def pg_events(df: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFram
         .then(pl.lit("CONNECT"))
         .when(pl.col("_gone"))
         .then(pl.lit("DISCONNECT"))
-        .otherwise(sql_operation(query))
+        .otherwise(pl.col("_operation"))
     )
     duration = pl.coalesce(
         (pl.col("_dur_ms").cast(pl.Float64, strict=False) * 1e6).round().cast(pl.Int64),
@@ -210,6 +245,38 @@ def pg_events(df: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFram
         [pl.coalesce(pl.col("user"), pl.col("_msg_user"), pl.lit("")), pl.lit("@"), client.fill_null("")]
     )
     summary = pl.coalesce(query, msg).str.slice(0, 300).str.replace_all("\n", " ", literal=True)
+    df = with_label_object(
+        df,
+        {
+            "client_host": host_or_null(client),
+            "session_id": pl.col("session"),
+            "session_line": pl.col("lnum"),
+            "session_start": pl.col("sstart"),
+            "command_tag": pl.col("tag"),
+            "sqlstate": pl.col("sqlstate"),
+            "application_name": pl.col("app"),
+            "backend_type": pl.col("btype"),
+            "query_id": pl.col("qid"),
+            "virtual_xid": pl.col("vxid"),
+            "xid": pl.col("xid"),
+            "message": pl.when(query.is_not_null() | audit_ok).then(msg),
+            "detail": pl.col("detail"),
+            "hint": pl.col("hint"),
+            "context": pl.col("context"),
+            "statement": pl.when(~failed_statement).then(pl.col("statement")),
+            "internal_query": pl.col("internal_query"),
+            "location": pl.col("location"),
+            "statement_kind": pl.col("_kind"),
+            "audit_type": aud.struct.field("audit_type"),
+            "audit_statement_id": aud.struct.field("statement_id"),
+            "audit_substatement_id": aud.struct.field("substatement_id"),
+            "audit_class": aud.struct.field("class"),
+            "audit_statement": pl.when(audit_ok & audit_statement.is_null()).then(aud.struct.field("statement")),
+            "audit_parameter": aud.struct.field("parameter"),
+            "audit_rows": aud.struct.field("rows"),
+        },
+        name="_labels",
+    )
     events = df.select(
         "_rec",
         pl.when(epoch.is_not_null()).then(epoch_ts(epoch)).otherwise(wall).alias("_ts"),
@@ -220,6 +287,7 @@ def pg_events(df: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFram
         action.alias("event.action"),
         outcome.alias("event.outcome"),
         reason.alias("event.reason"),
+        pl.when(pl.col("sqlstate") != "00000").then(pl.col("sqlstate")).alias("error.code"),
         duration.alias("event.duration"),
         level.alias("log.level"),
         pl.lit("postgresql").alias("db.system"),
@@ -234,36 +302,7 @@ def pg_events(df: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFram
         pl.coalesce(pl.col("port"), pl.col("_msg_port")).cast(pl.Int32, strict=False).alias("source.port"),
         pl.when(audit_ok).then(aud.struct.field("object_type")).alias("object.type"),
         pl.when(audit_ok).then(object_name).alias("object.id"),
-        label_object(
-            {
-                "client_host": host_or_null(client),
-                "session_id": pl.col("session"),
-                "session_line": pl.col("lnum"),
-                "session_start": pl.col("sstart"),
-                "command_tag": pl.col("tag"),
-                "sqlstate": pl.col("sqlstate"),
-                "application_name": pl.col("app"),
-                "backend_type": pl.col("btype"),
-                "query_id": pl.col("qid"),
-                "virtual_xid": pl.col("vxid"),
-                "xid": pl.col("xid"),
-                "message": pl.when(query.is_not_null() | audit_ok).then(msg),
-                "detail": pl.col("detail"),
-                "hint": pl.col("hint"),
-                "context": pl.col("context"),
-                "statement": pl.when(~failed_statement).then(pl.col("statement")),
-                "internal_query": pl.col("internal_query"),
-                "location": pl.col("location"),
-                "statement_kind": pl.col("_kind"),
-                "audit_type": aud.struct.field("audit_type"),
-                "audit_statement_id": aud.struct.field("statement_id"),
-                "audit_substatement_id": aud.struct.field("substatement_id"),
-                "audit_class": aud.struct.field("class"),
-                "audit_statement": pl.when(audit_ok & audit_statement.is_null()).then(aud.struct.field("statement")),
-                "audit_parameter": aud.struct.field("parameter"),
-                "audit_rows": aud.struct.field("rows"),
-            }
-        ).alias("labels"),
+        pl.col("_labels").alias("labels"),
         add_tag(empty_tags(), unknown_zone & epoch.is_null(), "zone_abbreviation_unknown").alias("tags"),
         pl.concat_str(
             [level.fill_null("?"), pl.lit(" "), who, pl.lit(" ["), pl.col("pid").fill_null("?"), pl.lit("]: "), summary]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from parsers.db.pg_common import LEVEL_RE, TS_RE
+from parsers.db.pg_common import LEVEL_RE, SECONDARY, TS_RE
 
 _TS_SECONDS = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: (?:[A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?))?"
 _TS_MILLIS = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+(?: (?:[A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?))?"
@@ -42,11 +42,31 @@ ESCAPES: dict[str, tuple[str, str]] = {
 }
 _ESCAPE = re.compile(r"%(-?\d+)?(.)")
 
-#: prefixes tried, most specific first, when the source config gives none
+#: prefixes tried, most specific first, when the source config gives none: pgBadger's
+#: recommendations (``user=`` before or after ``db=``), Debian's default, the AWS RDS
+#: default and the shorter forms people trim them to
 KNOWN_PREFIXES = [
     "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
     "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+    "%t [%p]: [%l-1] db=%d,user=%u,app=%a,client=%h ",
+    "%m [%p]: [%l-1] db=%d,user=%u,app=%a,client=%h ",
     "%t [%p]: user=%u,db=%d,app=%a,client=%h ",
+    "%m [%p]: user=%u,db=%d,app=%a,client=%h ",
+    "%t [%p]: db=%d,user=%u,app=%a,client=%h ",
+    "%t [%p]: [%l-1] user=%u,db=%d ",
+    "%m [%p]: [%l-1] user=%u,db=%d ",
+    "%t [%p]: [%l-1] db=%d,user=%u ",
+    "%m [%p]: [%l-1] db=%d,user=%u ",
+    "%t [%p]: user=%u,db=%d ",
+    "%m [%p]: user=%u,db=%d ",
+    "%t [%p]: db=%d,user=%u ",
+    "%m [%p]: db=%d,user=%u ",
+    "%m [%p] user=%u,db=%d ",
+    "%t [%p] user=%u,db=%d ",
+    "%m [%p] db=%d,user=%u ",
+    "%t [%p] db=%d,user=%u ",
+    "%t:%r:%u@%d:[%p]:",
+    "%m:%r:%u@%d:[%p]:",
     "%m [%p] %q%u@%d ",
     "%t [%p] %q%u@%d ",
     "%m %u %d [%p]: ",
@@ -57,6 +77,11 @@ KNOWN_PREFIXES = [
     "%m [%p]: ",
     "%t [%p]: ",
 ]
+
+#: SQLSTATE codes (their class: two digits, or F0, HV, P0, XX), as ``log_error_verbosity =
+#: verbose`` writes them after the level: ``FATAL:  28P01: password authentication failed``.
+#: A digit or one of those classes first keeps ``AUDIT: `` and other words out.
+SQLSTATE_RE = r"(?:\d[0-9A-Z]|F0|HV|P0|XX)[0-9A-Z]{3}"
 
 
 def prefix_pattern(prefix: str) -> str:
@@ -100,11 +125,15 @@ def prefix_pattern(prefix: str) -> str:
 
 @lru_cache(maxsize=64)
 def line_pattern(prefix: str) -> str:
-    """Prefix, severity and message of one stderr line (message may span lines: ``(?s)``)."""
-    return rf"^{prefix_pattern(prefix)}(?P<level>{LEVEL_RE}):  (?P<msg>(?s:.*))$"
+    """Prefix, severity, verbose SQLSTATE and message of one stderr line (message may span lines: ``(?s)``)."""
+    return rf"^{prefix_pattern(prefix)}(?P<level>{LEVEL_RE}):  (?:(?P<vstate>{SQLSTATE_RE}): )?(?P<msg>(?s:.*))$"
 
 
 #: a line that starts a message whatever the prefix: it starts with a timestamp or epoch
 GENERIC_START = rf"^(?:{TS_RE}|\d{{9,11}}\.\d{{3}})\D"
 #: the first ``LEVEL:  `` of a line
 FIRST_LEVEL = rf"^.*?\b({LEVEL_RE}):  "
+#: a line that may be a DETAIL/HINT/... of the message above (cheap test before ``FIRST_LEVEL``)
+ANY_SECONDARY = rf"\b(?:{'|'.join(SECONDARY)}):  "
+#: the first level of a line and what follows it (for lines outside the file's prefix)
+ANY_LEVEL_LINE = rf"^.*?\b(?P<level>{LEVEL_RE}):  (?:(?P<vstate>{SQLSTATE_RE}): )?(?P<msg>.*)$"

@@ -316,3 +316,68 @@ def test_error_log_shapes(got: Ingested) -> None:
     assert ready.get_column("event.original").item().split("\n")[1].startswith("Version: '10.11.19-MariaDB")
     warnings = ev.filter(pl.col("event.action") == "db_connect_failed")
     assert set(warnings.get_column("log.level").to_list()) == {"Warning"}
+
+
+# -- configuration variant (tests/data/real/mariadb_variants-*): a refused database, the audit query limit --------
+
+VFOLDER = capture_dir("mariadb_variants-")
+VCAPTURE = load_capture(VFOLDER)
+LIMIT = VCAPTURE["config"]["server_audit_query_log_limit"]
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory: pytest.TempPathFactory) -> Ingested:
+    sources = [
+        SourceConfig(
+            path="server_audit.log",
+            format="mariadb.audit",
+            timezone=ZONE,
+            options={"server_audit_query_log_limit": LIMIT},
+        ),
+        SourceConfig(path="general.log", format="mysql.general", timezone=ZONE),
+        SourceConfig(path="slow.log", format="mysql.slow", timezone=ZONE),
+        SourceConfig(path="error.log", format="mysql.error", timezone=ZONE),
+    ]
+    return ingest_capture(VFOLDER, tmp_path_factory.mktemp("mariadb-variant"), sources, capture=VCAPTURE)
+
+
+def test_audit_statements_cut_by_the_limit_are_truncated(variant: Ingested) -> None:
+    events = variant.file("server_audit.log")
+    assert variant.report("server_audit.log")["rejects"] == 0
+    assert_in_window(events, VCAPTURE, "server_audit.log")
+    cut = events.filter(pl.col("tags").list.contains("query_truncated"))
+    assert cut.height == variant.file_entry("server_audit.log")["expected"]["queries_over_limit"] >= 1
+    # the audit plugin masks passwords
+    sent = {
+        re.sub(r"IDENTIFIED BY '[^']*'", "IDENTIFIED BY *****", st["sql"])
+        for s in VCAPTURE["sessions"]
+        for st in s["statements"]
+    }
+    for text in cut.get_column("db.query.text").to_list():
+        assert text not in sent and any(sql.startswith(text) for sql in sent), text
+    # every other query is whole
+    whole = events.filter(pl.col("db.query.text").is_not_null() & ~pl.col("tags").list.contains("query_truncated"))
+    assert set(whole.get_column("db.query.text").to_list()) <= sent | {"SELECT DATABASE()"}
+
+
+def test_a_refused_database_is_a_failed_login_in_the_general_log(variant: Ingested) -> None:
+    assert variant.report("general.log")["rejects"] == 0
+    events = variant.file("general.log")
+    expected = variant.file_entry("general.log")["expected"]
+    refused = events.filter(pl.col("event.action") == "db_connect_failed")
+    assert refused.height == expected["database_refused_at_login"]
+    refusals = [s for s in VCAPTURE["sessions"] if s["failure"] == "database_refused"]
+    assert refused.get_column("db.name").to_list() == [s["database"] for s in refusals]
+    connects = events.filter(pl.col("event.action") == "db_connect")
+    ok = [s for s in VCAPTURE["sessions"] if s["login_ok"]]
+    assert count(connects, pl.col("event.outcome") == "failure") == len(refusals)
+    assert count(connects, pl.col("event.outcome") == "success") == len(ok)
+    in_session = events.filter(
+        (pl.col("db.operation") == "INIT DB") & (pl.col("event.outcome") == "failure")
+    )  # USE of the refused database later in a session
+    assert in_session.height == expected["database_refused_in_session"]
+
+
+def test_slow_log_of_the_variant(variant: Ingested) -> None:
+    assert variant.report("slow.log")["rejects"] == 0
+    assert variant.report("slow.log")["events"] == variant.file_entry("slow.log")["expected"]["entries"]

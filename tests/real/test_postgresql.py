@@ -301,3 +301,67 @@ def test_startup_lines(got: Ingested, run: str) -> None:
     )
     first_main = got.file(f"{run}/postgresql.log").get_column("@timestamp").min()
     assert ev.get_column("@timestamp").max() <= first_main
+
+
+# -- configuration variants (tests/data/real/postgresql_variants-*): verbose errors with the RDS prefix, syslog ------
+
+VFOLDER = capture_dir("postgresql_variants-")
+VCAPTURE = load_capture(VFOLDER)
+VERBOSE = ["verbose/postgresql.log", "verbose/postgresql.csv", "verbose/postgresql.json"]
+SYSLOG = "syslog/syslog.log"
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory: pytest.TempPathFactory) -> Ingested:
+    """No format, no prefix: detection and prefix inference as a new user would meet them."""
+    sources = [SourceConfig(path="**", timezone=ZONE)]
+    return ingest_capture(VFOLDER, tmp_path_factory.mktemp("pg-variants"), sources, capture=VCAPTURE)
+
+
+def test_variants_read_without_help(variants: Ingested) -> None:
+    assert_no_rejects(variants)
+    for path in [*VERBOSE, SYSLOG]:
+        if path not in [f["path"] for f in VCAPTURE["files"]]:
+            continue  # the syslog run is skipped where /dev/log was taken
+        assert_in_window(variants.file(path), VCAPTURE, path)
+    assert variants.report("verbose/postgresql.log")["parser"] == "postgresql.log"
+    assert variants.report("verbose/postgresql.log")["inferred"] == {
+        "log_line_prefix": VCAPTURE["runs"]["verbose"]["config"]["log_line_prefix"]
+    }
+    if "syslog" in VCAPTURE["runs"]:
+        assert variants.report(SYSLOG)["parser"] == "postgresql.syslog"
+        assert variants.report(SYSLOG)["inferred"] == {
+            "log_line_prefix": VCAPTURE["runs"]["syslog"]["config"]["log_line_prefix"]
+        }
+
+
+@pytest.mark.parametrize("path", [*VERBOSE, SYSLOG])
+def test_variant_logins_and_failures_match_the_ledger(variants: Ingested, path: str) -> None:
+    run = VCAPTURE["runs"].get(path.split("/")[0])
+    if run is None:
+        pytest.skip("the syslog run was not captured (/dev/log was taken)")
+    events = variants.file(path)
+    exp = run["expected"]
+    reasons = exp["db_failed_logins_by_reason"]
+    action, outcome = pl.col("event.action"), pl.col("event.outcome")
+    assert count(events, action == "db_connect_failed") == exp["db_failed_logins"]
+    # a login to a missing database is authorized first, then refused
+    assert count(events, action == "db_connect") == exp["db_successful_logins"] + reasons["database_does_not_exist"]
+    assert count(events, action == "db_disconnect") == exp["db_successful_logins"]
+    assert count(events, (action == "db_query") & (outcome == "failure")) == exp["statements_failed"]
+    sent = [st for s in run["sessions"] for st in s["statements"]]
+    logged = events.filter(pl.col("labels").str.json_path_match("$.statement_kind") == "statement")
+    assert logged.height == sum(1 for st in sent if "syntax_error" not in st["tags"])
+    for st in sent:
+        if "lateral_unnest" in st["tags"] or "information_schema" in st["tags"]:
+            assert count(logged, pl.col("db.query.text") == st["sql"] + ";") == 1, st["sql"]
+
+
+def test_verbose_stderr_csvlog_and_jsonlog_give_the_same_events(variants: Ingested) -> None:
+    """log_error_verbosity = verbose: the SQLSTATE after the level is error.code, the actions are csvlog's."""
+    keys = ["event.action", "event.outcome", "error.code", "db.user", "db.name", "db.query.text"]
+    seen = [variants.file(p).sort("@timestamp", "log.offset", maintain_order=True).select(keys) for p in VERBOSE]
+    assert seen[0].to_dicts() == seen[1].to_dicts() == seen[2].to_dicts()
+    errors = seen[0].filter(pl.col("event.outcome") == "failure")
+    assert errors.get_column("error.code").null_count() == 0
+    assert "28P01" in errors.get_column("error.code").to_list()  # password authentication failed

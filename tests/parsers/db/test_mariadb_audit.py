@@ -62,7 +62,21 @@ def test_query_at_the_log_limit_is_flagged() -> None:
     sql = "SELECT * FROM patients WHERE patient_id IN (" + ",".join(str(n) for n in range(300)) + ")"
     cut = sql[:1024]
     (event,), _ = parse(f"20241027 00:41:06,db02,mediboard,10.10.1.21,1,2,QUERY,mediboard,'{cut}',0\n")
-    assert event["tags"] == ["query_at_log_limit"]
+    # cut at exactly the (default) limit, the quote still closed: truncated
+    assert event["tags"] == ["query_truncated", "query_at_log_limit"]
+
+
+def test_query_cut_by_a_configured_log_limit_is_truncated() -> None:
+    """``server_audit_query_log_limit = 120``: the escaped query is cut at 120 bytes, quote closed."""
+    parser = get_parser("mariadb.audit", {"server_audit_query_log_limit": 120})
+    sql = "SELECT table_name FROM information_schema.tables UNION ALL SELECT 'x' FROM DUAL WHERE 'a' = 'a' " * 3
+    cut = audit_escape(sql)[:120]
+    text = (
+        f"20250302 10:15:06,ward-db,ward_app,192.0.2.41,7,31,QUERY,wards,'{cut}',0\n"
+        "20250302 10:15:07,ward-db,ward_app,192.0.2.41,7,32,QUERY,wards,'SELECT 1',0\n"
+    )
+    events = parser.parse(records_from_text(text, parser), {}).events.sort("_rec").to_dicts()
+    assert [e["tags"] for e in events] == [["query_truncated"], []]
 
 
 def test_latin1_bytes_inside_sql() -> None:
@@ -163,3 +177,12 @@ def test_a_huge_line_is_cut_by_the_reader_and_still_parsed(tmp_path: Path) -> No
     big = events.row(0, named=True)
     assert set(big["tags"]) == {"query_truncated", "line_truncated"}
     assert big["db.tables"] == ["patients"]
+
+
+def test_the_audit_limit_can_be_set_in_the_case_config() -> None:
+    from forensics.config import config_from_dict
+
+    cfg = config_from_dict(
+        {"source": [{"path": "db/server_audit.log*", "format": "mariadb.audit", "server_audit_query_log_limit": 200}]}
+    )
+    assert cfg.sources[0].options == {"server_audit_query_log_limit": 200}

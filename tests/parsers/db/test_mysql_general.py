@@ -137,3 +137,27 @@ def test_connect_line_then_access_denied_is_a_failed_attempt() -> None:
 def test_connect_lines_carry_their_thread_id_as_order() -> None:
     events = parse("241027  2:15:26\t5540871 Connect\tmediboard@10.10.1.21 on mediboard\n\t\t5540871 Query\tSELECT 1\n")
     assert [e["_order"] for e in events] == [5540871, None]
+
+
+def test_a_refused_database_is_a_failed_login_to_that_database() -> None:
+    events = parse(
+        BANNER + "Tcp port: 3306  Unix socket: /run/mysqld/mysqld.sock\n"
+        "Time\t\t    Id Command\tArgument\n"
+        "250302 10:15:01\t     4 Connect\tward_app@192.0.2.41 on payroll using TCP/IP\n"
+        "\t\t     4 Init DB\tAccess denied for user 'ward_app'@'192.0.2.41' to database 'payroll'\n"
+        "\t\t     5 Connect\tward_app@192.0.2.41 on wards using TCP/IP\n"
+        "\t\t     5 Query\tSELECT 1 FROM DUAL\n"
+        "\t\t     5 Init DB\tAccess denied for user 'ward_app'@'192.0.2.41' to database 'payroll'\n"
+        "\t\t     5 Quit\t\n"
+    )
+    connect, refused, ok, query, use, quit_ = events
+    assert (connect["event.action"], connect["event.outcome"]) == ("db_connect", "failure")
+    assert connect["event.reason"] == "Access denied for user 'ward_app'@'192.0.2.41' to database 'payroll'"
+    assert (refused["event.action"], refused["event.outcome"], refused["db.name"]) == (
+        "db_connect_failed", "failure", "payroll"
+    )  # fmt: skip
+    assert (refused["db.user"], refused["source.ip"], refused["db.operation"]) == ("ward_app", "192.0.2.41", "CONNECT")
+    assert (ok["event.action"], ok["event.outcome"], ok["db.name"]) == ("db_connect", "success", "wards")
+    # later in a session (USE payroll) the refusal is a failed command, and the session keeps its database
+    assert (use["event.action"], use["event.outcome"], use["db.name"]) == ("db_query", "failure", "payroll")
+    assert query["db.name"] == "wards" and quit_["db.name"] == "wards"

@@ -101,3 +101,27 @@ def test_latin1_statement(tmp_path: Path) -> None:
     assert rejects.height == 0
     row = events.row(0, named=True)
     assert "'Lévêque'" in row["db.query.text"] and "latin1_decoded" in row["tags"]
+
+
+def test_microseconds_of_the_time_header_are_kept() -> None:
+    """MySQL 8: ``# Time:`` is the UTC end with microseconds, ``SET timestamp`` the start second."""
+    events, rejects = parse(
+        "# Time: 2025-03-02T10:15:09.250000Z\n"
+        "# User@Host: ward_app[ward_app] @  [192.0.2.41]  Id:    12\n"
+        "# Query_time: 2.100000  Lock_time: 0.000010 Rows_sent: 1  Rows_examined: 40\n"
+        "SET timestamp=1740910507;\n"
+        "SELECT name FROM beds, LATERAL (SELECT 1) x;\n"
+        "# Time: 2025-03-02T10:15:20.500000Z\n"
+        "# User@Host: ward_app[ward_app] @  [192.0.2.41]  Id:    12\n"
+        "# Query_time: 0.100000  Lock_time: 0.000010 Rows_sent: 1  Rows_examined: 40\n"
+        "SET timestamp=1740910500;\n"
+        "SELECT 2;\n"
+    )
+    assert rejects == []
+    precise, inconsistent = events
+    # 10:15:09.25 - 2.1 s = 10:15:07.15, inside the SET timestamp second (1740910507 = 10:15:07)
+    assert precise["_ts"].isoformat() == "2025-03-02T10:15:07.150000"
+    assert precise["tags"] == ["start_from_time_header"]
+    # an end that does not fall back into the SET timestamp second leaves the whole second alone
+    assert inconsistent["_ts"].isoformat() == "2025-03-02T10:15:00"
+    assert inconsistent["tags"] == []
