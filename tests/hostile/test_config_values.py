@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from forensics.app import ExitCode
 from forensics.cli import app
 from forensics.config import ConfigError, load_config
 
@@ -55,7 +56,7 @@ def test_the_cli_exits_non_zero_and_writes_nothing(tmp_path: Path, text: str, ke
     for command in ("ingest", "investigate"):
         out = tmp_path / f"out-{command}"
         result = runner.invoke(app, [command, str(root), "-o", str(out), "-c", str(config), "-q"])
-        assert result.exit_code == 2, result.output
+        assert result.exit_code == ExitCode.UNREADABLE, result.output  # 3: unreadable evidence or config
         assert result.output.startswith("error: ") and key in result.output
         assert "Traceback" not in result.output
         assert not out.exists()

@@ -156,7 +156,8 @@ def test_a_newline_in_a_file_name_cannot_forge_a_warning_line(tmp_path: Path) ->
     root.mkdir()
     (root / "x\nwarning: all evidence verified\x1b[2J.log").write_bytes(LINE.encode()[:-1])  # no final newline
     out = tmp_path / "out"
-    result = runner.invoke(app, ["ingest", str(root), "-o", str(out), "-q"])
+    # not -q: the warnings that name the file must be printed for the test to see them
+    result = runner.invoke(app, ["ingest", str(root), "-o", str(out)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert not any(line.startswith("warning: all evidence verified") for line in lines)
