@@ -44,6 +44,68 @@ from forensics.finding_text import Msg, msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "bulk"
+ORDER = 100
+TECHNIQUES: tuple[str, ...] = ("T1213", "T1030", "T1119", "T1041", "T1020")
+SIGNALS: dict[str, float] = {"bulk_collection": 0.5}
+BASELINE = "own_history+population"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "bulk.export.title": "Bulk export by {actor:ip}{chunks:msg}",
+        "bulk.export.chunks": " in chunks",
+        "bulk.export.reason": "{notes:msgs:; }. Rule: at least {min_requests} exports, {min_bytes:num} bytes or {min_days} days of data in one episode, not the actor's usual job.",
+        "bulk.export.count": "{exports:num} successful exports, {bytes:num} bytes",
+        "bulk.export.span": "date ranges covering {days:num} days",
+        "bulk.export.all": "for all practitioners",
+        "bulk.export.chain": "{chunks} of them in consecutive date ranges from {start:date} to {end:date} (chunking)",
+        "bulk.export.failed": "after an export that failed with HTTP {status} at {time:time}{covers:msg}",
+        "bulk.export.covers": " for {start:date} to {end:date}, a range that covers the chunks",
+        "bulk.pages.title": "API pagination through the records by {actor:ip}",
+        "bulk.pages.reason": "{pages:num} API list pages{offsets:msg}{per_page:msg}{every:msg}. Rule: at least {min_pages} list pages in one episode.",
+        "bulk.pages.offsets": ", offsets {first:num} to {last:num}",
+        "bulk.pages.per_page": ", {n:num} records per page",
+        "bulk.pages.every": ", one every {seconds:dec:1} s",
+        "bulk.details.title": "Record-by-record API enumeration by {actor:ip}",
+        "bulk.details.reason": "{requests:num} API requests fetched {records:num} distinct records one by one. Rule: at least {min_records} distinct records in one episode.",
+        "bulk.exfil.reason": "{reason:msg} Transfer: {notes:msgs:; }.",
+        "bulk.exfil.channel": "{bytes:num} bytes of responses went to {ips:ips:3}, outside the internal networks, over the web sessions that asked for them (exfiltration over the same channel)",
+        "bulk.exfil.automated": "{requests:num} of these requests came from a client found automated (automated exfiltration)",
+        "bulk.exfil.pieces": "the records left in pages of a fixed size ({limit:num} per page)",
+        "bulk.volume.title": "{account} accessed {records:num} records in one day, far above its baseline",
+        "bulk.volume.reason": "{account} touched {records:num} records on {day:date} ({zone}){baseline:msg}{population:msg}. Rule: at least {min_records} records, {factor:g}x the account's median day and {population_factor:g}x the population's 95th percentile.",
+        "bulk.volume.baseline": ", {ratio:dec:0} times its median day ({median:num})",
+        "bulk.volume.no_baseline": ", with no other day to compare",
+        "bulk.volume.population": " and {ratio:dec:0} times the 95th percentile of all account-days ({p95:num})",
+    },
+    "fr": {
+        "bulk.export.title": "Export massif par {actor:ip}{chunks:msg}",
+        "bulk.export.chunks": " en tranches",
+        "bulk.export.reason": "{notes:msgs: ; }. Règle : au moins {min_requests:num} exports, {min_bytes:num} octets ou {min_days:num} jours de données dans un même épisode, hors du travail habituel de l'auteur.",
+        "bulk.export.count": "{exports:num} exports réussis, {bytes:num} octets",
+        "bulk.export.span": "plages de dates couvrant {days:num} jours",
+        "bulk.export.all": "pour tous les praticiens",
+        "bulk.export.chain": "dont {chunks:num} en plages de dates consécutives du {start:date} au {end:date} (découpage)",
+        "bulk.export.failed": "après un export échoué avec le code HTTP {status} le {time:time}{covers:msg}",
+        "bulk.export.covers": " pour la période du {start:date} au {end:date}, qui couvre les tranches",
+        "bulk.pages.title": "Parcours des enregistrements page par page dans l'API par {actor:ip}",
+        "bulk.pages.reason": "{pages:num} pages de liste de l'API{offsets:msg}{per_page:msg}{every:msg}. Règle : au moins {min_pages:num} pages de liste dans un même épisode.",
+        "bulk.pages.offsets": ", positions {first:num} à {last:num}",
+        "bulk.pages.per_page": ", {n:num} enregistrements par page",
+        "bulk.pages.every": ", une toutes les {seconds:dec:1} s",
+        "bulk.details.title": "Énumération des enregistrements un par un dans l'API par {actor:ip}",
+        "bulk.details.reason": "{requests:num} requêtes à l'API ont récupéré {records:num} enregistrements distincts un par un. Règle : au moins {min_records:num} enregistrements distincts dans un même épisode.",
+        "bulk.exfil.reason": "{reason:msg} Transfert : {notes:msgs: ; }.",
+        "bulk.exfil.channel": "{bytes:num} octets de réponses sont partis vers {ips:ips:3}, hors des réseaux internes, par les sessions web qui les avaient demandés (exfiltration par le même canal)",
+        "bulk.exfil.automated": "{requests:num} de ces requêtes venaient d'un client reconnu comme automatisé (exfiltration automatisée)",
+        "bulk.exfil.pieces": "les enregistrements sont sortis par pages de taille fixe ({limit:num} par page)",
+        "bulk.volume.title": "{account} a consulté {records:num} enregistrements en une journée, bien au-delà de son habitude",
+        "bulk.volume.reason": "{account} a consulté {records:num} enregistrements le {day:date} ({zone}){baseline:msg}{population:msg}. Règle : au moins {min_records:num} enregistrements, {factor:g} fois la journée médiane du compte et {population_factor:g} fois le 95e centile de l'ensemble.",
+        "bulk.volume.baseline": ", {ratio:dec:0} fois sa journée médiane ({median:num})",
+        "bulk.volume.no_baseline": ", sans autre journée de comparaison",
+        "bulk.volume.population": " et {ratio:dec:0} fois le 95e centile de toutes les journées de tous les comptes ({p95:num})",
+    },
+}
 EPISODE_GAP_S = 6 * 3600
 
 

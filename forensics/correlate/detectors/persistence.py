@@ -21,6 +21,40 @@ from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "persistence"
+ORDER = 120
+TECHNIQUES: tuple[str, ...] = ("T1136.001", "T1098")
+SIGNALS: dict[str, float] = {"persistence": 0.5}
+BASELINE = "observed+own_history"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "persistence.title": "{actor:msg} {parts:msgs:, }",
+        "persistence.reason": "The audit trail records that {actor:msg} {parts:msgs:; } between {first:time} and {last:time}{source:msg}{end:msg}",
+        "persistence.unknown_actor": "Unknown actor",
+        "persistence.unknown_actor.lower": "an unknown actor",
+        "persistence.created": "created {n} account(s): {accounts:list}",
+        "persistence.permissions": "changed permissions {n:num} time(s)",
+        "persistence.passwords": "changed passwords {n:num} time(s)",
+        "persistence.from": " from {ips:ips}",
+        "persistence.end.flagged": ", from a source unusual for this account (anonymiser, or an address that had never logged in to it).",
+        "persistence.end": ".",
+        "persistence.by_attacker": "{account} was compromised at that time: this is persistence by the attacker.",
+    },
+    "fr": {
+        "persistence.title": "{actor:msg} a {parts:msgs:, }",
+        "persistence.reason": "Le journal d'audit enregistre que {actor:msg} a {parts:msgs: ; } entre {first:time} et {last:time}{source:msg}{end:msg}",
+        "persistence.unknown_actor": "Auteur inconnu",
+        "persistence.unknown_actor.lower": "un auteur inconnu",
+        "persistence.created": "créé {n:num} {n:plural:compte|comptes} : {accounts:list}",
+        "persistence.permissions": "modifié des droits {n:num} fois",
+        "persistence.passwords": "changé de mot de passe {n:num} fois",
+        "persistence.from": " depuis {ips:ips}",
+        "persistence.end.flagged": ", depuis une source inhabituelle pour ce compte (anonymiseur, ou adresse qui ne s'y était jamais connectée).",
+        "persistence.end": ".",
+        "persistence.by_attacker": "{account} était alors compromis : il s'agit d'une persistance installée par l'attaquant.",
+    },
+}
 ACCOUNT_CLASSES = ("CUser", "CMediusers", "User", "user", "users")
 PERM_CLASSES = ("CPermModule", "CPermObject", "CPermission", "Permission")
 _NAME_KEYS = ("user_username", "username", "login", "user_login", "target_user", "name")
