@@ -31,6 +31,7 @@ from forensics.correlate.dedupe import drop_cross_host_duplicates
 from forensics.correlate.detectors import run_all
 from forensics.correlate.exfil import estimate
 from forensics.correlate.frames import Inputs, evidence_rows, load_inputs
+from forensics.correlate.grouping import Group, entry_finding, group_findings
 from forensics.correlate.ipcontext import IpContext
 from forensics.correlate.links import LINK_SCHEMA, attribute_requests, link_sessions, match_app_to_web, reconcile_app
 from forensics.correlate.mediboard import label_activity
@@ -437,12 +438,26 @@ def _document(
 ) -> tuple[dict[str, Any], pl.DataFrame]:
     t = ctx.thresholds
     far = "9999"
-    findings = sorted(
-        findings, key=lambda f: (utc_iso(f.first_seen) or far, f.detector, f.title, utc_iso(f.last_seen) or far)
-    )
-    for i, f in enumerate(findings, 1):
-        f.id = f"F-{i:03d}"
-    quoted: dict[str, list[int]] = {f.id: _pick(f.rows, t.evidence_max) for f in findings}
+
+    def order(f: Finding) -> tuple[str, str, str, str]:
+        return (utc_iso(f.first_seen) or far, f.detector, f.title, utc_iso(f.last_seen) or far)
+
+    findings = sorted(findings, key=order)
+    # repeated low-signal findings of one kind become one finding that lists them all
+    flagged = {a for a, s in decision.accounts.items() if s.verdict != "normal"}
+    entries = sorted(group_findings(findings, flagged), key=lambda e: order(entry_finding(e)))
+    owner: dict[int, tuple[str, str | None]] = {}  # finding -> (its id in findings[], member id)
+    for i, e in enumerate(entries, 1):
+        top = entry_finding(e)
+        top.id = f"F-{i:03d}"
+        if isinstance(e, Group):
+            for k, m in enumerate(e.members, 1):
+                m.id = f"{top.id}.{k}"
+                owner[id(m)] = (top.id, m.id)
+        else:
+            owner[id(top)] = (top.id, None)
+    listed = [entry_finding(e) for e in entries] + [m for e in entries if isinstance(e, Group) for m in e.members]
+    quoted: dict[str, list[int]] = {f.id: _pick(f.rows, t.evidence_max) for f in listed}
     comp_rows = [r for e in exfil for c in e["_components"] for r in _pick(c.rows, t.evidence_max)]
     wanted = {r for f in findings for r in f.rows} | set(comp_rows)
     ev = evidence_rows(inputs.scan, wanted) if wanted else pl.DataFrame(schema={"_row": pl.Int64})
@@ -459,16 +474,22 @@ def _document(
     def refs(rws: list[int]) -> list[dict[str, Any]]:
         return [lookup[r] for r in rws if r in lookup]
 
-    fjson = []
-    for f in findings:
+    def finding_json(f: Finding) -> dict[str, Any]:
         j = f.to_json(refs(quoted[f.id]))
         j["evidence_total"] = len(set(f.rows))
+        return j
+
+    fjson = []
+    for e in entries:
+        j = finding_json(entry_finding(e))
+        if isinstance(e, Group):
+            j["members"] = [finding_json(m) for m in e.members]
         fjson.append(j)
     # accounts
-    by_account: dict[str, list[str]] = {}
+    by_account: dict[str, set[str]] = {}
     for f in findings:
         if f.account:
-            by_account.setdefault(f.account, []).append(f.id)
+            by_account.setdefault(f.account, set()).add(owner[id(f)][0])
     acc_json = []
     for acc, s in decision.accounts.items():
         if s.score <= 0 and acc not in ctx.accounts_requested and s.verdict == "normal":
@@ -476,6 +497,12 @@ def _document(
         sigs = sorted(s.signals.items(), key=lambda kv: (-(kv[1].weight or 0), kv[0]))
         reasons = [
             msg("account.reason", signal=word("signal", k), weight=f.weight, title=f.title_msg or f.title, finding=f.id)
+            for k, f in sigs
+        ]
+        # a signal names the finding in findings[] that carries it, and the member within a group
+        signals = [
+            {"signal": k, "weight": f.weight, "finding": owner[id(f)][0]}
+            | ({"member": owner[id(f)][1]} if owner.get(id(f), ("", None))[1] else {})
             for k, f in sigs
         ]
         acc_json.append(
@@ -488,8 +515,8 @@ def _document(
                 "source_ips": sort_ips(s.source_ips),
                 "reasons": [render(m) for m in reasons],
                 "reason_messages": [m.to_json() for m in reasons],
-                "signals": [{"signal": k, "weight": f.weight, "finding": f.id} for k, f in sigs],
-                "findings": sorted(by_account.get(acc, [])),
+                "signals": signals,
+                "findings": sorted(by_account.get(acc, set())),
                 "requested": acc in ctx.accounts_requested,
                 "created_by": s.created_by,
             }
@@ -545,20 +572,34 @@ def _document(
     }
     doc = json.loads(json.dumps(jsonable(doc)))
     validate(doc)
-    fe_rows = [(f.id, r) for f in findings for r in sorted(set(f.rows))]
-    fe = pl.DataFrame(fe_rows, schema={"finding": pl.String, "_row": pl.Int64}, orient="row")
+    fe_rows = [(owner[id(f)][0], owner[id(f)][1], r) for f in findings for r in sorted(set(f.rows))]
+    fe = pl.DataFrame(
+        fe_rows, schema={"finding": pl.String, "member": pl.String, "_row": pl.Int64}, orient="row"
+    ).unique(maintain_order=True)
     meta = pl.DataFrame(
         [
-            {"finding": f.id, "detector": f.detector, "tactic": f.tactic, "account": f.account, "title": f.title}
+            {
+                "finding": owner[id(f)][0],
+                "member": owner[id(f)][1],
+                "detector": f.detector,
+                "tactic": f.tactic,
+                "account": f.account,
+                "title": f.title,
+            }
             for f in findings
         ],
         schema={
             "finding": pl.String,
+            "member": pl.String,
             "detector": pl.String,
             "tactic": pl.String,
             "account": pl.String,
             "title": pl.String,
         },
     )
-    fe = fe.join(meta, on="finding", how="left").join(ev, on="_row", how="left").rename({"_row": "row"})
-    return doc, fe.sort("finding", "row")
+    fe = (
+        fe.join(meta, on=["finding", "member"], how="left", nulls_equal=True)
+        .join(ev, on="_row", how="left")
+        .rename({"_row": "row"})
+    )
+    return doc, fe.sort("finding", "member", "row", nulls_last=False)

@@ -10,7 +10,6 @@ and correlation as a user's evidence would.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 

@@ -71,7 +71,7 @@ def test_a_second_login_from_elsewhere_while_the_owner_works_is_concurrent_use(t
             t += timedelta(seconds=40)
             c.web(t, ip, query="m=dPpatients&tab=vw_idx_patients", ua=ua)
         c.session_end(t + APP_SKEW, who, UID, sid, ip, ua)
-    r, found = _findings(c, tmp_path)
+    _, found = _findings(c, tmp_path)
     assert [f["signal"] for f in found] == ["concurrent_use"], found
     assert found[0]["ips"] == ["203.0.113.88"] and found[0]["techniques"] == ["T1078"]
     assert found[0]["details"]["baseline"]["own_history"]
