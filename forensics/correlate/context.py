@@ -46,6 +46,7 @@ class Context:
     notes: list[str] = field(default_factory=list)  # warnings found while preparing
     web_duplicates: int = 0  # requests logged by two hosts, counted once
     names: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"user.id": pl.String, "_name": pl.String}))
+    profile: str = "generic"  # the application profile that labelled the events (forensics/apps/)
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.apps.mediboard import label_activity
 from forensics.correlate.frames import rows_of
-from forensics.correlate.mediboard import label_activity
 from forensics.correlate.thresholds import DEFAULT, Thresholds
 
 LINK_SCHEMA = pl.Schema(
@@ -71,14 +71,8 @@ def _bucket(ts: pl.Expr, width_s: float) -> pl.Expr:
 
 
 def _params_query() -> pl.Expr:
-    """``labels.query_params_get`` (JSON object, or JSON text in a string) -> a query string."""
-    raw = pl.col("labels").str.json_path_match("$.query_params_get")
-    keys = ("m", "tab", "a", "raw", "dialog", "date_min", "date_max", "all_prats", "offset", "limit", "patient_id")
-    parts = []
-    for k in keys:
-        v = raw.str.json_path_match(f"$.{k}")
-        parts.append(pl.when(v.is_not_null()).then(pl.concat_str([pl.lit(f"{k}="), v])))
-    return pl.concat_str(parts, separator="&", ignore_nulls=True)
+    """The parameters of a long request as a query string (``request.query``, filled by the application profile)."""
+    return pl.col("request.query")
 
 
 def match_app_to_web(
@@ -87,7 +81,7 @@ def match_app_to_web(
     """Best web request for each application event; one row per matched event.
 
     Needs (app): ``_row``, ``@timestamp``, ``event.action``, ``source.ip``,
-    ``user_agent.original``, ``account``, ``labels``.  Needs (web): ``_row``, ``@timestamp``,
+    ``user_agent.original``, ``account``, ``request.query``.  Needs (web): ``_row``, ``@timestamp``,
     ``source.ip``, ``network.forwarded_first``, ``user_agent.original``, ``session.web``,
     ``activity`` columns.  Returns ``app_row``, ``web_row``, ``session.web``, ``client.ip``,
     ``ip_match`` (client, forwarded_first, params), ``ua_match``, ``dt``, ``confidence``, ``reason``.

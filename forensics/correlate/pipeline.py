@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 
 from forensics import __version__
+from forensics.apps import AppProfile, profile_for
 from forensics.config import CaseConfig, load_config
 from forensics.correlate.accounts import Decision, account_profiles, decide
 from forensics.correlate.context import Context
@@ -34,7 +35,6 @@ from forensics.correlate.frames import Inputs, evidence_rows, load_inputs
 from forensics.correlate.grouping import Group, entry_finding, group_findings
 from forensics.correlate.ipcontext import IpContext
 from forensics.correlate.links import LINK_SCHEMA, attribute_requests, link_sessions, match_app_to_web, reconcile_app
-from forensics.correlate.mediboard import label_activity
 from forensics.correlate.prepare import id_names, prepare_app
 from forensics.correlate.sessions import (
     all_sessions,
@@ -148,6 +148,12 @@ def coverage_table(scan: pl.LazyFrame) -> pl.DataFrame:
     )
 
 
+def _profile(cfg: CaseConfig, inputs: Inputs) -> AppProfile:
+    """The application profile: the one the case config names, else the one the datasets show."""
+    datasets = inputs.app.get_column("event.dataset").unique().to_list() if inputs.app.height else []
+    return profile_for(cfg.app_profile, cfg.app_options, datasets)
+
+
 def _ip_table(ipctx: IpContext, *series: pl.Series) -> pl.DataFrame:
     """Labels of every distinct address the events name."""
     parts = [s.cast(pl.String).drop_nulls().unique() for s in series if s.len()]
@@ -181,8 +187,9 @@ def prepare(
     lap("load")
     ipctx = IpContext.from_config(cfg)
     web, duplicates = drop_cross_host_duplicates(inputs.web, tol)
-    web = label_activity(web)
-    assert isinstance(web, pl.DataFrame)
+    # what the application's URLs, audit keys and tables mean: its profile's job
+    profile = _profile(cfg, inputs)
+    web = profile.label_activity(web)
     # the query string has said what it had to say; the raw frames are not needed twice
     web = web.drop("url.query")
     inputs.web = inputs.web.clear()
@@ -202,7 +209,7 @@ def prepare(
     lap("label")
     web = sessionize_web(web, t)
     lap("web_sessions")
-    app = prepare_app(inputs.app, inputs.names)
+    app = prepare_app(profile.app_fields(inputs.app), inputs.names)
     matches = match_app_to_web(app, web, t, tol)
     app = reconcile_app(app, matches, web_available=web.height > 0)
     app = sessionize_app(app, t)
@@ -212,7 +219,9 @@ def prepare(
     links, intervals = link_sessions(app, app_sess, web_sess0, matches, t, tol)
     web = attribute_requests(web, intervals)
     lap("attribute")
-    db = sessionize_db(query_shape(inputs.db, t), t)
+    db = sessionize_db(
+        query_shape(inputs.db, t, record_tables=profile.record_tables, record_id_columns=profile.record_id_columns), t
+    )
     db_sess = db_sessions(db)
     db_links = link_web_db(web, db, t, tol)
     lap("db")
@@ -238,6 +247,7 @@ def prepare(
         names=id_names(pl.concat([inputs.app.select("user.id", "user.name", "event.action"), inputs.names])),
         notes=config_notes,
         web_duplicates=duplicates,
+        profile=profile.name,
     )
     lap("sessions")
     return ctx, inputs
@@ -540,6 +550,7 @@ def _document(
             "config_sha256": ctx.config.sha256,
             "skew_tolerance": ctx.tol,
             "accounts_requested": list(ctx.accounts_requested),
+            "application_profile": ctx.profile,
         },
         "attack": {
             "first_seen": utc_iso(first),

@@ -57,7 +57,6 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 ACCOUNT_CLASSES = ("CUser", "CMediusers", "User", "user", "users")
 PERM_CLASSES = ("CPermModule", "CPermObject", "CPermission", "Permission")
-_NAME_KEYS = ("user_username", "username", "login", "user_login", "target_user", "name")
 
 
 def changes(ctx: Context) -> pl.DataFrame:
@@ -89,7 +88,8 @@ def changes(ctx: Context) -> pl.DataFrame:
     if ch.height == 0:
         return ch.with_columns(pl.lit(None, dtype=pl.String).alias("target"))
     names = ctx.names.rename({"_name": "_target_name"})
-    from_labels = pl.coalesce([pl.col("labels").str.json_path_match(f"$.{k}") for k in _NAME_KEYS])
+    # the login the change was made to, as the application profile read it (user.target.name)
+    from_labels = pl.col("user.target.name") if "user.target.name" in ch.columns else pl.lit(None, dtype=pl.String)
     ch = ch.join(names, left_on="object.id", right_on="user.id", how="left", maintain_order="left")
     target = pl.when(otype.is_in(list(ACCOUNT_CLASSES))).then(
         pl.coalesce(from_labels, pl.col("_target_name"), pl.concat_str([pl.lit("#"), pl.col("object.id")]))

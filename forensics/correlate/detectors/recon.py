@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.apps.activity import RECON_ACTIVITIES
 from forensics.correlate.context import FLAGGED_LABELS, LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import rows, span
-from forensics.correlate.mediboard import RECON_ACTIVITIES
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips

@@ -30,9 +30,9 @@ from datetime import datetime
 
 import polars as pl
 
+from forensics.apps.activity import DATA_ACTIVITIES
 from forensics.correlate.context import LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import by_detector, rows, span
-from forensics.correlate.mediboard import DATA_ACTIVITIES
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
