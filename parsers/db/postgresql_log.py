@@ -23,11 +23,10 @@ and are carried to its later records (tagged ``db_session_carried``).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.common import no_events
 from parsers.db.pg_common import SECONDARY, pg_events
 from parsers.db.pg_prefix import FIRST_LEVEL, GENERIC_START, KNOWN_PREFIXES, line_pattern
@@ -61,7 +60,7 @@ class PostgresqlLog(Parser):
         first_level = text.str.extract(FIRST_LEVEL, 1)
         return text.str.contains(GENERIC_START) & first_level.is_not_null() & ~first_level.is_in(SECONDARY)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         prefix = self._configured() or state.get("prefix") or self._detect(records)
         if prefix is None:
             return ParseResult(

@@ -33,7 +33,7 @@ from typing import Any
 
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register
+from parsers.base import Parser, ParseResult, ParserState, register
 from parsers.web.access import Meta, meta_of, parse_access
 from parsers.web.logformat import (
     APACHE_DIRECTIVE,
@@ -111,7 +111,7 @@ class ApacheAccess(Parser):
             nginx = "$" in str(fmt) and not APACHE_DIRECTIVE.search(str(fmt))
             self.custom = compile_nginx(str(fmt)) if nginx else compile_apache(str(fmt))
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         if self.custom is not None:
             events, rejects = parse_access(
                 records,
@@ -124,7 +124,7 @@ class ApacheAccess(Parser):
         return ParseResult(*parse_auto(records, state))
 
 
-def parse_auto(records: pl.DataFrame, state: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def parse_auto(records: pl.DataFrame, state: ParserState) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The auto-detected variants, the most frequent of the previous chunk first."""
     hits: dict[str, int] = state.setdefault("access_hits", {})
     order = sorted(AUTO_FORMATS, key=lambda f: -hits.get(f.source, 0))

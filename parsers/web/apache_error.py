@@ -18,11 +18,9 @@ Reference: https://httpd.apache.org/docs/2.4/mod/core.html#errorlogformat
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.web.common import json_object
 
 _DATE = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4}"
@@ -77,7 +75,7 @@ class ApacheError(Parser):
     def record_start(self, text: pl.Expr) -> pl.Expr:
         return text.str.contains(START)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         df = records.select("_rec", pl.col("text").str.extract_groups(LINE).alias("_g")).unnest("_g")
         ok = pl.col("time").is_not_null()
         rejects = rejects_of(df.filter(~ok), "not an Apache error log record")

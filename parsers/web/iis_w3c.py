@@ -15,11 +15,9 @@ Reference: https://learn.microsoft.com/en-us/previous-versions/iis/6.0-sdk/ms525
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import REJECT_COLUMNS, Parser, ParseResult, register, rejects_of
+from parsers.base import REJECT_COLUMNS, Parser, ParseResult, ParserState, register, rejects_of
 from parsers.web.common import decode_urls, http_outcome, json_object
 
 #: W3C field -> (role); anything else becomes a label named after the field.
@@ -59,7 +57,7 @@ class IisW3c(Parser):
     actions = ("http_request",)
     literals = ("#Fields:",)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         text = pl.col("text")
         df = records.select(
             "_rec",
