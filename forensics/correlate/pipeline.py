@@ -29,6 +29,7 @@ from forensics.correlate.accounts import Decision, account_profiles, decide
 from forensics.correlate.context import Context
 from forensics.correlate.dblinks import link_web_db, query_shape
 from forensics.correlate.dedupe import drop_cross_host_duplicates
+from forensics.correlate.detectors import MODULES as DETECTOR_MODULES
 from forensics.correlate.detectors import run_all
 from forensics.correlate.exfil import estimate
 from forensics.correlate.frames import Inputs, evidence_rows, load_inputs
@@ -388,6 +389,18 @@ def warnings_for(ctx: Context) -> list[str]:
     return out
 
 
+#: What the verdict step's own findings were judged against.
+_VERDICT_BASELINES = {"attacker_ip": "population", "backdoor": "observed"}
+
+
+def _baseline(f: Finding) -> Any:
+    """What a finding was compared with: its own account of it, else what its detector declares."""
+    if "baseline" in f.details:
+        return f.details["baseline"]
+    declared = {m.NAME: getattr(m, "BASELINE", None) for m in DETECTOR_MODULES}
+    return declared.get(f.detector) or _VERDICT_BASELINES.get(f.detector)
+
+
 def _pick(rows: list[int], k: int) -> list[int]:
     """At most ``k`` rows: the first ones, the last ones, and evenly spaced ones between."""
     rows = sorted(set(rows))
@@ -526,6 +539,7 @@ def _document(
                 "reasons": [render(m) for m in reasons],
                 "reason_messages": [m.to_json() for m in reasons],
                 "signals": signals,
+                "baselines": [{"signal": k, "finding": owner[id(f)][0], "baseline": _baseline(f)} for k, f in sigs],
                 "findings": sorted(by_account.get(acc, set())),
                 "requested": acc in ctx.accounts_requested,
                 "created_by": s.created_by,

@@ -200,3 +200,14 @@ def test_sessions_and_links_tie_the_audit_trail_to_the_web_requests(run: tuple[d
     assert s["application_sessions"] >= 5 * 12 * 2
     assert s["web_requests_attributed"] > 0.9 * s["web_requests"] - 32 - PAGES - 1
     assert s["links"] > 5 * 12 * 2
+
+
+def test_the_app_table_of_case_toml_is_validated_by_its_profile() -> None:
+    from forensics.config import ConfigError, config_from_dict
+
+    cfg = config_from_dict({"app": {"profile": "generic", "record_tables": ["customers"]}})
+    assert cfg.app_profile == "generic" and cfg.app_options == {"record_tables": ["customers"]}
+    with pytest.raises(ConfigError, match="no option 'loginn'"):
+        config_from_dict({"app": {"loginn": "/x"}})
+    with pytest.raises(ConfigError, match="unknown application profile"):
+        config_from_dict({"app": {"profile": "sap"}})

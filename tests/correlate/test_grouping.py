@@ -82,3 +82,12 @@ def test_findings_json_keeps_every_member_traceable(attack):
     assert set(fe.get_column("finding").unique().to_list()) <= ids
     assert set(fe.get_column("member").drop_nulls().unique().to_list()) == {m["id"] for m in members}
     assert fe.filter(pl.col("member").is_not_null()).height >= sum(1 for _ in members)
+
+
+def test_each_verdict_says_which_baseline_its_signals_were_judged_against(attack):
+    for a in attack.findings["accounts"]:
+        assert [b["signal"] for b in a["baselines"]] == [s["signal"] for s in a["signals"]]
+        for b in a["baselines"]:
+            assert b["baseline"], (a["account"], b)
+            if b["signal"] == "new_source":
+                assert {"own_history", "peers"} <= set(b["baseline"])
