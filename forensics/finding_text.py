@@ -201,9 +201,12 @@ def codes(template: str) -> list[tuple[str, str]]:
 _EN: dict[str, str] = {
     # grouped findings (forensics/correlate/grouping.py)
     "group.title": "{n:num} findings of one kind ({kind:msg}) about {accounts:num} account(s)",
+    "group.title.unattributed": "{n:num} findings of one kind ({kind:msg})",
     "group.reason": "{n:num} low-signal findings of the same kind ({kind:msg}), grouped so that the findings that "
     "matter stand out; each one is listed with its own evidence under the members of this finding. Accounts: "
     "{names:list:12}. Strongest weight: {weight:g}.",
+    "group.reason.unattributed": "{n:num} low-signal findings of the same kind ({kind:msg}), grouped so that the "
+    "findings that matter stand out; each one is listed with its own evidence under the members of this finding.",
     "detector.unusual_access": "logins from a new address, network, user agent or hour",
     "detector.db_reads": "large database reads",
     "detector.scripted": "scripted clients",
@@ -328,9 +331,12 @@ _EN: dict[str, str] = {
 _FR: dict[str, str] = {
     # grouped findings (forensics/correlate/grouping.py)
     "group.title": "{n:num} constats de même nature ({kind:msg}) concernant {accounts:num} compte(s)",
+    "group.title.unattributed": "{n:num} constats de même nature ({kind:msg})",
     "group.reason": "{n:num} constats de faible poids de même nature ({kind:msg}), regroupés pour que les constats "
     "importants ressortent ; chacun est listé avec ses propres preuves parmi les membres de ce constat. Comptes : "
     "{names:list:12}. Poids le plus fort : {weight:g}.",
+    "group.reason.unattributed": "{n:num} constats de faible poids de même nature ({kind:msg}), regroupés pour que "
+    "les constats importants ressortent ; chacun est listé avec ses propres preuves parmi les membres de ce constat.",
     "detector.unusual_access": "connexions depuis une adresse, un réseau, un agent utilisateur ou une heure nouveaux",
     "detector.db_reads": "lectures volumineuses en base de données",
     "detector.scripted": "clients automatisés",

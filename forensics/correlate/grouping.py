@@ -75,7 +75,9 @@ def group_findings(findings: list[Finding], flagged: set[str]) -> list[Finding |
         kind = word("detector", detector)
         g = Finding(
             detector=detector,
-            title=msg("group.title", n=len(fs), kind=kind, accounts=len(accounts)),
+            title=msg("group.title", n=len(fs), kind=kind, accounts=len(accounts))
+            if accounts
+            else msg("group.title.unattributed", n=len(fs), kind=kind),
             techniques=techniques,
             basis=basis,
             reason=msg(
@@ -85,7 +87,9 @@ def group_findings(findings: list[Finding], flagged: set[str]) -> list[Finding |
                 accounts=len(accounts),
                 names=accounts,
                 weight=max(weights) if weights else 0,
-            ),
+            )
+            if accounts
+            else msg("group.reason.unattributed", n=len(fs), kind=kind),
             account=None,
             ips=sort_ips({ip for f in fs for ip in f.ips}),
             first_seen=_first(fs),

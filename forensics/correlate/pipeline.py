@@ -393,12 +393,25 @@ def warnings_for(ctx: Context) -> list[str]:
 _VERDICT_BASELINES = {"attacker_ip": "population", "backdoor": "observed"}
 
 
-def _baseline(f: Finding) -> Any:
-    """What a finding was compared with: its own account of it, else what its detector declares."""
-    if "baseline" in f.details:
-        return f.details["baseline"]
+def _baseline(f: Finding) -> tuple[str | None, str | None]:
+    """What a finding was compared with: the kind (``own_history+peers``...) and, when the
+    finding recorded it, the figures (``own_history.logins=12, peers.accounts=40...``)."""
     declared = {m.NAME: getattr(m, "BASELINE", None) for m in DETECTOR_MODULES}
-    return declared.get(f.detector) or _VERDICT_BASELINES.get(f.detector)
+    kind = declared.get(f.detector) or _VERDICT_BASELINES.get(f.detector)
+    detail = f.details.get("baseline")
+    if not isinstance(detail, dict):
+        return kind, None
+    flat: list[str] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k in value:
+                walk(f"{prefix}.{k}" if prefix else str(k), value[k])
+        else:
+            flat.append(f"{prefix}={value}")
+
+    walk("", jsonable(detail))
+    return kind, ", ".join(flat)
 
 
 def _pick(rows: list[int], k: int) -> list[int]:
@@ -524,9 +537,7 @@ def _document(
         ]
         # a signal names the finding in findings[] that carries it, and the member within a group
         signals = [
-            {"signal": k, "weight": f.weight, "finding": owner[id(f)][0]}
-            | ({"member": owner[id(f)][1]} if owner.get(id(f), ("", None))[1] else {})
-            for k, f in sigs
+            {"signal": k, "weight": f.weight, "finding": owner[id(f)][0], "member": owner[id(f)][1]} for k, f in sigs
         ]
         acc_json.append(
             {
@@ -539,7 +550,11 @@ def _document(
                 "reasons": [render(m) for m in reasons],
                 "reason_messages": [m.to_json() for m in reasons],
                 "signals": signals,
-                "baselines": [{"signal": k, "finding": owner[id(f)][0], "baseline": _baseline(f)} for k, f in sigs],
+                "baselines": [
+                    {"signal": k, "finding": owner[id(f)][0], "baseline": kind, "compared_with": text}
+                    for k, f in sigs
+                    for kind, text in [_baseline(f)]
+                ],
                 "findings": sorted(by_account.get(acc, set())),
                 "requested": acc in ctx.accounts_requested,
                 "created_by": s.created_by,

@@ -76,7 +76,7 @@ def test_findings_json_keeps_every_member_traceable(attack):
     for a in doc["accounts"]:
         for s in a["signals"]:
             assert s["finding"] in ids
-            if "member" in s:
+            if s["member"] is not None:
                 assert s["member"] in {m["id"] for m in members}
     fe = attack.finding_events
     assert set(fe.get_column("finding").unique().to_list()) <= ids
@@ -90,4 +90,5 @@ def test_each_verdict_says_which_baseline_its_signals_were_judged_against(attack
         for b in a["baselines"]:
             assert b["baseline"], (a["account"], b)
             if b["signal"] == "new_source":
-                assert {"own_history", "peers"} <= set(b["baseline"])
+                assert b["baseline"] == "own_history+peers"
+                assert "own_history.logins=" in b["compared_with"] and "peers.basis=" in b["compared_with"]
