@@ -112,10 +112,16 @@ def _replays(ctx: Context, req: pl.DataFrame) -> list[Finding]:
     if s.height == 0:
         return []
     per = s.group_by("account", "account.session").agg(pl.col("client").n_unique().alias("_k"))
-    cand = per.filter(pl.col("_k") >= 2)
+    cand = per.filter(pl.col("_k") >= 2).select("account", "account.session")
+    if cand.height == 0:
+        return []
+    # one pass over the candidate sessions only (most sessions have a single client)
+    parts = s.join(cand, on=["account", "account.session"], how="semi").partition_by(
+        ["account", "account.session"], as_dict=True
+    )
     out: list[Finding] = []
-    for acc, sess, _ in cand.sort("account", "account.session").iter_rows():
-        g = s.filter((pl.col("account") == acc) & (pl.col("account.session") == sess)).sort("@timestamp", "_row")
+    for (acc, sess), g in sorted(parts.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
+        g = g.sort("@timestamp", "_row")
         clients = g.get_column("client").to_list()
         first_client = clients[0]
         second_at = next(i for i, c in enumerate(clients) if c != first_client)
