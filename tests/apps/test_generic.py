@@ -15,6 +15,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from forensics.apps import profile_for
@@ -48,6 +49,11 @@ format = "nginx.access"
 host = "web01"
 
 [[source]]
+path = "db/general.log"
+format = "mysql.general"
+host = "db01"
+
+[[source]]
 path = "app/audit.jsonl"
 format = "jsonl"
 host = "app01"
@@ -74,6 +80,7 @@ class Evidence:
     def __init__(self) -> None:
         self.web: list[tuple[datetime, str]] = []
         self.audit: list[tuple[datetime, str]] = []
+        self.db: list[tuple[datetime, str]] = []
         self.rng = random.Random(5)
 
     def request(self, t: datetime, ip: str, method: str, target: str, status: int, size: int, ua: str) -> None:
@@ -89,6 +96,9 @@ class Evidence:
         rec.update(more)
         self.audit.append((t, json.dumps(rec)))
 
+    def query(self, t: datetime, sql: str) -> None:
+        self.db.append((t, f"{t.strftime('%Y-%m-%dT%H:%M:%S.%f')}Z\t    7 Query\t{sql}"))
+
     def login(self, t: datetime, user: str, ip: str, ua: str, sid: str) -> None:
         self.request(t, ip, "POST", "/login", 302, 310, ua)
         self.event(t + timedelta(milliseconds=400), user, "LOGIN_OK", ip, ua, sid)
@@ -96,6 +106,13 @@ class Evidence:
     def write(self, root: Path) -> None:
         (root / "web").mkdir(parents=True)
         (root / "app").mkdir(parents=True)
+        (root / "db").mkdir(parents=True)
+        head = "/usr/sbin/mysqld, Version: 8.0.36 (MySQL Community Server - GPL). started with:\n"
+        head += (
+            "Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock\nTime                 Id Command    Argument\n"
+        )
+        start = "2024-10-21T00:00:00.000000Z\t    7 Connect\tcrm@10.1.1.5 on crm using TCP/IP\n"
+        (root / "db" / "general.log").write_text(head + start + "\n".join(line for _, line in sorted(self.db)) + "\n")
         (root / "web" / "access.log").write_text("\n".join(line for _, line in sorted(self.web)) + "\n")
         (root / "app" / "audit.jsonl").write_text("\n".join(line for _, line in sorted(self.audit)) + "\n")
         (root / "case.toml").write_text(CASE_TOML)
@@ -115,6 +132,9 @@ def _week(ev: Evidence) -> None:
                     cid = ev.rng.randint(1, 2337)
                     if ev.rng.random() < 0.5:
                         ev.request(t, ip, "GET", f"/customers/{cid}", 200, 8100, CHROME)
+                        ev.query(
+                            t - timedelta(milliseconds=150), f"SELECT * FROM customers WHERE customer_id = '{cid}'"
+                        )
                         ev.event(t, user, "VIEW", ip, CHROME, sid, kind="customer", customer=cid)
                     else:
                         ev.request(
@@ -140,11 +160,18 @@ def _attack(ev: Evidence) -> dict:
         t += timedelta(seconds=3)
         rows = LIMIT if page < PAGES - 1 else LAST
         ev.request(t, ATTACKER, "GET", f"/api/customers?offset={page * LIMIT}&limit={LIMIT}", 200, 350 * rows, SCRIPT)
+        ev.query(
+            t - timedelta(milliseconds=150), f"SELECT * FROM customers ORDER BY id LIMIT {LIMIT} OFFSET {page * LIMIT}"
+        )
+    for cid in (17, 230, 1024, 1999, 2300):  # a few records fetched one by one, already in the listing
+        t += timedelta(seconds=2)
+        ev.request(t, ATTACKER, "GET", f"/api/customers/{cid}", 200, 900, SCRIPT)
+        ev.query(t - timedelta(milliseconds=150), f"SELECT * FROM customers WHERE customer_id = '{cid}'")
     return {"first_seen": first, "first_malicious": success, "last": t, "records": (PAGES - 1) * LIMIT + LAST}
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, object]:
     ev = Evidence()
     _week(ev)
     truth = _attack(ev)
@@ -152,7 +179,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
     ev.write(root)
     out = root.parent / "out"
     ingest(root, out, config=root / "case.toml")
-    return correlate(out, root / "case.toml").findings, truth
+    result = correlate(out, root / "case.toml")
+    return result.findings, truth, result
 
 
 def test_the_case_config_chooses_and_configures_the_profile() -> None:
@@ -164,8 +192,8 @@ def test_the_case_config_chooses_and_configures_the_profile() -> None:
     assert profile_for(None, None, ["jsonl"]).name == "generic"
 
 
-def test_the_taken_over_account_is_compromised_and_first(run: tuple[dict, dict]) -> None:
-    doc, _ = run
+def test_the_taken_over_account_is_compromised_and_first(run: tuple[dict, dict, object]) -> None:
+    doc, _, _ = run
     assert doc["case"]["application_profile"] == "generic"
     first = doc["accounts"][0]
     assert first["account"] == VICTIM and first["verdict"] == "compromised"
@@ -175,8 +203,8 @@ def test_the_taken_over_account_is_compromised_and_first(run: tuple[dict, dict])
     assert len(doc["findings"]) < 10
 
 
-def test_attacker_address_and_times(run: tuple[dict, dict]) -> None:
-    doc, truth = run
+def test_attacker_address_and_times(run: tuple[dict, dict, object]) -> None:
+    doc, truth, _ = run
     assert doc["attacker_ips"] == [ATTACKER]
     victim = doc["accounts"][0]
     t = datetime.fromisoformat(victim["first_malicious"].replace("Z", "+00:00"))
@@ -185,8 +213,8 @@ def test_attacker_address_and_times(run: tuple[dict, dict]) -> None:
     assert abs((t - truth["first_seen"]).total_seconds()) <= 5
 
 
-def test_records_taken_are_counted_with_bounds(run: tuple[dict, dict]) -> None:
-    doc, truth = run
+def test_records_taken_are_counted_with_bounds(run: tuple[dict, dict, object]) -> None:
+    doc, truth, _ = run
     row = next(e for e in doc["exfiltration"] if e["account"] == VICTIM and e["ip"] is None)
     rec = row["records"]
     assert rec["low"] <= truth["records"] <= rec["high"]
@@ -194,8 +222,8 @@ def test_records_taken_are_counted_with_bounds(run: tuple[dict, dict]) -> None:
     assert any(c["method"] == "api_pagination" for c in row["components"])
 
 
-def test_sessions_and_links_tie_the_audit_trail_to_the_web_requests(run: tuple[dict, dict]) -> None:
-    doc, _ = run
+def test_sessions_and_links_tie_the_audit_trail_to_the_web_requests(run: tuple[dict, dict, object]) -> None:
+    doc, _, _ = run
     s = doc["summary"]
     assert s["application_sessions"] >= 5 * 12 * 2
     assert s["web_requests_attributed"] > 0.9 * s["web_requests"] - 32 - PAGES - 1
@@ -211,3 +239,15 @@ def test_the_app_table_of_case_toml_is_validated_by_its_profile() -> None:
         config_from_dict({"app": {"loginn": "/x"}})
     with pytest.raises(ConfigError, match="unknown application profile"):
         config_from_dict({"app": {"profile": "sap"}})
+
+
+def test_database_queries_are_tied_to_the_requests_by_the_profiles_record_tables(
+    run: tuple[dict, dict, object],
+) -> None:
+    """Each API page's LIMIT/OFFSET and each record view's customer_id tie a query to its request."""
+    doc, _, result = run
+    assert doc["summary"]["database_events"] > 0
+    links = result.links.filter(pl.col("kind") == "web_db")
+    reasons = " ".join(links.get_column("reason").to_list())
+    assert "same offset and limit" in reasons and "same record id" in reasons
+    assert links.height >= PAGES
