@@ -59,3 +59,11 @@ def test_no_account_is_said_to_be_used_by_someone_else(quiet_week: dict) -> None
 def test_at_most_a_few_accounts_are_suspicious(quiet_week: dict) -> None:
     suspicious = [a["account"] for a in quiet_week["accounts"] if a["verdict"] == "suspicious"]
     assert len(suspicious) <= 2, suspicious
+
+
+def test_the_week_reads_as_tens_of_findings_with_every_observation_kept(quiet_week: dict) -> None:
+    """Ordinary staff behaviour is grouped (new home addresses, reporting reads), never dropped."""
+    top = quiet_week["findings"]
+    members = [m for f in top for m in f.get("members", [])]
+    assert len(top) <= 30
+    assert members and all(m["evidence"] for m in members)
