@@ -74,7 +74,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bulk.pages.reason": "{pages:num} API list pages{offsets:msg}{per_page:msg}{every:msg}. Rule: at least {min_pages} list pages in one episode.",
         "bulk.baseline": "It listed {volume:num} records, against a median episode of {own:msg} for this actor ({episodes:num} other episode(s)) and {peers:msg} for its {n_peers:num} peers ({peer_basis:msg}); a listing is reported from {own_factor:g} times the first and {peer_factor:g} times the second.",
         "bulk.baseline.none": "none",
-        "bulk.baseline.bytes": "It exported {volume:num} bytes, against a median episode of {own:msg} for this actor ({episodes:num} other episode(s)) and {peers:msg} for its {n_peers:num} peers ({peer_basis:msg}); exports are reported from {own_factor:g} times the first and {peer_factor:g} times the second.",
         "bulk.baseline.n": "{n:num}",
         "bulk.pages.offsets": ", offsets {first:num} to {last:num}",
         "bulk.pages.per_page": ", {n:num} records per page",
@@ -105,7 +104,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bulk.pages.reason": "{pages:num} pages de liste de l'API{offsets:msg}{per_page:msg}{every:msg}. Règle : au moins {min_pages:num} pages de liste dans un même épisode.",
         "bulk.baseline": "Il a listé {volume:num} enregistrements, contre un épisode médian de {own:msg} pour cet acteur ({episodes:num} autre(s) épisode(s)) et de {peers:msg} pour ses {n_peers:num} pairs ({peer_basis:msg}) ; une liste est signalée à partir de {own_factor:g} fois le premier et {peer_factor:g} fois le second.",
         "bulk.baseline.none": "aucun",
-        "bulk.baseline.bytes": "Il a exporté {volume:num} octets, contre un épisode médian de {own:msg} pour cet acteur ({episodes:num} autre(s) épisode(s)) et de {peers:msg} pour ses {n_peers:num} pairs ({peer_basis:msg}) ; les exports sont signalés à partir de {own_factor:g} fois le premier et {peer_factor:g} fois le second.",
         "bulk.baseline.n": "{n:num}",
         "bulk.pages.offsets": ", positions {first:num} à {last:num}",
         "bulk.pages.per_page": ", {n:num} enregistrements par page",
@@ -247,9 +245,6 @@ def _exports(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Finding
         pl.col("source.ip").mode().first().alias("_ip"),
         pl.col("user_agent.original").mode().first().alias("_ua"),
     )
-    export_vols = _listing_volumes(
-        ex.filter(pl.col("http.response.status_code") < 400), pl.col("http.response.bytes").fill_null(0)
-    )
     for ep in episodes.sort("_first").to_dicts():
         g = ex.filter((pl.col("actor") == ep["actor"]) & (pl.col("episode") == ep["episode"])).sort("@timestamp")
         ok = g.filter(pl.col("http.response.status_code") < 400)
@@ -273,12 +268,6 @@ def _exports(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Finding
         )
         if usual.height >= t.usual_min_episodes:
             continue
-        # and beyond what this actor and its peers export in an episode (bytes)
-        unusual, baseline, baseline_text = _judge(
-            ctx, export_vols, str(ep["actor"]), int(ep["episode"]), code="bulk.baseline.bytes"
-        )
-        if not unusual:
-            continue
         chain = _chain(ranges)
         techniques = ["T1213"]
         notes = [msg("bulk.export.count", exports=ok.height, bytes=nbytes)]
@@ -286,13 +275,7 @@ def _exports(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Finding
             notes.append(msg("bulk.export.span", days=span_days))
         if g.get_column("export.all").fill_null(False).any():
             notes.append(msg("bulk.export.all"))
-        details = {
-            "exports": ok.height,
-            "bytes": nbytes,
-            "span_days": span_days,
-            "failed": failed.height,
-            "baseline": baseline,
-        }
+        details = {"exports": ok.height, "bytes": nbytes, "span_days": span_days, "failed": failed.height}
         if len(chain) >= t.chunk_min_requests:
             techniques.append("T1030")
             notes.append(msg("bulk.export.chain", chunks=len(chain), start=chain[0][0], end=chain[-1][1]))
@@ -331,17 +314,11 @@ def _exports(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Finding
                 msg("bulk.export.title", actor=who, chunks=msg("bulk.export.chunks") if "T1030" in techniques else ""),
                 techniques,
                 msg(
-                    "_seq",
-                    items=[
-                        msg(
-                            "bulk.export.reason",
-                            notes=notes,
-                            min_requests=t.export_min_requests,
-                            min_bytes=t.export_min_bytes,
-                            min_days=t.export_min_span_days,
-                        ),
-                        baseline_text,
-                    ],
+                    "bulk.export.reason",
+                    notes=notes,
+                    min_requests=t.export_min_requests,
+                    min_bytes=t.export_min_bytes,
+                    min_days=t.export_min_span_days,
                 ),
                 details,
             )
@@ -354,9 +331,7 @@ def _listing_volumes(g: pl.DataFrame, value: pl.Expr) -> pl.DataFrame:
     return g.group_by("actor", "episode").agg(value.sum().alias("_v"))
 
 
-def _judge(
-    ctx: Context, vols: pl.DataFrame, actor: str, episode: int, code: str = "bulk.baseline"
-) -> tuple[bool, dict, Msg]:
+def _judge(ctx: Context, vols: pl.DataFrame, actor: str, episode: int) -> tuple[bool, dict, Msg]:
     """Is this episode's listing unusual for the actor's own history AND for its peers?
 
     Own history: the actor's other episodes (none: nothing to compare with, the peers
@@ -384,7 +359,7 @@ def _judge(
     }
     none = msg("bulk.baseline.none")
     text = msg(
-        code,
+        "bulk.baseline",
         volume=v,
         own=msg("bulk.baseline.n", n=own_med) if own_med is not None else none,
         episodes=own.len(),
