@@ -50,7 +50,7 @@ AWARENESS_YEARS = (1970, 2200)
 CASE_KEYS = {"name", "timezone", "awareness", "accounts", "exclude", "analyst", "skew_tolerance"}
 NETWORK_KEYS = {"trusted_proxies", "internal", "ip_context"}
 PAGINATION_KEYS = {"offset", "limit", "page", "cursor"}
-TOP_KEYS = {"case", "network", "source", "pagination"}
+TOP_KEYS = {"case", "network", "source", "pagination", "app"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,10 @@ class CaseConfig:
     sources: tuple[SourceConfig, ...] = ()
     #: more query parameter names of list pages, by role (offset, limit, page, cursor)
     pagination: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``[app] profile``: the application profile (forensics/apps/); None picks it from the evidence.
+    app_profile: str | None = None
+    #: The other keys of ``[app]``: options of that profile (validated by it).
+    app_options: dict[str, Any] = field(default_factory=dict)
 
     def source_for(self, relpath: str) -> SourceConfig | None:
         """The first ``[[source]]`` whose glob matches, as in the config's order."""
@@ -287,6 +291,20 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None, sha256: 
         if not ctx.is_file():
             raise ConfigError(f"{name} [network] ip_context: file {ctx} does not exist")
         kwargs["ip_context"] = ctx
+
+    app = data.get("app", {})
+    if not isinstance(app, dict):
+        raise ConfigError(f"{name}: [app] must be a table")
+    if app:
+        from forensics.apps import profile_for
+
+        options = {k: v for k, v in app.items() if k != "profile"}
+        try:
+            profile_for(str(app["profile"]) if "profile" in app else "generic", options)
+        except ValueError as exc:
+            raise ConfigError(f"{name} [app]: {exc}") from exc
+        kwargs["app_profile"] = str(app["profile"]) if "profile" in app else "generic"
+        kwargs["app_options"] = options
 
     sources = data.get("source", [])
     if not isinstance(sources, list):

@@ -198,7 +198,60 @@ def actions_markdown() -> str:
     return "\n".join(lines)
 
 
-PAGES = {"schema.md": schema_markdown, "formats.md": formats_markdown, "actions.md": actions_markdown}
+def detectors_markdown() -> str:
+    """docs/detectors.md: every detector as its module declares it, and every application profile."""
+    from forensics.apps import discover
+    from forensics.correlate.detectors import MODULES
+    from forensics.correlate.thresholds import ACCESS_SIGNALS
+
+    lines = [
+        "# Detectors and application profiles",
+        "",
+        "Generated from the code (`python -m forensics.docgen`). Each detector is one module of",
+        "`forensics/correlate/detectors/`, found by auto-discovery, that declares what is below; how",
+        "to add one is in [adding-a-detector.md](adding-a-detector.md), what each rule means in",
+        "[correlation.md](correlation.md). Signals marked * show use of the account by someone else",
+        "(one is required for `compromised`).",
+        "",
+        "| order | detector | what it finds | ATT&CK | signals (weight) | baseline | own thresholds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in MODULES:
+        summary = ((m.__doc__ or "").strip().splitlines() or [""])[0].replace("|", "\\|")
+        signals = ", ".join(
+            f"`{k}`{'*' if k in ACCESS_SIGNALS else ''} ({w:g})" for k, w in getattr(m, "SIGNALS", {}).items()
+        )
+        own = ", ".join(f"`{k}` = {v!r}" for k, v in getattr(m, "THRESHOLDS", {}).items())
+        techniques = ", ".join(getattr(m, "TECHNIQUES", ())) or "none"
+        lines.append(
+            f"| {m.ORDER} | `{m.NAME}` | {summary} | {techniques} | {signals or 'none'} | "
+            f"{getattr(m, 'BASELINE', '')} | {own} |"
+        )
+    lines += [
+        "",
+        "## Application profiles",
+        "",
+        "One module of `forensics/apps/` per application (see `forensics/apps/__init__.py`). The case",
+        "config picks one with `[app] profile = ...`; otherwise the first whose datasets are in the",
+        "evidence, else `generic`.",
+        "",
+        "| profile | what it knows | datasets | `[app]` options |",
+        "|---|---|---|---|",
+    ]
+    for name, cls in sorted(discover().items()):
+        prefixes = ", ".join(f"`{p}*`" for p in cls.dataset_prefixes) or "any"
+        options = ", ".join(f"`{k}`" for k in cls.defaults) or "none"
+        lines.append(f"| `{name}` | {cls.description()} | {prefixes} | {options} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+PAGES = {
+    "schema.md": schema_markdown,
+    "formats.md": formats_markdown,
+    "actions.md": actions_markdown,
+    "detectors.md": detectors_markdown,
+}
 
 
 def main() -> None:

@@ -153,7 +153,7 @@ class _Formatter(string.Formatter):
             return (arg or ", ").join(str(v) for v in _list(value))
         if kind == "word":
             code = f"{arg}.{value}"
-            return render(Msg(code), self.lang, s) if code in CATALOGUES[self.lang] else str(value)
+            return render(Msg(code), self.lang, s) if code in catalogue(self.lang) else str(value)
         if kind == "msg":
             return _text(value, self.lang, s)
         if kind == "msgs":
@@ -185,7 +185,7 @@ def render(message: Msg | Mapping[str, Any], lang: str = "en", style: Style | No
         code, params = message.get("code"), message.get("params") or {}
         if not isinstance(code, str) or not isinstance(params, Mapping):
             raise ValueError("not a message")
-    template = CATALOGUES[lang][code]
+    template = catalogue(lang)[code]
     return _Formatter(lang, style or Style(lang)).vformat(template, (), dict(params))
 
 
@@ -198,177 +198,39 @@ def codes(template: str) -> list[tuple[str, str]]:
     return out
 
 
-EN: dict[str, str] = {
+_EN: dict[str, str] = {
+    # grouped findings (forensics/correlate/grouping.py)
+    "group.title": "{n:num} findings of one kind ({kind:msg}) about {accounts:num} account(s)",
+    "group.title.unattributed": "{n:num} findings of one kind ({kind:msg})",
+    "group.reason": "{n:num} low-signal findings of the same kind ({kind:msg}), grouped so that the findings that "
+    "matter stand out; each one is listed with its own evidence under the members of this finding. Accounts: "
+    "{names:list:12}. Strongest weight: {weight:g}.",
+    "group.reason.unattributed": "{n:num} low-signal findings of the same kind ({kind:msg}), grouped so that the "
+    "findings that matter stand out; each one is listed with its own evidence under the members of this finding.",
+    "detector.unusual_access": "logins from a new address, network, user agent or hour",
+    "detector.db_reads": "large database reads",
+    "detector.scripted": "scripted clients",
+    "detector.persistence": "account and permission changes",
+    "detector.coverage": "gaps in log coverage",
+    "detector.anonymisers": "traffic through anonymisers",
+    "detector.xff_spoof": "X-Forwarded-For mismatches",
+    "detector.recon": "administrative views",
+    "detector.bulk": "bulk reads",
     "_list.more": "{head} and {n} more",
     "_seq": "{items:msgs: }",
-    # anonymisers
-    "anon.title": "Traffic through {label:msg}",
-    "anon.title.account": "Use of {account} through {label:msg}",
-    "anon.reason": "{events:num} events came from {ips:ips}, which the case's ip_context file labels {kind:msg}{notes:msg}.",
-    "anon.reason.account": "{events:num} events as {account} came from {ips:ips}, which the case's ip_context file "
-    "labels {kind:msg}{notes:msg}.",
-    "anon.notes": " ({notes:join:; })",
-    "anon.words.tor": "Tor exit nodes",
-    "anon.words.vpn": "VPN endpoints",
-    "anon.words.proxy": "proxies",
-    "anon.words.hosting": "hosting networks",
-    "anon.kind.tor": "tor",
-    "anon.kind.vpn": "vpn",
-    "anon.kind.proxy": "proxy",
-    "anon.kind.hosting": "hosting",
-    # brute force
-    "brute.title": "Brute force against {account}",
-    "brute.reason": "{events:num} failed logins on {account} from {ips:ips} between {first:time} and {last:clock}. "
-    "Rule: at least {min_failures} failures on one account within {minutes:g} minutes, not from an address that had "
-    "logged in to it before.",
-    "brute.web.title": "Burst of failed logins from {ip:ip} (web logs)",
-    "brute.web.reason": "{events:num} login requests from {ip:ip} were refused (HTTP 401/403) within {minutes:g} "
-    "minutes; no audit trail names the accounts tried. Rule: at least {min_failures} refused login requests from "
-    "one address within the window.",
-    # coverage
-    "coverage.title": "No events from {source} for {missing} hour(s) from {start:minute}",
-    "coverage.reason": "{source} has events in {present} of the {total} hours between its first and last event, but "
-    "none between {start:minute} and {end:minute}. Activity in that window cannot be seen in this source (rotation, "
-    "retention, outage or removal).",
-    # large database reads
-    "db_reads.title": "{reads:num} large database reads tied to requests of {account}",
-    "db_reads.title.unattributed": "{reads:num} large database reads tied to unattributed requests",
-    "db_reads.reason": "{reads:num} large reads on patient tables on {hosts:list} ({rows:num} rows returned where "
-    "logged) ran during web requests of {account}; tied by {how:msgs:, }.",
-    "db_reads.reason.unattributed": "{reads:num} large reads on patient tables on {hosts:list} ({rows:num} rows "
-    "returned where logged) ran during web requests from {ips:ips}; tied by {how:msgs:, }.",
-    "db_reads.untied.title": "{reads:num} large database reads on {host} not tied to any web request",
-    "db_reads.untied.reason": "{reads:num} large reads on patient tables on {host} ({rows:num} rows returned where "
-    "logged) ran while no matching web request was being served (reports, batch jobs, or web logs missing). The "
-    "shared database account cannot name the person.",
     "dblink.same_date_range": "shape: same date range",
     "dblink.same_offset": "shape: same offset and limit",
     "dblink.same_record": "shape: same record id",
     "dblink.connection": "connection: same database connection during the request",
     "dblink.time": "time: large read during a long request",
-    # persistence
-    "persistence.title": "{actor:msg} {parts:msgs:, }",
-    "persistence.reason": "The audit trail records that {actor:msg} {parts:msgs:; } between {first:time} and "
-    "{last:time}{source:msg}{end:msg}",
-    "persistence.unknown_actor": "Unknown actor",
-    "persistence.unknown_actor.lower": "an unknown actor",
-    "persistence.created": "created {n} account(s): {accounts:list}",
-    "persistence.permissions": "changed permissions {n:num} time(s)",
-    "persistence.passwords": "changed passwords {n:num} time(s)",
-    "persistence.from": " from {ips:ips}",
-    "persistence.end.flagged": ", from a source unusual for this account (anonymiser, or an address that had never "
-    "logged in to it).",
-    "persistence.end": ".",
-    "persistence.by_attacker": "{account} was compromised at that time: this is persistence by the attacker.",
-    # reconnaissance
-    "recon.title": "Administrative reconnaissance from {ips:ips:3}",
-    "recon.title.account": "Administrative reconnaissance as {account} from {ips:ips:3}",
-    "recon.reason": "{requests:num} requests to {views} account, permission and audit views ({names:list:6}) in "
-    "{sessions} session(s), {context:msgs: and }. Rule: at least {min_views} distinct such views in one session, in "
-    "an unusual context.",
-    "recon.ctx.anonymiser": "from an anonymiser/hosting network",
-    "recon.ctx.new_ip": "from an address that had not logged in to {account} before",
-    "recon.ctx.outside": "from outside the internal networks",
-    # scripted clients
-    "scripted.title": "Scripted client from {ips:ips:3}",
-    "scripted.title.account": "Scripted client as {account} from {ips:ips:3}",
-    "scripted.reason": "{requests:num} request(s) in {sessions} session(s) from {ips:ips}: {why:msgs:; }.",
-    "scripted.why.ua": "its user agent {ua:repr} is an HTTP library or tool",
-    "scripted.why.cadence": "a request every {gap:dec:1} s with a coefficient of variation of {cv:dec:2} (at most "
-    "{max_cv:g} over at least {min_requests} requests)",
-    "scripted.why.no_screen": "its application login recorded no screen size",
-    "scripted.why.logins": "{attempts:num} of its {requests:num} requests are login attempts ({failed:num} failed): "
-    "the script tries credentials",
-    "scripted.why.reads": "{reads:num} of its {requests:num} requests read data (records, exports, API, pages): the "
-    "script collects data",
-    # password spraying, credential stuffing
-    "spray.title": "Password spraying from {n_ips} address(es) against {accounts:num} accounts",
-    "spray.reason": "{events:num} failed logins from {ips:ips} against {accounts:num} distinct accounts "
-    "({unknown:num} of them do not exist), at most {max_tries} per account: few passwords tried on many accounts, "
-    "which stays under a per-account lockout. Rule: a source fails on at least {min_accounts} accounts with at most "
-    "{max_per_account:g} attempts per account.",
-    "stuffing.title": "Credential stuffing from {n_ips:num} addresses against {accounts:num} accounts",
-    "stuffing.reason": "{events:num} failed logins on {accounts:num} accounts ({unknown:num} do not exist) from "
-    "{n_ips:num} external addresses that each tried at most {max_per_ip} times and never logged in before: a pool of "
-    "addresses replaying user/password pairs. Rule: at least {min_attempts} such attempts from {min_ips} addresses "
-    "on {min_accounts} accounts within {minutes:g} minutes.",
-    # successful logins after a credential attack
-    "campaign.spray": "password spray",
-    "campaign.brute_force": "brute force",
-    "campaign.stuffing": "credential stuffing",
-    "saf.campaign.title": "Successful login to {account} from the {kind:msg} ({ip:ip})",
-    "saf.campaign.reason": "{account} logged in successfully at {time:time} from {ips:join:, }, {relation:msg} the "
-    "{kind:msg} campaign{campaign:msg} ({failures:num} failures, {targets:num} accounts targeted, {before:num} on "
-    "{account} before the success); the address had not logged in to {account} before the campaign. The password "
-    "was most likely obtained by the {kind:msg}.",
-    "saf.relation.address": "an address of",
-    "saf.relation.during": "during",
-    "saf.campaign_id": " {id}",
-    "saf.title": "Login to {account} after {failures} failures from a new address",
-    "saf.reason": "{failures} failed logins on {account} from {ip:ip}, then a success at {time:time} from the same "
-    "address, which had never logged in to {account} before. Rule: at least 3 failures then a success within "
-    "{minutes:g} minutes from an address new for the account.",
-    # unusual access
-    "unusual.title": "{account} logged in from a new {what:msgs:, }{count:msg}",
-    "unusual.count": " ({n} such logins)",
-    "unusual.new.address": "address {ip:ip}",
-    "unusual.new.network": "network {network}",
-    "unusual.new.ua": "user agent",
-    "unusual.new.hour": "hour {hour:02d}h ({zone})",
-    "unusual.login": "{time:time}: new {what:msgs:, }{label:msg}",
-    "unusual.labelled": " (labelled {label:word:ipctx})",
     "ipctx.internal": "internal",
     "ipctx.isp": "isp",
     "ipctx.hosting": "hosting",
     "ipctx.tor": "tor",
     "ipctx.vpn": "vpn",
     "ipctx.proxy": "proxy",
-    "unusual.more": "; and {n} more",
-    "unusual.reason": "Compared with the earlier logins of {account} in the evidence: {logins:msgs:; }{more:msg}. "
-    "Novelty alone is weak evidence (weight {weight:g} per new dimension, at most 0.35).",
-    # forged X-Forwarded-For
-    "xff.title": "Forged X-Forwarded-For {claim:ip}{internal:msg}{actor:msg} from {clients:ips:3}",
-    "xff.internal": " (internal)",
-    "xff.as": " as {account}",
-    "xff.reason": "{events:num} events carry X-Forwarded-For {claim:ip} first while the trusted proxy saw "
-    "{clients:ips}{stored:msg}{verdict:msg}",
-    "xff.stored": "; {rows:num} application rows stored the forged {claim:ip}",
-    "xff.strong": "; the claimed address is an internal workstation and the real client is outside: the client "
-    "impersonated it (the application's stored address is not the attacker's).",
-    "xff.weak": "; the first value was written by the client (or a proxy it used) and is not trusted.",
-    # bulk collection
-    "bulk.export.title": "Bulk export by {actor:ip}{chunks:msg}",
-    "bulk.export.chunks": " in chunks",
-    "bulk.export.reason": "{notes:msgs:; }. Rule: at least {min_requests} exports, {min_bytes:num} bytes or "
-    "{min_days} days of data in one episode, not the actor's usual job.",
-    "bulk.export.count": "{exports:num} successful exports, {bytes:num} bytes",
-    "bulk.export.span": "date ranges covering {days:num} days",
-    "bulk.export.all": "for all practitioners",
-    "bulk.export.chain": "{chunks} of them in consecutive date ranges from {start:date} to {end:date} (chunking)",
-    "bulk.export.failed": "after an export that failed with HTTP {status} at {time:time}{covers:msg}",
-    "bulk.export.covers": " for {start:date} to {end:date}, a range that covers the chunks",
-    "bulk.pages.title": "API pagination through the records by {actor:ip}",
-    "bulk.pages.reason": "{pages:num} API list pages{offsets:msg}{per_page:msg}{every:msg}. Rule: at least "
-    "{min_pages} list pages in one episode.",
-    "bulk.pages.offsets": ", offsets {first:num} to {last:num}",
-    "bulk.pages.per_page": ", {n:num} records per page",
-    "bulk.pages.every": ", one every {seconds:dec:1} s",
-    "bulk.details.title": "Record-by-record API enumeration by {actor:ip}",
-    "bulk.details.reason": "{requests:num} API requests fetched {records:num} distinct records one by one. Rule: at "
-    "least {min_records} distinct records in one episode.",
-    "bulk.exfil.reason": "{reason:msg} Transfer: {notes:msgs:; }.",
-    "bulk.exfil.channel": "{bytes:num} bytes of responses went to {ips:ips:3}, outside the internal networks, over "
-    "the web sessions that asked for them (exfiltration over the same channel)",
-    "bulk.exfil.automated": "{requests:num} of these requests came from a client found automated (automated "
-    "exfiltration)",
-    "bulk.exfil.pieces": "the records left in pages of a fixed size ({limit:num} per page)",
-    "bulk.volume.title": "{account} accessed {records:num} records in one day, far above its baseline",
-    "bulk.volume.reason": "{account} touched {records:num} records on {day:date} ({zone}){baseline:msg}{population:msg}"
-    ". Rule: at least {min_records} records, {factor:g}x the account's median day and {population_factor:g}x the "
-    "population's 95th percentile.",
-    "bulk.volume.baseline": ", {ratio:dec:0} times its median day ({median:num})",
-    "bulk.volume.no_baseline": ", with no other day to compare",
-    "bulk.volume.population": " and {ratio:dec:0} times the 95th percentile of all account-days ({p95:num})",
+    "baseline.peers.behaviour": "accounts that use the same functions",
+    "baseline.peers.population": "every account: too few behave alike",
     # accounts
     "attacker_ip.title": "{account} used from attacker address(es) {ips:ips:3}",
     "attacker_ip.reason": "{events:num} successful events of {account} came from {ips:ips}, addresses attributed to "
@@ -480,192 +342,39 @@ EN: dict[str, str] = {
     "link.activity.page": "page",
 }
 
-FR: dict[str, str] = {
+_FR: dict[str, str] = {
+    # grouped findings (forensics/correlate/grouping.py)
+    "group.title": "{n:num} constats de même nature ({kind:msg}) concernant {accounts:num} compte(s)",
+    "group.title.unattributed": "{n:num} constats de même nature ({kind:msg})",
+    "group.reason": "{n:num} constats de faible poids de même nature ({kind:msg}), regroupés pour que les constats "
+    "importants ressortent ; chacun est listé avec ses propres preuves parmi les membres de ce constat. Comptes : "
+    "{names:list:12}. Poids le plus fort : {weight:g}.",
+    "group.reason.unattributed": "{n:num} constats de faible poids de même nature ({kind:msg}), regroupés pour que "
+    "les constats importants ressortent ; chacun est listé avec ses propres preuves parmi les membres de ce constat.",
+    "detector.unusual_access": "connexions depuis une adresse, un réseau, un agent utilisateur ou une heure nouveaux",
+    "detector.db_reads": "lectures volumineuses en base de données",
+    "detector.scripted": "clients automatisés",
+    "detector.persistence": "modifications de comptes et de droits",
+    "detector.coverage": "lacunes dans les journaux",
+    "detector.anonymisers": "trafic par des anonymiseurs",
+    "detector.xff_spoof": "incohérences X-Forwarded-For",
+    "detector.recon": "consultations d'écrans d'administration",
+    "detector.bulk": "lectures en masse",
     "_list.more": "{head} et {n:num} autres",
     "_seq": "{items:msgs: }",
-    # anonymisers
-    "anon.title": "Trafic passé par {label:msg}",
-    "anon.title.account": "Utilisation de {account} par {label:msg}",
-    "anon.reason": "{events:num} événements provenaient de {ips:ips}, que le fichier ip_context de l'affaire classe "
-    "en {kind:msg}{notes:msg}.",
-    "anon.reason.account": "{events:num} événements au nom de {account} provenaient de {ips:ips}, que le fichier "
-    "ip_context de l'affaire classe en {kind:msg}{notes:msg}.",
-    "anon.notes": " ({notes:join: ; })",
-    "anon.words.tor": "des nœuds de sortie Tor",
-    "anon.words.vpn": "des points d'accès VPN",
-    "anon.words.proxy": "des proxys",
-    "anon.words.hosting": "des réseaux d'hébergement",
-    "anon.kind.tor": "Tor",
-    "anon.kind.vpn": "VPN",
-    "anon.kind.proxy": "proxy",
-    "anon.kind.hosting": "hébergement",
-    # brute force
-    "brute.title": "Force brute contre {account}",
-    "brute.reason": "{events:num} échecs de connexion sur {account} depuis {ips:ips} entre {first:time} et "
-    "{last:clock}. Règle : au moins {min_failures:num} échecs sur un même compte en {minutes:g} minutes, depuis une "
-    "adresse qui ne s'y était jamais connectée.",
-    "brute.web.title": "Rafale d'échecs de connexion depuis {ip:ip} (journaux web)",
-    "brute.web.reason": "{events:num} demandes de connexion depuis {ip:ip} ont été refusées (HTTP 401/403) en "
-    "{minutes:g} minutes ; aucun journal d'audit ne nomme les comptes essayés. Règle : au moins {min_failures:num} "
-    "demandes de connexion refusées depuis une même adresse dans la fenêtre.",
-    # coverage
-    "coverage.title": "Aucun événement de {source} pendant {missing:num} {missing:plural:heure|heures} à partir de "
-    "{start:minute}",
-    "coverage.reason": "{source} a des événements dans {present:num} des {total:num} heures entre son premier et son "
-    "dernier événement, mais aucun entre {start:minute} et {end:minute}. L'activité de cette période n'est pas visible "
-    "dans cette source (rotation, durée de conservation, panne ou suppression).",
-    # large database reads
-    "db_reads.title": "{reads:num} {reads:plural:lecture massive|lectures massives} de la base liées aux requêtes de "
-    "{account}",
-    "db_reads.title.unattributed": "{reads:num} {reads:plural:lecture massive|lectures massives} de la base liées à "
-    "des requêtes non attribuées",
-    "db_reads.reason": "{reads:num} {reads:plural:lecture massive|lectures massives} de tables de patients sur "
-    "{hosts:list} ({rows:num} lignes renvoyées, là où c'est journalisé) ont eu lieu pendant des requêtes web de "
-    "{account} ; rapprochement par {how:msgs:, }.",
-    "db_reads.reason.unattributed": "{reads:num} {reads:plural:lecture massive|lectures massives} de tables de "
-    "patients sur {hosts:list} ({rows:num} lignes renvoyées, là où c'est journalisé) ont eu lieu pendant des requêtes "
-    "web venant de {ips:ips} ; rapprochement par {how:msgs:, }.",
-    "db_reads.untied.title": "{reads:num} {reads:plural:lecture massive|lectures massives} de la base sur {host} sans "
-    "requête web correspondante",
-    "db_reads.untied.reason": "{reads:num} {reads:plural:lecture massive|lectures massives} de tables de patients sur "
-    "{host} ({rows:num} lignes renvoyées, là où c'est journalisé) ont eu lieu sans requête web correspondante en cours "
-    "(éditions, traitements par lots, ou journaux web manquants). Le compte partagé de la base ne permet pas de nommer "
-    "la personne.",
     "dblink.same_date_range": "forme : même plage de dates",
     "dblink.same_offset": "forme : même position et même taille de page",
     "dblink.same_record": "forme : même identifiant d'enregistrement",
     "dblink.connection": "connexion : même connexion à la base pendant la requête",
     "dblink.time": "heure : lecture massive pendant une requête longue",
-    # persistence
-    "persistence.title": "{actor:msg} a {parts:msgs:, }",
-    "persistence.reason": "Le journal d'audit enregistre que {actor:msg} a {parts:msgs: ; } entre {first:time} et "
-    "{last:time}{source:msg}{end:msg}",
-    "persistence.unknown_actor": "Auteur inconnu",
-    "persistence.unknown_actor.lower": "un auteur inconnu",
-    "persistence.created": "créé {n:num} {n:plural:compte|comptes} : {accounts:list}",
-    "persistence.permissions": "modifié des droits {n:num} fois",
-    "persistence.passwords": "changé de mot de passe {n:num} fois",
-    "persistence.from": " depuis {ips:ips}",
-    "persistence.end.flagged": ", depuis une source inhabituelle pour ce compte (anonymiseur, ou adresse qui ne s'y "
-    "était jamais connectée).",
-    "persistence.end": ".",
-    "persistence.by_attacker": "{account} était alors compromis : il s'agit d'une persistance installée par "
-    "l'attaquant.",
-    # reconnaissance
-    "recon.title": "Reconnaissance administrative depuis {ips:ips:3}",
-    "recon.title.account": "Reconnaissance administrative sous {account} depuis {ips:ips:3}",
-    "recon.reason": "{requests:num} requêtes vers {views:num} vues de comptes, de droits et d'audit ({names:list:6}) "
-    "en {sessions:num} {sessions:plural:session|sessions}, {context:msgs: et }. Règle : au moins {min_views:num} vues "
-    "distinctes de ce type dans une session, dans un contexte inhabituel.",
-    "recon.ctx.anonymiser": "depuis un anonymiseur ou un réseau d'hébergement",
-    "recon.ctx.new_ip": "depuis une adresse qui ne s'était jamais connectée à {account}",
-    "recon.ctx.outside": "depuis l'extérieur des réseaux internes",
-    # scripted clients
-    "scripted.title": "Client automatisé depuis {ips:ips:3}",
-    "scripted.title.account": "Client automatisé sous {account} depuis {ips:ips:3}",
-    "scripted.reason": "{requests:num} {requests:plural:requête|requêtes} en {sessions:num} "
-    "{sessions:plural:session|sessions} depuis {ips:ips} : {why:msgs: ; }.",
-    "scripted.why.ua": "son agent utilisateur {ua:repr} est une bibliothèque ou un outil HTTP",
-    "scripted.why.cadence": "une requête toutes les {gap:dec:1} s avec un coefficient de variation de {cv:dec:2} (au "
-    "plus {max_cv:g} sur au moins {min_requests:num} requêtes)",
-    "scripted.why.no_screen": "sa connexion à l'application n'a enregistré aucune taille d'écran",
-    "scripted.why.logins": "{attempts:num} de ses {requests:num} requêtes sont des tentatives de connexion "
-    "({failed:num} en échec) : le script essaie des identifiants",
-    "scripted.why.reads": "{reads:num} de ses {requests:num} requêtes lisent des données (dossiers, exports, API, "
-    "pages) : le script collecte des données",
-    # password spraying, credential stuffing
-    "spray.title": "Pulvérisation de mots de passe depuis {n_ips:num} {n_ips:plural:adresse|adresses} contre "
-    "{accounts:num} comptes",
-    "spray.reason": "{events:num} échecs de connexion depuis {ips:ips} contre {accounts:num} comptes distincts "
-    "(dont {unknown:num} inexistants), au plus {max_tries:num} par compte : peu de mots de passe essayés sur de "
-    "nombreux comptes, ce qui reste sous le seuil de verrouillage par compte. Règle : une source échoue sur au moins "
-    "{min_accounts:num} comptes avec au plus {max_per_account:g} tentatives par compte.",
-    "stuffing.title": "Bourrage d'identifiants depuis {n_ips:num} adresses contre {accounts:num} comptes",
-    "stuffing.reason": "{events:num} échecs de connexion sur {accounts:num} comptes (dont {unknown:num} inexistants) "
-    "depuis {n_ips:num} adresses externes qui ont chacune essayé au plus {max_per_ip:num} fois et ne s'étaient jamais "
-    "connectées : un ensemble d'adresses qui rejoue des couples identifiant/mot de passe. Règle : au moins "
-    "{min_attempts:num} tentatives de ce type depuis {min_ips:num} adresses sur {min_accounts:num} comptes en "
-    "{minutes:g} minutes.",
-    # successful logins after a credential attack
-    "campaign.spray": "pulvérisation de mots de passe",
-    "campaign.brute_force": "force brute",
-    "campaign.stuffing": "bourrage d'identifiants",
-    "saf.campaign.title": "Connexion réussie à {account} depuis l'attaque par {kind:msg} ({ip:ip})",
-    "saf.campaign.reason": "{account} s'est connecté avec succès le {time:time} depuis {ips:ips:99}, {relation:msg} "
-    "l'attaque par {kind:msg}{campaign:msg} ({failures:num} échecs, {targets:num} comptes visés, dont {before:num} "
-    "sur {account} avant la réussite) ; cette adresse ne s'était jamais connectée à {account} avant l'attaque. Le mot "
-    "de passe a très probablement été obtenu par cette attaque.",
-    "saf.relation.address": "une adresse de",
-    "saf.relation.during": "pendant",
-    "saf.campaign_id": " {id}",
-    "saf.title": "Connexion à {account} après {failures:num} échecs depuis une nouvelle adresse",
-    "saf.reason": "{failures:num} échecs de connexion sur {account} depuis {ip:ip}, puis une réussite le {time:time} "
-    "depuis la même adresse, qui ne s'était jamais connectée à {account}. Règle : au moins 3 échecs puis une réussite "
-    "en {minutes:g} minutes depuis une adresse nouvelle pour le compte.",
-    # unusual access
-    "unusual.title": "Connexion de {account} avec nouveauté : {what:msgs:, }{count:msg}",
-    "unusual.count": " ({n:num} connexions de ce type)",
-    "unusual.new.address": "adresse {ip:ip}",
-    "unusual.new.network": "réseau {network}",
-    "unusual.new.ua": "agent utilisateur",
-    "unusual.new.hour": "heure {hour:02d} h ({zone})",
-    "unusual.login": "{time:time} : éléments nouveaux : {what:msgs:, }{label:msg}",
-    "unusual.labelled": " (classée {label:word:ipctx})",
     "ipctx.internal": "réseau interne",
     "ipctx.isp": "fournisseur d'accès",
     "ipctx.hosting": "hébergement",
     "ipctx.tor": "Tor",
     "ipctx.vpn": "VPN",
     "ipctx.proxy": "proxy",
-    "unusual.more": " ; et {n:num} autres",
-    "unusual.reason": "Par rapport aux connexions antérieures de {account} dans les preuves : {logins:msgs: ; }"
-    "{more:msg}. La nouveauté seule est un indice faible (poids {weight:g} par nouveauté, au plus 0,35).",
-    # forged X-Forwarded-For
-    "xff.title": "En-tête X-Forwarded-For falsifié {claim:ip}{internal:msg}{actor:msg} depuis {clients:ips:3}",
-    "xff.internal": " (adresse interne)",
-    "xff.as": " sous {account}",
-    "xff.reason": "{events:num} événements portent en premier l'en-tête X-Forwarded-For {claim:ip} alors que le proxy "
-    "de confiance a vu {clients:ips}{stored:msg}{verdict:msg}",
-    "xff.stored": " ; {rows:num} lignes de l'application ont enregistré l'adresse falsifiée {claim:ip}",
-    "xff.strong": " ; l'adresse revendiquée est un poste interne et le vrai client est à l'extérieur : le client s'est "
-    "fait passer pour ce poste (l'adresse enregistrée par l'application n'est pas celle de l'attaquant).",
-    "xff.weak": " ; la première valeur a été écrite par le client (ou par un proxy qu'il utilisait) et n'est pas "
-    "fiable.",
-    # bulk collection
-    "bulk.export.title": "Export massif par {actor:ip}{chunks:msg}",
-    "bulk.export.chunks": " en tranches",
-    "bulk.export.reason": "{notes:msgs: ; }. Règle : au moins {min_requests:num} exports, {min_bytes:num} octets ou "
-    "{min_days:num} jours de données dans un même épisode, hors du travail habituel de l'auteur.",
-    "bulk.export.count": "{exports:num} exports réussis, {bytes:num} octets",
-    "bulk.export.span": "plages de dates couvrant {days:num} jours",
-    "bulk.export.all": "pour tous les praticiens",
-    "bulk.export.chain": "dont {chunks:num} en plages de dates consécutives du {start:date} au {end:date} (découpage)",
-    "bulk.export.failed": "après un export échoué avec le code HTTP {status} le {time:time}{covers:msg}",
-    "bulk.export.covers": " pour la période du {start:date} au {end:date}, qui couvre les tranches",
-    "bulk.pages.title": "Parcours des enregistrements page par page dans l'API par {actor:ip}",
-    "bulk.pages.reason": "{pages:num} pages de liste de l'API{offsets:msg}{per_page:msg}{every:msg}. Règle : au moins "
-    "{min_pages:num} pages de liste dans un même épisode.",
-    "bulk.pages.offsets": ", positions {first:num} à {last:num}",
-    "bulk.pages.per_page": ", {n:num} enregistrements par page",
-    "bulk.pages.every": ", une toutes les {seconds:dec:1} s",
-    "bulk.details.title": "Énumération des enregistrements un par un dans l'API par {actor:ip}",
-    "bulk.details.reason": "{requests:num} requêtes à l'API ont récupéré {records:num} enregistrements distincts un "
-    "par un. Règle : au moins {min_records:num} enregistrements distincts dans un même épisode.",
-    "bulk.exfil.reason": "{reason:msg} Transfert : {notes:msgs: ; }.",
-    "bulk.exfil.channel": "{bytes:num} octets de réponses sont partis vers {ips:ips:3}, hors des réseaux internes, "
-    "par les sessions web qui les avaient demandés (exfiltration par le même canal)",
-    "bulk.exfil.automated": "{requests:num} de ces requêtes venaient d'un client reconnu comme automatisé "
-    "(exfiltration automatisée)",
-    "bulk.exfil.pieces": "les enregistrements sont sortis par pages de taille fixe ({limit:num} par page)",
-    "bulk.volume.title": "{account} a consulté {records:num} enregistrements en une journée, bien au-delà de son "
-    "habitude",
-    "bulk.volume.reason": "{account} a consulté {records:num} enregistrements le {day:date} ({zone}){baseline:msg}"
-    "{population:msg}. Règle : au moins {min_records:num} enregistrements, {factor:g} fois la journée médiane du "
-    "compte et {population_factor:g} fois le 95e centile de l'ensemble.",
-    "bulk.volume.baseline": ", {ratio:dec:0} fois sa journée médiane ({median:num})",
-    "bulk.volume.no_baseline": ", sans autre journée de comparaison",
-    "bulk.volume.population": " et {ratio:dec:0} fois le 95e centile de toutes les journées de tous les comptes "
-    "({p95:num})",
+    "baseline.peers.behaviour": "comptes qui utilisent les mêmes fonctions",
+    "baseline.peers.population": "tous les comptes : trop peu se comportent de même",
     # accounts
     "attacker_ip.title": "{account} utilisé depuis {ips:ips:3}, {ips:plural:adresse|adresses} de l'attaquant",
     "attacker_ip.reason": "{events:num} événements réussis de {account} provenaient de {ips:ips}, adresses attribuées "
@@ -783,7 +492,57 @@ FR: dict[str, str] = {
     "link.activity.page": "de page",
 }
 
-CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "fr": FR}
+_CATALOGUES: dict[str, dict[str, str]] = {"en": _EN, "fr": _FR}
+#: Which detector declared each code (codes of this module have none).
+OWNERS: dict[str, str] = {}
+_plugins_loaded = False
+
+
+def register_messages(messages: Mapping[str, Mapping[str, str]], owner: str) -> None:
+    """Add a detector's texts (``{"en": {...}, "fr": {...}}``) to the catalogues.
+
+    Every code needs both languages, and a code belongs to one detector only.
+    """
+    en, fr = dict(messages.get("en", {})), dict(messages.get("fr", {}))
+    if set(en) != set(fr):
+        raise ValueError(f"{owner}: codes without both an English and a French text: {sorted(set(en) ^ set(fr))}")
+    for code in en:
+        known = OWNERS.get(code, "core" if code in _EN else None)
+        if known is not None and known != owner:
+            raise ValueError(f"{owner}: message code {code} already belongs to {known}")
+        OWNERS[code] = owner
+    _EN.update(en)
+    _FR.update(fr)
+
+
+def _load_plugins() -> None:
+    """Import the detectors once, so that their texts are in the catalogues."""
+    global _plugins_loaded
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        import forensics.correlate.detectors  # noqa: F401  (registers on import)
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    """Every text of one language: this module's plus the detectors' own."""
+    _load_plugins()
+    return _CATALOGUES[lang]
+
+
+#: Complete catalogues (this module's texts and the detectors'), served by ``__getattr__``.
+EN: dict[str, str]
+FR: dict[str, str]
+CATALOGUES: dict[str, dict[str, str]]
+
+
+def __getattr__(name: str) -> dict:
+    # EN, FR and CATALOGUES stay importable (the report reads them) and are complete:
+    # the detectors' own texts are merged in on first use
+    if name in ("EN", "FR", "CATALOGUES"):
+        _load_plugins()
+        return {"EN": _EN, "FR": _FR, "CATALOGUES": _CATALOGUES}[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: ``how`` values of the database links (forensics.correlate.dblinks) and their codes.
 DBLINK_HOW = {
@@ -798,7 +557,21 @@ DBLINK_HOW = {
 def word(prefix: str, value: str | None) -> Msg | str:
     """``Msg(prefix.value)`` when the catalogue knows it, else the value as written."""
     code = f"{prefix}.{value}"
-    return Msg(code) if code in EN else (value or "")
+    return Msg(code) if code in catalogue("en") else (value or "")
 
 
-__all__ = ["CATALOGUES", "DBLINK_HOW", "EN", "FR", "LANGUAGES", "Msg", "Style", "as_time", "codes", "msg", "render"]
+__all__ = [
+    "CATALOGUES",
+    "DBLINK_HOW",
+    "EN",
+    "FR",
+    "LANGUAGES",
+    "Msg",
+    "Style",
+    "as_time",
+    "catalogue",
+    "codes",
+    "msg",
+    "register_messages",
+    "render",
+]

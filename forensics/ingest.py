@@ -15,7 +15,6 @@ folder inside the evidence and evidence inside the output folder.
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 import sys
@@ -63,7 +62,7 @@ from forensics.timing import (
     with_private,
 )
 from forensics.window import Window
-from parsers.base import Parser, ParseResult, get_parser, group_records, lines_frame, parse_isolating
+from parsers.base import Parser, ParseResult, ParserState, get_parser, group_records, lines_frame, parse_isolating
 
 #: Bytes of decompressed text handled per chunk.
 CHUNK_BYTES = 16 << 20
@@ -563,7 +562,7 @@ def _ingest_file(
     cli_format: str | None,
     cli_tz: str | None,
     writer: _PartWriter,
-    source_state: dict[str, Any],
+    source_state: ParserState,
     max_decompressed: int,
     progress: Callable[[int], None] | None = None,
 ) -> FileReport:
@@ -599,7 +598,7 @@ def _ingest_file(
     report.clock_offset = src.clock_offset if src else None
     parser = get_parser(report.parser, options)
     status = StreamStatus()
-    state: dict[str, Any] = {"source": source_state}
+    state = ParserState(source=source_state)
     tmin: datetime | None = None
     tmax: datetime | None = None
 
@@ -715,7 +714,7 @@ class _Parsed:
     error: str | None = None
 
 
-def _parse_chunk(lines: pl.DataFrame, parser: Parser, state: dict[str, Any]) -> _Parsed:
+def _parse_chunk(lines: pl.DataFrame, parser: Parser, state: ParserState) -> _Parsed:
     records, blanks, orphans = group_records(lines, parser)
     if not records.height:
         return _Parsed(lines, records, blanks, orphans, None)
@@ -728,7 +727,7 @@ def _parse_chunk(lines: pl.DataFrame, parser: Parser, state: dict[str, Any]) -> 
     return _Parsed(lines, records, blanks, orphans, result, summary)
 
 
-def _parse_ahead(chunks: Iterator[pl.DataFrame], parser: Parser, state: dict[str, Any]) -> Iterator[_Parsed]:
+def _parse_ahead(chunks: Iterator[pl.DataFrame], parser: Parser, state: ParserState) -> Iterator[_Parsed]:
     """Parsed chunks in file order, parsed ahead of the engine's own work on them.
 
     A parser that carries state from chunk to chunk parses in one thread, in order, one
@@ -744,15 +743,12 @@ def _parse_ahead(chunks: Iterator[pl.DataFrame], parser: Parser, state: dict[str
     if first is None:
         return
     yield _parse_chunk(first, parser, state)
-    hints = {k: v for k, v in state.items() if k != "source"}
-
-    def own_state() -> dict[str, Any]:
-        return {**copy.deepcopy(hints), "source": state.get("source", {})}
+    frozen = state.for_chunk()  # the hints the first chunk left, for every later chunk
 
     with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="parse") as pool:
         pending: deque[Future[_Parsed]] = deque()
         for lines in chunks:
-            pending.append(pool.submit(_parse_chunk, lines, parser, own_state()))
+            pending.append(pool.submit(_parse_chunk, lines, parser, frozen.for_chunk()))
             if len(pending) > PARSE_WORKERS:
                 yield pending.popleft().result()
         while pending:
@@ -761,7 +757,7 @@ def _parse_ahead(chunks: Iterator[pl.DataFrame], parser: Parser, state: dict[str
 
 def _process_lines(
     parsed: _Parsed,
-    state: dict[str, Any],
+    state: ParserState,
     f: EvidenceFile,
     report: FileReport,
     cfg: CaseConfig,
@@ -874,7 +870,7 @@ def _finish_events(
     report: FileReport,
     cfg: CaseConfig,
     decision: ZoneDecision,
-    state: dict[str, Any],
+    state: ParserState,
 ) -> pl.DataFrame:
     """Provenance, ids, client IP, zone, related.* and tags: everything parsers leave to us."""
     events = _with_records(events.with_columns(pl.col("_rec").cast(pl.Int64)), rec_meta)

@@ -30,6 +30,7 @@ A parser whose output for a chunk does not depend on earlier chunks sets
 
 from __future__ import annotations
 
+import copy
 import importlib
 import pkgutil
 from collections.abc import Mapping
@@ -54,6 +55,52 @@ class ParseResult:
     events: pl.DataFrame
     rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_COLUMNS))
     meta: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_COLUMNS))
+
+
+class ParserState:
+    """What a parser keeps while it reads one file, and what a source keeps across its files.
+
+    ``source`` is shared by the files of one ``[[source]]`` (rotated logs: the database a
+    connection selected in yesterday's file, the engine's timing state); ``hints`` are the
+    parser's own notes about the file being read (the header of a CSV, the layout that
+    matched, the last time seen).  Parsers read and write hints as ``state["key"]``;
+    ``state["source"]`` is the source's dict.  The engine gives every chunk parsed ahead of
+    order its own copy of the hints (``for_chunk``), never of ``source``.
+    """
+
+    __slots__ = ("hints", "source")
+
+    def __init__(self, source: dict[str, Any] | None = None, hints: dict[str, Any] | None = None) -> None:
+        self.source: dict[str, Any] = {} if source is None else source
+        self.hints: dict[str, Any] = {} if hints is None else hints
+
+    def __repr__(self) -> str:
+        return f"ParserState(source={sorted(self.source)}, hints={sorted(self.hints)})"
+
+    def __getitem__(self, key: str) -> Any:
+        return self.source if key == "source" else self.hints[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key == "source":
+            self.source = value
+        else:
+            self.hints[key] = value
+
+    def __contains__(self, key: object) -> bool:
+        return key == "source" or key in self.hints
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.source if key == "source" else self.hints.get(key, default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        return self.source if key == "source" else self.hints.setdefault(key, default)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        return self.hints.pop(key, *default)
+
+    def for_chunk(self) -> ParserState:
+        """A copy for a chunk parsed ahead: its own hints, the same source."""
+        return ParserState(self.source, copy.deepcopy(self.hints))
 
 
 class Parser:
@@ -92,7 +139,7 @@ class Parser:
         """Boolean expression: does this physical line start a new record?"""
         return pl.lit(True)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         """Parse ``records`` (columns ``_rec``, ``text``, ``line``); ``state`` persists per file."""
         raise NotImplementedError
 
@@ -120,7 +167,7 @@ class Parser:
         if records.height == 0:
             return 0.0
         # a record the parser cannot cope with costs its own share of the score, not the file's
-        state: dict[str, Any] = {}
+        state = ParserState()
         result, _ = parse_isolating(self, records, state, max_parses=SCORE_RETRY_PARSES)
         self.inferred = dict(state.get("inferred", {}))
         parsed = result.events.get_column("_rec").n_unique() if result.events.height else 0
@@ -145,7 +192,7 @@ def failure_text(parser: Parser, exc: BaseException, n_records: int) -> str:
 
 
 def parse_isolating(
-    parser: Parser, records: pl.DataFrame, state: dict[str, Any], max_parses: int = INGEST_RETRY_PARSES
+    parser: Parser, records: pl.DataFrame, state: ParserState, max_parses: int = INGEST_RETRY_PARSES
 ) -> tuple[ParseResult, list[str]]:
     """``parser.parse`` that costs a failure only the records that caused it.
 

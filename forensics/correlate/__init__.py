@@ -6,8 +6,8 @@ functions of frames that keep every row and add documented columns, so a noteboo
 ``.pipe()`` them on its own selection of events.
 """
 
+from forensics.apps.mediboard import label_activity
 from forensics.correlate.ipcontext import IpContext, classify_ips
-from forensics.correlate.mediboard import label_activity
 from forensics.correlate.pipeline import Correlation, correlate, prepare
 from forensics.correlate.sessions import sessionize_app, sessionize_db, sessionize_web
 from forensics.correlate.thresholds import DEFAULT, Thresholds

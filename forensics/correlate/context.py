@@ -7,6 +7,7 @@ Context and the findings made before them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -45,7 +46,8 @@ class Context:
     notes: list[str] = field(default_factory=list)  # warnings found while preparing
     web_duplicates: int = 0  # requests logged by two hosts, counted once
     names: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"user.id": pl.String, "_name": pl.String}))
-    _cache: dict[str, pl.DataFrame] = field(default_factory=dict)
+    profile: str = "generic"  # the application profile that labelled the events (forensics/apps/)
+    _cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tol(self) -> float:

@@ -18,23 +18,13 @@ ran on a connection opened during it when it is the only such request.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 import polars as pl
 
+from forensics.apps.mediboard import PATIENT_TABLES
 from forensics.correlate.thresholds import DEFAULT, Thresholds
-
-PATIENT_TABLES = (
-    "patients",
-    "patient",
-    "sejour",
-    "consultation",
-    "operations",
-    "dossier_medical",
-    "antecedent",
-    "traitement",
-    "prescription",
-    "observation_medicale",
-    "constantes_medicales",
-)
 
 _US = 1_000_000
 NEEDS = ("@timestamp", "db.query.text", "db.tables", "db.rows_returned", "db.operation", "session.db")
@@ -51,8 +41,18 @@ ADDS = (
 )
 
 
-def query_shape(db: pl.DataFrame, thresholds: Thresholds = DEFAULT) -> pl.DataFrame:
+def query_shape(
+    db: pl.DataFrame,
+    thresholds: Thresholds = DEFAULT,
+    *,
+    record_tables: Sequence[str] = PATIENT_TABLES,
+    record_id_columns: Sequence[str] = ("patient_id",),
+) -> pl.DataFrame:
     """Add the shape columns of each statement (same rows, same order).
+
+    ``record_tables`` and ``record_id_columns`` come from the application profile (the
+    tables that hold its records, the columns that name one record); ``db.patient`` means
+    "touches a record table" whatever the application calls its records.
 
     Adds ``db.patient`` (touches a patient table), ``db.select_star``, ``db.in_list``
     (number of values in the first ``IN (...)``; the list may be cut by the server's log
@@ -64,18 +64,20 @@ def query_shape(db: pl.DataFrame, thresholds: Thresholds = DEFAULT) -> pl.DataFr
     text = pl.col("db.query.text")
     tables_hit = (
         pl.col("db.tables")
-        .list.eval(pl.element().str.to_lowercase().str.strip_chars("`").is_in(list(PATIENT_TABLES)))
+        .list.eval(pl.element().str.to_lowercase().str.strip_chars("`").is_in(list(record_tables)))
         .list.any()
     ).fill_null(False)
     lowered = pl.when(text.is_not_null()).then(text.str.slice(0, 4096).str.to_lowercase())
-    table_re = r"(?:from|join)\s+`?(?:" + "|".join(PATIENT_TABLES) + r")`?(?:\s|$|,|\))"
+    tables = "|".join(re.escape(t) for t in record_tables) or r"[^\s\S]"
+    table_re = r"(?:from|join)\s+`?(?:" + tables + r")`?(?:\s|$|,|\))"
     patient = tables_hit | lowered.str.contains(table_re).fill_null(False)
     q = pl.when(patient).then(lowered)
     in_list = q.str.extract(r"\bin\s*\(([^)]*)", 1)
     between = q.str.extract_groups(r"between\s+'(\d{4}-\d{2}-\d{2})[^']*'\s+and\s+'(\d{4}-\d{2}-\d{2})")
     lim_a = q.str.extract_groups(r"\blimit\s+(\d+)\s*,\s*(\d+)")
     lim_b = q.str.extract_groups(r"\blimit\s+(\d+)\s+offset\s+(\d+)")
-    obj = q.str.extract(r"patient_id`?\s*=\s*'?(\d+)'?", 1)
+    ids = "|".join(re.escape(c) for c in record_id_columns) or r"[^\s\S]"
+    obj = q.str.extract(r"\b(?:" + ids + r")`?\s*=\s*'?(\d+)'?", 1)
     out = db.with_columns(
         patient.alias("db.patient"),
         q.str.contains(r"select\s+(?:distinct\s+)?(?:\*|`?\w+`?\.\*)").fill_null(False).alias("db.select_star"),

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.apps.mediboard import label_activity
 from forensics.correlate.frames import rows_of
-from forensics.correlate.mediboard import label_activity
 from forensics.correlate.thresholds import DEFAULT, Thresholds
 
 LINK_SCHEMA = pl.Schema(
@@ -74,14 +74,8 @@ def _bucket(ts: pl.Expr, width_s: float) -> pl.Expr:
 
 
 def _params_query() -> pl.Expr:
-    """``labels.query_params_get`` (JSON object, or JSON text in a string) -> a query string."""
-    raw = pl.col("labels").str.json_path_match("$.query_params_get")
-    keys = ("m", "tab", "a", "raw", "dialog", "date_min", "date_max", "all_prats", "offset", "limit", "patient_id")
-    parts = []
-    for k in keys:
-        v = raw.str.json_path_match(f"$.{k}")
-        parts.append(pl.when(v.is_not_null()).then(pl.concat_str([pl.lit(f"{k}="), v])))
-    return pl.concat_str(parts, separator="&", ignore_nulls=True)
+    """The parameters of a long request as a query string (``request.query``, filled by the application profile)."""
+    return pl.col("request.query")
 
 
 #: Evidence a match may rest on, strongest first (``ip_match`` names the first one present).

@@ -23,17 +23,19 @@ from typing import Any
 import polars as pl
 
 from forensics._version import __version__
+from forensics.apps import AppProfile, profile_for
 from forensics.config import CaseConfig, load_config
 from forensics.correlate.accounts import Decision, account_profiles, decide
 from forensics.correlate.context import Context
 from forensics.correlate.dblinks import link_web_db, query_shape
 from forensics.correlate.dedupe import drop_cross_host_duplicates
+from forensics.correlate.detectors import MODULES as DETECTOR_MODULES
 from forensics.correlate.detectors import run_all
 from forensics.correlate.exfil import estimate
 from forensics.correlate.frames import Inputs, evidence_rows, load_inputs
+from forensics.correlate.grouping import Group, entry_finding, group_findings
 from forensics.correlate.ipcontext import IpContext
 from forensics.correlate.links import LINK_SCHEMA, attribute_requests, link_sessions, match_app_to_web, reconcile_app
-from forensics.correlate.mediboard import label_activity
 from forensics.correlate.pagination import with_pagination
 from forensics.correlate.prepare import id_names, prepare_app
 from forensics.correlate.sessions import (
@@ -154,6 +156,12 @@ def coverage_table(scan: pl.LazyFrame) -> pl.DataFrame:
     )
 
 
+def _profile(cfg: CaseConfig, inputs: Inputs) -> AppProfile:
+    """The application profile: the one the case config names, else the one the datasets show."""
+    datasets = inputs.app.get_column("event.dataset").unique().to_list() if inputs.app.height else []
+    return profile_for(cfg.app_profile, cfg.app_options, datasets)
+
+
 def _ip_table(ipctx: IpContext, *series: pl.Series) -> pl.DataFrame:
     """Labels of every distinct address the events name."""
     parts = [s.cast(pl.String).drop_nulls().unique() for s in series if s.len()]
@@ -187,7 +195,9 @@ def prepare(
     lap("load")
     ipctx = IpContext.from_config(cfg)
     web, duplicates = drop_cross_host_duplicates(inputs.web, tol)
-    web = label_activity(web)
+    # what the application's URLs, audit keys and tables mean: its profile's job
+    profile = _profile(cfg, inputs)
+    web = profile.label_activity(web)
     assert isinstance(web, pl.DataFrame)
     web = with_pagination(web, cfg.pagination)
     # the query string has said what it had to say; the raw frames are not needed twice
@@ -209,7 +219,7 @@ def prepare(
     lap("label")
     web = sessionize_web(web, t)
     lap("web_sessions")
-    app = prepare_app(inputs.app, inputs.names)
+    app = prepare_app(profile.app_fields(inputs.app), inputs.names)
     matches = match_app_to_web(app, web, t, tol)
     app = reconcile_app(app, matches, web_available=web.height > 0)
     app = sessionize_app(app, t)
@@ -219,7 +229,9 @@ def prepare(
     links, intervals = link_sessions(app, app_sess, web_sess0, matches, t, tol)
     web = attribute_requests(web, intervals)
     lap("attribute")
-    db = sessionize_db(query_shape(inputs.db, t), t)
+    db = sessionize_db(
+        query_shape(inputs.db, t, record_tables=profile.record_tables, record_id_columns=profile.record_id_columns), t
+    )
     db_sess = db_sessions(db)
     db_links = link_web_db(web, db, t, tol)
     lap("db")
@@ -245,6 +257,7 @@ def prepare(
         names=id_names(pl.concat([inputs.app.select("user.id", "user.name", "event.action"), inputs.names])),
         notes=config_notes,
         web_duplicates=duplicates,
+        profile=profile.name,
     )
     lap("sessions")
     return ctx, inputs
@@ -385,6 +398,31 @@ def warnings_for(ctx: Context) -> list[str]:
     return out
 
 
+#: What the verdict step's own findings were judged against.
+_VERDICT_BASELINES = {"attacker_ip": "population", "backdoor": "observed"}
+
+
+def _baseline(f: Finding) -> tuple[str | None, str | None]:
+    """What a finding was compared with: the kind (``own_history+peers``...) and, when the
+    finding recorded it, the figures (``own_history.logins=12, peers.accounts=40...``)."""
+    declared = {m.NAME: getattr(m, "BASELINE", None) for m in DETECTOR_MODULES}
+    kind = declared.get(f.detector) or _VERDICT_BASELINES.get(f.detector)
+    detail = f.details.get("baseline")
+    if not isinstance(detail, dict):
+        return kind, None
+    flat: list[str] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k in value:
+                walk(f"{prefix}.{k}" if prefix else str(k), value[k])
+        else:
+            flat.append(f"{prefix}={value}")
+
+    walk("", jsonable(detail))
+    return kind, ", ".join(flat)
+
+
 def _pick(rows: list[int], k: int) -> list[int]:
     """At most ``k`` rows: the first ones, the last ones, and evenly spaced ones between."""
     rows = sorted(set(rows))
@@ -445,12 +483,26 @@ def _document(
 ) -> tuple[dict[str, Any], pl.DataFrame]:
     t = ctx.thresholds
     far = "9999"
-    findings = sorted(
-        findings, key=lambda f: (utc_iso(f.first_seen) or far, f.detector, f.title, utc_iso(f.last_seen) or far)
-    )
-    for i, f in enumerate(findings, 1):
-        f.id = f"F-{i:03d}"
-    quoted: dict[str, list[int]] = {f.id: _pick(f.rows, t.evidence_max) for f in findings}
+
+    def order(f: Finding) -> tuple[str, str, str, str]:
+        return (utc_iso(f.first_seen) or far, f.detector, f.title, utc_iso(f.last_seen) or far)
+
+    findings = sorted(findings, key=order)
+    # repeated low-signal findings of one kind become one finding that lists them all
+    flagged = {a for a, s in decision.accounts.items() if s.verdict != "normal"}
+    entries = sorted(group_findings(findings, flagged), key=lambda e: order(entry_finding(e)))
+    owner: dict[int, tuple[str, str | None]] = {}  # finding -> (its id in findings[], member id)
+    for i, e in enumerate(entries, 1):
+        top = entry_finding(e)
+        top.id = f"F-{i:03d}"
+        if isinstance(e, Group):
+            for k, m in enumerate(e.members, 1):
+                m.id = f"{top.id}.{k}"
+                owner[id(m)] = (top.id, m.id)
+        else:
+            owner[id(top)] = (top.id, None)
+    listed = [entry_finding(e) for e in entries] + [m for e in entries if isinstance(e, Group) for m in e.members]
+    quoted: dict[str, list[int]] = {f.id: _pick(f.rows, t.evidence_max) for f in listed}
     comp_rows = [r for e in exfil for c in e["_components"] for r in _pick(c.rows, t.evidence_max)]
     wanted = {r for f in findings for r in f.rows} | set(comp_rows)
     ev = evidence_rows(inputs.scan, wanted) if wanted else pl.DataFrame(schema={"_row": pl.Int64})
@@ -467,16 +519,22 @@ def _document(
     def refs(rws: list[int]) -> list[dict[str, Any]]:
         return [lookup[r] for r in rws if r in lookup]
 
-    fjson = []
-    for f in findings:
+    def finding_json(f: Finding) -> dict[str, Any]:
         j = f.to_json(refs(quoted[f.id]))
         j["evidence_total"] = len(set(f.rows))
+        return j
+
+    fjson = []
+    for e in entries:
+        j = finding_json(entry_finding(e))
+        if isinstance(e, Group):
+            j["members"] = [finding_json(m) for m in e.members]
         fjson.append(j)
     # accounts
-    by_account: dict[str, list[str]] = {}
+    by_account: dict[str, set[str]] = {}
     for f in findings:
         if f.account:
-            by_account.setdefault(f.account, []).append(f.id)
+            by_account.setdefault(f.account, set()).add(owner[id(f)][0])
     acc_json = []
     for acc, s in decision.accounts.items():
         if s.score <= 0 and acc not in ctx.accounts_requested and s.verdict == "normal":
@@ -485,6 +543,10 @@ def _document(
         reasons = [
             msg("account.reason", signal=word("signal", k), weight=f.weight, title=f.title_msg or f.title, finding=f.id)
             for k, f in sigs
+        ]
+        # a signal names the finding in findings[] that carries it, and the member within a group
+        signals = [
+            {"signal": k, "weight": f.weight, "finding": owner[id(f)][0], "member": owner[id(f)][1]} for k, f in sigs
         ]
         acc_json.append(
             {
@@ -496,8 +558,13 @@ def _document(
                 "source_ips": sort_ips(s.source_ips),
                 "reasons": [render(m) for m in reasons],
                 "reason_messages": [m.to_json() for m in reasons],
-                "signals": [{"signal": k, "weight": f.weight, "finding": f.id} for k, f in sigs],
-                "findings": sorted(by_account.get(acc, [])),
+                "signals": signals,
+                "baselines": [
+                    {"signal": k, "finding": owner[id(f)][0], "baseline": kind, "compared_with": text}
+                    for k, f in sigs
+                    for kind, text in [_baseline(f)]
+                ],
+                "findings": sorted(by_account.get(acc, set())),
                 "requested": acc in ctx.accounts_requested,
                 "created_by": s.created_by,
             }
@@ -521,6 +588,7 @@ def _document(
             "config_sha256": ctx.config.sha256,
             "skew_tolerance": ctx.tol,
             "accounts_requested": list(ctx.accounts_requested),
+            "application_profile": ctx.profile,
         },
         "attack": {
             "first_seen": utc_iso(first),
@@ -553,20 +621,34 @@ def _document(
     }
     doc = json.loads(json.dumps(jsonable(doc)))
     validate(doc)
-    fe_rows = [(f.id, r) for f in findings for r in sorted(set(f.rows))]
-    fe = pl.DataFrame(fe_rows, schema={"finding": pl.String, "_row": pl.Int64}, orient="row")
+    fe_rows = [(owner[id(f)][0], owner[id(f)][1], r) for f in findings for r in sorted(set(f.rows))]
+    fe = pl.DataFrame(
+        fe_rows, schema={"finding": pl.String, "member": pl.String, "_row": pl.Int64}, orient="row"
+    ).unique(maintain_order=True)
     meta = pl.DataFrame(
         [
-            {"finding": f.id, "detector": f.detector, "tactic": f.tactic, "account": f.account, "title": f.title}
+            {
+                "finding": owner[id(f)][0],
+                "member": owner[id(f)][1],
+                "detector": f.detector,
+                "tactic": f.tactic,
+                "account": f.account,
+                "title": f.title,
+            }
             for f in findings
         ],
         schema={
             "finding": pl.String,
+            "member": pl.String,
             "detector": pl.String,
             "tactic": pl.String,
             "account": pl.String,
             "title": pl.String,
         },
     )
-    fe = fe.join(meta, on="finding", how="left").join(ev, on="_row", how="left").rename({"_row": "row"})
-    return doc, fe.sort("finding", "row")
+    fe = (
+        fe.join(meta, on=["finding", "member"], how="left", nulls_equal=True)
+        .join(ev, on="_row", how="left")
+        .rename({"_row": "row"})
+    )
+    return doc, fe.sort("finding", "member", "row", nulls_last=False)

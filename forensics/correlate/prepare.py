@@ -4,13 +4,16 @@ Audit tables name users by id in some rows and by login in others; the login tri
 failed attempt may not exist at all.  Here every event gets ``account`` (the login name,
 or ``#<id>`` when only an id is known anywhere), ``account.known`` (the name belongs to an
 account that exists: it has an id somewhere or logged in successfully), ``realm``
-(``app`` for the application, ``system`` for operating-system logins) and the
-authentication details stored in ``labels`` (``auth.method``, ``auth.no_screen``).
+(``app`` for the application, ``system`` for operating-system logins) and
+``auth.no_screen`` (a form login that recorded no screen size), from the typed columns
+the application profile filled (``auth.method``, ``auth.screen``: see forensics/apps/).
 """
 
 from __future__ import annotations
 
 import polars as pl
+
+from forensics.apps import APP_FIELDS, with_app_fields
 
 #: Datasets whose logins are operating-system logins (sshd, PAM, sudo), not the application's.
 SYSTEM_DATASET = r"(?i)^(?:syslog|linux|auth|sshd|secure|pam|sudo|system)"
@@ -18,7 +21,7 @@ SYSTEM_DATASET = r"(?i)^(?:syslog|linux|auth|sshd|secure|pam|sudo|system)"
 #: Authentication methods of API clients (no screen size is expected from them).
 API_METHODS = ["basic", "token", "oauth", "api"]
 
-NEEDS = ("event.dataset", "event.action", "user.name", "user.id", "labels")
+NEEDS = ("event.dataset", "event.action", "user.name", "user.id", "auth.method", "auth.screen")
 ADDS = ("account", "account.known", "realm", "auth.method", "auth.no_screen")
 
 
@@ -44,6 +47,8 @@ def prepare_app(app: pl.DataFrame, names: pl.DataFrame | None = None) -> pl.Data
     ``names`` (``user.id``, ``user.name``, ``event.action``) may add pairs from rows that
     have no time (an account table), so ids resolve even for accounts that never logged in.
     """
+    if any(c not in app.columns for c in APP_FIELDS):
+        app = with_app_fields(app, {})  # no profile ran: the application said nothing more
     pairs = app.select("user.id", "user.name", "event.action")
     if names is not None and names.height:
         pairs = pl.concat([pairs, names.select(pairs.columns)])
@@ -63,21 +68,21 @@ def prepare_app(app: pl.DataFrame, names: pl.DataFrame | None = None) -> pl.Data
     known_names = pl.concat(
         [with_id.get_column("user.name").drop_nulls(), seen.get_column("account").drop_nulls()]
     ).unique()
-    labels = pl.col("labels")
-    has_screen_key = labels.str.contains('"screen_width"', literal=True).fill_null(False)
-    screen = labels.str.json_path_match("$.screen_width")
+    method = pl.col("auth.method") if "auth.method" in out.columns else pl.lit(None, dtype=pl.String)
+    screen = pl.col("auth.screen") if "auth.screen" in out.columns else pl.lit(None, dtype=pl.Boolean)
     return out.with_columns(
         pl.col("account").is_in(known_names.implode()).fill_null(False).alias("account.known"),
         pl.when(pl.col("event.dataset").fill_null("").str.contains(SYSTEM_DATASET))
         .then(pl.lit("system"))
         .otherwise(pl.lit("app"))
         .alias("realm"),
-        labels.str.json_path_match("$.auth_method").str.to_lowercase().alias("auth.method"),
+        method.str.to_lowercase().alias("auth.method"),
         # an API login (basic, token) never has a screen; a form login without one ran no browser script
         (
-            has_screen_key
-            & screen.is_null()
+            (screen == False)  # noqa: E712  (null: the application does not record screens)
             & (pl.col("event.action") == "login")
-            & ~labels.str.json_path_match("$.auth_method").str.to_lowercase().is_in(API_METHODS).fill_null(False)
-        ).alias("auth.no_screen"),
+            & ~method.str.to_lowercase().is_in(API_METHODS).fill_null(False)
+        )
+        .fill_null(False)
+        .alias("auth.no_screen"),
     )

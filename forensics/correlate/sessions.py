@@ -153,11 +153,6 @@ def web_sessions(web: pl.DataFrame) -> pl.DataFrame:
     ).sort("session")
 
 
-def label_field(name: str) -> pl.Expr:
-    """A top-level value from the ``labels`` JSON (null when absent or not JSON)."""
-    return pl.col("labels").str.json_path_match(f"$.{name}")
-
-
 APP_SESSION_ACTIONS = ("login", "session_end", "logout")
 
 

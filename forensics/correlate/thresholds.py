@@ -8,7 +8,8 @@ them.  Pass a modified copy (``dataclasses.replace(DEFAULT, spray_min_accounts=2
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -57,6 +58,14 @@ class Thresholds:
     #: An hour of day is unusual for an account when none of its earlier logins fell within
     #: this many hours of it (circular, in the case time zone).
     unusual_hour_margin: int = 1
+    #: Peers: accounts whose functions (activity labels and modules of their requests) overlap
+    #: at least this much (Jaccard index) with the account's own.
+    peer_similarity: float = 0.5
+    #: With fewer peers than this, the population of all accounts is the peer baseline.
+    peer_min_accounts: int = 3
+    #: A network, user agent or hour that at least this share of an account's peers used is
+    #: ordinary for accounts like it, even when the account itself never used it.
+    peer_common_share: float = 0.2
 
     # -- scripted clients -----------------------------------------------------------
     #: Metronomic cadence: at least this many requests with a coefficient of variation of
@@ -116,8 +125,29 @@ class Thresholds:
     #: Evidence lines quoted per finding in findings.json (all of them go to finding_events.parquet).
     evidence_max: int = 25
 
+    #: Values for thresholds that detectors declare themselves (``THRESHOLDS`` in their
+    #: module), overriding the declared defaults: ``Thresholds(extra={"name": value})``.
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for names that are not fields: a detector's own threshold
+        if name.startswith("__"):
+            raise AttributeError(name)
+        extra = self.__dict__.get("extra") or {}
+        if name in extra:
+            return extra[name]
+        if name in PLUGIN_THRESHOLDS:
+            return PLUGIN_THRESHOLDS[name]
+        raise AttributeError(f"no threshold named {name!r}")
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        extra = dict(out.pop("extra"))
+        return {**out, **PLUGIN_THRESHOLDS, **extra}
+
+
+#: Defaults of the thresholds detectors declare in their own module (filled at discovery).
+PLUGIN_THRESHOLDS: dict[str, Any] = {}
 
 
 DEFAULT = Thresholds()
@@ -138,16 +168,16 @@ SIGNAL_WEIGHTS: dict[str, float] = {
     "scripted_client": 0.2,
     "large_db_reads": 0.2,
     "new_source": 0.1,  # per new dimension (IP, network, user agent, hour), at most 0.35
+    "xff_mismatch": 0.05,
 }
 
 #: Signals that show the account was used by someone it does not belong to: one of them is
 #: required for a ``compromised`` verdict (a high score from volume alone stays ``suspicious``).
-ACCESS_SIGNALS = frozenset(
-    {
-        "credential_attack_success",
-        "backdoor_account",
-        "attacker_ip",
-        "anonymiser_tor",
-        "spoofed_identity",
-    }
-)
+#: Detectors add theirs (``ACCESS_SIGNALS`` in their module) when they are discovered.
+ACCESS_SIGNALS: set[str] = {
+    "credential_attack_success",
+    "backdoor_account",
+    "attacker_ip",
+    "anonymiser_tor",
+    "spoofed_identity",
+}

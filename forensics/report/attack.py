@@ -76,6 +76,8 @@ TECHNIQUES: dict[str, str] = {
     "T1036": "defense_evasion",
     "T1070": "defense_evasion",
     "T1562": "defense_evasion",
+    "T1550.004": "defense_evasion",
+    "T1185": "collection",
 }
 
 _ID = re.compile(r"^T\d{4}(?:\.\d{3})?$")

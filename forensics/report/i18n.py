@@ -1055,6 +1055,11 @@ TECHNIQUE_NAMES: dict[str, tuple[str, str]] = {
     "T1136.001": ("Create Account: Local Account", "Création d'un compte local"),
     "T1098": ("Account Manipulation", "Manipulation de compte"),
     "T1090": ("Proxy", "Proxy"),
+    "T1550.004": (
+        "Use Alternate Authentication Material: Web Session Cookie",
+        "Utilisation d'un autre moyen d'authentification : cookie de session web",
+    ),
+    "T1185": ("Browser Session Hijacking", "Détournement de session de navigateur"),
     "T1090.002": ("Proxy: External Proxy", "Proxy : proxy externe"),
     "T1090.003": ("Proxy: Multi-hop Proxy", "Proxy à rebonds multiples (Tor)"),
     "T1071.001": ("Application Layer Protocol: Web Protocols", "Protocoles web"),

@@ -26,7 +26,7 @@ import polars as pl
 
 from parsers.app.common import labels_json
 from parsers.app.generic_map import MappingError, check_mapping, mapped_events
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.web.common import map_distinct
 
 
@@ -98,7 +98,7 @@ class CsvMapped(Parser):
             hard = hard.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("_fields"))
         return pl.concat([plain, hard]).sort("_rec")
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         records = self._split(self._redecode(records))
         meta = records.clear().select("_rec", pl.lit("").alias("reason"))
         if "header" not in state and records.height:

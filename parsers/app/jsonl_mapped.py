@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from parsers.app.generic_map import check_mapping, mapped_events
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 
 
 def json_path(key: str) -> str:
@@ -44,7 +44,7 @@ class JsonLinesMapped(Parser):
         super().__init__(options)
         self.fields, self.values = check_mapping(self.options, self.name)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         text = pl.col("text")
         is_object = text.str.strip_chars().str.starts_with("{") & text.str.json_path_match("$").is_not_null()
         df = records.with_columns(_ok=is_object.fill_null(False))

@@ -14,8 +14,6 @@ Reference: sergeinack3/PowerCare@8c3438faaba81c18525ac6d9f87c2c99020916c4 module
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from parsers.app.common import to_int
@@ -28,7 +26,7 @@ from parsers.app.mediboard_dump import (
     unreadable_time,
     unresolved_tags,
 )
-from parsers.base import ParseResult, register
+from parsers.base import ParseResult, ParserState, register
 
 
 def usage_events(rows: pl.DataFrame, pk: str, counts: list[pl.Expr | str], desc: str) -> pl.DataFrame:
@@ -63,7 +61,7 @@ class MediboardAccessLog(MediboardTable):
     table = "access_log"
     actions = ("usage_aggregate",)
 
-    def build(self, rows: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:
         rows = resolve_module_action(rows, self.siblings)
         counts: list[pl.Expr | str] = [pl.col("hits"), " hits, ", pl.col("size"), " bytes"]
         events = usage_events(rows, "accesslog_id", counts, "Start of the counting period (period)")

@@ -16,12 +16,10 @@ format ``[%datetime%] [%level_name%] %message% [context:%context%] [extra:%extra
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from parsers.app.common import labels_json, tag_list
-from parsers.base import Parser, ParseResult, offset_seconds, register, rejects_of, split_match
+from parsers.base import Parser, ParseResult, ParserState, offset_seconds, register, rejects_of, split_match
 
 _TIME = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
 START_RX = rf"^\[{_TIME}(?:Z|[+-]\d{{2}}:?\d{{2}})?\] \[[A-Za-z]+\] "
@@ -46,7 +44,7 @@ class MediboardAppLog(Parser):
     def record_start(self, text: pl.Expr) -> pl.Expr:
         return text.str.contains(START_RX)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         ok, bad = split_match(records, RECORD_RX)
         extra = pl.col("extra")
         session = extra.str.json_path_match("$.session_id")

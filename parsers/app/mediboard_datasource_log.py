@@ -10,13 +10,11 @@ Reference: sergeinack3/PowerCare@8c3438faaba81c18525ac6d9f87c2c99020916c4 module
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from parsers.app.mediboard_access_log import usage_events
 from parsers.app.mediboard_dump import MediboardTable, resolve_module_action, unreadable_time
-from parsers.base import ParseResult, register
+from parsers.base import ParseResult, ParserState, register
 
 
 @register
@@ -27,7 +25,7 @@ class MediboardDatasourceLog(MediboardTable):
     table = "datasource_log"
     actions = ("usage_aggregate",)
 
-    def build(self, rows: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:
         rows = resolve_module_action(rows, self.siblings)
         counts: list[pl.Expr | str] = [pl.col("requests"), " SQL requests on ", pl.col("datasource")]
         events = usage_events(rows, "datasourcelog_id", counts, "Start of the counting period (period)")

@@ -50,7 +50,7 @@ from parsers.app.mediboard_layouts import (
     kind,
     table_of_filename,
 )
-from parsers.base import REJECT_COLUMNS, Parser, ParseResult, group_records, is_blank, lines_frame
+from parsers.base import REJECT_COLUMNS, Parser, ParseResult, ParserState, group_records, is_blank, lines_frame
 from parsers.web.common import map_distinct
 
 #: One field: anything but an unescaped tab (``(?s)``: an escaped newline is part of it).
@@ -189,7 +189,7 @@ def choose_layout(rows: pl.DataFrame, candidates: Sequence[Sequence[str]]) -> tu
 
 
 def dump_rows(
-    records: pl.DataFrame, table: str, state: dict[str, Any], columns_option: Sequence[str] | None = None
+    records: pl.DataFrame, table: str, state: ParserState, columns_option: Sequence[str] | None = None
 ) -> DumpRows:
     """Split records into named String columns: header -> meta, wrong shapes -> rejects."""
     pk = PRIMARY_KEYS[table]
@@ -435,7 +435,7 @@ class MediboardTable(Parser):
         """Blank unless it continues a value (escaped newline before it) or holds a tab (empty fields)."""
         return dump_blank(text)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         columns = self.options.get("fields")
         columns = list(columns) if isinstance(columns, list | tuple) else None
         rows = dump_rows(records, self.table, state, columns)
@@ -448,7 +448,7 @@ class MediboardTable(Parser):
             meta=pl.concat([rows.meta, result.meta.cast(REJECT_COLUMNS)]),  # type: ignore[arg-type]
         )
 
-    def build(self, rows: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:
         """Events (or meta, for reference tables) from the named String columns."""
         raise NotImplementedError
 

@@ -13,8 +13,6 @@ Reference: sergeinack3/PowerCare@8c3438faaba81c18525ac6d9f87c2c99020916c4 module
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from parsers.app.common import to_datetime, to_int
@@ -27,7 +25,7 @@ from parsers.app.mediboard_dump import (
     unreadable_time,
     unresolved_tags,
 )
-from parsers.base import ParseResult, register
+from parsers.base import ParseResult, ParserState, register
 
 _SCHEMA_COLUMNS = ("user_id", "datetime", "object_class", "object_id")
 
@@ -55,7 +53,7 @@ class MediboardLogAccessMedicalData(MediboardTable):
     table = "log_access_medical_data"
     actions = ("record_read",)
 
-    def build(self, rows: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:
         rows = resolve_user(rows, self.siblings)
         who = pl.coalesce(pl.col("_user_name"), pl.concat_str([pl.lit("user_id "), pl.col("user_id")]))
         events = event_frame(

@@ -34,7 +34,7 @@ from parsers.app.mediboard_dump import (
     unreadable_time,
     unresolved_tags,
 )
-from parsers.base import ParseResult, register
+from parsers.base import ParseResult, ParserState, register
 from parsers.web.common import map_distinct
 
 _SCHEMA_COLUMNS = ("user_id", "datetime_start", "server_addr", "session_id", "duration")
@@ -74,7 +74,7 @@ class MediboardLongRequestLog(MediboardTable):
     table = "long_request_log"
     actions = ("export", "api_call", "log_message")
 
-    def build(self, rows: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:
         rows = resolve_user(rows, self.siblings)
         rows = resolve_module_action(rows, self.siblings)
         get = pl.col("query_params_get")

@@ -23,7 +23,7 @@ from parsers.app.common import decode_ip_column
 from parsers.app.mediboard_changes import ACTIONS
 from parsers.app.mediboard_dump import MediboardTable, resolve, resolve_user, unreadable_time
 from parsers.app.mediboard_user_log import change_events
-from parsers.base import ParseResult, register
+from parsers.base import ParseResult, ParserState, register
 
 _SCHEMA_COLUMNS = ("user_id", "date", "object_id", "ip_address")
 _ZLIB_HEADERS = ("x\x01", "x\x5e", "x\x9c", "x\xda")
@@ -92,7 +92,7 @@ class MediboardUserAction(MediboardTable):
                 self._data = action_data(frame.with_columns(pl.col("user_action_id").str.strip_chars()))
         return self._data
 
-    def build(self, rows: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:
         rows = resolve_user(rows, self.siblings)
         rows = resolve(
             rows,

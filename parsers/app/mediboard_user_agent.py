@@ -8,12 +8,10 @@ Reference: sergeinack3/PowerCare@8c3438faaba81c18525ac6d9f87c2c99020916c4 module
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from parsers.app.mediboard_dump import MediboardTable, reference_rows
-from parsers.base import ParseResult, register
+from parsers.base import ParseResult, ParserState, register
 
 
 @register
@@ -23,5 +21,5 @@ class MediboardUserAgent(MediboardTable):
     name = "mediboard.user_agent"
     table = "user_agent"
 
-    def build(self, rows: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:
         return reference_rows(rows, self.table, "user_authentication")

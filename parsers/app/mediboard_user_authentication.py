@@ -15,8 +15,6 @@ Reference: sergeinack3/PowerCare@8c3438faaba81c18525ac6d9f87c2c99020916c4 module
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from parsers.app.common import to_int
@@ -30,7 +28,7 @@ from parsers.app.mediboard_dump import (
     unreadable_time,
     unresolved_tags,
 )
-from parsers.base import ParseResult, register
+from parsers.base import ParseResult, ParserState, register
 
 #: Columns shown in schema fields; every other column (times included) goes to labels.
 _SCHEMA_COLUMNS = ("user_id", "session_id", "ip_address")
@@ -44,7 +42,7 @@ class MediboardUserAuthentication(MediboardTable):
     table = "user_authentication"
     actions = ("login", "session_end")
 
-    def build(self, rows: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:
         rows = resolve_user(rows, self.siblings)
         rows = resolve(
             rows,

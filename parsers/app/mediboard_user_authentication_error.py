@@ -13,8 +13,6 @@ Reference: sergeinack3/PowerCare@8c3438faaba81c18525ac6d9f87c2c99020916c4 module
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from parsers.app.common import to_int
@@ -27,7 +25,7 @@ from parsers.app.mediboard_dump import (
     unreadable_time,
     unresolved_tags,
 )
-from parsers.base import ParseResult, register
+from parsers.base import ParseResult, ParserState, register
 
 _SCHEMA_COLUMNS = ("user_id", "login_value", "datetime", "ip_address", "message")
 
@@ -40,7 +38,7 @@ class MediboardUserAuthenticationError(MediboardTable):
     table = "user_authentication_error"
     actions = ("login_failed",)
 
-    def build(self, rows: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:
         rows = resolve_user(rows, self.siblings, out="account_username")
         tags = {
             "ip_from_application": pl.col("ip_address").is_not_null(),

@@ -14,8 +14,6 @@ Reference: sergeinack3/PowerCare@8c3438faaba81c18525ac6d9f87c2c99020916c4 module
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from parsers.app.common import decode_ip_column, to_int
@@ -28,7 +26,7 @@ from parsers.app.mediboard_dump import (
     unreadable_time,
     unresolved_tags,
 )
-from parsers.base import ParseResult, register
+from parsers.base import ParseResult, ParserState, register
 
 _SCHEMA_COLUMNS = ("user_id", "date", "object_class", "object_id", "ip_address")
 
@@ -41,7 +39,7 @@ class MediboardUserLog(MediboardTable):
     table = "user_log"
     actions = ACTIONS
 
-    def build(self, rows: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:
         rows = resolve_user(rows, self.siblings)
         rows = decode_ip_column(rows, "ip_address", "_ip")
         return ParseResult(

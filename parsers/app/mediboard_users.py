@@ -18,13 +18,11 @@ Reference: sergeinack3/PowerCare@8c3438faaba81c18525ac6d9f87c2c99020916c4 module
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from parsers.app.common import to_datetime
 from parsers.app.mediboard_dump import MediboardTable, event_frame, message, other_columns
-from parsers.base import ParseResult, register
+from parsers.base import ParseResult, ParserState, register
 
 #: CUser::$types (the profile names; 1 is Administrator).
 USER_TYPES = {
@@ -65,7 +63,7 @@ class MediboardUsers(MediboardTable):
     table = "users"
     actions = ("password_changed", "log_message")
 
-    def build(self, rows: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:
         rows = rows.with_columns(
             pl.col("user_type").str.strip_chars().replace_strict(USER_TYPES, default=None).alias("user_type_name")
         )

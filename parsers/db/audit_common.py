@@ -9,10 +9,10 @@ extract these into lower-case columns and call ``name_style_events``.
 from __future__ import annotations
 
 import html
-from typing import Any
 
 import polars as pl
 
+from parsers.base import ParserState
 from parsers.db.common import (
     CATEGORY,
     carry_session,
@@ -122,7 +122,7 @@ def name_style_events(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def carry_connection_db(events: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFrame:
+def carry_connection_db(events: pl.DataFrame, state: ParserState, name: str) -> pl.DataFrame:
     """Queries inherit the database of their connection's connect record (MySQL Enterprise
     general events do not repeat it); kept in ``state["source"]`` across files."""
     source = state.setdefault("source", {}).setdefault(name, {})

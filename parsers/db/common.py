@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from parsers.base import ParserState
 from parsers.base import split_match as base_split_match
 
 CATEGORY = "database"
@@ -178,7 +179,7 @@ def empty_tags() -> pl.Expr:
 
 def carry_session(
     df: pl.DataFrame,
-    state: dict[str, Any],
+    state: ParserState,
     *,
     key: str,
     values: Sequence[str],

@@ -24,11 +24,10 @@ last query id seen before them, so records keep their order inside a repeated DS
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.common import (
     CATEGORY,
     add_tag,
@@ -182,7 +181,7 @@ class MariadbAudit(Parser):
     filenames = ("server_audit*", "*audit*")
     option_keys = ("server_audit_query_log_limit",)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         fast, left = _fast_split(records)
         slow, bad = _regex_split(left)
         df = pl.concat([fast, slow]).sort("_rec")
@@ -283,7 +282,7 @@ class MariadbAudit(Parser):
         ]
 
     @staticmethod
-    def _order(events: pl.DataFrame, state: dict[str, Any]) -> pl.DataFrame:
+    def _order(events: pl.DataFrame, state: ParserState) -> pl.DataFrame:
         """``_order``: the query id, or for connection events the last query id seen before them."""
         last = state.get("last_query_id")
         qid = pl.when(pl.col("_qid") > 0).then(pl.col("_qid"))

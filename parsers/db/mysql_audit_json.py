@@ -14,11 +14,9 @@ object (``{``, ``,{`` or ``[{``); the array brackets alone are meta.
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.audit_common import COLUMNS, carry_connection_db, name_style_events
 from parsers.db.common import no_events, seconds_to_ns
 
@@ -51,7 +49,7 @@ class MysqlAuditJson(Parser):
     def record_start(self, text: pl.Expr) -> pl.Expr:
         return text.str.contains(_START) | text.str.contains(_BRACKET)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         text = pl.col("text")
         brackets = records.filter(text.str.contains(r"^\s*[\[\]]\s*,?\s*$"))
         body = records.filter(~text.str.contains(r"^\s*[\[\]]\s*,?\s*$"))

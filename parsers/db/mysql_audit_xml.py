@@ -12,11 +12,9 @@ wrapped in ``<?xml ...?>`` and ``<AUDIT>`` ... ``</AUDIT>`` (meta).  ``TIMESTAMP
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.audit_common import COLUMNS, carry_connection_db, name_style_events, xml_unescape
 from parsers.db.common import no_events
 
@@ -66,7 +64,7 @@ class MysqlAuditXml(Parser):
     def record_start(self, text: pl.Expr) -> pl.Expr:
         return text.str.contains(_START)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         text = pl.col("text")
         wrappers = records.filter(text.str.contains(_WRAPPER))
         body = records.filter(~text.str.contains(_WRAPPER))

@@ -18,11 +18,9 @@ thread id of access-denied lines (ids increase with connection time).
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.common import (
     CATEGORY,
     host_or_null,
@@ -68,7 +66,7 @@ class MysqlError(Parser):
     def record_start(self, text: pl.Expr) -> pl.Expr:
         return text.str.contains(_START)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         ok, bad = split_match(records, LINE)
         rejects = rejects_of(bad, "not an error log line")
         if ok.height == 0:

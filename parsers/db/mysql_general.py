@@ -23,11 +23,10 @@ Two things are carried between records:
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.common import (
     CATEGORY,
     ISO_TS,
@@ -96,7 +95,7 @@ class MysqlGeneral(Parser):
     def record_start(self, text: pl.Expr) -> pl.Expr:
         return text.str.contains(_START) | is_header(text)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         source = state.setdefault("source", {}).setdefault(self.name, {})
         first = pl.col("text").str.split("\n").list.first()
         headers = records.filter(is_header(first))
@@ -152,7 +151,7 @@ class MysqlGeneral(Parser):
         return ParseResult(events=events, rejects=rejects, meta=meta)
 
     @staticmethod
-    def _times(df: pl.DataFrame, state: dict[str, Any]) -> pl.DataFrame:
+    def _times(df: pl.DataFrame, state: ParserState) -> pl.DataFrame:
         """Blank timestamps take the last one written (kept in ``state`` across chunks)."""
         written = null_if_empty(pl.col("ts"))
         filled = written.forward_fill()

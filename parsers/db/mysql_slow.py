@@ -25,7 +25,7 @@ from typing import Any
 
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.common import (
     CATEGORY,
     add_tag,
@@ -74,7 +74,7 @@ class MysqlSlow(Parser):
         after_time = text.shift(1).str.starts_with("# Time:").fill_null(False)
         return is_time | (is_user & ~after_time) | is_header(text)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         source = state.setdefault("source", {}).setdefault(self.name, {})
         first = pl.col("text").str.split("\n").list.first()
         headers = records.filter(is_header(first))
@@ -111,7 +111,7 @@ class MysqlSlow(Parser):
         return ParseResult(events=events, rejects=rejects, meta=meta)
 
     @staticmethod
-    def _times(df: pl.DataFrame, state: dict[str, Any]) -> pl.DataFrame:
+    def _times(df: pl.DataFrame, state: ParserState) -> pl.DataFrame:
         header_time = pl.col("head").str.extract(_TIME, 1)
         epoch = pl.col("prelude").str.extract(r"\btimestamp=(\d+(?:\.\d+)?)", 1)
         df = df.with_columns(_time=header_time, _epoch=epoch)

@@ -9,10 +9,9 @@ once, from the English server messages.
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
+from parsers.base import ParserState
 from parsers.db.common import (
     CATEGORY,
     add_tag,
@@ -95,7 +94,7 @@ def pg_time(ts: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     return wall, offset, unknown
 
 
-def pg_events(df: pl.DataFrame, state: dict[str, Any], name: str) -> pl.DataFrame:
+def pg_events(df: pl.DataFrame, state: ParserState, name: str) -> pl.DataFrame:
     """Events from a frame of ``PG_COLUMNS`` (strings) plus ``_rec``, in file order."""
     for col in PG_COLUMNS:
         if col not in df.columns:

@@ -27,11 +27,9 @@ server side and the tls flag go to ``labels``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.common import CATEGORY, ip_or_null, no_events, split_match, with_label_object
 from parsers.db.pg_common import TS_RE, pg_time
 
@@ -58,7 +56,7 @@ class PgbouncerLog(Parser):
     literals = (" C-0x", " S-0x", "PgBouncer", " LOG stats: ")
     filenames = ("*pgbouncer*",)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         ok, bad = split_match(records, LINE)
         rejects = rejects_of(bad, "not a PgBouncer log line")
         if ok.height == 0:

@@ -20,11 +20,9 @@ https://cloudnative-pg.io/documentation/current/logging/
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.common import add_tag, no_events
 from parsers.db.pg_common import pg_events
 from parsers.db.pgaudit import FIELDS as AUDIT_FIELDS
@@ -42,7 +40,7 @@ class PostgresqlCloudSql(Parser):
     literals = ('"textPayload"',)
     option_keys = ("log_line_prefix",)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         text = pl.col("text")
         df = records.with_columns(
             _payload=text.str.json_path_match("$.textPayload"),
@@ -112,7 +110,7 @@ class PostgresqlCnpg(Parser):
     actions = _ACTIONS
     literals = ('"logger":"postgres"', '"logger":"pgaudit"', '"logging_pod"')
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         text = pl.col("text")
         df = records.with_columns(
             _logger=text.str.json_path_match("$.logger"),

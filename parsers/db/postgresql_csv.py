@@ -11,11 +11,9 @@ their fields (see ``parsers.db.pgaudit``).
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.common import no_events, split_match
 from parsers.db.pg_common import TS_RE, pg_events
 from parsers.db.pgaudit import unquote
@@ -50,7 +48,7 @@ class PostgresqlCsv(Parser):
     def record_start(self, text: pl.Expr) -> pl.Expr:
         return text.str.contains(_START)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         ok, bad = split_match(records, ROW)
         rejects = rejects_of(bad, "not a complete csvlog row (cut short or not CSV)")
         if ok.height == 0:

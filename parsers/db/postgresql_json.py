@@ -10,11 +10,9 @@ application_name, backend_type, leader_pid, query_id.  Absent keys are null.
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.common import no_events
 from parsers.db.pg_common import pg_events
 
@@ -55,7 +53,7 @@ class PostgresqlJson(Parser):
     literals = ('"error_severity"',)
     filenames = ("*.json", "postgresql*")
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         text = pl.col("text")
         df = records.with_columns([text.str.json_path_match(f"$.{key}").alias(col) for col, key in KEYS.items()])
         ok = df.filter(pl.col("ts").is_not_null() & pl.col("level").is_not_null())

@@ -32,11 +32,11 @@ and are carried to its later records (tagged ``db_session_carried``).
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.common import add_tag, no_events
 from parsers.db.pg_common import SECONDARY, pg_events
 from parsers.db.pg_prefix import ANY_LEVEL_LINE, ANY_SECONDARY, FIRST_LEVEL, KNOWN_PREFIXES, line_pattern
@@ -83,7 +83,7 @@ class PostgresqlLog(Parser):
         part = level.is_in(SECONDARY).fill_null(False)
         return ~text.str.starts_with("\t") & ~part
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         prefix = self._configured() or state.get("prefix") or self._detect(records)
         if prefix is None:
             return ParseResult(

@@ -29,11 +29,11 @@ syslog host goes to ``host.name``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import polars as pl
 
-from parsers.base import MONTHS, ParseResult, offset_seconds, register, rejects_of
+from parsers.base import MONTHS, ParseResult, ParserState, offset_seconds, register, rejects_of
 from parsers.db.common import add_tag, json_quote, no_events
 from parsers.db.pg_common import SECONDARY
 from parsers.db.pg_prefix import ANY_SECONDARY, FIRST_LEVEL, KNOWN_PREFIXES
@@ -86,7 +86,7 @@ class PostgresqlSyslog(PostgresqlLog):
         level = pl.when(body.str.contains(ANY_SECONDARY)).then(body).str.extract(FIRST_LEVEL, 1)
         return ~later_part & ~level.is_in(SECONDARY).fill_null(False)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         lines = (
             records.select("_rec", pl.col("text").str.split("\n").alias("line"))
             .explode("line")

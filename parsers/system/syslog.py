@@ -48,7 +48,7 @@ from typing import Any
 import polars as pl
 
 from parsers.app.common import STR_LIST, labels_json
-from parsers.base import MONTHS, Parser, ParseResult, offset_seconds, register, rejects_of, split_match
+from parsers.base import MONTHS, Parser, ParseResult, ParserState, offset_seconds, register, rejects_of, split_match
 
 _MON = "|".join(MONTHS)
 RFC3164_RX = (
@@ -251,7 +251,7 @@ class Syslog(Parser):
         """Every line but an indented one: macOS (and multi-line messages) indent continuations."""
         return ~text.str.contains(r"^[\t ]")
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         heads, rejects = self._headers(records)
         df = self._tagged(heads)
         df = self._classify(df)

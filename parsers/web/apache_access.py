@@ -53,7 +53,7 @@ from typing import Any
 
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register
+from parsers.base import Parser, ParseResult, ParserState, register
 from parsers.web.access import Meta, meta_of, parse_access
 from parsers.web.logformat import (
     APACHE_DIRECTIVE,
@@ -190,7 +190,7 @@ class ApacheAccess(Parser):
             nginx = "$" in str(fmt) and not APACHE_DIRECTIVE.search(str(fmt))
             self.custom = compile_nginx(str(fmt)) if nginx else compile_apache(str(fmt))
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         if self.custom is not None:
             events, rejects = parse_access(
                 records,
@@ -204,7 +204,7 @@ class ApacheAccess(Parser):
         return ParseResult(*parse_auto(records, state))
 
 
-def parse_auto(records: pl.DataFrame, state: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def parse_auto(records: pl.DataFrame, state: ParserState) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The auto-detected variants, the most frequent of the previous chunk first.
 
     Families (CLF or ISO times) are tried in turn on what the previous ones refused, the

@@ -22,11 +22,9 @@ Reference: https://httpd.apache.org/docs/2.4/mod/core.html#errorlogformat
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.web.common import json_object
 
 _CTIME = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4}"
@@ -87,7 +85,7 @@ class ApacheError(Parser):
     def record_start(self, text: pl.Expr) -> pl.Expr:
         return text.str.contains(START)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         df = records.select("_rec", pl.col("text").str.extract_groups(LINE).alias("_g")).unnest("_g")
         # an ISO time is also how other applications start their lines ([2024-... ] [INFO]):
         # there the level must be one of Apache's, written as Apache writes it

@@ -36,11 +36,10 @@ Reference: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/l
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.web.common import with_request
 from parsers.web.edge import address_port, dash, iso_time, labels_of, no_events, seconds_ns, web_event
 
@@ -152,7 +151,7 @@ class AwsAlb(Parser):
     actions = ("http_request",)
     literals = (" app/",)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         fast, rest = split_fast(records)
         slow = rest.select("_rec", pl.col("text").str.extract_groups(LINE).alias("_m")).unnest("_m")
         df = pl.concat([fast, slow]).sort("_rec") if fast.height else slow

@@ -22,11 +22,9 @@ Reference: https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/acces
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.web.common import with_request
 from parsers.web.edge import address_port, dash, iso_time, labels_of, no_events, seconds_ns, web_event
 
@@ -53,7 +51,7 @@ class AwsElb(Parser):
     actions = ("http_request", "log_message")
     literals = ("Z ",)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         df = records.select("_rec", pl.col("text").str.extract_groups(LINE).alias("_m")).unnest("_m")
         ok = pl.col("time").is_not_null()
         rejects = rejects_of(df.filter(~ok), "not a Classic Load Balancer access line")

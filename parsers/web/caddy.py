@@ -31,11 +31,9 @@ Reference: https://caddyserver.com/docs/caddyfile/directives/log
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, offset_seconds, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, offset_seconds, register, rejects_of
 from parsers.web.edge import address_port, dash, decode_json, epoch_time, iso_time, labels_of, no_events, web_event
 
 S = pl.String
@@ -87,7 +85,7 @@ class CaddyAccess(Parser):
     actions = ("http_request", "server_error", "log_message")
     literals = ('"logger":"http.log', '"msg":"handled request"')
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         df, rejects = decode_json(records, RECORD, "Caddy")
         if df.height == 0:
             return ParseResult(events=no_events(), rejects=rejects)

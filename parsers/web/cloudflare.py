@@ -22,11 +22,9 @@ Reference: https://developers.cloudflare.com/logs/reference/log-fields/zone/http
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.web.edge import dash, decode_json, epoch_time, iso_time, labels_of, no_events, web_event
 
 S = pl.String
@@ -95,7 +93,7 @@ class CloudflareHttp(Parser):
     actions = ("http_request",)
     literals = ('"EdgeStartTimestamp"', '"RayID"', '"ClientRequestURI"')
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         df, rejects = decode_json(records, RECORD, "Cloudflare Logpush")
         if df.height == 0:
             return ParseResult(events=no_events(), rejects=rejects)

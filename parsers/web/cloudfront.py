@@ -28,11 +28,9 @@ Reference: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/st
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import REJECT_COLUMNS, Parser, ParseResult, register, rejects_of
+from parsers.base import REJECT_COLUMNS, Parser, ParseResult, ParserState, register, rejects_of
 from parsers.web.common import map_distinct, percent_decode
 from parsers.web.edge import labels_of, no_events, seconds_ns, web_event
 
@@ -74,7 +72,7 @@ class CloudFront(Parser):
     actions = ("http_request",)
     literals = ("x-edge-",)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         text = pl.col("text")
         df = records.select(
             "_rec",

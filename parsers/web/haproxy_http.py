@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.web.common import (
     decode_urls,
     http_outcome,
@@ -87,7 +87,7 @@ class HaproxyHttp(Parser):
         self.formats = [compile_haproxy(str(fmt))] if fmt else [HTTPSLOG_FORMAT]
         self.httplog = not fmt
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         pre = records.select("_rec", "text", pl.col("text").str.extract_groups(PREFIX).alias("_p")).unnest("_p")
         has_prefix = pl.col("body").is_not_null()
         ours = pl.col("prog").str.to_lowercase().str.contains("haproxy").fill_null(False)

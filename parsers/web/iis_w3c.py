@@ -27,11 +27,9 @@ Reference: https://learn.microsoft.com/en-us/previous-versions/iis/6.0-sdk/ms525
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import REJECT_COLUMNS, Parser, ParseResult, register, rejects_of
+from parsers.base import REJECT_COLUMNS, Parser, ParseResult, ParserState, register, rejects_of
 from parsers.web.common import decode_urls, http_outcome, json_object
 
 #: W3C field -> (role); anything else becomes a label named after the field.
@@ -76,7 +74,7 @@ class IisW3c(Parser):
     actions = ("http_request", "login", "login_failed", "logout", "log_message")
     literals = ("#Fields:",)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         text = pl.col("text")
         df = records.select(
             "_rec",
@@ -150,7 +148,7 @@ _TOKEN = r'"(?:[^"]|"")*"|[^\s"]+'
 _FTP_FIELDS = {"x-session", "x-fullpath", "x-debug"}
 
 
-def _is_ftp(header: str, state: dict[str, Any]) -> bool:
+def _is_ftp(header: str, state: ParserState) -> bool:
     """A Microsoft FTP service log: its own fields, or ``#Software: ... FTP`` in the file."""
     return bool(_FTP_FIELDS & {f.lower() for f in header.split()}) or bool(state.get("iis_ftp_software"))
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register
+from parsers.base import Parser, ParseResult, ParserState, register
 from parsers.web.access import meta_of, parse_access
 from parsers.web.apache_access import parse_auto
 from parsers.web.logformat import AccessFormat, compile_nginx
@@ -53,7 +53,7 @@ class NginxAccess(Parser):
         fmt = self.options.get("log_format")
         self.custom: AccessFormat | None = compile_nginx(str(fmt)) if fmt else None
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         if self.custom is None:
             events, rejects = parse_auto(records, state)
             if events.height:

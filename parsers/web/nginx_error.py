@@ -19,11 +19,9 @@ Reference: https://nginx.org/en/docs/ngx_core_module.html#error_log
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.web.apache_error import split_address
 from parsers.web.common import decode_urls, json_object, with_request, with_url_parts
 
@@ -79,7 +77,7 @@ class NginxError(Parser):
     def record_start(self, text: pl.Expr) -> pl.Expr:
         return text.str.contains(START)
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         df = records.select("_rec", pl.col("text").str.extract_groups(LINE).alias("_g")).unnest("_g")
         ok = pl.col("time").is_not_null()
         rejects = rejects_of(df.filter(~ok), "not an nginx error log record")

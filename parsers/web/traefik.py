@@ -29,11 +29,9 @@ Reference: https://doc.traefik.io/traefik/observability/access-logs/
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from parsers.base import Parser, ParseResult, offset_seconds, register, rejects_of
+from parsers.base import Parser, ParseResult, ParserState, offset_seconds, register, rejects_of
 from parsers.web.common import with_request
 from parsers.web.edge import dash, decode_json, iso_time, labels_of, no_events, web_event
 
@@ -128,7 +126,7 @@ class TraefikAccess(Parser):
     def prefilter(cls, sample: str, filename: str) -> bool:
         return any(lit in sample for lit in cls.literals[:3]) or sample.rstrip().endswith("ms") or "ms\n" in sample
 
-    def parse(self, records: pl.DataFrame, state: dict[str, Any]) -> ParseResult:
+    def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         is_json = pl.col("text").str.strip_chars_start().str.starts_with("{")
         events: list[pl.DataFrame] = []
         rejects: list[pl.DataFrame] = []

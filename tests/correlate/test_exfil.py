@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import polars as pl
 
+from forensics.apps.mediboard import label_activity
 from forensics.correlate.exfil import _api_list, combine
-from forensics.correlate.mediboard import label_activity
 from tests.correlate.builder import PYREQ, Case, utc
 
 

@@ -19,6 +19,45 @@ from forensics.finding_text import msg, word
 from forensics.findings import Finding, sort_ips
 
 NAME = "anonymisers"
+ORDER = 70
+TECHNIQUES: tuple[str, ...] = ("T1090.003", "T1090.002")
+SIGNALS: dict[str, float] = {"anonymiser_tor": 0.7, "anonymiser_proxy": 0.4}
+ACCESS_SIGNALS: tuple[str, ...] = ("anonymiser_tor",)
+BASELINE = "observed"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "anon.title": "Traffic through {label:msg}",
+        "anon.title.account": "Use of {account} through {label:msg}",
+        "anon.reason": "{events:num} events came from {ips:ips}, which the case's ip_context file labels {kind:msg}{notes:msg}.",
+        "anon.reason.account": "{events:num} events as {account} came from {ips:ips}, which the case's ip_context file labels {kind:msg}{notes:msg}.",
+        "anon.notes": " ({notes:join:; })",
+        "anon.words.tor": "Tor exit nodes",
+        "anon.words.vpn": "VPN endpoints",
+        "anon.words.proxy": "proxies",
+        "anon.words.hosting": "hosting networks",
+        "anon.kind.tor": "tor",
+        "anon.kind.vpn": "vpn",
+        "anon.kind.proxy": "proxy",
+        "anon.kind.hosting": "hosting",
+    },
+    "fr": {
+        "anon.title": "Trafic passé par {label:msg}",
+        "anon.title.account": "Utilisation de {account} par {label:msg}",
+        "anon.reason": "{events:num} événements provenaient de {ips:ips}, que le fichier ip_context de l'affaire classe en {kind:msg}{notes:msg}.",
+        "anon.reason.account": "{events:num} événements au nom de {account} provenaient de {ips:ips}, que le fichier ip_context de l'affaire classe en {kind:msg}{notes:msg}.",
+        "anon.notes": " ({notes:join: ; })",
+        "anon.words.tor": "des nœuds de sortie Tor",
+        "anon.words.vpn": "des points d'accès VPN",
+        "anon.words.proxy": "des proxys",
+        "anon.words.hosting": "des réseaux d'hébergement",
+        "anon.kind.tor": "Tor",
+        "anon.kind.vpn": "VPN",
+        "anon.kind.proxy": "proxy",
+        "anon.kind.hosting": "hébergement",
+    },
+}
 
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:

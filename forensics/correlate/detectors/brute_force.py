@@ -19,6 +19,26 @@ from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "brute_force"
+ORDER = 20
+TECHNIQUES: tuple[str, ...] = ("T1110.001", "T1110")
+SIGNALS: dict[str, float] = {}
+BASELINE = "own_history+population"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "brute.title": "Brute force against {account}",
+        "brute.reason": "{events:num} failed logins on {account} from {ips:ips} between {first:time} and {last:clock}. Rule: at least {min_failures} failures on one account within {minutes:g} minutes, not from an address that had logged in to it before.",
+        "brute.web.title": "Burst of failed logins from {ip:ip} (web logs)",
+        "brute.web.reason": "{events:num} login requests from {ip:ip} were refused (HTTP 401/403) within {minutes:g} minutes; no audit trail names the accounts tried. Rule: at least {min_failures} refused login requests from one address within the window.",
+    },
+    "fr": {
+        "brute.title": "Force brute contre {account}",
+        "brute.reason": "{events:num} échecs de connexion sur {account} depuis {ips:ips} entre {first:time} et {last:clock}. Règle : au moins {min_failures:num} échecs sur un même compte en {minutes:g} minutes, depuis une adresse qui ne s'y était jamais connectée.",
+        "brute.web.title": "Rafale d'échecs de connexion depuis {ip:ip} (journaux web)",
+        "brute.web.reason": "{events:num} demandes de connexion depuis {ip:ip} ont été refusées (HTTP 401/403) en {minutes:g} minutes ; aucun journal d'audit ne nomme les comptes essayés. Règle : au moins {min_failures:num} demandes de connexion refusées depuis une même adresse dans la fenêtre.",
+    },
+}
 
 
 def _windows(f: pl.DataFrame, key: str, period_s: float, minimum: int) -> pl.DataFrame:

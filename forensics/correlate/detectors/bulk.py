@@ -37,6 +37,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from forensics.correlate.baselines import peer_groups
 from forensics.correlate.context import LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import by_detector, rows, short_list, span
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
@@ -44,6 +45,82 @@ from forensics.finding_text import Msg, msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "bulk"
+ORDER = 100
+TECHNIQUES: tuple[str, ...] = ("T1213", "T1030", "T1119", "T1041", "T1020")
+SIGNALS: dict[str, float] = {"bulk_collection": 0.5}
+BASELINE = "own_history+peers+population"
+THRESHOLDS: dict[str, float] = {
+    #: Pagination or enumeration is reported only when the records it listed in one episode
+    #: reach this many times the actor's own median episode (other episodes)...
+    "listing_own_factor": 3.0,
+    #: ...and this many times the median episode of its peers (accounts that use the same
+    #: functions; every other actor for an address or when too few behave alike).
+    "listing_peer_factor": 3.0,
+}
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "bulk.export.title": "Bulk export by {actor:ip}{chunks:msg}",
+        "bulk.export.chunks": " in chunks",
+        "bulk.export.reason": "{notes:msgs:; }. Rule: at least {min_requests} exports, {min_bytes:num} bytes or {min_days} days of data in one episode, not the actor's usual job.",
+        "bulk.export.count": "{exports:num} successful exports, {bytes:num} bytes",
+        "bulk.export.span": "date ranges covering {days:num} days",
+        "bulk.export.all": "for all practitioners",
+        "bulk.export.chain": "{chunks} of them in consecutive date ranges from {start:date} to {end:date} (chunking)",
+        "bulk.export.failed": "after an export that failed with HTTP {status} at {time:time}{covers:msg}",
+        "bulk.export.covers": " for {start:date} to {end:date}, a range that covers the chunks",
+        "bulk.pages.title": "API pagination through the records by {actor:ip}",
+        "bulk.pages.reason": "{pages:num} API list pages{offsets:msg}{per_page:msg}{every:msg}. Rule: at least {min_pages} list pages in one episode.",
+        "bulk.baseline": "It listed {volume:num} records, against a median episode of {own:msg} for this actor ({episodes:num} other episode(s)) and {peers:msg} for its {n_peers:num} peers ({peer_basis:msg}); a listing is reported from {own_factor:g} times the first and {peer_factor:g} times the second.",
+        "bulk.baseline.none": "none",
+        "bulk.baseline.n": "{n:num}",
+        "bulk.pages.offsets": ", offsets {first:num} to {last:num}",
+        "bulk.pages.per_page": ", {n:num} records per page",
+        "bulk.pages.every": ", one every {seconds:dec:1} s",
+        "bulk.details.title": "Record-by-record API enumeration by {actor:ip}",
+        "bulk.details.reason": "{requests:num} API requests fetched {records:num} distinct records one by one. Rule: at least {min_records} distinct records in one episode.",
+        "bulk.exfil.reason": "{reason:msg} Transfer: {notes:msgs:; }.",
+        "bulk.exfil.channel": "{bytes:num} bytes of responses went to {ips:ips:3}, outside the internal networks, over the web sessions that asked for them (exfiltration over the same channel)",
+        "bulk.exfil.automated": "{requests:num} of these requests came from a client found automated (automated exfiltration)",
+        "bulk.exfil.pieces": "the records left in pages of a fixed size ({limit:num} per page)",
+        "bulk.volume.title": "{account} accessed {records:num} records in one day, far above its baseline",
+        "bulk.volume.reason": "{account} touched {records:num} records on {day:date} ({zone}){baseline:msg}{population:msg}. Rule: at least {min_records} records, {factor:g}x the account's median day and {population_factor:g}x the population's 95th percentile.",
+        "bulk.volume.baseline": ", {ratio:dec:0} times its median day ({median:num})",
+        "bulk.volume.no_baseline": ", with no other day to compare",
+        "bulk.volume.population": " and {ratio:dec:0} times the 95th percentile of all account-days ({p95:num})",
+    },
+    "fr": {
+        "bulk.export.title": "Export massif par {actor:ip}{chunks:msg}",
+        "bulk.export.chunks": " en tranches",
+        "bulk.export.reason": "{notes:msgs: ; }. Règle : au moins {min_requests:num} exports, {min_bytes:num} octets ou {min_days:num} jours de données dans un même épisode, hors du travail habituel de l'auteur.",
+        "bulk.export.count": "{exports:num} exports réussis, {bytes:num} octets",
+        "bulk.export.span": "plages de dates couvrant {days:num} jours",
+        "bulk.export.all": "pour tous les praticiens",
+        "bulk.export.chain": "dont {chunks:num} en plages de dates consécutives du {start:date} au {end:date} (découpage)",
+        "bulk.export.failed": "après un export échoué avec le code HTTP {status} le {time:time}{covers:msg}",
+        "bulk.export.covers": " pour la période du {start:date} au {end:date}, qui couvre les tranches",
+        "bulk.pages.title": "Parcours des enregistrements page par page dans l'API par {actor:ip}",
+        "bulk.pages.reason": "{pages:num} pages de liste de l'API{offsets:msg}{per_page:msg}{every:msg}. Règle : au moins {min_pages:num} pages de liste dans un même épisode.",
+        "bulk.baseline": "Il a listé {volume:num} enregistrements, contre un épisode médian de {own:msg} pour cet acteur ({episodes:num} autre(s) épisode(s)) et de {peers:msg} pour ses {n_peers:num} pairs ({peer_basis:msg}) ; une liste est signalée à partir de {own_factor:g} fois le premier et {peer_factor:g} fois le second.",
+        "bulk.baseline.none": "aucun",
+        "bulk.baseline.n": "{n:num}",
+        "bulk.pages.offsets": ", positions {first:num} à {last:num}",
+        "bulk.pages.per_page": ", {n:num} enregistrements par page",
+        "bulk.pages.every": ", une toutes les {seconds:dec:1} s",
+        "bulk.details.title": "Énumération des enregistrements un par un dans l'API par {actor:ip}",
+        "bulk.details.reason": "{requests:num} requêtes à l'API ont récupéré {records:num} enregistrements distincts un par un. Règle : au moins {min_records:num} enregistrements distincts dans un même épisode.",
+        "bulk.exfil.reason": "{reason:msg} Transfert : {notes:msgs: ; }.",
+        "bulk.exfil.channel": "{bytes:num} octets de réponses sont partis vers {ips:ips:3}, hors des réseaux internes, par les sessions web qui les avaient demandés (exfiltration par le même canal)",
+        "bulk.exfil.automated": "{requests:num} de ces requêtes venaient d'un client reconnu comme automatisé (exfiltration automatisée)",
+        "bulk.exfil.pieces": "les enregistrements sont sortis par pages de taille fixe ({limit:num} par page)",
+        "bulk.volume.title": "{account} a consulté {records:num} enregistrements en une journée, bien au-delà de son habitude",
+        "bulk.volume.reason": "{account} a consulté {records:num} enregistrements le {day:date} ({zone}){baseline:msg}{population:msg}. Règle : au moins {min_records:num} enregistrements, {factor:g} fois la journée médiane du compte et {population_factor:g} fois le 95e centile de l'ensemble.",
+        "bulk.volume.baseline": ", {ratio:dec:0} fois sa journée médiane ({median:num})",
+        "bulk.volume.no_baseline": ", sans autre journée de comparaison",
+        "bulk.volume.population": " et {ratio:dec:0} fois le 95e centile de toutes les journées de tous les comptes ({p95:num})",
+    },
+}
 EPISODE_GAP_S = 6 * 3600
 
 
@@ -249,6 +326,52 @@ def _exports(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Finding
     return out
 
 
+def _listing_volumes(g: pl.DataFrame, value: pl.Expr) -> pl.DataFrame:
+    """Per actor and episode: the records a listing covered (``value`` summed)."""
+    return g.group_by("actor", "episode").agg(value.sum().alias("_v"))
+
+
+def _judge(ctx: Context, vols: pl.DataFrame, actor: str, episode: int) -> tuple[bool, dict, Msg]:
+    """Is this episode's listing unusual for the actor's own history AND for its peers?
+
+    Own history: the actor's other episodes (none: nothing to compare with, the peers
+    decide).  Peers: ``baselines.peer_groups`` for an account; for an address, every other
+    actor.  Both medians count episodes that listed anything, whatever their size.
+    """
+    t = ctx.thresholds
+    v = float(vols.filter((pl.col("actor") == actor) & (pl.col("episode") == episode)).get_column("_v").sum())
+    own = vols.filter((pl.col("actor") == actor) & (pl.col("episode") != episode)).get_column("_v")
+    group = peer_groups(ctx).get(actor)
+    if group is not None:
+        peers, basis = list(group.peers), group.basis
+    else:
+        peers, basis = [a for a in vols.get_column("actor").unique().to_list() if a != actor], "population"
+    pv = vols.filter(pl.col("actor").is_in(peers)).get_column("_v")
+    own_med = float(own.median()) if own.len() else None  # type: ignore[arg-type]
+    peer_med = float(pv.median()) if pv.len() else None  # type: ignore[arg-type]
+    unusual = (own_med is None or v >= t.listing_own_factor * own_med) and (
+        peer_med is None or v >= t.listing_peer_factor * peer_med
+    )
+    baseline = {
+        "volume": v,
+        "own_history": {"episodes": own.len(), "median": own_med},
+        "peers": {"basis": basis, "accounts": len(peers), "median": peer_med},
+    }
+    none = msg("bulk.baseline.none")
+    text = msg(
+        "bulk.baseline",
+        volume=v,
+        own=msg("bulk.baseline.n", n=own_med) if own_med is not None else none,
+        episodes=own.len(),
+        peers=msg("bulk.baseline.n", n=peer_med) if peer_med is not None else none,
+        n_peers=len(peers),
+        peer_basis=msg(f"baseline.peers.{basis}"),
+        own_factor=t.listing_own_factor,
+        peer_factor=t.listing_peer_factor,
+    )
+    return unusual, baseline, text
+
+
 def _with_exfil(reason: Msg, notes: list[Msg]) -> Msg:
     return msg("bulk.exfil.reason", reason=reason, notes=notes) if notes else reason
 
@@ -257,9 +380,14 @@ def _pagination(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Find
     t = ctx.thresholds
     out = []
     pages = d.filter((pl.col("activity") == "api_list") & (pl.col("http.response.status_code") < 400))
-    for (actor, _ep), g in pages.group_by(["actor", "episode"], maintain_order=True):
+    # records a listing covered: its pages' sizes (1 per page when the size is not in the URL)
+    page_vols = _listing_volumes(pages, pl.col("api.limit").fill_null(1))
+    for (actor, ep), g in pages.group_by(["actor", "episode"], maintain_order=True):
         if g.height < t.api_min_pages:
             continue
+        unusual, baseline, baseline_text = _judge(ctx, page_vols, str(actor), int(ep))
+        if not unusual:
+            continue  # paging through lists is what this actor and its peers do
         g = g.sort("@timestamp")
         offs = g.get_column("api.offset").drop_nulls()
         lim = g.get_column("api.limit").drop_nulls()
@@ -272,8 +400,10 @@ def _pagination(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Find
             every=msg("bulk.pages.every", seconds=gaps.median()) if gaps.len() else "",
             min_pages=t.api_min_pages,
         )
+        reason = msg("_seq", items=[reason, baseline_text])
         techniques = ["T1119", "T1213"]
         details = {
+            "baseline": baseline,
             "pages": g.height,
             "offset_min": offs.min() if offs.len() else None,
             "offset_max": offs.max() if offs.len() else None,
@@ -301,12 +431,18 @@ def _pagination(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Find
             )
         )
     detail = d.filter((pl.col("activity") == "api_detail") & (pl.col("http.response.status_code") < 400))
-    for (actor, _ep), g in detail.group_by(["actor", "episode"], maintain_order=True):
+    detail_vols = detail.group_by("actor", "episode").agg(pl.col("activity.object").n_unique().alias("_v"))
+    for (actor, ep), g in detail.group_by(["actor", "episode"], maintain_order=True):
         ids = g.get_column("activity.object").n_unique()
         if ids < t.api_min_details:
             continue
+        unusual, baseline, baseline_text = _judge(ctx, detail_vols, str(actor), int(ep))
+        if not unusual:
+            continue
         out_tech, out_notes, out_details = exfiltration(g, automated)
-        details = {"distinct_records": ids} | ({"exfiltration": out_details} if out_details else {})
+        details = {"distinct_records": ids, "baseline": baseline} | (
+            {"exfiltration": out_details} if out_details else {}
+        )
         out.append(
             _finding(
                 ctx,
@@ -315,7 +451,14 @@ def _pagination(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Find
                 msg("bulk.details.title", actor=str(actor).removeprefix("ip:")),
                 ["T1119", "T1213", *out_tech],
                 _with_exfil(
-                    msg("bulk.details.reason", requests=g.height, records=ids, min_records=t.api_min_details), out_notes
+                    msg(
+                        "_seq",
+                        items=[
+                            msg("bulk.details.reason", requests=g.height, records=ids, min_records=t.api_min_details),
+                            baseline_text,
+                        ],
+                    ),
+                    out_notes,
                 ),
                 details,
             )

@@ -20,6 +20,22 @@ from forensics.finding_text import msg
 from forensics.findings import Finding
 
 NAME = "coverage"
+ORDER = 130
+TECHNIQUES: tuple[str, ...] = ()
+SIGNALS: dict[str, float] = {}
+BASELINE = "own_history"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "coverage.title": "No events from {source} for {missing} hour(s) from {start:minute}",
+        "coverage.reason": "{source} has events in {present} of the {total} hours between its first and last event, but none between {start:minute} and {end:minute}. Activity in that window cannot be seen in this source (rotation, retention, outage or removal).",
+    },
+    "fr": {
+        "coverage.title": "Aucun événement de {source} pendant {missing:num} {missing:plural:heure|heures} à partir de {start:minute}",
+        "coverage.reason": "{source} a des événements dans {present:num} des {total:num} heures entre son premier et son dernier événement, mais aucun entre {start:minute} et {end:minute}. L'activité de cette période n'est pas visible dans cette source (rotation, durée de conservation, panne ou suppression).",
+    },
+}
 
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:

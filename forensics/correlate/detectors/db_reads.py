@@ -20,6 +20,30 @@ from forensics.finding_text import DBLINK_HOW, Msg, msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "db_reads"
+ORDER = 110
+TECHNIQUES: tuple[str, ...] = ("T1213",)
+SIGNALS: dict[str, float] = {"large_db_reads": 0.2}
+BASELINE = "population"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "db_reads.title": "{reads:num} large database reads tied to requests of {account}",
+        "db_reads.title.unattributed": "{reads:num} large database reads tied to unattributed requests",
+        "db_reads.reason": "{reads:num} large reads on patient tables on {hosts:list} ({rows:num} rows returned where logged) ran during web requests of {account}; tied by {how:msgs:, }.",
+        "db_reads.reason.unattributed": "{reads:num} large reads on patient tables on {hosts:list} ({rows:num} rows returned where logged) ran during web requests from {ips:ips}; tied by {how:msgs:, }.",
+        "db_reads.untied.title": "{reads:num} large database reads on {host} not tied to any web request",
+        "db_reads.untied.reason": "{reads:num} large reads on patient tables on {host} ({rows:num} rows returned where logged) ran while no matching web request was being served (reports, batch jobs, or web logs missing). The shared database account cannot name the person.",
+    },
+    "fr": {
+        "db_reads.title": "{reads:num} {reads:plural:lecture massive|lectures massives} de la base liées aux requêtes de {account}",
+        "db_reads.title.unattributed": "{reads:num} {reads:plural:lecture massive|lectures massives} de la base liées à des requêtes non attribuées",
+        "db_reads.reason": "{reads:num} {reads:plural:lecture massive|lectures massives} de tables de patients sur {hosts:list} ({rows:num} lignes renvoyées, là où c'est journalisé) ont eu lieu pendant des requêtes web de {account} ; rapprochement par {how:msgs:, }.",
+        "db_reads.reason.unattributed": "{reads:num} {reads:plural:lecture massive|lectures massives} de tables de patients sur {hosts:list} ({rows:num} lignes renvoyées, là où c'est journalisé) ont eu lieu pendant des requêtes web venant de {ips:ips} ; rapprochement par {how:msgs:, }.",
+        "db_reads.untied.title": "{reads:num} {reads:plural:lecture massive|lectures massives} de la base sur {host} sans requête web correspondante",
+        "db_reads.untied.reason": "{reads:num} {reads:plural:lecture massive|lectures massives} de tables de patients sur {host} ({rows:num} lignes renvoyées, là où c'est journalisé) ont eu lieu sans requête web correspondante en cours (éditions, traitements par lots, ou journaux web manquants). Le compte partagé de la base ne permet pas de nommer la personne.",
+    },
+}
 
 
 def _how(values: list[str]) -> list[Msg | str]:

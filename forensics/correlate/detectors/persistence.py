@@ -21,9 +21,42 @@ from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "persistence"
+ORDER = 120
+TECHNIQUES: tuple[str, ...] = ("T1136.001", "T1098")
+SIGNALS: dict[str, float] = {"persistence": 0.5}
+BASELINE = "observed+own_history"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "persistence.title": "{actor:msg} {parts:msgs:, }",
+        "persistence.reason": "The audit trail records that {actor:msg} {parts:msgs:; } between {first:time} and {last:time}{source:msg}{end:msg}",
+        "persistence.unknown_actor": "Unknown actor",
+        "persistence.unknown_actor.lower": "an unknown actor",
+        "persistence.created": "created {n} account(s): {accounts:list}",
+        "persistence.permissions": "changed permissions {n:num} time(s)",
+        "persistence.passwords": "changed passwords {n:num} time(s)",
+        "persistence.from": " from {ips:ips}",
+        "persistence.end.flagged": ", from a source unusual for this account (anonymiser, or an address that had never logged in to it).",
+        "persistence.end": ".",
+        "persistence.by_attacker": "{account} was compromised at that time: this is persistence by the attacker.",
+    },
+    "fr": {
+        "persistence.title": "{actor:msg} a {parts:msgs:, }",
+        "persistence.reason": "Le journal d'audit enregistre que {actor:msg} a {parts:msgs: ; } entre {first:time} et {last:time}{source:msg}{end:msg}",
+        "persistence.unknown_actor": "Auteur inconnu",
+        "persistence.unknown_actor.lower": "un auteur inconnu",
+        "persistence.created": "créé {n:num} {n:plural:compte|comptes} : {accounts:list}",
+        "persistence.permissions": "modifié des droits {n:num} fois",
+        "persistence.passwords": "changé de mot de passe {n:num} fois",
+        "persistence.from": " depuis {ips:ips}",
+        "persistence.end.flagged": ", depuis une source inhabituelle pour ce compte (anonymiseur, ou adresse qui ne s'y était jamais connectée).",
+        "persistence.end": ".",
+        "persistence.by_attacker": "{account} était alors compromis : il s'agit d'une persistance installée par l'attaquant.",
+    },
+}
 ACCOUNT_CLASSES = ("CUser", "CMediusers", "User", "user", "users")
 PERM_CLASSES = ("CPermModule", "CPermObject", "CPermission", "Permission")
-_NAME_KEYS = ("user_username", "username", "login", "user_login", "target_user", "name")
 
 
 def changes(ctx: Context) -> pl.DataFrame:
@@ -55,9 +88,8 @@ def changes(ctx: Context) -> pl.DataFrame:
     if ch.height == 0:
         return ch.with_columns(pl.lit(None, dtype=pl.String).alias("target"))
     names = ctx.names.rename({"_name": "_target_name"})
-    from_labels = pl.coalesce([pl.col("labels").str.json_path_match(f"$.{k}") for k in _NAME_KEYS])
-    # the account acted on: the source's own target column (user.target.*) first, then the
-    # object of an account class
+    # the account acted on: the target column (user.target.*, written by the parser or filled by
+    # the application profile) first, then the object of an account class
     target_id = pl.coalesce(
         _col(ch, "user.target.id"), pl.when(otype.is_in(list(ACCOUNT_CLASSES))).then(pl.col("object.id"))
     )
@@ -66,11 +98,7 @@ def changes(ctx: Context) -> pl.DataFrame:
     by_id = pl.when(pl.col("_target_id").is_not_null()).then(
         pl.coalesce(pl.col("_target_name"), pl.concat_str([pl.lit("#"), pl.col("_target_id")]))
     )
-    target = pl.coalesce(
-        _col(ch, "user.target.name").str.strip_chars(),
-        pl.when(otype.is_in(list(ACCOUNT_CLASSES))).then(from_labels),
-        by_id,
-    )
+    target = pl.coalesce(_col(ch, "user.target.name").str.strip_chars(), by_id)
     return ch.with_columns(target.alias("target")).drop("_target_name", "_target_id")
 
 

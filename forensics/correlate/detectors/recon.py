@@ -12,14 +12,38 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.apps.activity import RECON_ACTIVITIES
 from forensics.correlate.context import FLAGGED_LABELS, LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import rows, span
-from forensics.correlate.mediboard import RECON_ACTIVITIES
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "recon"
+ORDER = 90
+TECHNIQUES: tuple[str, ...] = ("T1087", "T1069")
+SIGNALS: dict[str, float] = {"reconnaissance": 0.3}
+BASELINE = "own_history+population"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "recon.title": "Administrative reconnaissance from {ips:ips:3}",
+        "recon.title.account": "Administrative reconnaissance as {account} from {ips:ips:3}",
+        "recon.reason": "{requests:num} requests to {views} account, permission and audit views ({names:list:6}) in {sessions} session(s), {context:msgs: and }. Rule: at least {min_views} distinct such views in one session, in an unusual context.",
+        "recon.ctx.anonymiser": "from an anonymiser/hosting network",
+        "recon.ctx.new_ip": "from an address that had not logged in to {account} before",
+        "recon.ctx.outside": "from outside the internal networks",
+    },
+    "fr": {
+        "recon.title": "Reconnaissance administrative depuis {ips:ips:3}",
+        "recon.title.account": "Reconnaissance administrative sous {account} depuis {ips:ips:3}",
+        "recon.reason": "{requests:num} requêtes vers {views:num} vues de comptes, de droits et d'audit ({names:list:6}) en {sessions:num} {sessions:plural:session|sessions}, {context:msgs: et }. Règle : au moins {min_views:num} vues distinctes de ce type dans une session, dans un contexte inhabituel.",
+        "recon.ctx.anonymiser": "depuis un anonymiseur ou un réseau d'hébergement",
+        "recon.ctx.new_ip": "depuis une adresse qui ne s'était jamais connectée à {account}",
+        "recon.ctx.outside": "depuis l'extérieur des réseaux internes",
+    },
+}
 
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:

@@ -30,14 +30,42 @@ from datetime import datetime
 
 import polars as pl
 
+from forensics.apps.activity import DATA_ACTIVITIES
 from forensics.correlate.context import LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import by_detector, rows, span
-from forensics.correlate.mediboard import DATA_ACTIVITIES
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
 from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "scripted"
+ORDER = 60
+TECHNIQUES: tuple[str, ...] = ("T1110", "T1110.001", "T1110.003", "T1110.004", "T1119")
+SIGNALS: dict[str, float] = {"scripted_client": 0.2}
+BASELINE = "population"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "scripted.title": "Scripted client from {ips:ips:3}",
+        "scripted.title.account": "Scripted client as {account} from {ips:ips:3}",
+        "scripted.reason": "{requests:num} request(s) in {sessions} session(s) from {ips:ips}: {why:msgs:; }.",
+        "scripted.why.ua": "its user agent {ua:repr} is an HTTP library or tool",
+        "scripted.why.cadence": "a request every {gap:dec:1} s with a coefficient of variation of {cv:dec:2} (at most {max_cv:g} over at least {min_requests} requests)",
+        "scripted.why.no_screen": "its application login recorded no screen size",
+        "scripted.why.logins": "{attempts:num} of its {requests:num} requests are login attempts ({failed:num} failed): the script tries credentials",
+        "scripted.why.reads": "{reads:num} of its {requests:num} requests read data (records, exports, API, pages): the script collects data",
+    },
+    "fr": {
+        "scripted.title": "Client automatisé depuis {ips:ips:3}",
+        "scripted.title.account": "Client automatisé sous {account} depuis {ips:ips:3}",
+        "scripted.reason": "{requests:num} {requests:plural:requête|requêtes} en {sessions:num} {sessions:plural:session|sessions} depuis {ips:ips} : {why:msgs: ; }.",
+        "scripted.why.ua": "son agent utilisateur {ua:repr} est une bibliothèque ou un outil HTTP",
+        "scripted.why.cadence": "une requête toutes les {gap:dec:1} s avec un coefficient de variation de {cv:dec:2} (au plus {max_cv:g} sur au moins {min_requests:num} requêtes)",
+        "scripted.why.no_screen": "sa connexion à l'application n'a enregistré aucune taille d'écran",
+        "scripted.why.logins": "{attempts:num} de ses {requests:num} requêtes sont des tentatives de connexion ({failed:num} en échec) : le script essaie des identifiants",
+        "scripted.why.reads": "{reads:num} de ses {requests:num} requêtes lisent des données (dossiers, exports, API, pages) : le script collecte des données",
+    },
+}
 SCRIPT_UA = (
     r"(?i)python-requests|python-urllib|python/|aiohttp|httpx|curl/|wget/|go-http-client|java/|okhttp|"
     r"libwww-perl|powershell|sqlmap|nikto|nmap|scrapy|node-fetch|axios/|postmanruntime|httpie|ruby|guzzle|"

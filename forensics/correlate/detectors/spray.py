@@ -18,6 +18,22 @@ from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "spray"
+ORDER = 10
+TECHNIQUES: tuple[str, ...] = ("T1110.003",)
+SIGNALS: dict[str, float] = {}
+BASELINE = "population"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "spray.title": "Password spraying from {n_ips} address(es) against {accounts:num} accounts",
+        "spray.reason": "{events:num} failed logins from {ips:ips} against {accounts:num} distinct accounts ({unknown:num} of them do not exist), at most {max_tries} per account: few passwords tried on many accounts, which stays under a per-account lockout. Rule: a source fails on at least {min_accounts} accounts with at most {max_per_account:g} attempts per account.",
+    },
+    "fr": {
+        "spray.title": "Pulvérisation de mots de passe depuis {n_ips:num} {n_ips:plural:adresse|adresses} contre {accounts:num} comptes",
+        "spray.reason": "{events:num} échecs de connexion depuis {ips:ips} contre {accounts:num} comptes distincts (dont {unknown:num} inexistants), au plus {max_tries:num} par compte : peu de mots de passe essayés sur de nombreux comptes, ce qui reste sous le seuil de verrouillage par compte. Règle : une source échoue sur au moins {min_accounts:num} comptes avec au plus {max_per_account:g} tentatives par compte.",
+    },
+}
 
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:

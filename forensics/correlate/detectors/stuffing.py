@@ -21,6 +21,22 @@ from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "stuffing"
+ORDER = 30
+TECHNIQUES: tuple[str, ...] = ("T1110.004",)
+SIGNALS: dict[str, float] = {}
+BASELINE = "population"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "stuffing.title": "Credential stuffing from {n_ips:num} addresses against {accounts:num} accounts",
+        "stuffing.reason": "{events:num} failed logins on {accounts:num} accounts ({unknown:num} do not exist) from {n_ips:num} external addresses that each tried at most {max_per_ip} times and never logged in before: a pool of addresses replaying user/password pairs. Rule: at least {min_attempts} such attempts from {min_ips} addresses on {min_accounts} accounts within {minutes:g} minutes.",
+    },
+    "fr": {
+        "stuffing.title": "Bourrage d'identifiants depuis {n_ips:num} adresses contre {accounts:num} comptes",
+        "stuffing.reason": "{events:num} échecs de connexion sur {accounts:num} comptes (dont {unknown:num} inexistants) depuis {n_ips:num} adresses externes qui ont chacune essayé au plus {max_per_ip:num} fois et ne s'étaient jamais connectées : un ensemble d'adresses qui rejoue des couples identifiant/mot de passe. Règle : au moins {min_attempts:num} tentatives de ce type depuis {min_ips:num} adresses sur {min_accounts:num} comptes en {minutes:g} minutes.",
+    },
+}
 
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:

@@ -10,7 +10,8 @@ Rules:
   first try).  Signal ``credential_attack_success``.
 * **success after own failures**: at least 3 failures on an account from one address,
   then a successful login from that address within ``brute_window``, when that address
-  had never logged in to the account before.  Signal ``success_after_failures``.  A user
+  had never logged in to the account before.  Signal ``success_after_failures``, technique
+  T1110 only: three typos on a new device look the same, so this alone never says T1078.  A user
   who mistypes on their usual workstation does not match (the address is known), nor
   does one who mistypes on a colleague's desk: an internal address where some account
   had logged in before the failures, used with a browser (user agent) this account had
@@ -31,6 +32,39 @@ from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "success_after_failures"
+ORDER = 40
+TECHNIQUES: tuple[str, ...] = ("T1078", "T1110", "T1110.001", "T1110.003", "T1110.004")
+SIGNALS: dict[str, float] = {"credential_attack_success": 0.9, "success_after_failures": 0.4}
+ACCESS_SIGNALS: tuple[str, ...] = ("credential_attack_success",)
+BASELINE = "own_history+campaign"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "campaign.spray": "password spray",
+        "campaign.brute_force": "brute force",
+        "campaign.stuffing": "credential stuffing",
+        "saf.campaign.title": "Successful login to {account} from the {kind:msg} ({ip:ip})",
+        "saf.campaign.reason": "{account} logged in successfully at {time:time} from {ips:join:, }, {relation:msg} the {kind:msg} campaign{campaign:msg} ({failures:num} failures, {targets:num} accounts targeted, {before:num} on {account} before the success); the address had not logged in to {account} before the campaign. The password was most likely obtained by the {kind:msg}.",
+        "saf.relation.address": "an address of",
+        "saf.relation.during": "during",
+        "saf.campaign_id": " {id}",
+        "saf.title": "Login to {account} after {failures} failures from a new address",
+        "saf.reason": "{failures} failed logins on {account} from {ip:ip}, then a success at {time:time} from the same address, which had never logged in to {account} before. Rule: at least 3 failures then a success within {minutes:g} minutes from an address new for the account.",
+    },
+    "fr": {
+        "campaign.spray": "pulvérisation de mots de passe",
+        "campaign.brute_force": "force brute",
+        "campaign.stuffing": "bourrage d'identifiants",
+        "saf.campaign.title": "Connexion réussie à {account} depuis l'attaque par {kind:msg} ({ip:ip})",
+        "saf.campaign.reason": "{account} s'est connecté avec succès le {time:time} depuis {ips:ips:99}, {relation:msg} l'attaque par {kind:msg}{campaign:msg} ({failures:num} échecs, {targets:num} comptes visés, dont {before:num} sur {account} avant la réussite) ; cette adresse ne s'était jamais connectée à {account} avant l'attaque. Le mot de passe a très probablement été obtenu par cette attaque.",
+        "saf.relation.address": "une adresse de",
+        "saf.relation.during": "pendant",
+        "saf.campaign_id": " {id}",
+        "saf.title": "Connexion à {account} après {failures:num} échecs depuis une nouvelle adresse",
+        "saf.reason": "{failures:num} échecs de connexion sur {account} depuis {ip:ip}, puis une réussite le {time:time} depuis la même adresse, qui ne s'était jamais connectée à {account}. Règle : au moins 3 échecs puis une réussite en {minutes:g} minutes depuis une adresse nouvelle pour le compte.",
+    },
+}
 CAMPAIGNS = ("spray", "brute_force", "stuffing")
 
 
@@ -142,7 +176,10 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                 Finding(
                     detector=NAME,
                     title=msg("saf.title", account=r["account"], failures=r["_n"]),
-                    techniques=["T1078", "T1110"],
+                    # a few typos then a success is also what the owner on a new device looks
+                    # like: it is an attempt on the password (T1110), not proof that someone
+                    # else used the account (T1078 needs a campaign or other access evidence)
+                    techniques=["T1110"],
                     basis="inferred",
                     reason=msg(
                         "saf.reason",

@@ -22,6 +22,33 @@ from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
 NAME = "xff_spoof"
+ORDER = 80
+TECHNIQUES: tuple[str, ...] = ()
+SIGNALS: dict[str, float] = {"spoofed_identity": 0.6, "xff_mismatch": 0.05}
+ACCESS_SIGNALS: tuple[str, ...] = ("spoofed_identity",)
+BASELINE = "observed"
+
+#: The texts of its findings, in English and French (see forensics.finding_text).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "xff.title": "Forged X-Forwarded-For {claim:ip}{internal:msg}{actor:msg} from {clients:ips:3}",
+        "xff.internal": " (internal)",
+        "xff.as": " as {account}",
+        "xff.reason": "{events:num} events carry X-Forwarded-For {claim:ip} first while the trusted proxy saw {clients:ips}{stored:msg}{verdict:msg}",
+        "xff.stored": "; {rows:num} application rows stored the forged {claim:ip}",
+        "xff.strong": "; the claimed address is an internal workstation and the real client is outside: the client impersonated it (the application's stored address is not the attacker's).",
+        "xff.weak": "; the first value was written by the client (or a proxy it used) and is not trusted.",
+    },
+    "fr": {
+        "xff.title": "En-tête X-Forwarded-For falsifié {claim:ip}{internal:msg}{actor:msg} depuis {clients:ips:3}",
+        "xff.internal": " (adresse interne)",
+        "xff.as": " sous {account}",
+        "xff.reason": "{events:num} événements portent en premier l'en-tête X-Forwarded-For {claim:ip} alors que le proxy de confiance a vu {clients:ips}{stored:msg}{verdict:msg}",
+        "xff.stored": " ; {rows:num} lignes de l'application ont enregistré l'adresse falsifiée {claim:ip}",
+        "xff.strong": " ; l'adresse revendiquée est un poste interne et le vrai client est à l'extérieur : le client s'est fait passer pour ce poste (l'adresse enregistrée par l'application n'est pas celle de l'attaquant).",
+        "xff.weak": " ; la première valeur a été écrite par le client (ou par un proxy qu'il utilisait) et n'est pas fiable.",
+    },
+}
 
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
@@ -78,7 +105,7 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                 event_count=g.height,
                 rows=rows(g, "_row"),
                 signal=("spoofed_identity" if strong else "xff_mismatch") if acc else None,
-                weight=(SIGNAL_WEIGHTS["spoofed_identity"] if strong else 0.05) if acc else None,
+                weight=SIGNAL_WEIGHTS["spoofed_identity" if strong else "xff_mismatch"] if acc else None,
                 details={"claimed_ip": claim, "claimed_internal": claim_internal, "proxy_observed": clients},
             )
         )

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics.correlate.mediboard import ACTIVITIES, ADDS, activity_of_params, label_activity
+from forensics.apps.mediboard import ACTIVITIES, ADDS, activity_of_params, label_activity
 
 SCHEMA = {
     "url.path": pl.String,

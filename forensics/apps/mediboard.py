@@ -1,4 +1,6 @@
-"""What a web request did, in words: URL -> activity label (Mediboard first, generic REST second).
+"""Mediboard: what its URLs, audit keys and tables mean (the Mediboard application profile).
+
+What a web request did, in words: URL -> activity label (Mediboard first, generic REST second).
 
 Mediboard routes by query parameters: ``m`` (module) and one of ``tab``/``a``/``raw``/
 ``dialog`` (the view or action); ``raw`` views stream files (the patient CSV export is
@@ -36,65 +38,23 @@ the cost follows the interesting rows, not the 10 million static hits.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import polars as pl
+
+from forensics.apps import AppProfile, register, with_app_fields
+from forensics.apps.activity import (
+    ACTIVITIES,
+    ACTIVITY_TYPE,
+    ADDS,
+    DATA_ACTIVITIES,
+    RECON_ACTIVITIES,
+    STATIC_OR_STATUS,
+    STATUS_TAIL,
+)
 
 #: The query of a request whose label depends on its module and view.
 NEEDS_VIEW = "m=admin|m=Admin|m=system|m=System|ediusers|xport|earch"
-STATIC_OR_STATUS = r"(?:\.(?:js|css|png|gif|jpe?g|ico|svg|woff2?|ttf|eot|map|webp)|/status\.php|/health(?:z|check)?|/ping|/server-status)$"
-STATUS_TAIL = r"(?:/status\.php|/health(?:z|check)?|/ping|/server-status)$"
-STATIC_SUFFIXES = (
-    ".js",
-    ".css",
-    ".png",
-    ".gif",
-    ".jpg",
-    ".jpeg",
-    ".ico",
-    ".svg",
-    ".woff",
-    ".woff2",
-    ".ttf",
-    ".eot",
-    ".map",
-    ".webp",
-)
-STATUS_SUFFIXES = ("/status.php", "/health", "/healthz", "/healthcheck", "/ping", "/server-status")
-
-#: Every label, in the order the rules are tried.
-ACTIVITIES = (
-    "static",
-    "status",
-    "logout",
-    "login",
-    "api_detail",
-    "export",
-    "api_list",
-    "api_other",
-    "export_form",
-    "admin_permissions",
-    "admin_audit",
-    "admin_accounts",
-    "admin_system",
-    "admin_other",
-    "patient_search",
-    "patient_view",
-    "login_failed",
-    "form_post",
-    "page",
-)
-
-#: The type of the ``activity`` column: one byte per request, compares with plain strings.
-ACTIVITY_TYPE = pl.Enum(ACTIVITIES)
-
-#: Activities that expose patient data (used by bulk collection and exfiltration).
-DATA_ACTIVITIES = ("patient_view", "export", "api_list", "api_detail")
-#: Activities that look at accounts, permissions or the audit trail (reconnaissance).
-RECON_ACTIVITIES = {
-    "admin_accounts": "T1087",
-    "admin_permissions": "T1069",
-    "admin_audit": "T1087",
-    "admin_system": None,
-}
 
 #: API resource name -> application object class (so API ids and audit-trail ids compare).
 API_OBJECTS = {
@@ -115,17 +75,6 @@ PARAM_OBJECTS = {
 }
 
 NEEDS = ("url.path", "url.query", "http.request.method", "http.response.status_code")
-ADDS = (
-    "activity",
-    "activity.module",
-    "activity.view",
-    "activity.object",
-    "api.offset",
-    "api.limit",
-    "export.date_min",
-    "export.date_max",
-    "export.all",
-)
 
 
 def _param(query: pl.Expr, name: str) -> pl.Expr:  # kept for callers that want one parameter
@@ -330,3 +279,99 @@ def activity_of_params(params: dict[str, str]) -> str:
         },
     )
     return str(label_activity(frame).get_column("activity")[0])  # type: ignore[union-attr]
+
+
+#: Mediboard tables that hold patient records (what a large read is a read of).
+PATIENT_TABLES = (
+    "patients",
+    "patient",
+    "sejour",
+    "consultation",
+    "operations",
+    "dossier_medical",
+    "antecedent",
+    "traitement",
+    "prescription",
+    "observation_medicale",
+    "constantes_medicales",
+)
+
+#: GET parameters of a long request (``long_request_log.query_params_get``) that say what it did.
+REQUEST_PARAMS = (
+    "m",
+    "tab",
+    "a",
+    "raw",
+    "dialog",
+    "date_min",
+    "date_max",
+    "all_prats",
+    "offset",
+    "limit",
+    "patient_id",
+)
+#: Keys of ``user_log`` entries that name the account an account change was made to.
+TARGET_NAME_KEYS = ("user_username", "username", "login", "user_login", "target_user", "name")
+
+
+def _label(key: str) -> pl.Expr:
+    return pl.col("labels").str.json_path_match(f"$.{key}")
+
+
+@register
+class MediboardProfile(AppProfile):
+    """Mediboard (OpenXtrem): ``m=``/``tab=`` URLs, its REST API, its audit tables and patient tables."""
+
+    name: ClassVar[str] = "mediboard"
+    dataset_prefixes: ClassVar[tuple[str, ...]] = ("mediboard.",)
+    record_tables = PATIENT_TABLES
+    record_id_columns = ("patient_id",)
+
+    def label_activity(self, web: pl.DataFrame) -> pl.DataFrame:
+        out = label_activity(web)
+        assert isinstance(out, pl.DataFrame)
+        return out
+
+    def app_fields(self, app: pl.DataFrame) -> pl.DataFrame:
+        """The parsers keep Mediboard's own columns in ``labels`` (JSON); here they become typed columns.
+
+        ``auth.method``: ``user_authentication.auth_method`` (lower-cased); ``auth.screen``:
+        whether the login recorded a screen size (null when the row has no such column);
+        ``request.query``: a long request's ``query_params_get`` as a query string;
+        ``user.target.name``: the login an account change was made to.
+        """
+        if "labels" not in app.columns:
+            return with_app_fields(app, {})
+        labels = pl.col("labels")
+        has_screen_key = labels.str.contains('"screen_width"', literal=True).fill_null(False)
+        raw = _label("query_params_get")
+        parts = []
+        for k in REQUEST_PARAMS:
+            v = raw.str.json_path_match(f"$.{k}")
+            parts.append(pl.when(v.is_not_null()).then(pl.concat_str([pl.lit(f"{k}="), v])))
+        query = pl.concat_str(parts, separator="&", ignore_nulls=True)
+        return with_app_fields(
+            app,
+            {
+                "auth.method": _label("auth_method").str.to_lowercase(),
+                "auth.screen": pl.when(has_screen_key).then(_label("screen_width").is_not_null()),
+                "request.query": pl.when(raw.is_not_null()).then(pl.when(query != "").then(query)),
+                "user.target.name": pl.coalesce([_label(k) for k in TARGET_NAME_KEYS]),
+            },
+        )
+
+
+__all__ = [
+    "ACTIVITIES",
+    "ACTIVITY_TYPE",
+    "ADDS",
+    "API_OBJECTS",
+    "DATA_ACTIVITIES",
+    "NEEDS",
+    "PARAM_OBJECTS",
+    "PATIENT_TABLES",
+    "RECON_ACTIVITIES",
+    "MediboardProfile",
+    "activity_of_params",
+    "label_activity",
+]
