@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import polars as pl
 import pytest
-from forensics.correlate.mediboard import label_activity
 
+from forensics.apps.mediboard import label_activity
 from forensics.config import ConfigError, config_from_dict
 from forensics.correlate.exfil import _api_list, _cursor_pages
 from forensics.correlate.pagination import sql_page, with_pagination
