@@ -40,43 +40,28 @@ def _dump(what: str) -> Coverage:
 COVERAGE: dict[str, Coverage] = {
     # -- web servers ---------------------------------------------------------------------
     "apache.access": Coverage(
-        variants="common, combined, Debian `%O` combined, vhost_combined and bare-vhost prefixes, + `%D`/`%T` or "
-        "`$request_time`, + quoted X-Forwarded-For, address-list prefixes (nginx `main`), mod_ssl "
-        "`ssl_request_log`, mixed in one file; any `LogFormat` or nginx `log_format` given in the config; "
-        "a last field cut inside its quotes (kept, `line_malformed`)",
-        not_read="requests holding raw double quotes (attack payloads) are rejected; custom layouts without "
-        "their `log_format`; nginx `$time_iso8601` layouts are not detected; a first field that is an IP "
-        "used as virtual host is read as a vhost log",
+        variants="common, combined, Debian `%O` combined, vhost_combined and bare-vhost prefixes, + `%D`/`%T` or `$request_time`, + quoted X-Forwarded-For, address-list prefixes (nginx `main`), mod_ssl `ssl_request_log`, mixed in one file; CLF or bracketed ISO 8601 times (nginx `$time_iso8601`) with `key=value` extras (`rt=`, `xff_in=`); a constant IP prefix read as the server; requests holding raw double quotes (attack payloads) read from both ends and tagged `line_irregular`; `host:port` and non-IP peers normalised (`source.port`, `labels.source.address`); any `LogFormat` or nginx `log_format` given in the config; a last field cut inside its quotes (kept, `line_malformed`)",
+        not_read="custom layouts other than these shapes without their `log_format`; a lone IP prefix on a single line is taken as a forwarded client",
     ),
     "nginx.access": Coverage(
-        variants="any `log_format` (pasted directive or text, `escape=json`), `$time_local`, `$time_iso8601`, "
-        "`$msec`, `$request_time`, `$upstream_*`, `$http_*`; without a format, nginx `combined` and the "
-        "`apache.access` variants",
-        not_read="only chosen by the config; lines that do not match the configured format are rejects",
+        variants="any `log_format` (pasted directive or text, `escape=json`), `$time_local`, `$time_iso8601`, `$msec`, `$request_time`, `$upstream_*`, `$http_*`, `$request_id`; the lenient raw-quote fallback; without a format, nginx `combined` and the `apache.access` variants",
+        not_read="only chosen by the config (files without one are read as `apache.access`); lines that do not match the configured format are rejects",
     ),
     "apache.error": Coverage(
-        variants="Apache 2.4 (`[module:level] [pid:tid] [client ip:port]`, optional file and APR error parts) "
-        "and 2.2 error logs; multi-line records (PHP stack traces via proxy_fcgi); `AH01071` PHP messages",
-        not_read="custom `ErrorLogFormat` with ISO times; the basic-auth user is not put in `user.name`",
+        variants="Apache 2.4 (`[module:level] [pid:tid] [client ip:port]`, optional file and APR error parts) and 2.2 error logs; `ErrorLogFormat` with ISO times (`%{cu}t`, `%{c}t`); multi-line records (PHP stack traces via proxy_fcgi); `AH01071` PHP messages; the basic-auth user in `user.name`",
+        not_read="other `ErrorLogFormat` layouts without `[time] [module:level]`",
     ),
     "nginx.error": Coverage(
-        variants="nginx error log with `client:`, `server:`, `request:`, `upstream:`, `host:`, `referrer:` "
-        "context; multi-line records (PHP-FPM stderr)",
-        not_read="lines cut at nginx's 2048-byte limit are not flagged as cut; the basic-auth user is not "
-        "put in `user.name`",
+        variants="nginx error log with `client:`, `server:`, `request:`, `upstream:`, `host:`, `referrer:` context; multi-line records (PHP-FPM stderr); records cut at nginx's 2048-byte limit tagged `message_truncated` with what remains read field by field; the basic-auth user in `user.name`",
+        not_read="nothing known",
     ),
     "iis.w3c": Coverage(
-        variants="IIS W3C extended log, any `#Fields:` header, headers changing mid-file, lines read with an "
-        "earlier header of the same count (tagged); `+` for spaces in the user agent",
-        not_read="values holding spaces (count mismatch: rejected); quoted-value W3C variants (IIS Advanced "
-        "Logging, Incapsula, Oracle Web Cache); `cs-uri` and `s-reason` go to labels only; FTP W3C logs are "
-        "read as HTTP",
+        variants="IIS W3C extended log, any `#Fields:` header, headers changing mid-file, lines read with an earlier header of the same count (tagged); `+` for spaces in the user agent; HTTPERR (`cs-uri` to `url.original`, `s-reason` to `event.reason`); quoted values (IIS Advanced Logging with `date-local`/`time-local`, Incapsula, Oracle Web Cache); raw spaces given back to the free-text field (`line_irregular`); Microsoft FTP W3C logs read as FTP (`iis_ftp`: login, login_failed, logout)",
+        not_read="W3C files without a `#Fields:` line; lines with fewer values than fields",
     ),
     "haproxy.http": Coverage(
-        variants="`option httplog` through syslog (RFC 3164, RFC 5424, ISO) or raw; extra `log-format` tokens "
-        "after the server (labels); captured headers; `option tcplog` and service messages as `log_message`",
-        not_read="`option httpslog` (2.5+) and custom `log-format` layouts become plain messages; lines of "
-        "other programs are rejects",
+        variants="`option httplog` and `option httpslog` (2.5+) through syslog (RFC 3164, RFC 5424, ISO) or raw; extra `log-format` tokens after the server (labels); captured headers; any `log-format` given as `log_format` in the config; `option tcplog` and service messages as `log_message`",
+        not_read="custom `log-format` layouts without the config become messages; a `log-format` without `%t`/`%tr` is rejected with a reason; lines of other programs are rejects",
     ),
     # -- load balancers, CDNs, proxies -------------------------------------------------------
     "aws.alb": Coverage(
@@ -121,10 +106,8 @@ COVERAGE: dict[str, Coverage] = {
     ),
     # -- databases -----------------------------------------------------------------------
     "mariadb.audit": Coverage(
-        variants="MariaDB `server_audit` plugin log (also with MySQL and Percona), file and syslog forms; "
-        "CONNECT, QUERY, table events; queries cut at the log limit (tagged)",
-        not_read="statements cut by a `server_audit_query_log_limit` other than the default, whose closing "
-        "quote is written, are not flagged as truncated",
+        variants="MariaDB `server_audit` plugin log (also with MySQL and Percona), file and syslog forms; CONNECT, QUERY, table events; a query of exactly `server_audit_query_log_limit` bytes (source option, default 1024) tagged `query_truncated`",
+        not_read="a limit other than the one configured is not known from the file alone",
     ),
     "mysql.audit_json": Coverage(
         variants="MySQL Enterprise Audit JSON (array, records over several lines) and Percona `audit_log` JSON "
@@ -141,22 +124,16 @@ COVERAGE: dict[str, Coverage] = {
         not_read="MySQL 8's JSON error log (`log_sink_json`)",
     ),
     "mysql.general": Coverage(
-        variants="MySQL/MariaDB general query log, MariaDB / MySQL 5.x style (blank timestamps carried) and "
-        "MySQL >= 5.7 ISO style; multi-line SQL; sessions carried across rotated files",
-        not_read="`Init DB` refusals are read as a query (the connect before it as a success)",
+        variants="MySQL/MariaDB general query log, MariaDB / MySQL 5.x style (blank timestamps carried) and MySQL >= 5.7 ISO style; multi-line SQL; sessions carried across rotated files; `Init DB` refusals (`Access denied ... to database`) as `db_connect_failed` for that database, the connect before it a failure",
+        not_read="nothing known",
     ),
     "mysql.slow": Coverage(
-        variants="MySQL, MariaDB and Percona slow query logs; `SET timestamp`, `# Time:` (naive or ISO), "
-        "blocks without `# Time:`; every `Key: value` header kept",
-        not_read="the microseconds of `# Time:` are dropped",
+        variants="MySQL, MariaDB and Percona slow query logs; `SET timestamp`, `# Time:` (naive or ISO), blocks without `# Time:`; every `Key: value` header kept; the start to the microsecond from MySQL's `# Time:` minus `Query_time` when it falls in the `SET timestamp` second (`start_from_time_header`)",
+        not_read="nothing known",
     ),
     "postgresql.log": Coverage(
-        variants="PostgreSQL stderr log with the `log_line_prefix` of the config, or the common prefixes tried "
-        "per file (`%m [%p] `, Debian's, pgBadger's...); multi-line statements; DETAIL/HINT/CONTEXT/STATEMENT "
-        "attached; pgaudit; sessions carried from connection lines",
-        not_read="several common prefixes (RDS `%t:%r:%u@%d:[%p]:`, `db=` before `user=`) are not inferred; "
-        "SQLSTATE after the level (`log_error_verbosity = verbose`) defeats classification; syslog "
-        "destination, pgbouncer and managed-service JSON wrappers",
+        variants="PostgreSQL stderr log with the `log_line_prefix` of the config, or one of 30 common prefixes inferred per file and shown by `forensics detect` and the manifest (pgBadger's with `user=`/`db=` in either order, `%m [%p] user=%u,db=%d `, AWS RDS `%t:%r:%u@%d:[%p]:`, Debian `%m [%p] %q%u@%d `...); `log_error_verbosity = verbose` SQLSTATE kept in `error.code`; TAB continuations and DETAIL/HINT/CONTEXT/QUERY/STATEMENT/LOCATION lines attached; a line in another known prefix read with it (`log_line_prefix_mismatch`); pgaudit; sessions carried from connection lines",
+        not_read="an unknown prefix without the config (rejected with a reason); interleaved multi-backend lines",
     ),
     "postgresql.csv": Coverage(
         variants="PostgreSQL csvlog, 23 to 26 columns (12 to 14+), quoted multi-line messages; pgaudit",
@@ -164,14 +141,28 @@ COVERAGE: dict[str, Coverage] = {
     ),
     "postgresql.json": Coverage(
         variants="PostgreSQL 15+ jsonlog; pgaudit",
-        not_read="managed-service JSON wrappers (Cloud SQL, CloudNativePG)",
+        not_read="nothing known (managed-service wrappers are `postgresql.cloudsql` and `postgresql.cnpg`)",
+    ),
+    "postgresql.syslog": Coverage(
+        variants="PostgreSQL with `log_destination = syslog`: BSD, ISO and RFC 5424 headers, Heroku logplex (`app[postgres.N]: [COLOR]`); the `[N-k]` parts joined back (rsyslog `#011` tabs, DETAIL parts, length splits)",
+        not_read="`syslog_sequence_numbers = off`; interleaved parts of different processes",
+    ),
+    "postgresql.cloudsql": Coverage(
+        variants="Google Cloud SQL LogEntry lines with a `textPayload` read as stderr lines",
+        not_read="`jsonPayload`; DETAIL sent as its own entry (rejected); one-JSON-array exports; non-PostgreSQL entries (rejected)",
+    ),
+    "postgresql.cnpg": Coverage(
+        variants="CloudNativePG JSON: the postgres and pgaudit loggers; other loggers as `log_message`",
+        not_read="Kubernetes CRI-prefixed lines; epoch `ts`",
+    ),
+    "pgbouncer.log": Coverage(
+        variants="PgBouncer 1.x logs with `[pid]` or a bare pid, client (C-) and server (S-) lines; a refused login counted once with the database asked for",
+        not_read="PgBouncer writing to syslog",
     ),
     # -- system --------------------------------------------------------------------------
     "syslog": Coverage(
-        variants="RFC 3164, RFC 5424 and rsyslog ISO headers; sshd, PAM, sudo, su, useradd/usermod/gpasswd, "
-        "passwd/chpasswd mapped to actions; `message repeated N times`; every other line a `log_message`",
-        not_read="sudo lines without a TTY are not `privilege_use`; old `sshd(pam_unix)` failures; macOS "
-        "syslog with indented continuation lines; a file of RFC 5424 lines is not detected",
+        variants="RFC 3164, RFC 5424 (also bare, without `: `) and rsyslog ISO headers; macOS indented continuation lines; sshd (also the old `sshd(pam_unix)` failure form), PAM, sudo (with or without a TTY), su, useradd/usermod/gpasswd, passwd/chpasswd mapped to actions; `message repeated N times`; every other line a `log_message`",
+        not_read="nothing known",
     ),
     # -- application ---------------------------------------------------------------------
     "csv": Coverage(
