@@ -36,7 +36,7 @@ PARSER_SOURCE_KEYS = {
     "year",
     "delimiter",
 }
-CASE_KEYS = {"name", "timezone", "awareness", "accounts", "exclude", "analyst", "skew_tolerance"}
+CASE_KEYS = {"name", "reference", "timezone", "awareness", "accounts", "exclude", "analyst", "skew_tolerance"}
 NETWORK_KEYS = {"trusted_proxies", "internal", "ip_context"}
 TOP_KEYS = {"case", "network", "source"}
 
@@ -68,6 +68,8 @@ class CaseConfig:
     accounts: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     analyst: str | None = None
+    #: the case's reference (court, CSIRT or insurer number), printed on every page of the report
+    reference: str | None = None
     skew_tolerance: float = 10.0
     trusted_proxies: tuple[str, ...] = ()
     internal: tuple[str, ...] = ()
@@ -170,6 +172,8 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None, sha256: 
         kwargs["name"] = str(case["name"])
     if "analyst" in case:
         kwargs["analyst"] = str(case["analyst"])
+    if "reference" in case:
+        kwargs["reference"] = str(case["reference"])
     if "timezone" in case:
         kwargs["timezone"] = check_timezone(case["timezone"], f"{name} [case] timezone")
     if "awareness" in case:

@@ -29,8 +29,10 @@ EN: dict[str, str] = {
     "masthead.analyst": "Analyst: {analyst}",
     "toc": "Contents",
     "footer.end": "End of report.",
-    "footer.hash": "The SHA-256 of this file is written beside it, in a file of the same name ending in .sha256 "
-    "(check it with sha256sum -c): a file cannot contain its own hash.",
+    "footer.hash": "Every printed page shows the report's content hash: the first 16 hexadecimal digits of the "
+    "SHA-256 of this file in which that value is replaced by 16 zeros in the running-header "
+    "stylesheet (docs/report.md says how to check it). The SHA-256 of the file as it is is written "
+    "beside it, in a file of the same name ending in .sha256 (check it with sha256sum -c).",
     "footer.tool": "Produced by {tool} {version}.",
     "na": "not available",
     "none": "none",
@@ -63,13 +65,12 @@ EN: dict[str, str] = {
     "s3": "Attack timeline",
     "s4": "Phases of the attack",
     "s5": "Findings",
-    "s6": "Accounts, sessions and links",
+    "s6": "Accounts",
     "s7": "Exfiltration estimate",
     "s8": "Indicators",
-    "s9": "Evidence manifest",
-    "s10": "Time statement",
-    "s11": "Coverage and limitations",
-    "s12": "Notification aid (GDPR art. 33)",
+    "s9": "Time statement",
+    "s10": "Coverage and limitations",
+    "s11": "Notification aid (GDPR art. 33)",
     # 1 identification
     "id.case": "Case",
     "id.analyst": "Analyst",
@@ -106,7 +107,7 @@ EN: dict[str, str] = {
     "sum.lead.uncertain": "Still to be confirmed: {items}.",
     "uncs.inferred": "finding {id} ({phase}), which is inferred rather than observed",
     "uncs.bounds": "the exact number of records (between {low} and {high})",
-    "uncs.gaps": "activity during {n} hour(s) missing from the logs",
+    "uncs.gaps": "what happened during {n} of log silence",
     "kf.account": "Compromised account",
     "kf.account_many": "Compromised accounts",
     "kf.account_none": "none found",
@@ -221,9 +222,9 @@ EN: dict[str, str] = {
     "phase.defense_evasion": "Defence evasion",
     "phase.other": "Other",
     # 5 findings
-    "fi.intro": "Each finding states its basis. The evidence lines are quoted as the logs hold them (cut when long); "
-    "control characters are shown as \\xNN codes. The Time column is corrected for the source's clock (section 10), "
-    "the raw line shows the clock as it was written.",
+    "fi.intro": "Each finding states its basis, its period, the account and addresses it concerns, its techniques "
+    "and the reasoning behind it; the log lines it cites are quoted in annex A. Alike findings (one "
+    "kind, one account) are shown as one entry.",
     "basis.observed": "observed",
     "basis.derived": "derived",
     "basis.inferred": "inferred",
@@ -249,10 +250,12 @@ EN: dict[str, str] = {
     "fi.none": "The findings list is empty.",
     "fi.none_attack": "No finding is tied to the attack.",
     "fi.other.title": "Other signals, not tied to the attack",
-    "fi.other.intro": "The correlation also reported these signals. They concern accounts it judged normal, or no "
-    "account, and addresses it did not attribute to the attacker: mostly ordinary activity that looks unusual (a login "
-    "from a new address, a password changed after expiry, a large report). They are not part of the attack's phases, "
-    "timeline, summary or indicators; they are listed in full so that this judgement can be checked.",
+    "fi.other.intro": "The correlation also reported signals that it did not tie to the attacker: they concern "
+    "accounts it judged normal, or no account, and addresses it did not attribute to the "
+    "attacker (a login from a new address, a password changed after expiry, a large report). "
+    "They are not part of the attack's phases, timeline, summary or indicators. One row per "
+    "kind, with how many and on which accounts; each is in annex A in full, so that this "
+    "judgement can be checked.",
     "fi.untitled": "(untitled)",
     # 6 accounts, sessions, links
     "ac.intro": "Accounts the correlation assessed, most suspicious first, with its reasons.",
@@ -326,9 +329,9 @@ EN: dict[str, str] = {
     "the row without an address is the account's total.",
     "ex.account": "Account",
     "ex.ip": "Address",
-    "ex.records": "Records (estimate)",
+    "ex.records": "Distinct records (estimate, bounds)",
     "ex.bounds": "Bounds",
-    "ex.objects": "Distinct records",
+    "ex.objects": "Named by number",
     "ex.bytes": "Bytes sent",
     "ex.period": "Period",
     "ex.method": "Method",
@@ -432,16 +435,18 @@ EN: dict[str, str] = {
     "flag.skew_corrected": "the source's clock correction was applied",
     "flag.rounded": "the source rounds its times",
     # 11 coverage
-    "co.intro": "Events per source and hour, on a logarithmic shade. A red cross marks an hour with no event inside a "
-    "source that otherwise logs steadily: a gap.",
+    "co.intro": "Events per source and hour over the evidence window, on a logarithmic shade. A red cross marks a "
+    "gap: a silence that the source's own rhythm cannot explain (it usually writes at least ten events "
+    "over those hours of the day). A quiet log at night is not a gap; an hour of silence in a busy log "
+    "is one, even with a stray event in it.",
     "co.gaps": "Gaps in coverage",
     "co.source": "Source",
     "co.from": "From",
     "co.to": "To",
-    "co.hours": "Hours",
-    "co.expected": "Usual volume",
+    "co.hours": "Silence",
+    "co.expected": "Usual volume at those hours",
     "co.expected_value": "{n} events per hour",
-    "co.gaps_none": "No gap: every source that logs steadily has at least one event in every hour of its span.",
+    "co.gaps_none": "No gap: no source falls silent for longer than its own rhythm explains.",
     "co.limits": "Limitations",
     "co.binned": "Cells are {hours} hours wide to keep this file small.",
     "lim.logs_only": "The report shows what the logs say. An action that no log records (a POST body, a file copied "
@@ -472,7 +477,8 @@ EN: dict[str, str] = {
     "no.subjects": "Categories of data subjects",
     "no.subjects_value": "to be completed by the controller (for example: patients)",
     "no.subjects_n": "Approximate number of data subjects",
-    "no.subjects_n_value": "about {n} (distinct records exposed; one record may concern one person)",
+    "no.subjects_n_value": "about {n} patients (distinct patient records exposed, between {low} and {high}; one "
+    "record is one patient)",
     "no.records": "Categories of personal data records",
     "no.records_n": "Approximate number of records",
     "no.records_n_value": "about {estimate} (between {low} and {high})",
@@ -486,6 +492,45 @@ EN: dict[str, str] = {
     "no.from_config": "case configuration ([case] awareness)",
     "no.rule": "GDPR art. 33(1): within 72 hours of awareness",
     "no.unknown": "not established by the findings",
+    "a1": "Findings in full, with their evidence lines",
+    "a2": "Sessions and cross-source links",
+    "a3": "Evidence manifest",
+    "annexes": "Annexes",
+    "annexes.intro": "The annexes hold the detail the body rests on: every finding with the log lines it cites, "
+    "the sessions and links of the assessed accounts and attacker addresses, and the evidence "
+    "files with their hashes. On screen they are folded (open one by its title); on paper they "
+    "follow the body.",
+    "print.hash": "Report SHA-256",
+    "print.page": "Page",
+    "id.reference": "Case reference",
+    "id.no_reference": "not set ([case] reference in the case configuration)",
+    "fi.group_title": "{n} findings of one kind, for example: {example}",
+    "fi.id": "Finding",
+    "fi.title": "Title",
+    "fi.other.kind": "Kind (the first of them)",
+    "fi.other.n": "Findings",
+    "fi.other.accounts": "Accounts",
+    "fi.other.ids": "Numbers",
+    "fi.more_accounts": "and {n} more",
+    "fi.evidence_link": "Cited lines: annex A",
+    "fi.annex_intro": "Every finding, the attack's first, then the other signals, with the lines it cites quoted "
+    "as the logs hold them (cut when long; control characters shown as \\xNN codes). The Time "
+    "column is corrected for the source's clock (section 9); the raw line shows the clock as it "
+    "was written.",
+    "fi.evidence_total": "{shown} of the {n} lines it rests on are quoted here; finding_events.parquet lists them "
+    "all.",
+    "ac.sessions_annex": "The sessions of these accounts and of the attacker addresses, and how events of "
+    "different sources were tied together, are in annex B.",
+    "ex.rows": "Rows sent",
+    "ex.no_account": "no account",
+    "ex.columns": "Distinct records count each record once: the account's total is what was exposed. Rows sent "
+    "count every row of every answer, repeats included (one export per date range repeats a patient "
+    "in every range), so the figures per address overlap and do not add up to the total. Named by "
+    "number: distinct records whose number is in the requests.",
+    "ti.outside": "The evidence window runs from {first} to {last}. {n} events carry dates outside it (from "
+    "{earliest} to {latest}): dated facts of table dumps, such as a password set or an account "
+    "created long before. They are kept in the data but do not stretch the window, the timeline or "
+    "the coverage map.",
 }
 
 FR: dict[str, str] = {
@@ -497,8 +542,11 @@ FR: dict[str, str] = {
     "masthead.analyst": "Analyste : {analyst}",
     "toc": "Sommaire",
     "footer.end": "Fin du rapport.",
-    "footer.hash": "L'empreinte SHA-256 de ce fichier est écrite à côté, dans un fichier de même nom terminé par "
-    ".sha256 (vérifiable avec sha256sum -c) : un fichier ne peut pas contenir sa propre empreinte.",
+    "footer.hash": "Chaque page imprimée porte l'empreinte de contenu du rapport : les 16 premiers chiffres "
+    "hexadécimaux du SHA-256 de ce fichier dans lequel cette valeur est remplacée par 16 zéros dans "
+    "la feuille de style de l'en-tête (docs/report.md explique comment la vérifier). Le SHA-256 du "
+    "fichier tel qu'il est est écrit à côté, dans un fichier de même nom terminé par .sha256 "
+    "(vérifiable avec sha256sum -c).",
     "footer.tool": "Produit par {tool} {version}.",
     "na": "non disponible",
     "none": "aucun",
@@ -530,13 +578,12 @@ FR: dict[str, str] = {
     "s3": "Chronologie de l'attaque",
     "s4": "Phases de l'attaque",
     "s5": "Constats",
-    "s6": "Comptes, sessions et liens",
+    "s6": "Comptes",
     "s7": "Estimation de l'exfiltration",
     "s8": "Indicateurs",
-    "s9": "Inventaire des preuves",
-    "s10": "Déclaration sur le temps",
-    "s11": "Couverture et limites",
-    "s12": "Aide à la notification (RGPD, art. 33)",
+    "s9": "Déclaration sur le temps",
+    "s10": "Couverture et limites",
+    "s11": "Aide à la notification (RGPD, art. 33)",
     "id.case": "Affaire",
     "id.analyst": "Analyste",
     "id.generated": "Rapport généré le",
@@ -572,7 +619,7 @@ FR: dict[str, str] = {
     "sum.lead.uncertain": "Reste à confirmer : {items}.",
     "uncs.inferred": "le constat {id} ({phase}), déduit et non observé",
     "uncs.bounds": "le nombre exact d'enregistrements (entre {low} et {high})",
-    "uncs.gaps": "l'activité pendant {n} heure(s) absente(s) des journaux",
+    "uncs.gaps": "ce qui s'est passé pendant {n} de silence des journaux",
     "kf.account": "Compte compromis",
     "kf.account_many": "Comptes compromis",
     "kf.account_none": "aucun trouvé",
@@ -689,10 +736,9 @@ FR: dict[str, str] = {
     "phase.command_and_control": "Commande et contrôle",
     "phase.defense_evasion": "Contournement des défenses",
     "phase.other": "Autre",
-    "fi.intro": "Chaque constat indique son fondement. Les lignes de preuve sont citées telles que les journaux les "
-    "contiennent (coupées si elles sont longues) ; les caractères de contrôle sont affichés sous forme de codes \\xNN. "
-    "La colonne Heure est corrigée de l'horloge de la source (section 10) ; la ligne brute montre l'heure telle "
-    "qu'elle a été écrite.",
+    "fi.intro": "Chaque constat indique son fondement, sa période, le compte et les adresses qu'il concerne, ses "
+    "techniques et le raisonnement qui le fonde ; les lignes de journal qu'il cite sont reproduites à "
+    "l'annexe A. Les constats semblables (même type, même compte) forment une seule entrée.",
     "basis.observed": "observé",
     "basis.derived": "calculé",
     "basis.inferred": "déduit",
@@ -718,11 +764,13 @@ FR: dict[str, str] = {
     "fi.none": "La liste des constats est vide.",
     "fi.none_attack": "Aucun constat n'est rattaché à l'attaque.",
     "fi.other.title": "Autres signaux, non rattachés à l'attaque",
-    "fi.other.intro": "La corrélation a aussi relevé ces signaux. Ils concernent des comptes qu'elle a jugés "
-    "normaux, ou aucun compte, et des adresses qu'elle n'a pas attribuées à l'attaquant : pour l'essentiel une "
-    "activité ordinaire qui paraît inhabituelle (connexion depuis une nouvelle adresse, mot de passe changé après "
-    "expiration, gros rapport). Ils ne font partie ni des phases de l'attaque, ni de sa chronologie, ni de la "
-    "synthèse, ni des indicateurs ; ils sont listés en entier pour que ce jugement puisse être vérifié.",
+    "fi.other.intro": "La corrélation a aussi relevé des signaux qu'elle n'a pas rattachés à l'attaquant : ils "
+    "concernent des comptes qu'elle a jugés normaux, ou aucun compte, et des adresses qu'elle "
+    "n'a pas attribuées à l'attaquant (connexion depuis une nouvelle adresse, mot de passe "
+    "changé après expiration, gros rapport). Ils ne font partie ni des phases de l'attaque, ni "
+    "de sa chronologie, ni de la synthèse, ni des indicateurs. Une ligne par type, avec leur "
+    "nombre et les comptes concernés ; chacun figure en entier à l'annexe A, pour que ce "
+    "jugement puisse être vérifié.",
     "fi.untitled": "(sans titre)",
     "ac.intro": "Comptes évalués par la corrélation, du plus suspect au moins suspect, avec ses raisons.",
     "ac.account": "Compte",
@@ -795,9 +843,9 @@ FR: dict[str, str] = {
     "de ses bornes ; la ligne sans adresse est le total du compte.",
     "ex.account": "Compte",
     "ex.ip": "Adresse",
-    "ex.records": "Enregistrements (estimation)",
+    "ex.records": "Enregistrements distincts (estimation, bornes)",
     "ex.bounds": "Bornes",
-    "ex.objects": "Enregistrements distincts",
+    "ex.objects": "Désignés par leur numéro",
     "ex.bytes": "Octets envoyés",
     "ex.period": "Période",
     "ex.method": "Méthode",
@@ -897,16 +945,19 @@ FR: dict[str, str] = {
     "flag.year_inferred": "le journal n'indique pas l'année ; elle a été déduite",
     "flag.skew_corrected": "la correction d'horloge de la source a été appliquée",
     "flag.rounded": "la source arrondit ses heures",
-    "co.intro": "Événements par source et par heure, en teinte logarithmique. Une croix rouge marque une heure sans "
-    "aucun événement dans une source qui journalise par ailleurs régulièrement : une lacune.",
+    "co.intro": "Événements par source et par heure sur la fenêtre des preuves, en teinte logarithmique. Une croix "
+    "rouge marque une lacune : un silence que le rythme propre de la source n'explique pas (elle écrit "
+    "d'habitude au moins dix événements sur ces heures de la journée). Un journal calme la nuit n'a "
+    "pas de lacune ; une heure de silence dans un journal chargé en est une, même si un événement "
+    "isolé s'y trouve.",
     "co.gaps": "Lacunes de couverture",
     "co.source": "Source",
     "co.from": "Début",
     "co.to": "Fin",
-    "co.hours": "Heures",
-    "co.expected": "Volume habituel",
+    "co.hours": "Silence",
+    "co.expected": "Volume habituel à ces heures",
     "co.expected_value": "{n} événements par heure",
-    "co.gaps_none": "Aucune lacune : chaque source régulière a au moins un événement dans chaque heure de sa période.",
+    "co.gaps_none": "Aucune lacune : aucune source ne se tait plus longtemps que son propre rythme ne l'explique.",
     "co.limits": "Limites",
     "co.binned": "Les cellules couvrent {hours} heures pour garder ce fichier léger.",
     "lim.logs_only": "Le rapport montre ce que disent les journaux. Une action qu'aucun journal n'enregistre (le corps "
@@ -939,8 +990,8 @@ FR: dict[str, str] = {
     "no.subjects": "Catégories de personnes concernées",
     "no.subjects_value": "à compléter par le responsable de traitement (par exemple : patients)",
     "no.subjects_n": "Nombre approximatif de personnes concernées",
-    "no.subjects_n_value": "environ {n} (enregistrements distincts exposés ; un enregistrement peut concerner une "
-    "personne)",
+    "no.subjects_n_value": "environ {n} patients (dossiers patients distincts exposés, entre {low} et {high} ; un "
+    "dossier correspond à un patient)",
     "no.records": "Catégories d'enregistrements de données personnelles",
     "no.records_n": "Nombre approximatif d'enregistrements",
     "no.records_n_value": "environ {estimate} (entre {low} et {high})",
@@ -954,6 +1005,46 @@ FR: dict[str, str] = {
     "no.from_config": "configuration de l'affaire ([case] awareness)",
     "no.rule": "RGPD art. 33, par. 1 : dans les 72 heures après la prise de connaissance",
     "no.unknown": "non établi par les constats",
+    "a1": "Constats en détail, avec leurs lignes de preuve",
+    "a2": "Sessions et liens entre sources",
+    "a3": "Inventaire des preuves",
+    "annexes": "Annexes",
+    "annexes.intro": "Les annexes contiennent le détail sur lequel repose le corps du rapport : chaque constat "
+    "avec les lignes de journal qu'il cite, les sessions et les liens des comptes évalués et des "
+    "adresses de l'attaquant, et les fichiers de preuve avec leurs empreintes. À l'écran elles "
+    "sont repliées (ouvrez-en une par son titre) ; sur papier elles suivent le corps du rapport.",
+    "print.hash": "SHA-256 du rapport",
+    "print.page": "Page",
+    "id.reference": "Référence de l'affaire",
+    "id.no_reference": "non renseignée ([case] reference dans la configuration de l'affaire)",
+    "fi.group_title": "{n} constats du même type, par exemple : {example}",
+    "fi.id": "Constat",
+    "fi.title": "Intitulé",
+    "fi.other.kind": "Type (le premier d'entre eux)",
+    "fi.other.n": "Constats",
+    "fi.other.accounts": "Comptes",
+    "fi.other.ids": "Numéros",
+    "fi.more_accounts": "et {n} autres",
+    "fi.evidence_link": "Lignes citées : annexe A",
+    "fi.annex_intro": "Chaque constat, ceux de l'attaque d'abord, puis les autres signaux, avec les lignes qu'il "
+    "cite telles que les journaux les contiennent (coupées si elles sont longues ; caractères de "
+    "contrôle affichés en codes \\xNN). La colonne Heure est corrigée de l'horloge de la source "
+    "(section 9) ; la ligne brute montre l'heure telle qu'elle a été écrite.",
+    "fi.evidence_total": "{shown} des {n} lignes sur lesquelles il repose sont citées ici ; finding_events.parquet "
+    "les liste toutes.",
+    "ac.sessions_annex": "Les sessions de ces comptes et des adresses de l'attaquant, et la façon dont les "
+    "événements de sources différentes ont été reliés, sont à l'annexe B.",
+    "ex.rows": "Lignes envoyées",
+    "ex.no_account": "aucun compte",
+    "ex.columns": "Les enregistrements distincts comptent chaque enregistrement une fois : le total du compte est "
+    "ce qui a été exposé. Les lignes envoyées comptent chaque ligne de chaque réponse, répétitions "
+    "comprises (un export par période répète un patient dans chaque période) : les chiffres par "
+    "adresse se recouvrent et ne s'additionnent pas pour donner le total. Désignés par leur numéro : "
+    "enregistrements distincts dont le numéro figure dans les requêtes.",
+    "ti.outside": "La fenêtre des preuves va du {first} au {last}. {n} événements portent des dates hors de cette "
+    "fenêtre (du {earliest} au {latest}) : des faits datés d'extractions de tables, comme un mot de "
+    "passe défini ou un compte créé longtemps avant. Ils restent dans les données mais n'étendent ni "
+    "la fenêtre, ni la chronologie, ni la carte de couverture.",
 }
 
 #: ATT&CK technique names: the official English name; in French a translation followed by it.
@@ -1126,12 +1217,12 @@ class Locale:
         return self.text("time.long_zone", when=when, city=self.city(), offset="UTC" + self._offset(here), utc=utc_text)
 
     def short(self, dt: datetime | None) -> str:
-        """``25 October 2024, 03:12`` in the case's zone (prose and key figures)."""
+        """``25 October 2024, 03:12:41`` in the case's zone (prose and key figures): seconds matter."""
         if dt is None:
             return self.messages["dash"]
         here = dt.astimezone(self.zone)
         month = self._months[here.month - 1]
-        return self.text("time.short", day=here.day, month=month, year=here.year, clock=here.strftime("%H:%M"))
+        return self.text("time.short", day=here.day, month=month, year=here.year, clock=here.strftime("%H:%M:%S"))
 
     def date(self, dt: datetime) -> str:
         here = dt.astimezone(self.zone)
