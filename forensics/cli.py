@@ -313,6 +313,9 @@ def report_cmd(
         str | None,
         typer.Option("--generated-at", help="ISO time written as the generation time (reproducible output)."),
     ] = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print it to a PDF beside it (headless Chromium), with its .sha256.")
+    ] = False,
 ) -> None:
     """Write the attack-timeline report (one self-contained HTML file) and its .sha256."""
     from forensics.report import ReportError, write_report
@@ -332,6 +335,15 @@ def report_cmd(
         return
     stdout().print(f"written: {safe(path)}", markup=False)
     stdout().print(f"sha256: {safe(path.with_name(path.name + '.sha256'))}", markup=False)
+    if pdf:
+        from forensics.report.pdf import ChromiumError, write_pdf
+
+        try:
+            printed = write_pdf(path, path.with_suffix(".pdf"))
+        except ChromiumError as exc:
+            _fail(str(exc))
+            return
+        stdout().print(f"pdf: {safe(printed)}", markup=False)
 
 
 def main() -> None:

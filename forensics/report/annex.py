@@ -129,7 +129,8 @@ class AnnexMixin:
                     "how": how,
                     "assumed": zs == "assumed_utc",
                     "skew": skew,
-                    "flags": ", ".join(f"{_flag(loc, f)} ({loc.num(n)})" for f, n in source_flags),
+                    # codes here, their meaning in the legend below the table
+                    "flags": ", ".join(f"{show(f)} ({loc.num(n)})" for f, n in source_flags),
                     "naive": loc.num(s.get("naive_events")),
                 }
             )
@@ -204,10 +205,9 @@ class AnnexMixin:
             for p in self.F.problems[:50]:
                 limits.append(t("lim.findings", text=show(p)))
         warnings = self.inp.manifest.get("warnings", [])
-        for w in warnings[:20]:
-            limits.append(t("lim.warning", text=show(ingest_text(w, loc))))
-        if len(warnings) > 20:
-            limits.append(t("lim.more", n=len(warnings) - 20))
+        if warnings:
+            # each is listed in annex C with the files they concern
+            limits.append(t("lim.warnings", n=loc.num(len(warnings))))
         out["limits"] = limits
         return out
 
@@ -371,9 +371,3 @@ def _estimate(value: Any) -> tuple[Any, str]:
             support = f"{value['pairs']} {value['method']}"
         return seconds, str(support)
     return value, ""
-
-
-def _flag(loc: Locale, flag: str) -> str:
-    """A time flag in words where the catalogue has it (the code stays beside it for the record)."""
-    key = f"flag.{flag}"
-    return f"{loc.text(key)} [{show(flag)}]" if loc.lang != "en" and key in loc.messages else show(flag)

@@ -93,6 +93,19 @@ def density(lf: pl.LazyFrame, step: int, lanes: list[str], other: str) -> pl.Dat
     )
 
 
+def totals(lf: pl.LazyFrame, step: int, first: datetime | None, last: datetime | None) -> pl.DataFrame:
+    """All events per ``step``-second bin between ``first`` and ``last`` (the overview strip)."""
+    if first is None or last is None:
+        return pl.DataFrame(schema={"bin": pl.Datetime("us", "UTC"), "n": pl.UInt32})
+    return (
+        lf.filter(pl.col(TS).is_between(first, last))
+        .group_by(_bin(step).alias("bin"))
+        .agg(pl.len().alias("n"))
+        .sort("bin")
+        .collect()
+    )
+
+
 def hourly(lf: pl.LazyFrame, step: int = 3600) -> pl.DataFrame:
     """Events per source and hour (or per ``step`` seconds), for the coverage map."""
     return (
@@ -134,7 +147,10 @@ def evidence_window(lf: pl.LazyFrame) -> tuple[datetime | None, datetime | None,
     if days.height == 0:
         return None, None, 0
     days = days.with_columns(
-        ((pl.col("day") - pl.col("day").shift(1)) > timedelta(days=WINDOW_BREAK_DAYS)).fill_null(False).cum_sum().alias("run")
+        ((pl.col("day") - pl.col("day").shift(1)) > timedelta(days=WINDOW_BREAK_DAYS))
+        .fill_null(False)
+        .cum_sum()
+        .alias("run")
     )
     runs = days.group_by("run").agg(pl.col("n").sum(), pl.col("day").min().alias("a"), pl.col("day").max().alias("b"))
     best = runs.sort(["n", "a"], descending=[True, False]).row(0, named=True)
@@ -182,7 +198,11 @@ def _occupancy(times: pl.DataFrame, slot: int, zone: str) -> list[float]:
         .agg(pl.len().alias("k"))
     )
     grid = pl.DataFrame(
-        {"bin": pl.datetime_range(first.replace(minute=0, second=0, microsecond=0), last, "1h", eager=True, time_zone="UTC")}
+        {
+            "bin": pl.datetime_range(
+                first.replace(minute=0, second=0, microsecond=0), last, "1h", eager=True, time_zone="UTC"
+            )
+        }
     )
     slots = 3600 / slot
     full = grid.join(per_hour, on="bin", how="left").with_columns((pl.col("k").fill_null(0) / slots).alias("p"))
@@ -242,7 +262,9 @@ def gaps(
     lo, hi = window
     rates = _rates(counts, zone)
     flagged = set(
-        lf.filter(pl.col("time.flags").list.eval(pl.element().str.starts_with("dst_ambiguous")).list.any().fill_null(False))
+        lf.filter(
+            pl.col("time.flags").list.eval(pl.element().str.starts_with("dst_ambiguous")).list.any().fill_null(False)
+        )
         .select(pl.col(LANE).fill_null("(none)").unique())
         .collect()
         .to_series()

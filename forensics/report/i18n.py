@@ -173,10 +173,12 @@ EN: dict[str, str] = {
     "unc.from_findings": "note from the correlation: “{text}”",
     "unc.none": "nothing flagged by the tool; the limitations of section 11 still apply",
     # 3 timeline
-    "tl.intro": "The top rows show each finding as a bar in its phase of the attack. Below, one row per log source: "
-    "grey shading shows the volume of all events (darker is more), coloured marks are the events the findings "
-    "attribute to a phase. "
-    "Times on the axis are UTC; hover a mark for its local time, file and line. Drag to zoom, double-click to reset.",
+    "tl.intro": "The attack window, in the case's local time with UTC under each time. The top rows are the phases "
+    "of the attack: a bar where the attacker's activity in that phase is continuous, a diamond for a "
+    "single moment. Below, one row per log source: grey shading is that source's volume (darker is "
+    "busier, against its own busiest moment), coloured marks are the events the findings attribute to "
+    "a phase. The strip at the bottom is the whole evidence, with the attack window framed in red. "
+    "Hover a mark for its local time, file and line; drag to zoom, double-click to reset.",
     "tl.grouped": "{total} attack events are grouped per {step} to keep this file small: each mark is a group, its size "
     "grows with the number of events, and its hover gives the first file and line.",
     "tl.no_sessions": "Sessions of the compromised account are not drawn: sessions.parquet is not available.",
@@ -184,7 +186,7 @@ EN: dict[str, str] = {
     "fig.phases_lane": "Attack phases",
     "fig.sessions_lane": "Sessions: {account}",
     "fig.other_lane": "other sources ({n})",
-    "fig.axis_time": "Time (UTC)",
+    "fig.axis_time": "{city}, with UTC under each time",
     "fig.axis_source": "Source",
     "fig.density": "All events",
     "fig.h.events": "events",
@@ -517,8 +519,7 @@ EN: dict[str, str] = {
     "as the logs hold them (cut when long; control characters shown as \\xNN codes). The Time "
     "column is corrected for the source's clock (section 9); the raw line shows the clock as it "
     "was written.",
-    "fi.evidence_total": "{shown} of the {n} lines it rests on are quoted here; finding_events.parquet lists them "
-    "all.",
+    "fi.evidence_total": "{shown} of the {n} lines it rests on are quoted here; finding_events.parquet lists them all.",
     "ac.sessions_annex": "The sessions of these accounts and of the attacker addresses, and how events of "
     "different sources were tied together, are in annex B.",
     "ex.rows": "Rows sent",
@@ -531,6 +532,10 @@ EN: dict[str, str] = {
     "{earliest} to {latest}): dated facts of table dumps, such as a password set or an account "
     "created long before. They are kept in the data but do not stretch the window, the timeline or "
     "the coverage map.",
+    "fig.overview": "Whole evidence",
+    "fig.axis_utc": "Time (UTC)",
+    "lim.warnings": "The ingest raised {n} warning(s) about the evidence files (rotated files, clock corrections, "
+    "odd lines): they are listed in annex C.",
 }
 
 FR: dict[str, str] = {
@@ -685,10 +690,14 @@ FR: dict[str, str] = {
     "72 heures ne peut pas être calculé",
     "unc.from_findings": "note de la corrélation : « {text} »",
     "unc.none": "rien n'est signalé par l'outil ; les limites de la section 11 s'appliquent toujours",
-    "tl.intro": "Les lignes du haut montrent chaque constat sous forme de barre dans sa phase de l'attaque. En "
-    "dessous, une ligne par source de journaux : le grisé montre le volume de tous les événements (plus foncé : plus "
-    "nombreux), les marques colorées sont les événements que les constats rattachent à une phase. L'axe est en UTC ; survolez une marque pour son heure locale, "
-    "son fichier et sa ligne. Faites glisser pour zoomer, double-cliquez pour revenir.",
+    "tl.intro": "La fenêtre de l'attaque, à l'heure locale de l'affaire avec l'heure UTC sous chaque heure. Les "
+    "lignes du haut sont les phases de l'attaque : une barre quand l'activité de l'attaquant dans "
+    "cette phase est continue, un losange pour un moment isolé. En dessous, une ligne par source de "
+    "journal : la teinte grise est le volume de cette source (plus foncé est plus chargé, par rapport "
+    "à son propre moment le plus chargé), les marques colorées sont les événements que les constats "
+    "rattachent à une phase. Le bandeau du bas montre toutes les preuves, la fenêtre de l'attaque "
+    "encadrée en rouge. Survolez une marque pour son heure locale, son fichier et sa ligne ; faites "
+    "glisser pour zoomer, double-cliquez pour revenir.",
     "tl.grouped": "{total} événements de l'attaque sont regroupés par tranche de {step} pour garder ce fichier léger : "
     "chaque marque est un groupe, sa taille croît avec le nombre d'événements, et son survol donne le premier fichier "
     "et la première ligne.",
@@ -697,7 +706,7 @@ FR: dict[str, str] = {
     "fig.phases_lane": "Phases de l'attaque",
     "fig.sessions_lane": "Sessions : {account}",
     "fig.other_lane": "autres sources ({n})",
-    "fig.axis_time": "Heure (UTC)",
+    "fig.axis_time": "{city}, avec l'heure UTC sous chaque heure",
     "fig.axis_source": "Source",
     "fig.density": "Tous les événements",
     "fig.h.events": "événements",
@@ -1045,6 +1054,10 @@ FR: dict[str, str] = {
     "fenêtre (du {earliest} au {latest}) : des faits datés d'extractions de tables, comme un mot de "
     "passe défini ou un compte créé longtemps avant. Ils restent dans les données mais n'étendent ni "
     "la fenêtre, ni la chronologie, ni la carte de couverture.",
+    "fig.overview": "Toutes les preuves",
+    "fig.axis_utc": "Heure (UTC)",
+    "lim.warnings": "L'acquisition a émis {n} avertissement(s) sur les fichiers de preuve (fichiers tournés, "
+    "corrections d'horloge, lignes singulières) : ils sont listés à l'annexe C.",
 }
 
 #: ATT&CK technique names: the official English name; in French a translation followed by it.
@@ -1223,6 +1236,12 @@ class Locale:
         here = dt.astimezone(self.zone)
         month = self._months[here.month - 1]
         return self.text("time.short", day=here.day, month=month, year=here.year, clock=here.strftime("%H:%M:%S"))
+
+    def day_month(self, here: datetime) -> str:
+        """``Sat 26 Oct`` / ``sam 26 oct.``: a short day for axis ticks (``here`` already in the zone)."""
+        day = self.messages["days"].split()[(here.weekday() + 1) % 7][:3]
+        month = self.messages["months_short"].split()[here.month - 1]
+        return f"{day} {here.day} {month}"
 
     def date(self, dt: datetime) -> str:
         here = dt.astimezone(self.zone)

@@ -112,12 +112,12 @@ def furniture_css(top_left: str, top_right: str, bottom_left: str, page_word: st
     """The printed page's running header and footer (``@page`` margin boxes), and the report hash shown."""
     box = "font-family: var(--sans, sans-serif); font-size: 7.5pt; color: #52606d;"
     return (
-        f":root {{ --report-hash: \"{digest}\"; }}\n"
+        f':root {{ --report-hash: "{digest}"; }}\n'
         "@page {\n"
         f"  @top-left {{ content: {css_string(top_left)}; {box} }}\n"
-        f"  @top-right {{ content: {css_string(top_right)} \" {digest}\"; {box} }}\n"
+        f'  @top-right {{ content: {css_string(top_right)} " {digest}"; {box} }}\n'
         f"  @bottom-left {{ content: {css_string(bottom_left)}; {box} }}\n"
-        f"  @bottom-right {{ content: {css_string(page_word)} \" \" counter(page) \" / \" counter(pages); {box} }}\n"
+        f'  @bottom-right {{ content: {css_string(page_word)} " " counter(page) " / " counter(pages); {box} }}\n'
         "}"
     )
 

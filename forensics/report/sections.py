@@ -43,6 +43,9 @@ EVIDENCE_SHOWN = 12
 TABLE_ROWS = 200
 #: Alike findings of the attack shown as one entry from this many; accounts named per kind of other signal.
 GROUP_MIN = 3
+IDS_SHOWN = 6
+#: The attacker's events of one phase further apart than this (seconds) are separate runs.
+RUN_BREAK = 900.0
 ACCOUNTS_SHOWN = 12
 
 
@@ -266,34 +269,20 @@ class Builder(SummaryMixin, AnnexMixin):
         t, loc = self.t, self.loc
         if not self.n_events or self.first is None or self.last is None:
             return {"empty": True, "notes": [t("tl.empty")]}
-        step = fr.pick_bin(self.first, self.last)
-        density = fr.density(self.lf, step, self.lanes[: fr.MAX_LANES], self.other)
+        focus_span = (
+            (self.F.first_seen, self.F.last_seen) if self.F and self.F.first_seen and self.F.last_seen else None
+        )
+        step = fr.pick_bin(*(focus_span or (self.first, self.last)), max_bins=fr.MAX_BINS // 2)
+        overview_step = fr.pick_bin(self.first, self.last, max_bins=200)
+        window = self.lf.filter(pl.col(fr.TS).is_between(self.first, self.last))
+        density = fr.density(window, step, self.lanes[: fr.MAX_LANES], self.other)
         F = self.F
         marks = (
             fr.attack_marks(self.lf, F, self.lanes[: fr.MAX_LANES], self.other, self.tolerance, self.scope)
             if F
             else fr.Marks(pl.DataFrame(schema={"phase": pl.String}), None, 0)
         )
-        phase_bars = []
-        for phase, fs in sorted(self.findings_of_phase().items(), key=lambda kv: PHASES.index(kv[0])):
-            for f in fs:
-                if not f.first_seen or not f.last_seen:
-                    continue
-                phase_bars.append(
-                    Bar(
-                        lane=plot_text(loc.text(f"phase.{phase}")),
-                        start=f.first_seen,
-                        end=f.last_seen,
-                        colour=PHASE_STYLE[phase][0],
-                        label=plot_text(f.id, 20),
-                        hover=[
-                            plot_text(f"{f.id} · {f.title}", 140),
-                            plot_text(loc.local(f.first_seen)),
-                            plot_text(loc.local(f.last_seen)),
-                            plot_text(loc.text(f"basis.{f.basis}")),
-                        ],
-                    )
-                )
+        phase_bars, phase_moments = self._phase_runs(marks)
         session_bars = self._session_bars()
         focus = None
         if F and F.first_seen and F.last_seen:
@@ -308,9 +297,12 @@ class Builder(SummaryMixin, AnnexMixin):
             last=self.last,
             marks=marks,
             phase_bars=phase_bars,
+            phase_moments=phase_moments,
             session_bars=session_bars,
             focus=focus,
             transitions=[x[0] for x in self.transitions],
+            overview=fr.totals(self.lf, overview_step, self.first, self.last),
+            overview_step=overview_step,
         )
         notes = []
         if marks.grouped_step:
@@ -318,6 +310,54 @@ class Builder(SummaryMixin, AnnexMixin):
         if F and self.inp.sessions is None:
             notes.append(t("tl.no_sessions"))
         return {"empty": False, "figure": figure, "notes": notes}
+
+    def _phase_runs(self, marks: fr.Marks) -> tuple[list[Bar], list[Bar]]:
+        """Each phase's activity as bars where it is continuous and as moments where it is not.
+
+        The attacker's events of a phase (the timeline's marks) are cut wherever two follow
+        each other more than ``RUN_BREAK`` apart (at least a share of the attack window); a
+        run of several events becomes a bar from its first to its last event, a lone event a
+        moment.  A phase made of a handful of moments over two days shows those moments.
+        """
+        loc = self.loc
+        bars: list[Bar] = []
+        moments: list[Bar] = []
+        frame = marks.frame
+        if frame.height == 0:
+            return bars, moments
+        span = (frame.get_column("last").max() - frame.get_column("ts").min()).total_seconds()
+        gap = max(RUN_BREAK, span / 100)
+        for phase in PHASES:
+            rows = frame.filter(pl.col("phase") == phase).sort("ts")
+            if rows.height == 0:
+                continue
+            runs = (
+                rows.with_columns(
+                    ((pl.col("ts") - pl.col("last").shift(1)).dt.total_seconds() > gap)
+                    .fill_null(True)
+                    .cum_sum()
+                    .alias("run")
+                )
+                .group_by("run", maintain_order=True)
+                .agg(
+                    pl.col("ts").min().alias("a"),
+                    pl.col("last").max().alias("b"),
+                    pl.col("n").sum().alias("n"),
+                    pl.col("finding").unique().sort().alias("ids"),
+                )
+            )
+            lane = plot_text(loc.text(f"phase.{phase}"))
+            colour = PHASE_STYLE[phase][0]
+            for _, a, b, n, ids in runs.iter_rows():
+                hover = [
+                    plot_text(f"{loc.text(f'phase.{phase}')} · {loc.num(n)} {loc.text('fig.h.events')}", 140),
+                    plot_text(loc.local(a)),
+                    plot_text(loc.local(b)),
+                    plot_text(", ".join(ids), 140),
+                ]
+                item = Bar(lane=lane, start=a, end=b, colour=colour, label="", hover=hover)
+                (bars if n > 1 and (b - a).total_seconds() > 0 else moments).append(item)
+        return bars, moments
 
     def _session_bars(self) -> list[Bar]:
         frame = self.inp.sessions
@@ -437,11 +477,18 @@ class Builder(SummaryMixin, AnnexMixin):
                     "n": self.loc.num(len(members)),
                     "example": show(members[0].title) if members[0].title else self.t("fi.untitled"),
                     "accounts": ", ".join(show(a) for a in accounts[:ACCOUNTS_SHOWN])
-                    + (self.t("fi.more_accounts", n=len(accounts) - ACCOUNTS_SHOWN) if len(accounts) > ACCOUNTS_SHOWN else ""),
+                    + (
+                        self.t("fi.more_accounts", n=len(accounts) - ACCOUNTS_SHOWN)
+                        if len(accounts) > ACCOUNTS_SHOWN
+                        else ""
+                    ),
                     "n_accounts": self.loc.num(len(accounts)),
                     "first": self.stamp(min(starts)) if starts else None,
                     "last": self.stamp(max(ends)) if ends else None,
-                    "ids": self.ids(members),
+                    # every one of them is in annex A: a long list is shown by its ends
+                    "ids": self.ids(members)
+                    if len(members) <= IDS_SHOWN
+                    else f"{self.ids(members[:2])}, …, {self.ids(members[-1:])}",
                     "basis": _common(f.basis for f in members),
                 }
             )
@@ -449,7 +496,9 @@ class Builder(SummaryMixin, AnnexMixin):
 
     def annex_findings(self) -> list[dict[str, Any]]:
         """Every finding in full with its cited lines: the attack's first, then the other signals."""
-        return [dict(self._finding(f), other=f in self.others, evidence=self._evidence(f)) for f in self.story + self.others]
+        return [
+            dict(self._finding(f), other=f in self.others, evidence=self._evidence(f)) for f in self.story + self.others
+        ]
 
     def _group(self, members: list[Finding]) -> dict[str, Any]:
         first = [f.first_seen for f in members if f.first_seen]

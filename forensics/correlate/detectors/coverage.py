@@ -46,7 +46,8 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                 continue
             start = prev["hour"] + timedelta(hours=1)
             end = nxt["hour"]
-            if missing == 1 and _repeated_hour(start, ctx.zone):
+            # a source that stamps the end of an hour (rounded times) shows it one hour early
+            if missing == 1 and (_repeated_hour(start, ctx.zone) or _repeated_hour(end, ctx.zone)):
                 continue
             out.append(
                 Finding(
