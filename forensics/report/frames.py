@@ -208,7 +208,7 @@ def _occupancy(times: pl.DataFrame, slot: int, zone: str) -> list[float]:
     full = grid.join(per_hour, on="bin", how="left").with_columns((pl.col("k").fill_null(0) / slots).alias("p"))
     local = pl.col("bin").dt.convert_time_zone(zone)
     med = full.group_by(local.dt.hour().alias("h")).agg(
-        pl.col("p").quantile(GAP_QUANTILE, "lower"), local.dt.date().n_unique().alias("days")
+        pl.col("p").quantile(GAP_QUANTILE, "higher"), local.dt.date().n_unique().alias("days")
     )
     share = [0.0] * 24
     for h, p, days in med.iter_rows():

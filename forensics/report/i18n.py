@@ -162,16 +162,16 @@ EN: dict[str, str] = {
     "unc.inferred": "{id} rests on inference, not on a log line that says it: “{title}”",
     "unc.bounds": "the number of records taken lies between {low} and {high}",
     "unc.zone_assumed": "no time zone was given for {sources}: UTC was assumed",
-    "unc.gaps": "{n} gap(s) in log coverage (section 11): what happened then is not visible",
+    "unc.gaps": "{n} gap(s) in log coverage (section 10): what happened then is not visible",
     "unc.unrecognised": "{n} evidence file(s) were not recognised and not read into the timeline",
-    "unc.rejects": "{n} line(s) could not be parsed (section 9)",
+    "unc.rejects": "{n} line(s) could not be parsed (annex C)",
     "unc.changed": "{n} evidence file(s) changed while they were read",
     "unc.missing_quotes": "{n} cited line(s) were not found in events.parquet",
     "unc.no_sessions": "sessions and cross-source links are not available",
-    "unc.findings_problems": "findings.json has {n} formatting problem(s) (section 11)",
+    "unc.findings_problems": "findings.json has {n} formatting problem(s) (section 10)",
     "unc.no_awareness": "the awareness time is not in the case configuration: the 72-hour deadline cannot be computed",
     "unc.from_findings": "note from the correlation: “{text}”",
-    "unc.none": "nothing flagged by the tool; the limitations of section 11 still apply",
+    "unc.none": "nothing flagged by the tool; the limitations of section 10 still apply",
     # 3 timeline
     "tl.intro": "The attack window, in the case's local time with UTC under each time. The top rows are the phases "
     "of the attack: a bar where the attacker's activity in that phase is continuous, a diamond for a "
@@ -454,8 +454,8 @@ EN: dict[str, str] = {
     "lim.logs_only": "The report shows what the logs say. An action that no log records (a POST body, a file copied "
     "out of band) is not visible here.",
     "lim.gaps": "During the gaps above, activity is unknown.",
-    "lim.unrecognised": "{n} unrecognised file(s) are not in the timeline (section 9).",
-    "lim.rejects": "{n} line(s) could not be parsed; they are kept in rejects.parquet (section 9).",
+    "lim.unrecognised": "{n} unrecognised file(s) are not in the timeline (annex C).",
+    "lim.rejects": "{n} line(s) could not be parsed; they are kept in rejects.parquet (annex C).",
     "lim.warning": "Ingest: {text}",
     "lim.note": "Report: {text}",
     "lim.findings": "findings.json: {text}",
@@ -536,6 +536,7 @@ EN: dict[str, str] = {
     "fig.axis_utc": "Time (UTC)",
     "lim.warnings": "The ingest raised {n} warning(s) about the evidence files (rotated files, clock corrections, "
     "odd lines): they are listed in annex C.",
+    "ex.capped": "cut to the account's total",
 }
 
 FR: dict[str, str] = {
@@ -679,17 +680,17 @@ FR: dict[str, str] = {
     "unc.inferred": "{id} repose sur une déduction, pas sur une ligne de journal qui l'énonce : « {title} »",
     "unc.bounds": "le nombre d'enregistrements pris se situe entre {low} et {high}",
     "unc.zone_assumed": "aucun fuseau horaire n'a été donné pour {sources} : UTC a été supposé",
-    "unc.gaps": "{n} lacune(s) dans la couverture des journaux (section 11) : ce qui s'est passé alors n'est pas visible",
+    "unc.gaps": "{n} lacune(s) dans la couverture des journaux (section 10) : ce qui s'est passé alors n'est pas visible",
     "unc.unrecognised": "{n} fichier(s) de preuve n'ont pas été reconnus ni intégrés à la chronologie",
-    "unc.rejects": "{n} ligne(s) n'ont pas pu être analysées (section 9)",
+    "unc.rejects": "{n} ligne(s) n'ont pas pu être analysées (annexe C)",
     "unc.changed": "{n} fichier(s) de preuve ont changé pendant leur lecture",
     "unc.missing_quotes": "{n} ligne(s) citée(s) introuvable(s) dans events.parquet",
     "unc.no_sessions": "les sessions et les liens entre sources ne sont pas disponibles",
-    "unc.findings_problems": "findings.json présente {n} problème(s) de format (section 11)",
+    "unc.findings_problems": "findings.json présente {n} problème(s) de format (section 10)",
     "unc.no_awareness": "l'heure de prise de connaissance n'est pas dans la configuration de l'affaire : le délai de "
     "72 heures ne peut pas être calculé",
     "unc.from_findings": "note de la corrélation : « {text} »",
-    "unc.none": "rien n'est signalé par l'outil ; les limites de la section 11 s'appliquent toujours",
+    "unc.none": "rien n'est signalé par l'outil ; les limites de la section 10 s'appliquent toujours",
     "tl.intro": "La fenêtre de l'attaque, à l'heure locale de l'affaire avec l'heure UTC sous chaque heure. Les "
     "lignes du haut sont les phases de l'attaque : une barre quand l'activité de l'attaquant dans "
     "cette phase est continue, un losange pour un moment isolé. En dessous, une ligne par source de "
@@ -972,8 +973,8 @@ FR: dict[str, str] = {
     "lim.logs_only": "Le rapport montre ce que disent les journaux. Une action qu'aucun journal n'enregistre (le corps "
     "d'une requête POST, une copie de fichier par un autre canal) n'est pas visible ici.",
     "lim.gaps": "Pendant les lacunes ci-dessus, l'activité est inconnue.",
-    "lim.unrecognised": "{n} fichier(s) non reconnu(s) ne figurent pas dans la chronologie (section 9).",
-    "lim.rejects": "{n} ligne(s) n'ont pas pu être analysées ; elles sont conservées dans rejects.parquet (section 9).",
+    "lim.unrecognised": "{n} fichier(s) non reconnu(s) ne figurent pas dans la chronologie (annexe C).",
+    "lim.rejects": "{n} ligne(s) n'ont pas pu être analysées ; elles sont conservées dans rejects.parquet (annexe C).",
     "lim.warning": "Acquisition : {text}",
     "lim.note": "Rapport : {text}",
     "lim.findings": "findings.json : {text}",
@@ -1058,6 +1059,7 @@ FR: dict[str, str] = {
     "fig.axis_utc": "Heure (UTC)",
     "lim.warnings": "L'acquisition a émis {n} avertissement(s) sur les fichiers de preuve (fichiers tournés, "
     "corrections d'horloge, lignes singulières) : ils sont listés à l'annexe C.",
+    "ex.capped": "ramené au total du compte",
 }
 
 #: ATT&CK technique names: the official English name; in French a translation followed by it.

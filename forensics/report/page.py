@@ -100,12 +100,13 @@ def content_security_policy(scripts: list[str], styles: list[str]) -> str:
 
 
 def css_string(text: str) -> str:
-    """``text`` as a quoted CSS string: letters, digits and spaces as they are, the rest as ``\\HHHHHH``.
+    """``text`` as a quoted CSS string: letters and digits as they are, the rest as ``\\HHHHHH``.
 
     Nothing a case name holds (a quote, a backslash, ``</style>``, a control character) can
     end the string or the element.
     """
-    return '"' + "".join(c if (c.isalnum() and c.isprintable()) or c == " " else f"\\{ord(c):06x}" for c in text) + '"'
+    # a space after an escape would be read as the escape's end: spaces are escaped too
+    return '"' + "".join(c if c.isalnum() and c.isprintable() else f"\\{ord(c):06x}" for c in text) + '"'
 
 
 def furniture_css(top_left: str, top_right: str, bottom_left: str, page_word: str, digest: str) -> str:

@@ -124,6 +124,7 @@ class Builder(SummaryMixin, AnnexMixin):
         self.others: list[Finding] = []
         for f in self.F.findings if self.F else []:
             (self.story if self.scope is None or self.scope.is_attack(f) else self.others).append(f)
+        self.anchors = {id(f): i for i, f in enumerate(self.story + self.others, 1)}
         self.lf = fr.scan(inputs.events_path)
         self.all_first, self.all_last, self.n_events = fr.span(self.lf)
         # the evidence window: dated facts of table dumps (a password set years ago) stay out
@@ -272,7 +273,11 @@ class Builder(SummaryMixin, AnnexMixin):
         focus_span = (
             (self.F.first_seen, self.F.last_seen) if self.F and self.F.first_seen and self.F.last_seen else None
         )
-        step = fr.pick_bin(*(focus_span or (self.first, self.last)), max_bins=fr.MAX_BINS // 2)
+        # fine enough for the attack window, and never more than MAX_BINS over the whole window
+        step = max(
+            fr.pick_bin(*(focus_span or (self.first, self.last)), max_bins=fr.MAX_BINS // 2),
+            fr.pick_bin(self.first, self.last),
+        )
         overview_step = fr.pick_bin(self.first, self.last, max_bins=200)
         window = self.lf.filter(pl.col(fr.TS).is_between(self.first, self.last))
         density = fr.density(window, step, self.lanes[: fr.MAX_LANES], self.other)
@@ -531,7 +536,8 @@ class Builder(SummaryMixin, AnnexMixin):
         phase = primary_phase(f.techniques)
         return {
             "id": show(f.id),
-            "anchor": "ev-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in f.id),
+            # an id of the page's own making: a finding id is data and stays out of attributes
+            "anchor": f"ev-{self.anchors.get(id(f), 0)}",
             "title": show(f.title) if f.title else self.t("fi.untitled"),
             "basis": f.basis,
             "basis_label": self.t(f"basis.{f.basis}"),
@@ -708,14 +714,26 @@ class Builder(SummaryMixin, AnnexMixin):
             return {"rows": [], "categories": [], "rows_note": None}
         loc = self.loc
         rows = []
+        totals = {e.account: e for e in F.exfiltration if e.ip is None and e.account is not None}
         for e in sorted(F.exfiltration, key=lambda e: (e.account or "", e.ip is not None, ip_sort_key(e.ip or ""))):
+            estimate, low, high = e.estimate, e.low, e.high
+            # an address's share of an account cannot hold more distinct records than the account's
+            # whole: a per-address figure that adds CSV rows up (repeats included) is cut to it
+            whole = totals.get(e.account) if e.ip is not None else None
+            capped = False
+            if whole is not None and whole.high is not None and high is not None and high > whole.high:
+                capped = True
+                high = whole.high
+                estimate = min(estimate, high) if estimate is not None else None
+                low = min(low, high) if low is not None else None
             rows.append(
                 {
                     "account": show(e.account) if e.account else None,
                     "ip": defang(e.ip) if e.ip else None,
                     "total": e.ip is None,
-                    "estimate": loc.num(e.estimate),
-                    "bounds": f"{loc.num(e.low)} – {loc.num(e.high)}",
+                    "capped": capped,
+                    "estimate": loc.num(estimate),
+                    "bounds": f"{loc.num(low)} – {loc.num(high)}",
                     "rows": loc.num(e.rows) if e.rows is not None else loc.messages["dash"],
                     "rows_bounds": f"{loc.num(e.rows_low)} – {loc.num(e.rows_high)}"
                     if e.rows_low is not None and e.rows_high is not None and e.rows_low != e.rows_high
