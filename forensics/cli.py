@@ -436,6 +436,9 @@ def report_cmd(
         typer.Option("--generated-at", help="ISO time written as the generation time (reproducible output)."),
     ] = None,
     keep_secrets: KeepSecretsOption = False,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print it to a PDF beside it (headless Chromium), with its .sha256.")
+    ] = False,
 ) -> None:
     """Write the attack-timeline report (one self-contained HTML file) and its .sha256."""
     opts = Options.of(
@@ -452,6 +455,15 @@ def report_cmd(
     path = _call(lambda: front.run_report(checked, out_dir, output))
     stdout().print(f"written: {safe(path)}", markup=False)
     stdout().print(f"sha256: {safe(path.with_name(path.name + '.sha256'))}", markup=False)
+    if pdf:
+        from forensics.report.pdf import ChromiumError, write_pdf
+
+        try:
+            printed = write_pdf(path, path.with_suffix(".pdf"))
+        except ChromiumError as exc:
+            _fail(str(exc), ExitCode.REPORT_NOT_WRITTEN)
+            return
+        stdout().print(f"pdf: {safe(printed)}", markup=False)
 
 
 def main() -> None:

@@ -47,7 +47,7 @@ MAX_DURATION = 366 * 86400.0
 #: ``awareness`` must fall in these years (outside them date arithmetic overflows, and no
 #: log of an intrusion is dated there).
 AWARENESS_YEARS = (1970, 2200)
-CASE_KEYS = {"name", "timezone", "awareness", "accounts", "exclude", "analyst", "skew_tolerance"}
+CASE_KEYS = {"name", "reference", "timezone", "awareness", "accounts", "exclude", "analyst", "skew_tolerance"}
 NETWORK_KEYS = {"trusted_proxies", "internal", "ip_context"}
 PAGINATION_KEYS = {"offset", "limit", "page", "cursor"}
 TOP_KEYS = {"case", "network", "source", "pagination", "app"}
@@ -80,6 +80,8 @@ class CaseConfig:
     accounts: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     analyst: str | None = None
+    #: the case's reference (court, CSIRT or insurer number), printed on every page of the report
+    reference: str | None = None
     skew_tolerance: float = 10.0
     trusted_proxies: tuple[str, ...] = ()
     internal: tuple[str, ...] = ()
@@ -252,6 +254,11 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None, sha256: 
         kwargs["name"] = _text(case["name"], f"{name} [case] name")
     if "analyst" in case:
         kwargs["analyst"] = _text(case["analyst"], f"{name} [case] analyst")
+    if "reference" in case:
+        ref = case["reference"]
+        # a case number may be written as a TOML integer
+        is_number = isinstance(ref, int) and not isinstance(ref, bool)
+        kwargs["reference"] = str(ref) if is_number else _text(ref, f"{name} [case] reference")
     if "timezone" in case:
         kwargs["timezone"] = check_timezone(case["timezone"], f"{name} [case] timezone")
     if "awareness" in case:

@@ -532,6 +532,7 @@ def estimate(ctx: Context, decision: Any) -> list[dict[str, Any]]:
     web = web.filter(pl.col("account").is_in(scope) | pl.col("source.ip").is_in(list(decision.attacker_ips)))
     web = with_page_facts(ctx, web)
     attacker = list(decision.attacker_ips)
+    web = _claim_unattributed(web, decision, set(attacker))
     out: list[dict[str, Any]] = []
     for acc, s in sorted(decision.accounts.items(), key=lambda kv: (-kv[1].score, kv[0])):
         if s.verdict == "normal" and acc not in ctx.accounts_requested:
@@ -558,3 +559,28 @@ def estimate(ctx: Context, decision: Any) -> list[dict[str, Any]]:
             if sub is not None:
                 out.append(sub)
     return out
+
+
+def _claim_unattributed(web: pl.DataFrame, decision: Any, attacker: set[str]) -> pl.DataFrame:
+    """Requests with no account from an address the attacker used for one compromised account,
+    within that account's malicious period, are that account's.
+
+    A proxy that stamps a request when it ends can log the last export of a session after the
+    session's last application event, so the request keeps no account while its copy from the
+    application server was dropped as a duplicate: left alone it would be counted a second
+    time, on a row of its own, under no account.
+    """
+    owners: dict[str, list[tuple[str, Any, Any]]] = {}
+    for acc, s in decision.accounts.items():
+        if s.verdict != "compromised" or s.first_malicious is None or s.last_malicious is None:
+            continue
+        for ip in set(s.source_ips) & attacker:
+            owners.setdefault(ip, []).append((acc, s.first_malicious, s.last_malicious))
+    claim = pl.lit(None, dtype=pl.String)
+    for ip, accs in sorted(owners.items()):
+        if len(accs) != 1:
+            continue  # an address two accounts share: no guess
+        acc, first, last = accs[0]
+        cond = (pl.col("source.ip") == ip) & pl.col("@timestamp").is_between(first, last)
+        claim = pl.when(cond).then(pl.lit(acc)).otherwise(claim)
+    return web.with_columns(pl.coalesce(pl.col("account"), claim).alias("account"))

@@ -145,7 +145,8 @@ class AnnexMixin:
                     "how": how,
                     "assumed": zs == "assumed_utc",
                     "skew": skew,
-                    "flags": ", ".join(f"{_flag(loc, f)} ({loc.num(n)})" for f, n in source_flags),
+                    # codes here, their meaning in the legend below the table
+                    "flags": ", ".join(f"{show(f)} ({loc.num(n)})" for f, n in source_flags),
                     "naive": loc.num(s.get("naive_events")),
                 }
             )
@@ -157,7 +158,18 @@ class AnnexMixin:
             dst.append(t(key, when=loc.long(when), zone=show(loc.zone_name), before=clock_before, after=clock_after))
         seen = sorted({f for f, _ in flags.select("flag", "n").iter_rows()}) if flags.height else []
         legend = [(show(f), t(f"flag.{f}") if f"flag.{f}" in loc.messages else "") for f in seen]
+        outside = None
+        if self.n_outside and self.first is not None and self.last is not None:
+            outside = t(
+                "ti.outside",
+                n=loc.num(self.n_outside),
+                first=loc.long(self.first),
+                last=loc.long(self.last),
+                earliest=loc.date(self.all_first),
+                latest=loc.date(self.all_last),
+            )
         return {
+            "outside": outside,
             "intro": t("ti.intro", zone=show(loc.zone_name)),
             "tolerance": t("ti.tolerance", seconds=loc.dec(self.tolerance, 1)),
             "rows": rows,
@@ -189,7 +201,7 @@ class AnnexMixin:
                     "source": show(g.source),
                     "start": self.stamp(g.start),
                     "end": self.stamp(g.end),
-                    "hours": loc.num(g.hours),
+                    "hours": loc.duration((g.end - g.start).total_seconds()),
                     "expected": t("co.expected_value", n=loc.dec(g.expected, 0)),
                 }
             )
@@ -209,10 +221,9 @@ class AnnexMixin:
             for p in self.F.problems[:50]:
                 limits.append(t("lim.findings", text=show(p)))
         warnings = self.inp.manifest.get("warnings", [])
-        for w in warnings[:20]:
-            limits.append(t("lim.warning", text=show(ingest_text(w, loc))))
-        if len(warnings) > 20:
-            limits.append(t("lim.more", n=len(warnings) - 20))
+        if warnings:
+            # each is listed in annex C with the files they concern
+            limits.append(t("lim.warnings", n=loc.num(len(warnings))))
         out["limits"] = limits
         return out
 
@@ -260,7 +271,7 @@ class AnnexMixin:
         on_nature: list[str] = []
         totals = self.exfil_totals()
         if F:
-            exfil_ids = sorted({i for e in F.exfiltration for i in e.findings})
+            exfil_ids = sorted({i for e in totals for i in self.exfil_findings(e)})
             if totals:
                 nature.append(t("no.nature_confidentiality"))
                 on_nature += exfil_ids
@@ -277,12 +288,21 @@ class AnnexMixin:
             period = Markup("{} → {}").format(loc.long(F.first_seen), loc.long(F.last_seen))
             rows.append(self._row(t("no.period"), period, on=join_ids(period_on)))
         rows.append(self._row(t("no.subjects"), t("no.subjects_value"), todo=True))
-        objects = [e.distinct_objects for e in totals if e.distinct_objects]
+        # people: the distinct patient records exposed (the exfiltration estimate's own figure,
+        # not the records named by number, which are a part of them)
+        exposed = [e for e in totals if e.estimate]
         rows.append(
             self._row(
                 t("no.subjects_n"),
-                t("no.subjects_n_value", n=loc.num(sum(objects))) if objects else t("no.unknown"),
-                on=join_ids(i for e in totals for i in e.findings),
+                t(
+                    "no.subjects_n_value",
+                    n=loc.num(sum(e.estimate or 0 for e in exposed)),
+                    low=loc.num(sum(e.low or 0 for e in exposed)),
+                    high=loc.num(sum(e.high or 0 for e in exposed)),
+                )
+                if exposed
+                else t("no.unknown"),
+                on=join_ids(i for e in exposed for i in self.exfil_findings(e)),
             )
         )
         cats = sorted({c for e in (F.exfiltration if F else []) for c in e.categories})
@@ -290,7 +310,7 @@ class AnnexMixin:
             self._row(
                 t("no.records"),
                 loc.join([self.category(c) for c in cats]) if cats else t("ex.categories_none"),
-                on=join_ids(i for e in totals for i in e.findings) if cats else "",
+                on=join_ids(i for e in totals for i in self.exfil_findings(e)) if cats else "",
             )
         )
         estimates = [e for e in totals if e.estimate]
@@ -304,18 +324,24 @@ class AnnexMixin:
             if estimates
             else t("no.unknown")
         )
-        rows.append(self._row(t("no.records_n"), records, on=join_ids(i for e in estimates for i in e.findings)))
+        rows.append(
+            self._row(t("no.records_n"), records, on=join_ids(i for e in estimates for i in self.exfil_findings(e)))
+        )
         rows.append(self._row(t("no.consequences"), t("no.to_complete"), todo=True))
         rows.append(self._row(t("no.measures"), t("no.measures_hint"), todo=True))
         return {"rows": rows}
 
 
 def _signed(loc: Locale, seconds: Any) -> str:
+    """A clock correction with the precision it has: ``+3.009``, ``+3.0``, never rounded to a tenth."""
     try:
         value = float(seconds)
     except (TypeError, ValueError):
         return show(seconds)
-    return ("+" if value >= 0 else "−") + loc.dec(abs(value), 1)
+    digits = 1
+    while digits < 6 and abs(round(abs(value), digits) - abs(value)) > 1e-9:
+        digits += 1
+    return ("+" if value >= 0 else "−") + loc.dec(abs(value), digits)
 
 
 def _seconds(loc: Locale, seconds: Any) -> str:
@@ -361,12 +387,6 @@ def _estimate(value: Any) -> tuple[Any, str]:
             support = f"{value['pairs']} {value['method']}"
         return seconds, str(support)
     return value, ""
-
-
-def _flag(loc: Locale, flag: str) -> str:
-    """A time flag in words where the catalogue has it (the code stays beside it for the record)."""
-    key = f"flag.{flag}"
-    return f"{loc.text(key)} [{show(flag)}]" if loc.lang != "en" and key in loc.messages else show(flag)
 
 
 def _accounting(loc: Locale, files: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -74,33 +74,68 @@ def _bars(bars: list[Bar], min_width: timedelta, template: str) -> go.Bar:
         y=[b.lane for b in bars],
         base=[iso(b.start) for b in bars],
         x=widths,
-        width=0.6,
-        marker={"color": [b.colour for b in bars], "line": {"width": 1, "color": "#ffffff"}},
+        width=0.55,
+        marker={"color": [b.colour for b in bars], "line": {"width": 0}},
         opacity=0.9,
-        text=[b.label for b in bars],
-        textposition="inside",
-        insidetextanchor="start",
-        textfont={"size": 10, "color": "#ffffff"},
         customdata=[b.hover for b in bars],
         hovertemplate=template,
         showlegend=False,
     )
 
 
-def _dst_lines(fig: go.Figure, transitions: list[datetime], label: str) -> None:
+def _dst_lines(fig: go.Figure, transitions: list[datetime], label: str, xref: str = "x") -> None:
     for when in transitions:
-        fig.add_vline(x=iso(when), line={"color": "#7b8794", "width": 1, "dash": "dot"})
+        fig.add_vline(x=iso(when), line={"color": "#7b8794", "width": 1, "dash": "dot"}, xref=xref)
         fig.add_annotation(
             x=iso(when),
-            y=0,
+            y=1,
+            xref=xref,
             yref="paper",
             yanchor="bottom",
-            xanchor="right",
+            xanchor="left",
             text=plot_text(label),
             showarrow=False,
-            bgcolor="rgba(255,255,255,0.8)",
-            font={"size": 10, "color": "#52606d"},
+            font={"size": 9, "color": "#52606d"},
         )
+
+
+#: Tick steps tried for the time axis, in hours; the first giving at most MAX_TICKS ticks wins.
+TICK_HOURS = (1, 2, 3, 6, 12, 24, 48, 168)
+MAX_TICKS = 9
+
+
+def local_ticks(loc: Locale, lo: datetime, hi: datetime, max_ticks: int = MAX_TICKS) -> tuple[list[str], list[str]]:
+    """Tick positions (UTC, as plotly reads them) at round local hours, labelled in local time with UTC below.
+
+    plotly has no time zones: the axis runs in UTC, and these labels say what the case's
+    clock read (``Sat 26 Oct 23:00``) and what UTC was (``21:00 UTC``) at each tick.
+    """
+    span_h = max((hi - lo).total_seconds() / 3600, 1)
+    step = next((h for h in TICK_HOURS if span_h / h <= max_ticks), TICK_HOURS[-1])
+    here = lo.astimezone(loc.zone)
+    vals: list[str] = []
+    texts: list[str] = []
+    if step >= 24:
+        # whole local days: midnight to midnight, whatever a day's length (23 or 25 hours)
+        day = here.date()
+        while len(vals) <= max_ticks * 2:
+            t = datetime.combine(day, datetime.min.time(), tzinfo=loc.zone).astimezone(UTC)
+            if t > hi:
+                break
+            if t >= lo:
+                local = t.astimezone(loc.zone)
+                vals.append(iso(t))
+                texts.append(f"{loc.day_month(local)} {local:%H:%M}<br>{t:%H:%M} UTC")
+            day += timedelta(days=step // 24)
+        return vals, texts
+    t = here.replace(minute=0, second=0, microsecond=0, hour=(here.hour // step) * step).astimezone(UTC)
+    while t <= hi and len(vals) <= max_ticks * 2:
+        local = t.astimezone(loc.zone)
+        if t >= lo and local.hour % step == 0:
+            vals.append(iso(t))
+            texts.append(f"{loc.day_month(local)} {local:%H:%M}<br>{t:%H:%M} UTC")
+        t += timedelta(hours=1)
+    return vals, texts
 
 
 def timeline(
@@ -114,18 +149,25 @@ def timeline(
     last: datetime,
     marks: Marks,
     phase_bars: list[Bar],
+    phase_moments: list[Bar],
     session_bars: list[Bar],
     focus: tuple[datetime, datetime] | None,
     transitions: list[datetime],
+    overview: pl.DataFrame,
+    overview_step: int,
 ) -> go.Figure:
-    """One lane per source, grey density behind, attack marks by phase, phase and session bars."""
-    top = list(dict.fromkeys(b.lane for b in phase_bars))
+    """The attack window: phase lanes (bars where activity is continuous, moments otherwise),
+    the attacker's sessions, one lane per source (its volume shaded against its own busiest
+    bin, the attacker's events marked); below, the whole evidence as an overview strip."""
+    top = list(dict.fromkeys(b.lane for b in phase_bars + phase_moments))
+    top = sorted(top, key=lambda lane: next(i for i, b in enumerate(phase_bars + phase_moments) if b.lane == lane))
     session_lanes = sorted({b.lane for b in session_bars})
     source_lanes = [labels[lane] for lane in lanes]
     categories = top + session_lanes + source_lanes
     fig = go.Figure()
 
-    # background density: every event, per lane and bin (log shade, white = none)
+    # background volume: every event, per lane and bin, shaded against the lane's own busiest
+    # bin (square root), so a quiet log shows its rhythm as well as a busy one
     start = first.replace(second=0, microsecond=0)
     bins: list[datetime] = []
     t = datetime.fromtimestamp(int(start.timestamp()) // step * step, tz=first.tzinfo)
@@ -138,7 +180,9 @@ def timeline(
         if lane in counts and b in index:
             counts[lane][index[b]] = n
     z = [[None] * len(bins) for _ in top + session_lanes]
-    z += [[math.log10(1 + n) for n in counts[lane]] for lane in lanes]
+    for lane in lanes:
+        peak = max(counts[lane]) or 1
+        z.append([math.sqrt(n / peak) if n else None for n in counts[lane]])
     custom = [[None] * len(bins) for _ in top + session_lanes]
     custom += [counts[lane] for lane in lanes]
     half = timedelta(seconds=step / 2)
@@ -149,18 +193,17 @@ def timeline(
             z=z,
             customdata=custom,
             zmin=0,
-            colorscale=[[0, "#ffffff"], [0.05, "#f0f2f5"], [1, "#8d99a6"]],
+            zmax=1,
+            colorscale=[[0, "#eef1f4"], [1, "#7b8794"]],
             showscale=False,
-            xgap=0.5,
-            ygap=6,
+            xgap=0,
+            ygap=5,
             hoverongaps=False,
             name=loc.text("fig.density"),
             hovertemplate="%{y}<br>%{x} UTC<br>%{customdata} " + loc.text("fig.h.events") + "<extra></extra>",
         )
     )
 
-    # a bar too short to see gets a minimum width, a share of what the axis shows first (the
-    # attack window), not of the whole evidence (a table dump going back years)
     shown = ((focus[1] - focus[0]) if focus is not None else (last - first)).total_seconds()
     if phase_bars:
         fig.add_trace(
@@ -168,6 +211,23 @@ def timeline(
                 phase_bars,
                 timedelta(seconds=max(shown / 400, 60)),
                 "%{customdata[0]}<br>%{customdata[1]} → %{customdata[2]}<br>%{customdata[3]}<extra></extra>",
+            )
+        )
+    if phase_moments:
+        fig.add_trace(
+            go.Scatter(
+                x=[iso(b.start) for b in phase_moments],
+                y=[b.lane for b in phase_moments],
+                mode="markers",
+                marker={
+                    "color": [b.colour for b in phase_moments],
+                    "symbol": "diamond",
+                    "size": 11,
+                    "line": {"width": 1, "color": "#ffffff"},
+                },
+                customdata=[b.hover for b in phase_moments],
+                hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>%{customdata[3]}<extra></extra>",
+                showlegend=False,
             )
         )
     if session_bars:
@@ -191,7 +251,7 @@ def timeline(
         for r in rows.iter_rows(named=True):
             xs.append(iso(r["ts"]))
             ys.append(labels.get(r["lane"], plot_text(r["lane"])))
-            sizes.append(min(7 + 3 * math.log2(r["n"]), 26) if grouped else 8)
+            sizes.append(min(6 + 1.5 * math.log2(r["n"]), 12) if grouped else 7)
             custom_rows.append(
                 [
                     plot_text(loc.local(r["ts"])),
@@ -228,35 +288,53 @@ def timeline(
                 y=ys,
                 mode="markers",
                 name=plot_text(loc.text(f"phase.{phase}")),
-                marker={
-                    "color": colour,
-                    "symbol": symbol,
-                    "size": sizes,
-                    "opacity": 0.85,
-                    "line": {"width": 0},
-                },
+                marker={"color": colour, "symbol": symbol, "size": sizes, "opacity": 0.8, "line": {"width": 0}},
                 customdata=custom_rows,
                 hovertemplate=hover,
             )
         )
 
-    x_range = None
-    if focus is not None:
-        lo, hi = focus
-        pad = max((hi - lo) * 0.04, timedelta(minutes=30))
-        x_range = [iso(lo - pad), iso(hi + pad)]
+    # the whole evidence, as an overview strip under the attack window
+    if overview.height:
+        fig.add_trace(
+            go.Bar(
+                x=[iso(b + timedelta(seconds=overview_step / 2)) for b in overview.get_column("bin").to_list()],
+                y=overview.get_column("n").to_list(),
+                width=overview_step * 1000 * 0.9,
+                marker={"color": "#9aa5b1", "line": {"width": 0}},
+                xaxis="x2",
+                yaxis="y2",
+                name=loc.text("fig.overview"),
+                showlegend=False,
+                hovertemplate="%{x} UTC<br>%{y} " + loc.text("fig.h.events") + "<extra></extra>",
+            )
+        )
+    lo, hi = focus if focus is not None else (first, last)
+    pad = max((hi - lo) * 0.03, timedelta(minutes=30))
+    lo, hi = max(lo - pad, first), min(hi + pad, last)
+    vals, texts = local_ticks(loc, lo, hi)
+    o_vals, o_texts = local_ticks(loc, first, last, max_ticks=8)
+    o_texts = [x.split("<br>")[0].rsplit(" ", 1)[0] for x in o_texts]
+    n_lanes = len(top + session_lanes) * 24 + len(source_lanes) * 20
+    strip = 70 if overview.height else 0
+    height = int(110 + n_lanes + strip + 40)
+    main_bottom = (strip + 40) / height if strip else 0
     fig.update_layout(
         template=TEMPLATE,
-        height=int(120 + 38 * len(top + session_lanes) + 52 * len(source_lanes)),
-        margin={"l": 10, "r": 20, "t": 60, "b": 40},
+        height=height,
+        margin={"l": 10, "r": 20, "t": 50, "b": 30},
         hovermode="closest",
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 12}},
-        uniformtext={"minsize": 8, "mode": "hide"},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font": {"size": 11}},
         xaxis={
             "type": "date",
-            "title": {"text": loc.text("fig.axis_time"), "standoff": 8},
-            "range": x_range,
+            "range": [iso(lo), iso(hi)],
+            "tickmode": "array",
+            "tickvals": vals,
+            "ticktext": texts,
+            "tickfont": {"size": 10},
+            "title": {"text": loc.text("fig.axis_time", city=loc.city()), "standoff": 4, "font": {"size": 11}},
             "automargin": True,
+            "anchor": "y",
         },
         yaxis={
             "type": "category",
@@ -265,10 +343,44 @@ def timeline(
             "autorange": "reversed",
             "automargin": True,
             "fixedrange": True,
+            "domain": [main_bottom + 0.06 if strip else 0, 1],
+            "tickfont": {"size": 10},
         },
         bargap=0.4,
     )
-    _dst_lines(fig, transitions, loc.text("fig.dst"))
+    if strip:
+        fig.update_layout(
+            xaxis2={
+                "type": "date",
+                "range": [iso(first), iso(last)],
+                "tickmode": "array",
+                "tickvals": o_vals,
+                "ticktext": o_texts,
+                "tickfont": {"size": 9},
+                "anchor": "y2",
+                "fixedrange": True,
+                "showgrid": False,
+            },
+            yaxis2={
+                "domain": [0, main_bottom - 0.02],
+                "fixedrange": True,
+                "showticklabels": False,
+                "showgrid": False,
+                "title": {"text": plot_text(loc.text("fig.overview")), "font": {"size": 9}},
+            },
+        )
+        fig.add_shape(
+            type="rect",
+            xref="x2",
+            yref="y2 domain",
+            x0=iso(lo),
+            x1=iso(hi),
+            y0=0,
+            y1=1,
+            fillcolor="rgba(179,38,30,0.12)",
+            line={"color": "#b3261e", "width": 1},
+        )
+    _dst_lines(fig, [w for w in transitions if lo <= w <= hi], loc.text("fig.dst"))
     return fig
 
 
@@ -364,7 +476,7 @@ def coverage(
         hovermode="closest",
         legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
         showlegend=bool(gx),
-        xaxis={"type": "date", "title": {"text": loc.text("fig.axis_time"), "standoff": 8}, "automargin": True},
+        xaxis={"type": "date", "title": {"text": loc.text("fig.axis_utc"), "standoff": 8}, "automargin": True},
         yaxis={"type": "category", "autorange": "reversed", "automargin": True, "fixedrange": True},
     )
     _dst_lines(fig, transitions, loc.text("fig.dst"))

@@ -7,9 +7,11 @@ what keeps a report of ten million events under a few megabytes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -29,8 +31,20 @@ MAX_COVERAGE_COLUMNS = 1500
 MAX_MARKS = 5000
 #: Sources drawn as lanes; the rest are summed into one "other sources" lane.
 MAX_LANES = 24
-#: A zero hour is a gap only in a source whose median hourly volume is at least this.
-GAP_MIN_RATE = 3.0
+#: A silence is a gap when it lasts at least this long (beyond the source's time resolution)...
+GAP_MIN_SECONDS = 1800.0
+#: ...and the source's rhythm makes so long a silence less likely than one in this many.
+GAP_ODDS = 10_000
+#: Slots of this many seconds measure a source's rhythm; a share is capped (no slot is certain)...
+GAP_SLOT = 300
+GAP_MAX_SHARE = 0.99
+#: ...and an hour of the day seen on fewer days than this has no known rhythm.
+GAP_MIN_DAYS = 3
+#: A source's usual share at an hour of the day is that of its quieter days (this quantile over
+#: its days): a weekend or a holiday is part of its rhythm, a silence must be unusual even then.
+GAP_QUANTILE = 0.25
+#: Event days further apart than this split the evidence into runs (see ``evidence_window``).
+WINDOW_BREAK_DAYS = 3
 
 
 def scan(path: Path) -> pl.LazyFrame:
@@ -79,6 +93,19 @@ def density(lf: pl.LazyFrame, step: int, lanes: list[str], other: str) -> pl.Dat
     )
 
 
+def totals(lf: pl.LazyFrame, step: int, first: datetime | None, last: datetime | None) -> pl.DataFrame:
+    """All events per ``step``-second bin between ``first`` and ``last`` (the overview strip)."""
+    if first is None or last is None:
+        return pl.DataFrame(schema={"bin": pl.Datetime("us", "UTC"), "n": pl.UInt32})
+    return (
+        lf.filter(pl.col(TS).is_between(first, last))
+        .group_by(_bin(step).alias("bin"))
+        .agg(pl.len().alias("n"))
+        .sort("bin")
+        .collect()
+    )
+
+
 def hourly(lf: pl.LazyFrame, step: int = 3600) -> pl.DataFrame:
     """Events per source and hour (or per ``step`` seconds), for the coverage map."""
     return (
@@ -92,38 +119,189 @@ def hourly(lf: pl.LazyFrame, step: int = 3600) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class Gap:
+    """A silence of one source: from its last event before to its first event after."""
+
     source: str
     start: datetime
     end: datetime
-    hours: int
-    expected: float
+    hours: float  # length of the silence
+    expected: float  # events per hour the source usually writes over those hours of the day
 
 
-def gaps(counts: pl.DataFrame, min_rate: float = GAP_MIN_RATE) -> list[Gap]:
-    """Hours with no event inside a source that is otherwise continuous.
+def evidence_window(lf: pl.LazyFrame) -> tuple[datetime | None, datetime | None, int]:
+    """Where the logs speak: (first, last, events outside).
 
-    A source's median hourly count over its own span (zero hours included) is its expected
-    rate; when that is at least ``min_rate``, every empty hour is a gap (a Poisson source
-    of rate 3 is silent for a whole hour about once in 20).  Consecutive hours are merged.
+    A table dump carries dated facts that are not logged moments (a password set in 2019,
+    an account created years ago); they must not stretch the case over years.  Event days
+    closer than ``WINDOW_BREAK_DAYS`` to each other form runs; the window is the run that
+    holds the most events, from its first event to its last.
     """
-    out: list[Gap] = []
+    days = (
+        lf.select(pl.col(TS).dt.truncate("1d").alias("day"))
+        .drop_nulls()
+        .group_by("day")
+        .agg(pl.len().alias("n"))
+        .sort("day")
+        .collect()
+    )
+    if days.height == 0:
+        return None, None, 0
+    days = days.with_columns(
+        ((pl.col("day") - pl.col("day").shift(1)) > timedelta(days=WINDOW_BREAK_DAYS))
+        .fill_null(False)
+        .cum_sum()
+        .alias("run")
+    )
+    runs = days.group_by("run").agg(pl.col("n").sum(), pl.col("day").min().alias("a"), pl.col("day").max().alias("b"))
+    best = runs.sort(["n", "a"], descending=[True, False]).row(0, named=True)
+    lo, hi = best["a"], best["b"] + timedelta(days=1)
+    row = (
+        lf.filter(pl.col(TS).is_between(lo, hi, closed="left"))
+        .select(pl.col(TS).min().alias("a"), pl.col(TS).max().alias("b"))
+        .collect()
+        .row(0)
+    )
+    total = int(days.get_column("n").sum())
+    return row[0], row[1], total - int(best["n"])
+
+
+def _rates(counts: pl.DataFrame, zone: str) -> dict[str, list[float]]:
+    """Per source, its usual events per hour for each local hour of the day (median over its days)."""
+    out: dict[str, list[float]] = {}
     for source in counts.get_column("source").unique().sort().to_list():
         rows = counts.filter(pl.col("source") == source)
-        first, last = rows.get_column("bin").min(), rows.get_column("bin").max()
-        hours = pl.DataFrame({"bin": pl.datetime_range(first, last, "1h", eager=True)})
-        full = hours.join(rows.select("bin", "n"), on="bin", how="left").with_columns(pl.col("n").fill_null(0))
-        median = float(full.get_column("n").median() or 0)
-        if median < min_rate:
+        grid = pl.DataFrame(
+            {"bin": pl.datetime_range(rows["bin"].min(), rows["bin"].max(), "1h", eager=True, time_zone="UTC")}
+        )
+        full = grid.join(rows.select("bin", "n"), on="bin", how="left").with_columns(pl.col("n").fill_null(0))
+        med = full.group_by(pl.col("bin").dt.convert_time_zone(zone).dt.hour().alias("h")).agg(pl.col("n").median())
+        rate = [0.0] * 24
+        for h, m in med.iter_rows():
+            rate[int(h)] = float(m or 0.0)
+        out[source] = rate
+    return out
+
+
+def _occupancy(times: pl.DataFrame, slot: int, zone: str) -> list[float]:
+    """For each local hour of the day, the usual share of ``slot``-second slots holding an event.
+
+    The lower quartile over the source's days (empty hours count as zero), so a log that is quiet
+    every night has a share near zero at night, and a bursty log (a query burst every half
+    hour) a share well below one.  An hour of the day seen on fewer than GAP_MIN_DAYS days
+    gets zero: its rhythm is not known, so nothing is judged there.
+    """
+    first, last = times["t"].min(), times["t"].max()
+    per_hour = (
+        times.select(pl.col("t").dt.truncate(f"{slot}s").alias("s"))
+        .unique()
+        .group_by(pl.col("s").dt.truncate("1h").alias("bin"))
+        .agg(pl.len().alias("k"))
+    )
+    grid = pl.DataFrame(
+        {
+            "bin": pl.datetime_range(
+                first.replace(minute=0, second=0, microsecond=0), last, "1h", eager=True, time_zone="UTC"
+            )
+        }
+    )
+    slots = 3600 / slot
+    full = grid.join(per_hour, on="bin", how="left").with_columns((pl.col("k").fill_null(0) / slots).alias("p"))
+    local = pl.col("bin").dt.convert_time_zone(zone)
+    med = full.group_by(local.dt.hour().alias("h")).agg(
+        pl.col("p").quantile(GAP_QUANTILE, "higher"), local.dt.date().n_unique().alias("days")
+    )
+    share = [0.0] * 24
+    for h, p, days in med.iter_rows():
+        share[int(h)] = min(float(p or 0.0), GAP_MAX_SHARE) if days >= GAP_MIN_DAYS else 0.0
+    return share
+
+
+def _surprise(share: list[float], zone: ZoneInfo, slot: int, a: datetime, b: datetime) -> float:
+    """-ln of the chance that every slot between ``a`` and ``b`` is empty, slots taken as independent."""
+    total, t = 0.0, a
+    step = timedelta(seconds=slot)
+    while t + step <= b:
+        total += -math.log(1.0 - share[t.astimezone(zone).hour])
+        t += step
+    return total
+
+
+def _expected(rate: list[float], zone: ZoneInfo, a: datetime, b: datetime) -> float:
+    """Events the source usually writes between ``a`` and ``b`` (its hour-of-day rates, pro rata)."""
+    total, t = 0.0, a
+    while t < b:
+        nxt = min(b, t.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+        total += rate[t.astimezone(zone).hour] * (nxt - t).total_seconds() / 3600
+        t = nxt
+    return total
+
+
+def gaps(
+    lf: pl.LazyFrame,
+    counts: pl.DataFrame,
+    zone: str,
+    window: tuple[datetime, datetime],
+    repeated_hours: list[datetime],
+    *,
+    min_seconds: float = GAP_MIN_SECONDS,
+) -> list[Gap]:
+    """Silences of each source that its own rhythm cannot explain.
+
+    A source's rhythm is, for each local hour of the day, the usual share of five-minute
+    slots (or of its own time resolution, if coarser) in which it writes something.  A
+    silence between two of its events is a gap when it lasts at least ``min_seconds``
+    beyond that resolution and the chance of so many usually busy slots all being empty is
+    below one in GAP_ODDS: an hour of silence in a busy log is a gap even if one stray event
+    falls inside that clock hour; a database log quiet at night, or one that writes a burst
+    every half hour, is not.  For a source whose local times were ambiguous in a repeated
+    hour (``dst_ambiguous`` flags), that hour's second pass is taken out of the silence: its
+    events were all placed on the first pass.  ``counts`` (events per source and UTC hour)
+    give the usual volume shown beside each gap.
+    """
+    zi = ZoneInfo(zone)
+    lo, hi = window
+    rates = _rates(counts, zone)
+    flagged = set(
+        lf.filter(
+            pl.col("time.flags").list.eval(pl.element().str.starts_with("dst_ambiguous")).list.any().fill_null(False)
+        )
+        .select(pl.col(LANE).fill_null("(none)").unique())
+        .collect()
+        .to_series()
+        .to_list()
+    )
+    times = (
+        lf.filter(pl.col(TS).is_between(lo, hi))
+        .select(pl.col(LANE).fill_null("(none)").alias("source"), pl.col(TS).alias("t"))
+        .unique()
+        .sort(["source", "t"])
+        .collect()
+    )
+    floor = timedelta(seconds=min_seconds)
+    threshold = math.log(GAP_ODDS)
+    out: list[Gap] = []
+    for (source,), rows in times.group_by(["source"], maintain_order=True):
+        rows = rows.with_columns((pl.col("t").shift(-1) - pl.col("t")).alias("d"), pl.col("t").shift(-1).alias("u"))
+        silences = rows.filter(pl.col("d") >= floor)
+        if silences.height == 0:
             continue
-        empty = full.filter(pl.col("n") == 0).get_column("bin").to_list()
-        run: list[datetime] = []
-        for hour in [*empty, None]:
-            if hour is not None and run and hour - run[-1] == timedelta(hours=1):
-                run.append(hour)
+        positive = rows.filter(pl.col("d") > timedelta(0)).get_column("d")
+        res = positive.median() if positive.len() else timedelta(0)
+        slot = max(GAP_SLOT, math.ceil(res.total_seconds()))
+        share = _occupancy(rows.select("t"), slot, zone)
+        for a, b in silences.select("t", "u").iter_rows():
+            pieces = [(a + min(res, b - a), b)]
+            if source in flagged:
+                for h in repeated_hours:
+                    end = h + timedelta(hours=1)
+                    pieces = [q for x, y in pieces for q in ((x, min(y, h)), (max(x, end), y)) if q[0] < q[1]]
+            if sum(((y - x) for x, y in pieces), timedelta(0)) < floor:
                 continue
-            if run:
-                out.append(Gap(source, run[0], run[-1] + timedelta(hours=1), len(run), median))
-            run = [hour] if hour is not None else []
+            if sum(_surprise(share, zi, slot, x, y) for x, y in pieces) < threshold:
+                continue
+            hours = (b - a).total_seconds() / 3600
+            usual = _expected(rates.get(source, [0.0] * 24), zi, a, b) / hours if hours else 0.0
+            out.append(Gap(source, a, b, hours, usual))
     return out
 
 

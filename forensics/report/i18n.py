@@ -29,8 +29,10 @@ EN: dict[str, str] = {
     "masthead.analyst": "Analyst: {analyst}",
     "toc": "Contents",
     "footer.end": "End of report.",
-    "footer.hash": "The SHA-256 of this file is written beside it, in a file of the same name ending in .sha256 "
-    "(check it with sha256sum -c): a file cannot contain its own hash.",
+    "footer.hash": "Every printed page shows the report's content hash: the first 16 hexadecimal digits of the "
+    "SHA-256 of this file in which that value is replaced by 16 zeros in the running-header "
+    "stylesheet (docs/report.md says how to check it). The SHA-256 of the file as it is is written "
+    "beside it, in a file of the same name ending in .sha256 (check it with sha256sum -c).",
     "footer.tool": "Produced by {tool} {version}.",
     "na": "not available",
     "none": "none",
@@ -68,13 +70,12 @@ EN: dict[str, str] = {
     "s3": "Attack timeline",
     "s4": "Phases of the attack",
     "s5": "Findings",
-    "s6": "Accounts, sessions and links",
+    "s6": "Accounts",
     "s7": "Exfiltration estimate",
     "s8": "Indicators",
-    "s9": "Evidence manifest",
-    "s10": "Time statement",
-    "s11": "Coverage and limitations",
-    "s12": "Notification aid (GDPR art. 33)",
+    "s9": "Time statement",
+    "s10": "Coverage and limitations",
+    "s11": "Notification aid (GDPR art. 33)",
     # 1 identification
     "id.case": "Case",
     "id.analyst": "Analyst",
@@ -111,7 +112,7 @@ EN: dict[str, str] = {
     "sum.lead.uncertain": "Still to be confirmed: {items}.",
     "uncs.inferred": "finding {id} ({phase}), which is inferred rather than observed",
     "uncs.bounds": "the exact number of records (between {low} and {high})",
-    "uncs.gaps": "activity during {n} hour(s) missing from the logs",
+    "uncs.gaps": "what happened during {n} of log silence",
     "kf.account": "Compromised account",
     "kf.account_many": "Compromised accounts",
     "kf.account_none": "none found",
@@ -166,21 +167,23 @@ EN: dict[str, str] = {
     "unc.inferred": "{id} rests on inference, not on a log line that says it: “{title}”",
     "unc.bounds": "the number of records taken lies between {low} and {high}",
     "unc.zone_assumed": "no time zone was given for {sources}: UTC was assumed",
-    "unc.gaps": "{n} gap(s) in log coverage (section 11): what happened then is not visible",
+    "unc.gaps": "{n} gap(s) in log coverage (section 10): what happened then is not visible",
     "unc.unrecognised": "{n} evidence file(s) were not recognised and not read into the timeline",
-    "unc.rejects": "{n} line(s) could not be parsed (section 9)",
+    "unc.rejects": "{n} line(s) could not be parsed (annex C)",
     "unc.changed": "{n} evidence file(s) changed while they were read",
     "unc.missing_quotes": "{n} cited line(s) were not found in events.parquet",
     "unc.no_sessions": "sessions and cross-source links are not available",
-    "unc.findings_problems": "findings.json has {n} formatting problem(s) (section 11)",
+    "unc.findings_problems": "findings.json has {n} formatting problem(s) (section 10)",
     "unc.no_awareness": "the awareness time is not in the case configuration: the 72-hour deadline cannot be computed",
     "unc.from_findings": "note from the correlation: “{text}”",
-    "unc.none": "nothing flagged by the tool; the limitations of section 11 still apply",
+    "unc.none": "nothing flagged by the tool; the limitations of section 10 still apply",
     # 3 timeline
-    "tl.intro": "The top rows show each finding as a bar in its phase of the attack. Below, one row per log source: "
-    "grey shading shows the volume of all events (darker is more), coloured marks are the events the findings "
-    "attribute to a phase. "
-    "Times on the axis are UTC; hover a mark for its local time, file and line. Drag to zoom, double-click to reset.",
+    "tl.intro": "The attack window, in the case's local time with UTC under each time. The top rows are the phases "
+    "of the attack: a bar where the attacker's activity in that phase is continuous, a diamond for a "
+    "single moment. Below, one row per log source: grey shading is that source's volume (darker is "
+    "busier, against its own busiest moment), coloured marks are the events the findings attribute to "
+    "a phase. The strip at the bottom is the whole evidence, with the attack window framed in red. "
+    "Hover a mark for its local time, file and line; drag to zoom, double-click to reset.",
     "tl.grouped": "{total} attack events are grouped per {step} to keep this file small: each mark is a group, its size "
     "grows with the number of events, and its hover gives the first file and line.",
     "tl.no_sessions": "Sessions of the compromised account are not drawn: sessions.parquet is not available.",
@@ -188,7 +191,7 @@ EN: dict[str, str] = {
     "fig.phases_lane": "Attack phases",
     "fig.sessions_lane": "Sessions: {account}",
     "fig.other_lane": "other sources ({n})",
-    "fig.axis_time": "Time (UTC)",
+    "fig.axis_time": "{city}, with UTC under each time",
     "fig.axis_source": "Source",
     "fig.density": "All events",
     "fig.h.events": "events",
@@ -226,9 +229,9 @@ EN: dict[str, str] = {
     "phase.defense_evasion": "Defence evasion",
     "phase.other": "Other",
     # 5 findings
-    "fi.intro": "Each finding states its basis. The evidence lines are quoted as the logs hold them (cut when long); "
-    "control characters are shown as \\xNN codes. The Time column is corrected for the source's clock (section 10), "
-    "the raw line shows the clock as it was written.",
+    "fi.intro": "Each finding states its basis, its period, the account and addresses it concerns, its techniques "
+    "and the reasoning behind it; the log lines it cites are quoted in annex A. Alike findings (one "
+    "kind, one account) are shown as one entry.",
     "basis.observed": "observed",
     "basis.derived": "derived",
     "basis.inferred": "inferred",
@@ -254,10 +257,12 @@ EN: dict[str, str] = {
     "fi.none": "The findings list is empty.",
     "fi.none_attack": "No finding is tied to the attack.",
     "fi.other.title": "Other signals, not tied to the attack",
-    "fi.other.intro": "The correlation also reported these signals. They concern accounts it judged normal, or no "
-    "account, and addresses it did not attribute to the attacker: mostly ordinary activity that looks unusual (a login "
-    "from a new address, a password changed after expiry, a large report). They are not part of the attack's phases, "
-    "timeline, summary or indicators; they are listed in full so that this judgement can be checked.",
+    "fi.other.intro": "The correlation also reported signals that it did not tie to the attacker: they concern "
+    "accounts it judged normal, or no account, and addresses it did not attribute to the "
+    "attacker (a login from a new address, a password changed after expiry, a large report). "
+    "They are not part of the attack's phases, timeline, summary or indicators. One row per "
+    "kind, with how many and on which accounts; each is in annex A in full, so that this "
+    "judgement can be checked.",
     "fi.untitled": "(untitled)",
     # 6 accounts, sessions, links
     "ac.intro": "Accounts the correlation assessed, most suspicious first, with its reasons.",
@@ -331,9 +336,9 @@ EN: dict[str, str] = {
     "the row without an address is the account's total.",
     "ex.account": "Account",
     "ex.ip": "Address",
-    "ex.records": "Records (estimate)",
+    "ex.records": "Distinct records (estimate, bounds)",
     "ex.bounds": "Bounds",
-    "ex.objects": "Distinct records",
+    "ex.objects": "Named by number",
     "ex.bytes": "Bytes sent",
     "ex.period": "Period",
     "ex.method": "Method",
@@ -465,23 +470,25 @@ EN: dict[str, str] = {
     "flag.skew_corrected": "the source's clock correction was applied",
     "flag.rounded": "the source rounds its times",
     # 11 coverage
-    "co.intro": "Events per source and hour, on a logarithmic shade. A red cross marks an hour with no event inside a "
-    "source that otherwise logs steadily: a gap.",
+    "co.intro": "Events per source and hour over the evidence window, on a logarithmic shade. A red cross marks a "
+    "gap: a silence that the source's own rhythm cannot explain (it usually writes at least ten events "
+    "over those hours of the day). A quiet log at night is not a gap; an hour of silence in a busy log "
+    "is one, even with a stray event in it.",
     "co.gaps": "Gaps in coverage",
     "co.source": "Source",
     "co.from": "From",
     "co.to": "To",
-    "co.hours": "Hours",
-    "co.expected": "Usual volume",
+    "co.hours": "Silence",
+    "co.expected": "Usual volume at those hours",
     "co.expected_value": "{n} events per hour",
-    "co.gaps_none": "No gap: every source that logs steadily has at least one event in every hour of its span.",
+    "co.gaps_none": "No gap: no source falls silent for longer than its own rhythm explains.",
     "co.limits": "Limitations",
     "co.binned": "Cells are {hours} hours wide to keep this file small.",
     "lim.logs_only": "The report shows what the logs say. An action that no log records (a POST body, a file copied "
     "out of band) is not visible here.",
     "lim.gaps": "During the gaps above, activity is unknown.",
-    "lim.unrecognised": "{n} unrecognised file(s) are not in the timeline (section 9).",
-    "lim.rejects": "{n} line(s) could not be parsed; they are kept in rejects.parquet (section 9).",
+    "lim.unrecognised": "{n} unrecognised file(s) are not in the timeline (annex C).",
+    "lim.rejects": "{n} line(s) could not be parsed; they are kept in rejects.parquet (annex C).",
     "lim.warning": "Ingest: {text}",
     "lim.note": "Report: {text}",
     "lim.findings": "findings.json: {text}",
@@ -505,7 +512,8 @@ EN: dict[str, str] = {
     "no.subjects": "Categories of data subjects",
     "no.subjects_value": "to be completed by the controller (for example: patients)",
     "no.subjects_n": "Approximate number of data subjects",
-    "no.subjects_n_value": "about {n} (distinct records exposed; one record may concern one person)",
+    "no.subjects_n_value": "about {n} patients (distinct patient records exposed, between {low} and {high}; one "
+    "record is one patient)",
     "no.records": "Categories of personal data records",
     "no.records_n": "Approximate number of records",
     "no.records_n_value": "about {estimate} (between {low} and {high})",
@@ -519,6 +527,49 @@ EN: dict[str, str] = {
     "no.from_config": "case configuration ([case] awareness)",
     "no.rule": "GDPR art. 33(1): within 72 hours of awareness",
     "no.unknown": "not established by the findings",
+    "a1": "Findings in full, with their evidence lines",
+    "a2": "Sessions and cross-source links",
+    "a3": "Evidence manifest",
+    "annexes": "Annexes",
+    "annexes.intro": "The annexes hold the detail the body rests on: every finding with the log lines it cites, "
+    "the sessions and links of the assessed accounts and attacker addresses, and the evidence "
+    "files with their hashes. On screen they are folded (open one by its title); on paper they "
+    "follow the body.",
+    "print.hash": "Report SHA-256",
+    "print.page": "Page",
+    "id.reference": "Case reference",
+    "id.no_reference": "not set ([case] reference in the case configuration)",
+    "fi.group_title": "{n} findings of one kind, for example: {example}",
+    "fi.id": "Finding",
+    "fi.title": "Title",
+    "fi.other.kind": "Kind (the first of them)",
+    "fi.other.n": "Findings",
+    "fi.other.accounts": "Accounts",
+    "fi.other.ids": "Numbers",
+    "fi.more_accounts": "and {n} more",
+    "fi.evidence_link": "Cited lines: annex A",
+    "fi.annex_intro": "Every finding, the attack's first, then the other signals, with the lines it cites quoted "
+    "as the logs hold them (cut when long; control characters shown as \\xNN codes). The Time "
+    "column is corrected for the source's clock (section 9); the raw line shows the clock as it "
+    "was written.",
+    "fi.evidence_total": "{shown} of the {n} lines it rests on are quoted here; finding_events.parquet lists them all.",
+    "ac.sessions_annex": "The sessions of these accounts and of the attacker addresses, and how events of "
+    "different sources were tied together, are in annex B.",
+    "ex.rows": "Rows sent",
+    "ex.no_account": "no account",
+    "ex.columns": "Distinct records count each record once: the account's total is what was exposed. Rows sent "
+    "count every row of every answer, repeats included (one export per date range repeats a patient "
+    "in every range), so the figures per address overlap and do not add up to the total. Named by "
+    "number: distinct records whose number is in the requests.",
+    "ti.outside": "The evidence window runs from {first} to {last}. {n} events carry dates outside it (from "
+    "{earliest} to {latest}): dated facts of table dumps, such as a password set or an account "
+    "created long before. They are kept in the data but do not stretch the window, the timeline or "
+    "the coverage map.",
+    "fig.overview": "Whole evidence",
+    "fig.axis_utc": "Time (UTC)",
+    "lim.warnings": "The ingest raised {n} warning(s) about the evidence files (rotated files, clock corrections, "
+    "odd lines): they are listed in annex C.",
+    "ex.capped": "cut to the account's total",
 }
 
 FR: dict[str, str] = {
@@ -530,8 +581,11 @@ FR: dict[str, str] = {
     "masthead.analyst": "Analyste : {analyst}",
     "toc": "Sommaire",
     "footer.end": "Fin du rapport.",
-    "footer.hash": "L'empreinte SHA-256 de ce fichier est écrite à côté, dans un fichier de même nom terminé par "
-    ".sha256 (vérifiable avec sha256sum -c) : un fichier ne peut pas contenir sa propre empreinte.",
+    "footer.hash": "Chaque page imprimée porte l'empreinte de contenu du rapport : les 16 premiers chiffres "
+    "hexadécimaux du SHA-256 de ce fichier dans lequel cette valeur est remplacée par 16 zéros dans "
+    "la feuille de style de l'en-tête (docs/report.md explique comment la vérifier). Le SHA-256 du "
+    "fichier tel qu'il est est écrit à côté, dans un fichier de même nom terminé par .sha256 "
+    "(vérifiable avec sha256sum -c).",
     "footer.tool": "Produit par {tool} {version}.",
     "na": "non disponible",
     "none": "aucun",
@@ -567,13 +621,12 @@ FR: dict[str, str] = {
     "s3": "Chronologie de l'attaque",
     "s4": "Phases de l'attaque",
     "s5": "Constats",
-    "s6": "Comptes, sessions et liens",
+    "s6": "Comptes",
     "s7": "Estimation de l'exfiltration",
     "s8": "Indicateurs",
-    "s9": "Inventaire des preuves",
-    "s10": "Déclaration sur le temps",
-    "s11": "Couverture et limites",
-    "s12": "Aide à la notification (RGPD, art. 33)",
+    "s9": "Déclaration sur le temps",
+    "s10": "Couverture et limites",
+    "s11": "Aide à la notification (RGPD, art. 33)",
     "id.case": "Affaire",
     "id.analyst": "Analyste",
     "id.generated": "Rapport généré le",
@@ -609,7 +662,7 @@ FR: dict[str, str] = {
     "sum.lead.uncertain": "Reste à confirmer : {items}.",
     "uncs.inferred": "le constat {id} ({phase}), déduit et non observé",
     "uncs.bounds": "le nombre exact d'enregistrements (entre {low} et {high})",
-    "uncs.gaps": "l'activité pendant {n} heure(s) absente(s) des journaux",
+    "uncs.gaps": "ce qui s'est passé pendant {n} de silence des journaux",
     "kf.account": "Compte compromis",
     "kf.account_many": "Comptes compromis",
     "kf.account_none": "aucun trouvé",
@@ -664,21 +717,25 @@ FR: dict[str, str] = {
     "unc.inferred": "{id} repose sur une déduction, pas sur une ligne de journal qui l'énonce : « {title} »",
     "unc.bounds": "le nombre d'enregistrements pris se situe entre {low} et {high}",
     "unc.zone_assumed": "aucun fuseau horaire n'a été donné pour {sources} : UTC a été supposé",
-    "unc.gaps": "{n} lacune(s) dans la couverture des journaux (section 11) : ce qui s'est passé alors n'est pas visible",
+    "unc.gaps": "{n} lacune(s) dans la couverture des journaux (section 10) : ce qui s'est passé alors n'est pas visible",
     "unc.unrecognised": "{n} fichier(s) de preuve n'ont pas été reconnus ni intégrés à la chronologie",
-    "unc.rejects": "{n} ligne(s) n'ont pas pu être analysées (section 9)",
+    "unc.rejects": "{n} ligne(s) n'ont pas pu être analysées (annexe C)",
     "unc.changed": "{n} fichier(s) de preuve ont changé pendant leur lecture",
     "unc.missing_quotes": "{n} ligne(s) citée(s) introuvable(s) dans events.parquet",
     "unc.no_sessions": "les sessions et les liens entre sources ne sont pas disponibles",
-    "unc.findings_problems": "findings.json présente {n} problème(s) de format (section 11)",
+    "unc.findings_problems": "findings.json présente {n} problème(s) de format (section 10)",
     "unc.no_awareness": "l'heure de prise de connaissance n'est pas dans la configuration de l'affaire : le délai de "
     "72 heures ne peut pas être calculé",
     "unc.from_findings": "note de la corrélation : « {text} »",
-    "unc.none": "rien n'est signalé par l'outil ; les limites de la section 11 s'appliquent toujours",
-    "tl.intro": "Les lignes du haut montrent chaque constat sous forme de barre dans sa phase de l'attaque. En "
-    "dessous, une ligne par source de journaux : le grisé montre le volume de tous les événements (plus foncé : plus "
-    "nombreux), les marques colorées sont les événements que les constats rattachent à une phase. L'axe est en UTC ; survolez une marque pour son heure locale, "
-    "son fichier et sa ligne. Faites glisser pour zoomer, double-cliquez pour revenir.",
+    "unc.none": "rien n'est signalé par l'outil ; les limites de la section 10 s'appliquent toujours",
+    "tl.intro": "La fenêtre de l'attaque, à l'heure locale de l'affaire avec l'heure UTC sous chaque heure. Les "
+    "lignes du haut sont les phases de l'attaque : une barre quand l'activité de l'attaquant dans "
+    "cette phase est continue, un losange pour un moment isolé. En dessous, une ligne par source de "
+    "journal : la teinte grise est le volume de cette source (plus foncé est plus chargé, par rapport "
+    "à son propre moment le plus chargé), les marques colorées sont les événements que les constats "
+    "rattachent à une phase. Le bandeau du bas montre toutes les preuves, la fenêtre de l'attaque "
+    "encadrée en rouge. Survolez une marque pour son heure locale, son fichier et sa ligne ; faites "
+    "glisser pour zoomer, double-cliquez pour revenir.",
     "tl.grouped": "{total} événements de l'attaque sont regroupés par tranche de {step} pour garder ce fichier léger : "
     "chaque marque est un groupe, sa taille croît avec le nombre d'événements, et son survol donne le premier fichier "
     "et la première ligne.",
@@ -687,7 +744,7 @@ FR: dict[str, str] = {
     "fig.phases_lane": "Phases de l'attaque",
     "fig.sessions_lane": "Sessions : {account}",
     "fig.other_lane": "autres sources ({n})",
-    "fig.axis_time": "Heure (UTC)",
+    "fig.axis_time": "{city}, avec l'heure UTC sous chaque heure",
     "fig.axis_source": "Source",
     "fig.density": "Tous les événements",
     "fig.h.events": "événements",
@@ -726,10 +783,9 @@ FR: dict[str, str] = {
     "phase.command_and_control": "Commande et contrôle",
     "phase.defense_evasion": "Contournement des défenses",
     "phase.other": "Autre",
-    "fi.intro": "Chaque constat indique son fondement. Les lignes de preuve sont citées telles que les journaux les "
-    "contiennent (coupées si elles sont longues) ; les caractères de contrôle sont affichés sous forme de codes \\xNN. "
-    "La colonne Heure est corrigée de l'horloge de la source (section 10) ; la ligne brute montre l'heure telle "
-    "qu'elle a été écrite.",
+    "fi.intro": "Chaque constat indique son fondement, sa période, le compte et les adresses qu'il concerne, ses "
+    "techniques et le raisonnement qui le fonde ; les lignes de journal qu'il cite sont reproduites à "
+    "l'annexe A. Les constats semblables (même type, même compte) forment une seule entrée.",
     "basis.observed": "observé",
     "basis.derived": "calculé",
     "basis.inferred": "déduit",
@@ -755,11 +811,13 @@ FR: dict[str, str] = {
     "fi.none": "La liste des constats est vide.",
     "fi.none_attack": "Aucun constat n'est rattaché à l'attaque.",
     "fi.other.title": "Autres signaux, non rattachés à l'attaque",
-    "fi.other.intro": "La corrélation a aussi relevé ces signaux. Ils concernent des comptes qu'elle a jugés "
-    "normaux, ou aucun compte, et des adresses qu'elle n'a pas attribuées à l'attaquant : pour l'essentiel une "
-    "activité ordinaire qui paraît inhabituelle (connexion depuis une nouvelle adresse, mot de passe changé après "
-    "expiration, gros rapport). Ils ne font partie ni des phases de l'attaque, ni de sa chronologie, ni de la "
-    "synthèse, ni des indicateurs ; ils sont listés en entier pour que ce jugement puisse être vérifié.",
+    "fi.other.intro": "La corrélation a aussi relevé des signaux qu'elle n'a pas rattachés à l'attaquant : ils "
+    "concernent des comptes qu'elle a jugés normaux, ou aucun compte, et des adresses qu'elle "
+    "n'a pas attribuées à l'attaquant (connexion depuis une nouvelle adresse, mot de passe "
+    "changé après expiration, gros rapport). Ils ne font partie ni des phases de l'attaque, ni "
+    "de sa chronologie, ni de la synthèse, ni des indicateurs. Une ligne par type, avec leur "
+    "nombre et les comptes concernés ; chacun figure en entier à l'annexe A, pour que ce "
+    "jugement puisse être vérifié.",
     "fi.untitled": "(sans titre)",
     "ac.intro": "Comptes évalués par la corrélation, du plus suspect au moins suspect, avec ses raisons.",
     "ac.account": "Compte",
@@ -832,9 +890,9 @@ FR: dict[str, str] = {
     "de ses bornes ; la ligne sans adresse est le total du compte.",
     "ex.account": "Compte",
     "ex.ip": "Adresse",
-    "ex.records": "Enregistrements (estimation)",
+    "ex.records": "Enregistrements distincts (estimation, bornes)",
     "ex.bounds": "Bornes",
-    "ex.objects": "Enregistrements distincts",
+    "ex.objects": "Désignés par leur numéro",
     "ex.bytes": "Octets envoyés",
     "ex.period": "Période",
     "ex.method": "Méthode",
@@ -964,23 +1022,26 @@ FR: dict[str, str] = {
     "flag.year_inferred": "le journal n'indique pas l'année ; elle a été déduite",
     "flag.skew_corrected": "la correction d'horloge de la source a été appliquée",
     "flag.rounded": "la source arrondit ses heures",
-    "co.intro": "Événements par source et par heure, en teinte logarithmique. Une croix rouge marque une heure sans "
-    "aucun événement dans une source qui journalise par ailleurs régulièrement : une lacune.",
+    "co.intro": "Événements par source et par heure sur la fenêtre des preuves, en teinte logarithmique. Une croix "
+    "rouge marque une lacune : un silence que le rythme propre de la source n'explique pas (elle écrit "
+    "d'habitude au moins dix événements sur ces heures de la journée). Un journal calme la nuit n'a "
+    "pas de lacune ; une heure de silence dans un journal chargé en est une, même si un événement "
+    "isolé s'y trouve.",
     "co.gaps": "Lacunes de couverture",
     "co.source": "Source",
     "co.from": "Début",
     "co.to": "Fin",
-    "co.hours": "Heures",
-    "co.expected": "Volume habituel",
+    "co.hours": "Silence",
+    "co.expected": "Volume habituel à ces heures",
     "co.expected_value": "{n} événements par heure",
-    "co.gaps_none": "Aucune lacune : chaque source régulière a au moins un événement dans chaque heure de sa période.",
+    "co.gaps_none": "Aucune lacune : aucune source ne se tait plus longtemps que son propre rythme ne l'explique.",
     "co.limits": "Limites",
     "co.binned": "Les cellules couvrent {hours} heures pour garder ce fichier léger.",
     "lim.logs_only": "Le rapport montre ce que disent les journaux. Une action qu'aucun journal n'enregistre (le corps "
     "d'une requête POST, une copie de fichier par un autre canal) n'est pas visible ici.",
     "lim.gaps": "Pendant les lacunes ci-dessus, l'activité est inconnue.",
-    "lim.unrecognised": "{n} fichier(s) non reconnu(s) ne figurent pas dans la chronologie (section 9).",
-    "lim.rejects": "{n} ligne(s) n'ont pas pu être analysées ; elles sont conservées dans rejects.parquet (section 9).",
+    "lim.unrecognised": "{n} fichier(s) non reconnu(s) ne figurent pas dans la chronologie (annexe C).",
+    "lim.rejects": "{n} ligne(s) n'ont pas pu être analysées ; elles sont conservées dans rejects.parquet (annexe C).",
     "lim.warning": "Acquisition : {text}",
     "lim.note": "Rapport : {text}",
     "lim.findings": "findings.json : {text}",
@@ -1006,8 +1067,8 @@ FR: dict[str, str] = {
     "no.subjects": "Catégories de personnes concernées",
     "no.subjects_value": "à compléter par le responsable de traitement (par exemple : patients)",
     "no.subjects_n": "Nombre approximatif de personnes concernées",
-    "no.subjects_n_value": "environ {n} (enregistrements distincts exposés ; un enregistrement peut concerner une "
-    "personne)",
+    "no.subjects_n_value": "environ {n} patients (dossiers patients distincts exposés, entre {low} et {high} ; un "
+    "dossier correspond à un patient)",
     "no.records": "Catégories d'enregistrements de données personnelles",
     "no.records_n": "Nombre approximatif d'enregistrements",
     "no.records_n_value": "environ {estimate} (entre {low} et {high})",
@@ -1021,6 +1082,51 @@ FR: dict[str, str] = {
     "no.from_config": "configuration de l'affaire ([case] awareness)",
     "no.rule": "RGPD art. 33, par. 1 : dans les 72 heures après la prise de connaissance",
     "no.unknown": "non établi par les constats",
+    "a1": "Constats en détail, avec leurs lignes de preuve",
+    "a2": "Sessions et liens entre sources",
+    "a3": "Inventaire des preuves",
+    "annexes": "Annexes",
+    "annexes.intro": "Les annexes contiennent le détail sur lequel repose le corps du rapport : chaque constat "
+    "avec les lignes de journal qu'il cite, les sessions et les liens des comptes évalués et des "
+    "adresses de l'attaquant, et les fichiers de preuve avec leurs empreintes. À l'écran elles "
+    "sont repliées (ouvrez-en une par son titre) ; sur papier elles suivent le corps du rapport.",
+    "print.hash": "SHA-256 du rapport",
+    "print.page": "Page",
+    "id.reference": "Référence de l'affaire",
+    "id.no_reference": "non renseignée ([case] reference dans la configuration de l'affaire)",
+    "fi.group_title": "{n} constats du même type, par exemple : {example}",
+    "fi.id": "Constat",
+    "fi.title": "Intitulé",
+    "fi.other.kind": "Type (le premier d'entre eux)",
+    "fi.other.n": "Constats",
+    "fi.other.accounts": "Comptes",
+    "fi.other.ids": "Numéros",
+    "fi.more_accounts": "et {n} autres",
+    "fi.evidence_link": "Lignes citées : annexe A",
+    "fi.annex_intro": "Chaque constat, ceux de l'attaque d'abord, puis les autres signaux, avec les lignes qu'il "
+    "cite telles que les journaux les contiennent (coupées si elles sont longues ; caractères de "
+    "contrôle affichés en codes \\xNN). La colonne Heure est corrigée de l'horloge de la source "
+    "(section 9) ; la ligne brute montre l'heure telle qu'elle a été écrite.",
+    "fi.evidence_total": "{shown} des {n} lignes sur lesquelles il repose sont citées ici ; finding_events.parquet "
+    "les liste toutes.",
+    "ac.sessions_annex": "Les sessions de ces comptes et des adresses de l'attaquant, et la façon dont les "
+    "événements de sources différentes ont été reliés, sont à l'annexe B.",
+    "ex.rows": "Lignes envoyées",
+    "ex.no_account": "aucun compte",
+    "ex.columns": "Les enregistrements distincts comptent chaque enregistrement une fois : le total du compte est "
+    "ce qui a été exposé. Les lignes envoyées comptent chaque ligne de chaque réponse, répétitions "
+    "comprises (un export par période répète un patient dans chaque période) : les chiffres par "
+    "adresse se recouvrent et ne s'additionnent pas pour donner le total. Désignés par leur numéro : "
+    "enregistrements distincts dont le numéro figure dans les requêtes.",
+    "ti.outside": "La fenêtre des preuves va du {first} au {last}. {n} événements portent des dates hors de cette "
+    "fenêtre (du {earliest} au {latest}) : des faits datés d'extractions de tables, comme un mot de "
+    "passe défini ou un compte créé longtemps avant. Ils restent dans les données mais n'étendent ni "
+    "la fenêtre, ni la chronologie, ni la carte de couverture.",
+    "fig.overview": "Toutes les preuves",
+    "fig.axis_utc": "Heure (UTC)",
+    "lim.warnings": "L'acquisition a émis {n} avertissement(s) sur les fichiers de preuve (fichiers tournés, "
+    "corrections d'horloge, lignes singulières) : ils sont listés à l'annexe C.",
+    "ex.capped": "ramené au total du compte",
 }
 
 #: ATT&CK technique names: the official English name; in French a translation followed by it.
@@ -1198,12 +1304,18 @@ class Locale:
         return self.text("time.long_zone", when=when, city=self.city(), offset="UTC" + self._offset(here), utc=utc_text)
 
     def short(self, dt: datetime | None) -> str:
-        """``25 October 2024, 03:12`` in the case's zone (prose and key figures)."""
+        """``25 October 2024, 03:12:41`` in the case's zone (prose and key figures): seconds matter."""
         if dt is None:
             return self.messages["dash"]
         here = dt.astimezone(self.zone)
         month = self._months[here.month - 1]
-        return self.text("time.short", day=here.day, month=month, year=here.year, clock=here.strftime("%H:%M"))
+        return self.text("time.short", day=here.day, month=month, year=here.year, clock=here.strftime("%H:%M:%S"))
+
+    def day_month(self, here: datetime) -> str:
+        """``Sat 26 Oct`` / ``sam 26 oct.``: a short day for axis ticks (``here`` already in the zone)."""
+        day = self.messages["days"].split()[(here.weekday() + 1) % 7][:3]
+        month = self.messages["months_short"].split()[here.month - 1]
+        return f"{day} {here.day} {month}"
 
     def date(self, dt: datetime) -> str:
         here = dt.astimezone(self.zone)

@@ -42,6 +42,17 @@ class Finding:
     #: the title's and the first reason's message (code + parameters), when findings.json has them
     title_msg: dict[str, Any] | None = None
     reason_msg: dict[str, Any] | None = None
+    #: the detector that wrote it, when findings.json says (display grouping only)
+    detector: str | None = None
+    #: lines the finding rests on in all (``evidence`` lists a selection), when stated
+    evidence_total: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """What kind of signal this is, for grouping alike findings: the title's code, else the detector."""
+        if self.title_msg is not None:
+            return str(self.title_msg.get("code"))
+        return self.detector or ""
 
     @property
     def window(self) -> float:
@@ -78,6 +89,10 @@ class Exfil:
     categories: list[str]
     findings: list[str]
     method_msg: dict[str, Any] | None = None
+    #: rows sent in all, repeats included (``rows_transferred``), when findings.json states them
+    rows: int | None = None
+    rows_low: int | None = None
+    rows_high: int | None = None
 
 
 @dataclass
@@ -307,12 +322,15 @@ def findings_from_dict(data: Any) -> Findings:
                 reasons=reasons,
                 title_msg=_message(messages.get("title")),
                 reason_msg=_message(messages.get("reason")) if "reason" in row else None,
+                detector=r.opt_text(row, "detector", where),
+                evidence_total=r.integer(row, "evidence_total", where),
             )
         )
     exfil = []
     for i, row in enumerate(r.rows(top, "exfiltration", "findings.json")):
         where = f"exfiltration[{i}]"
         records = r.table(row.get("records") or {}, f"{where} records")
+        transferred = r.table(row.get("rows_transferred") or {}, f"{where} rows_transferred")
         exfil.append(
             Exfil(
                 account=r.opt_text(row, "account", where),
@@ -328,6 +346,9 @@ def findings_from_dict(data: Any) -> Findings:
                 categories=r.texts(row, "categories", where),
                 findings=r.texts(row, "findings", where),
                 method_msg=_message(row.get("method_message")),
+                rows=r.integer(transferred, "estimate", where),
+                rows_low=r.integer(transferred, "low", where),
+                rows_high=r.integer(transferred, "high", where),
             )
         )
     command_line = top.get("command_line")

@@ -24,7 +24,7 @@ from forensics.redact import keep_secrets as keep
 from forensics.report.figures import PLOTLY_CONFIG
 from forensics.report.i18n import LANGUAGES, Locale
 from forensics.report.inputs import ReportError, read_inputs
-from forensics.report.page import render
+from forensics.report.page import content_hash, render
 from forensics.report.sections import Builder
 
 #: Fixed ids of the figure containers (the page's script looks them up).
@@ -45,7 +45,14 @@ class Report:
 
     @property
     def sha256(self) -> str:
+        """SHA-256 of the file as written (``report.html.sha256``)."""
         return hashlib.sha256(self.html.encode("utf-8")).hexdigest()
+
+    @property
+    def content_hash(self) -> str:
+        """The hash printed on every page (see ``page.content_hash`` for its definition)."""
+        found = content_hash(self.html)
+        return found[0] if found else ""
 
     def save(self, path: Path | str) -> Path:
         """Write the page and ``<path>.sha256`` beside it; return the page's path."""
@@ -149,7 +156,9 @@ def _build_report(
         figures[TIMELINE_ID] = timeline["figure"]
     if coverage["figure"] is not None:
         figures[COVERAGE_ID] = coverage["figure"]
-    sections = [(f"s{i}", f"s{i}") for i in range(1, 13)]
+    sections = [(f"s{i}", f"s{i}") for i in range(1, 12)]
+    annexes = [("a1", "A"), ("a2", "B"), ("a3", "C")]
+    reference = inputs.config.reference if inputs.config else None
     context = {
         "lang": lang,
         "t": loc,
@@ -159,6 +168,7 @@ def _build_report(
         "generated": b.stamp(when),
         "version": __version__,
         "toc": [{"id": sid, "n": i + 1, "title": loc(key)} for i, (sid, key) in enumerate(sections)],
+        "toc_annexes": [{"id": aid, "letter": letter, "title": loc(aid)} for aid, letter in annexes],
         "identification": b.identification(),
         "summary": b.summary(uncertain),
         "timeline": {k: v for k, v in timeline.items() if k != "figure"},
@@ -167,6 +177,7 @@ def _build_report(
         "phases_note": b.phases_note(),
         "findings": b.findings(),
         "other_findings": b.other_findings(),
+        "annex_findings": b.annex_findings(),
         "findings_available": inputs.findings is not None,
         "accounts": b.accounts(),
         "sessions": sessions,
@@ -188,7 +199,13 @@ def _build_report(
         "printWidth": PRINT_WIDTH,
     }
     fig_json = {fid: json.loads(fig.to_json(engine="json", validate=False)) for fid, fig in figures.items()}
-    page = render(context, fig_json, page_config)
+    furniture = (
+        " · ".join(x for x in (inputs.case_name, reference) if x),
+        loc.text("print.hash"),
+        b.title,
+        loc.text("print.page"),
+    )
+    page = render(context, fig_json, page_config, furniture)
     return Report(html=page, lang=lang, title=b.title, figures=figures)
 
 

@@ -41,6 +41,12 @@ from forensics.report.text import (
 RAW_LIMIT = 600
 EVIDENCE_SHOWN = 12
 TABLE_ROWS = 200
+#: Alike findings of the attack shown as one entry from this many; accounts named per kind of other signal.
+GROUP_MIN = 3
+IDS_SHOWN = 6
+#: The attacker's events of one phase further apart than this (seconds) are separate runs.
+RUN_BREAK = 900.0
+ACCOUNTS_SHOWN = 12
 
 
 @dataclass(frozen=True)
@@ -118,8 +124,11 @@ class Builder(SummaryMixin, AnnexMixin):
         self.others: list[Finding] = []
         for f in self.F.findings if self.F else []:
             (self.story if self.scope is None or self.scope.is_attack(f) else self.others).append(f)
+        self.anchors = {id(f): i for i, f in enumerate(self.story + self.others, 1)}
         self.lf = fr.scan(inputs.events_path)
-        self.first, self.last, self.n_events = fr.span(self.lf)
+        self.all_first, self.all_last, self.n_events = fr.span(self.lf)
+        # the evidence window: dated facts of table dumps (a password set years ago) stay out
+        self.first, self.last, self.n_outside = fr.evidence_window(self.lf)
         self.volumes = fr.lane_volumes(self.lf)
         all_lanes = self.volumes.get_column(fr.LANE).to_list()
         self.lanes = all_lanes[: fr.MAX_LANES]
@@ -138,9 +147,15 @@ class Builder(SummaryMixin, AnnexMixin):
             if hours > fr.MAX_COVERAGE_COLUMNS:
                 counts_step = 3600 * (int(hours // fr.MAX_COVERAGE_COLUMNS) + 1)
         self.coverage_step = counts_step
-        self.hourly = fr.hourly(self.lf) if self.n_events else pl.DataFrame()
-        self.gaps = fr.gaps(self.hourly) if self.n_events else []
-        self.coverage_counts = self.hourly if counts_step == 3600 else fr.hourly(self.lf, counts_step)
+        window = self.lf.filter(pl.col(fr.TS).is_between(self.first, self.last)) if self.n_events else self.lf
+        self.hourly = fr.hourly(window) if self.n_events else pl.DataFrame()
+        repeated = [when for when, before, after in self.transitions if after < before]
+        self.gaps = (
+            fr.gaps(self.lf, self.hourly, loc.zone_name, (self.first, self.last), repeated)
+            if self.n_events and self.first is not None and self.last is not None
+            else []
+        )
+        self.coverage_counts = self.hourly if counts_step == 3600 else fr.hourly(window, counts_step)
         refs = sorted(
             {e for f in (self.F.findings if self.F else []) for e in f.evidence}, key=lambda e: (e.file, e.line)
         )
@@ -202,6 +217,7 @@ class Builder(SummaryMixin, AnnexMixin):
     # 1 ---------------------------------------------------------------------------------
     def identification(self) -> list[dict[str, Any]]:
         t, m = self.t, self.inp.manifest
+        ref = self.inp.config.reference if self.inp.config else None
         tool = m.get("tool") or {}
         cfg = m.get("config") or {}
 
@@ -212,6 +228,7 @@ class Builder(SummaryMixin, AnnexMixin):
 
         rows = [
             row(t("id.case"), show(self.inp.case_name)),
+            row(t("id.reference"), show(ref) if ref else t("id.no_reference")),
             row(t("id.analyst"), show(self.analyst) if self.analyst else t("id.unknown")),
             row(t("id.generated"), stamp=self.stamp(self.generated_at)),
             row(
@@ -253,34 +270,24 @@ class Builder(SummaryMixin, AnnexMixin):
         t, loc = self.t, self.loc
         if not self.n_events or self.first is None or self.last is None:
             return {"empty": True, "notes": [t("tl.empty")]}
-        step = fr.pick_bin(self.first, self.last)
-        density = fr.density(self.lf, step, self.lanes[: fr.MAX_LANES], self.other)
+        focus_span = (
+            (self.F.first_seen, self.F.last_seen) if self.F and self.F.first_seen and self.F.last_seen else None
+        )
+        # fine enough for the attack window, and never more than MAX_BINS over the whole window
+        step = max(
+            fr.pick_bin(*(focus_span or (self.first, self.last)), max_bins=fr.MAX_BINS // 2),
+            fr.pick_bin(self.first, self.last),
+        )
+        overview_step = fr.pick_bin(self.first, self.last, max_bins=200)
+        window = self.lf.filter(pl.col(fr.TS).is_between(self.first, self.last))
+        density = fr.density(window, step, self.lanes[: fr.MAX_LANES], self.other)
         F = self.F
         marks = (
             fr.attack_marks(self.lf, F, self.lanes[: fr.MAX_LANES], self.other, self.tolerance, self.scope)
             if F
             else fr.Marks(pl.DataFrame(schema={"phase": pl.String}), None, 0)
         )
-        phase_bars = []
-        for phase, fs in sorted(self.findings_of_phase().items(), key=lambda kv: PHASES.index(kv[0])):
-            for f in fs:
-                if not f.first_seen or not f.last_seen:
-                    continue
-                phase_bars.append(
-                    Bar(
-                        lane=plot_text(loc.text(f"phase.{phase}")),
-                        start=f.first_seen,
-                        end=f.last_seen,
-                        colour=PHASE_STYLE[phase][0],
-                        label=plot_text(f.id, 20),
-                        hover=[
-                            plot_text(f"{f.id} · {f.title}", 140),
-                            plot_text(loc.local(f.first_seen)),
-                            plot_text(loc.local(f.last_seen)),
-                            plot_text(loc.text(f"basis.{f.basis}")),
-                        ],
-                    )
-                )
+        phase_bars, phase_moments = self._phase_runs(marks)
         session_bars = self._session_bars()
         focus = None
         if F and F.first_seen and F.last_seen:
@@ -295,9 +302,12 @@ class Builder(SummaryMixin, AnnexMixin):
             last=self.last,
             marks=marks,
             phase_bars=phase_bars,
+            phase_moments=phase_moments,
             session_bars=session_bars,
             focus=focus,
             transitions=[x[0] for x in self.transitions],
+            overview=fr.totals(self.lf, overview_step, self.first, self.last),
+            overview_step=overview_step,
         )
         notes = []
         if marks.grouped_step:
@@ -305,6 +315,54 @@ class Builder(SummaryMixin, AnnexMixin):
         if F and self.inp.sessions is None:
             notes.append(t("tl.no_sessions"))
         return {"empty": False, "figure": figure, "notes": notes}
+
+    def _phase_runs(self, marks: fr.Marks) -> tuple[list[Bar], list[Bar]]:
+        """Each phase's activity as bars where it is continuous and as moments where it is not.
+
+        The attacker's events of a phase (the timeline's marks) are cut wherever two follow
+        each other more than ``RUN_BREAK`` apart (at least a share of the attack window); a
+        run of several events becomes a bar from its first to its last event, a lone event a
+        moment.  A phase made of a handful of moments over two days shows those moments.
+        """
+        loc = self.loc
+        bars: list[Bar] = []
+        moments: list[Bar] = []
+        frame = marks.frame
+        if frame.height == 0:
+            return bars, moments
+        span = (frame.get_column("last").max() - frame.get_column("ts").min()).total_seconds()
+        gap = max(RUN_BREAK, span / 100)
+        for phase in PHASES:
+            rows = frame.filter(pl.col("phase") == phase).sort("ts")
+            if rows.height == 0:
+                continue
+            runs = (
+                rows.with_columns(
+                    ((pl.col("ts") - pl.col("last").shift(1)).dt.total_seconds() > gap)
+                    .fill_null(True)
+                    .cum_sum()
+                    .alias("run")
+                )
+                .group_by("run", maintain_order=True)
+                .agg(
+                    pl.col("ts").min().alias("a"),
+                    pl.col("last").max().alias("b"),
+                    pl.col("n").sum().alias("n"),
+                    pl.col("finding").unique().sort().alias("ids"),
+                )
+            )
+            lane = plot_text(loc.text(f"phase.{phase}"))
+            colour = PHASE_STYLE[phase][0]
+            for _, a, b, n, ids in runs.iter_rows():
+                hover = [
+                    plot_text(f"{loc.text(f'phase.{phase}')} · {loc.num(n)} {loc.text('fig.h.events')}", 140),
+                    plot_text(loc.local(a)),
+                    plot_text(loc.local(b)),
+                    plot_text(", ".join(ids), 140),
+                ]
+                item = Bar(lane=lane, start=a, end=b, colour=colour, label="", hover=hover)
+                (bars if n > 1 and (b - a).total_seconds() > 0 else moments).append(item)
+        return bars, moments
 
     def _session_bars(self) -> list[Bar]:
         frame = self.inp.sessions
@@ -396,33 +454,90 @@ class Builder(SummaryMixin, AnnexMixin):
 
     # 5 ---------------------------------------------------------------------------------
     def findings(self) -> list[dict[str, Any]]:
-        """The findings that tell the attack, in the correlator's order."""
-        return [self._finding(f) for f in self.story]
+        """The findings that tell the attack, in the correlator's order; alike ones as one entry.
+
+        Three or more findings of one kind on one account (the same scripted client seen from
+        nine addresses) read as one entry with its members listed on a line each.
+        """
+        out: list[dict[str, Any]] = []
+        for members in _groups(self.story, lambda f: (f.kind, f.account or ""), GROUP_MIN):
+            if len(members) == 1:
+                out.append({"group": False, "f": self._finding(members[0])})
+            else:
+                out.append({"group": True, **self._group(members)})
+        return out
 
     def other_findings(self) -> list[dict[str, Any]]:
-        """Findings not tied to the attacker (mostly ordinary activity): listed apart, in full."""
-        return [self._finding(f) for f in self.others]
+        """Findings not tied to the attacker, one row per kind: how many, on which accounts.
 
-    def _finding(self, f: Finding) -> dict[str, Any]:
-        evidence = []
-        for e in f.evidence[:EVIDENCE_SHOWN]:
-            q = self.quotes.get(e)
-            raw, cut = truncate(show_block(q.raw), RAW_LIMIT) if q else ("", 0)
-            evidence.append(
+        Each of them is in annex A in full, with its evidence lines.
+        """
+        rows = []
+        for members in _groups(self.others, lambda f: f.kind, 1):
+            accounts = sorted({f.account for f in members if f.account})
+            starts = [f.first_seen for f in members if f.first_seen]
+            ends = [f.last_seen for f in members if f.last_seen]
+            rows.append(
                 {
-                    "file": show(e.file),
-                    "line": self.loc.num(e.line),
-                    "time": self.stamp(q.time) if q else None,
-                    "raw": raw,
-                    "cut": self.t("cut", n=self.loc.num(cut)) if cut else None,
-                    "found": q is not None,
-                    "rejected": q is not None and q.where == "rejects",
+                    "n": self.loc.num(len(members)),
+                    "example": show(members[0].title) if members[0].title else self.t("fi.untitled"),
+                    "accounts": ", ".join(show(a) for a in accounts[:ACCOUNTS_SHOWN])
+                    + (
+                        self.t("fi.more_accounts", n=len(accounts) - ACCOUNTS_SHOWN)
+                        if len(accounts) > ACCOUNTS_SHOWN
+                        else ""
+                    ),
+                    "n_accounts": self.loc.num(len(accounts)),
+                    "first": self.stamp(min(starts)) if starts else None,
+                    "last": self.stamp(max(ends)) if ends else None,
+                    # every one of them is in annex A: a long list is shown by its ends
+                    "ids": self.ids(members)
+                    if len(members) <= IDS_SHOWN
+                    else f"{self.ids(members[:2])}, …, {self.ids(members[-1:])}",
+                    "basis": _common(f.basis for f in members),
                 }
             )
-        rest = f.evidence[EVIDENCE_SHOWN:]
+        return rows
+
+    def annex_findings(self) -> list[dict[str, Any]]:
+        """Every finding in full with its cited lines: the attack's first, then the other signals."""
+        return [
+            dict(self._finding(f), other=f in self.others, evidence=self._evidence(f)) for f in self.story + self.others
+        ]
+
+    def _group(self, members: list[Finding]) -> dict[str, Any]:
+        first = [f.first_seen for f in members if f.first_seen]
+        last = [f.last_seen for f in members if f.last_seen]
+        basis = _common(f.basis for f in members) or "unknown"
+        techniques = list(dict.fromkeys(x for f in members for x in f.techniques))
+        phase = primary_phase(techniques)
+        return {
+            "ids": f"{show(members[0].id)} … {show(members[-1].id)}",
+            "title": self.t("fi.group_title", n=len(members), example=show(members[0].title)),
+            "basis": basis,
+            "basis_label": self.t(f"basis.{basis}"),
+            "phase": phase or "other",
+            "techniques": [self.technique(x) for x in techniques],
+            "first": self.stamp(min(first)) if first else None,
+            "last": self.stamp(max(last)) if last else None,
+            "members": [
+                {
+                    "id": show(f.id),
+                    "title": show(f.title),
+                    "first": self.stamp(f.first_seen),
+                    "last": self.stamp(f.last_seen),
+                    "events": self.loc.num(f.event_count),
+                }
+                for f in members
+            ],
+        }
+
+    def _finding(self, f: Finding) -> dict[str, Any]:
         phase = primary_phase(f.techniques)
         return {
             "id": show(f.id),
+            # an id of the page's own making: a finding id is data and stays out of attributes
+            "anchor": f"ev-{self.anchors.get(id(f), 0)}",
             "title": show(f.title) if f.title else self.t("fi.untitled"),
             "basis": f.basis,
             "basis_label": self.t(f"basis.{f.basis}"),
@@ -435,13 +550,37 @@ class Builder(SummaryMixin, AnnexMixin):
             "last": self.stamp(f.last_seen),
             "events": self.loc.num(f.event_count),
             "reasons": [show(r) for r in f.reasons],
-            "evidence": evidence,
+        }
+
+    def _evidence(self, f: Finding) -> dict[str, Any]:
+        lines = []
+        for e in f.evidence[:EVIDENCE_SHOWN]:
+            q = self.quotes.get(e)
+            raw, cut = truncate(show_block(q.raw), RAW_LIMIT) if q else ("", 0)
+            lines.append(
+                {
+                    "file": show(e.file),
+                    "line": self.loc.num(e.line),
+                    "time": self.stamp(q.time) if q else None,
+                    "raw": raw,
+                    "cut": self.t("cut", n=self.loc.num(cut)) if cut else None,
+                    "found": q is not None,
+                    "rejected": q is not None and q.where == "rejects",
+                }
+            )
+        rest = f.evidence[EVIDENCE_SHOWN:]
+        total = f.evidence_total if f.evidence_total and f.evidence_total > len(f.evidence) else None
+        return {
+            "lines": lines,
             "more": self.t(
                 "fi.more_evidence",
                 n=len(rest),
                 refs=", ".join(f"{show(e.file)}:{e.line}" for e in rest[:200]),
             )
             if rest
+            else None,
+            "total": self.t("fi.evidence_total", n=self.loc.num(total), shown=self.loc.num(len(f.evidence)))
+            if total
             else None,
         }
 
@@ -547,27 +686,65 @@ class Builder(SummaryMixin, AnnexMixin):
         return Cell(shown + ("…" if cut else ""), mono=is_ip)
 
     # 7 ---------------------------------------------------------------------------------
+    def exfil_findings(self, e: Exfil) -> list[str]:
+        """The findings an exfiltration row rests on: those it names, else the attack's
+        collection and exfiltration findings on its account (and address) that overlap its period."""
+        if e.findings:
+            return list(e.findings)
+        out = []
+        for f in self.story:
+            if not {phase_of(x) for x in f.techniques} & {"collection", "exfiltration"}:
+                continue
+            if e.account is not None and f.account != e.account:
+                continue
+            if e.ip is not None and e.ip not in f.ips:
+                continue
+            if e.account is None and e.ip is None:
+                continue
+            if e.first_seen and e.last_seen and f.first_seen and f.last_seen:
+                pad = timedelta(seconds=self.tolerance)
+                if f.first_seen > e.last_seen + pad or f.last_seen < e.first_seen - pad:
+                    continue
+            out.append(f.id)
+        return out
+
     def exfiltration(self) -> dict[str, Any]:
         F = self.F
         if not F or not F.exfiltration:
-            return {"rows": [], "categories": []}
+            return {"rows": [], "categories": [], "rows_note": None}
         loc = self.loc
         rows = []
+        totals = {e.account: e for e in F.exfiltration if e.ip is None and e.account is not None}
         for e in sorted(F.exfiltration, key=lambda e: (e.account or "", e.ip is not None, ip_sort_key(e.ip or ""))):
+            estimate, low, high = e.estimate, e.low, e.high
+            # an address's share of an account cannot hold more distinct records than the account's
+            # whole: a per-address figure that adds CSV rows up (repeats included) is cut to it
+            whole = totals.get(e.account) if e.ip is not None else None
+            capped = False
+            if whole is not None and whole.high is not None and high is not None and high > whole.high:
+                capped = True
+                high = whole.high
+                estimate = min(estimate, high) if estimate is not None else None
+                low = min(low, high) if low is not None else None
             rows.append(
                 {
-                    "account": show(e.account) if e.account else loc.messages["dash"],
+                    "account": show(e.account) if e.account else None,
                     "ip": defang(e.ip) if e.ip else None,
                     "total": e.ip is None,
-                    "estimate": loc.num(e.estimate),
-                    "bounds": f"{loc.num(e.low)} – {loc.num(e.high)}",
+                    "capped": capped,
+                    "estimate": loc.num(estimate),
+                    "bounds": f"{loc.num(low)} – {loc.num(high)}",
+                    "rows": loc.num(e.rows) if e.rows is not None else loc.messages["dash"],
+                    "rows_bounds": f"{loc.num(e.rows_low)} – {loc.num(e.rows_high)}"
+                    if e.rows_low is not None and e.rows_high is not None and e.rows_low != e.rows_high
+                    else None,
                     "objects": loc.num(e.distinct_objects),
                     "bytes": loc.size(e.bytes),
                     "bytes_exact": loc.num(e.bytes) if e.bytes is not None else None,
                     "first": self.stamp(e.first_seen),
                     "last": self.stamp(e.last_seen),
                     "method": show(e.method),
-                    "findings": join_ids(e.findings),
+                    "findings": join_ids(self.exfil_findings(e)),
                 }
             )
         cats = sorted({c for e in F.exfiltration for c in e.categories})
@@ -622,6 +799,33 @@ class Builder(SummaryMixin, AnnexMixin):
             "created": [show(a) for a in F.created_accounts],
             "plain": "\n".join(defang(ip) for ip in ips),
         }
+
+
+def _groups(findings: list[Finding], key: Any, least: int) -> list[list[Finding]]:
+    """Findings with the same ``key`` together, in the order of their first member.
+
+    A key shared by fewer than ``least`` findings leaves them apart (one list each).
+    """
+    by_key: dict[Any, list[Finding]] = {}
+    for f in findings:
+        by_key.setdefault(key(f), []).append(f)
+    out: list[list[Finding]] = []
+    placed: set[Any] = set()
+    for f in findings:
+        k = key(f)
+        members = by_key[k]
+        if len(members) < least:
+            out.append([f])
+        elif k not in placed:
+            placed.add(k)
+            out.append(members)
+    return out
+
+
+def _common(values: Any) -> str | None:
+    """The one value all items share, else None."""
+    seen = set(values)
+    return seen.pop() if len(seen) == 1 else None
 
 
 def _as_time(value: Any) -> datetime | None:

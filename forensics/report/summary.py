@@ -103,7 +103,7 @@ class SummaryMixin:
             if e.low is not None and e.high is not None and e.low != e.high:
                 out.append(t("uncs.bounds", low=loc.num(e.low), high=loc.num(e.high)))
         if self.gaps:
-            out.append(t("uncs.gaps", n=sum(g.hours for g in self.gaps)))
+            out.append(t("uncs.gaps", n=loc.duration(sum((g.end - g.start).total_seconds() for g in self.gaps))))
         return out[:3]
 
     def _cards(self, comp: list[Any], totals: list[Exfil]) -> list[dict[str, Any]]:
@@ -233,8 +233,9 @@ class SummaryMixin:
                 out.append(t("sum.taken.objects", n=loc.num(e.distinct_objects)))
             if e.categories:
                 out.append(t("sum.taken.categories", categories=loc.join([self.category(c) for c in e.categories])))
-            if e.findings:
-                out.append(t("sum.taken.basis", ids=join_ids(e.findings)))
+            ids = self.exfil_findings(e)
+            if ids:
+                out.append(t("sum.taken.basis", ids=join_ids(ids)))
         return out
 
     def _persistence(self) -> list[Markup]:

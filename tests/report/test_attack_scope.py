@@ -225,8 +225,11 @@ def test_html_lists_other_signals_apart(staff_en: Report, staff_fr: Report) -> N
         other = s5.index('id="s5-other"')
         assert title in s5[other:]
         for fid in STAFF:
-            assert s5.index(f'<span class="fid">{fid}</span>') > other
-        assert s5.index('<span class="fid">F-002</span>') < other
+            # one row per kind in the body, each finding in full in annex A, marked apart
+            assert f">{fid}<" not in s5[:other]
+            annex = report.html[report.html.index('<details class="annex" id="a1">') :]
+            assert f'<span class="fid">{fid}</span>' in annex
+        assert "F-002" in s5[:other]
         s4 = _section(report.html, "s4")
         assert not any(fid in s4 for fid in STAFF)
         s2 = _section(report.html, "s2")

@@ -25,9 +25,12 @@ def test_a_one_instant_phase_bar_is_narrow_on_the_attack_window() -> None:
         last=datetime(2024, 10, 28, tzinfo=UTC),
         marks=Marks(pl.DataFrame(schema={"phase": pl.String}), None, 0),
         phase_bars=[bar],
+        phase_moments=[],
         session_bars=[],
         focus=attack,
         transitions=[],
+        overview=pl.DataFrame(schema={"bin": pl.Datetime("us", "UTC"), "n": pl.UInt32}),
+        overview_step=86400,
     )
     bars = [t for t in fig.data if t.type == "bar"]
     width = timedelta(milliseconds=bars[0].x[0])

@@ -110,7 +110,8 @@ def test_report_renders_without_errors(
     assert marks > 1000, marks
     assert page.locator("#fig-timeline svg .barlayer .point").count() >= 10  # one bar per finding
     assert page.locator("#fig-coverage svg .heatmaplayer image").count() == 1
-    assert page.locator("#fig-coverage svg .scatterlayer .point").count() == 1  # the gap
+    # the gap: the silence runs over two clock hours (from the last event before the lost hour)
+    assert 1 <= page.locator("#fig-coverage svg .scatterlayer .point").count() <= 2
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"report-{lang}-first-screen.png"), full_page=False)
     page.screenshot(path=str(SHOTS / f"report-{lang}-full.png"), full_page=True)
@@ -200,3 +201,74 @@ def test_notebook_iframe(context: Any, tmp_path: Path, report_en: Report) -> Non
     assert frame.locator("#fig-timeline svg .scatterlayer .point").count() > 1000
     assert not [c for c in console if c[0] == "error"], console
     page.close()
+
+
+#: What a reader gets on paper: the main body of the sample case fits in this many A4 pages.
+BODY_PAGES = 15
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_printed_body_is_short_and_nothing_overflows(
+    context: Any, tmp_path: Path, report_en: Report, report_fr: Report, lang: str
+) -> None:
+    """The body prints on at most BODY_PAGES pages, the annexes after it; no table or figure
+    is wider than its column, on a 1366x768 screen or on paper."""
+    from forensics.report.pdf import page_count, print_pdf
+
+    report = report_en if lang == "en" else report_fr
+    path = report.save(tmp_path / f"report-{lang}.html")
+    visit = _open(context, path)
+    page = visit.page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.wait_for_timeout(300)
+    overflow = """() => Array.from(document.querySelectorAll('main table, main .figure, main pre'))
+        .filter(e => e.offsetParent !== null)
+        .filter(e => { const p = e.closest('section, details'); return p && e.getBoundingClientRect().right
+                        > p.getBoundingClientRect().right + 1; })
+        .map(e => (e.closest('section, details').id || e.closest('section, details').querySelector('h2').id)
+                  + ' ' + e.tagName + '.' + e.className)"""
+    page.evaluate("() => document.querySelectorAll('details.annex').forEach(d => { d.open = true; })")
+    assert page.evaluate(overflow) == []
+    body = page_count(print_pdf(page, body_only=True))
+    whole = page_count(print_pdf(page))
+    assert 1 < body <= BODY_PAGES, body
+    assert whole > body  # the annexes print after the body
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 718, "height": 1000})  # A4 less its margins, at 96 dpi
+    page.wait_for_timeout(300)
+    assert page.evaluate(overflow) == []
+    page.emulate_media(media="screen")
+    assert not visit.problems, visit.problems
+    page.close()
+
+
+def test_running_header_hash_and_pdf(tmp_path: Path, report_en: Report, case_out: Path) -> None:
+    """The hash printed on every page is the report's content hash; --pdf writes a PDF and its .sha256."""
+    import hashlib
+    import subprocess
+    import sys
+
+    from forensics.report.page import content_hash
+
+    shown, computed = content_hash(report_en.html)
+    assert shown == computed == report_en.content_hash and len(shown) == 16
+    tampered = report_en.html.replace("End of report.", "End of the report.")
+    shown2, computed2 = content_hash(tampered)
+    assert shown2 == shown and computed2 != shown  # a changed byte no longer matches
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    # the command, in its own process (this one already drives a browser for the other tests)
+    out = tmp_path / "r.html"
+    run = subprocess.run(
+        [sys.executable, "-m", "forensics", "report", str(case_out), "-o", str(out), "--pdf",
+         "--generated-at", "2024-10-29T09:00:00+01:00"],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    pdf = out.with_suffix(".pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    digest = hashlib.sha256(data).hexdigest()
+    assert pdf.with_name("r.pdf.sha256").read_text() == f"{digest}  r.pdf\n"
+    check = subprocess.run(["sha256sum", "-c", "r.pdf.sha256"], cwd=tmp_path, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout

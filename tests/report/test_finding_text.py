@@ -73,7 +73,7 @@ def test_french_report_shows_the_french_texts(doc: dict, french: Report) -> None
         assert title and title != f["title"]
         assert title in page, title
     assert "Export massif par 203.0.113[.]45 en tranches" in page
-    assert "Raisonnement" in page
+    assert "Constats en détail, avec leurs lignes de preuve" in page
 
 
 def test_english_report_is_unchanged_text(doc: dict, correlated_out: Path) -> None:

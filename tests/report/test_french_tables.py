@@ -174,7 +174,7 @@ def test_unknown_or_hostile_reason_is_shown_as_written() -> None:
 
 
 def test_french_sessions_and_links_have_no_english(french: Report, correlated: Path) -> None:
-    part = _section(french.html, "s6", "s7")
+    part = _section(french.html, "a2", "a3")
     text = _visible(part)
     assert "session" in text and "requête web" in text, "the tables should be there"
     words = {w for lit in _reason_literals() for w in re.findall(r"[A-Za-z][A-Za-z' -]{3,}[a-z]", lit)}

@@ -15,6 +15,8 @@ from tests.report.htmlscan import Page, parse, sha256_source
 
 #: Every element and attribute the templates write.  Anything else came from data.
 ALLOWED_TAGS = {
+    "details",
+    "summary",
     "html", "head", "meta", "title", "style", "body", "div", "header", "p", "h1", "h2", "h3", "h4", "nav", "ol",
     "ul", "li", "a", "main", "section", "dl", "dt", "dd", "span", "table", "thead", "tbody", "tr", "th", "td",
     "strong", "code", "pre", "br", "article", "footer", "script", "noscript",

@@ -6,12 +6,17 @@ last event have events, over at least ``coverage_min_hours`` hours; then every r
 silent hours inside its span is a gap.  A gap is not proof of tampering (rotation,
 retention, an outage); it is where the evidence cannot speak.  The evidence lines are the
 last event before and the first after the gap.
+
+The repeated hour of a fall-back (clocks going back in the case's zone) is never a gap:
+local times written without an offset are placed on the earlier of their two instants, so
+the second pass of that hour is empty in UTC whatever happened then.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -57,6 +62,9 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                 continue
             start = prev["hour"] + timedelta(hours=1)
             end = nxt["hour"]
+            # a source that stamps the end of an hour (rounded times) shows it one hour early
+            if missing == 1 and (_repeated_hour(start, ctx.zone) or _repeated_hour(end, ctx.zone)):
+                continue
             out.append(
                 Finding(
                     detector=NAME,
@@ -72,3 +80,10 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                 )
             )
     return out
+
+
+def _repeated_hour(hour: datetime, zone: ZoneInfo) -> bool:
+    """True when the UTC ``hour`` is the second pass of a local hour (clocks went back at its start)."""
+    before = (hour - timedelta(seconds=1)).astimezone(zone).utcoffset()
+    after = hour.astimezone(zone).utcoffset()
+    return before is not None and after is not None and after < before

@@ -15,11 +15,16 @@
     Plotly.newPlot(target, fig.data, fig.layout, cfg.plotly || {});
     drawn.push(target);
   }
-  // Printing: redraw the figures at the width of an A4 page, then back to the window's width.
+  // Printing: the annexes open (they print after the body), the figures are redrawn at the
+  // width of an A4 page; afterwards both go back as they were.
+  var folded = [];
   window.addEventListener("beforeprint", function () {
+    var closed = document.querySelectorAll("details.annex:not([open])");
+    for (var k = 0; k < closed.length; k++) { closed[k].open = true; folded.push(closed[k]); }
     for (var j = 0; j < drawn.length; j++) { Plotly.relayout(drawn[j], { width: cfg.printWidth || 700 }); }
   });
   window.addEventListener("afterprint", function () {
+    while (folded.length) { folded.pop().open = false; }
     for (var j = 0; j < drawn.length; j++) { Plotly.relayout(drawn[j], { width: null, autosize: true }); }
   });
 })();
