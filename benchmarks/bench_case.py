@@ -16,8 +16,9 @@ command so that its peak resident memory is its own (``ru_maxrss`` of that child
 
 The end-to-end figure is the sum of the three (each pays the command's start-up, about 1 s, that
 one ``investigate`` pays once).  Generating the case is timed too but is not part of it.  With
-two or more scales the table ends with the growth of each stage's time and memory against the
-growth of the input (linear: time grows at most as fast as the events).
+two or more scales the table ends with the growth of each stage's wall time, CPU time and memory
+against the growth of the input (linear: time grows at most as fast as the lines).  On a shared,
+loaded machine the wall time follows the load; the CPU time is the steadier figure.
 """
 
 from __future__ import annotations
@@ -117,15 +118,22 @@ def _print_table(rows: list[dict[str, object]]) -> None:
         grow = int(b["lines"]) / max(1, int(a["lines"]))  # type: ignore[call-overload]
         print(f"\nInput grows {grow:.2f}x from scale {a['scale']} to {b['scale']}:")
         for stage in (*STAGES, "total"):
-            key = "total_seconds" if stage == "total" else stage
-            sa, sb = a.get(key), b.get(key)
             if stage == "total":
-                ta, tb, ma, mb = sa, sb, a["peak_rss_mib"], b["peak_rss_mib"]
-            elif isinstance(sa, dict) and isinstance(sb, dict):
-                ta, tb, ma, mb = sa["seconds"], sb["seconds"], sa["rss_mib"], sb["rss_mib"]
+                done_a = [a[s] for s in STAGES if isinstance(a.get(s), dict)]
+                done_b = [b[s] for s in STAGES if isinstance(b.get(s), dict)]
+                sa = {"seconds": a["total_seconds"], "rss_mib": a["peak_rss_mib"]}
+                sb = {"seconds": b["total_seconds"], "rss_mib": b["peak_rss_mib"]}
+                sa["cpu_seconds"] = sum(float(s["cpu_seconds"]) for s in done_a)  # type: ignore[index]
+                sb["cpu_seconds"] = sum(float(s["cpu_seconds"]) for s in done_b)  # type: ignore[index]
             else:
+                sa, sb = a.get(stage), b.get(stage)  # type: ignore[assignment]
+            if not isinstance(sa, dict) or not isinstance(sb, dict):
                 continue
-            print(f"- {stage}: time x{float(tb) / float(ta):.2f}, peak RSS x{float(mb) / float(ma):.2f}")  # type: ignore[arg-type]
+
+            def x(key: str, sa: dict = sa, sb: dict = sb) -> str:  # type: ignore[type-arg]
+                return f"x{float(sb[key]) / max(float(sa[key]), 1e-9):.2f}"
+
+            print(f"- {stage}: wall time {x('seconds')}, CPU time {x('cpu_seconds')}, peak RSS {x('rss_mib')}")
 
 
 def main() -> None:
