@@ -305,7 +305,7 @@ def _usage() -> tuple[float, int]:
     return u.ru_utime + u.ru_stime, u.ru_maxrss
 
 
-def _child_ingest(fmt: str, evidence: str, out: str) -> dict[str, object]:
+def _child_ingest(fmt: str, evidence: str, out: str, memory_mib: int | None = None) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
     from forensics.config import CaseConfig, SourceConfig
     from forensics.ingest import ingest
@@ -314,7 +314,8 @@ def _child_ingest(fmt: str, evidence: str, out: str) -> dict[str, object]:
     cfg = CaseConfig(sources=(SourceConfig(path="**", format=fmt, timezone="Europe/Paris", options=options),))
     cpu0, _ = _usage()
     started = time.perf_counter()
-    result = ingest(evidence, out, config=cfg)
+    budget = None if memory_mib is None else memory_mib << 20
+    result = ingest(evidence, out, config=cfg, memory_budget=budget)
     seconds = time.perf_counter() - started
     cpu1, rss = _usage()
     totals = result.manifest["totals"]
@@ -374,14 +375,15 @@ def _run_child(*args: str) -> dict[str, object]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def bench(fmt: str, lines: int, workdir: Path) -> dict[str, object]:
+def bench(fmt: str, lines: int, workdir: Path, memory_mib: int | None = None) -> dict[str, object]:
     """Generate one format's file, then time ingest and the naive baseline on it."""
     evidence = workdir / "evidence"
     evidence.mkdir()
     log = evidence / (Path(FIXTURES[fmt].path).name if FIXTURES[fmt].path != "bench_web" else "access.log")
     n = generate(fmt, log, lines)
     size = log.stat().st_size
-    ing = _run_child("ingest", fmt, str(evidence), str(workdir / "out"))
+    memory = [] if memory_mib is None else ["--memory", str(memory_mib)]
+    ing = _run_child("ingest", fmt, str(evidence), str(workdir / "out"), *memory)
     naive = _run_child("naive", fmt, str(log), str(workdir / "naive.parquet"))
     row: dict[str, object] = {
         "format": fmt,
@@ -430,11 +432,21 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=200_000, help="lines per format (default 200,000)")
     ap.add_argument("--formats", default="", help="comma-separated subset of formats (default: every one)")
     ap.add_argument("--json", action="store_true", help="print one JSON object per format instead of a table")
+    ap.add_argument(
+        "--memory",
+        type=int,
+        default=None,
+        metavar="MIB",
+        help="ingest's memory budget (0: every chunk goes to disk, the spilled path of large evidence)",
+    )
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         step, fmt, src, out = args.child
-        result = _child_ingest(fmt, src, out) if step == "ingest" else _child_naive(fmt, src, out)
+        if step == "ingest":
+            result = _child_ingest(fmt, src, out, args.memory)
+        else:
+            result = _child_naive(fmt, src, out)
         print(json.dumps(result))
         return
 
@@ -451,12 +463,13 @@ def main() -> None:
         sys.exit(f"no generator for: {', '.join(missing)} (add a fixture to FIXTURES)")
     load = os.getloadavg()
     if not args.json:
-        print(f"# {args.lines:,} lines per format; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+        budget = "" if args.memory is None else f"; ingest memory budget {args.memory} MiB"
+        print(f"# {args.lines:,} lines per format{budget}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
         print(HEADER, flush=True)
     for fmt in wanted:
         tmp = Path(tempfile.mkdtemp(prefix="bench-formats-"))
         try:
-            row = bench(fmt, args.lines, tmp)
+            row = bench(fmt, args.lines, tmp, args.memory)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         row["load"] = round(os.getloadavg()[0], 1)
