@@ -26,7 +26,9 @@ bench = _module()
 
 
 def test_every_registered_format_has_a_generator() -> None:
-    assert sorted(bench.FIXTURES) == sorted(load_all())
+    # parsers that other test modules register for themselves are not formats of the project
+    shipped = {name for name, cls in load_all().items() if cls.__module__.startswith("parsers.")}
+    assert sorted(bench.FIXTURES) == sorted(shipped)
 
 
 @pytest.mark.parametrize("fmt", sorted(f for f in bench.FIXTURES if f != "apache.access"))
