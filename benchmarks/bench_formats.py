@@ -1,0 +1,480 @@
+"""Every registered format against a naive polars regex over the same file, in the same run.
+
+    python benchmarks/bench_formats.py                          # every format, 200,000 lines each
+    python benchmarks/bench_formats.py --lines 50000 --formats syslog,iis.w3c
+    python benchmarks/bench_formats.py --json                   # one JSON object per format
+
+For each format in the parser registry a file of at least ``--lines`` lines is generated:
+Apache combined lines come from ``bench_web.generate``; every other format repeats the body of
+its golden fixture in ``tests/data/`` with each copy's timestamps moved on (by the fixture's own
+span, or 60 s when that would run past two years) and the last byte of every IPv4 address
+varied, so the parser meets the fixture's shapes (multi-line records, escapes, rejects) at
+scale.  Then, each in its own child process so that the peak RSS (``ru_maxrss``) is the
+step's alone:
+
+* ``ingest``: ``forensics.ingest.ingest`` on a one-file evidence folder with the format forced
+  (the library call behind ``forensics ingest``): read, parse, normalise, order, write Parquet;
+* ``naive``: what an analyst writes in a notebook: ``scan_csv`` of whole lines, one
+  ``str.extract_groups`` regex, typed columns with a parsed timestamp, ``sink_parquet``.  It keeps
+  no raw text, no provenance, no rejects, no ordering, no time-zone decision.
+
+The ratio is ingest lines/s over naive lines/s (1.0x: as fast as the naive regex).  On a busy
+machine the absolute figures move with the load; the ratio, measured in the same run, much less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """Where a format's sample lines come from and how its file is framed."""
+
+    path: str  # under tests/data, or "bench_web" for the generated combined log
+    head: int = 0  # lines written once at the top (CSV header, XML prolog, JSON "[")
+    tail: int = 0  # lines written once at the end ("</AUDIT>", "]")
+    options: dict[str, Any] | None = None  # the source options the format needs (a field mapping)
+
+
+_OUTFILE = "app/mediboard_outfile/{}.tsv"
+#: The mappings the generic formats need, as tests/parsers/app/test_generic_mapped.py gives them.
+_MAPPED = {
+    "@timestamp": "ts",
+    "user.name": "actor",
+    "event.action": "action",
+    "event.outcome": "result",
+}
+_VALUES = {
+    "event.action": {"LOGIN_OK": "login", "LOGIN_KO": "login_failed", "LOGOUT": "logout"},
+    "event.outcome": {"ok": "success", "denied": "failure"},
+}
+
+FIXTURES: dict[str, Fixture] = {
+    "apache.access": Fixture("bench_web"),
+    "apache.error": Fixture("web/apache_error/error.log"),
+    "csv": Fixture("app/audit.csv", head=1, options={"fields": {**_MAPPED, "source.ip": "ip"}, "values": _VALUES}),
+    "haproxy.http": Fixture("web/haproxy_http/haproxy.log"),
+    "iis.w3c": Fixture("web/iis_w3c/u_ex241027.log"),
+    "jsonl": Fixture(
+        "app/audit.jsonl",
+        options={"fields": {**_MAPPED, "source.ip": "client.ip", "session.id": "sid"}, "values": _VALUES},
+    ),
+    "mariadb.audit": Fixture("db/server_audit.log"),
+    "mediboard.applog": Fixture("app/application.log"),
+    "mysql.audit_json": Fixture("db/mysql_enterprise_audit.json", head=1, tail=1),
+    "mysql.audit_xml": Fixture("db/mysql_audit_new.xml", head=2, tail=1),
+    "mysql.error": Fixture("db/mariadb_error.log"),
+    "mysql.general": Fixture("db/mariadb_general.log"),
+    "mysql.slow": Fixture("db/mariadb_slow.log"),
+    "nginx.access": Fixture("web/nginx_access/combined.log"),
+    "nginx.error": Fixture("web/nginx_error/error.log"),
+    "postgresql.csv": Fixture("db/postgresql.csv"),
+    "postgresql.json": Fixture("db/postgresql.json"),
+    "postgresql.log": Fixture("db/postgresql-debian.log"),
+    "syslog": Fixture("system/auth.log"),
+    **{
+        f"mediboard.{table}": Fixture(_OUTFILE.format(table))
+        for table in (
+            "access_log",
+            "datasource_log",
+            "log_access_medical_data",
+            "long_request_log",
+            "module_action",
+            "object_class",
+            "user_action",
+            "user_action_data",
+            "user_agent",
+            "user_authentication",
+            "user_authentication_error",
+            "user_log",
+            "users",
+        )
+    },
+}
+
+# -- the naive baselines: one regex over whole lines, a timestamp format, integer columns ---------
+
+_CLF = (
+    r'^(?P<ip>\S+) \S+ (?P<user>\S+) \[(?P<ts>[^\]]+)\] "(?P<method>\S+) (?P<url>\S+) (?P<proto>[^"]*)" '
+    r'(?P<status>\d{3}) (?P<bytes>\S+)(?: "(?P<referrer>[^"]*)" "(?P<agent>[^"]*)")?'
+)
+#: The generic baseline: the first ISO-like timestamp on the line and the text around it.
+_FIRST_TS = r"^(?P<head>.*?)(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})(?P<rest>.*)$"
+_ISO = "%Y-%m-%d %H:%M:%S"
+
+BASELINES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "apache.access": (_CLF, "%d/%b/%Y:%H:%M:%S %z", ("status", "bytes")),
+    "nginx.access": (_CLF, "%d/%b/%Y:%H:%M:%S %z", ("status", "bytes")),
+    "apache.error": (
+        r"^\[(?P<ts>\w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2})(?:\.\d+)? (?P<year>\d{4})\] \[(?P<level>[^\]]+)\]"
+        r"(?: \[pid (?P<pid>\d+)[^\]]*\])?(?: \[client (?P<client>[^\]]+)\])? (?P<msg>.*)$",
+        "%a %b %d %H:%M:%S",
+        ("pid",),
+    ),
+    "nginx.error": (
+        r"^(?P<ts>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) \[(?P<level>\w+)\] (?P<pid>\d+)#(?P<tid>\d+): "
+        r"(?:\*(?P<cid>\d+) )?(?P<msg>.*?)(?:, client: (?P<client>[^,]+))?(?:, server: .*)?$",
+        "%Y/%m/%d %H:%M:%S",
+        ("pid", "tid", "cid"),
+    ),
+    "haproxy.http": (
+        r"^\w{3} +\d+ [\d:]+ (?P<host>\S+) haproxy\[(?P<pid>\d+)\]: (?P<ip>[\d.]+):(?P<port>\d+) "
+        r"\[(?P<ts>[^\]]+)\] (?P<frontend>\S+) (?P<backend>\S+) (?P<timers>\S+) (?P<status>-?\d+) "
+        r'(?P<bytes>\d+) .*"(?P<request>[^"]*)"$',
+        "%d/%b/%Y:%H:%M:%S%.f",
+        ("pid", "port", "status", "bytes"),
+    ),
+    "iis.w3c": (
+        r"^(?P<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (?P<sip>\S+) (?P<method>\S+) (?P<stem>\S+) "
+        r"(?P<query>\S+) (?P<port>\d+) (?P<user>\S+) (?P<ip>\S+) (?P<agent>\S+) (?P<referrer>\S+) "
+        r"(?P<status>\d+) (?P<substatus>\d+) (?P<win32>\d+) (?P<taken>\d+)$",
+        _ISO,
+        ("port", "status", "substatus", "win32", "taken"),
+    ),
+    "syslog": (
+        r"^(?P<ts>\w{3} [ \d]\d \d{2}:\d{2}:\d{2}) (?P<host>\S+) (?P<program>[^\[:]+)(?:\[(?P<pid>\d+)\])?: "
+        r"(?P<msg>.*)$",
+        "%b %e %H:%M:%S",
+        ("pid",),
+    ),
+    "postgresql.log": (
+        r"^(?P<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.\d+)? (?P<tz>\w+) \[(?P<pid>\d+)\] "
+        r"(?:(?P<user>[^@ ]*)@(?P<db>\S*) )?(?P<level>[A-Z0-9]+):  (?P<msg>.*)$",
+        _ISO,
+        ("pid",),
+    ),
+    "mysql.error": (
+        r"^(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})\S* (?P<thread>\d+) \[(?P<level>[^\]]+)\] (?P<msg>.*)$",
+        _ISO,
+        ("thread",),
+    ),
+    "mariadb.audit": (
+        r"^(?P<ts>\d{8} \d{2}:\d{2}:\d{2}),(?P<host>[^,]*),(?P<user>[^,]*),(?P<ip>[^,]*),(?P<conn>\d+),"
+        r"(?P<query>\d+),(?P<op>[^,]*),(?P<db>[^,]*),(?P<object>.*),(?P<rc>\d+)$",
+        "%Y%m%d %H:%M:%S",
+        ("conn", "query", "rc"),
+    ),
+}
+
+
+def baseline_for(fmt: str) -> tuple[str, str, tuple[str, ...], str]:
+    """The naive regex of a format: its own when written, else the generic first-timestamp one."""
+    if fmt in BASELINES:
+        return (*BASELINES[fmt], "own")
+    return _FIRST_TS, _ISO, (), "generic"
+
+
+# -- generating the files ----------------------------------------------------------------------
+
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+#: Timestamp shapes moved on from copy to copy: (regex, strptime format).  Order matters.
+_STAMPS = [
+    (r"[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2}(?=(?:\.\d+)? \d{4})", "apache_error"),
+    (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}", "iso"),
+    (r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}", "%Y/%m/%d %H:%M:%S"),
+    (r"\d{8} \d{2}:\d{2}:\d{2}", "%Y%m%d %H:%M:%S"),
+    (r"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}", "%d/%b/%Y:%H:%M:%S"),
+    (r"(?m:^)[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}", "syslog"),
+    (r"(?m:^)\d{6} [ \d]\d:\d{2}:\d{2}", "mysql_general"),
+]
+_IPV4 = r"\b(?:\d{1,3}\.){3}\d{1,3}\b"
+_TOKEN = re.compile("|".join(f"(?P<s{i}>{rx})" for i, (rx, _) in enumerate(_STAMPS)) + f"|(?P<ip>{_IPV4})")
+
+
+def _parse_stamp(kind: str, text: str) -> tuple[datetime, str]:
+    if kind == "iso":
+        sep = text[10]
+        return datetime.strptime(text.replace("T", " "), "%Y-%m-%d %H:%M:%S"), sep
+    if kind == "apache_error":
+        return datetime.strptime("2024 " + text[4:], "%Y %b %d %H:%M:%S"), ""
+    if kind == "syslog":
+        return datetime.strptime("2024 " + text.replace("  ", " "), "%Y %b %d %H:%M:%S"), ""
+    if kind == "mysql_general":
+        return datetime.strptime(text.replace("  ", " 0"), "%y%m%d %H:%M:%S"), ""
+    return datetime.strptime(text, kind), ""
+
+
+def _format_stamp(kind: str, when: datetime, extra: str) -> str:
+    if kind == "iso":
+        return when.strftime(f"%Y-%m-%d{extra}%H:%M:%S")
+    if kind == "apache_error":  # the year after the fraction is kept from the fixture
+        return when.strftime("%a %b %d %H:%M:%S")
+    if kind == "syslog":
+        return f"{_MONTHS[when.month - 1]} {when.day:>2} {when:%H:%M:%S}"
+    if kind == "mysql_general":
+        return f"{when:%y%m%d} {when.hour:>2}:{when:%M:%S}"
+    return when.strftime(kind)
+
+
+class Template:
+    """A fixture body cut into fixed text, timestamps and addresses, to write shifted copies fast."""
+
+    def __init__(self, text: str) -> None:
+        self.parts: list[str | tuple[str, datetime, str] | tuple[str, int, str]] = []
+        stamps: list[datetime] = []
+        pos = 0
+        for m in _TOKEN.finditer(text):
+            self.parts.append(text[pos : m.start()])
+            pos = m.end()
+            if m.lastgroup == "ip":
+                prefix, last = m.group().rsplit(".", 1)
+                self.parts.append(("ip", int(last), prefix))
+                continue
+            kind = _STAMPS[int(m.lastgroup[1:])][1]  # type: ignore[index]
+            try:
+                when, extra = _parse_stamp(kind, m.group())
+            except ValueError:
+                self.parts.append(m.group())
+                continue
+            stamps.append(when)
+            self.parts.append((kind, when, extra))
+        self.parts.append(text[pos:])
+        span = (max(stamps) - min(stamps)).total_seconds() if stamps else 0.0
+        self.span = span
+
+    def copy(self, k: int, step: timedelta) -> str:
+        out: list[str] = []
+        delta = step * k
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+            elif part[0] == "ip":
+                out.append(f"{part[2]}.{(part[1] + k) % 254 + 1}")
+            else:
+                out.append(_format_stamp(part[0], part[1] + delta, part[2]))  # type: ignore[arg-type]
+        return "".join(out)
+
+
+def generate(fmt: str, path: Path, lines: int) -> int:
+    """Write at least ``lines`` lines of ``fmt`` to ``path``; return the line count written."""
+    fixture = FIXTURES[fmt]
+    if fixture.path == "bench_web":
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from bench_web import generate as web_generate
+
+        web_generate(path, lines)
+        return lines
+    raw = (DATA / fixture.path).read_bytes().decode("utf-8", "surrogateescape")
+    all_lines = raw.removesuffix("\n").split("\n")
+    head = all_lines[: fixture.head]
+    body = all_lines[fixture.head : len(all_lines) - fixture.tail]
+    tail = all_lines[len(all_lines) - fixture.tail :] if fixture.tail else []
+    sep = ",\n" if fmt == "mysql.audit_json" else "\n"  # records of a JSON array are comma-separated
+    template = Template("\n".join(body))
+    copies = -(-(lines - len(head) - len(tail)) // len(body))
+    step = timedelta(seconds=template.span + 1)
+    if step * copies > timedelta(days=730):
+        step = timedelta(seconds=60)
+    written = len(head) + len(tail)
+    with path.open("w", encoding="utf-8", errors="surrogateescape", newline="\n") as out:
+        for line in head:
+            out.write(line + "\n")
+        for k in range(copies):
+            text = template.copy(k, step)
+            if fmt == "mysql.audit_json":
+                text = text.rstrip().removesuffix(",")
+            out.write(text + (sep if k < copies - 1 or not tail else "\n"))
+            written += len(body)
+        for line in tail:
+            out.write(line + "\n")
+    return written
+
+
+# -- the two measured steps, each in a child process -------------------------------------------
+
+
+def _usage() -> tuple[float, int]:
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime, u.ru_maxrss
+
+
+def _child_ingest(fmt: str, evidence: str, out: str, memory_mib: int | None = None) -> dict[str, object]:
+    sys.path.insert(0, str(ROOT))
+    from forensics.config import CaseConfig, SourceConfig
+    from forensics.ingest import ingest
+
+    options = dict(FIXTURES[fmt].options or {})
+    cfg = CaseConfig(sources=(SourceConfig(path="**", format=fmt, timezone="Europe/Paris", options=options),))
+    cpu0, _ = _usage()
+    started = time.perf_counter()
+    budget = None if memory_mib is None else memory_mib << 20
+    result = ingest(evidence, out, config=cfg, memory_budget=budget)
+    seconds = time.perf_counter() - started
+    cpu1, rss = _usage()
+    totals = result.manifest["totals"]
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu1 - cpu0,
+        "events": totals["events"],
+        "rejects": totals["rejects"],
+        "rss_kib": rss,
+    }
+
+
+def _child_naive(fmt: str, path: str, out: str) -> dict[str, object]:
+    import polars as pl
+
+    regex, ts_format, ints, _ = baseline_for(fmt)
+    ts = pl.col("ts")
+    if fmt == "syslog":  # no year in the line: the analyst adds one
+        ts = pl.lit("2024 ") + ts.str.replace("  ", " ")
+        ts_format = "%Y %b %d %H:%M:%S"
+    elif fmt == "apache.error":
+        ts = ts + pl.lit(" ") + pl.col("year")
+        ts_format = ts_format + " %Y"
+    elif ts_format == _ISO:
+        ts = ts.str.replace("T", " ")
+    cpu0, _ = _usage()
+    started = time.perf_counter()
+    names = re.findall(r"\(\?P<(\w+)>", regex)
+    lf = (
+        pl.scan_csv(
+            path,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            schema={"line": pl.String},
+            encoding="utf8-lossy",
+        )
+        .with_columns(pl.col("line").str.extract_groups(regex).alias("m"))
+        .unnest("m")
+        .with_columns(
+            ts.str.strptime(pl.Datetime("us"), ts_format, strict=False).alias("ts"),
+            *[pl.col(c).cast(pl.Int64, strict=False) for c in ints],
+        )
+        .select(names)
+    )
+    lf.sink_parquet(out)
+    seconds = time.perf_counter() - started
+    cpu1, rss = _usage()
+    parsed = pl.scan_parquet(out).select(pl.col("ts").is_not_null().sum()).collect().item()
+    return {"seconds": seconds, "cpu_seconds": cpu1 - cpu0, "events": parsed, "rss_kib": rss}
+
+
+def _run_child(*args: str) -> dict[str, object]:
+    proc = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench(fmt: str, lines: int, workdir: Path, memory_mib: int | None = None) -> dict[str, object]:
+    """Generate one format's file, then time ingest and the naive baseline on it."""
+    evidence = workdir / "evidence"
+    evidence.mkdir()
+    log = evidence / (Path(FIXTURES[fmt].path).name if FIXTURES[fmt].path != "bench_web" else "access.log")
+    n = generate(fmt, log, lines)
+    size = log.stat().st_size
+    memory = [] if memory_mib is None else ["--memory", str(memory_mib)]
+    ing = _run_child("ingest", fmt, str(evidence), str(workdir / "out"), *memory)
+    naive = _run_child("naive", fmt, str(log), str(workdir / "naive.parquet"))
+    row: dict[str, object] = {
+        "format": fmt,
+        "lines": n,
+        "mb": round(size / 1e6, 1),
+        "baseline": baseline_for(fmt)[3],
+        "ingest": ing,
+        "naive": naive,
+    }
+    if "seconds" in ing:
+        row["ingest_lines_s"] = round(n / ing["seconds"])  # type: ignore[operator]
+    if "seconds" in naive:
+        row["naive_lines_s"] = round(n / naive["seconds"])  # type: ignore[operator]
+    if "ingest_lines_s" in row and "naive_lines_s" in row:
+        row["ratio"] = round(row["ingest_lines_s"] / row["naive_lines_s"], 2)  # type: ignore[operator]
+    return row
+
+
+def _table_row(r: dict[str, object]) -> str:
+    ing, naive = r["ingest"], r["naive"]
+    assert isinstance(ing, dict) and isinstance(naive, dict)
+
+    def rate(key: str) -> str:
+        return f"{r[key]:,}" if key in r else "error"
+
+    def rss(d: dict) -> str:  # type: ignore[type-arg]
+        return f"{d['rss_kib'] / 1024:,.0f}" if "rss_kib" in d else "-"
+
+    ratio = f"{r['ratio']:.2f}x" if "ratio" in r else "-"
+    events = f"{ing.get('events', '-'):,}" if "events" in ing else ing.get("error", "-")
+    rejects = f"{ing.get('rejects', 0):,}" if "rejects" in ing else "-"
+    return (
+        f"| {r['format']} | {r['lines']:,} | {r['mb']} | {events} | {rejects} | {rate('ingest_lines_s')} | "
+        f"{rss(ing)} | {rate('naive_lines_s')} ({r['baseline']}) | {rss(naive)} | **{ratio}** |"
+    )
+
+
+HEADER = (
+    "| format | lines | MB | events | rejects | ingest lines/s | ingest peak RSS MiB | naive lines/s (regex) "
+    "| naive peak RSS MiB | ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=200_000, help="lines per format (default 200,000)")
+    ap.add_argument("--formats", default="", help="comma-separated subset of formats (default: every one)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object per format instead of a table")
+    ap.add_argument(
+        "--memory",
+        type=int,
+        default=None,
+        metavar="MIB",
+        help="ingest's memory budget (0: every chunk goes to disk, the spilled path of large evidence)",
+    )
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        step, fmt, src, out = args.child
+        if step == "ingest":
+            result = _child_ingest(fmt, src, out, args.memory)
+        else:
+            result = _child_naive(fmt, src, out)
+        print(json.dumps(result))
+        return
+
+    sys.path.insert(0, str(ROOT))
+    from parsers.base import load_all
+
+    registered = list(load_all())
+    wanted = [f for f in args.formats.split(",") if f] or registered
+    unknown = [f for f in wanted if f not in registered]
+    if unknown:
+        sys.exit(f"unknown format(s): {', '.join(unknown)}; registered: {', '.join(registered)}")
+    missing = [f for f in wanted if f not in FIXTURES]
+    if missing:
+        sys.exit(f"no generator for: {', '.join(missing)} (add a fixture to FIXTURES)")
+    load = os.getloadavg()
+    if not args.json:
+        budget = "" if args.memory is None else f"; ingest memory budget {args.memory} MiB"
+        print(f"# {args.lines:,} lines per format{budget}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+        print(HEADER, flush=True)
+    for fmt in wanted:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-formats-"))
+        try:
+            row = bench(fmt, args.lines, tmp, args.memory)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        row["load"] = round(os.getloadavg()[0], 1)
+        print(json.dumps(row) if args.json else _table_row(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
