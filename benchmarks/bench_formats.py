@@ -89,6 +89,16 @@ FIXTURES: dict[str, Fixture] = {
     "postgresql.json": Fixture("db/postgresql.json"),
     "postgresql.log": Fixture("db/postgresql-debian.log"),
     "syslog": Fixture("system/auth.log"),
+    "aws.alb": Fixture("web/aws_alb/alb_access.log"),
+    "aws.elb": Fixture("web/aws_elb/elb_access.log"),
+    "aws.cloudfront": Fixture("web/aws_cloudfront/E2EXAMPLE3.2026-03-14-10.a1b2c3d4.log", head=2),
+    "caddy.access": Fixture("web/caddy_access/caddy_access.log"),
+    "traefik.access": Fixture("web/traefik_access/traefik_json.log"),
+    "cloudflare.http": Fixture("web/cloudflare_http/logpush_http.log"),
+    "pgbouncer.log": Fixture("real/pgbouncer-1.18.0/pgbouncer.log"),
+    "postgresql.syslog": Fixture("real/postgresql_variants-15.18/syslog/syslog.log"),
+    "postgresql.cloudsql": Fixture("db/postgresql_cloudsql.jsonl"),
+    "postgresql.cnpg": Fixture("db/postgresql_cnpg.jsonl"),
     **{
         f"mediboard.{table}": Fixture(_OUTFILE.format(table))
         for table in (
