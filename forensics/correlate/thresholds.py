@@ -31,6 +31,9 @@ class Thresholds:
     spray_min_accounts: int = 10
     #: ...with at most this many attempts per account on average (spraying stays under lockouts).
     spray_max_tries_per_account: float = 5.0
+    #: A failed login followed within this long by the same account's successful login from
+    #: the same address is a corrected typo: it does not count towards a spray.
+    typo_correction_window: float = 300.0
     #: Brute force: at least this many failures on one account within ``brute_window``.
     brute_min_failures: int = 10
     brute_window: float = 3600.0

@@ -208,3 +208,39 @@ def test_coverage_gap(tmp_path):
     assert g["details"]["missing_hours"] == 2 and g["details"]["gap_start"] == "2024-10-22T06:00:00Z"
     assert [e["line"] for e in g["evidence"]] == [60, 61]
     assert r.coverage.filter(pl.col("source") == "app01/apache2/access.log").height == 46
+
+
+def test_a_shared_ward_desk_where_staff_mistype_then_log_in_is_not_a_spray(tmp_path):
+    """Twelve people mistype once on one internal desk, each then logs in there: typos, not guesses.
+
+    The desk's first event is a failure, so it is not 'known' before its failures; only the
+    owners' own corrections tell the typos from a spray's guesses.
+    """
+    c = Case()
+    desk = "10.20.10.11"
+    t = utc(2024, 10, 27, 7, 0)
+    for k in range(12):
+        user, uid = f"nurse{k:02d}", 2000 + k
+        c.web(t, desk, method="POST", status=401)
+        c.failed(t + timedelta(seconds=1), user, desk, uid=uid)
+        c.login(t + timedelta(seconds=30), user, uid, f"sess{k:02d}", desk)
+        t += timedelta(minutes=7)
+    r = _run(c, tmp_path)
+    assert "spray" not in _detectors(r)
+    assert r.findings["attacker_ips"] == []
+    assert not [a for a in r.findings["accounts"] if a["verdict"] == "compromised"]
+
+
+def test_a_spray_with_a_few_guessed_passwords_is_still_a_spray(tmp_path):
+    """A spray's guesses mostly stay failures; the two that worked do not hide the other twelve."""
+    c = Case()
+    _spray(c, 12)
+    t = utc(2024, 10, 24, 22, 0)
+    for k, (user, uid) in enumerate([("j.martin", 1101), ("c.durand", 1102)]):
+        c.failed(t, user, "203.0.113.50", uid=uid)
+        c.login(t + timedelta(seconds=20), user, uid, f"spray{k}", "203.0.113.50")
+        t += timedelta(minutes=2)
+    r = _run(c, tmp_path)
+    spray = [f for f in r.findings["findings"] if f["detector"] == "spray"]
+    assert len(spray) == 1 and spray[0]["details"]["accounts_targeted"] == 12
+    assert r.findings["attacker_ips"] == ["203.0.113.50"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+from datetime import timedelta
+
 import polars as pl
 
 from forensics.correlate.context import LOCAL_LABELS, Context
@@ -16,6 +19,40 @@ def attempts(ctx: Context) -> pl.DataFrame:
     # known: the address had logged in successfully before its first failure
     first_fail = pl.col("@timestamp").min().over("client.ip")
     return f.with_columns((pl.col("_first_ok") < first_fail).fill_null(False).alias("known_ip")).drop("_first_ok")
+
+
+def with_corrected(ctx: Context, f: pl.DataFrame, window_s: float) -> pl.DataFrame:
+    """Add ``corrected``: the same account logged in successfully from the same address within ``window_s`` after.
+
+    That is what a mistyped password looks like (the owner tries again and gets in); a
+    guessed password on someone else's account is the exception, not the rule.  Same rows,
+    same order.
+    """
+    if f.height == 0:
+        return f.with_columns(pl.lit(False).alias("corrected"))
+    ok = (
+        ctx.logins()
+        .filter(pl.col("client.ip").is_not_null())
+        .select("account", "client.ip", pl.col("@timestamp").alias("_ok_ts"))
+        .sort("_ok_ts")
+    )
+    ordered = f.with_row_index("_attempt").sort("@timestamp")
+    with warnings.catch_warnings():
+        # both sides are sorted by time as a whole, hence within every (account, address) group
+        warnings.filterwarnings("ignore", message="Sortedness of columns cannot be checked")
+        joined = ordered.join_asof(
+            ok,
+            left_on="@timestamp",
+            right_on="_ok_ts",
+            by=["account", "client.ip"],
+            strategy="forward",
+            tolerance=timedelta(seconds=window_s),
+        )
+    return (
+        joined.with_columns(pl.col("_ok_ts").is_not_null().alias("corrected"))
+        .sort("_attempt")
+        .drop("_attempt", "_ok_ts")
+    )
 
 
 def source_profile(f: pl.DataFrame) -> pl.DataFrame:

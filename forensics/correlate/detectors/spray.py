@@ -3,8 +3,11 @@
 Rule: a client address that failed on at least ``spray_min_accounts`` distinct accounts
 with at most ``spray_max_tries_per_account`` attempts per account on average, and that
 had no successful login before (a shared office gateway with real users is not a
-sprayer).  Such addresses active within ``campaign_gap`` of each other and sharing a user
-agent or a network are one campaign.
+sprayer).  Failures that the account's own successful login from the same address
+corrects within ``typo_correction_window`` are typos, not guesses, and do not count: a
+shared ward desktop where many staff mistype and then log in is not a sprayer, while a
+spray's guesses mostly stay failures.  Such addresses active within ``campaign_gap`` of
+each other and sharing a user agent or a network are one campaign.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.correlate.context import Context
-from forensics.correlate.detectors._attempts import attempts, cluster_sources, source_profile
+from forensics.correlate.detectors._attempts import attempts, cluster_sources, source_profile, with_corrected
 from forensics.correlate.detectors._util import rows, span
 from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
@@ -39,6 +42,10 @@ MESSAGES: dict[str, dict[str, str]] = {
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     t = ctx.thresholds
     f = attempts(ctx).filter(pl.col("account").is_not_null())
+    if f.height == 0:
+        return []
+    # a failure its owner corrects from the same address moments later is a typo, not a guess
+    f = with_corrected(ctx, f, t.typo_correction_window).filter(~pl.col("corrected")).drop("corrected")
     if f.height == 0:
         return []
     prof = source_profile(f)
