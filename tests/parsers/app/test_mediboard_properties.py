@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers.app.mediboard_dump import _DumpGrouper, split_fields, split_fields_python
+from parsers.app.mediboard_dump import _DumpGrouper, split_fields, split_fields_python, with_fields
 from parsers.base import get_parser, records_from_text
 
 #: Latin-1 text that can never look like UTF-8 (no byte in 0x80-0xBF), so the reader's
@@ -102,6 +102,15 @@ def test_batch_values_read_back(rows: list[list[str | None]]) -> None:
 def test_vectorised_split_matches_the_reference(text: str) -> None:
     got = pl.DataFrame({"t": [text]}).select(split_fields(pl.col("t"))).item().to_list()
     assert got == split_fields_python(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab\t\\\nN")), max_size=30), max_size=8))
+def test_split_with_the_fast_path_matches_the_reference_row_by_row(texts: list[str]) -> None:
+    """Rows without a backslash take a plain tab split, the others the regex: same fields, same order."""
+    got = with_fields(pl.DataFrame({"text": texts}, schema={"text": pl.String}))
+    assert got.get_column("text").to_list() == texts
+    assert [f.to_list() for f in got.get_column("_fields")] == [split_fields_python(t) for t in texts]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
