@@ -1,7 +1,7 @@
 """The report printed to PDF by headless Chromium: the exhibit a court file holds.
 
-Debian's ``chromium`` is driven through Playwright's Python package (``pip install
-'forensic-timeline[pdf]'``), the same way the browser tests open the report: from disk,
+Debian's ``chromium`` is driven through Playwright's Python package (a dependency; it
+downloads no browser), the same way the browser tests open the report: from disk,
 with no network, a throw-away profile, and the page's own CSP in force.  The running header
 and footer are the stylesheet's ``@page`` margin boxes, so a PDF written here and the page
 printed from a browser look the same.  Chromium stamps its creation date into the PDF, so
@@ -59,7 +59,7 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
-        raise ChromiumError("--pdf needs the playwright Python package: pip install 'forensic-timeline[pdf]'") from exc
+        raise ChromiumError("--pdf needs the playwright Python package: pip install playwright (a dependency of forensic-timeline)") from exc
     with tempfile.TemporaryDirectory(prefix="forensics-pdf-") as profile, sync_playwright() as p:
         try:
             ctx = p.chromium.launch_persistent_context(
