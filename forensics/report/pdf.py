@@ -59,7 +59,9 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
-        raise ChromiumError("--pdf needs the playwright Python package: pip install playwright (a dependency of forensic-timeline)") from exc
+        raise ChromiumError(
+            "--pdf needs the playwright Python package: pip install playwright (a dependency of forensic-timeline)"
+        ) from exc
     with tempfile.TemporaryDirectory(prefix="forensics-pdf-") as profile, sync_playwright() as p:
         try:
             ctx = p.chromium.launch_persistent_context(
