@@ -387,26 +387,17 @@ def _write_attribution(corr: Any, out: Path, rid: str | None) -> Path:
     ctx = corr.context
     frames = []
     if ctx is not None:
-        web = ctx.web
-        if {"_row", "account", "session.web"} <= set(web.columns):
-            frames.append(
-                web.filter(pl.col("account").is_not_null()).select(
-                    pl.col("_row").cast(pl.Int64).alias("row"),
-                    pl.col("account"),
-                    pl.col("session.web").alias("session"),
-                    pl.lit("web").alias("source"),
+        for frame, source in ((ctx.web, "web"), (ctx.app, "app")):
+            session = f"session.{source}"
+            if {"_row", "account", session} <= set(frame.columns):
+                frames.append(
+                    frame.filter(pl.col("account").is_not_null()).select(
+                        pl.col("_row").cast(pl.Int64).alias("row"),
+                        pl.col("account"),
+                        pl.col(session).alias("session"),
+                        pl.lit(source).alias("source"),
+                    )
                 )
-            )
-        app = ctx.app
-        if {"_row", "account", "session.app"} <= set(app.columns):
-            frames.append(
-                app.filter(pl.col("account").is_not_null()).select(
-                    pl.col("_row").cast(pl.Int64).alias("row"),
-                    pl.col("account"),
-                    pl.col("session.app").alias("session"),
-                    pl.lit("app").alias("source"),
-                )
-            )
         db = ctx.db
         sessions = ctx.db_sessions
         if {"_row", "session.db"} <= set(db.columns) and {"session", "account"} <= set(sessions.columns):

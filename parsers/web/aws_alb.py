@@ -40,6 +40,7 @@ import re
 import polars as pl
 
 from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
+from parsers.web.access import unreadable_time
 from parsers.web.common import with_request
 from parsers.web.edge import address_port, dash, iso_time, labels_of, no_events, seconds_ns, web_event
 
@@ -160,10 +161,8 @@ class AwsAlb(Parser):
         df = df.filter(ok)
         if df.height == 0:
             return ParseResult(events=no_events(), rejects=rejects)
-        events = _events(df)
-        bad = events.filter(pl.col("_ts").is_null())
-        rejects = pl.concat([rejects, rejects_of(bad, "unreadable time")])
-        return ParseResult(events=events.filter(pl.col("_ts").is_not_null()), rejects=rejects)
+        events, bad_time = unreadable_time(_events(df))
+        return ParseResult(events=events, rejects=pl.concat([rejects, bad_time]))
 
 
 def _events(df: pl.DataFrame) -> pl.DataFrame:
