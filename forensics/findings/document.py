@@ -58,6 +58,14 @@ class Bounds:
             r.note(path, "the estimate is not within its bounds")
         return b
 
+    @classmethod
+    def read(cls, data: dict[str, Any], key: str, r: Reader, path: str, required: bool = False) -> Bounds | None:
+        """The bounds under ``key``: None when absent; unknown figures (one problem) when not an object."""
+        held = r.child(data, key, path, required=required)
+        if held is None:
+            return cls(None, None, None) if data.get(key) is not None or required else None
+        return cls.from_json(held, r, at(path, key))
+
 
 @dataclass
 class EvidenceRef:
@@ -399,7 +407,7 @@ class ExfilComponent:
         return cls(
             method=r.text(data, "method", path, required=True),
             basis=r.text(data, "basis", path),
-            records=Bounds.from_json(r.child(data, "records", path, required=True) or {}, r, at(path, "records")),
+            records=Bounds.read(data, "records", r, path, required=True) or Bounds(None, None, None),
             requests=r.integer(data, "requests", path),
             bytes=r.integer(data, "bytes", path),
             description=r.text(data, "description", path),
@@ -459,21 +467,20 @@ class Exfiltration:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], r: Reader, path: str) -> Exfiltration:
-        transferred = r.child(data, "rows_transferred", path)
         components = None
         if data.get("components") is not None:
             components = [ExfilComponent.from_json(row, r, where) for row, where in r.rows(data, "components", path)]
         return cls(
             account=r.opt_text(data, "account", path),
             ip=r.opt_text(data, "ip", path),
-            records=Bounds.from_json(r.child(data, "records", path, required=True) or {}, r, at(path, "records")),
+            records=Bounds.read(data, "records", r, path, required=True) or Bounds(None, None, None),
             distinct_objects=r.integer(data, "distinct_objects", path),
             bytes=r.integer(data, "bytes", path),
             first_seen=r.time(data, "first_seen", path),
             last_seen=r.time(data, "last_seen", path),
             method=r.text(data, "method", path, required=True),
             method_message=r.message(data, "method_message", path),
-            rows_transferred=Bounds.from_json(transferred, r, at(path, "rows_transferred")) if transferred else None,
+            rows_transferred=Bounds.read(data, "rows_transferred", r, path),
             requests=r.integer(data, "requests", path),
             components=components,
             categories=r.opt_texts(data, "categories", path),
