@@ -54,7 +54,8 @@ class Bounds:
             high=r.integer(data, "high", path, required=True),
             extra=extra(data, cls.KEYS),
         )
-        if None not in (b.low, b.estimate, b.high) and not b.low <= b.estimate <= b.high:  # type: ignore[operator]
+        low, estimate, high = b.low, b.estimate, b.high
+        if low is not None and estimate is not None and high is not None and not low <= estimate <= high:
             r.note(path, "the estimate is not within its bounds")
         return b
 
@@ -673,7 +674,9 @@ class Document:
     def from_json(cls, data: Any) -> Document:
         """Read what can be read of ``data``; ``problems`` names the rest. Never raises."""
         r = Reader()
-        top = r.obj(data, "")
+        if not isinstance(data, dict):
+            r.note("", "the document is not a JSON object")
+        top = data if isinstance(data, dict) else {}
         schema = r.text(top, "schema", "", required=True)
         if schema and not schema.startswith(SCHEMA_PREFIX):
             r.note("schema", f"unexpected schema {schema!r} (expected {SCHEMA})")

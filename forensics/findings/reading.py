@@ -56,13 +56,6 @@ class Reader:
             return None
         return obj[key]
 
-    def obj(self, value: Any, path: str) -> dict[str, Any]:
-        """``value`` as a JSON object (empty, and a problem, when it is anything else)."""
-        if isinstance(value, dict):
-            return value
-        self.note(path, "is not an object" if value is not None else "is missing")
-        return {}
-
     def child(self, obj: dict[str, Any], key: str, path: str, required: bool = False) -> dict[str, Any] | None:
         """A nested object; None when absent (and a problem when required or not an object)."""
         value = self._get(obj, key, path, required)
