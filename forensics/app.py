@@ -180,7 +180,7 @@ class Checked:
 
 def check(opts: Options, *, needs_evidence: bool = True) -> Checked:
     """Validate every option before any work starts; ``UsageError`` or ``InputError`` otherwise."""
-    from forensics.report.i18n import LANGUAGES
+    from forensics.findings.vocabulary import LANGUAGES
 
     if opts.lang not in LANGUAGES:
         raise UsageError(f"--lang {opts.lang!r}: the report is written in {' or '.join(LANGUAGES)}")

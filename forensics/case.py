@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from forensics.config import CaseConfig, as_config
+from forensics.findings import Document, read_document
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -119,10 +120,20 @@ class Case:
         return self._frame("attribution.parquet")
 
     @property
-    def findings(self) -> dict[str, Any] | None:
-        """The findings (``findings.json``), after correlation."""
+    def document(self) -> Document | None:
+        """The findings (``findings.json``) as typed data, after correlation (None before).
+
+        Read tolerantly: what could not be read is listed in ``document.problems`` (path and
+        reason) instead of raising, so a damaged file still shows the rest.
+        """
         path = self.out_dir / "findings.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        return read_document(path) if path.is_file() else None
+
+    @property
+    def findings(self) -> dict[str, Any] | None:
+        """The findings (``findings.json``) as a dict, after correlation: ``document``, as JSON values."""
+        doc = self.document
+        return doc.to_json() if doc is not None else None
 
     @property
     def accounts(self) -> pl.DataFrame | None:
@@ -141,11 +152,12 @@ class Case:
     def _finding_table(self, key: str) -> pl.DataFrame | None:
         # the *_message(s) keys are the translatable forms of texts the table already holds in
         # English; their parameters differ from row to row, so they stay in ``findings`` only
-        findings = self.findings
-        if findings is None:
+        doc = self.document
+        if doc is None:
             return None
+        items = doc.accounts if key == "accounts" else doc.exfiltration
         rows = [
-            {k: v for k, v in row.items() if not k.endswith(("_message", "_messages"))} for row in findings.get(key, [])
+            {k: v for k, v in item.to_json().items() if not k.endswith(("_message", "_messages"))} for item in items
         ]
         return pl.DataFrame(rows, infer_schema_length=None)
 
@@ -155,8 +167,8 @@ class Case:
         names: set[str] = set(
             self.scan().select(pl.col("user.name").drop_nulls().unique()).collect().get_column("user.name").to_list()
         )
-        for row in (self.findings or {}).get("accounts", []):
-            names.add(row.get("account"))
+        doc = self.document
+        names.update(a.account for a in (doc.accounts if doc else []))
         attribution = self.attribution
         if attribution is not None:
             names.update(attribution.get_column("account").unique().to_list())
@@ -187,7 +199,9 @@ class Case:
         sessions = self.sessions
         if sessions is not None and "account" in sessions.columns:
             sessions = sessions.filter(pl.col("account") == name)
-        verdict = next((a for a in (self.findings or {}).get("accounts", []) if a.get("account") == name), None)
+        doc = self.document
+        judged = doc.account(name) if doc else None
+        verdict = judged.to_json() if judged else None
         return AccountView(name=name, events=events, sessions=sessions, verdict=verdict)
 
     def timeline(self) -> go.Figure:
@@ -216,11 +230,15 @@ class Case:
         ]
         if self.nothing_read:
             rows.insert(0, ("Warning", "nothing was read: no file of the evidence was recognised"))
-        f = self.findings
-        if f:
-            top = [a for a in f.get("accounts", []) if a.get("verdict") == "compromised"]
-            rows.append(("Compromised", ", ".join(a["account"] for a in top) or "none"))
-            rows.append(("Attacker IPs", ", ".join(f.get("attacker_ips", [])[:12]) or "none"))
+        doc = self.document
+        if doc:
+            top = [a.account for a in doc.accounts if a.verdict == "compromised"]
+            rows.append(("Compromised", ", ".join(top) or "none"))
+            rows.append(("Attacker IPs", ", ".join(doc.attacker_ips[:12]) or "none"))
+            if doc.problems:
+                rows.append(
+                    ("findings.json", f"{len(doc.problems)} part(s) could not be read: see case.document.problems")
+                )
         body = "".join(
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows
         )

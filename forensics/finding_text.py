@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-LANGUAGES = ("en", "fr")
-
 
 @dataclass(frozen=True)
 class Msg:
@@ -565,7 +563,6 @@ __all__ = [
     "DBLINK_HOW",
     "EN",
     "FR",
-    "LANGUAGES",
     "Msg",
     "Style",
     "as_time",

@@ -7,7 +7,9 @@ import cannot slip a dependency past the rule:
   line, the front door or the intake internals;
 * the schema imports nothing of ours;
 * correlation never imports the report, the command line or the front door;
-* the report reads output folders and the findings: never correlation, the intake or parsers.
+* the report reads output folders and the findings model: never correlation, the intake or parsers;
+* the findings model (``forensics/findings/``) is what both sides share: it imports neither of
+  them, nor the intake, the parsers or the front door.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "forensics/schema.py": ("forensics", "parsers"),
     "forensics/correlate": ("forensics.report", *FRONT),
     "forensics/report": ("forensics.correlate", "parsers", *FRONT, *INTAKE),
+    "forensics/findings": ("forensics.correlate", "forensics.report", "forensics.apps", "parsers", *FRONT, *INTAKE),
 }
 
 

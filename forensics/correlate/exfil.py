@@ -65,19 +65,6 @@ class Component:
         if isinstance(self.description, Msg):
             self.message, self.description = self.description, render(self.description)
 
-    def to_json(self, evidence: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "basis": self.basis,
-            "records": {"estimate": self.estimate, "low": self.low, "high": self.high},
-            "requests": self.requests,
-            "bytes": self.bytes,
-            "description": self.description,
-            **({"description_message": self.message.to_json()} if self.message else {}),
-            "reached_end_of_table": self.reached_end,
-            "evidence": evidence,
-        }
-
 
 def _api_list(g: pl.DataFrame) -> Component | None:
     p = g.filter(

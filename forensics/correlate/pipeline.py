@@ -13,7 +13,6 @@ them, and turns row numbers into evidence references (file + line) at the end.
 from __future__ import annotations
 
 import html
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,7 +48,27 @@ from forensics.correlate.sessions import (
 )
 from forensics.correlate.thresholds import DEFAULT, SIGNAL_WEIGHTS, Thresholds
 from forensics.finding_text import msg, render, word
-from forensics.findings import SCHEMA, Finding, jsonable, sort_ips, utc_iso, validate, write_findings
+from forensics.findings import (
+    AccountVerdict,
+    Attack,
+    BaselineRef,
+    Bounds,
+    CaseInfo,
+    Document,
+    EvidenceRef,
+    ExfilComponent,
+    Exfiltration,
+    Finding,
+    SignalRef,
+    Summary,
+    Tool,
+    jsonable,
+    sort_ips,
+    utc_iso,
+    validate,
+    write_findings,
+)
+from forensics.findings.vocabulary import verdict_rank
 from forensics.outputs import atomic, parquet_metadata, read_run_id
 
 OUTPUTS = {
@@ -68,12 +87,17 @@ class Correlation:
 
     sessions: pl.DataFrame
     links: pl.DataFrame
-    findings: dict[str, Any]
+    document: Document
     finding_events: pl.DataFrame
     accounts: pl.DataFrame
     coverage: pl.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
     context: Context | None = field(default=None, repr=False)
+
+    @property
+    def findings(self) -> dict[str, Any]:
+        """The findings document as ``findings.json`` holds it (JSON values)."""
+        return self.document.to_json()
 
     def save(self, out_dir: Path | str) -> dict[str, Path]:
         """Write findings.json and the Parquet tables; return their paths."""
@@ -84,30 +108,30 @@ class Correlation:
         # temporary name and renamed, findings.json last
         rid = read_run_id(out / "manifest.json")
         if rid:
-            self.findings = {"schema": self.findings["schema"], "run_id": rid, **self.findings}
+            self.document.run_id = rid
         meta = parquet_metadata(rid)
         for key in ("sessions", "links", "finding_events", "accounts", "coverage"):
             with atomic(paths[key]) as tmp:
                 getattr(self, key).write_parquet(tmp, compression="zstd", metadata=meta)
         with atomic(paths["findings"]) as tmp:
-            write_findings(self.findings, tmp)
+            write_findings(self.document.to_json(), tmp)
         return paths
 
     @property
     def verdicts(self) -> dict[str, str]:
-        return {a["account"]: a["verdict"] for a in self.findings["accounts"]}
+        return self.document.verdicts
 
     def _repr_html_(self) -> str:
-        f = self.findings
+        d = self.document
         rows = "".join(
-            f"<tr><td>{html.escape(a['account'])}</td><td>{a['verdict']}</td><td>{a['score']:.2f}</td>"
-            f"<td>{html.escape(a['first_malicious'] or '')}</td></tr>"
-            for a in f["accounts"][:20]
+            f"<tr><td>{html.escape(a.account)}</td><td>{html.escape(a.verdict)}</td><td>{a.score or 0:.2f}</td>"
+            f"<td>{html.escape(utc_iso(a.first_malicious) or '')}</td></tr>"
+            for a in d.accounts[:20]
         )
         return (
-            f"<div><b>Correlation</b>: {len(f['findings'])} findings, {len(f['accounts'])} accounts listed, "
-            f"attacker addresses: {html.escape(', '.join(f['attacker_ips'][:20]) or 'none')}; attack "
-            f"{html.escape(str(f['attack']['first_seen']))} to {html.escape(str(f['attack']['last_seen']))}"
+            f"<div><b>Correlation</b>: {len(d.findings)} findings, {len(d.accounts)} accounts listed, "
+            f"attacker addresses: {html.escape(', '.join(d.attacker_ips[:20]) or 'none')}; attack "
+            f"{html.escape(str(utc_iso(d.attack.first_seen)))} to {html.escape(str(utc_iso(d.attack.last_seen)))}"
             f"<table><tr><th>account</th><th>verdict</th><th>score</th><th>first malicious</th></tr>{rows}</table></div>"
         )
 
@@ -469,7 +493,7 @@ def correlate(
     return Correlation(
         sessions=sessions,
         links=ctx.links,
-        findings=doc,
+        document=doc,
         finding_events=finding_events,
         accounts=profiles,
         coverage=ctx.coverage,
@@ -480,7 +504,8 @@ def correlate(
 
 def _document(
     ctx: Context, inputs: Inputs, findings: list[Finding], decision: Decision, exfil: list[dict[str, Any]]
-) -> tuple[dict[str, Any], pl.DataFrame]:
+) -> tuple[Document, pl.DataFrame]:
+    """The findings document (see ``forensics.findings.document``) and the finding_events table."""
     t = ctx.thresholds
     far = "9999"
 
@@ -506,121 +531,75 @@ def _document(
     comp_rows = [r for e in exfil for c in e["_components"] for r in _pick(c.rows, t.evidence_max)]
     wanted = {r for f in findings for r in f.rows} | set(comp_rows)
     ev = evidence_rows(inputs.scan, wanted) if wanted else pl.DataFrame(schema={"_row": pl.Int64})
-    lookup: dict[int, dict[str, Any]] = {}
+    lookup: dict[int, EvidenceRef] = {}
     for r in ev.to_dicts():
-        lookup[int(r["_row"])] = {
-            "file": r["log.file.path"],
-            "line": r["log.file.line"],
-            "event_id": r["event.id"],
-            "dataset": r["event.dataset"],
-            "time": utc_iso(r["@timestamp"]),
-        }
+        lookup[int(r["_row"])] = EvidenceRef(
+            file=r["log.file.path"],
+            line=r["log.file.line"],
+            event_id=r["event.id"],
+            dataset=r["event.dataset"],
+            time=r["@timestamp"],
+        )
 
-    def refs(rws: list[int]) -> list[dict[str, Any]]:
+    def refs(rws: list[int]) -> list[EvidenceRef]:
         return [lookup[r] for r in rws if r in lookup]
 
-    def finding_json(f: Finding) -> dict[str, Any]:
-        j = f.to_json(refs(quoted[f.id]))
-        j["evidence_total"] = len(set(f.rows))
-        return j
-
-    fjson = []
+    records = []
     for e in entries:
-        j = finding_json(entry_finding(e))
-        if isinstance(e, Group):
-            j["members"] = [finding_json(m) for m in e.members]
-        fjson.append(j)
-    # accounts
+        top = entry_finding(e)
+        members = [m.record(refs(quoted[m.id])) for m in e.members] if isinstance(e, Group) else None
+        records.append(top.record(refs(quoted[top.id]), members))
     by_account: dict[str, set[str]] = {}
     for f in findings:
         if f.account:
             by_account.setdefault(f.account, set()).add(owner[id(f)][0])
-    acc_json = []
-    for acc, s in decision.accounts.items():
-        if s.score <= 0 and acc not in ctx.accounts_requested and s.verdict == "normal":
-            continue
-        sigs = sorted(s.signals.items(), key=lambda kv: (-(kv[1].weight or 0), kv[0]))
-        reasons = [
-            msg("account.reason", signal=word("signal", k), weight=f.weight, title=f.title_msg or f.title, finding=f.id)
-            for k, f in sigs
-        ]
-        # a signal names the finding in findings[] that carries it, and the member within a group
-        signals = [
-            {"signal": k, "weight": f.weight, "finding": owner[id(f)][0], "member": owner[id(f)][1]} for k, f in sigs
-        ]
-        acc_json.append(
-            {
-                "account": acc,
-                "verdict": s.verdict,
-                "score": round(s.score, 3),
-                "first_malicious": utc_iso(s.first_malicious),
-                "last_malicious": utc_iso(s.last_malicious),
-                "source_ips": sort_ips(s.source_ips),
-                "reasons": [render(m) for m in reasons],
-                "reason_messages": [m.to_json() for m in reasons],
-                "signals": signals,
-                "baselines": [
-                    {"signal": k, "finding": owner[id(f)][0], "baseline": kind, "compared_with": text}
-                    for k, f in sigs
-                    for kind, text in [_baseline(f)]
-                ],
-                "findings": sorted(by_account.get(acc, set())),
-                "requested": acc in ctx.accounts_requested,
-                "created_by": s.created_by,
-            }
-        )
-    rank = {"compromised": 0, "suspicious": 1, "normal": 2}
-    acc_json.sort(key=lambda a: (-a["score"], rank[a["verdict"]], a["account"]))
-    # exfiltration
-    ex_json = []
-    for e in exfil:
-        comps = e.pop("_components")
-        row = jsonable(e)
-        row["components"] = [c.to_json(refs(_pick(c.rows, t.evidence_max))) for c in comps]
-        ex_json.append(row)
+    verdicts = [
+        _verdict(acc, s, by_account, owner, ctx.accounts_requested)
+        for acc, s in decision.accounts.items()
+        if not (s.score <= 0 and acc not in ctx.accounts_requested and s.verdict == "normal")
+    ]
+    verdicts.sort(key=lambda a: (-(a.score or 0), verdict_rank(a.verdict), a.account))
     first, last = decision.attack_first, decision.attack_last
-    doc = {
-        "schema": SCHEMA,
-        "tool": {"name": "forensic-timeline", "version": __version__},
-        "case": {
-            "name": ctx.config.name,
-            "timezone": ctx.zone_name,
-            "config_sha256": ctx.config.sha256,
-            "skew_tolerance": ctx.tol,
-            "accounts_requested": list(ctx.accounts_requested),
-            "application_profile": ctx.profile,
-        },
-        "attack": {
-            "first_seen": utc_iso(first),
-            "last_seen": utc_iso(last),
-            "basis": decision.attack_basis,
-            "dwell_seconds": (last - first).total_seconds() if first and last else None,
-        },
-        "accounts": acc_json,
-        "warnings": warnings_for(ctx),
-        "attacker_ips": decision.attacker_ips,
-        "spoofed_ips": decision.spoofed_ips,
-        "created_accounts": decision.created_accounts,
-        "findings": fjson,
-        "exfiltration": ex_json,
-        "summary": {
-            "events": inputs.total,
-            "events_without_time": inputs.untimed,
-            "web_requests": ctx.web.height,
-            "web_requests_logged_twice": ctx.web_duplicates,
-            "application_events": ctx.app.height,
-            "database_events": ctx.db.height,
-            "web_sessions": ctx.web_sessions.height,
-            "application_sessions": ctx.app_sessions.height,
-            "database_sessions": ctx.db_sessions.height,
-            "links": ctx.links.height,
-            "web_requests_attributed": int(ctx.web.get_column("account").is_not_null().sum()) if ctx.web.height else 0,
-        },
-        "thresholds": t.as_dict(),
-        "signal_weights": dict(SIGNAL_WEIGHTS),
-    }
-    doc = json.loads(json.dumps(jsonable(doc)))
-    validate(doc)
+    doc = Document(
+        tool=Tool(name="forensic-timeline", version=__version__),
+        case=CaseInfo(
+            name=ctx.config.name,
+            timezone=ctx.zone_name,
+            config_sha256=ctx.config.sha256,
+            skew_tolerance=ctx.tol,
+            accounts_requested=list(ctx.accounts_requested),
+            application_profile=ctx.profile,
+        ),
+        attack=Attack(
+            first_seen=first,
+            last_seen=last,
+            basis=decision.attack_basis,
+            dwell_seconds=(last - first).total_seconds() if first and last else None,
+        ),
+        accounts=verdicts,
+        warnings=warnings_for(ctx),
+        attacker_ips=list(decision.attacker_ips),
+        spoofed_ips=list(decision.spoofed_ips),
+        created_accounts=list(decision.created_accounts),
+        findings=records,
+        exfiltration=[_exfiltration(e, lambda rws: refs(_pick(rws, t.evidence_max))) for e in exfil],
+        summary=Summary(
+            events=inputs.total,
+            events_without_time=inputs.untimed,
+            web_requests=ctx.web.height,
+            web_requests_logged_twice=ctx.web_duplicates,
+            application_events=ctx.app.height,
+            database_events=ctx.db.height,
+            web_sessions=ctx.web_sessions.height,
+            application_sessions=ctx.app_sessions.height,
+            database_sessions=ctx.db_sessions.height,
+            links=ctx.links.height,
+            web_requests_attributed=int(ctx.web.get_column("account").is_not_null().sum()) if ctx.web.height else 0,
+        ),
+        thresholds=t.as_dict(),
+        signal_weights=dict(SIGNAL_WEIGHTS),
+    )
+    validate(doc.to_json())
     fe_rows = [(owner[id(f)][0], owner[id(f)][1], r) for f in findings for r in sorted(set(f.rows))]
     fe = pl.DataFrame(
         fe_rows, schema={"finding": pl.String, "member": pl.String, "_row": pl.Int64}, orient="row"
@@ -652,3 +631,83 @@ def _document(
         .rename({"_row": "row"})
     )
     return doc, fe.sort("finding", "member", "row", nulls_last=False)
+
+
+def _verdict(
+    acc: str,
+    s: Any,
+    by_account: dict[str, set[str]],
+    owner: dict[int, tuple[str, str | None]],
+    requested: Sequence[str],
+) -> AccountVerdict:
+    """One account's verdict as the document lists it: each reason and signal names its finding."""
+    sigs = sorted(s.signals.items(), key=lambda kv: (-(kv[1].weight or 0), kv[0]))
+    reasons = [
+        msg("account.reason", signal=word("signal", k), weight=f.weight, title=f.title_msg or f.title, finding=f.id)
+        for k, f in sigs
+    ]
+    return AccountVerdict(
+        account=acc,
+        verdict=s.verdict,
+        score=round(s.score, 3),
+        first_malicious=s.first_malicious,
+        last_malicious=s.last_malicious,
+        source_ips=sort_ips(s.source_ips),
+        reasons=[render(m) for m in reasons],
+        reason_messages=[m.to_json() for m in reasons],
+        # a signal names the finding in findings[] that carries it, and the member within a group
+        signals=[SignalRef(k, f.weight, owner[id(f)][0], owner[id(f)][1]) for k, f in sigs],
+        baselines=[
+            BaselineRef(signal=k, finding=owner[id(f)][0], baseline=kind, compared_with=text)
+            for k, f in sigs
+            for kind, text in [_baseline(f)]
+        ],
+        findings=sorted(by_account.get(acc, set())),
+        requested=acc in requested,
+        created_by=s.created_by,
+    )
+
+
+#: Keys of an exfiltration row (``exfil.combine``) the document names; any other is kept as written.
+_EXFIL_KEYS = (
+    "account", "ip", "records", "distinct_objects", "bytes", "first_seen", "last_seen", "method", "method_message",
+    "rows_transferred", "requests", "_components",
+)  # fmt: skip
+
+
+def _bounds(value: dict[str, Any] | None) -> Bounds | None:
+    return Bounds(value["estimate"], value["low"], value["high"]) if value is not None else None
+
+
+def _exfiltration(e: dict[str, Any], refs: Any) -> Exfiltration:
+    """One exfiltration estimate as the document lists it, each component citing its lines."""
+    records = _bounds(e["records"])
+    assert records is not None
+    return Exfiltration(
+        account=e["account"],
+        ip=e["ip"],
+        records=records,
+        distinct_objects=e["distinct_objects"],
+        bytes=e["bytes"],
+        first_seen=e["first_seen"],
+        last_seen=e["last_seen"],
+        method=e["method"],
+        method_message=e.get("method_message"),
+        rows_transferred=_bounds(e.get("rows_transferred")),
+        requests=e.get("requests"),
+        components=[
+            ExfilComponent(
+                method=c.method,
+                basis=c.basis,
+                records=Bounds(c.estimate, c.low, c.high),
+                requests=c.requests,
+                bytes=c.bytes,
+                description=c.description,
+                description_message=c.message.to_json() if c.message else None,
+                reached_end_of_table=c.reached_end,
+                evidence=refs(c.rows),
+            )
+            for c in e["_components"]
+        ],
+        extra={k: v for k, v in e.items() if k not in _EXFIL_KEYS},
+    )

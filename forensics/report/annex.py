@@ -12,13 +12,13 @@ from typing import Any
 import polars as pl
 from markupsafe import Markup
 
+from forensics.findings.attack import phase_of
+from forensics.findings.values import parse_time
 from forensics.redact import KINDS, count_secrets, enabled
 from forensics.report import frames as fr
-from forensics.report.attack import phase_of
 from forensics.report.figures import coverage
 from forensics.report.i18n import Locale
 from forensics.report.ingest_text import ingest_text
-from forensics.report.model import parse_time
 from forensics.report.text import join_ids, show, show_block, truncate
 
 #: Ingest warnings listed in section 9 (the rest stay in manifest.json).

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 import plotly.graph_objects as go
 import polars as pl
 
-from forensics.report.attack import PHASE_STYLE, PHASES
+from forensics.findings.attack import PHASES
+from forensics.report.attack import PHASE_STYLE
 from forensics.report.frames import Gap, Marks
 from forensics.report.i18n import Locale
 from forensics.report.text import defang, plot_text

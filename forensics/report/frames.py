@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from forensics.report.attack import primary_phase
+from forensics.findings.attack import primary_phase
 from forensics.report.model import Evidence, Finding, Findings
 from forensics.report.scope import Scope
 

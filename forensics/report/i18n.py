@@ -15,9 +15,8 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from forensics.finding_text import Style, as_time, render
+from forensics.findings.vocabulary import LANGUAGES
 from forensics.report.text import defang, is_ip, show
-
-LANGUAGES = ("en", "fr")
 
 EN: dict[str, str] = {
     # page furniture

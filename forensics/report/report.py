@@ -19,10 +19,11 @@ from typing import Any
 
 from forensics._version import __version__
 from forensics.config import CaseConfig
+from forensics.findings.vocabulary import LANGUAGES
 from forensics.outputs import atomic, write_text
 from forensics.redact import keep_secrets as keep
 from forensics.report.figures import PLOTLY_CONFIG
-from forensics.report.i18n import LANGUAGES, Locale
+from forensics.report.i18n import Locale
 from forensics.report.inputs import ReportError, read_inputs
 from forensics.report.page import content_hash, render
 from forensics.report.sections import Builder

@@ -16,13 +16,15 @@ import polars as pl
 from markupsafe import Markup
 
 from forensics._version import __version__
+from forensics.findings.attack import PHASES, known, phase_of, primary_phase, reference
+from forensics.findings.values import parse_time
 from forensics.report import frames as fr
 from forensics.report.annex import AnnexMixin
-from forensics.report.attack import PHASE_STYLE, PHASES, known, phase_of, primary_phase, reference
+from forensics.report.attack import PHASE_STYLE
 from forensics.report.figures import SESSION_COLOUR, Bar, timeline
 from forensics.report.i18n import Locale
 from forensics.report.inputs import Inputs
-from forensics.report.model import Exfil, Finding, Findings, parse_time
+from forensics.report.model import Exfil, Finding, Findings
 from forensics.report.reasons import cell_word, reason_text
 from forensics.report.scope import Scope, attack_scope
 from forensics.report.summary import SummaryMixin

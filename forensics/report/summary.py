@@ -11,7 +11,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from forensics.report.attack import phase_of, primary_phase
+from forensics.findings.attack import phase_of, primary_phase
 from forensics.report.model import Exfil, Finding
 from forensics.report.text import defang, ip_display, ip_runs, join_ids, show
 

@@ -15,7 +15,7 @@ import pytest
 from forensics.correlate import correlate
 from forensics.correlate.detectors.scripted import purpose
 from forensics.findings import parse_utc
-from forensics.report.attack import TECHNIQUES, primary_phase
+from forensics.findings.attack import TECHNIQUES, primary_phase
 from tests.correlate import scenarios
 from tests.correlate.builder import CHROME, Case, config, utc
 from tests.correlate.scenarios import staff_ip

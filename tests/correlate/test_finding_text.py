@@ -55,7 +55,7 @@ def test_finding_keeps_english_text_and_message():
     )
     assert f.title == "Password spraying from 2 address(es) against 1,236 accounts"
     assert f.reason.startswith("1,179 login requests from 203.0.113.10 were refused (HTTP 401/403) within 60 minutes")
-    j = f.to_json([])
+    j = f.record([]).to_json()
     assert j["messages"]["title"] == {"code": "spray.title", "params": {"accounts": 1236, "n_ips": 2}}
     assert (
         render(j["messages"]["title"], "fr") == "Pulvérisation de mots de passe depuis 2 adresses contre 1,236 comptes"

@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from forensics.findings import SCHEMA, Finding, FindingsError, read_findings, utc_iso, validate, write_findings
+from forensics.findings import (
+    SCHEMA,
+    EvidenceRef,
+    Finding,
+    FindingsError,
+    read_findings,
+    utc_iso,
+    validate,
+    write_findings,
+)
 
 
 def _doc():
@@ -110,6 +119,6 @@ def test_finding_basis_is_checked():
         reason="r",
         ips=["10.0.0.2", "9.9.9.9", "10.0.0.10"],
     )
-    j = f.to_json([{"file": "a", "line": 1}])
+    j = f.record([EvidenceRef("a", 1)]).to_json()
     assert j["tactic"] == "persistence"
     assert j["ips"] == ["9.9.9.9", "10.0.0.2", "10.0.0.10"]

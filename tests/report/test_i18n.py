@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from forensics.findings.attack import PHASES, TECHNIQUES
+from forensics.findings.vocabulary import BASES, VERDICTS
 from forensics.report import Report
-from forensics.report.attack import PHASES, TECHNIQUES
 from forensics.report.i18n import EN, FR, TECHNIQUE_NAMES, TECHNIQUE_PLAIN, Locale
-from forensics.report.model import BASES, VERDICTS
 from tests.report.htmlscan import parse
 
 PACKAGE = Path(__file__).resolve().parents[2] / "forensics" / "report"

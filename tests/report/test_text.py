@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forensics.report.attack import phase_of, primary_phase, reference
+from forensics.findings.attack import phase_of, primary_phase, reference
 from forensics.report.model import findings_from_dict, read_findings
 from forensics.report.text import defang, ip_runs, plot_text, show, show_block, truncate
 from tests.report.conftest import FINDINGS

@@ -1,10 +1,11 @@
-"""Findings and ``findings.json``: the contract other tools (the report, notebooks, CI) read.
+"""A detector's finding, and the strict check of ``findings.json`` run on every write.
 
 A finding is one conclusion with everything needed to defend it: what (title, ATT&CK
 technique ids), on what footing (``basis``: ``observed`` when a log line says it,
 ``derived`` when it is computed from lines, ``inferred`` when it is a judgement), who and
 from where, when, how many events, why (``reason``, in words), and the evidence lines
-(file + line).  Key names of the document are a contract: add keys, never rename them.
+(file + line).  ``Finding.record`` turns it into the document's ``FindingRecord``
+(``document.py``), which writes the contract's keys: add keys, never rename them.
 
 Detectors give ``title`` and ``reason`` as ``finding_text.Msg`` (a code plus parameters):
 the document keeps the English text under ``title``/``reason`` and the messages under
@@ -16,58 +17,15 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from forensics.finding_text import Msg, render
-
-SCHEMA = "forensics.findings/1"
-BASES = ("observed", "derived", "inferred")
-VERDICTS = ("compromised", "suspicious", "normal")
-
-#: ATT&CK tactic of each technique we emit (the report colours phases with it).
-TACTICS: dict[str, str] = {
-    "T1110": "credential_access",
-    "T1110.001": "credential_access",
-    "T1110.003": "credential_access",
-    "T1110.004": "credential_access",
-    "T1078": "initial_access",
-    "T1078.003": "initial_access",
-    "T1087": "discovery",
-    "T1069": "discovery",
-    "T1213": "collection",
-    "T1119": "collection",
-    "T1030": "exfiltration",
-    "T1020": "exfiltration",
-    "T1041": "exfiltration",
-    "T1136.001": "persistence",
-    "T1098": "persistence",
-    "T1550.004": "defense_evasion",
-    "T1185": "collection",
-    "T1090.002": "command_and_control",
-    "T1090.003": "command_and_control",
-    "T1071.001": "command_and_control",
-}
-
-
-def utc_iso(value: datetime | None) -> str | None:
-    """UTC ISO 8601 with ``Z``; fractions of a second only when there are some."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}"
-    return text + "Z"
-
-
-def parse_utc(text: str | None) -> datetime | None:
-    """The inverse of ``utc_iso`` (aware datetime in UTC)."""
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+from forensics.findings import attack
+from forensics.findings.document import EvidenceRef, FindingRecord
+from forensics.findings.values import ip_sort_key, jsonable, parse_utc
+from forensics.findings.vocabulary import BASES, SCHEMA, VERDICTS
 
 
 @dataclass
@@ -116,77 +74,43 @@ class Finding:
 
     @property
     def tactic(self) -> str | None:
-        for t in self.techniques:
-            if t in TACTICS:
-                return TACTICS[t]
-        return None
+        return attack.tactic(self.techniques)
 
-    def to_json(self, evidence: list[dict[str, Any]]) -> dict[str, Any]:
-        """The findings.json shape (contract keys first)."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "techniques": list(self.techniques),
-            "basis": self.basis,
-            "account": self.account,
-            "ips": sorted(set(self.ips), key=_ip_sort_key),
-            "first_seen": utc_iso(self.first_seen),
-            "last_seen": utc_iso(self.last_seen),
-            "event_count": int(self.event_count),
-            "evidence": evidence,
-            "detector": self.detector,
-            "tactic": self.tactic,
-            "reason": self.reason,
-            "accounts": sorted(set(self.accounts)),
-            "sessions": list(self.sessions),
-            "signal": self.signal,
-            "weight": self.weight,
-            "confidence": self.confidence,
-            "details": _jsonable(self.details),
-            **self.messages_json(),
-        }
+    def record(self, evidence: list[EvidenceRef], members: list[FindingRecord] | None = None) -> FindingRecord:
+        """This finding as ``findings.json`` lists it, citing ``evidence`` (a selection of its rows)."""
+        return FindingRecord(
+            id=self.id,
+            title=str(self.title),
+            techniques=list(self.techniques),
+            basis=self.basis,
+            account=self.account,
+            ips=sorted(set(self.ips), key=ip_sort_key),
+            first_seen=self.first_seen,
+            last_seen=self.last_seen,
+            event_count=int(self.event_count),
+            evidence=evidence,
+            detector=self.detector,
+            tactic=self.tactic,
+            reason=str(self.reason),
+            accounts=sorted(set(self.accounts)),
+            sessions=list(self.sessions),
+            signal=self.signal,
+            weight=self.weight,
+            confidence=self.confidence,
+            details=jsonable(self.details),
+            messages=self.messages_json(),
+            evidence_total=len(set(self.rows)),
+            members=members,
+        )
 
     def messages_json(self) -> dict[str, Any]:
-        """``{"messages": {"title": {code, params}, "reason": ...}}`` when the texts have codes."""
+        """``{"title": {code, params}, "reason": ...}`` for the texts that have codes."""
         out = {}
         if self.title_msg is not None:
             out["title"] = self.title_msg.to_json()
         if self.reason_msg is not None:
             out["reason"] = self.reason_msg.to_json()
-        return {"messages": out} if out else {}
-
-
-def _ip_sort_key(ip: str) -> tuple[int, Any]:
-    import ipaddress
-
-    try:
-        addr = ipaddress.ip_address(ip)
-        return (addr.version, int(addr))
-    except ValueError:
-        return (9, ip)
-
-
-def sort_ips(ips: Any) -> list[str]:
-    """Distinct addresses in numeric order (IPv4 first), nulls dropped."""
-    return sorted({i for i in ips if i}, key=_ip_sort_key)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return utc_iso(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [_jsonable(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else round(value, 6)
-    return value
-
-
-def jsonable(value: Any) -> Any:
-    """Datetimes to ``...Z`` strings, sets to sorted lists, NaN to null: safe for json.dumps."""
-    return _jsonable(value)
+        return out
 
 
 class FindingsError(ValueError):
@@ -284,18 +208,4 @@ def read_findings(path: Path | str) -> dict[str, Any]:
     return doc
 
 
-__all__ = [
-    "BASES",
-    "SCHEMA",
-    "TACTICS",
-    "VERDICTS",
-    "Finding",
-    "FindingsError",
-    "jsonable",
-    "parse_utc",
-    "read_findings",
-    "sort_ips",
-    "utc_iso",
-    "validate",
-    "write_findings",
-]
+__all__ = ["Finding", "FindingsError", "read_findings", "validate", "write_findings"]
