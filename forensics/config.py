@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from forensics.evidence import glob_regex
+from forensics.intake.walk import glob_regex
 
 
 class ConfigError(ValueError):

@@ -39,7 +39,8 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from forensics.evidence import StreamStatus, open_stream
+from forensics.intake.reader import group_records, lines_frame
+from forensics.intake.stream import StreamStatus, open_stream
 from parsers.app.common import STR_LIST, labels_json, tag_list, to_datetime
 from parsers.app.mediboard_layouts import (
     ALIASES,
@@ -50,7 +51,7 @@ from parsers.app.mediboard_layouts import (
     kind,
     table_of_filename,
 )
-from parsers.base import REJECT_COLUMNS, Parser, ParseResult, ParserState, group_records, is_blank, lines_frame
+from parsers.base import REJECT_COLUMNS, Parser, ParseResult, ParserState, is_blank
 from parsers.web.common import map_distinct
 
 #: One field: anything but an unescaped tab (``(?s)``: an escaped newline is part of it).

@@ -8,8 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from forensics.intake.reader import records_from_text
 from forensics.schema import ACTIONS
-from parsers.base import get_parser, load_all, records_from_text
+from parsers.base import get_parser, load_all
 from tests.golden import check_golden
 from tests.parsers.app.dumps import DATA, file_rows, ingest_folder, inputs
 
@@ -271,9 +272,9 @@ def test_small_chunks_give_the_same_rows(
     case: str, ingested: dict[str, Ingested], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Records cut by chunk boundaries (escaped newlines, the header kept in state) read the same."""
-    import forensics.ingest
+    import forensics.intake.reader
 
-    monkeypatch.setattr(forensics.ingest, "CHUNK_BYTES", 97)
+    monkeypatch.setattr(forensics.intake.reader, "CHUNK_BYTES", 97)
     events, rejects, _ = ingest_folder(DATA / case, tmp_path)
     plain, _, _ = ingested[case]
     assert rejects.height == 0

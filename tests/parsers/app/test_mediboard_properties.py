@@ -6,8 +6,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from forensics.intake.reader import records_from_text
 from parsers.app.mediboard_dump import _DumpGrouper, split_fields, split_fields_python, with_fields
-from parsers.base import get_parser, records_from_text
+from parsers.base import get_parser
 
 #: Latin-1 text that can never look like UTF-8 (no byte in 0x80-0xBF), so the reader's
 #: UTF-8-else-latin-1 decoding gives it back.  No CR: the reader drops a line's final CR.
