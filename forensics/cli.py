@@ -336,8 +336,8 @@ def investigate_cmd(
 @app.command("formats")
 def formats_cmd() -> None:
     """List the log formats this tool reads."""
-    rows = [[name, cls.description()] for name, cls in load_all().items()]
-    stdout().print(table("Formats", ["name", "description"], rows))
+    rows = [[name, cls.description(), ", ".join(cls.option_keys)] for name, cls in load_all().items()]
+    stdout().print(table("Formats", ["name", "description", "options"], rows))
 
 
 @app.command("detect")

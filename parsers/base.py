@@ -116,7 +116,8 @@ class Parser:
     generic: ClassVar[bool] = False
     #: The ``event.action`` values this parser produces (documented in docs/actions.md).
     actions: ClassVar[tuple[str, ...] | None] = None
-    #: Option keys this parser understands (besides the engine's own source keys).
+    #: Option keys this parser understands: the only ones a ``[[source]]`` of this format may give
+    #: besides the engine's own (``forensics.config`` refuses any other when it reads the case config).
     option_keys: ClassVar[tuple[str, ...]] = ()
     #: True when what ``parse`` returns for a chunk does not depend on earlier chunks: the
     #: engine may then parse several chunks of a file at once.  ``state`` may still hold
