@@ -61,16 +61,27 @@ class ParserState:
     matched, the last time seen).  Parsers read and write hints as ``state["key"]``;
     ``state["source"]`` is the source's dict.  The engine gives every chunk parsed ahead of
     order its own copy of the hints (``for_chunk``), never of ``source``.
+
+    ``references`` holds, by format, the records of the files the parser asked for
+    (``Parser.references``) that the engine found beside the file being read: walked,
+    hashed and counted like every other file, grouped into records by their own format's
+    rules.  A format that is absent was not found.  Parsers only read it.
     """
 
-    __slots__ = ("hints", "source")
+    __slots__ = ("hints", "references", "source")
 
-    def __init__(self, source: dict[str, Any] | None = None, hints: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        source: dict[str, Any] | None = None,
+        hints: dict[str, Any] | None = None,
+        references: Mapping[str, pl.DataFrame] | None = None,
+    ) -> None:
         self.source: dict[str, Any] = {} if source is None else source
         self.hints: dict[str, Any] = {} if hints is None else hints
+        self.references: Mapping[str, pl.DataFrame] = {} if references is None else references
 
     def __repr__(self) -> str:
-        return f"ParserState(source={sorted(self.source)}, hints={sorted(self.hints)})"
+        return f"ParserState(source={sorted(self.source)}, hints={sorted(self.hints)}, references={sorted(self.references)})"
 
     def __getitem__(self, key: str) -> Any:
         return self.source if key == "source" else self.hints[key]
@@ -94,8 +105,8 @@ class ParserState:
         return self.hints.pop(key, *default)
 
     def for_chunk(self) -> ParserState:
-        """A copy for a chunk parsed ahead: its own hints, the same source."""
-        return ParserState(self.source, copy.deepcopy(self.hints))
+        """A copy for a chunk parsed ahead: its own hints, the same source and references."""
+        return ParserState(self.source, copy.deepcopy(self.hints), self.references)
 
 
 class Parser:
@@ -119,6 +130,11 @@ class Parser:
     #: Option keys this parser understands: the only ones a ``[[source]]`` of this format may give
     #: besides the engine's own (``forensics.config`` refuses any other when it reads the case config).
     option_keys: ClassVar[tuple[str, ...]] = ()
+    #: Formats of the files this parser reads beside the one it parses (the reference tables of
+    #: a dump folder).  A parser never opens a file: the engine finds files of these formats in
+    #: the same folder among the files it walked, and hands their records to ``parse`` in
+    #: ``state.references``.
+    references: ClassVar[tuple[str, ...]] = ()
     #: True when what ``parse`` returns for a chunk does not depend on earlier chunks: the
     #: engine may then parse several chunks of a file at once.  ``state`` may still hold
     #: hints that only change speed (which layout to try first); the engine gives every

@@ -4,7 +4,8 @@ Checked on the source text (every ``import``, including those inside functions),
 import cannot slip a dependency past the rule:
 
 * parsers know only their log and the schema: never correlation, the report, the command
-  line, the front door or the intake internals;
+  line, the front door or the intake, and they never open a file (the engine hands them the
+  records of the files they need, ``Parser.references``);
 * the schema imports nothing of ours;
 * time handling (``forensics/time``) imports the schema only;
 * correlation never imports the report, the command line or the front door;
@@ -41,13 +42,12 @@ RULES: dict[str, tuple[str, ...]] = {
 
 #: Breaks known and not yet mended, each with why; a new break fails, and so does a mended one
 #: still listed here (so the list only shrinks).
-KNOWN: dict[tuple[str, str], str] = {
-    ("parsers/app/mediboard_dump.py", "forensics.intake.stream"): (
-        "opens the sibling reference tables of a dump itself; they should be requested through the "
-        "engine so they are walked, hashed and counted like every other file"
-    ),
-    ("parsers/app/mediboard_dump.py", "forensics.intake.reader"): "reads those sibling tables with the engine's reader",
-}
+KNOWN: dict[tuple[str, str], str] = {}
+
+#: What opening a file looks like: a parser gets records, and the files it needs beside the one
+#: it reads through ``Parser.references`` (the engine walks, hashes and counts them).
+FILE_MODULES = ("os", "pathlib", "gzip", "bz2", "lzma", "zipfile", "tarfile", "shutil", "tempfile", "glob")
+FILE_CALLS = ("open", "read_bytes", "read_text", "iterdir", "scandir", "listdir", "glob", "rglob")
 
 
 def imported(path: Path) -> set[str]:
@@ -80,6 +80,35 @@ def test_known_breaks_are_still_there() -> None:
     """A mended break leaves the list: KNOWN must not excuse a future one."""
     for path, module in KNOWN:
         assert module in imported(ROOT / path), f"{path} no longer imports {module}: remove it from KNOWN"
+
+
+def file_access(path: Path) -> list[str]:
+    """Imports of file-system modules and calls that open or list files in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = [f"imports {m}" for m in sorted(imported(path)) if m.split(".")[0] in FILE_MODULES]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in FILE_CALLS:
+                found.append(f"calls {name}() on line {node.lineno}")
+    return found
+
+
+def test_parsers_never_open_files() -> None:
+    """Every file read is the engine's: walked, hashed, counted in the manifest (``Parser.references``)."""
+    found = [
+        f"{f.relative_to(ROOT).as_posix()} {what}"
+        for f in sorted((ROOT / "parsers").rglob("*.py"))
+        for what in file_access(f)
+    ]
+    assert not found, "a parser touches files itself:\n" + "\n".join(found)
+
+
+def test_the_file_checker_sees_an_open(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("from pathlib import Path\n\ndef f(p):\n    return Path(p).parent.iterdir()\n")
+    assert file_access(probe) == ["imports pathlib", "calls iterdir() on line 4"]
 
 
 def test_the_rule_checker_sees_a_lazy_import(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ One job per module, in the order the data flows:
 * ``stream``: a file opened read-only (``O_NOATIME``), hashed, decompressed, as bytes;
 * ``detect``: which parser reads a file (literals, then a parse score on a sample);
 * ``reader``: bytes -> numbered lines (UTF-8 or latin-1, nothing dropped) -> records;
+* ``references``: the files a parser needs beside its own, found among the walked files;
 * ``parsing``: chunks parsed ahead in threads; a failing record costs only itself;
 * ``accounting``: where every line went (event, blank, meta, reject), per file;
 * ``enrichment``: provenance, ids, client IP, zone and ``related.*`` on every event;

@@ -37,6 +37,7 @@ from forensics.intake.detect import MIN_SCORE, detect_file
 from forensics.intake.manifest import apply_file_stats, build_manifest, iso
 from forensics.intake.parsing import parse_ahead
 from forensics.intake.reader import file_lines, whole_records
+from forensics.intake.references import References
 from forensics.intake.stream import DEFAULT_MAX_DECOMPRESSED, StreamStatus, hash_file
 from forensics.intake.walk import EvidenceFile, Skipped, shown, source_key, walk
 from forensics.intake.writer import PartWriter
@@ -252,12 +253,15 @@ def _run(
     reports: list[FileReport] = []
     source_states: dict[str, dict[str, Any]] = {}
     writer = PartWriter(parts, memory_budget, window, rid)
+    formats = _Formats(cfg, format)
+    references = References(files, lambda g: formats.of(g).parser, formats.options)
     for f in files:
         report = _ingest_file(
             f,
             root,
             cfg,
-            format,
+            formats,
+            references,
             tz,
             writer,
             source_states.setdefault(f.source, {}),
@@ -366,11 +370,56 @@ def _config_year(value: Any) -> int | None:
     return year if 1 <= year <= 9998 else None
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """Which parser reads a file, and how that was decided (config, cli, detected, unrecognised)."""
+
+    parser: str | None
+    detection: str
+    score: float | None = None
+    candidates: tuple[tuple[str, float], ...] = ()
+
+
+class _Formats:
+    """Each file's parser and options, decided once per run (a reference table may be asked for
+    by another file before its own turn)."""
+
+    def __init__(self, cfg: CaseConfig, cli_format: str | None) -> None:
+        self.cfg = cfg
+        self.cli_format = cli_format
+        self._chosen: dict[str, _Choice] = {}
+
+    def options(self, f: EvidenceFile) -> dict[str, Any]:
+        """The parser options of ``f``: its ``[[source]]``'s, and the file name."""
+        src = self.cfg.source_for(f.relpath)
+        options = dict(src.options) if src else {}
+        options["_filename"] = f.relpath.rpartition("/")[2]
+        return options
+
+    def of(self, f: EvidenceFile) -> _Choice:
+        choice = self._chosen.get(f.relpath)
+        if choice is None:
+            choice = self._chosen[f.relpath] = self._choose(f)
+        return choice
+
+    def _choose(self, f: EvidenceFile) -> _Choice:
+        src = self.cfg.source_for(f.relpath)
+        if src and src.format:
+            return _Choice(src.format, "config")
+        if self.cli_format:
+            return _Choice(self.cli_format, "cli")
+        detection = detect_file(f.path, self.options(f))
+        if detection.parser is None or detection.score < MIN_SCORE:
+            return _Choice(None, "unrecognised", detection.score, detection.candidates)
+        return _Choice(detection.parser, "detected", detection.score, detection.candidates)
+
+
 def _ingest_file(
     f: EvidenceFile,
     root: Path,
     cfg: CaseConfig,
-    cli_format: str | None,
+    formats: _Formats,
+    references: References,
     cli_tz: str | None,
     writer: PartWriter,
     source_state: ParserState,
@@ -388,28 +437,21 @@ def _ingest_file(
         noatime=f.noatime,
     )
     report.host = _host_for(f.relpath, src.host if src else None)
-    options = dict(src.options) if src else {}
-    options["_filename"] = f.relpath.rpartition("/")[2]
-    options["_path"] = str(f.path)
-    if src and src.format:
-        report.parser, report.detection = src.format, "config"
-    elif cli_format:
-        report.parser, report.detection = cli_format, "cli"
-    else:
-        detection = detect_file(f.path, options)
-        report.score = detection.score
-        report.candidates = [list(c) for c in detection.candidates]  # type: ignore[misc]
-        if detection.parser is None or detection.score < MIN_SCORE:
-            report.detection = "unrecognised"
-            report.parser = None
-            return count_unrecognised(f, report, max_decompressed)
-        report.parser = detection.parser
+    choice = formats.of(f)
+    report.parser, report.detection = choice.parser, choice.detection
+    if choice.score is not None:
+        report.score = choice.score
+        report.candidates = [list(c) for c in choice.candidates]  # type: ignore[misc]
+    if choice.parser is None:
+        return count_unrecognised(f, report, max_decompressed)
     decision = decide_zone(src.timezone if src else None, cli_tz or cfg.timezone)
     report.zone, report.zone_source = decision.zone, decision.source
     report.clock_offset = src.clock_offset if src else None
-    parser = get_parser(report.parser, options)
+    parser = get_parser(choice.parser, formats.options(f))
     status = StreamStatus()
-    state = ParserState(source=source_state)
+    state = ParserState(
+        source=source_state, references=references.for_file(f, parser.references, report.warnings.append)
+    )
     tmin: datetime | None = None
     tmax: datetime | None = None
 
