@@ -449,9 +449,7 @@ def _ingest_file(
     report.clock_offset = src.clock_offset if src else None
     parser = get_parser(choice.parser, formats.options(f))
     status = StreamStatus()
-    state = ParserState(
-        source=source_state, references=references.for_file(f, parser.references, report.warnings.append)
-    )
+    state = ParserState(source=source_state, references=references.for_file(f, parser.references))
     tmin: datetime | None = None
     tmax: datetime | None = None
 

@@ -41,8 +41,12 @@ class References:
         self.options_of = options_of
         self.max_bytes = max_bytes
 
-    def for_file(self, f: EvidenceFile, wanted: Sequence[str], warn: Callable[[str], None]) -> dict[str, pl.DataFrame]:
-        """Records of the first readable file of each ``wanted`` format in ``f``'s folder (absent: none)."""
+    def for_file(self, f: EvidenceFile, wanted: Sequence[str]) -> dict[str, pl.DataFrame]:
+        """Records of the first readable file of each ``wanted`` format in ``f``'s folder (absent: none).
+
+        A reference file that cannot be read is passed over: it is one of the run's files, so
+        its own entry in the manifest carries the read error.
+        """
         found: dict[str, pl.DataFrame] = {}
         if not wanted:
             return found
@@ -54,8 +58,8 @@ class References:
                 try:
                     found[fmt] = self.records(g, fmt)
                     break
-                except OSError as exc:
-                    warn(f"reference table {g.relpath} ({fmt}) could not be read: {exc}")
+                except OSError:
+                    continue
         return found
 
     def records(self, g: EvidenceFile, fmt: str) -> pl.DataFrame:
