@@ -28,26 +28,6 @@ if TYPE_CHECKING:
     from forensics.intake.writer import PartWriter
 
 
-def count_unrecognised(f: EvidenceFile, report: FileReport, max_decompressed: int) -> FileReport:
-    """An unrecognised file is still read: its lines are counted so the manifest proves it."""
-    status = StreamStatus()
-    lines = 0
-    last = b""
-    try:
-        for block in open_stream(f.path, status, max_decompressed):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    except OSError as exc:
-        report.warnings.append(f"read error: {exc}")
-    if status.decompressed_bytes and last != b"\n":
-        lines += 1
-    report.lines_read = lines
-    report.lines_unrecognised = lines
-    stream_facts(report, status)
-    report.warnings.append("no parser recognised this file; its lines were counted but not parsed")
-    return report
-
-
 @dataclass
 class FileReport:
     """Per-file accounting: every physical line is in an event, blank, meta or a reject."""
@@ -108,6 +88,26 @@ class FileReport:
     def balanced(self) -> bool:
         """Every line read is in an event, blank, meta, a reject, or an unrecognised file's count."""
         return self.lines_accounted == self.lines_read
+
+
+def count_unrecognised(f: EvidenceFile, report: FileReport, max_decompressed: int) -> FileReport:
+    """An unrecognised file is still read: its lines are counted so the manifest proves it."""
+    status = StreamStatus()
+    lines = 0
+    last = b""
+    try:
+        for block in open_stream(f.path, status, max_decompressed):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    except OSError as exc:
+        report.warnings.append(f"read error: {exc}")
+    if status.decompressed_bytes and last != b"\n":
+        lines += 1
+    report.lines_read = lines
+    report.lines_unrecognised = lines
+    stream_facts(report, status)
+    report.warnings.append("no parser recognised this file; its lines were counted but not parsed")
+    return report
 
 
 def stream_facts(report: FileReport, status: StreamStatus) -> None:

@@ -13,6 +13,7 @@ like every other file's.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -36,7 +37,10 @@ class References:
         options_of: Callable[[EvidenceFile], dict[str, Any]],
         max_bytes: int = REFERENCE_MAX_BYTES,
     ) -> None:
-        self.files = sorted(files, key=lambda f: str(f.path))
+        # the files of each folder, in name order (the first readable one of a format is taken)
+        self.by_folder: dict[Path, list[EvidenceFile]] = {}
+        for f in sorted(files, key=lambda f: str(f.path)):
+            self.by_folder.setdefault(f.path.parent, []).append(f)
         self.format_of = format_of
         self.options_of = options_of
         self.max_bytes = max_bytes
@@ -50,7 +54,7 @@ class References:
         found: dict[str, pl.DataFrame] = {}
         if not wanted:
             return found
-        beside = [g for g in self.files if g.path.parent == f.path.parent and g.path != f.path]
+        beside = [g for g in self.by_folder.get(f.path.parent, []) if g.path != f.path]
         for fmt in wanted:
             for g in beside:
                 if self.format_of(g) != fmt:
