@@ -1,4 +1,4 @@
-"""Time ``forensics.ingest`` end to end on generated database logs.
+"""Time ``forensics.intake.engine.ingest`` end to end on generated database logs.
 
     python benchmarks/bench_db.py                    # 1,000,000 audit lines, 200,000 slow blocks, 1,000,000 access lines
     python benchmarks/bench_db.py --audit 200000 --slow 50000 --access 0
@@ -156,7 +156,7 @@ def generate_access(path: Path, n: int, seed: int = 20241027) -> int:
 def child(evidence: str, out: str, fmt: str) -> None:
     """Run one ingest and print its figures as JSON (runs in a fresh interpreter)."""
     sys.path.insert(0, str(ROOT))
-    from forensics.ingest import ingest
+    from forensics.intake.engine import ingest
 
     t0 = time.perf_counter()
     result = ingest(evidence, out, format=fmt, tz="Europe/Paris")

@@ -12,7 +12,7 @@ varied, so the parser meets the fixture's shapes (multi-line records, escapes, r
 scale.  Then, each in its own child process so that the peak RSS (``ru_maxrss``) is the
 step's alone:
 
-* ``ingest``: ``forensics.ingest.ingest`` on a one-file evidence folder with the format forced
+* ``ingest``: ``forensics.intake.engine.ingest`` on a one-file evidence folder with the format forced
   (the library call behind ``forensics ingest``): read, parse, normalise, order, write Parquet;
 * ``naive``: what an analyst writes in a notebook: ``scan_csv`` of whole lines, one
   ``str.extract_groups`` regex, typed columns with a parsed timestamp, ``sink_parquet``.  It keeps
@@ -318,7 +318,7 @@ def _usage() -> tuple[float, int]:
 def _child_ingest(fmt: str, evidence: str, out: str, memory_mib: int | None = None) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
     from forensics.config import CaseConfig, SourceConfig
-    from forensics.ingest import ingest
+    from forensics.intake.engine import ingest
 
     options = dict(FIXTURES[fmt].options or {})
     cfg = CaseConfig(sources=(SourceConfig(path="**", format=fmt, timezone="Europe/Paris", options=options),))

@@ -208,7 +208,7 @@ FORMATS = {
 
 
 def _ingest_child(evidence: str, out: str, fmt: str) -> None:
-    from forensics.ingest import ingest
+    from forensics.intake.engine import ingest
 
     started, cpu = time.perf_counter(), time.process_time()
     result = ingest(evidence, out, format=fmt, tz="UTC")

@@ -1,4 +1,4 @@
-"""Time ``forensics.ingest`` end to end on generated Apache combined lines.
+"""Time ``forensics.intake.engine.ingest`` end to end on generated Apache combined lines.
 
     python benchmarks/bench_web.py              # 2,000,000 lines
     python benchmarks/bench_web.py 500000       # another size
@@ -87,7 +87,7 @@ def generate(path: Path, n: int, seed: int = 20241027) -> int:
 def _child(evidence: str, out: str) -> None:
     """Run one ingest and print a JSON line with its wall time and peak RSS."""
     sys.path.insert(0, str(ROOT))
-    from forensics.ingest import ingest
+    from forensics.intake.engine import ingest
 
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
@@ -118,11 +118,14 @@ def _profile(n: int) -> None:
     """
     sys.path.insert(0, str(ROOT))
 
-    from forensics import ingest as ing
     from forensics.config import CaseConfig
-    from forensics.evidence import EvidenceFile
-    from forensics.timing import decide_zone
-    from parsers.base import get_parser, group_records, lines_frame
+    from forensics.intake.accounting import FileReport
+    from forensics.intake.enrichment import finish_events
+    from forensics.intake.reader import group_records, lines_frame
+    from forensics.intake.walk import EvidenceFile
+    from forensics.intake.writer import SORT_KEYS
+    from forensics.time.zones import decide_zone
+    from parsers.base import get_parser
 
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
         log = Path(tmp) / "access.log"
@@ -130,7 +133,7 @@ def _profile(n: int) -> None:
         buf = log.read_bytes().removesuffix(b"\n")
         parser = get_parser("apache.access")
         f = EvidenceFile(path=log, relpath="access.log", size=len(buf), sha256_before="0" * 64, source="access.log")
-        report = ing.FileReport(path="access.log", size=len(buf), sha256_before="0" * 64, parser="apache.access")
+        report = FileReport(path="access.log", size=len(buf), sha256_before="0" * 64, parser="apache.access")
         steps: list[tuple[str, float, float]] = []
 
         def step(name, fn):  # type: ignore[no-untyped-def]
@@ -144,15 +147,15 @@ def _profile(n: int) -> None:
         result = step("parser: apache.access", lambda: parser.parse(records, {}))
         rec_meta = records.select("_rec", "line", "offset", "n_lines", "text", "latin1", "truncated")
         events = step(
-            "engine: _finish_events",
-            lambda: ing._finish_events(
+            "engine: finish_events",
+            lambda: finish_events(
                 result.events, rec_meta, f, report, CaseConfig(), decide_zone("Europe/Paris", None), {"source": {}}
             ),
         )
-        from forensics import store
+        from forensics.intake import store
 
         def write() -> None:
-            ordered = events if store._in_order(events, ing.SORT_KEYS) else events.sort(ing.SORT_KEYS, nulls_last=True)
+            ordered = events if store._in_order(events, SORT_KEYS) else events.sort(SORT_KEYS, nulls_last=True)
             ordered.write_parquet(
                 Path(tmp) / "events.parquet",
                 **store.OUTPUT_OPTIONS,

@@ -44,7 +44,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from forensics.correlate import correlate  # noqa: E402
-from forensics.ingest import ingest  # noqa: E402
+from forensics.intake.engine import ingest  # noqa: E402
 from forensics.simulate import simulate  # noqa: E402
 from forensics.simulate.generic import SCENARIOS, simulate_generic  # noqa: E402
 

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's code, not an installed copy
-from forensics import skew
+from forensics.time import skew
 
 START_US = 1_729_555_200 * 1_000_000  # 2024-10-22 00:00:00Z
 

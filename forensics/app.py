@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from forensics.config import CaseConfig, ConfigError, as_config, check_timezone
-from forensics.ingest import IngestError, IngestResult, ingest
+from forensics.intake.engine import IngestError, IngestResult, ingest
 from forensics.outputs import (
     OutputError,
     atomic,
@@ -36,7 +36,7 @@ from forensics.outputs import (
     parquet_metadata,
     read_run_id,
 )
-from forensics.window import Window, WindowError, parse_window
+from forensics.time.window import Window, WindowError, parse_window
 
 
 class ExitCode(IntEnum):

@@ -1,8 +1,7 @@
 """``Case``: a reader of one output folder, for notebooks.
 
-A Case never runs anything: ``forensics.investigate`` and ``forensics.ingest`` (in
-``forensics.app``) write an output folder and return its Case; ``forensics.load(OUT)`` opens
-one written earlier.  Frames stay polars frames (notebooks render them); the Case and an
+A Case never runs anything: ``forensics.investigate`` and ``forensics.app.ingest_only`` write
+an output folder and return its Case; ``forensics.load(OUT)`` opens one written earlier.  Frames stay polars frames (notebooks render them); the Case and an
 account's view render a short summary inline.
 """
 

@@ -20,12 +20,12 @@ import typer
 from forensics import app as front
 from forensics._version import __version__
 from forensics.app import EXIT_CODES, AppError, ExitCode, Options, Outcome
-from forensics.detect import detect_file
-from forensics.evidence import walk
 from forensics.export import export_events
+from forensics.intake.detect import detect_file
+from forensics.intake.walk import walk
 from forensics.outputs import atomic
 from forensics.term import Progress, safe, stderr, stdout, table
-from forensics.timing import source_time_warnings
+from forensics.time.second_pass import source_time_warnings
 from parsers.base import load_all
 
 EPILOG = "Exit status:\n\n\b\n" + "\n".join(f"  {int(code)}  {text}" for code, text in EXIT_CODES.items())
@@ -336,8 +336,8 @@ def investigate_cmd(
 @app.command("formats")
 def formats_cmd() -> None:
     """List the log formats this tool reads."""
-    rows = [[name, cls.description()] for name, cls in load_all().items()]
-    stdout().print(table("Formats", ["name", "description"], rows))
+    rows = [[name, cls.description(), ", ".join(cls.option_keys)] for name, cls in load_all().items()]
+    stdout().print(table("Formats", ["name", "description", "options"], rows))
 
 
 @app.command("detect")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from forensics.evidence import glob_regex
+from forensics.intake.walk import glob_regex
 
 
 class ConfigError(ValueError):
@@ -27,20 +27,12 @@ class ConfigError(ValueError):
 
 #: Keys of a [[source]] the engine reads itself; every other key goes to the parser.
 ENGINE_SOURCE_KEYS = {"path", "format", "host", "timezone", "clock_offset"}
-PARSER_SOURCE_KEYS = {
-    "log_format",
-    "log_line_prefix",
-    "fields",
-    "values",
-    "timestamp_format",
-    "encoding",
-    "table",
-    "year",
-    "delimiter",
-    "server_audit_query_log_limit",
-}
-#: Parser options that are text, and those that are tables.
-TEXT_OPTIONS = {"log_format", "log_line_prefix", "timestamp_format", "encoding", "table", "delimiter"}
+#: Keys any [[source]] may give with the parser options, whatever its format: the engine reads
+#: them itself (``year``: the year of timestamps written without one).  The other option keys
+#: are those each parser declares (``Parser.option_keys``).
+ENGINE_OPTION_KEYS = {"year"}
+#: How a declared option's value is checked: text, or a table.
+TEXT_OPTIONS = {"log_format", "log_line_prefix", "timestamp_format", "encoding", "delimiter"}
 TABLE_OPTIONS = {"fields", "values"}
 #: A clock error or a tolerance beyond this is a typo, not a clock (one year, in seconds).
 MAX_DURATION = 366 * 86400.0
@@ -176,9 +168,32 @@ def _year(value: Any, where: str) -> int:
     return value
 
 
+def option_keys(fmt: str | None = None) -> set[str]:
+    """The option keys a [[source]] of format ``fmt`` may give: those its parser declares
+    (``Parser.option_keys``) and the engine's own (``year``).  Without a format (each file's
+    is detected) the keys that any parser declares."""
+    from parsers.base import load_all
+
+    registry = load_all()
+    parsers = [registry[fmt]] if fmt is not None else list(registry.values())
+    return {key for cls in parsers for key in cls.option_keys} | ENGINE_OPTION_KEYS
+
+
+def _check_options(src: dict[str, Any], fmt: str, where: str) -> None:
+    """Every option of a [[source]] with a ``format`` is one that format's parser declares."""
+    allowed = option_keys(fmt)
+    undeclared = sorted(set(src) - ENGINE_SOURCE_KEYS - allowed)
+    if undeclared:
+        takes = ", ".join(sorted(allowed - ENGINE_OPTION_KEYS)) or "none besides year"
+        raise ConfigError(
+            f"{where}: format {fmt!r} takes no option {undeclared[0]!r} (its options: {takes}; see `forensics formats`)"
+        )
+
+
 def _source_options(src: dict[str, Any], where: str) -> dict[str, Any]:
     """The parser options of a [[source]], each of the type it must have."""
-    options = {k: v for k, v in src.items() if k in PARSER_SOURCE_KEYS}
+    declared = option_keys()
+    options = {k: v for k, v in src.items() if k in declared}
     for key, value in options.items():
         if key in TEXT_OPTIONS:
             _text(value, f"{where} {key}")
@@ -321,7 +336,7 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None, sha256: 
         where = f"{name} [[source]] #{i}"
         if not isinstance(src, dict):
             raise ConfigError(f"{where} must be a table")
-        _check_keys(src, ENGINE_SOURCE_KEYS | PARSER_SOURCE_KEYS, where)
+        _check_keys(src, ENGINE_SOURCE_KEYS | option_keys(), where)
         if not isinstance(src.get("path"), str) or not src["path"]:
             raise ConfigError(f"{where}: path is required (a glob relative to the evidence root)")
         check_glob(src["path"], f"{where} path")
@@ -332,6 +347,7 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None, sha256: 
 
             if fmt not in load_all():
                 raise ConfigError(f"{where} format: unknown format {fmt!r} (see `forensics formats`)")
+            _check_options(src, fmt, where)
         parsed.append(
             SourceConfig(
                 path=src["path"],

@@ -78,7 +78,7 @@ def coverage_markdown() -> str:
     The words come from ``parsers.coverage.COVERAGE``; "how detected" is derived from each
     parser class (``parsers.coverage.how_detected``).
     """
-    from forensics.detect import MIN_SCORE
+    from forensics.intake.detect import MIN_SCORE
     from parsers.base import load_all
     from parsers.coverage import COVERAGE, how_detected
 

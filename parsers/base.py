@@ -1,4 +1,4 @@
-"""The shared parser contract, the registry, and the lossless line reader.
+"""The shared parser contract, the registry, and the building blocks parsers share.
 
 A parser holds only what its log says.  It receives *records* (one physical line, or
 several lines for multi-line formats, grouped by the engine with ``record_start``) and
@@ -40,11 +40,6 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-#: Lines longer than this are truncated (flagged); the next line keeps its number/offset.
-MAX_LINE_BYTES = 1 << 20
-#: How much of a file format detection looks at.
-SNIFF_BYTES = 64 * 1024
-
 REJECT_COLUMNS = {"_rec": pl.Int64, "reason": pl.String}
 
 
@@ -66,16 +61,27 @@ class ParserState:
     matched, the last time seen).  Parsers read and write hints as ``state["key"]``;
     ``state["source"]`` is the source's dict.  The engine gives every chunk parsed ahead of
     order its own copy of the hints (``for_chunk``), never of ``source``.
+
+    ``references`` holds, by format, the records of the files the parser asked for
+    (``Parser.references``) that the engine found beside the file being read: walked,
+    hashed and counted like every other file, grouped into records by their own format's
+    rules.  A format that is absent was not found.  Parsers only read it.
     """
 
-    __slots__ = ("hints", "source")
+    __slots__ = ("hints", "references", "source")
 
-    def __init__(self, source: dict[str, Any] | None = None, hints: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        source: dict[str, Any] | None = None,
+        hints: dict[str, Any] | None = None,
+        references: Mapping[str, pl.DataFrame] | None = None,
+    ) -> None:
         self.source: dict[str, Any] = {} if source is None else source
         self.hints: dict[str, Any] = {} if hints is None else hints
+        self.references: Mapping[str, pl.DataFrame] = {} if references is None else references
 
     def __repr__(self) -> str:
-        return f"ParserState(source={sorted(self.source)}, hints={sorted(self.hints)})"
+        return f"ParserState(source={sorted(self.source)}, hints={sorted(self.hints)}, references={sorted(self.references)})"
 
     def __getitem__(self, key: str) -> Any:
         return self.source if key == "source" else self.hints[key]
@@ -99,8 +105,8 @@ class ParserState:
         return self.hints.pop(key, *default)
 
     def for_chunk(self) -> ParserState:
-        """A copy for a chunk parsed ahead: its own hints, the same source."""
-        return ParserState(self.source, copy.deepcopy(self.hints))
+        """A copy for a chunk parsed ahead: its own hints, the same source and references."""
+        return ParserState(self.source, copy.deepcopy(self.hints), self.references)
 
 
 class Parser:
@@ -121,8 +127,14 @@ class Parser:
     generic: ClassVar[bool] = False
     #: The ``event.action`` values this parser produces (documented in docs/actions.md).
     actions: ClassVar[tuple[str, ...] | None] = None
-    #: Option keys this parser understands (besides the engine's own source keys).
+    #: Option keys this parser understands: the only ones a ``[[source]]`` of this format may give
+    #: besides the engine's own (``forensics.config`` refuses any other when it reads the case config).
     option_keys: ClassVar[tuple[str, ...]] = ()
+    #: Formats of the files this parser reads beside the one it parses (the reference tables of
+    #: a dump folder).  A parser never opens a file: the engine finds files of these formats in
+    #: the same folder among the files it walked, and hands their records to ``parse`` in
+    #: ``state.references``.
+    references: ClassVar[tuple[str, ...]] = ()
     #: True when what ``parse`` returns for a chunk does not depend on earlier chunks: the
     #: engine may then parse several chunks of a file at once.  ``state`` may still hold
     #: hints that only change speed (which layout to try first); the engine gives every
@@ -330,149 +342,6 @@ def offset_seconds(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr == "Z").then(pl.lit(0)).otherwise(value).cast(pl.Int32)
 
 
-# -- the lossless line reader ------------------------------------------------------------
-
-LINE_COLUMNS = {
-    "line": pl.Int64,
-    "offset": pl.Int64,
-    "nbytes": pl.Int64,
-    "text": pl.String,
-    "latin1": pl.Boolean,
-    "truncated": pl.Boolean,
-}
-
-
-def decode_lines(buf: bytes) -> tuple[pl.Series, pl.Series | None]:
-    """Split ``buf`` on ``\\n`` and decode each line: UTF-8 where valid, otherwise latin-1.
-
-    Returns the texts and, when any line needed latin-1, a per-line flag.  The common case
-    (all UTF-8) never builds Python strings: the byte lines become a Binary column that
-    polars validates and reads as text in one cast.  Once a line is not UTF-8, every line
-    is decoded on its own.
-    """
-    raws = buf.split(b"\n")
-    try:
-        return pl.Series("text", raws, dtype=pl.Binary).cast(pl.String), None
-    except pl.exceptions.PolarsError:  # not UTF-8 somewhere (the cast refuses invalid bytes)
-        pass
-    texts: list[str] = []
-    flags: list[bool] = []
-    for raw in raws:
-        try:
-            texts.append(raw.decode("utf-8"))
-            flags.append(False)
-        except UnicodeDecodeError:
-            texts.append(raw.decode("latin-1"))
-            flags.append(True)
-    return pl.Series("text", texts, dtype=pl.String), pl.Series("latin1", flags, dtype=pl.Boolean)
-
-
-def lines_frame(buf: bytes, first_line: int, first_offset: int) -> pl.DataFrame:
-    """Turn a buffer of whole lines (no trailing newline) into the lines frame.
-
-    ``line`` is 1-based, ``offset`` the byte offset of the line in the decompressed file,
-    ``nbytes`` its length without the terminator.  A trailing ``\\r`` is dropped from
-    ``text`` (it is the terminator of CRLF files, not content); lines over
-    ``MAX_LINE_BYTES`` are truncated and flagged.
-    """
-    texts, latin1 = decode_lines(buf)
-    n = len(texts)
-    df = pl.DataFrame([texts])
-    if latin1 is None:
-        df = df.with_columns(latin1=pl.lit(False))
-        nbytes = pl.col("text").str.len_bytes()
-    else:
-        df = df.with_columns(latin1)
-        nbytes = (
-            pl.when(pl.col("latin1")).then(pl.col("text").str.len_chars()).otherwise(pl.col("text").str.len_bytes())
-        )
-    df = df.with_columns(nbytes=nbytes.cast(pl.Int64))
-    df = df.with_columns(
-        line=pl.int_range(first_line, first_line + n, dtype=pl.Int64),
-        offset=(pl.col("nbytes") + 1).cum_sum().shift(1, fill_value=0) + first_offset,
-        truncated=pl.col("nbytes") > MAX_LINE_BYTES,
-    )
-    # Rewriting the text column costs more than the rest of the frame: only pay for the
-    # truncation and the CR strip when the buffer needs them (checked on the bytes).
-    text: pl.Expr | None = None
-    if n and df.get_column("nbytes").max() > MAX_LINE_BYTES:  # type: ignore[operator]
-        text = pl.when(pl.col("truncated")).then(pl.col("text").str.slice(0, MAX_LINE_BYTES)).otherwise(pl.col("text"))
-    if b"\r" in buf:
-        text = (pl.col("text") if text is None else text).str.strip_suffix("\r")
-    if text is not None:
-        df = df.with_columns(text=text)
-    return df.select(list(LINE_COLUMNS))
-
-
 def is_blank(text: pl.Expr) -> pl.Expr:
     """A line with nothing but whitespace."""
     return text.str.strip_chars().str.len_bytes() == 0
-
-
-def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Group physical lines into records for ``parser``.
-
-    Returns (records, blank lines, orphan lines).  Records have ``_rec``, ``line``,
-    ``offset``, ``n_lines``, ``text`` (lines joined by ``\\n``), ``latin1``, ``truncated``.
-    For single-line formats every non-blank line is a record.  For multi-line formats a
-    record runs from a start line to the next; trailing blank lines of a record count as
-    blank; lines before the first start are orphans (the engine rejects them).
-    """
-    blank = parser.blank(pl.col("text"))
-    multiline = parser.multiline
-    if multiline:
-        # the usual case even for multi-line formats: every non-blank line starts a record;
-        # then records are lines, and grouping them would only cost time
-        starts = lines.select((parser.record_start(pl.col("text")).fill_null(False) | blank).all()).item()
-        multiline = not starts
-    if not multiline:
-        is_blank_line = lines.select(blank).to_series()
-        if is_blank_line.any() or is_blank_line.null_count():
-            blanks, kept = lines.filter(blank), lines.filter(~blank)
-        else:  # the common case: no blank line, no copy of the text column
-            blanks, kept = lines.clear(), lines
-        records = (
-            kept.with_columns(n_lines=pl.lit(1, dtype=pl.Int32))
-            .with_row_index("_rec")
-            .with_columns(pl.col("_rec").cast(pl.Int64))
-        )
-        return records.select(_record_columns()), blanks, lines.clear()
-    df = lines.with_columns(
-        _start=parser.record_start(pl.col("text")).fill_null(False) & ~blank,
-        _blank=blank,
-    ).with_columns(_grp=pl.col("_start").cum_sum())
-    # a blank line is trailing when no non-blank line follows it inside its record
-    df = df.with_columns(
-        _trailing=pl.col("_blank") & ((~pl.col("_blank")).cast(pl.Int32).cum_sum(reverse=True).over("_grp") == 0)
-    )
-    orphans = df.filter((pl.col("_grp") == 0) & ~pl.col("_blank")).select(list(LINE_COLUMNS))
-    blanks = df.filter(pl.col("_trailing") | ((pl.col("_grp") == 0) & pl.col("_blank"))).select(list(LINE_COLUMNS))
-    body = df.filter((pl.col("_grp") > 0) & ~pl.col("_trailing"))
-    records = (
-        body.group_by("_grp", maintain_order=True)
-        .agg(
-            line=pl.col("line").first(),
-            offset=pl.col("offset").first(),
-            n_lines=pl.len().cast(pl.Int32),
-            text=pl.col("text").str.join("\n"),
-            latin1=pl.col("latin1").any(),
-            truncated=pl.col("truncated").any(),
-        )
-        .drop("_grp")
-        .with_row_index("_rec")
-        .with_columns(pl.col("_rec").cast(pl.Int64))
-    )
-    return records.select(_record_columns()), blanks, orphans
-
-
-def _record_columns() -> list[str]:
-    return ["_rec", "line", "offset", "n_lines", "text", "latin1", "truncated"]
-
-
-def records_from_text(data: bytes | str, parser: Parser) -> pl.DataFrame:
-    """Records of a small in-memory log (tests, detection samples)."""
-    buf = data.encode("utf-8") if isinstance(data, str) else data
-    if buf.endswith(b"\n"):
-        buf = buf[:-1]
-    records, _, _ = group_records(lines_frame(buf, 1, 0), parser)
-    return records

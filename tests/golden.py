@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from forensics.config import CaseConfig, SourceConfig
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 
 #: Fields that depend on the file's bytes or name, not on what the parser understood.
 IDENTITY_FIELDS = ("log.file.path", "log.file.sha256", "event.id", "log.source", "host.name")

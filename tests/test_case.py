@@ -120,7 +120,7 @@ def test_correlation_never_imports_the_report_and_no_module_imports_the_package_
 
 def test_case_reads_and_never_runs_anything() -> None:
     imported = _imports(ROOT / "forensics" / "case.py")
-    assert not any(n.startswith(("forensics.ingest", "forensics.correlate", "forensics.app")) for n in imported)
+    assert not any(n.startswith(("forensics.intake", "forensics.correlate", "forensics.app")) for n in imported)
 
 
 def test_manifest_is_json_with_the_run_id_first(sample_case: Path) -> None:

@@ -59,6 +59,7 @@ class MediboardAccessLog(MediboardTable):
 
     name = "mediboard.access_log"
     table = "access_log"
+    references = ("mediboard.module_action",)
     actions = ("usage_aggregate",)
 
     def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:

@@ -23,6 +23,7 @@ class MediboardDatasourceLog(MediboardTable):
 
     name = "mediboard.datasource_log"
     table = "datasource_log"
+    references = ("mediboard.module_action",)
     actions = ("usage_aggregate",)
 
     def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:

@@ -20,10 +20,12 @@ Lines are decoded by the reader (UTF-8 where valid, otherwise latin-1), so both
 encodings arrive as text; the ``latin1_decoded`` tag says which lines needed latin-1.
 
 Cross-table resolution: ``user_id``, ``user_agent_id``, ``module_action_id`` and
-``object_class_id`` are resolved by reading the referenced table's dump when it lies in
-the same folder (``users.tsv``, ``user_agent.tsv.gz``...), once per parser instance.  An
-id that cannot be resolved (table absent, or id not in it) gets an ``<column>_unresolved``
-tag.
+``object_class_id`` are resolved from the referenced table's dump when it lies in the same
+folder (``users.tsv``, ``user_agent.tsv.gz``...).  Each table parser declares the tables it
+reads (``references``: their formats); the engine finds and reads those files like every
+other file and hands their records over in ``state.references``; the parser never opens a
+file.  An id that cannot be resolved (table absent, or id not in it) gets an
+``<column>_unresolved`` tag.
 
 Reference: https://dev.mysql.com/doc/refman/8.0/en/load-data.html (FIELDS ESCAPED BY),
 https://dev.mysql.com/doc/refman/8.0/en/mysql-command-options.html#option_mysql_batch
@@ -34,12 +36,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import polars as pl
 
-from forensics.evidence import StreamStatus, open_stream
 from parsers.app.common import STR_LIST, labels_json, tag_list, to_datetime
 from parsers.app.mediboard_layouts import (
     ALIASES,
@@ -48,9 +48,8 @@ from parsers.app.mediboard_layouts import (
     PRIMARY_KEYS,
     filename_patterns,
     kind,
-    table_of_filename,
 )
-from parsers.base import REJECT_COLUMNS, Parser, ParseResult, ParserState, group_records, is_blank, lines_frame
+from parsers.base import REJECT_COLUMNS, Parser, ParseResult, ParserState, is_blank
 from parsers.web.common import map_distinct
 
 #: One field: anything but an unescaped tab (``(?s)``: an escaped newline is part of it).
@@ -297,63 +296,31 @@ def dump_blank(text: pl.Expr) -> pl.Expr:
     return is_blank(text) & ~text.str.contains("\t", literal=True) & ~after_escape
 
 
-class _DumpGrouper(Parser):
-    """Record grouping of a dump (escaped newlines), for reading sibling tables."""
-
-    multiline = True
-
-    def record_start(self, text: pl.Expr) -> pl.Expr:
-        return (~continued(text.shift(1))).fill_null(True)
-
-    def blank(self, text: pl.Expr) -> pl.Expr:
-        return dump_blank(text)
+def table_format(table: str) -> str:
+    """The format (parser name) of a Mediboard table's dump: ``users`` -> ``mediboard.users``."""
+    return f"mediboard.{table}"
 
 
-#: A sibling table is read whole into memory: at most this many (decompressed) bytes.
-SIBLING_MAX_BYTES = 2 << 30
-
-
-def read_table_file(path: Path, table: str) -> pl.DataFrame:
-    """All rows of one dump file as named String columns (decompressed transparently)."""
-    status = StreamStatus()
-    buf = b"".join(open_stream(path, status, SIBLING_MAX_BYTES))
-    if buf.endswith(b"\n"):
-        buf = buf[:-1]
-    if not buf:
+def table_frame(records: pl.DataFrame, table: str) -> pl.DataFrame:
+    """All rows of one dump's records as named String columns."""
+    if records.height == 0:
         return pl.DataFrame(schema={"_rec": pl.Int64, "latin1": pl.Boolean})
-    records, _, _ = group_records(lines_frame(buf, 1, 0), _DumpGrouper())
     return dump_rows(records, table, {}).frame
 
 
 class Siblings:
-    """Other tables of the same dump folder, read once and kept for the parser's lifetime."""
+    """Other tables of the same dump folder, from the records the engine handed over; each read once."""
 
-    def __init__(self, path: str | None) -> None:
-        self.path = Path(path) if path else None
+    def __init__(self, references: Mapping[str, pl.DataFrame]) -> None:
+        self.references = references
         self._frames: dict[str, pl.DataFrame | None] = {}
 
     def frame(self, table: str) -> pl.DataFrame | None:
         """The sibling dump of ``table`` (String columns), or None when it is not in the folder."""
-        if table in self._frames:
-            return self._frames[table]
-        found: pl.DataFrame | None = None
-        if self.path is not None:
-            try:
-                candidates = sorted(
-                    p
-                    for p in self.path.parent.iterdir()
-                    if p != self.path and p.is_file() and table_of_filename(p.name) == table
-                )
-            except OSError:
-                candidates = []
-            for candidate in candidates:
-                try:
-                    found = read_table_file(candidate, table)
-                    break
-                except OSError:
-                    continue
-        self._frames[table] = found
-        return found
+        if table not in self._frames:
+            records = self.references.get(table_format(table))
+            self._frames[table] = None if records is None else table_frame(records, table)
+        return self._frames[table]
 
     def lookup(self, table: str, key: str, values: Mapping[str, pl.Expr]) -> pl.DataFrame | None:
         """``key`` -> value columns of a sibling table (first row per key), or None."""
@@ -442,7 +409,7 @@ class MediboardTable(Parser):
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
-        self.siblings = Siblings(self.options.get("_path"))
+        self.siblings = Siblings({})
 
     def record_start(self, text: pl.Expr) -> pl.Expr:
         return (~continued(text.shift(1))).fill_null(True)
@@ -452,6 +419,9 @@ class MediboardTable(Parser):
         return dump_blank(text)
 
     def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
+        references = state.references if isinstance(state, ParserState) else {}
+        if references is not self.siblings.references:  # a new file's tables (read once per file)
+            self.siblings = Siblings(references)
         columns = self.options.get("fields")
         columns = list(columns) if isinstance(columns, list | tuple) else None
         rows = dump_rows(records, self.table, state, columns)
@@ -472,7 +442,7 @@ class MediboardTable(Parser):
         """Share of sampled records that are this table's rows (events or reference rows)."""
         if records.height == 0:
             return 0.0
-        siblings, self.siblings = self.siblings, Siblings(None)  # the shape decides; no resolution needed
+        siblings, self.siblings = self.siblings, Siblings({})  # the shape decides; no resolution needed
         try:
             result = self.parse(records, {})
         except Exception:

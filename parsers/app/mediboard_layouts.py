@@ -24,8 +24,6 @@ modules/admin/classes/CUser.php, modules/admin/classes/CLogAccessMedicalData.php
 
 from __future__ import annotations
 
-import re
-
 #: Primary key of each table (an auto-increment id: it orders rows by insertion).
 PRIMARY_KEYS: dict[str, str] = {
     "users": "user_id",
@@ -395,14 +393,3 @@ def filename_patterns(table: str) -> tuple[str, ...]:
             for comp in _COMPRESSED:
                 out.append(f"{prefix}{table}.{ext}{comp}")
     return tuple(out)
-
-
-_NAME_RX = {t: re.compile(rf"^(?:.*\.)?{re.escape(t)}\.(?:tsv|csv|txt)(?:\.(?:gz|bz2|xz))?$") for t in PRIMARY_KEYS}
-
-
-def table_of_filename(name: str) -> str | None:
-    """The table a dump file name designates, or None."""
-    for table, rx in _NAME_RX.items():
-        if rx.match(name):
-            return table
-    return None

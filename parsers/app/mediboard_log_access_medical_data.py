@@ -51,6 +51,7 @@ class MediboardLogAccessMedicalData(MediboardTable):
 
     name = "mediboard.log_access_medical_data"
     table = "log_access_medical_data"
+    references = ("mediboard.users",)
     actions = ("record_read",)
 
     def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:

@@ -72,6 +72,7 @@ class MediboardLongRequestLog(MediboardTable):
 
     name = "mediboard.long_request_log"
     table = "long_request_log"
+    references = ("mediboard.users", "mediboard.module_action")
     actions = ("export", "api_call", "log_message")
 
     def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:

@@ -77,6 +77,7 @@ class MediboardUserAction(MediboardTable):
 
     name = "mediboard.user_action"
     table = "user_action"
+    references = ("mediboard.users", "mediboard.object_class", "mediboard.user_action_data")
     actions = ACTIONS
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:

@@ -40,6 +40,7 @@ class MediboardUserAuthentication(MediboardTable):
 
     name = "mediboard.user_authentication"
     table = "user_authentication"
+    references = ("mediboard.users", "mediboard.user_agent")
     actions = ("login", "session_end")
 
     def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:

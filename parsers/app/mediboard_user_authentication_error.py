@@ -36,6 +36,7 @@ class MediboardUserAuthenticationError(MediboardTable):
 
     name = "mediboard.user_authentication_error"
     table = "user_authentication_error"
+    references = ("mediboard.users",)
     actions = ("login_failed",)
 
     def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:

@@ -37,6 +37,7 @@ class MediboardUserLog(MediboardTable):
 
     name = "mediboard.user_log"
     table = "user_log"
+    references = ("mediboard.users",)
     actions = ACTIONS
 
     def build(self, rows: pl.DataFrame, state: ParserState) -> ParseResult:

@@ -21,7 +21,7 @@ import pytest
 from forensics.apps import profile_for
 from forensics.apps.generic import GenericProfile
 from forensics.correlate import correlate
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0 Safari/537.36"
 SCRIPT = "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0"

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from forensics.correlate import correlate
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 from forensics.simulate.generic import simulate_generic
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

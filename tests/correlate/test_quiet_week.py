@@ -16,7 +16,7 @@ import pytest
 import forensics.simulate as simulate_pkg
 import forensics.simulate.pipeline as sim_pipeline
 from forensics.correlate import correlate
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 
 
 @pytest.fixture(scope="module")

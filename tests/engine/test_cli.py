@@ -68,6 +68,22 @@ def test_bad_config_is_one_clear_error_and_nothing_is_written(tmp_path: Path) ->
     assert not out.exists()
 
 
+def test_an_undeclared_parser_option_is_refused_with_exit_3(tmp_path: Path) -> None:
+    """Options are checked against the keys the source's parser declares (Parser.option_keys)."""
+    cfg = tmp_path / "case.toml"
+    cfg.write_text('[[source]]\npath = "web/access.log*"\nformat = "apache.error"\nlog_format = "%h"\n')
+    root, out = _evidence(tmp_path), tmp_path / "out"
+    result = runner.invoke(app, ["ingest", str(root), "-o", str(out), "--config", str(cfg)])
+    assert result.exit_code == 3, result.output
+    assert "format 'apache.error' takes no option 'log_format'" in result.output and "case.toml" in result.output
+    assert not out.exists()
+    cfg.write_text(
+        '[[source]]\npath = "web/access.log*"\nformat = "apache.access"\nlog_format = "%h %l %u %t \\"%r\\" %>s %b"\n'
+    )
+    result = runner.invoke(app, ["ingest", str(root), "-o", str(out), "--config", str(cfg), "-q"])
+    assert result.exit_code == 0, result.output
+
+
 def test_safe_escapes_controls_and_bidi() -> None:
     assert safe("a\x1b[2Jb\u202ec\x00") == "a\\x1b[2Jb\\u202ec\\x00"
 

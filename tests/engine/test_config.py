@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from forensics.config import ConfigError, load_config, parse_clock_offset
+from forensics.config import ConfigError, load_config, option_keys, parse_clock_offset
+from parsers.base import load_all
 
 GOOD = """
 [case]
@@ -75,3 +76,46 @@ def test_bad_config_names_the_key_and_the_file(tmp_path: Path, mutation: tuple[s
 )
 def test_clock_offsets(text: object, seconds: float) -> None:
     assert parse_clock_offset(text, "x") == pytest.approx(seconds)
+
+
+def _source(tmp_path: Path, body: str) -> Path:
+    p = tmp_path / "case.toml"
+    p.write_text('[[source]]\npath = "db/*.log"\n' + body)
+    return p
+
+
+def test_an_option_the_format_does_not_declare_is_refused(tmp_path: Path) -> None:
+    """``log_format`` is declared by the web access parsers, not by ``mysql.slow``."""
+    p = _source(tmp_path, 'format = "mysql.slow"\nlog_format = "%h %t"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    message = str(err.value)
+    assert "format 'mysql.slow' takes no option 'log_format'" in message
+    assert str(p) in message and "[[source]] #1" in message
+
+
+def test_options_the_format_declares_are_accepted(tmp_path: Path) -> None:
+    p = _source(tmp_path, 'format = "postgresql.log"\nlog_line_prefix = "%m [%p] "\nyear = 2024\n')
+    (src,) = load_config(p).sources
+    assert src.options == {"log_line_prefix": "%m [%p] ", "year": 2024}
+    p = _source(tmp_path, 'format = "mariadb.audit"\nserver_audit_query_log_limit = 2048\n')
+    assert load_config(p).sources[0].options == {"server_audit_query_log_limit": 2048}
+
+
+def test_the_declared_keys_are_the_only_source_of_options(tmp_path: Path) -> None:
+    """Without a format, any parser's declared option is accepted; a key no parser declares is not."""
+    declared = {key for cls in load_all().values() for key in cls.option_keys}
+    assert option_keys() == declared | {"year"}
+    assert option_keys("mysql.slow") == {"year"}
+    assert option_keys("apache.access") == {"log_format", "year"}
+    p = _source(tmp_path, 'log_format = "%h %t"\n')
+    assert load_config(p).sources[0].options == {"log_format": "%h %t"}
+    p = _source(tmp_path, 'table = "users"\n')
+    with pytest.raises(ConfigError, match="unknown key 'table'"):
+        load_config(p)
+
+
+def test_every_declared_option_is_documented() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "config.md").read_text(encoding="utf-8")
+    for key in sorted(option_keys()):
+        assert f"`{key}`" in text, f"option {key!r} is declared by a parser but not in docs/config.md"

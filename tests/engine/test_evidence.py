@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from forensics.evidence import StreamStatus, open_stream, source_key, walk
+from forensics.intake.stream import StreamStatus, open_stream
+from forensics.intake.walk import source_key, walk
 
 
 def _read(path: Path, **kw: int) -> tuple[bytes, StreamStatus]:
@@ -113,7 +114,7 @@ def test_rotation_sets_sort_oldest_first() -> None:
 
 
 def test_hash_matches_hashlib(tmp_path: Path) -> None:
-    from forensics.evidence import sha256_file
+    from forensics.intake.stream import sha256_file
 
     p = tmp_path / "f"
     p.write_bytes(TEXT)

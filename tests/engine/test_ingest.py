@@ -14,11 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import forensics.evidence as evidence_mod
-import forensics.ingest as ingest_mod
-import forensics.store as store_mod
+import forensics.intake.enrichment as enrichment_mod
+import forensics.intake.parsing as parsing_mod
+import forensics.intake.reader as reader_mod
+import forensics.intake.store as store_mod
+import forensics.intake.stream as stream_mod
 from forensics.config import CaseConfig, SourceConfig
-from forensics.ingest import IngestError, ingest
+from forensics.intake.engine import IngestError, ingest
 from parsers.base import Parser, ParseResult, register, rejects_of
 
 GOOD = '10.0.0.{i} - - [22/Oct/2024:09:02:{s:02d} +0200] "GET /x?i={i} HTTP/1.1" 200 {i} "-" "UA {i}"'
@@ -169,7 +171,7 @@ def test_chunk_boundaries_do_not_change_results(tmp_path: Path, monkeypatch: pyt
     root = _evidence(tmp_path, {"b/blocks.log": blocks, "a/access.log": _access(800)})
     cfg = CaseConfig(sources=(SourceConfig(path="b/*", format="test.blocks"),))
     big = ingest(root, tmp_path / "big", config=cfg)
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 1500)
+    monkeypatch.setattr(reader_mod, "CHUNK_BYTES", 1500)
     monkeypatch.setattr(store_mod, "BUCKET_ROWS", 37)  # many sort buckets too
     small = ingest(root, tmp_path / "small", config=cfg, memory_budget=0)  # every chunk spilled to disk
     assert big.events.equals(small.events)
@@ -276,7 +278,7 @@ def test_related_lists_equal_the_plain_list_expression(rows: list[tuple[Any, ...
     # rows that take the shortcut ([first] or []) and rows that need the list expression, mixed
     names = ["source.ip", "network.peer_ip", "destination.ip", "network.forwarded_ip", "user.name", "db.user"]
     events = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row").drop(sorted(dropped))
-    assert ingest_mod._related(events).equals(_related_reference(events))
+    assert enrichment_mod._related(events).equals(_related_reference(events))
 
 
 @settings(max_examples=100, deadline=None)
@@ -291,9 +293,9 @@ def test_record_columns_are_joined_by_position_as_by_key(n: int, recs: list[int]
     if clash:
         events = events.with_columns(pl.col("x").alias("line"))
     expected = events.join(rec_meta, on="_rec", how="left", maintain_order="left")
-    assert ingest_mod._with_records(events, rec_meta).equals(expected)
+    assert enrichment_mod._with_records(events, rec_meta).equals(expected)
     in_order = rec_meta.select("_rec", pl.col("text").alias("x"))
-    assert ingest_mod._with_records(in_order, rec_meta).equals(
+    assert enrichment_mod._with_records(in_order, rec_meta).equals(
         in_order.join(rec_meta, on="_rec", how="left", maintain_order="left")
     )
 
@@ -352,10 +354,10 @@ def test_chunks_parsed_side_by_side_give_what_one_thread_gives(tmp_path: Path, m
     # one layout dominates the first chunk, another the rest: the frozen hint is then "wrong"
     text = "".join(variants[0 if i < 150 else 1 + i % 3].format(i=i, s=i % 60) + "\n" for i in range(900))
     root = _evidence(tmp_path, {"a/access.log": text.encode()})
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 2000)
-    monkeypatch.setattr(ingest_mod, "PARSE_WORKERS", 1)
+    monkeypatch.setattr(reader_mod, "CHUNK_BYTES", 2000)
+    monkeypatch.setattr(parsing_mod, "PARSE_WORKERS", 1)
     alone = ingest(root, tmp_path / "alone")
-    monkeypatch.setattr(ingest_mod, "PARSE_WORKERS", 3)
+    monkeypatch.setattr(parsing_mod, "PARSE_WORKERS", 3)
     together = ingest(root, tmp_path / "together")
     assert alone.events.height > 600 and alone.rejects.height > 200
     assert alone.events.equals(together.events)
@@ -365,8 +367,8 @@ def test_chunks_parsed_side_by_side_give_what_one_thread_gives(tmp_path: Path, m
 
 def test_progress_moves_inside_a_big_file_and_ends_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _evidence(tmp_path, {"a/access.log.1.gz": gzip.compress(_access(3000)), "a/access.log": _access(3000)})
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 20_000)
-    monkeypatch.setattr(evidence_mod, "READ_BLOCK", 8192)
+    monkeypatch.setattr(reader_mod, "CHUNK_BYTES", 20_000)
+    monkeypatch.setattr(stream_mod, "READ_BLOCK", 8192)
     calls: list[tuple[int, int, str]] = []
     ingest(root, tmp_path / "out", progress=lambda done, total, item: calls.append((done, total, item)))
     dones = [d for d, _, _ in calls]
@@ -384,7 +386,7 @@ def test_a_parser_that_fails_on_a_chunk_loses_nothing_and_stops_nothing(
     root = _evidence(tmp_path, {"b/blocks.log": blocks, "a/access.log": _access(20)})
     cfg = CaseConfig(sources=(SourceConfig(path="b/*", format="test.fragile"),))
     for chunk in (500, 1 << 20):  # the failing record in a small chunk, then in the only chunk
-        monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", chunk)
+        monkeypatch.setattr(reader_mod, "CHUNK_BYTES", chunk)
         res = ingest(root, tmp_path / f"out{chunk}", config=cfg)
         _balanced(res.manifest)
         blocks_file = next(f for f in res.manifest["files"] if f["path"] == "b/blocks.log")

@@ -7,8 +7,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from forensics.detect import detect_sample
-from parsers.base import Parser, ParseResult, get_parser, parse_isolating, records_from_text
+from forensics.intake.detect import detect_sample
+from forensics.intake.reader import records_from_text
+from parsers.base import Parser, ParseResult, get_parser, parse_isolating
 from parsers.web.apache_access import ApacheAccess
 
 LINE = '192.0.2.{i} - - [22/Oct/2024:09:02:{s:02d} +0200] "GET /p?i={i} HTTP/1.1" 200 {i} "-" "UA"'

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from forensics.prefetch import prefetch
+from forensics.intake.prefetch import prefetch
 
 
 def test_order_and_every_item_are_kept() -> None:

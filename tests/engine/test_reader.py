@@ -6,7 +6,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers.base import MAX_LINE_BYTES, Parser, group_records, lines_frame
+from forensics.intake.reader import MAX_LINE_BYTES, group_records, lines_frame
+from parsers.base import Parser
 
 
 class _Single(Parser):

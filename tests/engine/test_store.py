@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics.store import PartStore, _in_order
+from forensics.intake.store import PartStore, _in_order
 
 KEYS = ["@timestamp", "log.file.path", "log.file.line", "event.id"]
 T0 = datetime(2024, 10, 27, 1, 30)
@@ -97,7 +97,7 @@ def test_nothing_held_gives_an_empty_output(tmp_path: Path) -> None:
 
 def test_a_part_spanning_many_ranges_is_read_once_and_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A table dump covers years: it is split by range once instead of being read for every range."""
-    import forensics.store as store_mod
+    import forensics.intake.store as store_mod
 
     monkeypatch.setattr(store_mod, "BUCKET_ROWS", 20)
     wide = _frame([((i * 7919) % 500, "dump/users.tsv", i + 1, f"u:{i}") for i in range(200)])  # all over

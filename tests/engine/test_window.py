@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from forensics.window import WindowError, parse_bound, parse_window
+from forensics.time.window import WindowError, parse_bound, parse_window
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import forensics.evidence as evidence_mod
-from forensics.ingest import ingest
+import forensics.intake.stream as stream_mod
+from forensics.intake.engine import ingest
 
 from .conftest import LINE, manifest
 
@@ -50,7 +50,7 @@ def test_when_the_system_refuses_o_noatime_the_file_is_read_and_the_manifest_say
             raise PermissionError(errno.EPERM, "Operation not permitted")
         return real(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(evidence_mod.os, "open", refuse)
+    monkeypatch.setattr(stream_mod.os, "open", refuse)
     result = ingest(root, tmp_path / "out")
     m = manifest(result.out_dir)
     assert m["totals"]["events"] == 1

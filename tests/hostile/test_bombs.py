@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-import forensics.evidence as evidence_mod
-import forensics.ingest as ingest_mod
-from forensics.evidence import READ_BLOCK, StreamStatus, open_stream
-from forensics.ingest import FileReport, ingest
+import forensics.intake.reader as reader_mod
+import forensics.intake.stream as stream_mod
+from forensics.intake.accounting import FileReport
+from forensics.intake.engine import ingest
+from forensics.intake.stream import READ_BLOCK, StreamStatus, open_stream
 
 from .conftest import LINE, manifest
 
@@ -68,14 +69,14 @@ def test_the_decompression_cap_stops_the_file_with_a_warning(tmp_path: Path, kin
 
 def test_one_huge_block_is_never_held_as_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """However big a block the stream hands over, no line piece is longer than MAX_PENDING."""
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 1000)
-    monkeypatch.setattr(ingest_mod, "MAX_PENDING", 4000)
+    monkeypatch.setattr(reader_mod, "CHUNK_BYTES", 1000)
+    monkeypatch.setattr(reader_mod, "MAX_PENDING", 4000)
 
     def stream() -> Iterator[bytes]:
         yield b"x" * 50_000 + b"\nshort\n" + b"y" * 9_000
 
     report = FileReport(path="a", size=0, sha256_before="")
-    pieces = list(ingest_mod._line_chunks(stream(), report))
+    pieces = list(reader_mod._line_chunks(stream(), report))
     assert max(len(p) for p in pieces) <= 4000
     assert sum(len(p) for p in pieces) == 50_000 + 7 + 9_000 - 2  # every byte but the two line ends
     assert b"short" in pieces
@@ -96,8 +97,8 @@ def test_gzip_of_zeros_read_with_a_configured_format_is_cut_and_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the issue's 512 MB of zeros as one line, scaled down: 32 MiB with 4 MiB pieces
-    monkeypatch.setattr(ingest_mod, "MAX_PENDING", 4 << 20)
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 1 << 20)
+    monkeypatch.setattr(reader_mod, "MAX_PENDING", 4 << 20)
+    monkeypatch.setattr(reader_mod, "CHUNK_BYTES", 1 << 20)
     root, config = _case(tmp_path, "zeros.log.gz", _bomb("gzip", 2), "apache.access")
     result = ingest(root, tmp_path / "out", config=config)
     files = {f["path"]: f for f in manifest(result.out_dir)["files"]}
@@ -111,17 +112,17 @@ def test_gzip_of_zeros_read_with_a_configured_format_is_cut_and_counted(
 def test_a_multiline_parser_fed_only_continuation_lines_holds_back_a_bounded_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ingest_mod, "MAX_PENDING", 64 << 10)
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 16 << 10)
+    monkeypatch.setattr(reader_mod, "MAX_PENDING", 64 << 10)
+    monkeypatch.setattr(reader_mod, "CHUNK_BYTES", 16 << 10)
     held: list[int] = []
-    real = ingest_mod._hold_back_last_record
+    real = reader_mod._hold_back_last_record
 
     def spy(lines, parser):
         kept, carry = real(lines, parser)
         held.append(0 if carry is None else carry.estimated_size())
         return kept, carry
 
-    monkeypatch.setattr(ingest_mod, "_hold_back_last_record", spy)
+    monkeypatch.setattr(reader_mod, "_hold_back_last_record", spy)
     body = b"# Time: 2024-10-22T09:02:01.000000Z\n" + b"  continuation of nothing\n" * 40_000
     root, config = _case(tmp_path, "slow.log.gz", gzip.compress(body, mtime=0), "mysql.slow")
     result = ingest(root, tmp_path / "out", config=config)
@@ -152,7 +153,7 @@ def test_reading_a_gzip_bomb_stays_far_below_its_size(tmp_path: Path) -> None:
 
     root, config = _case(tmp_path, "zeros.log.gz", _one_member_gzip(16), "apache.access")
     code = (
-        "import sys, resource; from forensics.ingest import ingest; "
+        "import sys, resource; from forensics.intake.engine import ingest; "
         "ingest(sys.argv[1], sys.argv[2], config=sys.argv[3], memory_budget=64 << 20); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
@@ -166,4 +167,4 @@ def test_reading_a_gzip_bomb_stays_far_below_its_size(tmp_path: Path) -> None:
     peak_kib = int(done.stdout.split()[-1])
     assert peak_kib < 1536 * 1024, peak_kib
     del resource
-    assert evidence_mod.READ_BLOCK == READ_BLOCK
+    assert stream_mod.READ_BLOCK == READ_BLOCK

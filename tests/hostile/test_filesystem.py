@@ -10,10 +10,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import forensics.evidence as evidence_mod
+import forensics.intake.stream as stream_mod
 from forensics.cli import app
-from forensics.evidence import walk
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
+from forensics.intake.walk import walk
 
 from .conftest import LINE, manifest, runner
 
@@ -34,7 +34,7 @@ def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
         return real_open(path, flags, *args, **kwargs)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    monkeypatch.setattr(evidence_mod.os, "open", open_)
+    monkeypatch.setattr(stream_mod.os, "open", open_)
 
 
 def test_an_unreadable_folder_is_listed_as_skipped_with_the_reason(
@@ -100,7 +100,7 @@ def test_names_that_are_not_utf8_are_read_shown_escaped_and_flagged(tmp_path: Pa
 
 @pytest.mark.parametrize("raw", [b"acc\xe9ss.log", b"a\\xe9\xff.log", b"\\\\\x80"])
 def test_an_escaped_name_gives_its_bytes_back(raw: bytes) -> None:
-    from forensics.evidence import display_name
+    from forensics.intake.walk import display_name
 
     shown, escaped = display_name(os.fsdecode(raw))
     assert escaped and shown.isascii()

@@ -27,11 +27,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import forensics.ingest as ingest_mod
-from forensics.evidence import READ_BLOCK, StreamStatus, open_stream, sniff_compression
-from forensics.ingest import FileReport, ingest
+import forensics.intake.reader as reader_mod
+from forensics.intake.accounting import FileReport
+from forensics.intake.engine import ingest
+from forensics.intake.reader import group_records, lines_frame
+from forensics.intake.stream import READ_BLOCK, StreamStatus, open_stream, sniff_compression
 from forensics.schema import conform
-from parsers.base import get_parser, group_records, lines_frame, load_all
+from parsers.base import get_parser, load_all
 
 SCALE = max(1, int(os.environ.get("FORENSICS_FUZZ_SCALE", "1")))
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -150,7 +152,7 @@ def test_the_reader_and_decompressors_never_raise_and_lose_nothing(
         assert status.warnings or text == data
     # the line cutter and the lines frame: every byte but the line ends, in order
     report = FileReport(path="f.log", size=len(blob), sha256_before="")
-    chunks = list(ingest_mod._line_chunks(iter([text]) if text else iter([]), report))
+    chunks = list(reader_mod._line_chunks(iter([text]) if text else iter([]), report))
     line_no, offset = 1, 0
     for buf in chunks:
         frame = lines_frame(buf, line_no, offset)

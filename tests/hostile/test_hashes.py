@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 
 from .conftest import LINE, manifest
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from forensics.cli import app
-from forensics.ingest import IngestError, ingest
+from forensics.intake.engine import IngestError, ingest
 
 from .conftest import LINE, manifest, runner, tree
 
@@ -48,7 +48,7 @@ def test_output_inside_the_evidence_is_refused(tmp_path: Path) -> None:
 
 def test_an_earlier_working_folder_is_never_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A ``.parts`` folder found in OUT (an earlier, killed run; or anything else) is left as it was."""
-    import forensics.store as store_mod
+    import forensics.intake.store as store_mod
 
     root = tmp_path / "ev"
     root.mkdir()
@@ -75,7 +75,7 @@ def test_an_earlier_working_folder_is_never_removed(tmp_path: Path, monkeypatch:
 def test_the_spill_folder_is_unique_to_the_run_and_removed_even_on_failure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import forensics.ingest as ingest_mod
+    import forensics.intake.engine as ingest_mod
 
     root = tmp_path / "ev"
     root.mkdir()

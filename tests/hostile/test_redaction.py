@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from forensics.cli import app
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 from forensics.redact import KINDS, MASK, keep_secrets, redact
 from forensics.report import write_report
 

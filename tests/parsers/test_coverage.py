@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from forensics.detect import MIN_SCORE
 from forensics.docgen import formats_markdown
+from forensics.intake.detect import MIN_SCORE
 from parsers.base import get_parser, load_all
 from parsers.coverage import COVERAGE, how_detected
 

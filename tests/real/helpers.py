@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from forensics.config import CaseConfig, SourceConfig
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 

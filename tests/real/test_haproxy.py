@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from forensics.config import SourceConfig
-from forensics.detect import detect_file
+from forensics.intake.detect import detect_file
 from tests.real.helpers import (
     Ingested,
     assert_in_window,

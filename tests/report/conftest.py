@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 from forensics.report import Report, build_report
 from tests.report import casegen, hostile
 

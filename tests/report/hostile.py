@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 
 #: Strings that would do something if a report let them: markup, script ends, URL schemes,
 #: template and plotly syntax, JSON breakers, invisible and reordering characters.

@@ -36,7 +36,10 @@ REASON_CODE = {
     "forensics/correlate/dblinks.py": ("link_web_db",),
     "forensics/correlate/pipeline.py": ("_session_reasons",),
 }
-INGEST_CODE = ("forensics/evidence.py", "forensics/ingest.py", "forensics/timing.py", "forensics/skew.py")
+INGEST_CODE = (
+    *(f"forensics/intake/{m}.py" for m in ("walk", "stream", "reader", "accounting", "engine", "manifest")),
+    *(f"forensics/time/{m}.py" for m in ("zones", "second_pass", "skew")),
+)
 
 
 def _functions(path: str, names: tuple[str, ...]) -> list[ast.FunctionDef]:

@@ -305,7 +305,7 @@ def test_cli(case_out: Path, tmp_path: Path, report_fr: Report) -> None:
 
 
 def test_no_events_at_all(tmp_path: Path) -> None:
-    from forensics.ingest import ingest
+    from forensics.intake.engine import ingest
 
     evidence = tmp_path / "evidence"
     evidence.mkdir()

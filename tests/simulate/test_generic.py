@@ -10,7 +10,7 @@ import tomllib
 import polars as pl
 import pytest
 
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 from forensics.simulate.__main__ import main
 from forensics.simulate.generic import SCENARIOS, simulate_generic
 

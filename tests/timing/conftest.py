@@ -30,7 +30,7 @@ def store_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     decisions, skew); both ways of holding them must give the same answers.
     """
     if request.param == "spilled":
-        import forensics.store
+        import forensics.intake.store
 
-        monkeypatch.setattr(forensics.store, "MEMORY_BUDGET", 0)
+        monkeypatch.setattr(forensics.intake.store, "MEMORY_BUDGET", 0)
     return request.param

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 
 from forensics.config import CaseConfig, SourceConfig
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "timing"
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics import dst, timing
-from forensics.timing import ZoneDecision, localize_all
+from forensics.time import dst, zones
+from forensics.time.zones import ZoneDecision, localize_all
 
 PARIS = ZoneDecision("Europe/Paris", "source")
 
@@ -161,7 +161,7 @@ def test_source_order_rank_follows_offset_then_sub(keys: list[tuple[int, int]], 
         schema={"_ts": pl.Datetime("us"), "log.offset": pl.Int64, "_sub": pl.Int64},
     )
     state = {"seq": base}
-    seq = timing._prepare(df, state).get_column("_seq").to_list()
+    seq = zones._prepare(df, state).get_column("_seq").to_list()
     order = sorted(range(len(keys)), key=lambda i: keys[i])
     assert [seq[i] for i in order] == list(range(base, base + len(keys)))
     assert state["seq"] == base + len(keys)
@@ -171,7 +171,7 @@ def test_source_order_rank_follows_offset_then_sub(keys: list[tuple[int, int]], 
 @given(st.lists(st.one_of(st.none(), st.integers(-14 * 3600, 14 * 3600)), max_size=20))
 def test_zone_names_per_distinct_offset_equal_per_row_formatting(offsets: list[int | None]) -> None:
     df = pl.DataFrame({"_offset": offsets}, schema={"_offset": pl.Int32})
-    fast = df.select(timing._offset_names(df)).to_series()
-    per_row = df.select(timing._format_offset(pl.col("_offset"))).to_series()
+    fast = df.select(zones._offset_names(df)).to_series()
+    per_row = df.select(zones._format_offset(pl.col("_offset"))).to_series()
     assert fast.to_list() == per_row.to_list()
     assert fast.dtype == pl.String

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics.timing import ZoneDecision, localize_all
-from parsers.base import records_from_text
+from forensics.intake.reader import records_from_text
+from forensics.time.zones import ZoneDecision, localize_all
 from tests.timing.fixture_parsers import NaiveNoIds
 
 ZONES = [

@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from forensics import skew
 from forensics.cli import print_summary
 from forensics.config import SourceConfig
+from forensics.time import skew
 from tests.timing.helpers import run
 from tests.timing.skewgen import HOSTS, START, generate
 
@@ -212,7 +212,7 @@ def test_the_clock_report_does_not_depend_on_the_order_edges_arrive_in() -> None
     """Edges come out of group-bys in no fixed order; the manifest must not change with it."""
     import itertools
 
-    from forensics.skew import Edge, solve
+    from forensics.time.skew import Edge, solve
 
     edges = [
         Edge("app01", "rp01", "pairs", {"same_request": 900}, 900, -3.0, 0.1, -3.0, True),

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from forensics.config import SourceConfig
-from forensics.years import SourceSpan, choose_year, mark_rollover
+from forensics.time.years import SourceSpan, choose_year, mark_rollover
 from tests.timing.helpers import DATA, check_expected, expected, iso, run
 
 # (format, fixture, expected): yearless formats; add syslog (RFC 3164) and yearless error logs here

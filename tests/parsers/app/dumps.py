@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from forensics.config import CaseConfig, SourceConfig
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 from tests.golden import IDENTITY_FIELDS, rows
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "app"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from forensics.detect import MIN_SCORE, detect_file
+from forensics.intake.detect import MIN_SCORE, detect_file
 from parsers.base import load_all
 
 DATA = Path(__file__).resolve().parents[2] / "data"

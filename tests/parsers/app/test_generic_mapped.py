@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from forensics.intake.reader import records_from_text
 from parsers.app.generic_map import MappingError
-from parsers.base import get_parser, records_from_text
+from parsers.base import get_parser
 from tests.golden import IDENTITY_FIELDS, check_golden, parse_file, rows
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "app"
@@ -154,7 +155,7 @@ def test_gz_and_small_chunks_give_the_same_rows(
 ) -> None:
     import gzip
 
-    import forensics.ingest
+    import forensics.intake.reader
 
     src = DATA / name
     events, _, _ = parse_file(src, tmp_path, fmt=fmt, options=options, tz="Europe/Paris")
@@ -162,7 +163,7 @@ def test_gz_and_small_chunks_give_the_same_rows(
     gz.write_bytes(gzip.compress(src.read_bytes(), mtime=0))
     events_gz, _, _ = parse_file(gz, tmp_path, fmt=fmt, options=options, tz="Europe/Paris")
     assert rows(events_gz, drop=IDENTITY_FIELDS) == rows(events, drop=IDENTITY_FIELDS)
-    monkeypatch.setattr(forensics.ingest, "CHUNK_BYTES", 61)
+    monkeypatch.setattr(forensics.intake.reader, "CHUNK_BYTES", 61)
     small = tmp_path / "small"
     small.mkdir()
     events_small, _, _ = parse_file(src, small, fmt=fmt, options=options, tz="Europe/Paris")

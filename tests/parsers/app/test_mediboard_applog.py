@@ -53,10 +53,10 @@ def test_fields(tmp_path: Path) -> None:
 
 def test_small_chunks_give_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Multi-line records cut by chunk boundaries read the same."""
-    import forensics.ingest
+    import forensics.intake.reader
 
     events, _, _ = parse_file(DATA / "application.log", tmp_path, tz="Europe/Paris")
-    monkeypatch.setattr(forensics.ingest, "CHUNK_BYTES", 50)
+    monkeypatch.setattr(forensics.intake.reader, "CHUNK_BYTES", 50)
     small = tmp_path / "small"
     small.mkdir()
     events_small, _, _ = parse_file(DATA / "application.log", small, tz="Europe/Paris")

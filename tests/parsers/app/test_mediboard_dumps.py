@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from forensics.config import CaseConfig
+from forensics.intake.engine import ingest
+from forensics.intake.reader import records_from_text
 from forensics.schema import ACTIONS
-from parsers.base import get_parser, load_all, records_from_text
+from parsers.base import ParserState, get_parser, load_all
 from tests.golden import check_golden
 from tests.parsers.app.dumps import DATA, file_rows, ingest_folder, inputs
 
@@ -271,11 +275,60 @@ def test_small_chunks_give_the_same_rows(
     case: str, ingested: dict[str, Ingested], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Records cut by chunk boundaries (escaped newlines, the header kept in state) read the same."""
-    import forensics.ingest
+    import forensics.intake.reader
 
-    monkeypatch.setattr(forensics.ingest, "CHUNK_BYTES", 97)
+    monkeypatch.setattr(forensics.intake.reader, "CHUNK_BYTES", 97)
     events, rejects, _ = ingest_folder(DATA / case, tmp_path)
     plain, _, _ = ingested[case]
     assert rejects.height == 0
     for path in inputs(DATA / case):
         assert file_rows(events, path.name) == file_rows(plain, path.name), path.name
+
+
+def _copy(folder: Path, to: Path) -> Path:
+    to.mkdir()
+    for path in inputs(folder):
+        (to / path.name).write_bytes(path.read_bytes())
+    return to
+
+
+def test_reference_tables_are_files_the_engine_walked_hashed_and_counted(tmp_path: Path) -> None:
+    """users.tsv resolves user_authentication.tsv's ids; it is one of the run's files, hashed and balanced."""
+    evidence = _copy(DATA / "mediboard_outfile", tmp_path / "evidence")
+    result = ingest(evidence, tmp_path / "out", config=CaseConfig(timezone="Europe/Paris"))
+    auth = result.events.filter(pl.col("log.file.path") == "user_authentication.tsv").sort("log.file.line")
+    assert auth.row(0, named=True)["user.name"] == "adm.interop"
+    files = {f["path"]: f for f in result.manifest["files"]}
+    users = files["users.tsv"]
+    assert users["parser"] == "mediboard.users" and users["unchanged"] is True and users["balanced"] is True
+    assert users["sha256_before"] == hashlib.sha256((evidence / "users.tsv").read_bytes()).hexdigest()
+    assert users["lines_read"] == len((evidence / "users.tsv").read_bytes().splitlines()) > 0
+
+
+def test_an_excluded_reference_table_is_not_read(tmp_path: Path) -> None:
+    """The parser no longer opens its folder: a table the case config excludes resolves nothing."""
+    evidence = _copy(DATA / "mediboard_outfile", tmp_path / "evidence")
+    cfg = CaseConfig(timezone="Europe/Paris", exclude=("users.tsv",))
+    result = ingest(evidence, tmp_path / "out", config=cfg)
+    assert "users.tsv" not in {f["path"] for f in result.manifest["files"]}
+    auth = result.events.filter(pl.col("log.file.path") == "user_authentication.tsv")
+    assert auth.get_column("user.name").null_count() == auth.height
+    assert all("user_id_unresolved" in t for t in auth.get_column("tags").to_list())
+    # the user agents' table is still there, and still resolves
+    assert auth.get_column("user_agent.original").drop_nulls().len() > 0
+
+
+def test_a_table_parser_reads_references_from_its_state_only() -> None:
+    """What the engine hands over in ``state.references`` resolves ids; the folder is never looked at."""
+    parser = get_parser("mediboard.user_authentication")
+    assert parser.references == ("mediboard.users", "mediboard.user_agent")
+    folder = DATA / "mediboard_outfile"
+    records = records_from_text((folder / "user_authentication.tsv").read_bytes(), parser)
+    users = records_from_text((folder / "users.tsv").read_bytes(), get_parser("mediboard.users"))
+    resolved = parser.parse(records, ParserState(references={"mediboard.users": users})).events.sort("_rec")
+    assert resolved.get_column("user.name")[0] == "adm.interop"
+    assert resolved.get_column("user_agent.original").null_count() == resolved.height  # not handed over
+    alone = get_parser("mediboard.user_authentication", {"_path": str(folder / "user_authentication.tsv")})
+    unresolved = alone.parse(records, ParserState()).events
+    assert unresolved.get_column("user.name").null_count() == unresolved.height
+    assert all("user_id_unresolved" in tags for tags in unresolved.get_column("tags").to_list())

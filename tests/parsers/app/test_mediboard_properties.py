@@ -6,8 +6,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers.app.mediboard_dump import _DumpGrouper, split_fields, split_fields_python, with_fields
-from parsers.base import get_parser, records_from_text
+from forensics.intake.reader import records_from_text
+from parsers.app.mediboard_dump import split_fields, split_fields_python, with_fields
+from parsers.base import get_parser
 
 #: Latin-1 text that can never look like UTF-8 (no byte in 0x80-0xBF), so the reader's
 #: UTF-8-else-latin-1 decoding gives it back.  No CR: the reader drops a line's final CR.
@@ -142,7 +143,7 @@ def test_every_record_is_an_event_a_reject_or_meta(lines: list[str], name: str) 
 
 def test_grouping_follows_escaped_newlines() -> None:
     text = "1\tx\\\ny\\\\\n2\tz\\\n\\\nw\n3\tend\\\\\\\nmore\n"
-    records = records_from_text(text, _DumpGrouper())
+    records = records_from_text(text, get_parser("mediboard.users"))  # every table groups records alike
     assert records.get_column("n_lines").to_list() == [2, 3, 2]
 
 

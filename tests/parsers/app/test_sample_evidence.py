@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from forensics.config import CaseConfig
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 
 SAMPLE = Path(__file__).resolve().parents[3] / "sample_evidence"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from forensics.detect import MIN_SCORE, detect_file
+from forensics.intake.detect import MIN_SCORE, detect_file
 from parsers.base import load_all
 from tests.parsers.db.cases import CASES, Case
 
@@ -27,7 +27,7 @@ def test_an_inferred_prefix_is_shown_by_detect_and_in_the_manifest(tmp_path) -> 
     from typer.testing import CliRunner
 
     from forensics.cli import app
-    from forensics.ingest import ingest
+    from forensics.intake.engine import ingest
 
     evidence = tmp_path / "evidence"
     evidence.mkdir()

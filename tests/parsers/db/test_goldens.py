@@ -42,13 +42,14 @@ def test_gzip_copy_gives_the_same_rows(case: Case, tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_small_chunks_change_nothing(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Cut into many chunks (state carried from chunk to chunk, parsed ahead), every fixture gives the same rows."""
-    import forensics.ingest as ingest_mod
+    import forensics.intake.parsing as parsing_mod
+    import forensics.intake.reader as reader_mod
 
     for sub in ("whole", "chunks"):
         (tmp_path / sub).mkdir()
     whole, whole_rejects, _ = parse_file(case.path, tmp_path / "whole", fmt=case.fmt, tz=case.tz, options=case.options)
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 300)
-    monkeypatch.setattr(ingest_mod, "PARSE_WORKERS", 3)
+    monkeypatch.setattr(reader_mod, "CHUNK_BYTES", 300)
+    monkeypatch.setattr(parsing_mod, "PARSE_WORKERS", 3)
     chunked, rejects, _ = parse_file(case.path, tmp_path / "chunks", fmt=case.fmt, tz=case.tz, options=case.options)
     assert chunked.equals(whole)
     assert rejects.equals(whole_rejects)

@@ -8,7 +8,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers.base import get_parser, records_from_text
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser
 from parsers.db.mariadb_audit import _fast_split, _regex_split, unescape_audit
 from tests.golden import parse_file
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from parsers.base import Parser, get_parser, records_from_text
+from forensics.intake.reader import records_from_text
+from parsers.base import Parser, get_parser
 
 JSON = get_parser("mysql.audit_json")
 XML = get_parser("mysql.audit_xml")

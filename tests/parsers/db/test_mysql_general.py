@@ -6,8 +6,9 @@ from pathlib import Path
 
 import polars as pl
 
-from forensics.ingest import ingest
-from parsers.base import get_parser, group_records, lines_frame, records_from_text
+from forensics.intake.engine import ingest
+from forensics.intake.reader import group_records, lines_frame, records_from_text
+from parsers.base import get_parser
 from tests.golden import parse_file
 
 PARSER = get_parser("mysql.general")

@@ -17,7 +17,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from parsers.base import get_parser, records_from_text
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser
 from tests.parsers.db.perl_data import expected_records
 
 PERCONA = "percona+percona-toolkit/t/lib"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from forensics.detect import detect_sample
-from parsers.base import get_parser, records_from_text
+from forensics.intake.detect import detect_sample
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser
 
 PARSER = get_parser("pgbouncer.log")
 

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from parsers.base import get_parser, records_from_text
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser
 from parsers.db.pg_prefix import KNOWN_PREFIXES, line_pattern
 
 LOG = get_parser("postgresql.log")
@@ -306,7 +307,7 @@ SYSLOG = (
 
 
 def test_syslog_destination_is_read_as_postgresql_with_db_fields() -> None:
-    from forensics.detect import detect_sample
+    from forensics.intake.detect import detect_sample
 
     detection = detect_sample(SYSLOG.encode(), "syslog")
     assert detection.parser == "postgresql.syslog"

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from forensics.intake.reader import group_records, lines_frame
 from forensics.schema import conform
-from parsers.base import get_parser, group_records, lines_frame
+from parsers.base import get_parser
 from tests.parsers.db.cases import CASES
 
 FORMATS = sorted({c.fmt for c in CASES})

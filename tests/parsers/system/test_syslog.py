@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from forensics.intake.reader import records_from_text
 from forensics.schema import ACTIONS
-from parsers.base import get_parser, records_from_text
+from parsers.base import get_parser
 from tests.golden import IDENTITY_FIELDS, check_golden, parse_file, rows
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "system"

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import polars as pl
 
-from forensics.detect import detect_sample
-from parsers.base import get_parser, records_from_text
+from forensics.intake.detect import detect_sample
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "system"
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from forensics.detect import MIN_SCORE, detect_file
-from parsers.base import get_parser, load_all, records_from_text
+from forensics.intake.detect import MIN_SCORE, detect_file
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser, load_all
 from tests.parsers.web.fixtures import Case, cases
 
 CASES = cases()

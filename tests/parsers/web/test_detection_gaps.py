@@ -6,9 +6,10 @@ import json
 
 import polars as pl
 
-from forensics.detect import detect_sample
+from forensics.intake.detect import detect_sample
+from forensics.intake.reader import records_from_text
 from forensics.netaddr import NetworkSet, resolve_client
-from parsers.base import get_parser, records_from_text
+from parsers.base import get_parser
 
 ISO = (
     '192.0.2.{i} - - [2025-07-22T15:45:{s:02d}+02:00] "GET /p/{i} HTTP/1.1" 200 {i} "-" "Mozilla/5.0" '

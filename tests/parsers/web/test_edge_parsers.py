@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forensics.detect import MIN_SCORE
-from parsers.base import get_parser, records_from_text
+from forensics.intake.detect import MIN_SCORE
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser
 from parsers.web.edge import decode_json
 from tests.parsers.web.fixtures import DATA, cases
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from parsers.base import get_parser, records_from_text
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser
 from parsers.web.nginx_error import CUT_BYTES
 
 

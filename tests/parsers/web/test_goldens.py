@@ -66,13 +66,14 @@ def test_small_chunks_parsed_side_by_side_change_nothing(
     case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Cut into many chunks and parsed several at a time, every fixture gives the same rows."""
-    import forensics.ingest as ingest_mod
+    import forensics.intake.parsing as parsing_mod
+    import forensics.intake.reader as reader_mod
 
     (tmp_path / "whole").mkdir()
     (tmp_path / "chunks").mkdir()
     whole_events, whole_rejects, _ = case.parse(tmp_path / "whole")
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 300)
-    monkeypatch.setattr(ingest_mod, "PARSE_WORKERS", 3)
+    monkeypatch.setattr(reader_mod, "CHUNK_BYTES", 300)
+    monkeypatch.setattr(parsing_mod, "PARSE_WORKERS", 3)
     events, rejects, _ = case.parse(tmp_path / "chunks")
     assert events.equals(whole_events)
     assert rejects.equals(whole_rejects)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from parsers.base import get_parser, records_from_text
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser
 from parsers.web.haproxy_format import UNDATED, compile_haproxy
 
 HTTPSLOG_LINE = (

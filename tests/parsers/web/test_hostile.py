@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from parsers.base import MAX_LINE_BYTES
+from forensics.intake.reader import MAX_LINE_BYTES
 from parsers.web import access
 from tests.golden import parse_file
 from tests.parsers.web.fixtures import DATA

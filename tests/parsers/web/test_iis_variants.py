@@ -7,8 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from forensics.detect import detect_file
-from parsers.base import get_parser, records_from_text
+from forensics.intake.detect import detect_file
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "web" / "iis_w3c"
 

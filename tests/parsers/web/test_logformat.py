@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from parsers.base import get_parser, records_from_text
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser
 from parsers.web.logformat import compile_apache, compile_nginx
 
 

@@ -9,7 +9,8 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers.base import get_parser, records_from_text
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser
 
 WEB_PARSERS = ["apache.access", "nginx.access", "apache.error", "nginx.error", "iis.w3c", "haproxy.http"]
 SEEDS = [

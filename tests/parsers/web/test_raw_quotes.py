@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 import parsers.web.access as access_mod
-from parsers.base import get_parser, records_from_text
+from forensics.intake.reader import records_from_text
+from parsers.base import get_parser
 
 LINES = [
     '203.0.113.50 - - [22/Jul/2025:15:45:51 +0200] "GET /q?x=<script>alert("t")</script> HTTP/1.0" 404 1164',

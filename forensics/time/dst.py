@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -244,4 +245,44 @@ def resolve_fall_back(rows: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(
         {"log.file.path": paths, "event.id": ids, "_late_pass": lates, "_by": bys, "_conflict": conflicts},
         schema=out_schema,
+    )
+
+
+def resolve_source(state: dict[str, Any]) -> pl.DataFrame:
+    """Decide the remembered fall-back rows of one source (``resolve_fall_back``)."""
+    rows = state.get("dst_rows") or []
+    if not rows:
+        return resolve_fall_back(pl.DataFrame(schema=WINDOW_ROW_SCHEMA))
+    frame = pl.concat([r.cast(WINDOW_ROW_SCHEMA) for r in rows])  # type: ignore[arg-type]
+    return resolve_fall_back(frame)
+
+
+def apply_dst(df: pl.DataFrame | pl.LazyFrame, verdicts: pl.DataFrame) -> pl.DataFrame | pl.LazyFrame:
+    """Rewrite the decided ambiguous rows: the chosen instant, ``dst_ambiguous_resolved``."""
+    decided = verdicts.filter(pl.col("_late_pass").is_not_null()).select("log.file.path", "event.id", "_late_pass")
+    if decided.height == 0:
+        return df
+    other = decided.lazy() if isinstance(df, pl.LazyFrame) else decided
+    hit = pl.col("_late_pass").is_not_null()
+    return (
+        df.join(other, on=["log.file.path", "event.id"], how="left")  # type: ignore[arg-type]
+        .with_columns(
+            pl.when(hit)
+            .then(pl.when(pl.col("_late_pass")).then(pl.col("time.latest")).otherwise(pl.col("time.earliest")))
+            .otherwise(pl.col("time.recorded"))
+            .alias("time.recorded"),
+            pl.when(hit)
+            .then(
+                pl.col("time.flags").list.eval(
+                    pl.when(pl.element() == "dst_ambiguous")
+                    .then(pl.lit("dst_ambiguous_resolved"))
+                    .otherwise(pl.element())
+                )
+            )
+            .otherwise(pl.col("time.flags"))
+            .alias("time.flags"),
+            pl.when(hit).then(None).otherwise(pl.col("time.earliest")).alias("time.earliest"),
+            pl.when(hit).then(None).otherwise(pl.col("time.latest")).alias("time.latest"),
+        )
+        .drop("_late_pass")
     )

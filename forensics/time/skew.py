@@ -659,3 +659,37 @@ def estimate(lf: pl.LazyFrame, hosts: dict[str, str], configured: dict[str, floa
     edges = pair_edges(anchor_pairs(anchors, window)) + counted_edges(connect_lags(anchors, window))
     all_hosts = sorted(set(hosts.values()))
     return solve(all_hosts, edges, configured)
+
+
+def apply_skew(events: pl.LazyFrame, skews: dict[str, float]) -> pl.LazyFrame:
+    """``@timestamp`` = ``time.recorded`` minus the clock offset of the event's source (seconds).
+
+    ``skews`` maps a ``log.source`` to seconds its clock is ahead; sources not named keep
+    ``@timestamp`` = ``time.recorded``.  ``time.recorded`` itself is never changed;
+    ``time.earliest``/``time.latest`` (the candidates of an undecided DST reading) move
+    with ``@timestamp``.
+    """
+    if not skews:
+        return events.with_columns(
+            pl.col("time.recorded").alias("@timestamp"), pl.lit(None, dtype=pl.Float64).alias("time.skew")
+        )
+    shift = pl.duration(microseconds=(pl.col("_skew").fill_null(0) * 1e6).round().cast(pl.Int64))
+    table = pl.LazyFrame(
+        {"log.source": list(skews), "_skew": list(skews.values())},
+        schema={"log.source": pl.String, "_skew": pl.Float64},
+    )
+    return (
+        events.join(table, on="log.source", how="left", maintain_order="left")
+        .with_columns(
+            (pl.col("time.recorded") - shift).alias("@timestamp"),
+            # the two candidates of an undecided DST reading are candidates for @timestamp
+            (pl.col("time.earliest") - shift).alias("time.earliest"),
+            (pl.col("time.latest") - shift).alias("time.latest"),
+            pl.col("_skew").alias("time.skew"),
+            pl.when(pl.col("_skew").is_not_null() & (pl.col("_skew") != 0))
+            .then(pl.concat_list([pl.col("time.flags"), pl.lit(["skew_corrected"])]))
+            .otherwise(pl.col("time.flags"))
+            .alias("time.flags"),
+        )
+        .drop("_skew")
+    )

@@ -6,8 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forensics.evidence import StreamStatus, open_stream
-from parsers.base import SNIFF_BYTES, group_records, lines_frame, load_all
+from forensics.intake.reader import group_records, lines_frame
+from forensics.intake.stream import StreamStatus, open_stream
+from parsers.base import load_all
+
+#: How much of a file format detection looks at.
+SNIFF_BYTES = 64 * 1024
 
 #: Below this share of parsed sample records a parser is not chosen.
 MIN_SCORE = 0.5

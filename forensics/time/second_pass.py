@@ -1,0 +1,308 @@
+"""The second time pass: once every file is read, the decisions that need a whole source.
+
+Per chunk, ``forensics.time.zones`` reads times in their zone; some questions can only be
+answered once every file is read: the year of yearless sources (``forensics.time.years``),
+the pass of records in the repeated fall-back hour, from the order of the whole source
+(``forensics.time.dst``), and the clock offsets of the hosts (``forensics.time.skew``).
+``time_pass`` decides them, ``finalize`` applies them while the events are written, and
+the manifest reports them.
+
+See ``docs/time.md`` for the rules and thresholds in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import polars as pl
+
+from forensics.schema import activity_start, conform
+from forensics.time import dst, skew, years
+from forensics.time.zones import ZoneDecision, localize, with_private
+
+
+class EventParts(Protocol):
+    """The held chunks of events the second pass reads and amends (``forensics.intake.store.PartStore``)."""
+
+    def scan_events(self) -> pl.LazyFrame | None: ...
+
+    def rewrite_events(self, fn: Callable[[pl.DataFrame], pl.DataFrame | None]) -> None: ...
+
+
+@dataclass
+class SourceTime:
+    """What the time pass needs to know about one source (rotation set)."""
+
+    source: str
+    host: str | None
+    zone: ZoneDecision
+    clock_offset: float | None = None
+    year: int | None = None
+    newest_mtime: datetime | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def clock_host(self) -> str:
+        return self.host or self.source
+
+
+@dataclass
+class CaseTime:
+    """The case-wide inputs of the time pass."""
+
+    sources: dict[str, SourceTime]
+    skew_tolerance: float = 10.0
+    awareness: datetime | None = None
+    today: datetime | None = None
+
+
+@dataclass
+class TimeOutcome:
+    """What the time pass decided; ``finalize`` applies it, the manifest reports it."""
+
+    verdicts: pl.DataFrame
+    skews: dict[str, float]
+    sources: dict[str, dict[str, Any]]
+    clock: dict[str, Any]
+    warnings: list[str]
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _naive(ts: datetime | None) -> datetime | None:
+    return None if ts is None else ts.replace(tzinfo=None)
+
+
+def _infer_years(parts: EventParts, case: CaseTime, info: dict[str, dict[str, Any]], warnings: list[str]) -> None:
+    """Give yearless rows their year, localize them, and rewrite the chunks that hold them."""
+    lf = parts.scan_events()
+    if lf is None:
+        return
+    yl = (
+        lf.filter(pl.col("_t_local").is_not_null())
+        .group_by("log.source")
+        .agg(
+            pl.col("_t_roll").min().alias("r0"),
+            pl.col("_t_local").filter(pl.col("_t_roll") == pl.col("_t_roll").min()).min().alias("t0"),
+            pl.col("_t_roll").max().alias("r1"),
+            pl.col("_t_local").filter(pl.col("_t_roll") == pl.col("_t_roll").max()).max().alias("t1"),
+        )
+        .collect()
+    )
+    if yl.height == 0:
+        return
+    spans = (
+        lf.filter(pl.col("_t_local").is_null() & pl.col("time.recorded").is_not_null())
+        .group_by("log.source")
+        .agg(pl.col("time.recorded").min().alias("lo"), pl.col("time.recorded").max().alias("hi"))
+        .collect()
+    )
+    by_source = {s: (_naive(lo), _naive(hi)) for s, lo, hi in spans.iter_rows()}
+    case_span = None
+    if by_source:
+        case_span = (min(v[0] for v in by_source.values()), max(v[1] for v in by_source.values()))
+    choices: dict[str, tuple[int, SourceTime]] = {}
+    for source, r0, t0, r1, t1 in yl.iter_rows():
+        st = case.sources.get(source) or SourceTime(source, None, ZoneDecision("UTC", "assumed_utc"))
+        span = years.SourceSpan(r0, t0, r1, t1)
+        same_host = [v for s, v in by_source.items() if s != source and _host_of(case, s) == st.clock_host]
+        host_span = (min(v[0] for v in same_host), max(v[1] for v in same_host)) if same_host else None
+        choice = years.choose_year(
+            span,
+            configured=st.year,
+            host_span=host_span,
+            case_span=case_span,
+            awareness=_naive(case.awareness),
+            file_mtime=st.newest_mtime,
+            today=case.today,
+        )
+        a, b = span.interval(choice.base)
+        info.setdefault(source, {})["year_inference"] = {
+            "year_of_first_record": choice.base,
+            "basis": choice.source,
+            "detail": choice.detail,
+            "new_years_in_source": span.last_roll - span.first_roll,
+            "first": a.isoformat(),
+            "last": b.isoformat(),
+        }
+        if span.last_roll - span.first_roll > 3:
+            warnings.append(
+                f"{source}: the dates jump by more than half a year {span.last_roll - span.first_roll} times; "
+                "check the inferred years"
+            )
+        if choice.source in ("file_mtime", "ingest_date"):
+            warnings.append(f"{source}: year of yearless timestamps inferred from weak evidence ({choice.detail})")
+        choices[source] = (choice.base, st)
+
+    def place(df: pl.DataFrame) -> pl.DataFrame | None:
+        mask = pl.col("_t_local").is_not_null()
+        if not df.select(mask.any()).item():
+            return None
+        df = df.with_row_index("_pi")
+        fixed = []
+        for (source,), grp in df.filter(mask).group_by(["log.source"], maintain_order=True):
+            base, st = choices[source]
+            fixed.append(_place_years(grp, base, st))
+        placed = pl.concat(fixed, how="diagonal_relaxed")
+        placed = with_private(conform(placed), placed).with_columns(placed.get_column("_pi"))  # type: ignore[arg-type]
+        return pl.concat([df.filter(~mask), placed.select(df.columns)]).sort("_pi").drop("_pi")
+
+    parts.rewrite_events(place)
+
+
+def _place_years(rows: pl.DataFrame, base: int, st: SourceTime) -> pl.DataFrame:
+    """Yearless rows of one source with their year, then localized like any other row."""
+    year = pl.col("_t_roll").cast(pl.Int32) + base
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    outside = (year < years.MIN_YEAR) | (year > years.MAX_YEAR)
+    conflict = ((pl.col("_t_local").dt.month() == 2) & (pl.col("_t_local").dt.day() == 29) & ~leap) | outside
+    flags = pl.concat_list(
+        [
+            pl.col("time.flags").list.eval(pl.element().filter(pl.element() != "year_missing")),
+            pl.lit(["year_inferred"]),
+            pl.when(conflict).then(pl.lit(["year_conflict"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
+        ]
+    )
+    g = rows.with_columns(
+        years.with_year(pl.col("_t_local"), year).alias("_ts"),
+        pl.col("_t_offset").alias("_offset"),
+        pl.col("_t_order").alias("_order"),
+        pl.col("_t_seq").alias("_seq"),
+        flags.alias("time.flags"),
+    )
+    g = localize(g, st.zone, st.state)
+    return g.with_columns(pl.col("time.recorded").alias("@timestamp"))
+
+
+def _host_of(case: CaseTime, source: str) -> str:
+    st = case.sources.get(source)
+    return st.clock_host if st else source
+
+
+def time_pass(parts: EventParts, case: CaseTime) -> TimeOutcome:
+    """Years, fall-back decisions and host clocks, once every part is written."""
+    info: dict[str, dict[str, Any]] = {s: {} for s in case.sources}
+    warnings: list[str] = []
+    _infer_years(parts, case, info, warnings)
+    verdict_frames = []
+    for name, st in case.sources.items():
+        v = dst.resolve_source(st.state)
+        if v.height:
+            verdict_frames.append(v)
+            decided = v.filter(pl.col("_late_pass").is_not_null())
+            conflicts = int(v.get_column("_conflict").sum())
+            info[name]["dst_fall_back"] = {
+                "ambiguous": v.height,
+                "resolved": decided.height,
+                "resolved_by": dict(decided.group_by("_by").len().sort("_by").iter_rows()),
+                "unresolved": v.height - decided.height,
+                "order_conflicts": conflicts,
+            }
+            if v.height - decided.height:
+                warnings.append(
+                    f"{name}: {v.height - decided.height} timestamps in the repeated DST hour could not be placed; "
+                    "both instants are kept (time.earliest, time.latest)"
+                )
+            if conflicts:
+                warnings.append(
+                    f"{name}: file order and ids disagree for {conflicts} timestamps in the repeated DST hour"
+                )
+    verdicts = (
+        pl.concat(verdict_frames)
+        if verdict_frames
+        else dst.resolve_fall_back(pl.DataFrame(schema=dst.WINDOW_ROW_SCHEMA))
+    )
+    hosts = {name: st.clock_host for name, st in case.sources.items()}
+    configured: dict[str, float] = {}
+    conflicting: set[str] = set()
+    for st in case.sources.values():
+        if st.clock_offset is None:
+            continue
+        h = st.clock_host
+        if h in configured and configured[h] != st.clock_offset:
+            conflicting.add(h)
+        configured.setdefault(h, st.clock_offset)
+    for h in sorted(conflicting):
+        warnings.append(f"host {h}: sources give different clock_offset values; each source keeps its own")
+    report = None
+    everything = parts.scan_events()
+    if everything is not None:
+        # anchors see the decided DST readings; undecided ones are left out
+        decided = dst.apply_dst(everything, verdicts)
+        assert isinstance(decided, pl.LazyFrame)
+        report = skew.estimate(decided, hosts, configured, case.skew_tolerance)
+    skews: dict[str, float] = {}
+    for name, st in case.sources.items():
+        clock = report.hosts.get(st.clock_host) if report else None
+        entry: dict[str, Any] = {"clock_host": st.clock_host}
+        if st.clock_offset is not None:
+            skews[name] = st.clock_offset
+            entry.update(skew_applied=st.clock_offset, skew_origin="config")
+        elif clock is not None and clock.applied and clock.offset is not None:
+            skews[name] = round(clock.offset, 3)
+            entry.update(skew_applied=round(clock.offset, 3), skew_origin=clock.origin)
+        else:
+            entry.update(skew_applied=None, skew_origin=None)
+        entry["skew_estimate"] = clock.as_dict() if clock is not None else None
+        info[name].update(entry)
+    if report:
+        warnings.extend(report.warnings)
+    clock_info = report.as_dict() if report else {}
+    return TimeOutcome(verdicts, skews, info, clock_info, warnings)
+
+
+def finalize(lf: pl.LazyFrame, outcome: TimeOutcome) -> pl.LazyFrame:
+    """Apply the fall-back decisions and the clock offsets; then ``event.start`` from the final time."""
+    out = dst.apply_dst(lf, outcome.verdicts)
+    assert isinstance(out, pl.LazyFrame)
+    out = skew.apply_skew(out, outcome.skews)
+    start = activity_start(pl.col("@timestamp"))
+    return out.with_columns(pl.when(start != pl.col("@timestamp")).then(start).alias("event.start"))
+
+
+def file_stats(events_path: Path) -> dict[str, dict[str, Any]]:
+    """Per file: first/last ``time.recorded``, naive count and flag counts of the final events."""
+    lf = pl.scan_parquet(events_path)
+    base = (
+        lf.group_by("log.file.path")
+        .agg(
+            pl.col("time.recorded").min().alias("first"),
+            pl.col("time.recorded").max().alias("last"),
+            (pl.col("time.zone_source") != "record").sum().alias("naive"),
+        )
+        .collect()
+    )
+    flags = (
+        lf.select("log.file.path", pl.col("time.flags").alias("flag"))
+        .explode("flag")
+        .filter(pl.col("flag").is_not_null())
+        .group_by("log.file.path", "flag")
+        .len()
+        .sort("log.file.path", "flag")
+        .collect()
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for path, first, last, naive in base.iter_rows():
+        out[path] = {"first": first, "last": last, "naive": int(naive or 0), "flags": {}}
+    for path, flag, n in flags.iter_rows():
+        out.setdefault(path, {"first": None, "last": None, "naive": 0, "flags": {}})["flags"][flag] = int(n)
+    return out
+
+
+def source_time_warnings(source: dict[str, Any]) -> list[str]:
+    """The lines ``forensics ingest`` prints for a source: zone assumed, clock off by more than 1 s."""
+    out = []
+    name = source.get("source")
+    if source.get("zone_source") == "assumed_utc" and source.get("naive_events"):
+        out.append(f"{name}: no time zone given for {source['naive_events']} naive timestamps; UTC assumed")
+    applied = source.get("skew_applied")
+    est = source.get("skew_estimate") or {}
+    if applied is not None and abs(applied) > 1.0:
+        how = "configured" if source.get("skew_origin") == "config" else f"estimated from {est.get('pairs', 0)} anchors"
+        out.append(f"{name}: clock {abs(applied):.1f} s {'ahead' if applied > 0 else 'behind'} ({how}); corrected")
+    elif applied is None and est.get("offset") is not None and abs(est["offset"]) > 1.0:
+        out.append(f"{name}: clock about {est['offset']:+.1f} s off but not corrected ({est.get('reason', '')})")
+    return out
