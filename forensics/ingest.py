@@ -47,7 +47,7 @@ from forensics.netaddr import resolve_clients
 from forensics.outputs import check_output_folder, clear_stale, commit, parquet_metadata, run_id, temporary, write_json
 from forensics.prefetch import prefetch
 from forensics.schema import EVENT_SCHEMA, REJECT_SCHEMA, conform
-from forensics.store import PartStore
+from forensics.store import PartStore, expected_text_bytes
 from forensics.timing import (
     CaseTime,
     SourceTime,
@@ -347,7 +347,7 @@ def _run(
     done = 0
     reports: list[FileReport] = []
     source_states: dict[str, dict[str, Any]] = {}
-    writer = _PartWriter(parts, memory_budget, window, rid)
+    writer = _PartWriter(parts, memory_budget, window, rid, expected_text_bytes((f.relpath, f.size) for f in files))
     for f in files:
         report = _ingest_file(
             f,
@@ -401,9 +401,14 @@ class _PartWriter:
     """Holds the per-chunk events (in memory up to a budget, then on disk), then sorts them into the outputs."""
 
     def __init__(
-        self, folder: Path, memory_budget: int | None = None, window: Window | None = None, rid: str | None = None
+        self,
+        folder: Path,
+        memory_budget: int | None = None,
+        window: Window | None = None,
+        rid: str | None = None,
+        expected_text: int | None = None,
     ) -> None:
-        self.store = PartStore(folder, memory_budget)
+        self.store = PartStore(folder, memory_budget, expected_text)
         self.window = window or Window()
         self.metadata = parquet_metadata(rid)
         self.rows = 0

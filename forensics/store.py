@@ -6,18 +6,29 @@ fixed budget (``MEMORY_BUDGET`` bytes of columns); past it every held chunk is w
 to a Parquet part on disk and so is every later chunk.  Memory therefore follows the
 budget, never the size of the evidence.
 
+When the evidence is known to be larger than the budget (``expected_text_bytes``: the
+size of the files, compressed ones counted at a typical ratio), chunks go to disk from the
+first one, as soon as the bytes of columns per byte of text seen so far say the whole would
+not fit: holding a budget's worth first and then writing it all costs memory for nothing.
+A part leaves out its columns that hold only nulls (most of the schema for any one format);
+reading it puts them back as typed nulls.
+
 At the end, events held in memory are finalized, sorted (skipped when already in order)
-and written once.  Spilled parts are ordered out of core: ranges are cut on quantiles of
-the final timestamps (read alone, 8 bytes an event), so every range holds about
-``BUCKET_ROWS`` events whatever the time spread; a range reads only the parts whose
-timestamps overlap it and is sorted alone; the Parquet sink pulls the sorted ranges one
-after the other, so the output is written once and only one range is in memory.
+and written once.  Spilled parts are ordered out of core.  When every part is in order and
+their key ranges follow one another (one big file, or a rotation set, read oldest first),
+the parts are finalized and written one after the other: nothing is sorted or read twice.
+Otherwise ranges are cut on quantiles of the final timestamps (read alone, 8 bytes an
+event), so every range holds about ``BUCKET_ROWS`` events whatever the time spread; a range
+reads only the parts whose timestamps overlap it and is sorted alone; the Parquet sink pulls
+the sorted ranges one after the other, so the output is written once and only one range is
+in memory.
 """
 
 from __future__ import annotations
 
+import itertools
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +44,36 @@ PART_COMPRESSION = "lz4"
 #: How events.parquet is written: zstd level 1 (about 10 % faster than the default for the
 #: same size), row groups of 131,072 events (both cores encode; readers skip by time range).
 OUTPUT_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 1, "row_group_size": 131_072}
+#: Text bytes assumed per byte of a compressed file when projecting the size of the evidence
+#: (web and database logs compress 8 to 15 times with gzip; a low guess only spills later).
+COMPRESSED_RATIO = 8
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4")
+
+
+def expected_text_bytes(files: Iterable[tuple[str, int]]) -> int:
+    """About how many bytes of text ``(name, size)`` files hold: a hint for the memory budget.
+
+    Taken from the names and sizes only (the evidence is not opened again); a wrong guess
+    costs speed or memory, never a different output.
+    """
+    return sum(size * COMPRESSED_RATIO if name.lower().endswith(_COMPRESSED) else size for name, size in files)
 
 
 class PartStore:
     """Hold event and reject chunks while parsing; produce the sorted outputs at the end."""
 
-    def __init__(self, folder: Path, memory_budget: int | None = None) -> None:
+    def __init__(self, folder: Path, memory_budget: int | None = None, expected_text: int | None = None) -> None:
         self.folder = folder
         self.memory_budget = MEMORY_BUDGET if memory_budget is None else memory_budget
+        #: bytes of text the whole evidence is expected to hold (None: unknown, hold up to the budget)
+        self.expected_text = expected_text
+        self._text_seen = 0
         self.n = 0
         self._held: list[pl.DataFrame] = []
         self._held_bytes = 0
         self._paths: list[Path] = []
+        #: per spilled part: the full schema and the columns actually stored (the others are all null)
+        self._layout: dict[Path, tuple[pl.Schema, frozenset[str]]] = {}
         self._rejects: list[pl.DataFrame] = []
         for sub in ("events", "rejects"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
@@ -66,13 +95,35 @@ class PartStore:
             return
         self._held.append(df)
         self._held_bytes += df.estimated_size()
-        if self._held_bytes > self.memory_budget:
+        if self._held_bytes > self.memory_budget or self._projected(df) > self.memory_budget:
             self._spill()
+
+    def _projected(self, df: pl.DataFrame) -> float:
+        """Bytes of columns the whole evidence would take, at the ratio seen so far (0: unknown)."""
+        if self.expected_text is None or "event.original" not in df.columns:
+            return 0
+        self._text_seen += int(df.get_column("event.original").str.len_bytes().sum() or 0)
+        if not self._text_seen:
+            return 0
+        return self._held_bytes * max(self.expected_text, self._text_seen) / self._text_seen
 
     def _write_part(self, df: pl.DataFrame) -> None:
         path = self._next("events")
-        df.write_parquet(path, compression=PART_COMPRESSION)
+        self._store_part(path, df)
         self._paths.append(path)
+
+    def _store_part(self, path: Path, df: pl.DataFrame) -> None:
+        """Write ``df`` to ``path`` without its all-null columns (``_scan`` restores them)."""
+        kept = [c for c in df.columns if df.get_column(c).null_count() < df.height] or df.columns[:1]
+        df.select(kept).write_parquet(path, compression=PART_COMPRESSION)
+        self._layout[path] = (df.schema, frozenset(kept))
+
+    def _scan(self, path: Path) -> pl.LazyFrame:
+        """A spilled part with every column of its chunk, in the chunk's order."""
+        schema, kept = self._layout[path]
+        return pl.scan_parquet(path).select(
+            [pl.col(n) if n in kept else pl.lit(None, dtype=t).alias(n) for n, t in schema.items()]
+        )
 
     def _spill(self) -> None:
         held, self._held, self._held_bytes = self._held, [], 0
@@ -97,7 +148,7 @@ class PartStore:
 
     def scan_events(self) -> pl.LazyFrame | None:
         """Every event held so far, as one lazy frame (None when there is none)."""
-        frames = [df.lazy() for df in self._held] + [pl.scan_parquet(p) for p in self._paths]
+        frames = [df.lazy() for df in self._held] + [self._scan(p) for p in self._paths]
         return pl.concat(frames) if frames else None
 
     def rewrite_events(self, fn: Callable[[pl.DataFrame], pl.DataFrame | None]) -> None:
@@ -107,9 +158,9 @@ class PartStore:
             if new is not None:
                 self._held[i] = new
         for path in self._paths:
-            new = fn(pl.read_parquet(path))
+            new = fn(self._scan(path).collect())
             if new is not None:
-                new.write_parquet(path, compression=PART_COMPRESSION)
+                self._store_part(path, new)
 
     # -- the outputs ----------------------------------------------------------------------
 
@@ -154,11 +205,35 @@ class PartStore:
         keys: list[str],
         metadata: dict[str, str] | None = None,
     ) -> int:
-        """Out-of-core ordering: each time range is sorted alone, then ranges are concatenated."""
+        """Out-of-core ordering: parts one after the other when they follow, else range by range."""
+        parts = self._paths
+        # the output's schema from the chunk's (no file is read for it)
+        schema = finalize(pl.LazyFrame(schema=self._layout[parts[0]][0])).collect_schema()
+        chain = _chained([finalize(self._scan(p)) for p in parts], keys)
+        if chain is not None:
+            batches: Iterator[list[pl.LazyFrame]] = ([finalize(self._scan(parts[i]))] for i in chain)
+            _sink_sorted(batches, schema, keys, target, metadata)
+        else:
+            self._write_buckets(target, finalize, keys, schema, metadata)
+        for part in parts:
+            part.unlink()
+        self._paths = []
+        self._layout = {}
+        return pl.scan_parquet(target).select(pl.len()).collect().item()
+
+    def _write_buckets(
+        self,
+        target: Path,
+        finalize: Callable[[pl.LazyFrame], pl.LazyFrame],
+        keys: list[str],
+        schema: pl.Schema,
+        metadata: dict[str, str] | None,
+    ) -> None:
+        """Each time range is read from the parts that overlap it and sorted alone; ranges are concatenated."""
         parts = self._paths
         stamps = pl.concat(
             [
-                finalize(pl.scan_parquet(p)).select("@timestamp", pl.lit(i, dtype=pl.Int64).alias("_part"))
+                finalize(self._scan(p)).select("@timestamp", pl.lit(i, dtype=pl.Int64).alias("_part"))
                 for i, p in enumerate(parts)
             ]
         ).collect()
@@ -182,7 +257,7 @@ class PartStore:
         split: list[list[Path]] = [[] for _ in range(n_buckets)]
         for part, lo, hi in spans.sort("_part").iter_rows():
             if hi - lo + 1 > WIDE_PART_RANGES:
-                done = finalize(pl.scan_parquet(parts[part])).with_columns(_bucket_of(edges)).collect()
+                done = finalize(self._scan(parts[part])).with_columns(_bucket_of(edges)).collect()
                 for (bucket,), piece in done.partition_by("_bucket", as_dict=True).items():
                     folder = split_dir / f"{bucket:07d}"
                     folder.mkdir(parents=True, exist_ok=True)
@@ -192,38 +267,19 @@ class PartStore:
                 continue
             for bucket in range(lo, hi + 1):
                 readers[bucket].append(part)
-        schema = finalize(pl.scan_parquet(parts[0])).collect_schema()
 
-        def ranges(
-            with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
-        ) -> Iterator[pl.DataFrame]:
-            """One sorted time range at a time, pulled by the Parquet sink as it writes."""
+        def ranges() -> Iterator[list[pl.LazyFrame]]:
             for bucket in range(n_buckets):
                 frames = []
                 if readers[bucket]:
-                    lf = pl.concat(
-                        [finalize(pl.scan_parquet(parts[i])) for i in readers[bucket]], how="diagonal_relaxed"
-                    )
+                    lf = pl.concat([finalize(self._scan(parts[i])) for i in readers[bucket]], how="diagonal_relaxed")
                     frames.append(lf.filter(_bucket_of(edges) == bucket) if n_buckets > 1 else lf)
                 frames += [pl.scan_parquet(path) for path in split[bucket]]
-                if not frames:
-                    continue
-                df = pl.concat(frames, how="diagonal_relaxed").collect()
-                if not _in_order(df, keys):
-                    df = df.sort(keys, nulls_last=True)
-                if predicate is not None:
-                    df = df.filter(predicate)
-                if with_columns is not None:
-                    df = df.select(with_columns)
-                if df.height:
-                    yield df
+                if frames:
+                    yield frames
 
-        register_io_source(ranges, schema=schema).sink_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
-        for part in parts:
-            part.unlink()
+        _sink_sorted(ranges(), schema, keys, target, metadata)
         shutil.rmtree(split_dir, ignore_errors=True)
-        self._paths = []
-        return pl.scan_parquet(target).select(pl.len()).collect().item()
 
     def write_rejects(
         self, target: Path, sort_keys: list[str], empty: pl.DataFrame, metadata: dict[str, str] | None = None
@@ -236,6 +292,58 @@ class PartStore:
             )
         else:
             empty.write_parquet(target, metadata=metadata)
+
+
+def _sink_sorted(
+    batches: Iterator[list[pl.LazyFrame]],
+    schema: pl.Schema,
+    keys: list[str],
+    target: Path,
+    metadata: dict[str, str] | None,
+) -> None:
+    """Write ``target`` from batches whose key ranges follow one another, each sorted when it is not yet.
+
+    The Parquet sink pulls one batch at a time, so only one is in memory.
+    """
+
+    def pull(
+        with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
+    ) -> Iterator[pl.DataFrame]:
+        for frames in batches:
+            df = pl.concat(frames, how="diagonal_relaxed").collect()
+            if not _in_order(df, keys):
+                df = df.sort(keys, nulls_last=True)
+            if predicate is not None:
+                df = df.filter(predicate)
+            if with_columns is not None:
+                df = df.select(with_columns)
+            if df.height:
+                yield df
+
+    register_io_source(pull, schema=schema).sink_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
+
+
+def _chained(parts: list[pl.LazyFrame], keys: list[str]) -> list[int] | None:
+    """The order in which the parts follow one another by ``keys``, or None when they do not.
+
+    They follow one another when each part is in order by itself (no null key) and, taken by
+    its first key, each part's last key comes before the next part's first: writing them one
+    after the other is then exactly the sorted output.  Only the key columns are read, one part
+    at a time; the first part that is not in order ends the check.
+    """
+    bounds = []
+    for i, lf in enumerate(parts):
+        df = lf.select(keys).collect()
+        if not df.height:
+            continue
+        if df.select(pl.any_horizontal(pl.col(k).is_null().any() for k in keys)).item() or not _in_order(df, keys):
+            return None
+        bounds.append((df.row(0), df.row(-1), i))
+    bounds.sort()
+    for (_, last, _), (first, _, _) in itertools.pairwise(bounds):
+        if not last < first:
+            return None
+    return [i for _, _, i in bounds]
 
 
 def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:
