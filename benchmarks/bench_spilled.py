@@ -60,8 +60,8 @@ def make_inputs(folder: Path, lines: int) -> tuple[Path, Path, int]:
     one = folder / "one" / "web01" / "apache2"
     rotated = folder / "rotated" / "web01" / "apache2"
     log = one / "access.log"
-    stamp = folder / f"lines-{lines}"
-    if not stamp.exists():
+    stamp = folder / "lines"
+    if not stamp.exists() or stamp.read_text() != str(lines):
         for d in (one, rotated):
             d.mkdir(parents=True, exist_ok=True)
             for old in d.iterdir():
@@ -74,7 +74,7 @@ def make_inputs(folder: Path, lines: int) -> tuple[Path, Path, int]:
                 chunk = b"".join(src.readline() for _ in range(per))
                 with gzip.open(rotated / f"access.log.{ROTATED - i}.gz", "wb", compresslevel=6) as out:
                     out.write(chunk)
-        stamp.touch()
+        stamp.write_text(str(lines))
     return one.parent.parent, rotated.parent.parent, log.stat().st_size
 
 
@@ -133,6 +133,21 @@ def _run_child(*args: str) -> dict[str, object]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def measure(
+    name: str, evidence: Path, lines: int, work: Path, memory: str = "default", reference: int | None = None
+) -> dict[str, object]:
+    """Time the naive baseline, then ingest, on one evidence folder; ``reference``: the one file's naive lines/s."""
+    naive = _run_child("naive", str(evidence), str(work / "naive.parquet"))
+    ing = _run_child("ingest", str(evidence), str(work / "out"), memory)
+    row: dict[str, object] = {"input": name, "lines": lines, "ingest": ing, "naive": naive}
+    if "seconds" in ing and "seconds" in naive:
+        row["ingest_lines_s"] = round(lines / ing["seconds"])  # type: ignore[operator]
+        row["naive_lines_s"] = round(lines / naive["seconds"])  # type: ignore[operator]
+        row["ratio"] = round(row["ingest_lines_s"] / row["naive_lines_s"], 2)  # type: ignore[operator]
+        row["ratio_vs_one_file"] = round(row["ingest_lines_s"] / (reference or row["naive_lines_s"]), 2)  # type: ignore[operator]
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", type=int, default=2_000_000)
@@ -151,45 +166,29 @@ def main() -> None:
         t0 = time.perf_counter()
         one, rotated, size = make_inputs(folder, args.lines)
         print(f"inputs: {args.lines:,} lines, {size / 1e6:,.0f} MB ({time.perf_counter() - t0:.1f} s to prepare)")
-        rows = []
         reference = None
         for name, evidence in (("one file", one), (f"{ROTATED} .gz files", rotated)):
             if args.only and (args.only == "one") != (name == "one file"):
                 continue
-            naive = _run_child("naive", str(evidence), str(Path(tmp) / "naive.parquet"))
-            ing = _run_child("ingest", str(evidence), str(Path(tmp) / "out"), str(args.memory))
-            row: dict[str, object] = {"input": name, "lines": args.lines, "ingest": ing, "naive": naive}
-            if "seconds" in ing and "seconds" in naive:
-                row["ingest_lines_s"] = round(args.lines / ing["seconds"])  # type: ignore[operator]
-                row["naive_lines_s"] = round(args.lines / naive["seconds"])  # type: ignore[operator]
-                row["ratio"] = round(row["ingest_lines_s"] / row["naive_lines_s"], 2)  # type: ignore[operator]
-                if reference is None:
-                    reference = row["naive_lines_s"]
-                row["ratio_vs_one_file"] = round(row["ingest_lines_s"] / reference, 2)  # type: ignore[operator]
-            rows.append(row)
-            if args.json:
-                print(json.dumps(row))
-            else:
-                _print(row)
+            row = measure(name, evidence, args.lines, Path(tmp), str(args.memory), reference)
+            reference = reference or row.get("naive_lines_s")  # type: ignore[assignment]
+            print(json.dumps(row) if args.json else _text(row), flush=True)
         print(f"load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
-def _print(row: dict[str, object]) -> None:
+def _text(row: dict[str, object]) -> str:
     ing, naive = row["ingest"], row["naive"]
     assert isinstance(ing, dict) and isinstance(naive, dict)
     if "error" in ing or "error" in naive:
-        print(f"{row['input']}: ingest {ing.get('error', 'ok')}; naive {naive.get('error', 'ok')}")
-        return
-    print(
+        return f"{row['input']}: ingest {ing.get('error', 'ok')}; naive {naive.get('error', 'ok')}"
+    return (
         f"{row['input']:>13}: ingest {ing['seconds']:6.2f} s, {row['ingest_lines_s']:>9,} lines/s, "
         f"{ing['cpu_seconds']:5.1f} CPU-s, peak RSS {ing['rss_kib'] / 1024:5,.0f} MiB, "
-        f"{ing['events']:,} events, {ing['rejects']:,} rejects"
-    )
-    print(
+        f"{ing['events']:,} events, {ing['rejects']:,} rejects\n"
         f"{'':>13}  naive  {naive['seconds']:6.2f} s, {row['naive_lines_s']:>9,} lines/s, "
-        f"{naive['cpu_seconds']:5.1f} CPU-s, peak RSS {naive['rss_kib'] / 1024:5,.0f} MiB"
+        f"{naive['cpu_seconds']:5.1f} CPU-s, peak RSS {naive['rss_kib'] / 1024:5,.0f} MiB\n"
+        f"{'':>13}  ratio  {row['ratio']:.2f}x (against the one file's naive run: {row['ratio_vs_one_file']:.2f}x)"
     )
-    print(f"{'':>13}  ratio  {row['ratio']:.2f}x (against the one file's naive run: {row['ratio_vs_one_file']:.2f}x)")
 
 
 if __name__ == "__main__":
