@@ -14,9 +14,10 @@ A part leaves out its columns that hold only nulls (most of the schema for any o
 reading it puts them back as typed nulls.
 
 At the end, events held in memory are finalized, sorted (skipped when already in order)
-and written once.  Spilled parts are ordered out of core.  When every part is in order and
-their key ranges follow one another (one big file, or a rotation set, read oldest first),
-the parts are finalized and written one after the other: nothing is sorted or read twice.
+and written once.  Spilled parts are ordered out of core.  When the parts' key ranges
+follow one another (one big file, or a rotation set read oldest first), the parts are
+finalized and written one after the other, the few that overlap (two rotated files sharing
+their boundary second) sorted together: nothing is read twice.
 Otherwise ranges are cut on quantiles of the final timestamps (read alone, 8 bytes an
 event), so every range holds about ``BUCKET_ROWS`` events whatever the time spread; a range
 reads only the parts whose timestamps overlap it and is sorted alone; the Parquet sink pulls
@@ -26,7 +27,6 @@ in memory.
 
 from __future__ import annotations
 
-import itertools
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -36,6 +36,8 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 BUCKET_ROWS = 250_000
+#: Parts whose key ranges overlap are sorted together when they hold no more events than this.
+SEGMENT_ROWS = BUCKET_ROWS
 #: A spilled part whose events fall in more time ranges than this is split once by range.
 WIDE_PART_RANGES = 2
 #: Bytes of event columns held in memory before chunks go to disk (about 1.4 M web events).
@@ -205,13 +207,13 @@ class PartStore:
         keys: list[str],
         metadata: dict[str, str] | None = None,
     ) -> int:
-        """Out-of-core ordering: parts one after the other when they follow, else range by range."""
+        """Out-of-core ordering: parts (or small groups of parts) in turn when they follow, else range by range."""
         parts = self._paths
         # the output's schema from the chunk's (no file is read for it)
         schema = finalize(pl.LazyFrame(schema=self._layout[parts[0]][0])).collect_schema()
-        chain = _chained([finalize(self._scan(p)) for p in parts], keys)
-        if chain is not None:
-            batches: Iterator[list[pl.LazyFrame]] = ([finalize(self._scan(parts[i]))] for i in chain)
+        segments = _segments([finalize(self._scan(p)) for p in parts], keys)
+        if segments is not None:
+            batches = ([finalize(self._scan(parts[i])) for i in seg] for seg in segments)
             _sink_sorted(batches, schema, keys, target, metadata)
         else:
             self._write_buckets(target, finalize, keys, schema, metadata)
@@ -323,27 +325,41 @@ def _sink_sorted(
     register_io_source(pull, schema=schema).sink_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
 
 
-def _chained(parts: list[pl.LazyFrame], keys: list[str]) -> list[int] | None:
-    """The order in which the parts follow one another by ``keys``, or None when they do not.
+def _segments(parts: list[pl.LazyFrame], keys: list[str]) -> list[list[int]] | None:
+    """The parts grouped into runs that follow one another by ``keys``, or None when they do not.
 
-    They follow one another when each part is in order by itself (no null key) and, taken by
-    its first key, each part's last key comes before the next part's first: writing them one
-    after the other is then exactly the sorted output.  Only the key columns are read, one part
-    at a time; the first part that is not in order ends the check.
+    Parts are taken by their first key; a part whose first key comes after the last key of
+    every part before it starts a new segment, any other joins the current one (two rotated
+    files that share their boundary second, say).  Writing the segments one after the other,
+    each sorted alone, is then exactly the sorted output.  None (the range path) when a key is
+    null or when a segment of several parts would hold more than ``SEGMENT_ROWS`` events
+    (sources that overlap in time: one segment would be the whole case).  Only the key
+    columns are read, one part at a time.
     """
     bounds = []
     for i, lf in enumerate(parts):
         df = lf.select(keys).collect()
         if not df.height:
             continue
-        if df.select(pl.any_horizontal(pl.col(k).is_null().any() for k in keys)).item() or not _in_order(df, keys):
+        if df.select(pl.any_horizontal(pl.col(k).is_null().any() for k in keys)).item():
             return None
-        bounds.append((df.row(0), df.row(-1), i))
+        if not _in_order(df, keys):
+            df = df.sort(keys)
+        bounds.append((df.row(0), df.row(-1), i, df.height))
     bounds.sort()
-    for (_, last, _), (first, _, _) in itertools.pairwise(bounds):
-        if not last < first:
+    segments: list[list[int]] = []
+    rows = 0
+    high: tuple[Any, ...] | None = None
+    for first, last, i, n in bounds:
+        if high is None or first > high:
+            segments.append([])
+            rows = 0
+        segments[-1].append(i)
+        rows += n
+        if len(segments[-1]) > 1 and rows > SEGMENT_ROWS:
             return None
-    return [i for _, _, i in bounds]
+        high = last if high is None or last > high else high
+    return segments
 
 
 def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:

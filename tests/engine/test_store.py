@@ -172,6 +172,17 @@ def test_parts_that_follow_one_another_are_written_in_turn_without_sorting(
         roomy.add_events(c)
         tight.add_events(c)
     monkeypatch.setattr(store_mod, "BUCKET_ROWS", 50)  # the range path would cut eight ranges
+    ranged = _spy_ranges(monkeypatch)
+    spilled = _write(tight, tmp_path / "two.parquet")
+    assert not ranged
+    assert spilled.equals(_write(roomy, tmp_path / "one.parquet"))
+    assert spilled.get_column("log.file.line").to_list() == list(range(1, 401))
+
+
+def _spy_ranges(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record whether the range path ran."""
+    import forensics.store as store_mod
+
     ranged: list[bool] = []
     real = store_mod.PartStore._write_buckets
 
@@ -180,20 +191,41 @@ def test_parts_that_follow_one_another_are_written_in_turn_without_sorting(
         real(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store_mod.PartStore, "_write_buckets", spy)
+    return ranged
+
+
+def test_rotated_files_sharing_their_boundary_second_are_sorted_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # access.log.2 ends at the second access.log.1 starts: by path, .1 comes first in that second
+    older = _events(0, 100, "a/access.log.2")
+    newer = _events(99, 100, "a/access.log.1")
+    roomy, tight = PartStore(tmp_path / "roomy"), PartStore(tmp_path / "tight", memory_budget=0)
+    for c in (older, newer):
+        roomy.add_events(c)
+        tight.add_events(c)
+    ranged = _spy_ranges(monkeypatch)
     spilled = _write(tight, tmp_path / "two.parquet")
     assert not ranged
     assert spilled.equals(_write(roomy, tmp_path / "one.parquet"))
-    assert spilled.get_column("log.file.line").to_list() == list(range(1, 401))
+    assert spilled.get_column("log.file.path").to_list()[99:101] == ["a/access.log.1", "a/access.log.2"]
 
 
-def test_parts_that_overlap_take_the_range_path_and_give_the_same_output(tmp_path: Path) -> None:
-    # two files over the same hours, and a part out of order: neither can be written in turn
+def test_sources_that_overlap_take_the_range_path_and_give_the_same_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import forensics.store as store_mod
+
+    monkeypatch.setattr(store_mod, "SEGMENT_ROWS", 150)
+    # two files over the same hours, and a part out of order
     chunks = [_events(0, 100, "a/access.log"), _events(50, 100, "b/access.log"), _events(200, 50).reverse()]
     roomy, tight = PartStore(tmp_path / "roomy"), PartStore(tmp_path / "tight", memory_budget=0)
     for c in chunks:
         roomy.add_events(c)
         tight.add_events(c)
+    ranged = _spy_ranges(monkeypatch)
     assert _write(tight, tmp_path / "two.parquet").equals(_write(roomy, tmp_path / "one.parquet"))
+    assert ranged
 
 
 @settings(max_examples=40, deadline=None)
