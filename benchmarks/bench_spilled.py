@@ -4,6 +4,7 @@
     python benchmarks/bench_spilled.py --lines 500000 --memory 0
     python benchmarks/bench_spilled.py --keep /tmp/spilled-inputs   # reuse the generated files
     python benchmarks/bench_spilled.py --json
+    python benchmarks/bench_spilled.py --steps --only one          # where ingest's time goes, step by step
 
 Two inputs hold the same Apache combined lines (``bench_web.generate``, seeded): one file
 (2 M lines are 465 MB, past the default 1 GiB in-memory budget of parsed columns, so ingest
@@ -98,6 +99,64 @@ def _child_ingest(evidence: str, out: str, memory_mib: str) -> dict[str, object]
     }
 
 
+#: The steps ``--steps`` times: (module, attribute path).  A name that does not exist (moved
+#: code) is left out of the table rather than failing the run.
+STEPS = [
+    ("forensics.ingest", "_ingest_file"),
+    ("forensics.ingest", "_process_lines"),
+    ("forensics.ingest", "_finish_events"),
+    ("forensics.store", "PartStore._write_part"),
+    ("forensics.store", "PartStore._spill"),
+    ("forensics.ingest", "time_pass"),
+    ("forensics.store", "PartStore._write_ranges"),
+    ("forensics.store", "PartStore._write_held"),
+    ("forensics.ingest", "file_stats"),
+    ("forensics.ingest", "_hash_after"),
+    ("forensics.ingest", "hash_file"),
+]
+
+
+def _child_steps(evidence: str, out: str, memory_mib: str) -> dict[str, object]:
+    """One ingest with its steps wrapped: wall seconds and process CPU seconds spent inside each.
+
+    Steps nest (reading a file includes its part writes) and other threads (the reader, the
+    parse workers, the re-hash) run during a step, so the process CPU of a step counts them too.
+    """
+    import functools
+    import importlib
+
+    sys.path.insert(0, str(ROOT))
+    times: dict[str, list[float]] = {}
+
+    def wrap(module: str, name: str) -> None:
+        owner: object = importlib.import_module(module)
+        *path, attr = name.split(".")
+        for part in path:
+            owner = getattr(owner, part, None)
+        fn = getattr(owner, attr, None)
+        if fn is None:
+            return
+
+        @functools.wraps(fn)
+        def timed(*a: object, **k: object) -> object:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                entry = times.setdefault(name, [0.0, 0.0, 0])
+                entry[0] += time.perf_counter() - wall
+                entry[1] += time.process_time() - cpu
+                entry[2] += 1
+
+        setattr(owner, attr, timed)
+
+    for module, name in STEPS:
+        wrap(module, name)
+    row = _child_ingest(evidence, out, memory_mib)
+    row["steps"] = {k: {"seconds": v[0], "cpu_seconds": v[1], "calls": v[2]} for k, v in times.items()}
+    return row
+
+
 def _child_naive(evidence: str, out: str) -> dict[str, object]:
     import polars as pl
 
@@ -134,11 +193,17 @@ def _run_child(*args: str) -> dict[str, object]:
 
 
 def measure(
-    name: str, evidence: Path, lines: int, work: Path, memory: str = "default", reference: int | None = None
+    name: str,
+    evidence: Path,
+    lines: int,
+    work: Path,
+    memory: str = "default",
+    reference: int | None = None,
+    steps: bool = False,
 ) -> dict[str, object]:
     """Time the naive baseline, then ingest, on one evidence folder; ``reference``: the one file's naive lines/s."""
     naive = _run_child("naive", str(evidence), str(work / "naive.parquet"))
-    ing = _run_child("ingest", str(evidence), str(work / "out"), memory)
+    ing = _run_child("steps" if steps else "ingest", str(evidence), str(work / "out"), memory)
     row: dict[str, object] = {"input": name, "lines": lines, "ingest": ing, "naive": naive}
     if "seconds" in ing and "seconds" in naive:
         row["ingest_lines_s"] = round(lines / ing["seconds"])  # type: ignore[operator]
@@ -155,11 +220,13 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="generate the inputs here and reuse them on later runs")
     ap.add_argument("--only", choices=("one", "rotated"), help="measure one input only")
     ap.add_argument("--json", action="store_true", help="one JSON object per input")
+    ap.add_argument("--steps", action="store_true", help="also time ingest's steps (wrapped: a little slower)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         kind, *rest = args.child
-        print(json.dumps(_child_ingest(*rest) if kind == "ingest" else _child_naive(*rest)))
+        child = {"ingest": _child_ingest, "steps": _child_steps, "naive": _child_naive}[kind]
+        print(json.dumps(child(*rest)))
         return
     with tempfile.TemporaryDirectory(prefix="bench-spilled-") as tmp:
         folder = args.keep or Path(tmp) / "inputs"
@@ -170,7 +237,7 @@ def main() -> None:
         for name, evidence in (("one file", one), (f"{ROTATED} .gz files", rotated)):
             if args.only and (args.only == "one") != (name == "one file"):
                 continue
-            row = measure(name, evidence, args.lines, Path(tmp), str(args.memory), reference)
+            row = measure(name, evidence, args.lines, Path(tmp), str(args.memory), reference, args.steps)
             reference = reference or row.get("naive_lines_s")  # type: ignore[assignment]
             print(json.dumps(row) if args.json else _text(row), flush=True)
         print(f"load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -188,6 +255,10 @@ def _text(row: dict[str, object]) -> str:
         f"{'':>13}  naive  {naive['seconds']:6.2f} s, {row['naive_lines_s']:>9,} lines/s, "
         f"{naive['cpu_seconds']:5.1f} CPU-s, peak RSS {naive['rss_kib'] / 1024:5,.0f} MiB\n"
         f"{'':>13}  ratio  {row['ratio']:.2f}x (against the one file's naive run: {row['ratio_vs_one_file']:.2f}x)"
+        + "".join(
+            f"\n{'':>15}{step:>28}: {v['seconds']:6.2f} s wall, {v['cpu_seconds']:6.2f} process CPU-s, x{v['calls']}"
+            for step, v in ing.get("steps", {}).items()
+        )
     )
 
 

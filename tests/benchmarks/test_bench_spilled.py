@@ -33,10 +33,13 @@ def test_rotated_files_hold_the_same_lines_oldest_first(tmp_path: Path) -> None:
 
 def test_both_inputs_measured_spilled(tmp_path: Path) -> None:
     one, rotated, _ = bench.make_inputs(tmp_path / "in", 3000)
-    first = bench.measure("one file", one, 3000, tmp_path, memory="0")
+    first = bench.measure("one file", one, 3000, tmp_path, memory="0", steps=True)
     second = bench.measure("20 .gz files", rotated, 3000, tmp_path, memory="0", reference=first["naive_lines_s"])
     for row in (first, second):
         assert row["ingest"]["events"] == 3000 and row["ingest"]["rejects"] == 0
         assert row["naive"]["events"] == 3000
         assert row["ratio"] > 0 and row["ingest"]["rss_kib"] > 0
+    steps = first["ingest"]["steps"]
+    assert steps["_ingest_file"]["calls"] == 1 and steps["PartStore._write_part"]["calls"] >= 1
+    assert "steps" not in second["ingest"]
     assert second["ratio_vs_one_file"] == round(second["ingest_lines_s"] / first["naive_lines_s"], 2)
