@@ -192,9 +192,24 @@ class PartStore:
         keys: list[str],
         metadata: dict[str, str] | None = None,
     ) -> int:
+        """Held chunks in order: by segments when they follow one another (one chunk finalized at a
+        time: memory stays near what is held), else all at once, sorted when not yet in order."""
         held, self._held, self._held_bytes = self._held, [], 0
+        segments = _segments([finalize(h.lazy()) for h in held], keys) if len(held) > 1 else None
+        if segments is not None and len(segments) > 1:
+            schema = finalize(pl.LazyFrame(schema=held[0].schema)).collect_schema()
+
+            def batches() -> Iterator[list[pl.LazyFrame]]:
+                for seg in segments:
+                    frames = [finalize(held[i].lazy()) for i in seg]
+                    for i in seg:
+                        held[i] = held[i].clear()  # written: its memory can go
+                    yield frames
+
+            _sink_sorted(batches(), schema, keys, target, metadata)
+            return pl.scan_parquet(target).select(pl.len()).collect().item()
         df = finalize(pl.concat([h.lazy() for h in held])).collect()
-        del held
+        held.clear()
         if not _in_order(df, keys):
             df = df.sort(keys, nulls_last=True)
         df.write_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)

@@ -230,7 +230,7 @@ def test_sources_that_overlap_take_the_range_path_and_give_the_same_output(
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 400), st.integers(1, 60), st.booleans(), st.booleans()), max_size=6))
-def test_spilled_output_is_the_sorted_events_whatever_the_parts(
+def test_output_is_the_sorted_events_whatever_the_chunks_held_or_spilled(
     tmp_path_factory: pytest.TempPathFactory, specs: list[tuple[int, int, bool, bool]]
 ) -> None:
     tmp = tmp_path_factory.mktemp("parts")
@@ -238,10 +238,12 @@ def test_spilled_output_is_the_sorted_events_whatever_the_parts(
         _events(start, n, "b/access.log" if other else "a/access.log").pipe(lambda d, r=rev: d.reverse() if r else d)
         for start, n, other, rev in specs
     ]
-    store = PartStore(tmp / "s", memory_budget=0)
+    tight, roomy = PartStore(tmp / "tight", memory_budget=0), PartStore(tmp / "roomy")
     for c in chunks:
-        store.add_events(c)
-    out = _write(store, tmp / "e.parquet")
-    if chunks:
-        expected = pl.concat(chunks).sort(KEYS, nulls_last=True)
-        assert out.select(expected.columns).equals(expected)
+        tight.add_events(c)
+        roomy.add_events(c)
+    for store, name in ((tight, "spilled"), (roomy, "held")):
+        out = _write(store, tmp / f"{name}.parquet")
+        if chunks:
+            expected = pl.concat(chunks).sort(KEYS, nulls_last=True)
+            assert out.select(expected.columns).equals(expected), name
