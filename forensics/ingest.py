@@ -347,7 +347,7 @@ def _run(
     done = 0
     reports: list[FileReport] = []
     source_states: dict[str, dict[str, Any]] = {}
-    writer = _PartWriter(parts, memory_budget, window, rid, expected_text_bytes((f.relpath, f.size) for f in files))
+    writer = _PartWriter(parts, memory_budget, window, rid, expected_text_bytes((f.path, f.size) for f in files))
     for f in files:
         report = _ingest_file(
             f,

@@ -35,6 +35,9 @@ from typing import Any
 import polars as pl
 from polars.io.plugins import register_io_source
 
+# the evidence is opened only the way the reader opens it: read-only, O_NOATIME when allowed
+from forensics.evidence import _open_readonly as open_readonly
+
 BUCKET_ROWS = 250_000
 #: Parts whose key ranges overlap are sorted together when they hold no more events than this.
 SEGMENT_ROWS = BUCKET_ROWS
@@ -46,19 +49,45 @@ PART_COMPRESSION = "lz4"
 #: How events.parquet is written: zstd level 1 (about 10 % faster than the default for the
 #: same size), row groups of 131,072 events (both cores encode; readers skip by time range).
 OUTPUT_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 1, "row_group_size": 131_072}
-#: Text bytes assumed per byte of a compressed file when projecting the size of the evidence
-#: (web and database logs compress 8 to 15 times with gzip; a low guess only spills later).
+#: Text bytes assumed per byte of a compressed file whose size is not written in it (bzip2,
+#: xz, zstd): logs compress 8 to 15 times; a low guess only spills later.
 COMPRESSED_RATIO = 8
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4")
 
 
-def expected_text_bytes(files: Iterable[tuple[str, int]]) -> int:
-    """About how many bytes of text ``(name, size)`` files hold: a hint for the memory budget.
+def expected_text_bytes(files: Iterable[tuple[Path, int]]) -> int:
+    """About how many bytes of text the ``(path, size)`` files hold: a hint for the memory budget.
 
-    Taken from the names and sizes only (the evidence is not opened again); a wrong guess
-    costs speed or memory, never a different output.
+    A plain file is its size; a gzip file the size its trailer records (the last 4 bytes:
+    the text's size modulo 4 GiB, of the last member only), read with the evidence's own
+    read-only opening; other compressed files their size times ``COMPRESSED_RATIO``.  A
+    wrong guess costs speed or memory, never a different output.
     """
-    return sum(size * COMPRESSED_RATIO if name.lower().endswith(_COMPRESSED) else size for name, size in files)
+    total = 0
+    for path, size in files:
+        name = path.name.lower()
+        text = None
+        if name.endswith(".gz"):
+            text = _gzip_text_size(path, size)
+        elif not name.endswith(_COMPRESSED):
+            text = size
+        total += size * COMPRESSED_RATIO if text is None else text
+    return total
+
+
+def _gzip_text_size(path: Path, size: int) -> int | None:
+    """The uncompressed size a gzip file's trailer records, or None when it cannot be trusted."""
+    if size < 18:  # header and trailer alone
+        return None
+    try:
+        with open_readonly(path) as fh:
+            fh.seek(-4, 2)
+            text = int.from_bytes(fh.read(4), "little")
+    except OSError:
+        return None
+    # the field wraps at 4 GiB, and a concatenated file records its last member only: a size
+    # far below the compressed one is such a case, not a real ratio
+    return text if text >= size // 2 else None
 
 
 class PartStore:

@@ -247,3 +247,19 @@ def test_output_is_the_sorted_events_whatever_the_chunks_held_or_spilled(
         if chunks:
             expected = pl.concat(chunks).sort(KEYS, nulls_last=True)
             assert out.select(expected.columns).equals(expected), name
+
+
+def test_expected_text_of_plain_and_gzip_files(tmp_path: Path) -> None:
+    import gzip
+
+    from forensics.store import COMPRESSED_RATIO, expected_text_bytes
+
+    text = b"".join(b"192.0.2.%d - - line %d\n" % (i % 250, i) for i in range(5000))
+    plain, packed, other = tmp_path / "access.log", tmp_path / "access.log.1.gz", tmp_path / "audit.log.xz"
+    plain.write_bytes(text)
+    packed.write_bytes(gz := gzip.compress(text))
+    other.write_bytes(b"\xfd7zXZ\x00" + b"x" * 94)
+    files = [(p, p.stat().st_size) for p in (plain, packed, other)]
+    # the gzip trailer gives the exact size; xz records none: its size times the ratio
+    assert expected_text_bytes(files) == 2 * len(text) + 100 * COMPRESSED_RATIO
+    assert packed.read_bytes() == gz  # read, never changed
