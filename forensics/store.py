@@ -43,7 +43,7 @@ BUCKET_ROWS = 250_000
 SEGMENT_ROWS = BUCKET_ROWS
 #: A spilled part whose events fall in more time ranges than this is split once by range.
 WIDE_PART_RANGES = 2
-#: Bytes of event columns held in memory before chunks go to disk (about 1.4 M web events).
+#: Bytes of event columns held in memory before chunks go to disk (about 1.1 M web events).
 MEMORY_BUDGET = 1 << 30
 PART_COMPRESSION = "lz4"
 #: How events.parquet is written: zstd level 1 (about 10 % faster than the default for the
