@@ -3,6 +3,7 @@
     python benchmarks/bench_case.py                       # scale 2.7: about 10 M lines, 10 M events
     python benchmarks/bench_case.py --scale 0.1 --scale 0.2   # two scales: is the growth linear?
     python benchmarks/bench_case.py --json
+    python benchmarks/bench_case.py --case /tmp/case --stages ingest   # an existing case, one stage
 
 For each scale the invented sample case is written with ``forensics simulate --scale S`` (web,
 database and application logs of every kind the simulator knows), then the three stages that
@@ -66,11 +67,16 @@ def run_stage(argv: list[str]) -> dict[str, object]:
     return row
 
 
-def bench(scale: float, workdir: Path, seed: int | None) -> dict[str, object]:
-    """Simulate one case at ``scale`` and time each stage of the investigation on it."""
-    case, out = workdir / "case", workdir / "out"
-    sim = ["simulate", str(case), "--scale", str(scale), "--force"] + (["--seed", str(seed)] if seed else [])
-    result: dict[str, object] = {"scale": scale, "simulate": run_stage(sim)}
+def bench(
+    scale: float, workdir: Path, seed: int | None, case: Path | None = None, stages: tuple[str, ...] = STAGES
+) -> dict[str, object]:
+    """Simulate one case at ``scale`` (or take ``case`` as it is) and time each stage of the investigation on it."""
+    out = workdir / "out"
+    result: dict[str, object] = {"scale": scale}
+    if case is None:
+        case = workdir / "case"
+        sim = ["simulate", str(case), "--scale", str(scale), "--force"] + (["--seed", str(seed)] if seed else [])
+        result["simulate"] = run_stage(sim)
     lines = files = 0
     for path in case.rglob("*"):
         if path.is_file() and path.name not in {"case.toml", "ground_truth.json", "README.md"}:
@@ -83,7 +89,7 @@ def bench(scale: float, workdir: Path, seed: int | None) -> dict[str, object]:
         "correlate": ["correlate", str(out)],
         "report": ["report", str(out)],
     }
-    for stage in STAGES:
+    for stage in stages:
         result[stage] = run_stage(commands[stage])
         if result[stage]["exit"]:  # type: ignore[index]
             break
@@ -148,14 +154,21 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=None, help="simulator seed")
     ap.add_argument("--workdir", type=Path, default=None, help="where to write the cases (default: a temp folder)")
     ap.add_argument("--json", action="store_true", help="print one JSON object per scale")
+    ap.add_argument("--case", type=Path, help="time an existing case folder instead of simulating one")
+    ap.add_argument(
+        "--stages", default=",".join(STAGES), help="comma-separated stages to run (a stage needs the ones before it)"
+    )
     args = ap.parse_args()
     scales = args.scale or [DEFAULT_SCALE]
+    stages = tuple(s for s in args.stages.split(",") if s)
+    if set(stages) - set(STAGES):
+        ap.error(f"--stages takes {', '.join(STAGES)}")
     load = os.getloadavg()
     rows = []
     for scale in scales:
         tmp = Path(tempfile.mkdtemp(prefix="bench-case-", dir=args.workdir))
         try:
-            row = bench(scale, tmp, args.seed)
+            row = bench(scale, tmp, args.seed, args.case, stages)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         row["load"] = round(os.getloadavg()[0], 1)

@@ -38,6 +38,7 @@ from forensics.intake.manifest import apply_file_stats, build_manifest, iso
 from forensics.intake.parsing import parse_ahead
 from forensics.intake.reader import file_lines, whole_records
 from forensics.intake.references import References
+from forensics.intake.store import expected_text_bytes
 from forensics.intake.stream import DEFAULT_MAX_DECOMPRESSED, StreamStatus, hash_file
 from forensics.intake.walk import EvidenceFile, Skipped, shown, source_key, walk
 from forensics.intake.writer import PartWriter
@@ -252,7 +253,7 @@ def _run(
     done = 0
     reports: list[FileReport] = []
     source_states: dict[str, dict[str, Any]] = {}
-    writer = PartWriter(parts, memory_budget, window, rid)
+    writer = PartWriter(parts, memory_budget, window, rid, expected_text_bytes((f.path, f.size) for f in files))
     formats = _Formats(cfg, format)
     references = References(files, lambda g: formats.of(g).parser, formats.options)
     for f in files:

@@ -6,45 +6,105 @@ fixed budget (``MEMORY_BUDGET`` bytes of columns); past it every held chunk is w
 to a Parquet part on disk and so is every later chunk.  Memory therefore follows the
 budget, never the size of the evidence.
 
+When the evidence is known to be larger than the budget (``expected_text_bytes``: the
+size of the files, compressed ones counted at a typical ratio), chunks go to disk from the
+first one, as soon as the bytes of columns per byte of text seen so far say the whole would
+not fit: holding a budget's worth first and then writing it all costs memory for nothing.
+A part leaves out its columns that hold only nulls (most of the schema for any one format);
+reading it puts them back as typed nulls.
+
 At the end, events held in memory are finalized, sorted (skipped when already in order)
-and written once.  Spilled parts are ordered out of core: ranges are cut on quantiles of
-the final timestamps (read alone, 8 bytes an event), so every range holds about
-``BUCKET_ROWS`` events whatever the time spread; a range reads only the parts whose
-timestamps overlap it and is sorted alone; the Parquet sink pulls the sorted ranges one
-after the other, so the output is written once and only one range is in memory.
+and written once.  Spilled parts are ordered out of core.  When the parts' key ranges
+follow one another (one big file, or a rotation set read oldest first), the parts are
+finalized and written one after the other, the few that overlap (two rotated files sharing
+their boundary second) sorted together: nothing is read twice.
+Otherwise ranges are cut on quantiles of the final timestamps (read alone, 8 bytes an
+event), so every range holds about ``BUCKET_ROWS`` events whatever the time spread; a range
+reads only the parts whose timestamps overlap it and is sorted alone; the Parquet sink pulls
+the sorted ranges one after the other, so the output is written once and only one range is
+in memory.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 from polars.io.plugins import register_io_source
 
+# the evidence is opened only the way the reader opens it: read-only, O_NOATIME when allowed
+from forensics.intake.stream import _open_readonly as open_readonly
+
 BUCKET_ROWS = 250_000
+#: Parts whose key ranges overlap are sorted together when they hold no more events than this.
+SEGMENT_ROWS = BUCKET_ROWS
 #: A spilled part whose events fall in more time ranges than this is split once by range.
 WIDE_PART_RANGES = 2
-#: Bytes of event columns held in memory before chunks go to disk (about 1.4 M web events).
+#: Bytes of event columns held in memory before chunks go to disk (about 1.1 M web events).
 MEMORY_BUDGET = 1 << 30
 PART_COMPRESSION = "lz4"
 #: How events.parquet is written: zstd level 1 (about 10 % faster than the default for the
 #: same size), row groups of 131,072 events (both cores encode; readers skip by time range).
 OUTPUT_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 1, "row_group_size": 131_072}
+#: Text bytes assumed per byte of a compressed file whose size is not written in it (bzip2,
+#: xz, zstd): logs compress 8 to 15 times; a low guess only spills later.
+COMPRESSED_RATIO = 8
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4")
+
+
+def expected_text_bytes(files: Iterable[tuple[Path, int]]) -> int:
+    """About how many bytes of text the ``(path, size)`` files hold: a hint for the memory budget.
+
+    A plain file is its size; a gzip file the size its trailer records (the last 4 bytes:
+    the text's size modulo 4 GiB, of the last member only), read with the evidence's own
+    read-only opening; other compressed files their size times ``COMPRESSED_RATIO``.  A
+    wrong guess costs speed or memory, never a different output.
+    """
+    total = 0
+    for path, size in files:
+        name = path.name.lower()
+        text = None
+        if name.endswith(".gz"):
+            text = _gzip_text_size(path, size)
+        elif not name.endswith(_COMPRESSED):
+            text = size
+        total += size * COMPRESSED_RATIO if text is None else text
+    return total
+
+
+def _gzip_text_size(path: Path, size: int) -> int | None:
+    """The uncompressed size a gzip file's trailer records, or None when it cannot be trusted."""
+    if size < 18:  # header and trailer alone
+        return None
+    try:
+        with open_readonly(path) as fh:
+            fh.seek(-4, 2)
+            text = int.from_bytes(fh.read(4), "little")
+    except OSError:
+        return None
+    # the field wraps at 4 GiB, and a concatenated file records its last member only: a size
+    # far below the compressed one is such a case, not a real ratio
+    return text if text >= size // 2 else None
 
 
 class PartStore:
     """Hold event and reject chunks while parsing; produce the sorted outputs at the end."""
 
-    def __init__(self, folder: Path, memory_budget: int | None = None) -> None:
+    def __init__(self, folder: Path, memory_budget: int | None = None, expected_text: int | None = None) -> None:
         self.folder = folder
         self.memory_budget = MEMORY_BUDGET if memory_budget is None else memory_budget
+        #: bytes of text the whole evidence is expected to hold (None: unknown, hold up to the budget)
+        self.expected_text = expected_text
+        self._text_seen = 0
         self.n = 0
         self._held: list[pl.DataFrame] = []
         self._held_bytes = 0
         self._paths: list[Path] = []
+        #: per spilled part: the full schema and the columns actually stored (the others are all null)
+        self._layout: dict[Path, tuple[pl.Schema, frozenset[str]]] = {}
         self._rejects: list[pl.DataFrame] = []
         for sub in ("events", "rejects"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
@@ -66,13 +126,35 @@ class PartStore:
             return
         self._held.append(df)
         self._held_bytes += df.estimated_size()
-        if self._held_bytes > self.memory_budget:
+        if self._held_bytes > self.memory_budget or self._projected(df) > self.memory_budget:
             self._spill()
+
+    def _projected(self, df: pl.DataFrame) -> float:
+        """Bytes of columns the whole evidence would take, at the ratio seen so far (0: unknown)."""
+        if self.expected_text is None or "event.original" not in df.columns:
+            return 0
+        self._text_seen += int(df.get_column("event.original").str.len_bytes().sum() or 0)
+        if not self._text_seen:
+            return 0
+        return self._held_bytes * max(self.expected_text, self._text_seen) / self._text_seen
 
     def _write_part(self, df: pl.DataFrame) -> None:
         path = self._next("events")
-        df.write_parquet(path, compression=PART_COMPRESSION)
+        self._store_part(path, df)
         self._paths.append(path)
+
+    def _store_part(self, path: Path, df: pl.DataFrame) -> None:
+        """Write ``df`` to ``path`` without its all-null columns (``_scan`` restores them)."""
+        kept = [c for c in df.columns if df.get_column(c).null_count() < df.height] or df.columns[:1]
+        df.select(kept).write_parquet(path, compression=PART_COMPRESSION)
+        self._layout[path] = (df.schema, frozenset(kept))
+
+    def _scan(self, path: Path) -> pl.LazyFrame:
+        """A spilled part with every column of its chunk, in the chunk's order."""
+        schema, kept = self._layout[path]
+        return pl.scan_parquet(path).select(
+            [pl.col(n) if n in kept else pl.lit(None, dtype=t).alias(n) for n, t in schema.items()]
+        )
 
     def _spill(self) -> None:
         held, self._held, self._held_bytes = self._held, [], 0
@@ -97,7 +179,7 @@ class PartStore:
 
     def scan_events(self) -> pl.LazyFrame | None:
         """Every event held so far, as one lazy frame (None when there is none)."""
-        frames = [df.lazy() for df in self._held] + [pl.scan_parquet(p) for p in self._paths]
+        frames = [df.lazy() for df in self._held] + [self._scan(p) for p in self._paths]
         return pl.concat(frames) if frames else None
 
     def rewrite_events(self, fn: Callable[[pl.DataFrame], pl.DataFrame | None]) -> None:
@@ -107,9 +189,9 @@ class PartStore:
             if new is not None:
                 self._held[i] = new
         for path in self._paths:
-            new = fn(pl.read_parquet(path))
+            new = fn(self._scan(path).collect())
             if new is not None:
-                new.write_parquet(path, compression=PART_COMPRESSION)
+                self._store_part(path, new)
 
     # -- the outputs ----------------------------------------------------------------------
 
@@ -139,9 +221,24 @@ class PartStore:
         keys: list[str],
         metadata: dict[str, str] | None = None,
     ) -> int:
+        """Held chunks in order: by segments when they follow one another (one chunk finalized at a
+        time: memory stays near what is held), else all at once, sorted when not yet in order."""
         held, self._held, self._held_bytes = self._held, [], 0
+        segments = _segments([finalize(h.lazy()) for h in held], keys) if len(held) > 1 else None
+        if segments is not None and len(segments) > 1:
+            schema = finalize(pl.LazyFrame(schema=held[0].schema)).collect_schema()
+
+            def batches() -> Iterator[list[pl.LazyFrame]]:
+                for seg in segments:
+                    frames = [finalize(held[i].lazy()) for i in seg]
+                    for i in seg:
+                        held[i] = held[i].clear()  # written: its memory can go
+                    yield frames
+
+            _sink_sorted(batches(), schema, keys, target, metadata)
+            return pl.scan_parquet(target).select(pl.len()).collect().item()
         df = finalize(pl.concat([h.lazy() for h in held])).collect()
-        del held
+        held.clear()
         if not _in_order(df, keys):
             df = df.sort(keys, nulls_last=True)
         df.write_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
@@ -154,11 +251,35 @@ class PartStore:
         keys: list[str],
         metadata: dict[str, str] | None = None,
     ) -> int:
-        """Out-of-core ordering: each time range is sorted alone, then ranges are concatenated."""
+        """Out-of-core ordering: parts (or small groups of parts) in turn when they follow, else range by range."""
+        parts = self._paths
+        # the output's schema from the chunk's (no file is read for it)
+        schema = finalize(pl.LazyFrame(schema=self._layout[parts[0]][0])).collect_schema()
+        segments = _segments([finalize(self._scan(p)) for p in parts], keys)
+        if segments is not None:
+            batches = ([finalize(self._scan(parts[i])) for i in seg] for seg in segments)
+            _sink_sorted(batches, schema, keys, target, metadata)
+        else:
+            self._write_buckets(target, finalize, keys, schema, metadata)
+        for part in parts:
+            part.unlink()
+        self._paths = []
+        self._layout = {}
+        return pl.scan_parquet(target).select(pl.len()).collect().item()
+
+    def _write_buckets(
+        self,
+        target: Path,
+        finalize: Callable[[pl.LazyFrame], pl.LazyFrame],
+        keys: list[str],
+        schema: pl.Schema,
+        metadata: dict[str, str] | None,
+    ) -> None:
+        """Each time range is read from the parts that overlap it and sorted alone; ranges are concatenated."""
         parts = self._paths
         stamps = pl.concat(
             [
-                finalize(pl.scan_parquet(p)).select("@timestamp", pl.lit(i, dtype=pl.Int64).alias("_part"))
+                finalize(self._scan(p)).select("@timestamp", pl.lit(i, dtype=pl.Int64).alias("_part"))
                 for i, p in enumerate(parts)
             ]
         ).collect()
@@ -182,7 +303,7 @@ class PartStore:
         split: list[list[Path]] = [[] for _ in range(n_buckets)]
         for part, lo, hi in spans.sort("_part").iter_rows():
             if hi - lo + 1 > WIDE_PART_RANGES:
-                done = finalize(pl.scan_parquet(parts[part])).with_columns(_bucket_of(edges)).collect()
+                done = finalize(self._scan(parts[part])).with_columns(_bucket_of(edges)).collect()
                 for (bucket,), piece in done.partition_by("_bucket", as_dict=True).items():
                     folder = split_dir / f"{bucket:07d}"
                     folder.mkdir(parents=True, exist_ok=True)
@@ -192,38 +313,19 @@ class PartStore:
                 continue
             for bucket in range(lo, hi + 1):
                 readers[bucket].append(part)
-        schema = finalize(pl.scan_parquet(parts[0])).collect_schema()
 
-        def ranges(
-            with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
-        ) -> Iterator[pl.DataFrame]:
-            """One sorted time range at a time, pulled by the Parquet sink as it writes."""
+        def ranges() -> Iterator[list[pl.LazyFrame]]:
             for bucket in range(n_buckets):
                 frames = []
                 if readers[bucket]:
-                    lf = pl.concat(
-                        [finalize(pl.scan_parquet(parts[i])) for i in readers[bucket]], how="diagonal_relaxed"
-                    )
+                    lf = pl.concat([finalize(self._scan(parts[i])) for i in readers[bucket]], how="diagonal_relaxed")
                     frames.append(lf.filter(_bucket_of(edges) == bucket) if n_buckets > 1 else lf)
                 frames += [pl.scan_parquet(path) for path in split[bucket]]
-                if not frames:
-                    continue
-                df = pl.concat(frames, how="diagonal_relaxed").collect()
-                if not _in_order(df, keys):
-                    df = df.sort(keys, nulls_last=True)
-                if predicate is not None:
-                    df = df.filter(predicate)
-                if with_columns is not None:
-                    df = df.select(with_columns)
-                if df.height:
-                    yield df
+                if frames:
+                    yield frames
 
-        register_io_source(ranges, schema=schema).sink_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
-        for part in parts:
-            part.unlink()
+        _sink_sorted(ranges(), schema, keys, target, metadata)
         shutil.rmtree(split_dir, ignore_errors=True)
-        self._paths = []
-        return pl.scan_parquet(target).select(pl.len()).collect().item()
 
     def write_rejects(
         self, target: Path, sort_keys: list[str], empty: pl.DataFrame, metadata: dict[str, str] | None = None
@@ -236,6 +338,72 @@ class PartStore:
             )
         else:
             empty.write_parquet(target, metadata=metadata)
+
+
+def _sink_sorted(
+    batches: Iterator[list[pl.LazyFrame]],
+    schema: pl.Schema,
+    keys: list[str],
+    target: Path,
+    metadata: dict[str, str] | None,
+) -> None:
+    """Write ``target`` from batches whose key ranges follow one another, each sorted when it is not yet.
+
+    The Parquet sink pulls one batch at a time, so only one is in memory.
+    """
+
+    def pull(
+        with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
+    ) -> Iterator[pl.DataFrame]:
+        for frames in batches:
+            df = pl.concat(frames, how="diagonal_relaxed").collect()
+            if not _in_order(df, keys):
+                df = df.sort(keys, nulls_last=True)
+            if predicate is not None:
+                df = df.filter(predicate)
+            if with_columns is not None:
+                df = df.select(with_columns)
+            if df.height:
+                yield df
+
+    register_io_source(pull, schema=schema).sink_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
+
+
+def _segments(parts: list[pl.LazyFrame], keys: list[str]) -> list[list[int]] | None:
+    """The parts grouped into runs that follow one another by ``keys``, or None when they do not.
+
+    Parts are taken by their first key; a part whose first key comes after the last key of
+    every part before it starts a new segment, any other joins the current one (two rotated
+    files that share their boundary second, say).  Writing the segments one after the other,
+    each sorted alone, is then exactly the sorted output.  None (the range path) when a key is
+    null or when a segment of several parts would hold more than ``SEGMENT_ROWS`` events
+    (sources that overlap in time: one segment would be the whole case).  Only the key
+    columns are read, one part at a time.
+    """
+    bounds = []
+    for i, lf in enumerate(parts):
+        df = lf.select(keys).collect()
+        if not df.height:
+            continue
+        if df.select(pl.any_horizontal(pl.col(k).is_null().any() for k in keys)).item():
+            return None
+        if not _in_order(df, keys):
+            df = df.sort(keys)
+        bounds.append((df.row(0), df.row(-1), i, df.height))
+    bounds.sort()
+    segments: list[list[int]] = []
+    rows = 0
+    high: tuple[Any, ...] | None = None
+    for first, last, i, n in bounds:
+        if high is None or first > high:
+            segments.append([])
+            rows = 0
+        segments[-1].append(i)
+        rows += n
+        if len(segments[-1]) > 1 and rows > SEGMENT_ROWS:
+            return None
+        high = last if high is None or last > high else high
+    return segments
 
 
 def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:

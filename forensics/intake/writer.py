@@ -24,9 +24,14 @@ class PartWriter:
     """Holds the per-chunk events (in memory up to a budget, then on disk), then sorts them into the outputs."""
 
     def __init__(
-        self, folder: Path, memory_budget: int | None = None, window: Window | None = None, rid: str | None = None
+        self,
+        folder: Path,
+        memory_budget: int | None = None,
+        window: Window | None = None,
+        rid: str | None = None,
+        expected_text: int | None = None,
     ) -> None:
-        self.store = PartStore(folder, memory_budget)
+        self.store = PartStore(folder, memory_budget, expected_text)
         self.window = window or Window()
         self.metadata = parquet_metadata(rid)
         self.rows = 0

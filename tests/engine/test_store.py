@@ -120,3 +120,146 @@ def test_a_part_spanning_many_ranges_is_read_once_and_split(tmp_path: Path, monk
     wide_part = str(tmp_path / "tight" / "events" / "0000001.parquet")
     assert reads.count(wide_part) <= 3  # stamps, schema, the split: not once per range
     assert spilled.height == 700
+
+
+def _events(start: int, n: int, path: str = "a/access.log") -> pl.DataFrame:
+    """A chunk with the text column the budget projection reads and a column of nulls only."""
+    return _chunk(start, n).with_columns(
+        pl.col("log.file.path").str.replace("a/access.log", path),
+        pl.format("line {}", pl.col("log.file.line")).alias("event.original"),
+        pl.lit(None, dtype=pl.List(pl.String)).alias("db.tables"),
+    )
+
+
+def test_evidence_known_to_be_too_big_spills_from_the_first_chunk(tmp_path: Path) -> None:
+    chunk = _events(0, 100)
+    text = int(chunk.get_column("event.original").str.len_bytes().sum())
+    budget = chunk.estimated_size() * 3
+    # the whole evidence holds ten chunks of text: it will not fit, so nothing is held
+    early = PartStore(tmp_path / "early", memory_budget=budget, expected_text=text * 10)
+    early.add_events(chunk)
+    assert early.spilled
+    # three chunks fit: they are held
+    fits = PartStore(tmp_path / "fits", memory_budget=budget, expected_text=text * 2)
+    fits.add_events(chunk)
+    fits.add_events(_events(100, 100))
+    assert not fits.spilled
+    unknown = PartStore(tmp_path / "unknown", memory_budget=budget)
+    unknown.add_events(chunk)
+    assert not unknown.spilled
+
+
+def test_a_part_keeps_only_columns_with_values_and_reads_back_whole(tmp_path: Path) -> None:
+    store = PartStore(tmp_path / "s", memory_budget=0)
+    chunk = _events(0, 20)
+    store.add_events(chunk)
+    (part,) = (tmp_path / "s" / "events").iterdir()
+    assert "db.tables" not in pl.read_parquet_schema(part)
+    scanned = store.scan_events()
+    assert scanned is not None
+    assert scanned.collect().equals(chunk)
+
+
+def test_parts_that_follow_one_another_are_written_in_turn_without_sorting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rotation set read oldest first: each part in order, each after the previous one."""
+    import forensics.intake.store as store_mod
+
+    chunks = [_events(100 * k, 100, "a/access.log") for k in range(4)]
+    roomy, tight = PartStore(tmp_path / "roomy"), PartStore(tmp_path / "tight", memory_budget=0)
+    for c in chunks:
+        roomy.add_events(c)
+        tight.add_events(c)
+    monkeypatch.setattr(store_mod, "BUCKET_ROWS", 50)  # the range path would cut eight ranges
+    ranged = _spy_ranges(monkeypatch)
+    spilled = _write(tight, tmp_path / "two.parquet")
+    assert not ranged
+    assert spilled.equals(_write(roomy, tmp_path / "one.parquet"))
+    assert spilled.get_column("log.file.line").to_list() == list(range(1, 401))
+
+
+def _spy_ranges(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record whether the range path ran."""
+    import forensics.intake.store as store_mod
+
+    ranged: list[bool] = []
+    real = store_mod.PartStore._write_buckets
+
+    def spy(self: PartStore, *args: object, **kwargs: object) -> None:
+        ranged.append(True)
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_mod.PartStore, "_write_buckets", spy)
+    return ranged
+
+
+def test_rotated_files_sharing_their_boundary_second_are_sorted_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # access.log.2 ends at the second access.log.1 starts: by path, .1 comes first in that second
+    older = _events(0, 100, "a/access.log.2")
+    newer = _events(99, 100, "a/access.log.1")
+    roomy, tight = PartStore(tmp_path / "roomy"), PartStore(tmp_path / "tight", memory_budget=0)
+    for c in (older, newer):
+        roomy.add_events(c)
+        tight.add_events(c)
+    ranged = _spy_ranges(monkeypatch)
+    spilled = _write(tight, tmp_path / "two.parquet")
+    assert not ranged
+    assert spilled.equals(_write(roomy, tmp_path / "one.parquet"))
+    assert spilled.get_column("log.file.path").to_list()[99:101] == ["a/access.log.1", "a/access.log.2"]
+
+
+def test_sources_that_overlap_take_the_range_path_and_give_the_same_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import forensics.intake.store as store_mod
+
+    monkeypatch.setattr(store_mod, "SEGMENT_ROWS", 150)
+    # two files over the same hours, and a part out of order
+    chunks = [_events(0, 100, "a/access.log"), _events(50, 100, "b/access.log"), _events(200, 50).reverse()]
+    roomy, tight = PartStore(tmp_path / "roomy"), PartStore(tmp_path / "tight", memory_budget=0)
+    for c in chunks:
+        roomy.add_events(c)
+        tight.add_events(c)
+    ranged = _spy_ranges(monkeypatch)
+    assert _write(tight, tmp_path / "two.parquet").equals(_write(roomy, tmp_path / "one.parquet"))
+    assert ranged
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 400), st.integers(1, 60), st.booleans(), st.booleans()), max_size=6))
+def test_output_is_the_sorted_events_whatever_the_chunks_held_or_spilled(
+    tmp_path_factory: pytest.TempPathFactory, specs: list[tuple[int, int, bool, bool]]
+) -> None:
+    tmp = tmp_path_factory.mktemp("parts")
+    chunks = [
+        _events(start, n, "b/access.log" if other else "a/access.log").pipe(lambda d, r=rev: d.reverse() if r else d)
+        for start, n, other, rev in specs
+    ]
+    tight, roomy = PartStore(tmp / "tight", memory_budget=0), PartStore(tmp / "roomy")
+    for c in chunks:
+        tight.add_events(c)
+        roomy.add_events(c)
+    for store, name in ((tight, "spilled"), (roomy, "held")):
+        out = _write(store, tmp / f"{name}.parquet")
+        if chunks:
+            expected = pl.concat(chunks).sort(KEYS, nulls_last=True)
+            assert out.select(expected.columns).equals(expected), name
+
+
+def test_expected_text_of_plain_and_gzip_files(tmp_path: Path) -> None:
+    import gzip
+
+    from forensics.intake.store import COMPRESSED_RATIO, expected_text_bytes
+
+    text = b"".join(b"192.0.2.%d - - line %d\n" % (i % 250, i) for i in range(5000))
+    plain, packed, other = tmp_path / "access.log", tmp_path / "access.log.1.gz", tmp_path / "audit.log.xz"
+    plain.write_bytes(text)
+    packed.write_bytes(gz := gzip.compress(text))
+    other.write_bytes(b"\xfd7zXZ\x00" + b"x" * 94)
+    files = [(p, p.stat().st_size) for p in (plain, packed, other)]
+    # the gzip trailer gives the exact size; xz records none: its size times the ratio
+    assert expected_text_bytes(files) == 2 * len(text) + 100 * COMPRESSED_RATIO
+    assert packed.read_bytes() == gz  # read, never changed
