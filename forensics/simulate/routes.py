@@ -18,6 +18,12 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
+#: The attacker's tools: a script library, an ordinary browser, another library.
+ATTACK_UAS = (
+    "python-requests/2.31.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36",
+    "Go-http-client/1.1",
+)
 #: Addresses the attacker uses, per route (documentation ranges only).
 SPRAY_IPS = ("203.0.113.10", "203.0.113.11")
 BRUTE_IP = "203.0.113.30"
@@ -78,7 +84,9 @@ def attacker_ips(app: Application, *ips: str) -> None:
     app.truth.setdefault("attacker_ips", set()).update(ips)
 
 
-def record(app: Application, account: str, route: str, first: float, records: int, expected: str = "compromised") -> None:
+def record(
+    app: Application, account: str, route: str, first: float, records: int, expected: str = "compromised"
+) -> None:
     accounts(app)[account] = {"route": route, "expected": expected, "first_malicious": first, "records": records}
 
 
