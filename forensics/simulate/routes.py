@@ -190,10 +190,12 @@ def insider(app: Application) -> None:
     t = app.when(4, 14)
     sid = app.login(t, name, ip, ua)
     outside = app.outside_habits(name, 1200)
-    first = t + 5
+    first = None
     for rec in outside:
         t += app.rng.uniform(1, 6)
+        first = t if first is None else first
         app.read(t, name, ip, ua, sid, rec)
+    assert first is not None
     app.logout(t + 30, name, ip, ua, sid)
     record(app, name, "insider", first, len(set(outside)), expected="suspicious")
 
