@@ -121,9 +121,13 @@ class MediboardApp:
         return self.t0 + day * 86400 + hour * 3600 + self.rng.uniform(0, 900)
 
     def harvested(self, n: int) -> list[str]:
-        """Names built from a staff list found elsewhere with the clinic's login convention."""
-        rng = self.rng
-        return [login_of(rng.choice(FIRST_F + FIRST_M), rng.choice(LAST)) for _ in range(n)]
+        """Names built from a staff list found elsewhere with the clinic's login convention (none is an account)."""
+        rng, out = self.rng, []
+        while len(out) < n:
+            name = login_of(rng.choice(FIRST_F + FIRST_M), rng.choice(LAST))
+            if name not in self.c.by_login and name not in out:
+                out.append(name)
+        return out
 
     def stuffed_names(self) -> list[str]:
         return ["marc.dupont", "julie.morel", "sam.petit", "lea.roy", "tom.lucas"]
