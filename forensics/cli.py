@@ -400,9 +400,10 @@ def simulate_cmd(
         list[str] | None,
         typer.Option(
             "--scenario",
-            help="Route to an account (repeatable; none for a quiet week). Generic: password_spraying, "
+            help="Route to an account (repeatable; none for a quiet week), on either application: password_spraying, "
             "credential_stuffing, brute_force, session_hijacking, stolen_api_key, insider, privilege_escalation, "
-            "backdoor_account, concurrent_use. Mediboard: sample (default) or none.",
+            "backdoor_account, concurrent_use. Mediboard also plays sample (the sample case's attack, the default, "
+            "alone).",
         ),
     ] = None,
     audit_format: Annotated[

@@ -2,9 +2,9 @@
 
 Without ``--app`` and ``--scenario`` it writes the sample case (Mediboard, its built-in attack).
 ``--app generic`` writes an invented REST back end whose audit trail is known only through the
-generated case.toml; ``--scenario`` (repeatable) picks the routes to an account it contains,
-``none`` for a quiet week.  The Mediboard application knows ``sample`` (its built-in attack, the
-default) and ``none``.
+generated case.toml.  ``--scenario`` (repeatable) picks the routes to an account the week
+contains, the same routes on both applications, ``none`` for a quiet week; the Mediboard
+application also knows ``sample`` (the sample case's own attack, the default, played alone).
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import shutil
 import sys
 import time
 
-from . import DEFAULT_SEED, simulate
+from . import DEFAULT_SEED, MEDIBOARD_SCENARIOS, simulate
 from .generic import SCENARIOS, simulate_generic
-
-MEDIBOARD_SCENARIOS = ("sample", "none")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         help="route to an account (repeatable; 'none' for a quiet week): "
-        f"{', '.join(SCENARIOS)} (generic); {', '.join(MEDIBOARD_SCENARIOS)} (mediboard)",
+        f"{', '.join(SCENARIOS)} (both applications); sample (mediboard only, alone)",
     )
     parser.add_argument("--audit-format", choices=("jsonl", "csv"), default="jsonl", help="generic audit trail format")
     args = parser.parse_args(argv)
@@ -55,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.scenario:
         if name not in known:
             parser.error(f"unknown scenario {name!r} for --app {args.app} (known: {', '.join(known)})")
-    if args.app == "mediboard" and len(set(args.scenario)) > 1:
-        parser.error("the Mediboard application plays one scenario: sample or none")
+    if args.app == "mediboard" and "sample" in args.scenario and len(set(args.scenario)) > 1:
+        parser.error("the sample case's attack is played alone (--scenario sample)")
     out: pathlib.Path = args.out_dir
     if args.scale <= 0:
         parser.error("--scale must be positive")
@@ -83,11 +81,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 0
-    if args.scenario == ["none"]:
-        command = f"python -m forensics.simulate {out} --scale {args.scale} --seed {args.seed} --scenario none"
-        truth = simulate(out, scale=args.scale, seed=args.seed, command=command, quiet=True)
+    if args.scenario and args.scenario != ["sample"]:
+        picked = " ".join(f"--scenario {s}" for s in args.scenario)
+        command = f"python -m forensics.simulate {out} --scale {args.scale} --seed {args.seed} {picked}"
+        truth = simulate(out, scale=args.scale, seed=args.seed, command=command, scenarios=tuple(args.scenario))
         print(
-            f"done in {time.monotonic() - started:.1f} s: {len(truth['counts'])} files, a quiet week", file=sys.stderr
+            f"done in {time.monotonic() - started:.1f} s: {len(truth['counts'])} files, "
+            f"scenarios {', '.join(truth['scenarios'])}",
+            file=sys.stderr,
         )
         return 0
     command = f"python -m forensics.simulate {out} --scale {args.scale} --seed {args.seed}"

@@ -253,3 +253,26 @@ the usual parsing traps (ambiguous local times, truncated and duplicated lines, 
 latin-1 bytes, a missing hour).
 """
     return text.encode("utf-8")
+
+
+def routes_readme(scale: float, seed: int, command: str, routes: list[str]) -> bytes:
+    """The README of a week with routes to an account (or a quiet week) instead of the sample's attack."""
+    hidden = (
+        "Hidden in the normal traffic are these routes to an account: " + ", ".join(r.replace("_", " ") for r in routes)
+        if routes
+        else "There is no attack in this week"
+    )
+    text = f"""# Clinique Saint-Exemple: an invented week ({", ".join(routes) or "quiet"})
+
+This folder is an **invented** case: the clinic, its staff, its patients and any attacker do not exist; every
+name is made up and every IP address comes from the documentation ranges or from private ranges. It holds
+the same week and the same kinds of logs as the sample case (rp01 nginx, app01 Apache and application.log,
+db01/db02 MariaDB audit, slow and general logs, dumps of Mediboard's own tables). {hidden}, with the week's
+benign look-alikes (new home addresses, password typos and a lockout, password expiry, a legitimate export,
+a data manager reading many files, a DHCP change in an evening session, a billing integration polling with
+its token, IT creating a new hire, monitoring and nightly jobs). The answers are in `ground_truth.json`.
+
+Generated with seed {seed} and scale {scale}: `{command}`. The same seed, scale and scenarios give
+byte-identical files.
+"""
+    return text.encode("utf-8")

@@ -16,6 +16,7 @@ from .model import (
     N_PATIENTS,
 )
 from .pipeline import GAP, Outputs, Pipeline
+from .traffic import APP_IP, PROXY_IP
 
 SCHEMA = "forensics.ground_truth/1"
 TECHNIQUE_TABLE = [
@@ -186,28 +187,44 @@ def build(
     }
 
 
-def quiet_truth(pipe: Pipeline, outputs: Outputs, seed: int, scale: float) -> dict:
-    """The answers of a quiet week: nobody compromised, no attacker, only the look-alikes."""
+def route_truth(pipe: Pipeline, outputs: Outputs, seed: int, scale: float, scenarios: list[str]) -> dict:
+    """The answers of a Mediboard week with routes to an account (or none), in the shape of the
+    generic application's: accounts with their route, expected verdict, first malicious time and
+    records taken; the attacker's addresses; the accounts left behind; the look-alikes."""
     w = pipe.world
+    week = pipe.routes
+    assert week is not None
+    truth = week.truth
+    accounts = {
+        acc: {**v, "first_malicious": iso_z(v["first_malicious"])}
+        for acc, v in sorted(truth.get("accounts", {}).items())
+    }
+    attacker = sorted(truth.get("attacker_ips", set()))
     look = {}
     for key, v in w.look.truth.items():
         look[key] = {"account": v["account"], "ip": v["ip"], "time": iso_z(v["time"]), "what": v["what"]}
-    benign_ips = sorted({s.ip for s in w.mb.sessions})
+    for key, v in week.lookalikes.items():
+        look[key] = {**v, "time": iso_z(v["time"])}
+    benign_ips = sorted(
+        ({s.ip for s in w.mb.sessions if s.session_id not in week.attack_sessions} | week.benign_ips) - set(attacker)
+    )
+    internal = sorted({ip for ip in benign_ips if ip.startswith(("10.", "127."))} | {PROXY_IP, APP_IP})
     return {
         "schema": SCHEMA,
         "app": "mediboard",
         "seed": seed,
         "scale": scale,
-        "scenarios": ["none"],
+        "scenarios": scenarios,
         "case": "Clinique Saint-Exemple",
         "timezone": "Europe/Paris",
         "evidence_window": {"start": iso_z(pipe.t0), "end": iso_z(pipe.t1)},
-        "accounts": {},
-        "attacker_ips": [],
+        "accounts": accounts,
+        "attacker_ips": attacker,
         "spoofed_ips": [],
-        "backdoor_accounts": [],
-        "benign_accounts": sorted({u.login for u in w.clinic.users}),
+        "backdoor_accounts": sorted(truth.get("backdoors", [])),
+        "benign_accounts": sorted({u.login for u in w.clinic.users} - set(accounts)),
         "benign_ips": benign_ips,
+        "internal_ips": internal,
         "benign_lookalikes": look,
         "counts": {path: _lines(path, data) for path, data in sorted(outputs.files.items())},
     }

@@ -59,6 +59,7 @@ class ApiRow:
     session_id: str
     last: float
     nb: int = 0
+    method: str = "basic"
 
 
 @dataclass
@@ -66,7 +67,7 @@ class Mediboard:
     clinic: Clinic
     rng: random.Random
     sessions: list[UiSession] = field(default_factory=list)
-    api_rows: dict[tuple[int, str], ApiRow] = field(default_factory=dict)
+    api_rows: dict[tuple[int, str, str], ApiRow] = field(default_factory=dict)
     auth_errors: list[tuple[float, int | None, str, str, str, str, str]] = field(default_factory=list)
     user_log_rows: list[tuple[float, int, str, int, str, str | None, str, str | None]] = field(default_factory=list)
     lamd: dict[tuple[int, str, int, str], float] = field(default_factory=dict)
@@ -123,19 +124,22 @@ class Mediboard:
             None,
         )
 
-    def api_call(self, t: float, user_id: int, ip: str, ua: str) -> ApiRow:
-        """Stateless API auth: one row per user, method and (local) day; keeps the first IP."""
-        key = (user_id, local_date(app_sec(t)))
+    def api_call(self, t: float, user_id: int, ip: str, ua: str, method: str = "basic") -> ApiRow:
+        """Stateless API auth: one row per user, method (``basic``: password; ``token``: X-OXAPI-KEY)
+        and (local) day; keeps the first IP and user agent of the day."""
+        key = (user_id, local_date(app_sec(t)), method)
         row = self.api_rows.get(key)
         if row is None:
             sec = app_sec(t)
             usec = int((t + APP - int(t + APP)) * 1e6)
             sid = f"stateless{sec:08x}{usec:05x}{self.rng.random() * 10:.8f}"
-            row = ApiRow(user_id, t, ip, ua, sid, t)
+            row = ApiRow(user_id, t, ip, ua, sid, t, method=method)
             self.api_rows[key] = row
         else:
             row.nb += 1
-            row.last = t
+            if t < row.t_first:  # written out of time order: the row keeps the day's first call
+                row.t_first, row.ip, row.ua = t, ip, ua
+            row.last = max(row.last, t)
         return row
 
     # ------------------------------------------------------------------ object history and access
@@ -300,7 +304,7 @@ class Mediboard:
                         r.user_id,
                         None,
                         None,
-                        "basic",
+                        r.method,
                         dt(r.t_first),
                         dt(r.last),
                         dt(r.last),

@@ -14,6 +14,7 @@ from .baseline import Baseline, week_bounds
 from .clock import HOST_SKEW, paris, utc
 from .lookalikes import LookAlikes, build_lookalikes
 from .mediboard import Mediboard
+from .mediboard_routes import RouteWeek, build_route_week
 from .model import Clinic, Patients, build_clinic, build_patients
 from .traffic import PROXY_IP, Request
 from .writers.formats import (
@@ -103,7 +104,16 @@ def _rp01_segments(t0: float, t1: float) -> list[Segment]:
 
 
 class Pipeline:
-    def __init__(self, scale: float, seed: int, progress: Callable[[str], None], quiet: bool = False) -> None:
+    def __init__(
+        self,
+        scale: float,
+        seed: int,
+        progress: Callable[[str], None],
+        quiet: bool = False,
+        routes: tuple[str, ...] | None = None,
+    ) -> None:
+        """``routes``: the routes to an account to play (``()`` for a quiet week) instead of the
+        sample case's own attack; ``quiet`` alone keeps the sample's week without its attack."""
         self.scale, self.seed, self.progress = scale, seed, progress
         self.rng = random.Random(f"{seed}:pipeline:{scale}")
         t0, t1 = week_bounds()
@@ -112,13 +122,21 @@ class Pipeline:
         patients = build_patients(seed)
         mb = Mediboard(clinic, random.Random(f"{seed}:mediboard"))
         look = build_lookalikes(clinic, patients, mb, seed)
-        if quiet:
+        self.routes: RouteWeek | None = None
+        reserved, extra = look.reserved, look.sessions
+        if routes is not None:
+            progress(f"scripting the routes: {', '.join(routes) or 'none'}")
+            self.routes = build_route_week(clinic, patients, mb, seed, t0, routes)
+            attack = Attack(requests=self.routes.requests)
+            reserved = {k: [*look.reserved.get(k, []), *self.routes.reserved.get(k, [])] for k in
+                        sorted(set(look.reserved) | set(self.routes.reserved))}  # fmt: skip
+        elif quiet:
             attack = Attack()  # a quiet week: the same clinic, no attack
         else:
             progress("scripting the attack")
             attack = build_attack(clinic, patients, mb, seed)
         self.world = World(clinic, patients, mb, look, attack, t0, t1)
-        self.baseline = Baseline(clinic, patients, mb, scale, seed, t0, t1, look.reserved, look.sessions)
+        self.baseline = Baseline(clinic, patients, mb, scale, seed, t0, t1, reserved, extra)
         self.special = sorted(look.requests + attack.requests, key=lambda r: r.t)
         self.t0, self.t1 = t0, t1
 
@@ -477,10 +495,14 @@ def build_outputs(pipe: Pipeline) -> Outputs:
 
 
 def generate(
-    scale: float, seed: int, progress: Callable[[str], None] | None = None, quiet: bool = False
+    scale: float,
+    seed: int,
+    progress: Callable[[str], None] | None = None,
+    quiet: bool = False,
+    routes: tuple[str, ...] | None = None,
 ) -> tuple[Pipeline, Outputs]:
     prog = progress or (lambda msg: print(msg, file=sys.stderr))
-    pipe = Pipeline(scale, seed, prog, quiet)
+    pipe = Pipeline(scale, seed, prog, quiet, routes)
     prog(f"generating the week at scale {scale} (seed {seed})")
     _restart_notices(pipe)
     pipe.run()

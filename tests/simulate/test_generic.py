@@ -83,4 +83,4 @@ def test_cli_app_and_scenarios(tmp_path: pathlib.Path, capsys: pytest.CaptureFix
         main([str(tmp_path / "x"), "--app", "generic", "--scenario", "phishing"])
     assert "unknown scenario" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main([str(tmp_path / "y"), "--app", "mediboard", "--scenario", "insider"])
+        main([str(tmp_path / "y"), "--app", "generic", "--scenario", "sample"])  # the Mediboard sample only

@@ -10,6 +10,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ..routes import ATTACK_UAS as ATTACK_UAS  # the scenarios and tests read it here
+
 #: The evidence window: Monday 4 November 2024 00:00 UTC, seven days.
 T0 = datetime(2024, 11, 4, tzinfo=UTC).timestamp()
 DAYS = 7
@@ -26,11 +28,6 @@ BROWSERS = (
 MONITOR_UA = "curl/8.5.0"
 NIGHTLY_UA = "ledgerly-nightly/2.4 (python-requests/2.32.3)"
 ERP_UA = "erp-connector/3.1 (Java/21.0.4)"
-ATTACK_UAS = (
-    "python-requests/2.31.0",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36",
-    "Go-http-client/1.1",
-)
 
 FIRST = (
     "alice", "bruno", "chloe", "damien", "elise", "fabien", "gaelle", "hugo", "ines", "jules", "karine", "louis",
