@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import polars as pl
 import pytest
 
-from forensics.ingest import ingest
+from forensics.intake.engine import ingest
 from forensics.simulate import MEDIBOARD_SCENARIOS, simulate
 from forensics.simulate.__main__ import main
 from forensics.simulate.routes import ROUTES
