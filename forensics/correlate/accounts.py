@@ -76,6 +76,9 @@ class AccountState:
     #: The web sessions that carry the signals of a suspicious account (what its exfiltration
     #: estimate counts); empty when its findings name none (then the window is the scope).
     scope_sessions: list[str] = field(default_factory=list)
+    #: The application sessions that carry them, when the findings name them (narrower: two
+    #: sessions of one account on one desk share a web session).
+    scope_app_sessions: list[str] = field(default_factory=list)
 
     def add(self, f: Finding) -> None:
         """Keep the strongest finding per signal (ties: the earliest)."""
@@ -339,6 +342,7 @@ def decide(ctx: Context, findings: list[Finding]) -> Decision:
             s.last_malicious = max((f.last_seen or f.first_seen for f in fs), default=None)
             s.source_ips = sort_ips({ip for f in s.signals.values() for ip in f.ips})
             s.scope_sessions = sorted({x for f in s.signals.values() for x in f.sessions if x})
+            s.scope_app_sessions = sorted({x for f in s.signals.values() for x in f.details.get("app_sessions", [])})
     created = sorted({f.account for f in extra if f.detector == "backdoor" and f.account})
     spoofed = sort_ips(
         {
