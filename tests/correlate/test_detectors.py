@@ -244,3 +244,35 @@ def test_a_spray_with_a_few_guessed_passwords_is_still_a_spray(tmp_path):
     spray = [f for f in r.findings["findings"] if f["detector"] == "spray"]
     assert len(spray) == 1 and spray[0]["details"]["accounts_targeted"] == 12
     assert r.findings["attacker_ips"] == ["203.0.113.50"]
+
+
+def _admin_views(c: Case, user: str, uid: int, start, ip: str, ua: str = CHROME) -> None:
+    """A login then the administration views an administrator opens (accounts, rights, logins)."""
+    c.web(start, ip, method="POST", status=200, ua=ua)
+    c.login(start + timedelta(seconds=1), user, uid, f"sess-{user}-{start:%m%d%H%M}", ip, ua)
+    t = start
+    for tab in ("vw_edit_users", "edit_perms", "vw_user_authentication", "vw_list_medical_access"):
+        t += timedelta(seconds=40)
+        c.web(t, ip, query=f"m=admin&tab={tab}", ua=ua, nbytes=30000)
+
+
+def test_administration_views_the_account_opens_every_day_are_not_reconnaissance(tmp_path):
+    # own history: the administrator opens these views at the desk every day; through a VPN in
+    # the evening (an unusual context) the same views are still the job, not discovery
+    c = Case()
+    background(c, range(3), accounts=STAFF[:3])
+    for day in (21, 22, 23):
+        _admin_views(c, "it.admin", 1115, utc(2024, 10, day, 9, 0), staff_ip(1115))
+    _admin_views(c, "it.admin", 1115, utc(2024, 10, 23, 21, 0), "203.0.113.45")
+    r = _run(c, tmp_path)
+    assert "recon" not in _detectors(r)
+
+
+def test_administration_views_new_to_the_account_through_a_vpn_are_reconnaissance(tmp_path):
+    c = Case()
+    background(c, range(3), accounts=STAFF[:3])
+    user, uid = STAFF[0]
+    _admin_views(c, user, uid, utc(2024, 10, 23, 21, 0), "203.0.113.45")
+    r = _run(c, tmp_path)
+    found = [f for f in r.findings["findings"] if f["detector"] == "recon"]
+    assert len(found) == 1 and found[0]["account"] == user
