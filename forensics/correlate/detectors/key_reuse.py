@@ -66,7 +66,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 def _net(web: pl.DataFrame) -> pl.Expr:
     label = pl.col("ip.label").fill_null("") if "ip.label" in web.columns else pl.lit("")
     network = pl.col("ip.network") if "ip.network" in web.columns else pl.lit(None, dtype=pl.String)
-    return pl.when(label.is_in(list(LOCAL_LABELS))).then(pl.lit("internal")).otherwise(pl.coalesce(network, "source.ip"))
+    return (
+        pl.when(label.is_in(list(LOCAL_LABELS))).then(pl.lit("internal")).otherwise(pl.coalesce(network, "source.ip"))
+    )
 
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:

@@ -130,18 +130,23 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             & (pl.col("@timestamp") <= change_time + timedelta(seconds=t.campaign_success_window))
         )
         for r in later.unique("account", keep="first", maintain_order=True).to_dicts():
-            uses.append(msg("new_client_change.use.login", target=r["account"], ip=r["client.ip"], time=r["@timestamp"]))
+            uses.append(
+                msg("new_client_change.use.login", target=r["account"], ip=r["client.ip"], time=r["@timestamp"])
+            )
             use_rows.append(int(r["_row"]))
         if not uses:
             continue
         what = sorted({f"{c}: {x}" if x else c for c, x in g.select("change", "target").iter_rows()})
         ipl = sort_ips([lo["client.ip"]] if lo["client.ip"] else [])
-        last = max([g.get_column("@timestamp").max()] + ([admin.get_column("@timestamp").max()] if admin.height else []))
+        last = max(
+            [g.get_column("@timestamp").max()] + ([admin.get_column("@timestamp").max()] if admin.height else [])
+        )
         out.append(
             Finding(
                 detector=NAME,
                 title=msg("new_client_change.title", account=acc, ip=lo["client.ip"]),
-                techniques=["T1078", "T1098"] + (["T1136.001"] if "created" in g.get_column("change").to_list() else []),
+                techniques=["T1078", "T1098"]
+                + (["T1136.001"] if "created" in g.get_column("change").to_list() else []),
                 basis="derived",
                 reason=msg(
                     "new_client_change.reason",
