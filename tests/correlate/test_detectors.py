@@ -276,3 +276,35 @@ def test_administration_views_new_to_the_account_through_a_vpn_are_reconnaissanc
     r = _run(c, tmp_path)
     found = [f for f in r.findings["findings"] if f["detector"] == "recon"]
     assert len(found) == 1 and found[0]["account"] == user
+
+
+def _exports(c: Case, user: str, uid: int, start, n: int = 6) -> None:
+    """A login at the desk, then ``n`` CSV exports of one month each."""
+    ip = staff_ip(uid)
+    c.web(start, ip, method="POST", status=200, ua=CHROME)
+    c.login(start + timedelta(seconds=1), user, uid, f"sess-{user}-{start:%m%d%H%M}x", ip, CHROME)
+    t = start
+    for k in range(n):
+        t += timedelta(seconds=50 + 7 * k)
+        q = f"m=dPpatients&raw=ajax_export_patients_csv&date_min=2024-0{k + 1}-01&date_max=2024-0{k + 1}-28"
+        c.web(t, ip, query=q, ua=CHROME, nbytes=400_000)
+
+
+def test_exports_every_peer_makes_are_the_job_not_collection(tmp_path):
+    # peers: a team whose members all export a few months of lists is doing its job
+    c = Case()
+    background(c, range(3), accounts=STAFF[:6])
+    for k, (user, uid) in enumerate(STAFF[:6]):
+        _exports(c, user, uid, utc(2024, 10, 22, 14, 5 * k))
+    r = _run(c, tmp_path)
+    assert not [f for f in r.findings["findings"] if f["detector"] == "bulk" and "export" in f["title"].lower()]
+
+
+def test_exports_no_peer_makes_are_reported(tmp_path):
+    c = Case()
+    background(c, range(3), accounts=STAFF[:6])
+    user, uid = STAFF[0]
+    _exports(c, user, uid, utc(2024, 10, 22, 14, 0))
+    r = _run(c, tmp_path)
+    found = [f for f in r.findings["findings"] if f["detector"] == "bulk" and f["account"] == user]
+    assert found and "T1213" in found[0]["techniques"]

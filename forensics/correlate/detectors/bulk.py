@@ -10,7 +10,9 @@ actor's data requests are cut into episodes wherever it pauses longer than 6 hou
   is quoted (the tool first asked for everything, then cut the request to fit).  An actor
   that does the same in at least ``usual_min_episodes`` other episodes (earlier or later)
   from the same address and user agent, each with at least ``usual_volume_share`` of the
-  volume, is running its usual job (a scheduled export) and is not reported.
+  volume, is running its usual job (a scheduled export) and is not reported; neither is an
+  episode under ``listing_peer_factor`` times the median export episode of its peers, in
+  exports and in bytes (accounts like it export as much).
 * **API pagination** (T1119, T1213): at least ``api_min_pages`` list pages (offset/limit);
   pages of one fixed size (``limit``) are also T1030.
 * **Record enumeration** (T1119, T1213): at least ``api_min_details`` distinct records
@@ -312,6 +314,19 @@ def _exports(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Finding
         )
         if usual.height >= t.usual_min_episodes:
             continue
+        # peers: when accounts that use the application alike export as much in their episodes,
+        # this is how the job is done (a team that exports its monthly lists), not collection
+        group = peer_groups(ctx).get(ep["actor"])
+        pe = episodes.filter(pl.col("actor").is_in(list(group.peers))) if group is not None else episodes.clear()
+        peer_n = float(pe.get_column("_n").median()) if pe.height else None  # type: ignore[arg-type]
+        peer_b = float(pe.get_column("_bytes").median() or 0) if pe.height else None  # type: ignore[arg-type]
+        if (
+            peer_n is not None
+            and peer_b is not None
+            and ok.height < t.listing_peer_factor * peer_n
+            and nbytes < t.listing_peer_factor * peer_b
+        ):
+            continue
         chain = _chain(ranges)
         techniques = ["T1213"]
         notes = [msg("bulk.export.count", exports=ok.height, bytes=nbytes)]
@@ -319,7 +334,17 @@ def _exports(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Finding
             notes.append(msg("bulk.export.span", days=span_days))
         if g.get_column("export.all").fill_null(False).any():
             notes.append(msg("bulk.export.all"))
-        details = {"exports": ok.height, "bytes": nbytes, "span_days": span_days, "failed": failed.height}
+        details = {
+            "exports": ok.height,
+            "bytes": nbytes,
+            "span_days": span_days,
+            "failed": failed.height,
+            "baseline": {
+                "own_history": {"usual_episodes": usual.height},
+                "peers": (group.describe() if group else {"basis": "population", "accounts": 0})
+                | {"median_exports": peer_n, "median_bytes": peer_b},
+            },
+        }
         if len(chain) >= t.chunk_min_requests:
             techniques.append("T1030")
             notes.append(msg("bulk.export.chain", chunks=len(chain), start=chain[0][0], end=chain[-1][1]))
