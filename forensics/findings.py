@@ -44,6 +44,7 @@ TACTICS: dict[str, str] = {
     "T1136.001": "persistence",
     "T1098": "persistence",
     "T1550.004": "defense_evasion",
+    "T1550.001": "defense_evasion",
     "T1185": "collection",
     "T1090.002": "command_and_control",
     "T1090.003": "command_and_control",
