@@ -9,7 +9,8 @@ per (profile, scenario), each cell aggregated over the seeds:
 
 * ``right first``: the top-ranked account is one the attack used and its verdict is the
   expected one (``compromised``; ``suspicious`` for an insider), seeds where it holds;
-* ``benign comp``: accounts the attack never touched that are ``compromised`` (must be 0);
+* ``benign comp``: accounts the attack never touched that are ``compromised`` (must be 0; what
+  an account the attack used created, such as an API key, was touched by the attack);
 * ``benign susp``: the largest share of untouched accounts that are ``suspicious`` (<= 5 %);
 * ``IP recall``: the smallest share of the attacker's addresses found (>= 0.9), and
   ``bad IPs``: addresses named that are not the attacker's (internal, benign or spoofed);
@@ -111,6 +112,9 @@ def score(
     run = Run(profile, scenario, seed)
     verdicts = {a["account"]: a for a in findings["accounts"]}
     involved = set(t["accounts"])
+    # what the attacker left behind (an API key or an account created by an account the attack
+    # used) was touched by the attack: it is not an innocent account
+    involved |= {a["account"] for a in findings["accounts"] if a.get("created_by") in involved}
     benign = [a for a in verdicts.values() if a["account"] not in involved]
     run.benign_compromised = sum(a["verdict"] == "compromised" for a in benign)
     n_benign = max(1, n_accounts - len(involved & set(verdicts)))

@@ -35,6 +35,14 @@ APP_FIELDS: dict[str, pl.DataType] = {
     "auth.screen": pl.Boolean(),
     "request.query": pl.String(),
     "user.target.name": pl.String(),
+    # what the parameters a long-request row stored mean, in the profile's own terms (the
+    # activity label of the request they describe): links compare them with the web request's
+    "request.activity": pl.String(),
+    "request.view": pl.String(),
+    "request.date_min": pl.String(),
+    "request.date_max": pl.String(),
+    "request.offset": pl.Int64(),
+    "request.limit": pl.Int64(),
 }
 
 

@@ -89,7 +89,21 @@ class GenericProfile(AppProfile):
             .alias("_lim"),
             query.str.extract(r"(?:^|&)page=(\d{1,9})", 1).cast(pl.Int64, strict=False).alias("_page"),
         )
-        is_list = pl.col("_off").is_not_null() | pl.col("_page").is_not_null()
+        # a collection page: an offset or a page number, or (on an API path that names no
+        # record) a page size or a cursor (``limit=50&after=...``: the first page of a cursor
+        # listing has only its size)
+        cursor = query.str.contains(
+            r"(?:^|&)(?:after|cursor|next|page_token|pageToken|starting_after|page\[(?:after|cursor)\])="
+        )
+        is_list = (
+            pl.col("_off").is_not_null()
+            | pl.col("_page").is_not_null()
+            | (
+                path.str.contains("/api/", literal=True)
+                & pl.col("_rv").is_null()
+                & (pl.col("_lim").is_not_null() | cursor)
+            )
+        )
         is_api = path.str.contains("/api/", literal=True)
         refused = (method == "POST") & status.is_in([401, 403])
         rules: list[tuple[pl.Expr, str]] = [

@@ -350,7 +350,7 @@ class MediboardProfile(AppProfile):
             v = raw.str.json_path_match(f"$.{k}")
             parts.append(pl.when(v.is_not_null()).then(pl.concat_str([pl.lit(f"{k}="), v])))
         query = pl.concat_str(parts, separator="&", ignore_nulls=True)
-        return with_app_fields(
+        out = with_app_fields(
             app,
             {
                 "auth.method": _label("auth_method").str.to_lowercase(),
@@ -359,6 +359,32 @@ class MediboardProfile(AppProfile):
                 "user.target.name": pl.coalesce([_label(k) for k in TARGET_NAME_KEYS]),
             },
         )
+        return _request_labels(out)
+
+
+def _request_labels(app: pl.DataFrame) -> pl.DataFrame:
+    """``request.activity``, ``.view``, ``.date_min``, ``.date_max``, ``.offset``, ``.limit``: the
+    activity label of the request a long-request row's stored parameters describe (same rows)."""
+    if app.height == 0 or app.get_column("request.query").null_count() == app.height:
+        return app
+    labelled = label_activity(
+        app.select(
+            pl.lit("/index.php").alias("url.path"),
+            pl.col("request.query").alias("url.query"),
+            pl.lit("GET").alias("http.request.method"),
+            pl.lit(200, dtype=pl.Int32).alias("http.response.status_code"),
+        )
+    )
+    assert isinstance(labelled, pl.DataFrame)
+    has = pl.col("request.query").is_not_null()
+    return app.with_columns(
+        pl.when(has).then(labelled.get_column("activity").cast(pl.String)).alias("request.activity"),
+        pl.when(has).then(labelled.get_column("activity.view")).cast(pl.String).alias("request.view"),
+        pl.when(has).then(labelled.get_column("export.date_min")).cast(pl.String).alias("request.date_min"),
+        pl.when(has).then(labelled.get_column("export.date_max")).cast(pl.String).alias("request.date_max"),
+        pl.when(has).then(labelled.get_column("api.offset")).cast(pl.Int64).alias("request.offset"),
+        pl.when(has).then(labelled.get_column("api.limit")).cast(pl.Int64).alias("request.limit"),
+    )
 
 
 __all__ = [

@@ -73,6 +73,12 @@ class AccountState:
     last_malicious: datetime | None = None
     source_ips: list[str] = field(default_factory=list)
     created_by: str | None = None
+    #: The web sessions that carry the signals of a suspicious account (what its exfiltration
+    #: estimate counts); empty when its findings name none (then the window is the scope).
+    scope_sessions: list[str] = field(default_factory=list)
+    #: The application sessions that carry them, when the findings name them (narrower: two
+    #: sessions of one account on one desk share a web session).
+    scope_app_sessions: list[str] = field(default_factory=list)
 
     def add(self, f: Finding) -> None:
         """Keep the strongest finding per signal (ties: the earliest)."""
@@ -172,7 +178,8 @@ def attacker_addresses(ctx: Context, findings: list[Finding], states: dict[str, 
             else set()
         )
         for f in findings:
-            if f.account != acc or f.signal not in ATTACKER_IP_SIGNALS:
+            # the sessions that carry a signal of use by someone else name the attacker too
+            if f.account != acc or (f.signal not in ATTACKER_IP_SIGNALS and f.signal not in ACCESS_SIGNALS):
                 continue
             for ip in f.ips:
                 label = labels.get(ip) or ""
@@ -251,7 +258,11 @@ def _backdoors(ctx: Context, findings: list[Finding], states: dict[str, AccountS
             f.signal, f.weight = "persistence", SIGNAL_WEIGHTS["persistence"]
             f.add_reason(msg("persistence.by_attacker", account=f.account))
             f.basis = "inferred"
-        for created in f.details.get("created_accounts", []):
+        # only the accounts created from the compromise on: an administrator's earlier, planned
+        # creation of a new hire is not the attacker's
+        cutoff = start - timedelta(seconds=ctx.tol)
+        made = [x for _row, x, ts in f.details.get("created_rows", []) if ts is not None and ts >= cutoff]
+        for created in sorted(set(made)):
             first = after.get_column("@timestamp").min()
             out.append(
                 Finding(
@@ -330,6 +341,8 @@ def decide(ctx: Context, findings: list[Finding]) -> Decision:
             s.first_malicious = min((f.first_seen for f in fs), default=None)
             s.last_malicious = max((f.last_seen or f.first_seen for f in fs), default=None)
             s.source_ips = sort_ips({ip for f in s.signals.values() for ip in f.ips})
+            s.scope_sessions = sorted({x for f in s.signals.values() for x in f.sessions if x})
+            s.scope_app_sessions = sorted({x for f in s.signals.values() for x in f.details.get("app_sessions", [])})
     created = sorted({f.account for f in extra if f.detector == "backdoor" and f.account})
     spoofed = sort_ips(
         {

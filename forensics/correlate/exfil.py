@@ -401,10 +401,28 @@ def _exports(ctx: Context, g: pl.DataFrame) -> Component | None:
     )
 
 
-def _record_reads(ctx: Context, account: str, first: datetime | None, last: datetime | None) -> Component | None:
+def _record_reads(
+    ctx: Context,
+    account: str,
+    first: datetime | None,
+    last: datetime | None,
+    clients: list[str] | None = None,
+    sessions: list[str] | None = None,
+) -> Component | None:
+    """Distinct records of the account's record-access trail, in scope.
+
+    ``clients``: only the rows the application stored with one of these addresses (the
+    attacker's; a row without an address still counts by its time), so that the owner's own
+    reads at the same hours are not counted.  ``sessions``: only the rows of these
+    application sessions (the sessions that carry a suspicious account's signals).
+    """
     r = ctx.app.filter(
         (pl.col("event.action") == "record_read") & (pl.col("account") == account) & pl.col("object.id").is_not_null()
     )
+    if clients is not None:
+        r = r.filter(pl.col("client.ip").is_null() | pl.col("client.ip").is_in(clients))
+    if sessions:
+        r = r.filter(pl.col("session.app").is_in(sessions))
     if first is not None and last is not None:
         # rounded times: widen by the rounding (one hour) so reads inside the window are kept
         r = r.filter((pl.col("@timestamp") >= first - pl.duration(hours=1)) & (pl.col("@timestamp") <= last))
@@ -512,7 +530,9 @@ def estimate(ctx: Context, decision: Any) -> list[dict[str, Any]]:
         "http.response.status_code",
         "http.response.bytes",
     ]
-    cols += [c for c in ("url.path", "api.page", "api.cursor") if c in ctx.web.columns]
+    cols += [
+        c for c in ("url.path", "api.page", "api.cursor", "session.web", "account.session") if c in ctx.web.columns
+    ]
     web = ctx.web.select(cols).filter(pl.col("activity").is_in(["export", "api_list", "api_detail", "patient_view"]))
     # only the accounts and addresses in scope are looked at: cut the frame to them first
     scope = [a for a, s in decision.accounts.items() if s.verdict != "normal" or a in ctx.accounts_requested]
@@ -525,11 +545,23 @@ def estimate(ctx: Context, decision: Any) -> list[dict[str, Any]]:
         if s.verdict == "normal" and acc not in ctx.accounts_requested:
             continue
         g = web.filter(pl.col("account") == acc)
+        clients: list[str] | None = None
+        app_sessions: list[str] | None = None
         if s.verdict == "compromised":
             g = g.filter(pl.col("source.ip").is_in(attacker))
+            clients = attacker
+        elif s.verdict == "suspicious" and s.scope_app_sessions and "account.session" in g.columns:
+            # the application sessions that carry the behaviour, not the owner's other work
+            g = g.filter(pl.col("account.session").is_in(s.scope_app_sessions))
+            app_sessions = list(s.scope_app_sessions)
+        elif s.verdict == "suspicious" and s.scope_sessions and "session.web" in g.columns:
+            # the sessions that carry the behaviour, not the owner's other work at the same hours
+            g = g.filter(pl.col("session.web").is_in(s.scope_sessions))
+            if "account.session" in g.columns:
+                app_sessions = g.get_column("account.session").drop_nulls().unique().to_list()
         elif s.first_malicious is not None and s.last_malicious is not None:
             g = g.filter((pl.col("@timestamp") >= s.first_malicious) & (pl.col("@timestamp") <= s.last_malicious))
-        reads = _record_reads(ctx, acc, s.first_malicious, s.last_malicious)
+        reads = _record_reads(ctx, acc, s.first_malicious, s.last_malicious, clients, app_sessions)
         row = combine(ctx, acc, None, g, [reads] if reads else [])
         if row is None:
             continue

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.apps.mediboard import label_activity
 from forensics.correlate.frames import rows_of
 from forensics.correlate.thresholds import DEFAULT, Thresholds
 
@@ -117,30 +116,22 @@ def _empty_matches() -> pl.DataFrame:
 
 
 def _param_candidates(params: pl.DataFrame, web: pl.DataFrame, width: float) -> pl.DataFrame | None:
-    """(app_row, web_row) pairs whose Mediboard long-request parameters equal the request's."""
+    """(app_row, web_row) pairs whose long-request parameters (as the profile labelled them) equal the request's."""
     if params.height == 0:
         return None
-    labelled = label_activity(
-        params.select(
-            "app_row",
-            "_b",
-            pl.lit("/index.php").alias("url.path"),
-            pl.col("_q").alias("url.query"),
-            pl.lit("GET").alias("http.request.method"),
-            pl.lit(200, dtype=pl.Int32).alias("http.response.status_code"),
-        )
-    )
-    assert isinstance(labelled, pl.DataFrame)
-    labelled = labelled.select(
+    # what the stored parameters mean was labelled by the application profile (request.*)
+    labelled = params.select(
         "app_row",
         "_b",
-        pl.col("activity").cast(pl.String).alias("_pact"),
-        pl.col("activity.view").alias("_pview"),
-        pl.col("export.date_min").alias("_pmin"),
-        pl.col("export.date_max").alias("_pmax"),
-        pl.col("api.offset").alias("_poff"),
-        pl.col("api.limit").alias("_plim"),
-    )
+        pl.col("_pact"),
+        pl.col("_pview"),
+        pl.col("_pmin"),
+        pl.col("_pmax"),
+        pl.col("_poff"),
+        pl.col("_plim"),
+    ).filter(pl.col("_pact").is_not_null())
+    if labelled.height == 0:
+        return None
     pcand = web.select(
         pl.col("_row").alias("web_row"),
         pl.col("activity").cast(pl.String).alias("_wact"),
@@ -208,6 +199,12 @@ def match_app_to_web(
         _opt(app, "http.request.id").alias("_arid"),
         _opt(app, "url.path").alias("_apath"),
         _opt(app, "http.request.method").str.to_uppercase().alias("_amethod"),
+        _opt(app, "request.activity").alias("_pact"),
+        _opt(app, "request.view").alias("_pview"),
+        _opt(app, "request.date_min").alias("_pmin"),
+        _opt(app, "request.date_max").alias("_pmax"),
+        _opt(app, "request.offset", pl.Int64()).alias("_poff"),
+        _opt(app, "request.limit", pl.Int64()).alias("_plim"),
     )
     if ev.height == 0:
         return empty
@@ -816,6 +813,72 @@ def _continuations(
     ).filter(pl.col("start") <= pl.col("end"))
 
 
+def _still_open(out: pl.DataFrame, iv: pl.DataFrame) -> pl.DataFrame:
+    """Requests after the latest login's session ended go to an earlier session still open.
+
+    Two sessions of one account on one client (the same desk and browser): when the later
+    one is closed, the requests that follow belong to the earlier one, which was never
+    closed, not to nobody.  Among the sessions open at the request, the latest login wins.
+    """
+    lost = out.with_row_index("_k").filter(
+        pl.col("_acc").is_null() & pl.col("session.web").is_in(iv.get_column("session.web").unique().to_list())
+    )
+    if lost.height == 0:
+        return out
+    cand = (
+        lost.select("_k", "@timestamp", "session.web")
+        .join(iv, on="session.web")
+        .filter(
+            (pl.col("_s") <= pl.col("@timestamp")) & pl.col("_e").is_not_null() & (pl.col("@timestamp") <= pl.col("_e"))
+        )
+        .sort("_k", "_s", "_conf", "_sa", "_acc")
+        .group_by("_k", maintain_order=True)
+        .last()
+        .select("_k", pl.col("_acc").alias("_acc2"), pl.col("_sa").alias("_sa2"), pl.col("_conf").alias("_conf2"))
+    )
+    if cand.height == 0:
+        return out
+    return (
+        out.with_row_index("_k")
+        .join(cand, on="_k", how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce("_acc", "_acc2").alias("_acc"),
+            pl.coalesce("_sa", "_sa2").alias("_sa"),
+            pl.coalesce("_conf", "_conf2").alias("_conf"),
+        )
+        .drop("_k", "_acc2", "_sa2", "_conf2")
+    )
+
+
+def attribute_matched(web: pl.DataFrame, app: pl.DataFrame) -> pl.DataFrame:
+    """A request matched to an application row of a known session belongs to that session.
+
+    The application wrote which session served the request (its audit row, tied to the
+    request by ``app_event_web``); when two sessions of one account share a client (the same
+    desk and browser), that beats the latest-login rule.  Same rows, same order.
+    """
+    need = {"web.row", "session.app", "account"}
+    if web.height == 0 or not need <= set(app.columns) or "account.session" not in web.columns:
+        return web
+    m = (
+        app.filter(
+            pl.col("web.row").is_not_null() & pl.col("session.app").is_not_null() & pl.col("account").is_not_null()
+        )
+        .group_by("web.row")
+        .agg(pl.col("session.app").first().alias("_sa"), pl.col("account").first().alias("_acc"), pl.len().alias("_n"))
+        .filter(pl.col("_n") == 1)
+        .select(pl.col("web.row").alias("_row"), "_sa", "_acc")
+    )
+    if m.height == 0:
+        return web
+    out = web.join(m, on="_row", how="left", maintain_order="left")
+    # only between sessions of the same account: who the request belongs to is not changed
+    same = pl.col("_acc").is_not_null() & (pl.col("_acc") == pl.col("account"))
+    return out.with_columns(
+        pl.when(same).then(pl.col("_sa")).otherwise(pl.col("account.session")).alias("account.session")
+    ).drop("_sa", "_acc")
+
+
 def attribute_requests(web: pl.DataFrame, intervals: pl.DataFrame) -> pl.DataFrame:
     """Add ``account``, ``account.session`` (application session) and ``account.confidence`` to web requests.
 
@@ -850,6 +913,7 @@ def attribute_requests(web: pl.DataFrame, intervals: pl.DataFrame) -> pl.DataFra
         pl.when(pl.col("_e").is_not_null() & (pl.col("@timestamp") <= pl.col("_e"))).then(pl.col(c)).alias(c)
         for c in ("_acc", "_sa", "_conf")
     ).drop("_s", "_e")
+    out = _still_open(out, iv)
     if not in_order:
         out = out.sort("_i").drop("_i")
     failed = pl.col("activity") == "login_failed" if "activity" in out.columns else pl.lit(False)

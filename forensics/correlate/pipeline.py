@@ -34,7 +34,14 @@ from forensics.correlate.exfil import estimate
 from forensics.correlate.frames import Inputs, evidence_rows, load_inputs
 from forensics.correlate.grouping import Group, entry_finding, group_findings
 from forensics.correlate.ipcontext import IpContext
-from forensics.correlate.links import LINK_SCHEMA, attribute_requests, link_sessions, match_app_to_web, reconcile_app
+from forensics.correlate.links import (
+    LINK_SCHEMA,
+    attribute_matched,
+    attribute_requests,
+    link_sessions,
+    match_app_to_web,
+    reconcile_app,
+)
 from forensics.correlate.pagination import with_pagination
 from forensics.correlate.prepare import id_names, prepare_app
 from forensics.correlate.sessions import (
@@ -251,7 +258,7 @@ def prepare(
     lap("match")
     web_sess0 = web_sessions(web)
     links, intervals = link_sessions(app, app_sess, web_sess0, matches, t, tol)
-    web = attribute_requests(web, intervals)
+    web = attribute_matched(attribute_requests(web, intervals), app)
     lap("attribute")
     db = sessionize_db(
         query_shape(inputs.db, t, record_tables=profile.record_tables, record_id_columns=profile.record_id_columns), t

@@ -37,15 +37,15 @@ class Thresholds:
     #: Brute force: at least this many failures on one account within ``brute_window``.
     brute_min_failures: int = 10
     brute_window: float = 3600.0
-    #: Stuffing: within ``stuffing_window``, low-volume external sources (each at most
-    #: ``stuffing_max_per_ip`` attempts, no earlier successful login) together make at least
-    #: ``stuffing_min_attempts`` attempts from ``stuffing_min_ips`` addresses on
-    #: ``stuffing_min_accounts`` accounts.
+    #: Stuffing: low-volume external sources (each at most ``stuffing_max_per_ip`` attempts, no
+    #: earlier successful login) that share a network or user agent: at least
+    #: ``stuffing_min_ips`` of them on at least ``stuffing_min_accounts`` accounts, far above the
+    #: case's normal failure rate (``stuffing_rate_factor``, in the detector) over at least
+    #: ``stuffing_window``.
     stuffing_window: float = 3600.0
     stuffing_max_per_ip: int = 5
-    stuffing_min_attempts: int = 30
     stuffing_min_ips: int = 10
-    stuffing_min_accounts: int = 10
+    stuffing_min_accounts: int = 5
     #: Flagged sources whose activity is this close in time (and share a user agent or a
     #: /24) are one campaign.
     campaign_gap: float = 3600.0

@@ -66,6 +66,7 @@ TECHNIQUES: dict[str, str] = {
     "T1070": "defense_evasion",
     "T1562": "defense_evasion",
     "T1550.004": "defense_evasion",
+    "T1550.001": "defense_evasion",
     "T1185": "collection",
 }
 

@@ -1160,6 +1160,10 @@ TECHNIQUE_NAMES: dict[str, tuple[str, str]] = {
     "T1136.001": ("Create Account: Local Account", "Création d'un compte local"),
     "T1098": ("Account Manipulation", "Manipulation de compte"),
     "T1090": ("Proxy", "Proxy"),
+    "T1550.001": (
+        "Use Alternate Authentication Material: Application Access Token",
+        "Utilisation d'un autre moyen d'authentification : jeton d'accès applicatif",
+    ),
     "T1550.004": (
         "Use Alternate Authentication Material: Web Session Cookie",
         "Utilisation d'un autre moyen d'authentification : cookie de session web",

@@ -244,3 +244,67 @@ def test_a_spray_with_a_few_guessed_passwords_is_still_a_spray(tmp_path):
     spray = [f for f in r.findings["findings"] if f["detector"] == "spray"]
     assert len(spray) == 1 and spray[0]["details"]["accounts_targeted"] == 12
     assert r.findings["attacker_ips"] == ["203.0.113.50"]
+
+
+def _admin_views(c: Case, user: str, uid: int, start, ip: str, ua: str = CHROME) -> None:
+    """A login then the administration views an administrator opens (accounts, rights, logins)."""
+    c.web(start, ip, method="POST", status=200, ua=ua)
+    c.login(start + timedelta(seconds=1), user, uid, f"sess-{user}-{start:%m%d%H%M}", ip, ua)
+    t = start
+    for tab in ("vw_edit_users", "edit_perms", "vw_user_authentication", "vw_list_medical_access"):
+        t += timedelta(seconds=40)
+        c.web(t, ip, query=f"m=admin&tab={tab}", ua=ua, nbytes=30000)
+
+
+def test_administration_views_the_account_opens_every_day_are_not_reconnaissance(tmp_path):
+    # own history: the administrator opens these views at the desk every day; through a VPN in
+    # the evening (an unusual context) the same views are still the job, not discovery
+    c = Case()
+    background(c, range(3), accounts=STAFF[:3])
+    for day in (21, 22, 23):
+        _admin_views(c, "it.admin", 1115, utc(2024, 10, day, 9, 0), staff_ip(1115))
+    _admin_views(c, "it.admin", 1115, utc(2024, 10, 23, 21, 0), "203.0.113.45")
+    r = _run(c, tmp_path)
+    assert "recon" not in _detectors(r)
+
+
+def test_administration_views_new_to_the_account_through_a_vpn_are_reconnaissance(tmp_path):
+    c = Case()
+    background(c, range(3), accounts=STAFF[:3])
+    user, uid = STAFF[0]
+    _admin_views(c, user, uid, utc(2024, 10, 23, 21, 0), "203.0.113.45")
+    r = _run(c, tmp_path)
+    found = [f for f in r.findings["findings"] if f["detector"] == "recon"]
+    assert len(found) == 1 and found[0]["account"] == user
+
+
+def _exports(c: Case, user: str, uid: int, start, n: int = 6) -> None:
+    """A login at the desk, then ``n`` CSV exports of one month each."""
+    ip = staff_ip(uid)
+    c.web(start, ip, method="POST", status=200, ua=CHROME)
+    c.login(start + timedelta(seconds=1), user, uid, f"sess-{user}-{start:%m%d%H%M}x", ip, CHROME)
+    t = start
+    for k in range(n):
+        t += timedelta(seconds=50 + 7 * k)
+        q = f"m=dPpatients&raw=ajax_export_patients_csv&date_min=2024-0{k + 1}-01&date_max=2024-0{k + 1}-28"
+        c.web(t, ip, query=q, ua=CHROME, nbytes=400_000)
+
+
+def test_exports_every_peer_makes_are_the_job_not_collection(tmp_path):
+    # peers: a team whose members all export a few months of lists is doing its job
+    c = Case()
+    background(c, range(3), accounts=STAFF[:6])
+    for k, (user, uid) in enumerate(STAFF[:6]):
+        _exports(c, user, uid, utc(2024, 10, 22, 14, 5 * k))
+    r = _run(c, tmp_path)
+    assert not [f for f in r.findings["findings"] if f["detector"] == "bulk" and "export" in f["title"].lower()]
+
+
+def test_exports_no_peer_makes_are_reported(tmp_path):
+    c = Case()
+    background(c, range(3), accounts=STAFF[:6])
+    user, uid = STAFF[0]
+    _exports(c, user, uid, utc(2024, 10, 22, 14, 0))
+    r = _run(c, tmp_path)
+    found = [f for f in r.findings["findings"] if f["detector"] == "bulk" and f["account"] == user]
+    assert found and "T1213" in found[0]["techniques"]

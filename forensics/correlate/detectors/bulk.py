@@ -10,7 +10,9 @@ actor's data requests are cut into episodes wherever it pauses longer than 6 hou
   is quoted (the tool first asked for everything, then cut the request to fit).  An actor
   that does the same in at least ``usual_min_episodes`` other episodes (earlier or later)
   from the same address and user agent, each with at least ``usual_volume_share`` of the
-  volume, is running its usual job (a scheduled export) and is not reported.
+  volume, is running its usual job (a scheduled export) and is not reported; neither is an
+  episode under ``listing_peer_factor`` times the median export episode of its peers, in
+  exports and in bytes (accounts like it export as much).
 * **API pagination** (T1119, T1213): at least ``api_min_pages`` list pages (offset/limit);
   pages of one fixed size (``limit``) are also T1030.
 * **Record enumeration** (T1119, T1213): at least ``api_min_details`` distinct records
@@ -56,6 +58,13 @@ THRESHOLDS: dict[str, float] = {
     #: ...and this many times the median episode of its peers (accounts that use the same
     #: functions; every other actor for an address or when too few behave alike).
     "listing_peer_factor": 3.0,
+    #: A listing weighs as bulk collection on its own (``bulk_collection``) only from this many
+    #: times both medians, the same tenfold departure an account's daily volume must reach
+    #: (``volume_factor``); between the factors above and this one it is reported with
+    #: ``listing_weak_weight``: worth a look, not enough to call an account suspicious alone (a
+    #: manager's monthly report from the usual desk is a few times a usual day).
+    "listing_strong_factor": 10.0,
+    "listing_weak_weight": 0.25,
 }
 
 #: The texts of its findings, in English and French (see forensics.finding_text).
@@ -73,6 +82,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bulk.pages.title": "API pagination through the records by {actor:ip}",
         "bulk.pages.reason": "{pages:num} API list pages{offsets:msg}{per_page:msg}{every:msg}. Rule: at least {min_pages} list pages in one episode.",
         "bulk.baseline": "It listed {volume:num} records, against a median episode of {own:msg} for this actor ({episodes:num} other episode(s)) and {peers:msg} for its {n_peers:num} peers ({peer_basis:msg}); a listing is reported from {own_factor:g} times the first and {peer_factor:g} times the second.",
+        "bulk.listing.weak": "Under {factor:g} times both it weighs {weight:g}: alone it does not make the account suspicious.",
         "bulk.baseline.none": "none",
         "bulk.baseline.n": "{n:num}",
         "bulk.pages.offsets": ", offsets {first:num} to {last:num}",
@@ -103,6 +113,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bulk.pages.title": "Parcours des enregistrements page par page dans l'API par {actor:ip}",
         "bulk.pages.reason": "{pages:num} pages de liste de l'API{offsets:msg}{per_page:msg}{every:msg}. Règle : au moins {min_pages:num} pages de liste dans un même épisode.",
         "bulk.baseline": "Il a listé {volume:num} enregistrements, contre un épisode médian de {own:msg} pour cet acteur ({episodes:num} autre(s) épisode(s)) et de {peers:msg} pour ses {n_peers:num} pairs ({peer_basis:msg}) ; une liste est signalée à partir de {own_factor:g} fois le premier et {peer_factor:g} fois le second.",
+        "bulk.listing.weak": "En deçà de {factor:g} fois l'un et l'autre, elle pèse {weight:g} : seule, elle ne rend pas le compte suspect.",
         "bulk.baseline.none": "aucun",
         "bulk.baseline.n": "{n:num}",
         "bulk.pages.offsets": ", positions {first:num} à {last:num}",
@@ -208,11 +219,46 @@ def exfiltration(g: pl.DataFrame, automated: set[str]) -> tuple[list[str], list[
     return techniques, notes, {"bytes_out": nbytes, "out_ips": ips, "automated_requests": scripted}
 
 
+def _departure(baseline: dict) -> float:
+    """How many times the listing exceeds the larger of its two baselines (inf without any)."""
+    v = float(baseline.get("volume") or 0)
+    meds = [m for m in (baseline["own_history"]["median"], baseline["peers"]["median"]) if m]
+    return v / max(meds) if meds else float("inf")
+
+
+def _listing_weight(ctx: Context, baseline: dict) -> float:
+    t = ctx.thresholds
+    strong = _departure(baseline) >= t.listing_strong_factor
+    return SIGNAL_WEIGHTS["bulk_collection"] if strong else float(t.listing_weak_weight)
+
+
+def _weak(ctx: Context, baseline: dict) -> list[Msg]:
+    t = ctx.thresholds
+    if _departure(baseline) >= t.listing_strong_factor:
+        return []
+    return [msg("bulk.listing.weak", factor=t.listing_strong_factor, weight=t.listing_weak_weight)]
+
+
+def _weak_note(ctx: Context, reason: Msg, baseline: dict) -> Msg:
+    extra = _weak(ctx, baseline)
+    return msg("_seq", items=[reason, *extra]) if extra else reason
+
+
 def _finding(
-    ctx: Context, actor: str, g: pl.DataFrame, title: Msg, techniques: list[str], reason: Msg, details: dict
+    ctx: Context,
+    actor: str,
+    g: pl.DataFrame,
+    title: Msg,
+    techniques: list[str],
+    reason: Msg,
+    details: dict,
+    weight: float | None = None,
 ) -> Finding:
     acc = None if actor.startswith("ip:") else actor
     first, last = span(g)
+    if "account.session" in g.columns:
+        # the application sessions that carry the behaviour (what the exfiltration estimate counts)
+        details = details | {"app_sessions": sorted(g.get_column("account.session").drop_nulls().unique().to_list())}
     return Finding(
         detector=NAME,
         title=title,
@@ -227,7 +273,7 @@ def _finding(
         rows=rows(g, "_row"),
         sessions=sorted(g.get_column("session.web").unique().to_list()),
         signal="bulk_collection" if acc else None,
-        weight=SIGNAL_WEIGHTS["bulk_collection"] if acc else None,
+        weight=(weight if weight is not None else SIGNAL_WEIGHTS["bulk_collection"]) if acc else None,
         details=details,
     )
 
@@ -268,6 +314,19 @@ def _exports(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Finding
         )
         if usual.height >= t.usual_min_episodes:
             continue
+        # peers: when accounts that use the application alike export as much in their episodes,
+        # this is how the job is done (a team that exports its monthly lists), not collection
+        group = peer_groups(ctx).get(ep["actor"])
+        pe = episodes.filter(pl.col("actor").is_in(list(group.peers))) if group is not None else episodes.clear()
+        peer_n = float(pe.get_column("_n").median()) if pe.height else None  # type: ignore[arg-type]
+        peer_b = float(pe.get_column("_bytes").median() or 0) if pe.height else None  # type: ignore[arg-type]
+        if (
+            peer_n is not None
+            and peer_b is not None
+            and ok.height < t.listing_peer_factor * peer_n
+            and nbytes < t.listing_peer_factor * peer_b
+        ):
+            continue
         chain = _chain(ranges)
         techniques = ["T1213"]
         notes = [msg("bulk.export.count", exports=ok.height, bytes=nbytes)]
@@ -275,7 +334,17 @@ def _exports(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Finding
             notes.append(msg("bulk.export.span", days=span_days))
         if g.get_column("export.all").fill_null(False).any():
             notes.append(msg("bulk.export.all"))
-        details = {"exports": ok.height, "bytes": nbytes, "span_days": span_days, "failed": failed.height}
+        details = {
+            "exports": ok.height,
+            "bytes": nbytes,
+            "span_days": span_days,
+            "failed": failed.height,
+            "baseline": {
+                "own_history": {"usual_episodes": usual.height},
+                "peers": (group.describe() if group else {"basis": "population", "accounts": 0})
+                | {"median_exports": peer_n, "median_bytes": peer_b},
+            },
+        }
         if len(chain) >= t.chunk_min_requests:
             techniques.append("T1030")
             notes.append(msg("bulk.export.chain", chunks=len(chain), start=chain[0][0], end=chain[-1][1]))
@@ -372,6 +441,30 @@ def _judge(ctx: Context, vols: pl.DataFrame, actor: str, episode: int) -> tuple[
     return unusual, baseline, text
 
 
+def _carriers(ctx: Context, g: pl.DataFrame, value: pl.Expr, baseline: dict) -> pl.DataFrame:
+    """The application sessions of an unusual episode that are unusual by themselves.
+
+    An episode (activity without a 6-hour pause) can hold the owner's ordinary morning
+    session and the afternoon session that read far beyond it.  The same rule (own median
+    episode and peers' median episode, same factors) is applied to each session; the finding
+    keeps the sessions that pass it, so that it starts with the behaviour itself.  When no
+    session passes alone (the excess is spread over many), the whole episode is kept.
+    """
+    if "account.session" not in g.columns or g.get_column("account.session").null_count() == g.height:
+        return g
+    t = ctx.thresholds
+    per = g.filter(pl.col("account.session").is_not_null()).group_by("account.session").agg(value.alias("_v"))
+    own, peer = baseline["own_history"]["median"], baseline["peers"]["median"]
+    ok = per
+    if own is not None:
+        ok = ok.filter(pl.col("_v") >= t.listing_own_factor * own)
+    if peer is not None:
+        ok = ok.filter(pl.col("_v") >= t.listing_peer_factor * peer)
+    if ok.height == 0 or ok.height == per.height:
+        return g
+    return g.filter(pl.col("account.session").is_in(ok.get_column("account.session").to_list()))
+
+
 def _with_exfil(reason: Msg, notes: list[Msg]) -> Msg:
     return msg("bulk.exfil.reason", reason=reason, notes=notes) if notes else reason
 
@@ -388,7 +481,7 @@ def _pagination(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Find
         unusual, baseline, baseline_text = _judge(ctx, page_vols, str(actor), int(ep))
         if not unusual:
             continue  # paging through lists is what this actor and its peers do
-        g = g.sort("@timestamp")
+        g = _carriers(ctx, g, pl.col("api.limit").fill_null(1).sum(), baseline).sort("@timestamp")
         offs = g.get_column("api.offset").drop_nulls()
         lim = g.get_column("api.limit").drop_nulls()
         gaps = g.get_column("@timestamp").diff().dt.total_milliseconds().drop_nulls().cast(pl.Float64) / 1000
@@ -426,8 +519,9 @@ def _pagination(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Find
                 g,
                 msg("bulk.pages.title", actor=str(actor).removeprefix("ip:")),
                 techniques,
-                _with_exfil(reason, notes),
+                _with_exfil(_weak_note(ctx, reason, baseline), notes),
                 details,
+                _listing_weight(ctx, baseline),
             )
         )
     detail = d.filter((pl.col("activity") == "api_detail") & (pl.col("http.response.status_code") < 400))
@@ -439,6 +533,8 @@ def _pagination(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Find
         unusual, baseline, baseline_text = _judge(ctx, detail_vols, str(actor), int(ep))
         if not unusual:
             continue
+        g = _carriers(ctx, g, pl.col("activity.object").n_unique(), baseline)
+        ids = g.get_column("activity.object").n_unique()
         out_tech, out_notes, out_details = exfiltration(g, automated)
         details = {"distinct_records": ids, "baseline": baseline} | (
             {"exfiltration": out_details} if out_details else {}
@@ -456,11 +552,13 @@ def _pagination(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Find
                         items=[
                             msg("bulk.details.reason", requests=g.height, records=ids, min_records=t.api_min_details),
                             baseline_text,
+                            *_weak(ctx, baseline),
                         ],
                     ),
                     out_notes,
                 ),
                 details,
+                _listing_weight(ctx, baseline),
             )
         )
     return out

@@ -5,13 +5,16 @@ A read is large when it returned at least ``db_min_rows`` rows, listed at least
 ``SELECT *`` on one.  Reads tied to web requests (see ``dblinks``) are reported per
 account (signal ``large_db_reads``); reads tied to nothing are reported per database host,
 since the shared database account cannot name anyone.  The signal needs at least
-``db_min_reads`` tied reads (a single export is routine).
+``db_min_reads`` tied reads (a single export is routine) and ``db_peer_factor`` times the
+median of its peers (accounts that use the same functions): large reads every peer causes
+are how the application works.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from forensics.correlate.baselines import peer_groups
 from forensics.correlate.context import Context
 from forensics.correlate.detectors._util import rows, span
 from forensics.correlate.frames import rows_of
@@ -23,7 +26,11 @@ NAME = "db_reads"
 ORDER = 110
 TECHNIQUES: tuple[str, ...] = ("T1213",)
 SIGNALS: dict[str, float] = {"large_db_reads": 0.2}
-BASELINE = "population"
+BASELINE = "peers+population"
+THRESHOLDS: dict[str, float] = {
+    #: The account's tied large reads weigh only from this many times its peers' median.
+    "db_peer_factor": 3.0,
+}
 
 #: The texts of its findings, in English and French (see forensics.finding_text).
 MESSAGES: dict[str, dict[str, str]] = {
@@ -69,9 +76,21 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     large = large.join(tied, left_on="_row", right_on="db_row", how="left")
     out = []
     linked = large.filter(pl.col("web_row").is_not_null())
+    counts = dict(linked.filter(pl.col("account").is_not_null()).group_by("account").len().iter_rows())
+    groups = peer_groups(ctx)
     for acc in sorted(linked.get_column("account").unique().to_list(), key=lambda a: (a is None, a or "")):
         g = linked.filter(pl.col("account").eq_missing(acc))
         first, last = span(g)
+        # peers: accounts that use the application alike; an export every one of them runs
+        # causes large reads for all of them and says nothing about this one
+        group = groups.get(acc) if acc else None
+        peer_counts = [counts.get(p, 0) for p in (group.peers if group else ())]
+        peer_med = float(sorted(peer_counts)[len(peer_counts) // 2]) if peer_counts else None
+        weighs = bool(
+            acc
+            and g.height >= ctx.thresholds.db_min_reads
+            and (peer_med is None or g.height >= ctx.thresholds.db_peer_factor * max(peer_med, 1.0))
+        )
         rows_ret = int(g.get_column("db.rows_returned").sum() or 0)
         hosts = sorted(g.get_column("host.name").drop_nulls().unique().to_list())
         out.append(
@@ -95,9 +114,16 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                 last_seen=last,
                 event_count=g.height,
                 rows=rows(g, "_row", "web_row"),
-                signal="large_db_reads" if acc and g.height >= ctx.thresholds.db_min_reads else None,
-                weight=SIGNAL_WEIGHTS["large_db_reads"] if acc and g.height >= ctx.thresholds.db_min_reads else None,
-                details={"rows_returned": rows_ret, "hosts": hosts},
+                signal="large_db_reads" if weighs else None,
+                weight=SIGNAL_WEIGHTS["large_db_reads"] if weighs else None,
+                details={
+                    "rows_returned": rows_ret,
+                    "hosts": hosts,
+                    "baseline": {
+                        "peers": (group.describe() if group else {"basis": "population", "accounts": 0})
+                        | {"median_reads": peer_med},
+                    },
+                },
             )
         )
     free = large.filter(pl.col("web_row").is_null())

@@ -121,10 +121,14 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     flagged = pl.col("client.ip.label").fill_null("").is_in(list(FLAGGED_LABELS)) | (
         new_src & (pl.col("client.basis") != "application") & (pl.col("change") != "password")
     )
-    ch = ch.with_columns(flagged.alias("_flagged"))
+    ch = ch.with_columns(flagged.fill_null(False).alias("_flagged"))
     out = []
-    for acc in sorted(ch.get_column("account").unique().to_list(), key=lambda a: (a is None, a or "")):
-        g = ch.filter(pl.col("account").eq_missing(acc))
+    # one finding per actor for its ordinary changes and one for those from an unusual source:
+    # an administrator's planned change and an attacker's change under the same account are
+    # two different facts, with two different times
+    keys = ch.select("account", "_flagged").unique()
+    for acc, flag in sorted(keys.iter_rows(), key=lambda k: (k[0] is None, k[0] or "", k[1])):
+        g = ch.filter(pl.col("account").eq_missing(acc) & (pl.col("_flagged") == flag))
         created = sorted({x for x in g.filter(pl.col("change") == "created").get_column("target").to_list() if x})
         perms = g.filter(pl.col("change") == "permission").height
         pwds = g.filter(pl.col("change") == "password").height
@@ -168,6 +172,15 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                     "password_changes": pwds,
                     "flagged": flagged_any,
                     "change_rows": g.get_column("_row").to_list(),
+                    # which account each creation made, and when (the verdict keeps those made
+                    # after a compromise began)
+                    "created_rows": [
+                        [int(r), str(x), ts]
+                        for r, x, ts in g.filter(pl.col("change") == "created")
+                        .select("_row", "target", "@timestamp")
+                        .iter_rows()
+                        if x
+                    ],
                 },
             )
         )

@@ -5,7 +5,9 @@ and editors, permission editors, the audit trails themselves and system informat
 an unusual context: from an anonymiser or hosting network, from an address that had
 never logged in to that account before the session, or (no account) from outside the
 internal networks.  Administrators browsing these views from their usual workstation are
-doing their job and are not reported.  Signal ``reconnaissance``.
+doing their job and are not reported.  Only views that are unusual for the account count
+(``_novel_views``): not the ones it opened in an earlier session (own history), nor those at
+least ``peer_common_share`` of its peers opened (peers).  Signal ``reconnaissance``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.apps.activity import RECON_ACTIVITIES
+from forensics.correlate.baselines import peer_groups, peer_share, users_of
 from forensics.correlate.context import FLAGGED_LABELS, LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import rows, span
 from forensics.correlate.thresholds import SIGNAL_WEIGHTS
@@ -23,7 +26,7 @@ NAME = "recon"
 ORDER = 90
 TECHNIQUES: tuple[str, ...] = ("T1087", "T1069")
 SIGNALS: dict[str, float] = {"reconnaissance": 0.3}
-BASELINE = "own_history+population"
+BASELINE = "own_history+peers+population"
 
 #: The texts of its findings, in English and French (see forensics.finding_text).
 MESSAGES: dict[str, dict[str, str]] = {
@@ -46,9 +49,52 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+def _novel_views(ctx: Context, views: pl.DataFrame) -> pl.DataFrame:
+    """The administrative views that are unusual for the account that opened them.
+
+    Own history: a view the account had opened in an earlier session is its routine.
+    Peers: a view that at least ``peer_common_share`` of its peers opened is what accounts
+    like it do (every clerk of a portal may open the user list).  Views opened with no
+    account (from outside) all count: there is nobody to compare with.
+    """
+    t = ctx.thresholds
+    v = views.with_columns(pl.coalesce(pl.col("activity.view"), pl.col("activity").cast(pl.String)).alias("_view"))
+    acc = v.filter(pl.col("account").is_not_null())
+    if acc.height == 0:
+        return v.drop("_view")
+    sess_first = v.group_by("session.web").agg(pl.col("@timestamp").min().alias("_sfirst"))
+    # own history: the account's first session with this view, and when it began
+    first_use = (
+        acc.join(sess_first, on="session.web")
+        .sort("_sfirst", "session.web")
+        .group_by("account", "_view", maintain_order=True)
+        .agg(pl.col("session.web").first().alias("_own_session"), pl.col("_sfirst").first().alias("_own_first"))
+    )
+    v = v.join(sess_first, on="session.web").join(first_use, on=["account", "_view"], how="left")
+    routine = (
+        pl.col("account").is_not_null()
+        & (pl.col("_own_session") != pl.col("session.web"))
+        & (pl.col("_own_first") < pl.col("_sfirst"))
+    ).fill_null(False)
+    v = v.filter(~routine)
+    groups = peer_groups(ctx)
+    usage = users_of(acc, "_view")
+    keep = []
+    for a, view in v.select("account", "_view").unique().iter_rows():
+        group = groups.get(a) if a is not None else None
+        common = group is not None and peer_share(group, usage.get(view, set()) - {a}) >= t.peer_common_share
+        keep.append((a, view, not common))
+    ok = pl.DataFrame(keep, schema={"account": pl.String, "_view": pl.String, "_ok": pl.Boolean}, orient="row")
+    v = v.join(ok, on=["account", "_view"], how="left", nulls_equal=True).filter(pl.col("_ok").fill_null(True))
+    return v.drop("_view", "_sfirst", "_own_session", "_own_first", "_ok")
+
+
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     t = ctx.thresholds
     views = ctx.web.filter(pl.col("activity").is_in(list(RECON_ACTIVITIES)))
+    if views.height == 0:
+        return []
+    views = _novel_views(ctx, views)
     if views.height == 0:
         return []
     per = views.group_by("session.web").agg(

@@ -41,7 +41,7 @@ NAME = "scripted"
 ORDER = 60
 TECHNIQUES: tuple[str, ...] = ("T1110", "T1110.001", "T1110.003", "T1110.004", "T1119")
 SIGNALS: dict[str, float] = {"scripted_client": 0.2}
-BASELINE = "population"
+BASELINE = "own_history+population"
 
 #: The texts of its findings, in English and French (see forensics.finding_text).
 MESSAGES: dict[str, dict[str, str]] = {
@@ -50,6 +50,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "scripted.title.account": "Scripted client as {account} from {ips:ips:3}",
         "scripted.reason": "{requests:num} request(s) in {sessions} session(s) from {ips:ips}: {why:msgs:; }.",
         "scripted.why.ua": "its user agent {ua:repr} is an HTTP library or tool",
+        "scripted.why.own_browser": "the user agent is the browser this account had logged in with before: a person paging at a steady pace looks like this, so it does not weigh on the account",
         "scripted.why.cadence": "a request every {gap:dec:1} s with a coefficient of variation of {cv:dec:2} (at most {max_cv:g} over at least {min_requests} requests)",
         "scripted.why.no_screen": "its application login recorded no screen size",
         "scripted.why.logins": "{attempts:num} of its {requests:num} requests are login attempts ({failed:num} failed): the script tries credentials",
@@ -60,6 +61,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "scripted.title.account": "Client automatisé sous {account} depuis {ips:ips:3}",
         "scripted.reason": "{requests:num} {requests:plural:requête|requêtes} en {sessions:num} {sessions:plural:session|sessions} depuis {ips:ips} : {why:msgs: ; }.",
         "scripted.why.ua": "son agent utilisateur {ua:repr} est une bibliothèque ou un outil HTTP",
+        "scripted.why.own_browser": "l'agent utilisateur est le navigateur avec lequel ce compte s'était déjà connecté : une personne qui parcourt une liste à pas régulier y ressemble, cela ne pèse donc pas sur le compte",
         "scripted.why.cadence": "une requête toutes les {gap:dec:1} s avec un coefficient de variation de {cv:dec:2} (au plus {max_cv:g} sur au moins {min_requests:num} requêtes)",
         "scripted.why.no_screen": "sa connexion à l'application n'a enregistré aucune taille d'écran",
         "scripted.why.logins": "{attempts:num} de ses {requests:num} requêtes sont des tentatives de connexion ({failed:num} en échec) : le script essaie des identifiants",
@@ -177,6 +179,19 @@ def session_cadence(ctx: Context) -> pl.DataFrame:
     return per.with_columns(metronomic.alias("metronomic"))
 
 
+def _browsers_before(ctx: Context, account: str, before: datetime) -> set[str]:
+    """User agents the account logged in with before ``before`` (its own history)."""
+    lg = ctx.logins()
+    if lg.height == 0:
+        return set()
+    return set(
+        lg.filter((pl.col("account") == account) & (pl.col("@timestamp") < before))
+        .get_column("ua")
+        .drop_nulls()
+        .to_list()
+    )
+
+
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     if ctx.web.height == 0:
         return []
@@ -220,6 +235,17 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         acc = account[0] if account.len() else None
         rhythm = bool(g.get_column("metronomic").any())
         script = bool(g.get_column("ua_script").any())
+        # own history: a steady pace from the browser the account had logged in with before is a
+        # person paging through a list, not a script posing as a browser (which would be new)
+        own_browser = bool(
+            acc
+            and not script
+            and not g.get_column("no_screen").any()
+            and ua
+            and ua in _browsers_before(ctx, str(acc), g.get_column("first").min())
+        )
+        if own_browser:
+            why.append(msg("scripted.why.own_browser"))
         techniques: list[str] = []
         if does["purpose"] == "credential":
             why.append(msg("scripted.why.logins", **{k: does[k] for k in ("attempts", "requests", "failed")}))
@@ -243,8 +269,8 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                 event_count=reqs.height,
                 rows=rows(reqs.head(2000), "_row") + rows(reqs.tail(1), "_row"),
                 sessions=sessions,
-                signal="scripted_client" if acc and external else None,
-                weight=SIGNAL_WEIGHTS["scripted_client"] if acc and external else None,
+                signal="scripted_client" if acc and external and not own_browser else None,
+                weight=SIGNAL_WEIGHTS["scripted_client"] if acc and external and not own_browser else None,
                 details={
                     "user_agent": ua,
                     "external": external,

@@ -1,21 +1,32 @@
 """Credential stuffing (T1110.004): leaked pairs replayed from a pool of addresses.
 
-Rule: within any ``stuffing_window`` (sliding every quarter of it), failures from external
-addresses that each made at most ``stuffing_max_per_ip`` attempts and had no successful
-login before add up to at least ``stuffing_min_attempts`` attempts from at least
-``stuffing_min_ips`` addresses on at least ``stuffing_min_accounts`` accounts.  Such
-windows that touch are one campaign.  Failures that the source explains as an expired
-password are left out (a Monday morning after a password-expiry date looks like this).
+A stuffing campaign is many accounts tried from many addresses that belong together (few
+networks, few user agents) in a short time, far above the case's normal rate of failed
+logins.  No single address stands out (each tries once or twice), so nothing here is a
+per-address count:
+
+* candidates are failures from external addresses that each made at most
+  ``stuffing_max_per_ip`` attempts and had no successful login before, leaving out the
+  failures the source explains as an expired password (a Monday after an expiry date) and
+  the typos their own account corrected from the same address within
+  ``typo_correction_window``;
+* candidates are grouped like the other campaigns (``_attempts.cluster_sources``):
+  addresses active within ``campaign_gap`` of each other that share a user agent or a
+  network;
+* a group is a campaign when it holds at least ``stuffing_min_ips`` addresses, tried at
+  least ``stuffing_min_accounts`` distinct accounts (one person mistyping tries one), and
+  made at least ``stuffing_rate_factor`` times the failures the case's normal rate (every
+  other failed login of the evidence, per hour) predicts over the group's span (at least
+  ``stuffing_window``).
+
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import polars as pl
 
 from forensics.correlate.context import Context
-from forensics.correlate.detectors._attempts import attempts, external
+from forensics.correlate.detectors._attempts import attempts, cluster_sources, external, source_profile, with_corrected
 from forensics.correlate.detectors._util import rows, span
 from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
@@ -25,18 +36,36 @@ ORDER = 30
 TECHNIQUES: tuple[str, ...] = ("T1110.004",)
 SIGNALS: dict[str, float] = {}
 BASELINE = "population"
+THRESHOLDS: dict[str, float] = {
+    #: A group of candidate sources is a campaign from this many times the failures the case's
+    #: normal rate predicts over its span.
+    "stuffing_rate_factor": 10.0,
+}
 
 #: The texts of its findings, in English and French (see forensics.finding_text).
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "stuffing.title": "Credential stuffing from {n_ips:num} addresses against {accounts:num} accounts",
-        "stuffing.reason": "{events:num} failed logins on {accounts:num} accounts ({unknown:num} do not exist) from {n_ips:num} external addresses that each tried at most {max_per_ip} times and never logged in before: a pool of addresses replaying user/password pairs. Rule: at least {min_attempts} such attempts from {min_ips} addresses on {min_accounts} accounts within {minutes:g} minutes.",
+        "stuffing.reason": "{events:num} failed logins on {accounts:num} accounts ({unknown:num} do not exist) in {minutes:dec:0} minutes from {n_ips:num} external addresses of {n_nets:num} network(s) and {n_uas:num} user agent(s), each of which tried at most {max_per_ip} times and had never logged in: a pool of addresses replaying user/password pairs. The case's other failed logins come at {rate:g} per hour, {expected:g} expected over this span. Rule: at least {min_ips} such addresses sharing a network or user agent, on at least {min_accounts} accounts, with {factor:g} times the failures the normal rate predicts.",
     },
     "fr": {
         "stuffing.title": "Bourrage d'identifiants depuis {n_ips:num} adresses contre {accounts:num} comptes",
-        "stuffing.reason": "{events:num} échecs de connexion sur {accounts:num} comptes (dont {unknown:num} inexistants) depuis {n_ips:num} adresses externes qui ont chacune essayé au plus {max_per_ip:num} fois et ne s'étaient jamais connectées : un ensemble d'adresses qui rejoue des couples identifiant/mot de passe. Règle : au moins {min_attempts:num} tentatives de ce type depuis {min_ips:num} adresses sur {min_accounts:num} comptes en {minutes:g} minutes.",
+        "stuffing.reason": "{events:num} échecs de connexion sur {accounts:num} comptes (dont {unknown:num} inexistants) en {minutes:dec:0} minutes depuis {n_ips:num} adresses externes de {n_nets:num} réseau(x) et {n_uas:num} agent(s) utilisateur, chacune ayant essayé au plus {max_per_ip:num} fois sans s'être jamais connectée : un ensemble d'adresses qui rejoue des couples identifiant/mot de passe. Les autres échecs du dossier surviennent à {rate:g} par heure, {expected:g} attendus sur cette durée. Règle : au moins {min_ips:num} adresses de ce type partageant un réseau ou un agent utilisateur, sur au moins {min_accounts:num} comptes, avec {factor:g} fois les échecs que le rythme normal prévoit.",
     },
 }
+
+
+def _normal_rate(ctx: Context, others: int) -> float:
+    """Failed logins per hour outside the candidates, over the span of the evidence (at least one)."""
+    times = [
+        x
+        for df in (ctx.app, ctx.web)
+        if df.height
+        for x in (df.get_column("@timestamp").min(), df.get_column("@timestamp").max())
+        if x is not None
+    ]
+    hours = max((max(times) - min(times)).total_seconds() / 3600, 1.0) if times else 1.0
+    return max(others, 1) / hours
 
 
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
@@ -45,40 +74,30 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     if f.height == 0:
         return []
     f = f.filter(~pl.col("event.reason").fill_null("").str.to_lowercase().str.contains("expir"))
+    f = with_corrected(ctx, f, t.typo_correction_window).filter(~pl.col("corrected"))
     per_ip = f.group_by("client.ip").agg(pl.len().alias("_n"), pl.col("known_ip").any().alias("_known"))
     pool = per_ip.filter((pl.col("_n") <= t.stuffing_max_per_ip) & ~pl.col("_known")).select("client.ip")
     c = f.join(pool, on="client.ip", how="semi").filter(external(pl.col("client.ip.label"))).sort("@timestamp")
-    if c.height < t.stuffing_min_attempts:
+    if c.height == 0:
         return []
-    period = int(t.stuffing_window)
-    win = c.group_by_dynamic(
-        "@timestamp", every=f"{max(period // 4, 1)}s", period=f"{period}s", closed="both", start_by="datapoint"
-    ).agg(
-        pl.len().alias("attempts"),
-        pl.col("client.ip").n_unique().alias("ips"),
-        pl.col("account").n_unique().alias("accounts"),
-    )
-    hot = win.filter(
-        (pl.col("attempts") >= t.stuffing_min_attempts)
-        & (pl.col("ips") >= t.stuffing_min_ips)
-        & (pl.col("accounts") >= t.stuffing_min_accounts)
-    )
-    if hot.height == 0:
-        return []
-    spans: list[list] = []
-    for start in hot.get_column("@timestamp").to_list():
-        end = start + timedelta(seconds=period)
-        if spans and start <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], end)
-        else:
-            spans.append([start, end])
+    rate = _normal_rate(ctx, f.height - c.height)
     out = []
-    for start, end in spans:
-        g = c.filter((pl.col("@timestamp") >= start) & (pl.col("@timestamp") <= end))
+    for group in cluster_sources(source_profile(c), t.campaign_gap):
+        g = c.filter(pl.col("client.ip").is_in(group))
         ipl = sort_ips(g.get_column("client.ip").unique().to_list())
         targets = sorted(g.get_column("account").unique().to_list())
-        unknown = g.filter(~pl.col("account.known")).get_column("account").n_unique()
+        if len(ipl) < t.stuffing_min_ips or len(targets) < t.stuffing_min_accounts:
+            continue
         first, last = span(g, "@timestamp", "web.ts")
+        hours = max((last - first).total_seconds(), t.stuffing_window) / 3600
+        expected = rate * hours
+        if g.height < t.stuffing_rate_factor * expected:
+            continue
+        unknown = g.filter(~pl.col("account.known")).get_column("account").n_unique()
+        uas = sorted(g.get_column("ua").drop_nulls().unique().to_list())
+        nets = sorted(
+            {x for x in g.get_column("client.ip.network").to_list() if x} if "client.ip.network" in g.columns else set()
+        )
         out.append(
             Finding(
                 detector=NAME,
@@ -91,11 +110,15 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                     accounts=len(targets),
                     unknown=unknown,
                     n_ips=len(ipl),
+                    n_nets=len(nets),
+                    n_uas=len(uas),
+                    minutes=(last - first).total_seconds() / 60,
                     max_per_ip=t.stuffing_max_per_ip,
-                    min_attempts=t.stuffing_min_attempts,
+                    expected=round(expected, 2),
+                    rate=round(rate, 3),
+                    factor=t.stuffing_rate_factor,
                     min_ips=t.stuffing_min_ips,
                     min_accounts=t.stuffing_min_accounts,
-                    minutes=period / 60,
                 ),
                 ips=ipl,
                 first_seen=first,
@@ -108,6 +131,9 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                     "accounts_targeted": len(targets),
                     "unknown_accounts": unknown,
                     "attempts": g.height,
+                    "networks": nets,
+                    "user_agents": uas,
+                    "baseline": {"population": {"failures_per_hour": round(rate, 3), "expected": round(expected, 2)}},
                 },
             )
         )
