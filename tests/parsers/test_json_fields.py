@@ -90,3 +90,4 @@ OBJECTS = st.dictionaries(st.sampled_from(["a", "b", "user", "client", "a key", 
 @given(st.lists(st.one_of(OBJECTS.map(json.dumps), st.text(max_size=20)), min_size=1, max_size=8))
 def test_any_json_line_reads_as_json_path_match_reads_it(lines: list[str]) -> None:
     check(lines)
+
