@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from forensics.evidence import StreamStatus, open_stream
-from parsers.app.common import STR_LIST, labels_json, tag_list, to_datetime
+from parsers.app.common import STR_LIST, labels_json, plain_text_columns, tag_list, to_datetime
 from parsers.app.mediboard_layouts import (
     ALIASES,
     KIND_PATTERNS,
@@ -544,7 +544,11 @@ def table_labels(rows: pl.DataFrame, labels: Sequence[str] | Mapping[str, pl.Exp
             numeric[key] = pl.Float64()
         elif k == "json":
             raw_json.append(key)
-    return labels_json(items, raw_json, numeric)
+    # labels that are a table column as it is: written without the JSON encoder when no value needs an escape
+    columns = {key: expr.meta.output_name() for key, expr in items.items() if expr.meta.is_column()}
+    plain_columns = plain_text_columns(rows, set(columns.values()))
+    plain = [key for key, column in columns.items() if column in plain_columns]
+    return labels_json(items, raw_json, numeric, plain)
 
 
 def unreadable_time(rows: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
