@@ -57,6 +57,12 @@ def test_hostile_lines_read_as_json_path_match_reads_them() -> None:
     check(HOSTILE[::-1] * 3)
 
 
+def test_dotted_paths_read_as_bracketed_ones() -> None:
+    df = pl.DataFrame({"text": HOSTILE})
+    dotted = df.select([pl.col("text").str.json_path_match("$." + ".".join(p)).alias(n) for n, p in PATHS.items() if " " not in n])
+    assert dotted.to_dicts() == reference(df).select(dotted.columns).to_dicts()
+
+
 def test_empty_frame_and_no_paths() -> None:
     empty = pl.DataFrame({"text": []}, schema={"text": pl.String})
     assert json_fields(empty, "text", PATHS).columns == ["text", *PATHS]
