@@ -117,9 +117,7 @@ def with_fields(df: pl.DataFrame) -> pl.DataFrame:
     """
     text = pl.col("text")
     escaped = (
-        text.str.contains("\\\t", literal=True)
-        | text.str.contains("\\\\", literal=True)
-        | text.str.ends_with("\\")
+        text.str.contains("\\\t", literal=True) | text.str.contains("\\\\", literal=True) | text.str.ends_with("\\")
     ).fill_null(False)
     if not df.select(escaped.any()).item():
         return df.with_columns(_fields=pl.col("text").str.split("\t"))
