@@ -19,14 +19,7 @@ import polars as pl
 
 from parsers.app.generic_map import check_mapping, mapped_events
 from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
-
-
-def json_path(key: str) -> str:
-    """``client.ip`` -> ``$['client']['ip']`` (bracket form, so keys may hold spaces)."""
-    parts = key.split(".")
-    if any("'" in p or "\\" in p for p in parts):
-        return "$." + key
-    return "$" + "".join(f"['{p}']" for p in parts)
+from parsers.json_fields import json_fields
 
 
 @register
@@ -52,11 +45,11 @@ class JsonLinesMapped(Parser):
         ok = df.filter(pl.col("_ok"))
         keys = sorted(set(self.fields.values()))
         source_of = {column: f"_src{keys.index(key)}" for column, key in self.fields.items()}
-        ok = ok.select(
-            "_rec",
-            pl.col("text").str.strip_chars().alias("_raw"),
-            *[pl.col("text").str.json_path_match(json_path(k)).alias(f"_src{i}") for i, k in enumerate(keys)],
-        )
+        ok = json_fields(
+            ok.select("_rec", "text", pl.col("text").str.strip_chars().alias("_raw")),
+            "text",
+            {f"_src{i}": tuple(k.split(".")) for i, k in enumerate(keys)},
+        ).drop("text")
         events, rejects = mapped_events(
             ok, self.fields, self.values, self.options.get("timestamp_format"), pl.col("_raw"), source_of
         )

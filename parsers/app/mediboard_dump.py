@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from parsers.app.common import STR_LIST, labels_json, tag_list, to_datetime
+from parsers.app.common import STR_LIST, labels_json, plain_text_columns, tag_list, to_datetime
 from parsers.app.mediboard_layouts import (
     ALIASES,
     KIND_PATTERNS,
@@ -107,11 +107,17 @@ def split_fields(text: pl.Expr) -> pl.Expr:
 def with_fields(df: pl.DataFrame) -> pl.DataFrame:
     """``df`` with ``_fields``, the raw fields of its ``text``: same rows, same order.
 
-    Most rows of a dump hold no backslash, and for them a split on tabs is the whole job;
-    only rows with an escape (or an escaped final newline) need the escape-aware regex,
-    which costs several times more.  The two kinds are split apart and put back in order.
+    For most rows of a dump a split on tabs is the whole job: every row without a backslash,
+    and every row whose backslashes each escape something other than a tab or a backslash
+    (``\\N`` for NULL, ``\\n`` inside a value) and that does not end with one.  Only the
+    others (an escaped tab, an escaped backslash, an escaped final newline) need the
+    escape-aware regex, which costs several times more.  The two kinds are split apart and
+    put back in order.
     """
-    escaped = pl.col("text").str.contains("\\", literal=True).fill_null(False)
+    text = pl.col("text")
+    escaped = (
+        text.str.contains("\\\t", literal=True) | text.str.contains("\\\\", literal=True) | text.str.ends_with("\\")
+    ).fill_null(False)
     if not df.select(escaped.any()).item():
         return df.with_columns(_fields=pl.col("text").str.split("\t"))
     numbered = df.with_row_index("_order")
@@ -506,7 +512,11 @@ def table_labels(rows: pl.DataFrame, labels: Sequence[str] | Mapping[str, pl.Exp
             numeric[key] = pl.Float64()
         elif k == "json":
             raw_json.append(key)
-    return labels_json(items, raw_json, numeric)
+    # labels that are a table column as it is: written without the JSON encoder when no value needs an escape
+    columns = {key: expr.meta.output_name() for key, expr in items.items() if expr.meta.is_column()}
+    plain_columns = plain_text_columns(rows, set(columns.values()))
+    plain = [key for key, column in columns.items() if column in plain_columns]
+    return labels_json(items, raw_json, numeric, plain)
 
 
 def unreadable_time(rows: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:

@@ -121,13 +121,20 @@ def with_label_object(df: pl.DataFrame, fields: dict[str, pl.Expr], name: str = 
     df = df.with_columns(**temp)
     names = list(temp)
     escape = df.select([pl.col(c).str.contains(_NEEDS_ESCAPE).any().fill_null(False) for c in names]).row(0)
+    # a field null on every row of the batch adds nothing: it is left out of the concatenation
+    present = [df.get_column(c).null_count() < df.height for c in names]
     parts = [
         pl.concat_str([pl.lit(f'"{key}":'), json_quote(pl.col(c))])
         if needs
         else pl.concat_str([pl.lit(f'"{key}":"'), pl.col(c), pl.lit('"')])
-        for key, c, needs in zip(fields, names, escape, strict=True)
+        for key, c, needs, there in zip(fields, names, escape, present, strict=True)
+        if there
     ]
-    body = pl.concat_str(parts, separator=",", ignore_nulls=True)
+    if not parts:
+        return df.with_columns(pl.lit(None, dtype=pl.String).alias(name)).drop(names)
+    # the body is stored once, then wrapped (an expression using it twice would build it twice)
+    df = df.with_columns(pl.concat_str(parts, separator=",", ignore_nulls=True).alias(name))
+    body = pl.col(name)
     value = pl.when(body == "").then(None).otherwise(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
     return df.with_columns(value.alias(name)).drop(names)
 

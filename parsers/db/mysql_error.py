@@ -31,7 +31,6 @@ from parsers.db.common import (
     no_events,
     null_if_empty,
     short_ts,
-    split_match,
 )
 
 _TS = (
@@ -43,7 +42,23 @@ LINE = (
     rf"^(?P<ts>{_TS})\s+(?:(?P<tid>\d+)\s+)?(?:\[(?P<level>[A-Za-z]+)\]\s+)?"
     r"(?:\[(?P<code>MY-\d+)\]\s+\[(?P<subsystem>[^\]]*)\]\s+)?(?P<msg>(?s:.*))$"
 )
+#: ``LINE`` up to the message: the message is the text after this match (the regex engine
+#: then never captures a long message; every choice before it is the same as ``LINE``'s)
+HEAD = (
+    rf"^(?P<_head>(?P<ts>{_TS})\s+(?:(?P<tid>\d+)\s+)?(?:\[(?P<level>[A-Za-z]+)\]\s+)?"
+    r"(?:\[(?P<code>MY-\d+)\]\s+\[(?P<subsystem>[^\]]*)\]\s+)?)"
+)
 _START = rf"^(?:{_TS})\s"
+
+
+def split_lines(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``split_match(records, LINE)`` by ``HEAD`` and a slice: (read rows with their groups, the others)."""
+    df = records.with_columns(_m=pl.col("text").str.extract_groups(HEAD)).unnest("_m")
+    hit = pl.col("_head").is_not_null()
+    ok = df.filter(hit).with_columns(msg=pl.col("text").str.slice(pl.col("_head").str.len_chars()))
+    return ok.drop("_head"), df.filter(~hit).drop("_head", "ts", "tid", "level", "code", "subsystem")
+
+
 DENIED = r"Access denied for user '(?P<user>[^']*)'@'(?P<host>[^']*)'(?: \(using password: (?P<pw>\w+)\))?"
 ABORTED = (
     r"Aborted connection (?P<cid>\d+) to db: '(?P<db>[^']*)' user: '(?P<user>[^']*)' host: '(?P<host>[^']*)'"
@@ -67,15 +82,25 @@ class MysqlError(Parser):
         return text.str.contains(_START)
 
     def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
-        ok, bad = split_match(records, LINE)
+        ok, bad = split_lines(records)
         rejects = rejects_of(bad, "not an error log line")
         if ok.height == 0:
             return ParseResult(events=no_events(), rejects=rejects)
         msg = pl.col("msg")
-        first_line = msg.str.split("\n").list.first()
-        denied = first_line.str.extract_groups(DENIED)
-        aborted = first_line.str.extract_groups(ABORTED)
-        forced = first_line.str.extract_groups(FORCED)
+        # each message regex runs once, stored before its fields are read, and only on the
+        # lines holding its literal start (the others are null, which the regex skips)
+        ok = ok.with_columns(_first=msg.str.split("\n").list.first())
+        first_line = pl.col("_first")
+
+        def only(literal: str, pattern: str) -> pl.Expr:
+            return pl.when(first_line.str.contains(literal, literal=True)).then(first_line).str.extract_groups(pattern)
+
+        ok = ok.with_columns(
+            _denied=only("Access denied for user '", DENIED),
+            _aborted=only("Aborted connection ", ABORTED),
+            _forced=only("Forcing close of thread ", FORCED),
+        )
+        denied, aborted, forced = pl.col("_denied"), pl.col("_aborted"), pl.col("_forced")
         is_denied = denied.struct.field("user").is_not_null()
         is_aborted = aborted.struct.field("user").is_not_null()
         level = pl.col("level")

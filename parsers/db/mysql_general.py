@@ -41,7 +41,6 @@ from parsers.db.common import (
     no_events,
     null_if_empty,
     short_ts,
-    split_match,
     with_label_object,
 )
 from parsers.db.sql import sql_operation, sql_tables
@@ -57,6 +56,9 @@ COMMANDS = [
 _CMD = "|".join(re.escape(c) for c in sorted(COMMANDS, key=len, reverse=True))
 _TS = rf"(?:{SHORT_TS}|{ISO_TS})"
 LINE = rf"^(?P<ts>{_TS})?[\t ]+(?P<tid>\d+) (?P<cmd>{_CMD})(?:(?:\t| +)(?P<arg>(?s:.*)))?$"
+#: ``LINE`` without its argument: the same match up to the separator (or the end), whose
+#: length tells where the argument starts (capturing a long SQL text costs more than finding it)
+HEAD = rf"^(?P<_head>(?P<ts>{_TS})?[\t ]+(?P<tid>\d+) (?P<cmd>{_CMD})(?P<_sep>\t| +|$))"
 _START = rf"^(?:{_TS})?[\t ]+\d+ (?:{_CMD})(?:[\t ]|$)"
 HEADER = r"^(?:\S.*, Version: .*|Tcp port: \d+.*|TCP Port: \d+.*|Time\s+Id\s+Command\s+Argument\s*)$"
 
@@ -67,6 +69,19 @@ ACCESS_DENIED = (
 )
 USE = r"(?i)^\s*use\s+`?([^`;\s]+)`?\s*;?\s*$"
 QUERY_COMMANDS = ["Query", "Execute", "Prepare"]
+
+
+def _split_lines(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``split_match(records, LINE)``: rows read by ``LINE`` (``ts``, ``tid``, ``cmd``, ``arg``), the others.
+
+    ``HEAD`` finds the same prefix; the argument is the text after it (null when the line
+    ends at the command), which saves the regex engine capturing every SQL statement.
+    """
+    df = records.with_columns(_m=pl.col("text").str.extract_groups(HEAD)).unnest("_m")
+    hit = pl.col("_head").is_not_null()
+    rest = pl.col("text").str.slice(pl.col("_head").str.len_chars())
+    ok = df.filter(hit).with_columns(pl.when(pl.col("_sep") == "").then(None).otherwise(rest).alias("arg"))
+    return ok.drop("_head", "_sep"), df.filter(~hit).drop("_head", "ts", "tid", "cmd", "_sep")
 
 
 def is_header(text: pl.Expr) -> pl.Expr:
@@ -105,7 +120,7 @@ class MysqlGeneral(Parser):
         system = header_system(banner.get_column("text").to_list())
         if system:
             source["db_system"] = system
-        ok, bad = split_match(body, LINE)
+        ok, bad = _split_lines(body)
         rejects = pl.concat(
             [
                 rejects_of(bad, "not a general query log line"),

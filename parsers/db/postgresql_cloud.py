@@ -27,6 +27,7 @@ from parsers.db.common import add_tag, no_events
 from parsers.db.pg_common import pg_events
 from parsers.db.pgaudit import FIELDS as AUDIT_FIELDS
 from parsers.db.postgresql_log import PostgresqlLog
+from parsers.json_fields import json_fields
 
 _ACTIONS = ("db_connect", "db_connect_failed", "db_disconnect", "db_query", "log_message", "server_error")
 
@@ -111,15 +112,18 @@ class PostgresqlCnpg(Parser):
     literals = ('"logger":"postgres"', '"logger":"pgaudit"', '"logging_pod"')
 
     def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
-        text = pl.col("text")
-        df = records.with_columns(
-            _logger=text.str.json_path_match("$.logger"),
-            _jts=text.str.json_path_match("$.ts"),
-            _jlevel=text.str.json_path_match("$.level"),
-            _jmsg=text.str.json_path_match("$.msg"),
-            _pod=text.str.json_path_match("$.logging_pod"),
-            **{col: text.str.json_path_match(f"$.record.{key}") for col, key in CNPG_KEYS.items()},
-            **{f"_a_{f}": text.str.json_path_match(f"$.record.audit.{f}") for f in AUDIT_FIELDS},
+        df = json_fields(
+            records,
+            "text",
+            {
+                "_logger": ("logger",),
+                "_jts": ("ts",),
+                "_jlevel": ("level",),
+                "_jmsg": ("msg",),
+                "_pod": ("logging_pod",),
+                **{col: ("record", key) for col, key in CNPG_KEYS.items()},
+                **{f"_a_{f}": ("record", "audit", f) for f in AUDIT_FIELDS},
+            },
         )
         is_record = pl.col("_logger").is_in(["postgres", "pgaudit"]) & pl.col("level").is_not_null()
         is_other = ~is_record & pl.col("_jts").is_not_null() & pl.col("_logger").is_not_null()

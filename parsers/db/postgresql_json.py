@@ -15,6 +15,7 @@ import polars as pl
 from parsers.base import Parser, ParseResult, ParserState, register, rejects_of
 from parsers.db.common import no_events
 from parsers.db.pg_common import pg_events
+from parsers.json_fields import json_fields
 
 KEYS = {
     "ts": "timestamp",
@@ -54,8 +55,7 @@ class PostgresqlJson(Parser):
     filenames = ("*.json", "postgresql*")
 
     def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
-        text = pl.col("text")
-        df = records.with_columns([text.str.json_path_match(f"$.{key}").alias(col) for col, key in KEYS.items()])
+        df = json_fields(records, "text", {col: (key,) for col, key in KEYS.items()})
         ok = df.filter(pl.col("ts").is_not_null() & pl.col("level").is_not_null())
         bad = df.filter(pl.col("ts").is_null() | pl.col("level").is_null())
         rejects = rejects_of(bad, "not a jsonlog record")

@@ -50,10 +50,22 @@ def decode_json(records: pl.DataFrame, dtype: pl.Struct, what: str) -> tuple[pl.
         good.append(shaped.with_columns(pl.col("text").str.json_decode(dtype).alias("_j")))
     except pl.exceptions.PolarsError:
         # the slow path, only for a chunk that holds a bad line: broken JSON is found by
-        # Python's parser line by line, then lines of the wrong shape by halving
-        valid = pl.Series([_is_json(t) for t in shaped.get_column("text").to_list()], dtype=pl.Boolean)
+        # Python's parser line by line; the lines whose values do not fit ``dtype`` (as
+        # Python reads them) are decoded one by one, so each gets the decoder's own verdict,
+        # and the others together (cut in halves again only if the guess was wrong)
+        parsed = [_loads(t) for t in shaped.get_column("text").to_list()]
+        valid = pl.Series([p is not _INVALID for p in parsed], dtype=pl.Boolean)
+        fits = pl.Series([p is not _INVALID and _fits(p, dtype) for p in parsed], dtype=pl.Boolean)
         rejects.append(rejects_of(shaped.filter(~valid), f"not valid JSON (a {what} line cut or damaged)"))
-        _decode_parts(shaped.filter(valid), dtype, what, good, rejects)
+        _decode_parts(shaped.filter(fits), dtype, what, good, rejects)
+        odd = shaped.filter(valid & ~fits)
+        errors = [_decode_error(t, dtype) for t in odd.get_column("text").to_list()]
+        failed = pl.Series(errors, dtype=pl.String).is_not_null()
+        _decode_parts(odd.filter(~failed), dtype, what, good, rejects)
+        reasons = pl.Series("_reason", [f"not a {what} record: {e}" for e in errors if e is not None], dtype=pl.String)
+        rejects.append(rejects_of(odd.filter(failed).with_columns(reasons), pl.col("_reason")))
+        if len(rejects) > 3:  # the lines of the wrong shape in file order, as the halving gave them
+            rejects = [*rejects[:2], pl.concat(rejects[2:]).sort("_rec")]
     fields = [f.name for f in dtype.fields]
     if good:
         out = pl.concat(good).sort("_rec")
@@ -85,12 +97,42 @@ def _decode_parts(
     _decode_parts(df.slice(half), dtype, what, good, rejects)
 
 
-def _is_json(text: str) -> bool:
+_INVALID = object()
+
+
+def _decode_error(text: str, dtype: pl.DataType) -> str | None:
+    """The decoder's first error line for one JSON text (as ``_decode_parts`` words it), or None."""
     try:
-        json.loads(text)
+        pl.Series([text], dtype=pl.String).str.json_decode(dtype)
+    except pl.exceptions.PolarsError as exc:
+        return str(exc).strip().splitlines()[0][:200]
+    return None
+
+
+def _loads(text: str) -> object:
+    """The parsed value of a JSON text, or ``_INVALID``."""
+    try:
+        return json.loads(text)
     except ValueError:
-        return False
-    return True
+        return _INVALID
+
+
+def _fits(value: object, dtype: pl.DataType) -> bool:
+    """Whether ``str.json_decode`` should read ``value`` (as Python parsed it) into ``dtype``.
+
+    Only a guess that sorts lines: the decoder itself decides every line.  A String takes
+    any scalar, a Struct an object, a List an array (or a scalar) of what fits its inner type.
+    """
+    if value is None:
+        return True
+    if isinstance(dtype, pl.Struct):
+        if not isinstance(value, dict):
+            return False
+        return all(f.name not in value or _fits(value[f.name], f.dtype) for f in dtype.fields)
+    if isinstance(dtype, pl.List):
+        items = value if isinstance(value, list) else [value]
+        return all(_fits(v, dtype.inner) for v in items)
+    return not isinstance(value, dict | list)
 
 
 ISO = r"^(?P<wall>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)(?P<zone>Z|[+-]\d{2}:?\d{2})?$"

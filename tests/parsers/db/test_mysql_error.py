@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from forensics.intake.reader import records_from_text
-from parsers.base import get_parser
+from parsers.base import get_parser, split_match
+from parsers.db.mysql_error import LINE, split_lines
 
 PARSER = get_parser("mysql.error")
 
@@ -72,3 +77,20 @@ def test_other_lines_are_kept_with_their_continuation() -> None:
     assert server["event.action"] == "log_message" and server["db.connection_id"] is None
     assert server["message"].endswith("port: 3306  Debian 12")
     assert error["event.action"] == "server_error" and error["log.level"] == "ERROR"
+
+
+_PIECES = st.sampled_from(
+    ["2024-10-27T00:41:03.123456Z", "2024-10-27  0:41:03", "241027  0:41:03", " ", "\t", "12", " 0 ", "[Note]",
+     "[ERROR]", "[MY-010914]", "[Server]", "[", "]", "x", "Access denied", "\n", "é", "  "]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=9).map("".join), min_size=1, max_size=10))
+def test_line_split_reads_what_the_whole_line_regex_reads(texts: list[str]) -> None:
+    """The message taken after ``HEAD``'s match is the one ``LINE`` captures, on any text."""
+    records = pl.DataFrame({"_rec": list(range(len(texts))), "text": texts})
+    want_ok, want_bad = split_match(records, LINE)
+    got_ok, got_bad = split_lines(records)
+    assert got_ok.to_dicts() == want_ok.to_dicts()
+    assert got_bad.to_dicts() == want_bad.to_dicts()

@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forensics.intake.engine import ingest
 from forensics.intake.reader import group_records, lines_frame, records_from_text
 from parsers.base import get_parser
+from parsers.db.common import split_match
+from parsers.db.mysql_general import LINE, _split_lines
 from tests.golden import parse_file
 
 PARSER = get_parser("mysql.general")
@@ -162,3 +166,20 @@ def test_a_refused_database_is_a_failed_login_to_that_database() -> None:
     # later in a session (USE payroll) the refusal is a failed command, and the session keeps its database
     assert (use["event.action"], use["event.outcome"], use["db.name"]) == ("db_query", "failure", "payroll")
     assert query["db.name"] == "wards" and quit_["db.name"] == "wards"
+
+
+_PIECES = st.sampled_from(
+    ["241027", "  0:41:03", " 1:02:03", "\t", "\t\t", " ", "  ", "12", " Connect", " Query", " Quit", " Init DB",
+     " Binlog Dump", " Binlog Dump GTID", "x", "SELECT 1", "\n", "é", "2024-10-26T22:41:09.123456Z", "Connect"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=8).map("".join), min_size=1, max_size=10))
+def test_line_split_reads_what_the_whole_line_regex_reads(texts: list[str]) -> None:
+    """The argument taken after ``HEAD``'s match is the one ``LINE`` captures, on any text."""
+    records = pl.DataFrame({"_rec": list(range(len(texts))), "text": texts})
+    want_ok, want_bad = split_match(records, LINE)
+    got_ok, got_bad = _split_lines(records)
+    assert got_ok.to_dicts() == want_ok.to_dicts()
+    assert got_bad.to_dicts() == want_bad.to_dicts()
