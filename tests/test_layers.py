@@ -8,7 +8,7 @@ import cannot slip a dependency past the rule:
   records of the files they need, ``Parser.references``);
 * the schema imports nothing of ours, nor does the catalogue of ingest messages
   (``forensics/ingest_messages.py``), which the intake, time handling and the report all read;
-* time handling (``forensics/time``) imports the schema only;
+* time handling (``forensics/time``) imports the schema and the ingest messages only;
 * correlation never imports the report, the command line or the front door;
 * the report reads output folders and the findings model: never correlation, the intake or parsers;
 * the findings model (``forensics/findings/``) is what both sides share: it imports neither of
