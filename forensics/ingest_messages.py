@@ -57,7 +57,7 @@ EN: dict[str, str] = {
     "read.unrecognised": "no parser recognised this file; its lines were counted but not parsed",
     "read.mismatch": "accounting mismatch: {n:count} lines read but {n2:count} accounted",
     "read.parser_error": "lines {first:count}-{last:count}: {error}",
-    # time (forensics/intake/manifest.py, forensics/time/)
+    # time (forensics/intake/manifest.py, forensics/time/; window.*: the --since/--until bounds)
     "time.dst_gap": "{n:count} timestamps fall in a spring-forward gap (they do not exist in local time); read with "
     "the offset in force before the change",
     "time.year_conflict": "{n:count} records dated 29 February fall in a common year with the inferred year (read as "
@@ -78,6 +78,9 @@ EN: dict[str, str] = {
     "time.configured_offset_disputed": "host {host}: clock_offset {x:+.2f} s in the case config, but {n:count} "
     "anchors with {other} say {x2:+.2f} s",
     "time.offsets_differ": "host {host}: sources give different clock_offset values; each source keeps its own",
+    "window.no_zone": "{bound} {text!r} has no zone: read in {zone} (assumed), i.e. {iso}",
+    "window.dst_gap": "{local} does not exist in {zone} (DST gap): read with the offset in force before it",
+    "window.dst_ambiguous": "{local} is ambiguous in {zone} (DST change): read with the offset in force before it",
     "time.clocks_disagree": "clocks of {host} ({x:+.2f} s) and {other} ({x2:+.2f} s) disagree with {n:count} anchors "
     "between them ({x3:+.2f} s)",
 }
@@ -138,6 +141,11 @@ FR: dict[str, str] = {
     "l'affaire, mais {n:count} paires d'événements avec {other} indiquent {x2:+.2f} s",
     "time.offsets_differ": "hôte {host} : les sources donnent des valeurs de clock_offset différentes ; chacune "
     "garde la sienne",
+    "window.no_zone": "{bound} {text!r} n'indique pas de fuseau : lu en {zone} (supposé), soit {iso}",
+    "window.dst_gap": "{local} n'existe pas en {zone} (heure sautée au passage à l'heure d'été) : lu avec le décalage "
+    "en vigueur avant le changement",
+    "window.dst_ambiguous": "{local} est ambigu en {zone} (heure répétée au passage à l'heure d'hiver) : lu avec le "
+    "décalage en vigueur avant le changement",
     "time.clocks_disagree": "les horloges de {host} ({x:+.2f} s) et de {other} ({x2:+.2f} s) ne concordent pas avec "
     "les {n:count} paires d'événements qui les relient ({x3:+.2f} s)",
 }

@@ -78,6 +78,12 @@ def test_no_warning_or_skip_reason_is_a_bare_sentence() -> None:
     """Each ``warnings.append``/``out.append`` of text and each ``Skipped(...)`` reason is a message."""
     bare = []
     for path in SOURCES:
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(fn, ast.FunctionDef) and fn.name in ("notes", "source_time_warnings"):
+                for call in ast.walk(fn):
+                    if isinstance(call, ast.Call) and _name(call) == "append" and call.args:
+                        if isinstance(call.args[0], ast.Constant | ast.JoinedStr):
+                            bare.append(f"{path.relative_to(ROOT)}:{call.lineno}")
         for call in _calls(path):
             name = _name(call)
             f = call.func
