@@ -59,7 +59,15 @@ def build_manifest(
     tz: str | None,
     timing: TimeOutcome | None = None,
 ) -> dict[str, Any]:
-    files = [{**asdict(r), "lines_accounted": r.lines_accounted, "balanced": r.balanced} for r in reports]
+    files = [
+        {
+            **asdict(r),
+            "warning_messages": [structured(w) for w in r.warnings],
+            "lines_accounted": r.lines_accounted,
+            "balanced": r.balanced,
+        }
+        for r in reports
+    ]
     sources: dict[str, dict[str, Any]] = {}
     for r in reports:
         s = sources.setdefault(

@@ -151,6 +151,9 @@ def test_the_manifest_carries_the_codes_beside_the_english(tmp_path: Path) -> No
     assert text == "web/access.log.1.gz: decompression cap of 4096 bytes reached: rest of the file not read"
     for message, text in zip(m["warning_messages"], m["warnings"], strict=True):
         assert render(message["code"], message["params"], subject=message["subject"]) == text
+    (gz,) = [f for f in m["files"] if f["path"] == "web/access.log.1.gz"]
+    assert {"code": "stream.cap", "params": {"n": 4096}, "subject": None} in gz["warning_messages"]
+    assert len(gz["warning_messages"]) == len(gz["warnings"])
     (skip,) = [s for s in m["skipped"] if s["relpath"] == "web/escape.log"]
     assert skip == {
         "relpath": "web/escape.log",
