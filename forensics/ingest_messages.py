@@ -168,6 +168,8 @@ class _Formatter(string.Formatter):
         self.count = count
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if value is None and format_spec:
+            return "?"  # a count or offset nobody could measure: the warning is still written
         if format_spec == "count":
             n = int(value)
             return self.count(n) if self.count is not None else str(n)

@@ -171,3 +171,7 @@ def test_every_message_renders_in_both_languages(code: str) -> None:
     french = render(code, params, "fr", subject="app01/x.log", count=lambda v: f"{v:,}".replace(",", "\u202f"))
     assert english.startswith("app01/x.log: ") and french.startswith("app01/x.log : ")
     assert english != french and "1234" not in french
+
+
+def test_a_value_nobody_measured_still_gives_a_warning() -> None:
+    assert note("read.parser_error", first=None, last=None, error="boom") == "lines ?-?: boom"
