@@ -6,8 +6,9 @@ import cannot slip a dependency past the rule:
 * parsers know only their log and the schema: never correlation, the report, the command
   line, the front door or the intake, and they never open a file (the engine hands them the
   records of the files they need, ``Parser.references``);
-* the schema imports nothing of ours;
-* time handling (``forensics/time``) imports the schema only;
+* the schema imports nothing of ours, nor does the catalogue of ingest messages
+  (``forensics/ingest_messages.py``), which the intake, time handling and the report all read;
+* time handling (``forensics/time``) imports the schema and the ingest messages only;
 * correlation never imports the report, the command line or the front door;
 * the report reads output folders and the findings model: never correlation, the intake or parsers;
 * the findings model (``forensics/findings/``) is what both sides share: it imports neither of
@@ -29,6 +30,8 @@ FRONT = ("forensics.cli", "forensics.app", "forensics.case")
 RULES: dict[str, tuple[str, ...]] = {
     "parsers": ("forensics.correlate", "forensics.report", "forensics.apps", *FRONT, *INTAKE),
     "forensics/schema.py": ("forensics", "parsers"),
+    # the ingest messages are read by the intake, time handling and the report alike
+    "forensics/ingest_messages.py": ("forensics", "parsers"),
     "forensics/time": (
         "forensics.intake",
         "forensics.correlate",

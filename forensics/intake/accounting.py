@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from forensics.config import CaseConfig
+from forensics.ingest_messages import note
 from forensics.intake.enrichment import finish_events
 from forensics.intake.reader import dense_records
 from forensics.intake.stream import StreamStatus, open_stream
@@ -100,13 +101,13 @@ def count_unrecognised(f: EvidenceFile, report: FileReport, max_decompressed: in
             lines += block.count(b"\n")
             last = block[-1:]
     except OSError as exc:
-        report.warnings.append(f"read error: {exc}")
+        report.warnings.append(note("read.error", error=str(exc)))
     if status.decompressed_bytes and last != b"\n":
         lines += 1
     report.lines_read = lines
     report.lines_unrecognised = lines
     stream_facts(report, status)
-    report.warnings.append("no parser recognised this file; its lines were counted but not parsed")
+    report.warnings.append(note("read.unrecognised"))
     return report
 
 
@@ -137,9 +138,8 @@ def process_lines(
         parsed.result,
     )
     if parsed.error is not None:
-        report.warnings.append(
-            f"lines {records.get_column('line').min()}-{lines.get_column('line').max()}: {parsed.error}"
-        )
+        first, last = records.get_column("line").min(), lines.get_column("line").max()
+        report.warnings.append(note("read.parser_error", first=first, last=last, error=str(parsed.error)))
     report.lines_blank += blanks.height
     report.latin1_lines += int(lines.get_column("latin1").sum())
     report.truncated_lines += int(lines.get_column("truncated").sum())

@@ -32,6 +32,7 @@ import polars as pl
 
 from forensics._version import __version__
 from forensics.config import CaseConfig, as_config, check_timezone
+from forensics.ingest_messages import note
 from forensics.intake.accounting import FileReport, count_unrecognised, process_lines, stream_facts
 from forensics.intake.detect import MIN_SCORE, detect_file
 from forensics.intake.manifest import apply_file_stats, build_manifest, iso
@@ -232,7 +233,7 @@ def _run(
             f.sha256_before, f.noatime = hash_file(f.path)
         except OSError as exc:
             # an unreadable file is listed with the reason; the others are read
-            skipped.append(Skipped(f.relpath, f"cannot read: {exc.strerror or exc}"))
+            skipped.append(Skipped(f.relpath, note("walk.cannot_read", error=str(exc.strerror or exc))))
             continue
         f.source, f.rotation_rank = source_key(f.relpath)
         readable.append(f)
@@ -325,11 +326,11 @@ def _hash_after(files: list[EvidenceFile], reports: list[FileReport]) -> None:
             f.sha256_after, noatime = hash_file(f.path)
             report.noatime = bool(report.noatime and noatime)
         except OSError as exc:
-            report.warnings.append(f"cannot re-hash after the run: {exc}")
+            report.warnings.append(note("read.rehash_failed", error=str(exc)))
         report.sha256_after = f.sha256_after
         report.unchanged = f.sha256_after == f.sha256_before
         if not report.unchanged:
-            report.warnings.append("file changed while it was being read (SHA-256 before and after differ)")
+            report.warnings.append(note("read.changed"))
 
 
 def _time_context(
@@ -466,15 +467,13 @@ def _ingest_file(
             if progress is not None:
                 progress(status.raw_bytes)
     except OSError as exc:
-        report.warnings.append(f"read error: {exc}")
+        report.warnings.append(note("read.error", error=str(exc)))
     stream_facts(report, status)
     report.inferred = dict(state.get("inferred", {}))
     report.time_first = iso(tmin)
     report.time_last = iso(tmax)
     if not report.balanced:
-        report.warnings.append(
-            f"accounting mismatch: {report.lines_read} lines read but {report.lines_accounted} accounted"
-        )
+        report.warnings.append(note("read.mismatch", n=report.lines_read, n2=report.lines_accounted))
     return report
 
 

@@ -20,6 +20,7 @@ import polars as pl
 
 from forensics._version import __version__
 from forensics.config import CaseConfig
+from forensics.ingest_messages import Note, structured
 from forensics.intake.accounting import FileReport
 from forensics.intake.walk import Skipped, shown
 from forensics.time.second_pass import TimeOutcome, source_time_warnings
@@ -58,7 +59,15 @@ def build_manifest(
     tz: str | None,
     timing: TimeOutcome | None = None,
 ) -> dict[str, Any]:
-    files = [{**asdict(r), "lines_accounted": r.lines_accounted, "balanced": r.balanced} for r in reports]
+    files = [
+        {
+            **asdict(r),
+            "warning_messages": [structured(w) for w in r.warnings],
+            "lines_accounted": r.lines_accounted,
+            "balanced": r.balanced,
+        }
+        for r in reports
+    ]
     sources: dict[str, dict[str, Any]] = {}
     for r in reports:
         s = sources.setdefault(
@@ -94,20 +103,14 @@ def build_manifest(
         s["time_flags"] = dict(sorted(s["time_flags"].items()))
         warnings.extend(source_time_warnings(s))
         if s["time_flags"].get("dst_nonexistent"):
-            warnings.append(
-                f"{s['source']}: {s['time_flags']['dst_nonexistent']} timestamps fall in a spring-forward gap "
-                "(they do not exist in local time); read with the offset in force before the change"
-            )
+            warnings.append(Note("time.dst_gap", {"n": s["time_flags"]["dst_nonexistent"]}, s["source"]))
         if s["time_flags"].get("year_conflict"):
-            warnings.append(
-                f"{s['source']}: {s['time_flags']['year_conflict']} records dated 29 February fall in a common year "
-                "with the inferred year (read as 1 March); check the year"
-            )
+            warnings.append(Note("time.year_conflict", {"n": s["time_flags"]["year_conflict"]}, s["source"]))
     if timing:
         warnings.extend(timing.warnings)
     for r in reports:
         for w in r.warnings:
-            warnings.append(f"{r.path}: {w}")
+            warnings.append(w.about(r.path) if isinstance(w, Note) else f"{r.path}: {w}")
     totals = {
         "files": len(reports),
         "files_unrecognised": sum(1 for r in reports if r.detection == "unrecognised"),
@@ -163,8 +166,19 @@ def build_manifest(
         "clock": timing.clock if timing else {},
         "sources": list(sources.values()),
         "files": files,
-        "skipped": [asdict(s) for s in skipped],
+        "skipped": [_skipped(s) for s in skipped],
         "warnings": warnings,
+        "warning_messages": [structured(w) for w in warnings],
+    }
+
+
+def _skipped(entry: Skipped) -> dict[str, Any]:
+    """A skipped path, its reason in English and, beside it, the reason's code and values."""
+    message = structured(entry.reason)
+    return {
+        **asdict(entry),
+        "reason_code": message["code"] if message else None,
+        "params": message["params"] if message else {},
     }
 
 

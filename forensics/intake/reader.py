@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from forensics.ingest_messages import note
 from forensics.intake.prefetch import prefetch
 from forensics.intake.stream import StreamStatus, open_stream
 from parsers.base import Parser
@@ -201,7 +202,7 @@ def _line_chunks(stream: Iterator[bytes], report: FileReport) -> Iterator[bytes]
                 # no line end in MAX_PENDING bytes: that much becomes one line, and the rest
                 # of the line the next one(s); however the bytes came, nothing longer is held
                 if not warned:
-                    report.warnings.append(f"a line longer than {MAX_PENDING} bytes was split into several lines")
+                    report.warnings.append(note("read.line_split", n=MAX_PENDING))
                     warned = True
                 yield bytes(pending[:MAX_PENDING])
                 del pending[:MAX_PENDING]
@@ -215,7 +216,7 @@ def _line_chunks(stream: Iterator[bytes], report: FileReport) -> Iterator[bytes]
             yield bytes(pending[:-1])
         else:
             report.final_newline = False
-            report.warnings.append("the last line has no newline (the file may have been cut while being written)")
+            report.warnings.append(note("read.no_final_newline"))
             yield bytes(pending)
 
 
@@ -254,10 +255,7 @@ def whole_records(chunks: Iterator[pl.DataFrame], parser: Parser, report: FileRe
                 # a record that never ends (continuation lines only) is not held whole:
                 # what is held goes on now; later lines without a start are rejects
                 if not warned_record:
-                    report.warnings.append(
-                        f"a record longer than {MAX_PENDING} bytes was not held whole: "
-                        "its later lines are parsed as they come"
-                    )
+                    report.warnings.append(note("read.record_split", n=MAX_PENDING))
                     warned_record.append(True)
                 lines, carry = pl.concat([lines, carry]), None
         if lines.height:

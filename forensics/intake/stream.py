@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forensics.ingest_messages import note
+
 READ_BLOCK = 1 << 20
 
 
@@ -139,7 +141,7 @@ def _content(path: Path, status: StreamStatus, max_bytes: int) -> Iterator[bytes
         if produced or not status.warnings:
             status.compression = kind
             return
-        status.warnings.append(f"starts like {kind} but does not decompress: read as plain bytes")
+        status.warnings.append(note("stream.not_compressed", kind=kind))
     yield from _plain(path, status)
 
 
@@ -150,10 +152,7 @@ def _as_text(blocks: Iterator[bytes], status: StreamStatus) -> Iterator[bytes]:
         return
     if _utf16(first):
         status.encoding = "utf-16-le" if first.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
-        status.warnings.append(
-            f"text is {status.encoding.upper()} (byte order mark): decoded to UTF-8; "
-            "line offsets are those of the decoded text"
-        )
+        status.warnings.append(note("stream.utf16", encoding=status.encoding.upper()))
         # backslashreplace: a lone surrogate or an odd last byte shows as \\xNN, never dropped
         decoder = codecs.getincrementaldecoder("utf-16")("backslashreplace")
         for block in _chain(first, blocks):
@@ -166,7 +165,7 @@ def _as_text(blocks: Iterator[bytes], status: StreamStatus) -> Iterator[bytes]:
         return
     if b"\n" not in first and b"\r" in first:
         status.line_ends = "cr"
-        status.warnings.append("line ends are lone CR (classic Mac): each CR was read as the end of a line")
+        status.warnings.append(note("stream.lone_cr"))
         for block in _chain(first, blocks):
             yield block.replace(b"\r", b"\n")
         return
@@ -230,9 +229,7 @@ def _decompressed(path: Path, kind: str, status: StreamStatus, max_bytes: int) -
             if not dec.eof and not pending and not more and (kind == "gzip" or dec.needs_input):
                 pending = read()
                 if not pending:
-                    status.warnings.append(
-                        f"{kind} stream truncated: read {status.decompressed_bytes} bytes, the rest is missing"
-                    )
+                    status.warnings.append(note("stream.truncated", kind=kind, n=status.decompressed_bytes))
                     return
             try:
                 if kind == "gzip":
@@ -242,7 +239,7 @@ def _decompressed(path: Path, kind: str, status: StreamStatus, max_bytes: int) -
                     out = dec.decompress(pending, max_length=READ_BLOCK)
                     pending = b""
             except (zlib.error, OSError, lzma.LZMAError, EOFError) as exc:
-                status.warnings.append(f"{kind} stream corrupt after {status.decompressed_bytes} bytes: {exc}")
+                status.warnings.append(note("stream.corrupt", kind=kind, n=status.decompressed_bytes, error=str(exc)))
                 return
             more = len(out) >= READ_BLOCK
             if out:
@@ -251,7 +248,7 @@ def _decompressed(path: Path, kind: str, status: StreamStatus, max_bytes: int) -
                     if keep > 0:
                         status.decompressed_bytes += keep
                         yield out[:keep]
-                    status.warnings.append(f"decompression cap of {max_bytes} bytes reached: rest of the file not read")
+                    status.warnings.append(note("stream.cap", n=max_bytes))
                     return
                 status.decompressed_bytes += len(out)
                 yield out
@@ -262,7 +259,7 @@ def _decompressed(path: Path, kind: str, status: StreamStatus, max_bytes: int) -
                     return
                 if kind == "gzip" and not rest.startswith(b"\x1f\x8b"):
                     if rest.strip(b"\x00"):
-                        status.warnings.append(f"trailing garbage after {kind} member ignored ({len(rest)}+ bytes)")
+                        status.warnings.append(note("stream.trailing_garbage", kind=kind, n=len(rest)))
                     return
                 members += 1
                 dec = _decompressor(kind)

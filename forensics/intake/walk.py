@@ -20,6 +20,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forensics.ingest_messages import note
+
 _COMPRESSED_SUFFIX = re.compile(r"\.(gz|bz2|xz)$")
 _ROTATION = [
     re.compile(r"^(?P<base>.+?)\.(?P<n>\d{1,3})$"),  # access.log.1, server_audit.log.9
@@ -98,7 +100,7 @@ def walk(root: Path, exclude: list[str] | None = None) -> tuple[list[EvidenceFil
         # os.walk cannot list this folder: say so rather than skip it in silence
         where = Path(exc.filename) if exc.filename else root
         rel = relpath_of(where, root) if where != root else "."
-        skipped.append(Skipped(rel, f"cannot read folder: {exc.strerror or exc}"))
+        skipped.append(Skipped(rel, note("walk.cannot_read_folder", error=str(exc.strerror or exc))))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         dirnames.sort()
@@ -106,13 +108,13 @@ def walk(root: Path, exclude: list[str] | None = None) -> tuple[list[EvidenceFil
         for name in list(dirnames):
             full = base / name
             if full.is_symlink():
-                skipped.append(Skipped(relpath_of(full, root), "directory symlink not followed"))
+                skipped.append(Skipped(relpath_of(full, root), note("walk.dir_symlink")))
                 dirnames.remove(name)
         for name in sorted(filenames):
             full = base / name
             rel = relpath_of(full, root)
             if any(m.match(rel) for m in matchers):
-                skipped.append(Skipped(rel, "excluded by the case config"))
+                skipped.append(Skipped(rel, note("walk.excluded")))
                 continue
             entry = _classify(full, rel, root)
             if isinstance(entry, Skipped):
@@ -147,8 +149,11 @@ def _fold_aliases(files: list[EvidenceFile], skipped: list[Skipped]) -> tuple[li
                 continue
             dropped.add(id(other))
             keep.aliases.append(other.relpath)
-            kind = "symlink" if other.symlink else "hard link"
-            skipped.append(Skipped(other.relpath, f"alias ({kind}) of {keep.relpath}: read once under that name"))
+            if other.symlink:
+                reason = note("walk.alias_symlink", kept=keep.relpath)
+            else:
+                reason = note("walk.alias_hard_link", kept=keep.relpath)
+            skipped.append(Skipped(other.relpath, reason))
     if dropped:
         files = [f for f in files if id(f) not in dropped]
         skipped.sort(key=lambda sk: sk.relpath)
@@ -159,25 +164,25 @@ def _classify(full: Path, rel: str, root: Path) -> EvidenceFile | Skipped:
     try:
         lst = os.lstat(full)
     except OSError as exc:
-        return Skipped(rel, f"cannot stat: {exc.strerror}")
+        return Skipped(rel, note("walk.cannot_stat", error=str(exc.strerror)))
     target = full
     if stat.S_ISLNK(lst.st_mode):
         try:
             target = full.resolve(strict=True)
         except (OSError, RuntimeError):
-            return Skipped(rel, "broken or looping symlink")
+            return Skipped(rel, note("walk.broken_symlink"))
         if not target.is_relative_to(root):
-            return Skipped(rel, "symlink pointing outside the evidence root not followed")
+            return Skipped(rel, note("walk.outside_symlink"))
         lst = os.stat(target)
     mode = lst.st_mode
     if stat.S_ISFIFO(mode):
-        return Skipped(rel, "FIFO skipped (never opened)")
+        return Skipped(rel, note("walk.fifo"))
     if stat.S_ISSOCK(mode):
-        return Skipped(rel, "socket skipped")
+        return Skipped(rel, note("walk.socket"))
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return Skipped(rel, "device skipped")
+        return Skipped(rel, note("walk.device"))
     if not stat.S_ISREG(mode):
-        return Skipped(rel, "not a regular file")
+        return Skipped(rel, note("walk.not_regular"))
     escaped = display_name(full.relative_to(root).as_posix())[1]
     return EvidenceFile(path=target, relpath=rel, size=lst.st_size, name_escaped=escaped, symlink=target != full)
 

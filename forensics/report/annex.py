@@ -18,7 +18,7 @@ from forensics.redact import KINDS, count_secrets, enabled
 from forensics.report import frames as fr
 from forensics.report.figures import coverage
 from forensics.report.i18n import Locale
-from forensics.report.ingest_text import ingest_text
+from forensics.report.ingest_text import skip_reason, warning_texts
 from forensics.report.text import join_ids, show, show_block, truncate
 
 #: Ingest warnings listed in section 9 (the rest stay in manifest.json).
@@ -56,10 +56,7 @@ class AnnexMixin:
             for f in m.get("files", [])
             if f.get("detection") == "unrecognised"
         ]
-        skipped = [
-            {"path": show(s.get("relpath")), "reason": show(ingest_text(s.get("reason"), loc))}
-            for s in m.get("skipped", [])
-        ]
+        skipped = [{"path": show(s.get("relpath")), "reason": show(skip_reason(s, loc))} for s in m.get("skipped", [])]
         reasons: dict[str, int] = {}
         for f in m.get("files", []):
             for reason, n in (f.get("reject_reasons") or {}).items():
@@ -77,7 +74,7 @@ class AnnexMixin:
                     "raw": raw + ("…" if cut else ""),
                 }
             )
-        warnings = [show(ingest_text(w, loc)) for w in m.get("warnings", [])]
+        warnings = [show(w) for w in warning_texts(m, loc)]
         inputs = [{"name": name, "sha": sha} for name, sha in self.inp.hashes.items()]
         start, end = parse_time(m.get("started_at")), parse_time(m.get("finished_at"))
         return {

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import polars as pl
 
+from forensics.ingest_messages import Note, note
 from forensics.schema import activity_start, conform
 from forensics.time import dst, skew, years
 from forensics.time.zones import ZoneDecision, localize, with_private
@@ -129,12 +130,9 @@ def _infer_years(parts: EventParts, case: CaseTime, info: dict[str, dict[str, An
             "last": b.isoformat(),
         }
         if span.last_roll - span.first_roll > 3:
-            warnings.append(
-                f"{source}: the dates jump by more than half a year {span.last_roll - span.first_roll} times; "
-                "check the inferred years"
-            )
+            warnings.append(Note("time.year_jumps", {"n": span.last_roll - span.first_roll}, source))
         if choice.source in ("file_mtime", "ingest_date"):
-            warnings.append(f"{source}: year of yearless timestamps inferred from weak evidence ({choice.detail})")
+            warnings.append(Note("time.year_weak", {"detail": str(choice.detail)}, source))
         choices[source] = (choice.base, st)
 
     def place(df: pl.DataFrame) -> pl.DataFrame | None:
@@ -202,14 +200,9 @@ def time_pass(parts: EventParts, case: CaseTime) -> TimeOutcome:
                 "order_conflicts": conflicts,
             }
             if v.height - decided.height:
-                warnings.append(
-                    f"{name}: {v.height - decided.height} timestamps in the repeated DST hour could not be placed; "
-                    "both instants are kept (time.earliest, time.latest)"
-                )
+                warnings.append(Note("time.dst_unplaced", {"n": v.height - decided.height}, name))
             if conflicts:
-                warnings.append(
-                    f"{name}: file order and ids disagree for {conflicts} timestamps in the repeated DST hour"
-                )
+                warnings.append(Note("time.dst_order_conflict", {"n": conflicts}, name))
     verdicts = (
         pl.concat(verdict_frames)
         if verdict_frames
@@ -226,7 +219,7 @@ def time_pass(parts: EventParts, case: CaseTime) -> TimeOutcome:
             conflicting.add(h)
         configured.setdefault(h, st.clock_offset)
     for h in sorted(conflicting):
-        warnings.append(f"host {h}: sources give different clock_offset values; each source keeps its own")
+        warnings.append(note("time.offsets_differ", host=h))
     report = None
     everything = parts.scan_events()
     if everything is not None:
@@ -297,12 +290,20 @@ def source_time_warnings(source: dict[str, Any]) -> list[str]:
     out = []
     name = source.get("source")
     if source.get("zone_source") == "assumed_utc" and source.get("naive_events"):
-        out.append(f"{name}: no time zone given for {source['naive_events']} naive timestamps; UTC assumed")
+        out.append(Note("time.assumed_utc", {"n": source["naive_events"]}, name))
     applied = source.get("skew_applied")
     est = source.get("skew_estimate") or {}
     if applied is not None and abs(applied) > 1.0:
-        how = "configured" if source.get("skew_origin") == "config" else f"estimated from {est.get('pairs', 0)} anchors"
-        out.append(f"{name}: clock {abs(applied):.1f} s {'ahead' if applied > 0 else 'behind'} ({how}); corrected")
+        x, n = abs(applied), est.get("pairs", 0)
+        if source.get("skew_origin") == "config":
+            said = Note("time.ahead_configured", {"x": x}) if applied > 0 else Note("time.behind_configured", {"x": x})
+        else:
+            said = (
+                Note("time.ahead_estimated", {"x": x, "n": n})
+                if applied > 0
+                else Note("time.behind_estimated", {"x": x, "n": n})
+            )
+        out.append(said.about(name))
     elif applied is None and est.get("offset") is not None and abs(est["offset"]) > 1.0:
-        out.append(f"{name}: clock about {est['offset']:+.1f} s off but not corrected ({est.get('reason', '')})")
+        out.append(Note("time.skew_not_applied", {"x": est["offset"], "why": str(est.get("reason", ""))}, name))
     return out

@@ -44,6 +44,7 @@ from typing import Any
 
 import polars as pl
 
+from forensics.ingest_messages import note
 from forensics.schema import activity_start
 
 #: An estimate needs at least this many anchors...
@@ -608,7 +609,7 @@ def solve(hosts: list[str], edges: list[Edge], configured: dict[str, float]) -> 
             )
             clocks[ref].offset, clocks[ref].origin = 0.0, "reference"
             clocks[ref].reason = "reference clock (assumed right)"
-            warnings.append(f"clock reference: {reason}")
+            warnings.append(note("time.reference_clock", host=ref))
     _spread(clocks, best, reference)
     for h, c in clocks.items():
         if c.origin is None:
@@ -631,8 +632,14 @@ def solve(hosts: list[str], edges: list[Edge], configured: dict[str, float]) -> 
             clocks[h].mad, clocks[h].via = trial[h].mad, trial[h].via
             if abs(trial[h].offset - configured[h]) > 1.0:
                 warnings.append(
-                    f"host {h}: clock_offset {configured[h]:+.2f} s in the case config, but {trial[h].pairs} "
-                    f"anchors with {trial[h].via[-1]} say {trial[h].offset:+.2f} s"
+                    note(
+                        "time.configured_offset_disputed",
+                        host=h,
+                        x=configured[h],
+                        n=trial[h].pairs,
+                        other=trial[h].via[-1],
+                        x2=trial[h].offset,
+                    )
                 )
     # edges left out of the tree must agree with the solved offsets
     for e in best.values():
@@ -642,8 +649,15 @@ def solve(hosts: list[str], edges: list[Edge], configured: dict[str, float]) -> 
         residual = (b.offset - a.offset) - e.estimate
         if abs(residual) > 1.0 and not (a.origin == "config" and b.origin == "config"):
             warnings.append(
-                f"clocks of {e.host_a} ({a.offset:+.2f} s) and {e.host_b} ({b.offset:+.2f} s) disagree with "
-                f"{e.pairs} anchors between them ({e.estimate:+.2f} s)"
+                note(
+                    "time.clocks_disagree",
+                    host=e.host_a,
+                    x=a.offset,
+                    other=e.host_b,
+                    x2=b.offset,
+                    n=e.pairs,
+                    x3=e.estimate,
+                )
             )
     return SkewReport(reference, reason, clocks, edges, warnings)
 

@@ -29,6 +29,8 @@ import polars as pl
 from dateutil import parser as dateparser
 from dateutil.parser import UnknownTimezoneWarning
 
+from forensics.ingest_messages import Note, note
+
 _START = datetime(2000, 1, 1, 0, 0, 0, 0)
 _END = datetime(2000, 1, 1, 23, 59, 59, 999_999)
 
@@ -45,7 +47,7 @@ class Bound:
     utc: datetime
     zone: str
     zone_source: str  # "written" or "assumed"
-    note: str | None = None
+    note: Note | None = None  # a DST gap or repeat at the bound's local time
 
     def iso(self) -> str:
         return self.utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
@@ -80,9 +82,9 @@ class Window:
             if b is None:
                 continue
             if b.zone_source == "assumed":
-                out.append(f"{name} {b.text!r} has no zone: read in {b.zone} (assumed), i.e. {b.iso()}")
+                out.append(note("window.no_zone", bound=name, text=b.text, zone=b.zone, iso=b.iso()))
             if b.note:
-                out.append(f"{name} {b.text!r}: {b.note}")
+                out.append(b.note.about(f"{name} {b.text!r}"))
         return out
 
     def to_json(self) -> dict[str, Any] | None:
@@ -154,9 +156,9 @@ def parse_bound(text: str, *, until: bool, zone: str | None, zone_origin: str = 
     local = value.replace(tzinfo=tz)
     shifted = value.replace(tzinfo=tz, fold=1)
     if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value:
-        note = f"{value:%Y-%m-%d %H:%M} does not exist in {zname} (DST gap): read with the offset in force before it"
+        note = Note("window.dst_gap", {"local": f"{value:%Y-%m-%d %H:%M}", "zone": zname})
     elif local.utcoffset() != shifted.utcoffset():
-        note = f"{value:%Y-%m-%d %H:%M} is ambiguous in {zname} (DST change): read with the offset in force before it"
+        note = Note("window.dst_ambiguous", {"local": f"{value:%Y-%m-%d %H:%M}", "zone": zname})
     label = zname if source == "written" else f"{zname} ({zone_origin})"
     return Bound(raw, local.astimezone(UTC), label, source, note)
 

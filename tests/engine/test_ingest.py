@@ -155,7 +155,9 @@ def test_fifo_is_skipped_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(root / "a" / "pipe")
     res = ingest(root, tmp_path / "out")
     assert res.manifest["totals"]["events"] == 5
-    assert res.manifest["skipped"] == [{"relpath": "a/pipe", "reason": "FIFO skipped (never opened)"}]
+    assert res.manifest["skipped"] == [
+        {"relpath": "a/pipe", "reason": "FIFO skipped (never opened)", "reason_code": "walk.fifo", "params": {}}
+    ]
 
 
 def test_unrecognised_files_are_listed_and_counted(tmp_path: Path) -> None:

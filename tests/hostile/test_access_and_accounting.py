@@ -77,5 +77,7 @@ def test_every_file_balances_and_the_totals_prove_it(tmp_path: Path) -> None:
     assert t["balanced"] is True
     assert t["lines_read"] == 5 + 2 + 3 == t["lines_accounted"]
     assert (t["lines_in_events"], t["lines_blank"], t["lines_rejected"], t["lines_unrecognised"]) == (4, 2, 1, 3)
-    assert m["skipped"] == [{"relpath": "notes/pipe", "reason": "FIFO skipped (never opened)"}]
+    assert m["skipped"] == [
+        {"relpath": "notes/pipe", "reason": "FIFO skipped (never opened)", "reason_code": "walk.fifo", "params": {}}
+    ]
     assert all(s["reason"] for s in m["skipped"])

@@ -66,7 +66,14 @@ def test_an_unreadable_file_is_skipped_with_the_reason_and_the_rest_is_read(
     assert "Traceback" not in result.output
     m = manifest(out)
     assert [f["path"] for f in m["files"]] == ["web/access.log"]
-    assert m["skipped"] == [{"relpath": "web/secret.log", "reason": "cannot read: Permission denied"}]
+    assert m["skipped"] == [
+        {
+            "relpath": "web/secret.log",
+            "reason": "cannot read: Permission denied",
+            "reason_code": "walk.cannot_read",
+            "params": {"error": "Permission denied"},
+        }
+    ]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a mode-000 file anyway")

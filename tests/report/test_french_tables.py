@@ -1,7 +1,7 @@
 """The French report says the correlator's link reasons, table words and ingest notes in French.
 
 The English phrases are taken from the code that writes them (the reason literals of
-forensics.correlate.links / dblinks / pipeline, the warnings and skip reasons of the ingest),
+forensics.correlate.links / dblinks / pipeline, the warnings and skip reasons of the ingest catalogue),
 so a new English sentence there fails here until the report can say it in French.
 """
 
@@ -12,7 +12,6 @@ import html
 import json
 import re
 import shutil
-import string
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +20,8 @@ import pytest
 
 from forensics.correlate import correlate
 from forensics.finding_text import DBLINK_HOW, EN, render
+from forensics.ingest_messages import EN as INGEST_EN
 from forensics.report import Report, build_report
-from forensics.report import ingest_text as it
 from forensics.report.i18n import FR as FR_REPORT
 from forensics.report.i18n import Locale
 from forensics.report.reasons import parse, reason_text
@@ -36,10 +35,6 @@ REASON_CODE = {
     "forensics/correlate/dblinks.py": ("link_web_db",),
     "forensics/correlate/pipeline.py": ("_session_reasons",),
 }
-INGEST_CODE = (
-    *(f"forensics/intake/{m}.py" for m in ("walk", "stream", "reader", "accounting", "engine", "manifest")),
-    *(f"forensics/time/{m}.py" for m in ("zones", "second_pass", "skew")),
-)
 
 
 def _functions(path: str, names: tuple[str, ...]) -> list[ast.FunctionDef]:
@@ -63,39 +58,6 @@ def _reason_literals() -> set[str]:
                     and " " in node.args[0].value
                 ):
                     out.add(node.args[0].value)
-    return out
-
-
-def _ingest_literals() -> set[str]:
-    """The text pieces of every warning appended and every Skipped reason in the ingest code."""
-    out = set()
-    for path in INGEST_CODE:
-        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
-        for fn in ast.walk(tree):
-            if not isinstance(fn, ast.FunctionDef):
-                continue
-            for node in ast.walk(fn):
-                if not isinstance(node, ast.Call):
-                    continue
-                f = node.func
-                is_warning = (
-                    isinstance(f, ast.Attribute)
-                    and f.attr == "append"
-                    and (
-                        (isinstance(f.value, ast.Name) and f.value.id == "warnings")
-                        or (isinstance(f.value, ast.Attribute) and f.value.attr == "warnings")
-                        or (fn.name == "source_time_warnings" and isinstance(f.value, ast.Name) and f.value.id == "out")
-                    )
-                )
-                is_skip = isinstance(f, ast.Name) and f.id == "Skipped"
-                if not (is_warning or is_skip):
-                    continue
-                for arg in node.args[1:] if is_skip else node.args:
-                    for piece in ast.walk(arg):
-                        if isinstance(piece, ast.Constant) and isinstance(piece.value, str):
-                            text = piece.value.strip(" :;")
-                            if len(text) >= 10 and " " in text:
-                                out.add(text)
     return out
 
 
@@ -197,32 +159,13 @@ def test_french_sessions_and_links_have_no_english(french: Report, correlated: P
     assert not any(c.startswith("row:") for c in cells)
 
 
-def test_every_ingest_literal_has_a_french_template() -> None:
-    literals = _ingest_literals()
-    assert len(literals) >= 20, "the ingest code was not found"
-    templates = "\n".join(it.FR)
-    assert not [lit for lit in literals if lit not in templates]
-
-
-@pytest.mark.parametrize("template", sorted(it.FR))
-def test_each_ingest_template_reads_back_in_french(template: str) -> None:
-    sample = {"n": "1234", "n2": "7", "x": "-3.5", "x2": "+0.00", "x3": "12.25", "t": "gzip", "t2": "bad data"}
-    names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
-    english = template.format(**{n: sample[n] for n in names})
-    loc = Locale("fr", "Europe/Paris")
-    for text in (english, f"app01/x.log: {english}"):
-        french = it.ingest_text(text, loc)
-        assert french != text and "1234" not in french, french
-    assert it.ingest_text(english, Locale("en", "UTC")) == english
-
-
 def test_french_report_shows_no_english_ingest_note(french: Report, correlated: Path) -> None:
     manifest = json.loads((correlated / "manifest.json").read_text(encoding="utf-8"))
     shown = [w for w in manifest.get("warnings", [])] + [s["reason"] for s in manifest.get("skipped", [])]
     assert shown, "the slice should have warnings or skipped paths"
     text = _visible(french.html)
-    pieces = {lit for lit in _ingest_literals() if len(lit) >= 15}
-    assert not [p for p in pieces if p in text]
+    pieces = {part.strip(" :;()") for english in INGEST_EN.values() for part in re.split(r"\{[^}]*\}", english)}
+    assert not [p for p in pieces if len(p) >= 15 and p in text]
     assert not [s for s in shown if s in text]
 
 
