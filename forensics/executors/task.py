@@ -1,0 +1,137 @@
+"""The per-file parse: one pure function that either executor maps over the evidence files.
+
+``parse_file`` takes one file (its path and the SHA-256 the client measured), the parse
+options and the state its rotation set carries from file to file, and gives back the file's
+accounting (a ``FileReport``, with the SHA-256 measured where the file was read) while its
+events and rejects go to a sink.  The local executor's sink is the ingest's part store (so
+a file larger than memory streams through as before); a Dask worker's sink collects the
+frames, which go back to the client with the report (``parse_source``).
+
+The files of one rotation set are parsed in order by one call of ``parse_source``: a
+database connection opened in yesterday's file and used in today's is one state, and the
+time pass needs each source's timing notes; different sources share nothing, so they are
+the unit of parallel work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from forensics.config import CaseConfig
+from forensics.evidence import EvidenceFile, hash_file
+from forensics.ingest import FileReport, _ingest_file
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """What decides how a file is parsed, the same for every file of a run."""
+
+    config: CaseConfig
+    format: str | None = None
+    tz: str | None = None
+    max_decompressed: int = 0
+
+
+class Sink:
+    """Where a parse puts its frames: ``events(df)`` and ``rejects(df)`` (the part writer has both)."""
+
+    def events(self, df: pl.DataFrame) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def rejects(self, df: pl.DataFrame) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass
+class Collected(Sink):
+    """A sink that keeps the frames in order (what a worker sends back to the client)."""
+
+    event_frames: list[pl.DataFrame] = field(default_factory=list)
+    reject_frames: list[pl.DataFrame] = field(default_factory=list)
+
+    def events(self, df: pl.DataFrame) -> None:
+        self.event_frames.append(df)
+
+    def rejects(self, df: pl.DataFrame) -> None:
+        self.reject_frames.append(df)
+
+
+def parse_file(
+    file: EvidenceFile,
+    options: ParseOptions,
+    source_state: dict[str, Any],
+    sink: Any,
+    *,
+    measure: bool,
+    progress: Callable[[int], None] | None = None,
+) -> FileReport:
+    """Parse one evidence file into ``sink``; return its accounting with ``sha256_read``.
+
+    With ``measure`` the file is hashed again here, where it is read (a worker on another
+    machine sees its own copy through its own mount): ``sha256_read`` is that hash, and a
+    difference from the client's ``sha256_before`` is a warning of the file.  Without it
+    (the local executor, which hashed the file itself moments before) ``sha256_read`` is the
+    client's hash.
+    """
+    measured: str | None = file.sha256_before
+    problem = None
+    if measure:
+        try:
+            measured, _ = hash_file(file.path)
+        except OSError as exc:
+            measured, problem = None, f"cannot hash the file where it was read: {exc.strerror or exc}"
+    report = _ingest_file(
+        file,
+        file.path.parent,
+        options.config,
+        options.format,
+        options.tz,
+        sink,
+        source_state,
+        options.max_decompressed,
+        progress,
+    )
+    report.sha256_read = measured
+    if problem is not None:
+        report.warnings.append(problem)
+    elif measured != file.sha256_before:
+        report.warnings.append(
+            f"the file read by the worker is not the file hashed by the client (SHA-256 {measured} where "
+            f"{file.sha256_before} was measured): the evidence differs between machines or changed"
+        )
+    return report
+
+
+@dataclass
+class FileParse:
+    """One file's accounting and frames, as a worker sends them back."""
+
+    report: FileReport
+    events: list[pl.DataFrame]
+    rejects: list[pl.DataFrame]
+
+
+@dataclass
+class SourceParse:
+    """Every file of one rotation set, in order, and the state the set ended with."""
+
+    files: list[FileParse]
+    state: dict[str, Any]
+
+
+def parse_source(files: list[EvidenceFile], options: ParseOptions) -> SourceParse:
+    """Parse the files of one rotation set in order (on a worker); frames come back in memory."""
+    state: dict[str, Any] = {}
+    done = []
+    for f in files:
+        sink = Collected()
+        report = parse_file(f, options, state, sink, measure=True)
+        done.append(FileParse(report, sink.event_frames, sink.reject_frames))
+    return SourceParse(done, state)
+
+
+__all__ = ["Collected", "FileParse", "ParseOptions", "Sink", "SourceParse", "parse_file", "parse_source"]
