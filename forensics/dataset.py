@@ -156,9 +156,7 @@ def _write_parts(
             if target.exists():
                 # two sources whose names encode alike, or one input in two sources: one part, in order
                 rows = pl.concat([pl.read_parquet(target), rows]).sort(ORDER, nulls_last=True)
-            rows.write_parquet(
-                target, compression=compression, compression_level=compression_level, metadata=metadata
-            )
+            rows.write_parquet(target, compression=compression, compression_level=compression_level, metadata=metadata)
             parts.append(Part(rel.as_posix(), source, day, sha, rows.height))
     merged: dict[str, Part] = {}
     for p in parts:
@@ -203,7 +201,9 @@ def events_source(out: Path) -> Path | list[Path]:
         return single
     if has_events(out):
         return part_files(out)
-    raise FileNotFoundError(f"{single} not found (nor a dataset in {Path(out) / DATASET}): run `forensics ingest` first")
+    raise FileNotFoundError(
+        f"{single} not found (nor a dataset in {Path(out) / DATASET}): run `forensics ingest` first"
+    )
 
 
 def scan_events(out: Path | str, *, row_index_name: str | None = None) -> pl.LazyFrame:

@@ -31,7 +31,15 @@ import polars as pl
 
 from forensics._version import __version__
 from forensics.config import CaseConfig, ConfigError, as_config, check_timezone
-from forensics.dataset import DATASET, DEFAULT_LAYOUT, LAYOUTS, PARTITION_BY, clear_stale_dataset, scan_events, write_dataset
+from forensics.dataset import (
+    DATASET,
+    DEFAULT_LAYOUT,
+    LAYOUTS,
+    PARTITION_BY,
+    clear_stale_dataset,
+    scan_events,
+    write_dataset,
+)
 from forensics.detect import MIN_SCORE, detect_file
 from forensics.evidence import (
     DEFAULT_MAX_DECOMPRESSED,
