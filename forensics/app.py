@@ -149,8 +149,9 @@ class Options:
     generated_at: str | None = None
     command_line: tuple[str, ...] | None = None
     keep_secrets: bool = False
-    #: where files are parsed: ``local`` or ``dask`` (with ``scheduler``: an address or ``local``)
-    executor: str = "local"
+    #: where files are parsed: ``local`` or ``dask`` (with ``scheduler``: an address or ``local``),
+    #: or an executor object of ``forensics.executors`` (e.g. ``DaskExecutor(client)``)
+    executor: Any = "local"
     scheduler: str | None = None
     #: the form of the event table: ``single`` (events.parquet), ``partitioned`` (events/), ``both``
     layout: str = DEFAULT_LAYOUT
@@ -208,7 +209,8 @@ def check(opts: Options, *, needs_evidence: bool = True) -> Checked:
     if opts.layout not in LAYOUTS:
         raise UsageError(f"--layout {opts.layout!r}: one of {', '.join(LAYOUTS)}")
     try:
-        check_executor(opts.executor, opts.scheduler)
+        if isinstance(opts.executor, str):  # else an executor made by the caller (a notebook's Dask client)
+            check_executor(opts.executor, opts.scheduler)
     except (ValueError, DaskMissing) as exc:
         raise UsageError(str(exc)) from None
     if opts.generated_at is not None:
@@ -524,7 +526,7 @@ def investigate(
     force: bool = False,
     quiet: bool = False,
     keep_secrets: bool = False,
-    executor: str = "local",
+    executor: Any = "local",
     scheduler: str | None = None,
     layout: str = DEFAULT_LAYOUT,
     progress: Reporter | Callable[[int, int, str], None] | None = None,
@@ -574,7 +576,7 @@ def ingest_only(
     until: str | None = None,
     force: bool = False,
     quiet: bool = False,
-    executor: str = "local",
+    executor: Any = "local",
     scheduler: str | None = None,
     layout: str = DEFAULT_LAYOUT,
     progress: Reporter | Callable[[int, int, str], None] | None = None,
