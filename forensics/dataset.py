@@ -32,6 +32,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -144,8 +145,14 @@ def _write_parts(
     lf = pl.scan_parquet(events)
     days = lf.select(_day_expr().alias("day")).unique().collect().get_column("day").sort(nulls_last=True).to_list()
     parts: list[Part] = []
+    ts = pl.col("@timestamp")
     for day in days:
-        keep = _day_expr().is_null() if day is None else _day_expr() == day
+        if day is None:
+            keep = ts.is_null()
+        else:
+            # a range on the column itself, so the scan skips the row groups of other days
+            start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
+            keep = (ts >= start) & (ts < start + timedelta(days=1))
         chunk = lf.filter(keep).collect()
         keys = chunk.select(pl.col("log.source").alias("_s"), pl.col("log.file.sha256").alias("_h"))
         for (source, sha), rows in chunk.with_columns(keys).group_by(["_s", "_h"], maintain_order=True):
