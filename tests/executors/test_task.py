@@ -1,0 +1,55 @@
+"""The per-file parse both executors map: its hash check, and the scheduler address it is sent to."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from forensics.config import CaseConfig
+from forensics.evidence import EvidenceFile
+from forensics.executors.cluster import SCHEDULER_ENV, scheduler_address
+from forensics.executors.task import Collected, ParseOptions, parse_file, parse_source
+
+LINE = '192.0.2.10 - alice [25/Oct/2024:10:00:00 +0200] "GET /index.php HTTP/1.1" 200 512 "-" "curl/8.0"\n'
+
+
+def _file(tmp_path: Path, claimed: str | None = None) -> EvidenceFile:
+    log = tmp_path / "access.log"
+    log.write_text(LINE * 4, encoding="utf-8")
+    digest = hashlib.sha256(log.read_bytes()).hexdigest()
+    return EvidenceFile(
+        path=log, relpath="access.log", size=log.stat().st_size, sha256_before=claimed or digest, source="access.log"
+    )
+
+
+def test_a_worker_hashes_what_it_reads(tmp_path: Path) -> None:
+    f = _file(tmp_path)
+    done = parse_source([f], ParseOptions(config=CaseConfig(), format="apache.access"))
+    (parsed,) = done.files
+    assert parsed.report.sha256_read == f.sha256_before
+    assert parsed.report.events == 4 and sum(df.height for df in parsed.events) == 4
+    assert not parsed.report.warnings
+
+
+def test_a_different_file_on_the_worker_is_a_warning(tmp_path: Path) -> None:
+    f = _file(tmp_path, claimed="0" * 64)
+    sink = Collected()
+    report = parse_file(f, ParseOptions(config=CaseConfig(), format="apache.access"), {}, sink, measure=True)
+    assert report.sha256_read == hashlib.sha256(f.path.read_bytes()).hexdigest()
+    assert any("not the file hashed by the client" in w and "0" * 64 in w for w in report.warnings)
+
+
+def test_the_local_executor_reports_the_clients_hash(tmp_path: Path) -> None:
+    f = _file(tmp_path, claimed="1" * 64)
+    report = parse_file(f, ParseOptions(config=CaseConfig(), format="apache.access"), {}, Collected(), measure=False)
+    assert report.sha256_read == "1" * 64 and not report.warnings
+
+
+def test_scheduler_address_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    assert scheduler_address(None) == "local"
+    monkeypatch.setenv(SCHEDULER_ENV, "tcp://198.51.100.7:8786")
+    assert scheduler_address(None) == "tcp://198.51.100.7:8786"
+    assert scheduler_address("local") == "local"
