@@ -112,3 +112,16 @@ def test_dataset_of_another_run_is_refused_then_removed_with_force(tmp_path: Pat
     assert any("events/" in s for s in said)
     days = {p.parent.name for p in part_files(out)}
     assert "day=2024-10-26" in days
+
+
+def test_correlation_and_report_read_the_dataset_alone(tmp_path: Path) -> None:
+    import forensics
+
+    evidence = _evidence(tmp_path)
+    single = forensics.investigate(evidence, out=tmp_path / "single", quiet=True)
+    alone = forensics.investigate(evidence, out=tmp_path / "alone", quiet=True, layout="partitioned")
+    assert not (alone.out_dir / "events.parquet").exists() and part_files(alone.out_dir)
+    for name in ("findings.json", "attribution.parquet", "sessions.parquet"):
+        assert (alone.out_dir / name).read_bytes() == (single.out_dir / name).read_bytes(), name
+    html = (alone.out_dir / "report.html").read_text(encoding="utf-8")
+    assert ">events/<" in html  # the report names the dataset among the hashes it was made from
