@@ -128,10 +128,11 @@ class DaskExecutor:
                 future.release()
                 # in file order, as the local executor adds them: the store sees the same frames
                 for parsed in result.files:
-                    for df in parsed.events:
-                        writer.events(df)
-                    for df in parsed.rejects:
-                        writer.rejects(df)
+                    # with the sizes measured on the worker: the spill decision is the local one
+                    for df, size in zip(parsed.events, parsed.event_sizes):
+                        writer.events(df, size)
+                    for df, size in zip(parsed.rejects, parsed.reject_sizes):
+                        writer.rejects(df, size)
                     reports.append(parsed.report)
                 source_states[group[0].source] = result.state
                 done += sum(f.size for f in group)

@@ -52,12 +52,18 @@ class Collected(Sink):
 
     event_frames: list[pl.DataFrame] = field(default_factory=list)
     reject_frames: list[pl.DataFrame] = field(default_factory=list)
+    #: each frame's ``estimated_size()`` here, before it is pickled (the client's part store
+    #: decides when to spill with these, as it would have for the same frames made locally)
+    event_sizes: list[int] = field(default_factory=list)
+    reject_sizes: list[int] = field(default_factory=list)
 
     def events(self, df: pl.DataFrame) -> None:
         self.event_frames.append(df)
+        self.event_sizes.append(df.estimated_size())
 
     def rejects(self, df: pl.DataFrame) -> None:
         self.reject_frames.append(df)
+        self.reject_sizes.append(df.estimated_size())
 
 
 def parse_file(
@@ -113,6 +119,8 @@ class FileParse:
     report: FileReport
     events: list[pl.DataFrame]
     rejects: list[pl.DataFrame]
+    event_sizes: list[int]
+    reject_sizes: list[int]
 
 
 @dataclass
@@ -130,7 +138,7 @@ def parse_source(files: list[EvidenceFile], options: ParseOptions) -> SourcePars
     for f in files:
         sink = Collected()
         report = parse_file(f, options, state, sink, measure=True)
-        done.append(FileParse(report, sink.event_frames, sink.reject_frames))
+        done.append(FileParse(report, sink.event_frames, sink.reject_frames, sink.event_sizes, sink.reject_sizes))
     return SourceParse(done, state)
 
 

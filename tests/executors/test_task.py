@@ -53,3 +53,27 @@ def test_scheduler_address_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SCHEDULER_ENV, "tcp://198.51.100.7:8786")
     assert scheduler_address(None) == "tcp://198.51.100.7:8786"
     assert scheduler_address("local") == "local"
+
+
+def test_frames_from_a_worker_spill_where_local_frames_would(tmp_path: Path) -> None:
+    """A pickled frame is laid out anew (its estimated size changes): the store uses the worker's sizes."""
+    import pickle
+
+    from forensics.store import PartStore
+
+    log = tmp_path / "access.log"
+    log.write_text("".join(LINE.replace("192.0.2.10", f"192.0.2.{i % 250 + 1}") for i in range(20_000)), "utf-8")
+    digest = hashlib.sha256(log.read_bytes()).hexdigest()
+    f = EvidenceFile(path=log, relpath="access.log", size=log.stat().st_size, sha256_before=digest, source="a")
+    parsed = parse_source([f], ParseOptions(config=CaseConfig(), format="apache.access"))
+    local = [df.estimated_size() for df in parsed.files[0].events]
+    assert parsed.files[0].event_sizes == local
+    travelled = pickle.loads(pickle.dumps(parsed)).files[0]  # what the client receives
+    budget = sum(local)  # exactly what the local frames need: no spill
+    with_sizes, naive = PartStore(tmp_path / "a", budget), PartStore(tmp_path / "b", budget)
+    for df, size in zip(travelled.events, travelled.event_sizes):
+        with_sizes.add_events(df, size)
+        naive.add_events(df)
+    assert not with_sizes.spilled
+    if sum(df.estimated_size() for df in travelled.events) > budget:
+        assert naive.spilled  # the difference this guards against
