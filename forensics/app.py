@@ -26,6 +26,8 @@ from typing import Any, Protocol
 import polars as pl
 
 from forensics.config import CaseConfig, ConfigError, as_config, check_timezone
+from forensics.dataset import DATASET, DEFAULT_LAYOUT, LAYOUTS, has_events
+from forensics.executors import DaskMissing, SchedulerError, check_executor
 from forensics.intake.engine import IngestError, IngestResult, ingest
 from forensics.outputs import (
     OutputError,
@@ -147,6 +149,12 @@ class Options:
     generated_at: str | None = None
     command_line: tuple[str, ...] | None = None
     keep_secrets: bool = False
+    #: where files are parsed: ``local`` or ``dask`` (with ``scheduler``: an address or ``local``),
+    #: or an executor object of ``forensics.executors`` (e.g. ``DaskExecutor(client)``)
+    executor: Any = "local"
+    scheduler: str | None = None
+    #: the form of the event table: ``single`` (events.parquet), ``partitioned`` (events/), ``both``
+    layout: str = DEFAULT_LAYOUT
 
     @classmethod
     def of(cls, evidence: Path | str | Sequence[Path | str] = (), **kw: Any) -> Options:
@@ -198,6 +206,13 @@ def check(opts: Options, *, needs_evidence: bool = True) -> Checked:
             get_parser(opts.format)
         except KeyError as exc:
             raise UsageError(f"--format: {exc.args[0]}") from None
+    if opts.layout not in LAYOUTS:
+        raise UsageError(f"--layout {opts.layout!r}: one of {', '.join(LAYOUTS)}")
+    try:
+        if isinstance(opts.executor, str):  # else an executor made by the caller (a notebook's Dask client)
+            check_executor(opts.executor, opts.scheduler)
+    except (ValueError, DaskMissing) as exc:
+        raise UsageError(str(exc)) from None
     if opts.generated_at is not None:
         from forensics.report.report import _parse_generated
 
@@ -298,7 +313,12 @@ def _ingest(checked: Checked, out: Path, rep: Reporter) -> IngestResult:
             window=checked.window,
             force=opts.force,
             say=rep.note,
+            executor=opts.executor,
+            scheduler=opts.scheduler,
+            layout=opts.layout,
         )
+    except (DaskMissing, SchedulerError) as exc:
+        raise UsageError(str(exc)) from None
     except OutputError as exc:
         raise OutputRefused(str(exc)) from None
     except ConfigError as exc:
@@ -314,7 +334,7 @@ def _outcome_of(result: IngestResult) -> Outcome:
     return Outcome(
         out=out,
         outputs={
-            "events": out / "events.parquet",
+            "events": out / "events.parquet" if (out / "events.parquet").is_file() else out / DATASET,
             "rejects": out / "rejects.parquet",
             "manifest": out / "manifest.json",
         },
@@ -342,7 +362,7 @@ class _guard:
 def run_correlate(checked: Checked, out: Path, reporter: Reporter | None = None) -> Outcome:
     """Correlate the ingest in ``out``: sessions, links, detectors, verdicts; writes findings.json and tables."""
     rep = reporter or Silent()
-    if not (out / "manifest.json").is_file() or not (out / "events.parquet").is_file():
+    if not (out / "manifest.json").is_file() or not has_events(out):
         raise InputError(f"{out} has no manifest.json and events.parquet: run `forensics ingest` first")
     with _guard(out):
         rid = read_run_id(out / "manifest.json")
@@ -424,7 +444,7 @@ def run_report(checked: Checked, out: Path, target: Path | None = None, reporter
 
     rep = reporter or Silent()
     opts = checked.options
-    if not (out / "manifest.json").is_file() or not (out / "events.parquet").is_file():
+    if not (out / "manifest.json").is_file() or not has_events(out):
         raise InputError(f"{out} has no manifest.json and events.parquet: run `forensics ingest` first")
     rep.stage("writing the report")
     try:
@@ -506,6 +526,9 @@ def investigate(
     force: bool = False,
     quiet: bool = False,
     keep_secrets: bool = False,
+    executor: Any = "local",
+    scheduler: str | None = None,
+    layout: str = DEFAULT_LAYOUT,
     progress: Reporter | Callable[[int, int, str], None] | None = None,
 ) -> Any:
     """Ingest, correlate and report, as ``forensics investigate`` does; return the ``Case`` of ``out``.
@@ -529,6 +552,9 @@ def investigate(
         until=until,
         force=force,
         quiet=quiet,
+        executor=executor,
+        scheduler=scheduler,
+        layout=layout,
         keep_secrets=keep_secrets,
     )
     checked = check(opts)
@@ -550,6 +576,9 @@ def ingest_only(
     until: str | None = None,
     force: bool = False,
     quiet: bool = False,
+    executor: Any = "local",
+    scheduler: str | None = None,
+    layout: str = DEFAULT_LAYOUT,
     progress: Reporter | Callable[[int, int, str], None] | None = None,
 ) -> Any:
     """Read the evidence only (``forensics ingest``): events, rejects and manifest; return the ``Case``."""
@@ -564,6 +593,9 @@ def ingest_only(
         until=until,
         force=force,
         quiet=quiet,
+        executor=executor,
+        scheduler=scheduler,
+        layout=layout,
     )
     checked = check(opts)
     if opts.out is None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from forensics.config import CaseConfig, as_config
+from forensics.dataset import has_events, scan_events
 from forensics.findings import Document, read_document
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class NotAnOutputFolder(ValueError):
 def _check_output_folder(out: Path) -> None:
     if not out.is_dir():
         raise NotAnOutputFolder(f"{out} is not a folder")
-    if (out / "manifest.json").is_file() and (out / "events.parquet").is_file():
+    if (out / "manifest.json").is_file() and has_events(out):
         return
     if any(p.is_file() for p in out.iterdir()):
         raise NotAnOutputFolder(
@@ -86,12 +87,12 @@ class Case:
 
     @property
     def events(self) -> pl.DataFrame:
-        """The normalized timeline (sorted by @timestamp, file, line)."""
-        return pl.read_parquet(self.out_dir / "events.parquet")
+        """The normalized timeline (sorted by @timestamp, file, line), from events.parquet or the events/ dataset."""
+        return scan_events(self.out_dir).collect()
 
     def scan(self) -> pl.LazyFrame:
         """The timeline as a lazy frame, for large cases."""
-        return pl.scan_parquet(self.out_dir / "events.parquet")
+        return scan_events(self.out_dir)
 
     @property
     def rejects(self) -> pl.DataFrame:

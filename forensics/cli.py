@@ -14,12 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import polars as pl
 import typer
 
 from forensics import app as front
 from forensics._version import __version__
 from forensics.app import EXIT_CODES, AppError, ExitCode, Options, Outcome
+from forensics.dataset import has_events, scan_events
 from forensics.export import export_events
 from forensics.intake.detect import detect_file
 from forensics.intake.walk import walk
@@ -99,6 +99,30 @@ ForceOption = Annotated[
 ]
 AccountOption = Annotated[list[str] | None, typer.Option("--account", "-a", help="An account to examine (repeatable).")]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of the report: en or fr.")]
+ExecutorOption = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="Where files are parsed: local (this process) or dask (a Dask cluster; "
+        "pip install 'forensic-timeline[dask]'). See docs/scale.md.",
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="With --executor dask: the scheduler's address (tcp://HOST:8786), or local to start a "
+        "LocalCluster on this machine's cores. Default: DASK_SCHEDULER_ADDRESS, else local.",
+    ),
+]
+LayoutOption = Annotated[
+    str,
+    typer.Option(
+        "--layout",
+        help="The event table: single (OUT/events.parquet), partitioned (OUT/events/source=.../day=.../"
+        "part-SHA.parquet, for DuckDB, Spark, Trino) or both.",
+    ),
+]
 
 
 def _reporter(quiet: bool) -> Progress:
@@ -129,6 +153,9 @@ def ingest_cmd(
     since: SinceOption = None,
     until: UntilOption = None,
     force: ForceOption = False,
+    executor: ExecutorOption = "local",
+    scheduler: SchedulerOption = None,
+    layout: LayoutOption = "single",
 ) -> None:
     """Parse every log under EVIDENCE into OUT/events.parquet, rejects.parquet and manifest.json."""
     opts = Options.of(
@@ -143,6 +170,9 @@ def ingest_cmd(
         until=until,
         force=force,
         command_line=sys.argv,
+        executor=executor,
+        scheduler=scheduler,
+        layout=layout,
     )
     checked = _call(lambda: front.check(opts))
     progress = _reporter(quiet)
@@ -292,6 +322,9 @@ def investigate_cmd(
     until: UntilOption = None,
     force: ForceOption = False,
     keep_secrets: KeepSecretsOption = False,
+    executor: ExecutorOption = "local",
+    scheduler: SchedulerOption = None,
+    layout: LayoutOption = "single",
 ) -> None:
     """Ingest EVIDENCE, correlate it and write the report: everything in OUT."""
     opts = Options.of(
@@ -309,6 +342,9 @@ def investigate_cmd(
         force=force,
         command_line=sys.argv,
         keep_secrets=keep_secrets,
+        executor=executor,
+        scheduler=scheduler,
+        layout=layout,
     )
     checked = _call(lambda: front.check(opts))
     progress = _reporter(quiet)
@@ -370,16 +406,15 @@ def export_cmd(
     """Export the events of an ingest for other tools (CSV cells are formula-safe, secrets masked)."""
     if to not in {"jsonl", "csv", "timesketch"}:
         _fail(f"--to must be jsonl, csv or timesketch, not {to!r}")
-    events_path = out_dir / "events.parquet"
-    if not events_path.is_file():
-        _fail(f"{events_path} not found: run `forensics ingest` first", ExitCode.UNREADABLE)
+    if not has_events(out_dir):
+        _fail(f"{out_dir / 'events.parquet'} not found: run `forensics ingest` first", ExitCode.UNREADABLE)
     window = _call(lambda: front.export_window(out_dir, since, until))
     for line in window.notes():
         stderr().print(f"note: {safe(line)}", markup=False, soft_wrap=True)
     suffix = {"jsonl": ".jsonl", "csv": ".csv", "timesketch": ".timesketch.csv"}[to]
     target = output or out_dir / f"events{suffix}"
     with atomic(target) as tmp:
-        export_events(window.apply(pl.scan_parquet(events_path)).collect(), to, tmp, keep_secrets=keep_secrets)
+        export_events(window.apply(scan_events(out_dir)).collect(), to, tmp, keep_secrets=keep_secrets)
     stdout().print(f"written: {safe(target)}", markup=False)
 
 

@@ -12,7 +12,12 @@ import cannot slip a dependency past the rule:
 * correlation never imports the report, the command line or the front door;
 * the report reads output folders and the findings model: never correlation, the intake or parsers;
 * the findings model (``forensics/findings/``) is what both sides share: it imports neither of
-  them, nor the intake, the parsers or the front door.
+  them, nor the intake, the parsers or the front door;
+* the executors (``forensics/executors/``) run the intake's per-file parse, here or on Dask:
+  never correlation, the report, the findings model, application profiles or the front door;
+  and nothing but the intake (and the front door) asks for an executor;
+* the event dataset (``forensics/dataset.py``) writes and reads the event table's two forms:
+  it knows the schema and the output folder, never the intake, the executors or what reads it.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 INTAKE = ("forensics.intake",)
 FRONT = ("forensics.cli", "forensics.app", "forensics.case")
+EXECUTORS = ("forensics.executors",)
+DATASET = ("forensics.dataset",)
 
 RULES: dict[str, tuple[str, ...]] = {
-    "parsers": ("forensics.correlate", "forensics.report", "forensics.apps", *FRONT, *INTAKE),
+    "parsers": ("forensics.correlate", "forensics.report", "forensics.apps", *FRONT, *INTAKE, *EXECUTORS, *DATASET),
     "forensics/schema.py": ("forensics", "parsers"),
     # the ingest messages are read by the intake, time handling and the report alike
     "forensics/ingest_messages.py": ("forensics", "parsers"),
@@ -39,10 +46,31 @@ RULES: dict[str, tuple[str, ...]] = {
         "forensics.apps",
         "parsers",
         *FRONT,
+        *EXECUTORS,
+        *DATASET,
     ),
-    "forensics/correlate": ("forensics.report", *FRONT),
-    "forensics/report": ("forensics.correlate", "parsers", *FRONT, *INTAKE),
-    "forensics/findings": ("forensics.correlate", "forensics.report", "forensics.apps", "parsers", *FRONT, *INTAKE),
+    "forensics/correlate": ("forensics.report", *FRONT, *EXECUTORS),
+    "forensics/report": ("forensics.correlate", "parsers", *FRONT, *INTAKE, *EXECUTORS),
+    "forensics/findings": (
+        "forensics.correlate",
+        "forensics.report",
+        "forensics.apps",
+        "parsers",
+        *FRONT,
+        *INTAKE,
+        *EXECUTORS,
+        *DATASET,
+    ),
+    "forensics/executors": ("forensics.correlate", "forensics.report", "forensics.findings", "forensics.apps", *FRONT),
+    "forensics/dataset.py": (
+        "forensics.intake",
+        "forensics.correlate",
+        "forensics.report",
+        "forensics.findings",
+        "parsers",
+        *FRONT,
+        *EXECUTORS,
+    ),
 }
 
 

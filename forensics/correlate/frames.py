@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from forensics.dataset import scan_events
 from forensics.schema import EVENT_SCHEMA, activity_start
 
 WEB_ACTION = "http_request"
@@ -163,13 +164,14 @@ def _scan(source: Path | str | pl.DataFrame | pl.LazyFrame) -> tuple[pl.LazyFram
     path = Path(source)
     out_dir = path if path.is_dir() else path.parent
     events = path / "events.parquet" if path.is_dir() else path
-    if not events.is_file():
+    if not path.is_dir() and not events.is_file():
         raise FileNotFoundError(f"{events} not found: run `forensics ingest` first")
     manifest: dict[str, Any] = {}
     mpath = out_dir / "manifest.json"
     if mpath.is_file():
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    scan = pl.scan_parquet(events, row_index_name="_row")
+    # events.parquet, or the partitioned dataset read back in the same order (same row numbers)
+    scan = scan_events(path, row_index_name="_row") if path.is_dir() else pl.scan_parquet(events, row_index_name="_row")
     # an ingest written before a schema column was added: the column is empty, not an error
     missing = [c for c in EVENT_SCHEMA.names() if c not in scan.collect_schema().names()]
     if missing:

@@ -37,6 +37,8 @@ class FileReport:
     size: int
     sha256_before: str
     sha256_after: str = ""
+    #: SHA-256 measured by the process that parsed the file (a Dask worker hashes its own copy)
+    sha256_read: str | None = None
     unchanged: bool | None = None
     source: str = ""
     host: str | None = None

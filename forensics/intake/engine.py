@@ -1,10 +1,11 @@
 """``ingest``: detect, parse and account for every line of the evidence; events, rejects and a manifest.
 
 The engine runs the intake's steps in turn.  The evidence is walked (``walk``) and every
-file hashed (``stream``); then one pass per file, in chunks, so memory follows the chunk
-size and not the file size: bytes -> lines -> records (``reader``) -> parser (``parsing``)
--> accounting and provenance, client IP, zone (``accounting``, ``enrichment``) -> the part
-store (``writer``: in memory up to a budget, then on disk).  A reader thread prepares the
+file hashed (``stream``); then one pass per file (``_ingest_file``, which an executor of
+``forensics.executors`` maps over the files: here, or on a Dask cluster), in chunks, so
+memory follows the chunk size and not the file size: bytes -> lines -> records (``reader``)
+-> parser (``parsing``) -> accounting and provenance, client IP, zone (``accounting``,
+``enrichment``) -> the part store (``writer``: in memory up to a budget, then on disk).  A reader thread prepares the
 next chunk while this one is parsed, and chunk-independent parsers parse two chunks at a
 time.  At the end the events are ordered into ``events.parquet`` (with the year, DST and
 clock-skew decisions of ``forensics.time`` applied) and the manifest (``manifest``) says,
@@ -32,6 +33,15 @@ import polars as pl
 
 from forensics._version import __version__
 from forensics.config import CaseConfig, as_config, check_timezone
+from forensics.dataset import (
+    DATASET,
+    DEFAULT_LAYOUT,
+    LAYOUTS,
+    PARTITION_BY,
+    clear_stale_dataset,
+    scan_events,
+    write_dataset,
+)
 from forensics.ingest_messages import note
 from forensics.intake.accounting import FileReport, count_unrecognised, process_lines, stream_facts
 from forensics.intake.detect import MIN_SCORE, detect_file
@@ -70,11 +80,12 @@ class IngestResult:
         return self.out_dir / "rejects.parquet"
 
     def scan_events(self) -> pl.LazyFrame:
-        return pl.scan_parquet(self.events_path)
+        """The events in the canonical order, from events.parquet or the partitioned dataset."""
+        return scan_events(self.out_dir)
 
     @property
     def events(self) -> pl.DataFrame:
-        return pl.read_parquet(self.events_path)
+        return scan_events(self.out_dir).collect()
 
     @property
     def rejects(self) -> pl.DataFrame:
@@ -135,6 +146,9 @@ def ingest(
     window: Window | None = None,
     force: bool = True,
     say: Callable[[str], None] | None = None,
+    executor: Any = "local",
+    scheduler: str | None = None,
+    layout: str = DEFAULT_LAYOUT,
 ) -> IngestResult:
     """Read an evidence folder (or files) into ``events.parquet``, ``rejects.parquet``, ``manifest.json``.
 
@@ -145,7 +159,16 @@ def ingest(
     disk (default ``forensics.intake.store.MEMORY_BUDGET``).  ``window`` keeps only the events whose
     ``@timestamp`` lies in it (the manifest counts the others).  Outputs of another run found in
     ``out_dir`` are removed (each named through ``say``) when ``force``, else ``OutputError``.
+    ``executor`` is where files are parsed (``"local"``, ``"dask"`` with ``scheduler``, or an
+    executor of ``forensics.executors``); ``layout`` is the form of the event table
+    (``single``: events.parquet, ``partitioned``: the events/ dataset, ``both``).
     """
+    from forensics.executors import check_executor, opened
+
+    if layout not in LAYOUTS:
+        raise IngestError(f"layout {layout!r}: one of {', '.join(LAYOUTS)}")
+    if isinstance(executor, str):
+        check_executor(executor, scheduler)
     started = datetime.now(UTC)
     cfg = as_config(config)
     if tz:
@@ -169,24 +192,27 @@ def ingest(
     # nothing that was there before (an earlier run's folder, evidence) is touched
     parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out))
     try:
-        return _run(
-            files,
-            skipped,
-            parts,
-            root=root,
-            out=out,
-            cfg=cfg,
-            format=format,
-            tz=tz,
-            progress=progress,
-            command_line=command_line,
-            max_decompressed=max_decompressed,
-            memory_budget=memory_budget,
-            started=started,
-            window=window,
-            force=force,
-            say=say,
-        )
+        with opened(executor, scheduler) as ex:
+            return _run(
+                files,
+                skipped,
+                parts,
+                root=root,
+                out=out,
+                cfg=cfg,
+                format=format,
+                tz=tz,
+                progress=progress,
+                command_line=command_line,
+                max_decompressed=max_decompressed,
+                memory_budget=memory_budget,
+                started=started,
+                window=window,
+                force=force,
+                say=say,
+                executor=ex,
+                layout=layout,
+            )
     finally:
         shutil.rmtree(parts, ignore_errors=True)
 
@@ -225,8 +251,12 @@ def _run(
     window: Window | None,
     force: bool,
     say: Callable[[str], None] | None,
+    executor: Any,
+    layout: str = DEFAULT_LAYOUT,
 ) -> IngestResult:
     """Hash, read and order every file, with ``parts`` (this run's own folder) for spilled events."""
+    from forensics.executors.task import ParseOptions
+
     readable = []
     for f in files:
         try:
@@ -250,30 +280,13 @@ def _run(
     # a rotation set is read oldest file first, so file order is time order within it
     files.sort(key=lambda f: (f.source, f.rotation_rank, f.relpath))
 
-    total = sum(f.size for f in files) or 1
-    done = 0
-    reports: list[FileReport] = []
+    clear_stale_dataset(out, rid, force=force, say=say)
     source_states: dict[str, dict[str, Any]] = {}
     writer = PartWriter(parts, memory_budget, window, rid, expected_text_bytes((f.path, f.size) for f in files))
-    formats = _Formats(cfg, format)
-    references = References(files, lambda g: formats.of(g).parser, formats.options)
-    for f in files:
-        report = _ingest_file(
-            f,
-            root,
-            cfg,
-            formats,
-            references,
-            tz,
-            writer,
-            source_states.setdefault(f.source, {}),
-            max_decompressed,
-            _within(progress, done, f.size, total, f.relpath),
-        )
-        reports.append(report)
-        done += f.size
-        if progress:
-            progress(done, total, f.relpath)
+    # the per-file parse, here or on a cluster: the same function, the same frames in the same order
+    options = ParseOptions(config=cfg, format=format, tz=tz, max_decompressed=max_decompressed, files=tuple(files))
+    reports = executor.parse(files, options, writer, source_states, progress)
+    total = sum(f.size for f in files) or 1
     if progress and files:
         progress(total, total, "every file read: dates, clocks, then ordering and writing events.parquet")
 
@@ -284,6 +297,11 @@ def _run(
         timing = writer.finish(out, context)
         rehash.result()
     apply_file_stats(reports, timing)
+    dataset = None
+    if layout in ("partitioned", "both"):
+        if progress and files:
+            progress(total, total, "writing the partitioned event dataset (events/)")
+        dataset = write_dataset(temporary(out / "events.parquet"), out, metadata=writer.metadata)
 
     manifest = build_manifest(
         rid=rid,
@@ -300,8 +318,17 @@ def _run(
         tz=tz,
         timing=timing,
     )
+    manifest["options"].update(layout=layout, **executor.describe())
+    if dataset is not None:
+        manifest["dataset"] = {
+            "path": DATASET + "/",
+            "partition_by": list(PARTITION_BY),
+            "parts": [p.to_json() for p in dataset],
+        }
     # every output was written under a temporary name: rename them, the manifest last
-    for name in ("events.parquet", "rejects.parquet"):
+    if layout == "partitioned":
+        temporary(out / "events.parquet").unlink()
+    for name in ("events.parquet", "rejects.parquet") if layout != "partitioned" else ("rejects.parquet",):
         commit(temporary(out / name), out / name)
     write_json(out / "manifest.json", manifest)
     return IngestResult(out_dir=out, manifest=manifest)

@@ -106,6 +106,7 @@ class PartStore:
         #: per spilled part: the full schema and the columns actually stored (the others are all null)
         self._layout: dict[Path, tuple[pl.Schema, frozenset[str]]] = {}
         self._rejects: list[pl.DataFrame] = []
+        self._reject_bytes = 0
         for sub in ("events", "rejects"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
 
@@ -118,14 +119,20 @@ class PartStore:
         self.n += 1
         return self.folder / sub / f"{self.n:07d}.parquet"
 
-    def add_events(self, df: pl.DataFrame) -> None:
+    def add_events(self, df: pl.DataFrame, size: int | None = None) -> None:
+        """Hold (or spill) one chunk of events.
+
+        ``size`` is the chunk's ``estimated_size()`` where it was made: a frame that came from
+        a Dask worker was laid out anew on the way, and its own estimate differs, but when to
+        spill (and so how events.parquet is written) must not depend on where a file was parsed.
+        """
         if not df.height:
             return
         if self.spilled:
             self._write_part(df)
             return
         self._held.append(df)
-        self._held_bytes += df.estimated_size()
+        self._held_bytes += df.estimated_size() if size is None else size
         if self._held_bytes > self.memory_budget or self._projected(df) > self.memory_budget:
             self._spill()
 
@@ -161,16 +168,18 @@ class PartStore:
         for df in held:
             self._write_part(df)
 
-    def add_rejects(self, df: pl.DataFrame) -> None:
+    def add_rejects(self, df: pl.DataFrame, size: int | None = None) -> None:
         # rejects are few (every one is a line no parser accepted); they stay in memory
         # unless a hostile input makes them many
         if not df.height:
             return
         self._rejects.append(df)
-        if sum(r.estimated_size() for r in self._rejects) > self.memory_budget // 4:
+        self._reject_bytes += df.estimated_size() if size is None else size
+        if self._reject_bytes > self.memory_budget // 4:
             for r in self._rejects:
                 r.write_parquet(self._next("rejects"), compression=PART_COMPRESSION)
             self._rejects = []
+            self._reject_bytes = 0
 
     # -- what the second time pass needs --------------------------------------------------
 

@@ -36,11 +36,11 @@ class PartWriter:
         self.metadata = parquet_metadata(rid)
         self.rows = 0
 
-    def events(self, df: pl.DataFrame) -> None:
-        self.store.add_events(df)
+    def events(self, df: pl.DataFrame, size: int | None = None) -> None:
+        self.store.add_events(df, size)
 
-    def rejects(self, df: pl.DataFrame) -> None:
-        self.store.add_rejects(df)
+    def rejects(self, df: pl.DataFrame, size: int | None = None) -> None:
+        self.store.add_rejects(df, size)
 
     def finish(self, out: Path, case_time: CaseTime) -> TimeOutcome:
         """Second time pass (years, DST fall-back, clock skew), then sort into the outputs."""

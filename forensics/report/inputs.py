@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from forensics.config import CaseConfig, ConfigError, load_config
+from forensics.dataset import DATASET, dataset_run_ids, events_digest, events_source, has_events
 from forensics.outputs import run_ids
 from forensics.report.model import Findings, read_findings
 
@@ -49,8 +50,9 @@ class Inputs:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def events_path(self) -> Path:
-        return self.out_dir / "events.parquet"
+    def events_path(self) -> Path | list[Path]:
+        """events.parquet, or the part files of the events/ dataset (see forensics.dataset)."""
+        return events_source(self.out_dir)
 
     @property
     def rejects_path(self) -> Path | None:
@@ -120,6 +122,8 @@ def _one_run(out: Path, manifest: dict[str, Any]) -> None:
     names = ("events.parquet", "rejects.parquet", "findings.json", "sessions.parquet", "links.parquet")
     # a file without a run id (written by hand, or before run ids existed) has none to compare
     other = {name: found for name, found in run_ids(out, names).items() if found and found != rid}
+    for found in dataset_run_ids(out) - {None, rid}:
+        other[f"{DATASET}/"] = found
     if other:
         listed = ", ".join(f"{name} (run {found})" for name, found in sorted(other.items()))
         raise ReportError(
@@ -132,13 +136,13 @@ def read_inputs(out_dir: Path | str, config: CaseConfig | Path | str | None = No
     """Read an output folder of ``forensics ingest`` (and ``correlate``, when it ran)."""
     out = Path(out_dir)
     manifest_path = out / "manifest.json"
-    events_path = out / "events.parquet"
-    if not manifest_path.is_file() or not events_path.is_file():
+    if not manifest_path.is_file() or not has_events(out):
         raise ReportError(f"{out} has no manifest.json and events.parquet: run `forensics ingest` first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     _one_run(out, manifest)
     notes: list[str] = []
-    hashes = {"manifest.json": sha256_file(manifest_path), "events.parquet": sha256_file(events_path)}
+    events_name, events_sha = events_digest(out)
+    hashes = {"manifest.json": sha256_file(manifest_path), events_name: events_sha}
     for name in OPTIONAL:
         if (out / name).is_file():
             hashes[name] = sha256_file(out / name)

@@ -16,6 +16,7 @@ import polars as pl
 from markupsafe import Markup
 
 from forensics._version import __version__
+from forensics.dataset import scan_events
 from forensics.findings.attack import PHASES, known, phase_of, primary_phase, reference
 from forensics.findings.values import parse_time
 from forensics.report import frames as fr
@@ -127,7 +128,7 @@ class Builder(SummaryMixin, AnnexMixin):
         for f in self.F.findings if self.F else []:
             (self.story if self.scope is None or self.scope.is_attack(f) else self.others).append(f)
         self.anchors = {id(f): i for i, f in enumerate(self.story + self.others, 1)}
-        self.lf = fr.scan(inputs.events_path)
+        self.lf = scan_events(inputs.out_dir)
         self.all_first, self.all_last, self.n_events = fr.span(self.lf)
         # the evidence window: dated facts of table dumps (a password set years ago) stay out
         self.first, self.last, self.n_outside = fr.evidence_window(self.lf)
