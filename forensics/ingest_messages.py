@@ -49,6 +49,9 @@ EN: dict[str, str] = {
     # reading (forensics/intake/engine.py, reader.py, accounting.py)
     "read.rehash_failed": "cannot re-hash after the run: {error}",
     "read.changed": "file changed while it was being read (SHA-256 before and after differ)",
+    "read.worker_hash_failed": "cannot hash the file where it was read: {error}",
+    "read.worker_hash_differs": "the file read by the worker is not the file hashed by the client (SHA-256 "
+    "{measured} where {expected} was measured): the evidence differs between machines or changed",
     "read.line_split": "a line longer than {n:count} bytes was split into several lines",
     "read.no_final_newline": "the last line has no newline (the file may have been cut while being written)",
     "read.record_split": "a record longer than {n:count} bytes was not held whole: its later lines are parsed as "
@@ -109,6 +112,10 @@ FR: dict[str, str] = {
     "sont celles du texte décodé",
     "read.rehash_failed": "empreinte impossible à recalculer après la lecture : {error}",
     "read.changed": "le fichier a changé pendant sa lecture (SHA-256 avant et après différents)",
+    "read.worker_hash_failed": "empreinte impossible à calculer là où le fichier a été lu : {error}",
+    "read.worker_hash_differs": "le fichier lu par le nœud de calcul n'est pas celui dont le client a pris "
+    "l'empreinte (SHA-256 {measured} au lieu de {expected}) : les preuves diffèrent d'une machine à l'autre "
+    "ou ont changé",
     "read.line_split": "une ligne de plus de {n:count} octets a été coupée en plusieurs lignes",
     "read.no_final_newline": "la dernière ligne n'a pas de fin de ligne (le fichier a pu être coupé pendant son "
     "écriture)",

@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from forensics.config import CaseConfig
+from forensics.ingest_messages import note
 from forensics.intake.accounting import FileReport
 from forensics.intake.engine import _Formats, _ingest_file
 from forensics.intake.references import References
@@ -111,7 +112,7 @@ def parse_file(
         try:
             measured, _ = hash_file(file.path)
         except OSError as exc:
-            measured, problem = None, f"cannot hash the file where it was read: {exc.strerror or exc}"
+            measured, problem = None, note("read.worker_hash_failed", error=exc.strerror or str(exc))
     if context is None:
         context = ParseContext(options)
     report = _ingest_file(
@@ -130,10 +131,7 @@ def parse_file(
     if problem is not None:
         report.warnings.append(problem)
     elif measured != file.sha256_before:
-        report.warnings.append(
-            f"the file read by the worker is not the file hashed by the client (SHA-256 {measured} where "
-            f"{file.sha256_before} was measured): the evidence differs between machines or changed"
-        )
+        report.warnings.append(note("read.worker_hash_differs", measured=measured, expected=file.sha256_before))
     return report
 
 

@@ -20,7 +20,13 @@ from forensics.ingest_messages import EN, FR, Note, fields, note, render
 from forensics.intake.engine import ingest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted([*(ROOT / "forensics/intake").glob("*.py"), *(ROOT / "forensics/time").glob("*.py")])
+SOURCES = sorted(
+    [
+        *(ROOT / "forensics/intake").glob("*.py"),
+        *(ROOT / "forensics/time").glob("*.py"),
+        *(ROOT / "forensics/executors").glob("*.py"),
+    ]
+)
 GOOD = '10.0.0.{i} - - [22/Oct/2024:09:02:{s:02d} +0200] "GET /x?i={i} HTTP/1.1" 200 {i} "-" "UA {i}"'
 
 
