@@ -38,6 +38,7 @@ the cost follows the interesting rows, not the 10 million static hits.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
 import polars as pl
@@ -359,7 +360,73 @@ class MediboardProfile(AppProfile):
                 "user.target.name": pl.coalesce([_label(k) for k in TARGET_NAME_KEYS]),
             },
         )
-        return _request_labels(out)
+        return _request_labels(_password_set_by(out))
+
+
+#: Tables that record who wrote an account (the change histories) and the one that only
+#: keeps when its password was last set.
+_CHANGE_HISTORIES = ("mediboard.user_log", "mediboard.user_action")
+_AUDITED_WRITES = ("password_changed", "account_created")
+
+
+def _password_set_by(app: pl.DataFrame) -> pl.DataFrame:
+    """Attribute the users table's "password last set" to whoever the change history says set it.
+
+    ``users.user_password_last_change`` says when an account's password was set, not by whom:
+    read alone it is the account's own change.  When a change history records a write of that
+    same account's password, or its creation, at that same time (the same request stores both),
+    the password was set by that row's actor (an administrator creating the account, or an
+    attacker creating a backdoor), and the account did nothing.  A password set with no such
+    row (the ordinary expiry flow) stays the account's own.
+    """
+    needed = {"event.dataset", "event.action", "@timestamp", "user.id", "user.name", "user.target.id"}
+    if app.height == 0 or not needed <= set(app.columns):
+        return app
+    dataset = pl.col("event.dataset").cast(pl.String)
+    is_set = (dataset == "mediboard.users") & (pl.col("event.action") == "password_changed")
+    if not app.select(is_set.any()).item():
+        return app
+    writes = (
+        app.filter(
+            dataset.is_in(_CHANGE_HISTORIES)
+            & pl.col("event.action").is_in(_AUDITED_WRITES)
+            & pl.col("user.target.id").is_not_null()
+            & pl.col("@timestamp").is_not_null()
+        )
+        .select(
+            pl.col("user.target.id").str.strip_chars().alias("_tid"),
+            pl.col("@timestamp").alias("_wts"),
+            pl.col("user.id").alias("_by_id"),
+            pl.col("user.name").alias("_by_name"),
+        )
+        .sort("_wts")
+    )
+    if writes.height == 0:
+        return app
+    indexed = app.with_row_index("_i")
+    sets = (
+        indexed.filter(is_set & pl.col("@timestamp").is_not_null())
+        .select("_i", pl.col("user.id").str.strip_chars().alias("_tid"), pl.col("@timestamp").alias("_wts"))
+        .sort("_wts")
+    )
+    # the same request writes both rows: within the second the two clocks may round apart
+    matched = sets.join_asof(
+        writes,
+        on="_wts",
+        by="_tid",
+        strategy="nearest",
+        tolerance=timedelta(seconds=2),
+        check_sortedness=False,  # both sides are sorted on time just above
+    )
+    matched = matched.filter(pl.col("_by_id").is_not_null() | pl.col("_by_name").is_not_null())
+    if matched.height == 0:
+        return app
+    out = indexed.join(matched.select("_i", "_by_id", "_by_name"), on="_i", how="left", maintain_order="left")
+    hit = pl.col("_by_id").is_not_null() | pl.col("_by_name").is_not_null()
+    return out.with_columns(
+        pl.when(hit).then(pl.col("_by_id")).otherwise(pl.col("user.id")).alias("user.id"),
+        pl.when(hit).then(pl.col("_by_name")).otherwise(pl.col("user.name")).alias("user.name"),
+    ).drop("_i", "_by_id", "_by_name")
 
 
 def _request_labels(app: pl.DataFrame) -> pl.DataFrame:

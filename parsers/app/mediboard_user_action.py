@@ -127,5 +127,6 @@ class MediboardUserAction(MediboardTable):
             _SCHEMA_COLUMNS,
             tags,
             shown_class=pl.coalesce(pl.col("_class"), pl.format("object_class_id {}", pl.col("object_class_id"))),
+            siblings=self.siblings,
         )
         return ParseResult(events=events, rejects=unreadable_time(rows, ["date"]))

@@ -20,6 +20,7 @@ from parsers.app.common import decode_ip_column, to_int
 from parsers.app.mediboard_changes import ACTIONS, change_action, change_category, change_message, change_target
 from parsers.app.mediboard_dump import (
     MediboardTable,
+    Siblings,
     event_frame,
     other_columns,
     resolve_user,
@@ -44,7 +45,7 @@ class MediboardUserLog(MediboardTable):
         rows = resolve_user(rows, self.siblings)
         rows = decode_ip_column(rows, "ip_address", "_ip")
         return ParseResult(
-            events=change_events(rows, "user_log_id", pl.col("object_class"), _SCHEMA_COLUMNS),
+            events=change_events(rows, "user_log_id", pl.col("object_class"), _SCHEMA_COLUMNS, siblings=self.siblings),
             rejects=unreadable_time(rows, ["date"]),
         )
 
@@ -56,8 +57,14 @@ def change_events(
     schema_columns: tuple[str, ...],
     extra_tags: dict[str, pl.Expr] | None = None,
     shown_class: pl.Expr | None = None,
+    siblings: Siblings | None = None,
 ) -> pl.DataFrame:
-    """Events of a change-history table (user_log or user_action, once resolved)."""
+    """Events of a change-history table (user_log or user_action, once resolved).
+
+    The account a change acted on is named by its id only (``CUser`` 1379); with the users
+    table among the evidence (``siblings``), its login is read there, so that an account
+    created or changed is named as the table names it, and not confused with the actor.
+    """
     undecodable = pl.col("ip_address").is_not_null() & pl.col("_ip").is_null()
     tags = {"ip_from_application": pl.col("_ip").is_not_null(), "ip_undecodable": undecodable}
     tags.update(unresolved_tags(rows))
@@ -68,6 +75,10 @@ def change_events(
     stored = [pl.col(c) for c in ("data", "extra") if c in rows.columns]
     values = pl.coalesce(stored) if stored else pl.lit(None, dtype=pl.String)
     target_id, target_name = change_target(object_class, pl.col("object_id"), values)
+    if siblings is not None:
+        rows = resolve_user(rows.with_columns(target_id.alias("_target_id")), siblings, "_target_id", "_target_login")
+        rows = rows.drop("_unres__target_id")  # an id the table does not hold stays an id
+        target_id, target_name = pl.col("_target_id"), pl.coalesce(target_name, pl.col("_target_login"))
     labels["ip_address_raw"] = pl.when(undecodable).then(pl.col("ip_address"))
     events = event_frame(
         rows,

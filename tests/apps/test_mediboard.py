@@ -134,3 +134,59 @@ def test_hostile_urls_keep_every_row(rows):
     assert out.height == df.height
     assert out.select(list(SCHEMA)).equals(df)
     assert out.get_column("activity").null_count() == 0
+
+
+def _app_rows(rows: list[tuple[str, str, str, str | None, str | None, str | None]]) -> pl.DataFrame:
+    """(time, dataset, action, user.id, user.name, user.target.id) rows of an application frame."""
+    from datetime import datetime
+
+    return pl.DataFrame(
+        {
+            "@timestamp": [datetime.fromisoformat(r[0]) for r in rows],
+            "event.dataset": [r[1] for r in rows],
+            "event.action": [r[2] for r in rows],
+            "user.id": [r[3] for r in rows],
+            "user.name": [r[4] for r in rows],
+            "user.target.id": [r[5] for r in rows],
+        },
+        schema_overrides={"@timestamp": pl.Datetime("us", "UTC")},
+    )
+
+
+def test_password_set_with_an_account_is_the_creators_not_the_new_accounts() -> None:
+    """The users table says when a password was set; the change history says who set it."""
+    from forensics.apps.mediboard import _password_set_by
+
+    app = _app_rows(
+        [
+            # adm.si creates 1379 and sets its password in one request
+            ("2024-10-24T21:02:24.993+00:00", "mediboard.user_log", "account_created", "746", "adm.si", "1379"),
+            ("2024-10-24T21:02:24.993+00:00", "mediboard.user_log", "password_changed", "746", "adm.si", "1379"),
+            ("2024-10-24T21:02:25.400+00:00", "mediboard.users", "password_changed", "1379", "adm.maintenance", "1379"),
+            # look-alike: a password renewed with no audit row (the expiry flow) stays the owner's
+            ("2024-10-22T08:00:00+00:00", "mediboard.users", "password_changed", "1342", "c.picard", "1342"),
+            # look-alike: another account's password set at the same time is not attributed
+            ("2024-10-24T21:02:24.993+00:00", "mediboard.users", "password_changed", "1300", "b.durand", "1300"),
+        ]
+    )
+    out = _password_set_by(app)
+    assert out.height == app.height
+    users = out.filter(pl.col("event.dataset") == "mediboard.users")
+    assert users.select("user.id", "user.name").rows() == [
+        ("746", "adm.si"),
+        ("1342", "c.picard"),
+        ("1300", "b.durand"),
+    ]
+    assert users.get_column("user.target.id").to_list() == ["1379", "1342", "1300"]
+
+
+def test_change_history_names_the_account_acted_on_from_the_users_table(tmp_path) -> None:
+    """``CUser 1377`` is resolved to its login through the users table of the same evidence."""
+    from tests.parsers.app.dumps import DATA, ingest_folder
+
+    events, _, _ = ingest_folder(DATA / "mediboard_outfile", tmp_path)
+    log = events.filter(pl.col("event.dataset") == "mediboard.user_log")
+    on_account = log.filter(pl.col("object.type").is_in(["CUser", "CMediusers"]))
+    assert on_account.height and on_account.get_column("user.target.name").null_count() == 0
+    # the actor stays the actor: the object's login never becomes user.name
+    assert (on_account.get_column("user.name") != on_account.get_column("user.target.name")).all()

@@ -11,7 +11,8 @@ use it at once:
   has ``baseline_min_logins`` earlier logins (own history), on a network none of its peers
   had logged in from before (peers: ``baselines.peer_groups``);
 * in that session the account creates an account or changes permissions or a password
-  (the audit trail says so);
+  (the audit trail says so; a change the trail wrote without a session id, as Mediboard's
+  ``user_log`` does, is in the session the same account opened from the same address);
 * and the change is used: the same session goes on with administration requests after it,
   or an account it created or changed logs in later from the same network.
 
@@ -75,14 +76,63 @@ def _net() -> pl.Expr:
     )
 
 
+def _in_login_session(ch: pl.DataFrame, lg: pl.DataFrame, app: pl.DataFrame, tol: float) -> pl.DataFrame:
+    """Give a change the audit trail wrote without a session id the session it was made in.
+
+    Some change histories (Mediboard's ``user_log``) name the actor and the client address
+    but no session.  The change then belongs to the latest session that same account opened
+    by a login from that same address before it, if that session was still going (its last
+    event, within the clock tolerance, is not before the change).  A change by another
+    account, from another address, or after that session ended stays without one.
+    """
+    need = {"client.ip", "@timestamp", "account", "session.app"}
+    if not need <= set(ch.columns) or ch.get_column("session.app").null_count() == 0:
+        return ch
+    ends = (
+        app.filter(pl.col("session.app").is_not_null())
+        .group_by("session.app")
+        .agg(pl.col("@timestamp").max().alias("_send"))
+    )
+    opened = (
+        lg.filter(pl.col("client.ip").is_not_null() & pl.col("session.app").is_not_null())
+        .select("account", "client.ip", pl.col("@timestamp").alias("_lts"), pl.col("session.app").alias("_lsess"))
+        .join(ends, left_on="_lsess", right_on="session.app", how="left")
+        .sort("_lts")
+    )
+    missing = ch.with_row_index("_ci").filter(
+        pl.col("session.app").is_null() & pl.col("client.ip").is_not_null() & pl.col("account").is_not_null()
+    )
+    if missing.height == 0 or opened.height == 0:
+        return ch
+    found = (
+        missing.select("_ci", "account", "client.ip", "@timestamp")
+        .sort("@timestamp")
+        .join_asof(
+            opened,
+            left_on="@timestamp",
+            right_on="_lts",
+            by=["account", "client.ip"],
+            strategy="backward",
+            check_sortedness=False,  # both sides sorted on time just above
+        )
+        .filter(pl.col("_lsess").is_not_null() & (pl.col("@timestamp") <= pl.col("_send") + timedelta(seconds=tol)))
+        .select("_ci", "_lsess")
+    )
+    out = ch.with_row_index("_ci").join(found, on="_ci", how="left", maintain_order="left")
+    return out.with_columns(pl.coalesce("session.app", "_lsess").alias("session.app")).drop("_ci", "_lsess")
+
+
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     t = ctx.thresholds
     ch = changes(ctx)
     if ch.height == 0 or "session.app" not in ch.columns:
         return []
-    ch = ch.filter(pl.col("account").is_not_null() & pl.col("session.app").is_not_null())
     lg = ctx.logins()
-    if ch.height == 0 or lg.height == 0 or "session.app" not in lg.columns:
+    if lg.height == 0 or "session.app" not in lg.columns:
+        return []
+    ch = _in_login_session(ch, lg, ctx.app, ctx.tol)
+    ch = ch.filter(pl.col("account").is_not_null() & pl.col("session.app").is_not_null())
+    if ch.height == 0:
         return []
     if not {"account.session", "activity"} <= set(ctx.web.columns):
         return []
