@@ -34,7 +34,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .lookalikes import EXPORT_TAB, HOME, in_list_sql, selection_sql
+from .lookalikes import EXPORT_TAB, HOME, _r, in_list_sql, selection_sql
 from .mediboard import Mediboard, UiSession
 from .model import UA_EDGE, Clinic, Patients, User
 from .names import FIRST_F, FIRST_M, LAST, login_of
@@ -157,21 +157,7 @@ class MediboardApp:
         action: str,
         user_id: int | None,
     ) -> Request:
-        r = Request(
-            t=t,
-            dur=dur,
-            method=method,
-            target=target,
-            status=status,
-            size=size,
-            referer=ref,
-            ua=ua,
-            peer=ip,
-            module=module,
-            action=action,
-            user_id=user_id,
-            tag=self.tag,
-        )
+        r = _r(t, dur, method, target, status, size, ref, ua, ip, module, action, user_id, self.tag)
         self.week.requests.append(r)
         if user_id is not None and self.tag == "attack":
             login = self.c.by_id[user_id].login
