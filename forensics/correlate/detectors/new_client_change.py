@@ -49,7 +49,7 @@ from forensics.correlate.baselines import peer_groups
 from forensics.correlate.context import LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import rows
 from forensics.correlate.detectors.persistence import changes
-from forensics.finding_text import msg
+from forensics.finding_text import msg, word
 from forensics.findings import Finding, sort_ips
 
 NAME = "new_client_change"
@@ -323,7 +323,7 @@ def _misused(ctx: Context, prior: list[Finding], change: Finding, later: pl.Data
                     account=acc,
                     target=target,
                     ip=change.ips[0] if change.ips else "",
-                    found=[msg(f"signal.{f.signal}") for f in sorted(found, key=lambda f: -float(f.weight or 0))],
+                    found=[word("signal", f.signal) for f in sorted(found, key=lambda f: -float(f.weight or 0))],
                     weight=float(best.weight or 0),
                     ips=hit,
                     min_weight=t.corroboration_min_weight,
