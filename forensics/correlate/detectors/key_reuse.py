@@ -5,7 +5,16 @@ credential itself is the session.  What tells that *someone else* holds it is th
 for a replayed session cookie (``concurrent_use``): a client the credential's owner had not
 used takes turns with the owner's usual client.
 
-Rule, per account, over its requests without an application session:
+Which requests were made with a key: those tied to no application session, and those tied
+to a session the application opened for the key itself (its authentication method is a key,
+token or OAuth grant, the way an audit trail that writes one stateless row per key and day
+records API calls; a password sent with each call, ``basic``, is not alternate
+authentication material).  Such a trail may keep only the day's first address: the usual
+client's calls later that day then belong to no account at all.  They still count as the
+usual client using the key again when they come from the same address and user agent and
+make the same kind of requests it made with the key on earlier days.
+
+Rule, per account, over its requests made with a key:
 
 * the **usual client** is the network + user agent the account's key was used from first,
   on earlier days of the evidence (own history);
@@ -35,6 +44,8 @@ TECHNIQUES: tuple[str, ...] = ("T1550.001", "T1078")
 SIGNALS: dict[str, float] = {"credential_reuse": 0.8}
 ACCESS_SIGNALS: tuple[str, ...] = ("credential_reuse",)
 BASELINE = "own_history+peers"
+#: Authentication methods whose sessions are the key itself, not an interactive login.
+KEY_METHODS = ("token", "oauth", "api")
 THRESHOLDS: dict[str, float] = {
     #: The usual client must be used again at most this long after the new client appeared.
     "key_reuse_max_gap": 8 * 3600.0,
@@ -71,25 +82,36 @@ def _net(web: pl.DataFrame) -> pl.Expr:
     )
 
 
+def _key_sessions(ctx: Context) -> list[str]:
+    """Application sessions opened by a key or token rather than by a login."""
+    s = ctx.app_sessions
+    if s.height == 0 or not {"session", "auth_method"} <= set(s.columns):
+        return []
+    found = s.filter(pl.col("auth_method").str.to_lowercase().is_in(list(KEY_METHODS)).fill_null(False))
+    return found.get_column("session").to_list()
+
+
 def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     t = ctx.thresholds
     web = ctx.web
     if web.height == 0 or not {"account", "account.session", "user_agent.original"} <= set(web.columns):
         return []
-    allreq = (
-        web.filter(pl.col("account").is_not_null() & pl.col("source.ip").is_not_null())
-        .select(
-            "_row",
-            "@timestamp",
-            "account",
-            "account.session",
-            pl.col("source.ip").alias("ip"),
-            pl.col("user_agent.original").fill_null("").alias("ua"),
-            _net(web).alias("net"),
-        )
-        .sort("@timestamp", "_row")
+    activity = pl.col("activity").cast(pl.String) if "activity" in web.columns else pl.lit(None, dtype=pl.String)
+    every = web.filter(pl.col("source.ip").is_not_null()).select(
+        "_row",
+        "@timestamp",
+        "account",
+        "account.session",
+        pl.col("source.ip").alias("ip"),
+        pl.col("user_agent.original").fill_null("").alias("ua"),
+        _net(web).alias("net"),
+        activity.fill_null("").alias("activity"),
     )
-    keyed = allreq.filter(pl.col("account.session").is_null())
+    allreq = every.filter(pl.col("account").is_not_null()).sort("@timestamp", "_row")
+    # requests no account could be given (no login, no session): the usual client's later calls of a day
+    nobody = every.filter(pl.col("account").is_null() & (pl.col("activity") != "login_failed"))
+    by_key = pl.col("account.session").is_null() | pl.col("account.session").is_in(_key_sessions(ctx))
+    keyed = allreq.filter(by_key)
     if keyed.height == 0:
         return []
     # when each network was first used, by this account and by any account (peers)
@@ -121,16 +143,22 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             # never used by the account nor by any other account before this client appeared
             .filter((pl.col("_acc_first") >= pl.col("first")) & (pl.col("_any_first") >= pl.col("first")))
         )
+        usual_client = f"{usual['net']}|{usual['ua']}"
+        usual_rows = g.filter(pl.col("client") == usual_client)
+        # the usual client's calls that no account could be given: same address, user agent, kind of request
+        unclaimed = nobody.filter(
+            (pl.col("ip") == usual["ip"])
+            & (pl.col("ua") == usual["ua"])
+            & pl.col("activity").is_in(usual_rows.get_column("activity").unique().to_list())
+        ).select(usual_rows.drop("client").columns)
+        usual_calls = pl.concat([usual_rows.drop("client"), unclaimed]).sort("@timestamp", "_row")
         for c in new.sort("first").to_dicts():
             # the usual client keeps using the credential after the new one appeared
-            again = g.filter(
-                (pl.col("client") == f"{usual['net']}|{usual['ua']}")
-                & (pl.col("@timestamp") > c["first"])
+            again = usual_calls.filter(
+                (pl.col("@timestamp") > c["first"])
                 & ((pl.col("@timestamp") - c["first"]).dt.total_seconds() <= t.key_reuse_max_gap)
             )
-            before = g.filter(
-                (pl.col("client") == f"{usual['net']}|{usual['ua']}") & (pl.col("@timestamp") < c["first"])
-            )
+            before = usual_calls.filter(pl.col("@timestamp") < c["first"])
             if again.height == 0 or before.height == 0:
                 continue
             mine = g.filter(pl.col("client") == f"{c['net']}|{c['ua']}")
@@ -171,6 +199,8 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
                         },
                         "network": c["net"],
                         "usual_used_again": again.get_column("@timestamp").min(),
+                        # the application's log gave that call to no account (one row per key and day)
+                        "usual_again_unattributed": again.row(0, named=True)["account"] is None,
                     },
                 )
             )
