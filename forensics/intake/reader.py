@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 MAX_LINE_BYTES = 1 << 20
 
 
+#: Column the reader adds to the lines of a multi-line format: ``record_start`` of each line.
+START = "_start"
+
 LINE_COLUMNS = {
     "line": pl.Int64,
     "offset": pl.Int64,
@@ -112,10 +115,13 @@ def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl
     blank = parser.blank(pl.col("text"))
     multiline = parser.multiline
     if multiline:
+        if START not in lines.columns:
+            lines = with_starts(lines, parser)
         # the usual case even for multi-line formats: every non-blank line starts a record;
         # then records are lines, and grouping them would only cost time
-        starts = lines.select((parser.record_start(pl.col("text")).fill_null(False) | blank).all()).item()
+        starts = lines.select((pl.col(START) | blank).all()).item()
         multiline = not starts
+    lines = lines.drop(START, strict=False) if not multiline else lines
     if not multiline:
         is_blank_line = lines.select(blank).to_series()
         if is_blank_line.any() or is_blank_line.null_count():
@@ -129,9 +135,9 @@ def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl
         )
         return records.select(_record_columns()), blanks, lines.clear()
     df = lines.with_columns(
-        _start=parser.record_start(pl.col("text")).fill_null(False) & ~blank,
+        pl.col(START) & ~blank,
         _blank=blank,
-    ).with_columns(_grp=pl.col("_start").cum_sum())
+    ).with_columns(_grp=pl.col(START).cum_sum())
     # a blank line is trailing when no non-blank line follows it inside its record
     df = df.with_columns(
         _trailing=pl.col("_blank") & ((~pl.col("_blank")).cast(pl.Int32).cum_sum(reverse=True).over("_grp") == 0)
@@ -220,9 +226,24 @@ def _line_chunks(stream: Iterator[bytes], report: FileReport) -> Iterator[bytes]
             yield bytes(pending)
 
 
+def with_starts(lines: pl.DataFrame, parser: Parser) -> pl.DataFrame:
+    """``lines`` with ``START``: does each line start a record (``parser.record_start``)?
+
+    The reader needs it to hold back a chunk's last record and ``group_records`` to group
+    the rest; for some formats it is a regex over every line (a syslog header), so it is
+    computed once per line and carried with the lines instead of once per step.
+    """
+    return lines.with_columns(parser.record_start(pl.col("text")).fill_null(False).alias(START))
+
+
 def _hold_back_last_record(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """Keep the last (possibly unfinished) record of a chunk for the next chunk."""
-    starts = lines.filter(parser.record_start(pl.col("text")).fill_null(False))
+    """Keep the last (possibly unfinished) record of a chunk for the next chunk.
+
+    Both parts carry ``START``, computed here over the whole chunk (``group_records`` reads it).
+    """
+    if START not in lines.columns:
+        lines = with_starts(lines, parser)
+    starts = lines.filter(pl.col(START))
     if starts.height == 0:
         return lines.clear(), lines
     cut = starts.get_column("line").max()
@@ -247,7 +268,9 @@ def whole_records(chunks: Iterator[pl.DataFrame], parser: Parser, report: FileRe
     for lines in prefetch(chunks):
         report.lines_read += lines.height
         if carry is not None:
-            lines = pl.concat([carry, lines])
+            # the held-back lines' starts are computed again with the new chunk's (csv's
+            # record_start counts quotes from the first line of the frame it is given)
+            lines = pl.concat([carry.drop(START), lines])
             carry = None
         if parser.multiline:
             lines, carry = _hold_back_last_record(lines, parser)
@@ -261,7 +284,7 @@ def whole_records(chunks: Iterator[pl.DataFrame], parser: Parser, report: FileRe
         if lines.height:
             yield lines
     if carry is not None and carry.height:
-        yield carry
+        yield carry.drop(START)
 
 
 def dense_records(rec_meta: pl.DataFrame) -> bool:
