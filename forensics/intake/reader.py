@@ -138,15 +138,23 @@ def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl
         pl.col(START) & ~blank,
         _blank=blank,
     ).with_columns(_grp=pl.col(START).cum_sum())
-    # a blank line is trailing when no non-blank line follows it inside its record
-    df = df.with_columns(
-        _trailing=pl.col("_blank") & ((~pl.col("_blank")).cast(pl.Int32).cum_sum(reverse=True).over("_grp") == 0)
-    )
+    # a blank line is trailing when no non-blank line follows it inside its record, that is
+    # when the next non-blank line starts a record (or there is none): a backward fill, not
+    # a window over the records
+    next_start = pl.when(~pl.col("_blank")).then(pl.col(START)).backward_fill().fill_null(True)
+    df = df.with_columns(_trailing=pl.col("_blank") & next_start)
     orphans = df.filter((pl.col("_grp") == 0) & ~pl.col("_blank")).select(list(LINE_COLUMNS))
     blanks = df.filter(pl.col("_trailing") | ((pl.col("_grp") == 0) & pl.col("_blank"))).select(list(LINE_COLUMNS))
     body = df.filter((pl.col("_grp") > 0) & ~pl.col("_trailing"))
-    records = (
-        body.group_by("_grp", maintain_order=True)
+    # most records of most multi-line logs are one line: those are taken as they are and only
+    # the others are grouped (joining texts per group is the costly part), then merged in order
+    body = body.with_columns(_alone=pl.col(START) & pl.col(START).shift(-1).fill_null(True))
+    alone = body.filter(pl.col("_alone")).select(
+        "_grp", "line", "offset", pl.lit(1, dtype=pl.Int32).alias("n_lines"), "text", "latin1", "truncated"
+    )
+    joined = (
+        body.filter(~pl.col("_alone"))
+        .group_by("_grp", maintain_order=True)
         .agg(
             line=pl.col("line").first(),
             offset=pl.col("offset").first(),
@@ -155,10 +163,9 @@ def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl
             latin1=pl.col("latin1").any(),
             truncated=pl.col("truncated").any(),
         )
-        .drop("_grp")
-        .with_row_index("_rec")
-        .with_columns(pl.col("_rec").cast(pl.Int64))
     )
+    records = alone if joined.height == 0 else joined if alone.height == 0 else alone.merge_sorted(joined, key="_grp")
+    records = records.drop("_grp").with_row_index("_rec").with_columns(pl.col("_rec").cast(pl.Int64))
     return records.select(_record_columns()), blanks, orphans
 
 

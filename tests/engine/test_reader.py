@@ -206,3 +206,36 @@ def test_records_read_in_chunks_are_the_records_of_the_whole_file(texts: list[st
     assert lines_of(g[2] for g in got) == sorted(orphans.get_column("line").to_list())
     for g in got:
         assert all("_start" not in frame.columns for frame in g)
+
+
+def _grouped_by_hand(texts: list[str]) -> tuple[list[tuple[int, int, str]], list[int], list[int]]:
+    """The grouping contract line by line: (records as (line, n_lines, text), blank lines, orphan lines)."""
+    records: list[list[int]] = []
+    blanks: list[int] = []
+    orphans: list[int] = []
+    for i, text in enumerate(texts, 1):
+        blank = text.strip() == ""
+        if text.startswith("#") and not blank:
+            records.append([i])
+        elif not records:
+            (blanks if blank else orphans).append(i)
+        else:
+            records[-1].append(i)
+    out = []
+    for rec in records:
+        while len(rec) > 1 and texts[rec[-1] - 1].strip() == "":  # trailing blank lines are blank
+            blanks.append(rec.pop())
+        out.append((rec[0], len(rec), "\n".join(texts[i - 1] for i in rec)))
+    return out, sorted(blanks), orphans
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["# a", "#", "b", "", "  ", "c d", "\t"]), min_size=1, max_size=40))
+def test_multiline_grouping_follows_the_contract(texts: list[str]) -> None:
+    lines = lines_frame("\n".join(texts).encode(), 1, 0)
+    records, blanks, orphans = group_records(lines, _Multi())
+    expected, expected_blanks, expected_orphans = _grouped_by_hand(texts)
+    assert list(zip(*[records.get_column(c).to_list() for c in ("line", "n_lines", "text")])) == expected
+    assert records.get_column("_rec").to_list() == list(range(len(expected)))
+    assert sorted(blanks.get_column("line").to_list()) == expected_blanks
+    assert orphans.get_column("line").to_list() == expected_orphans
