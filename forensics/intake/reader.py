@@ -46,24 +46,27 @@ def decode_lines(buf: bytes) -> tuple[pl.Series, pl.Series | None]:
 
     Returns the texts and, when any line needed latin-1, a per-line flag.  The common case
     (all UTF-8) never builds Python strings: the byte lines become a Binary column that
-    polars validates and reads as text in one cast.  Once a line is not UTF-8, every line
-    is decoded on its own.
+    polars validates and reads as text in one cast.  Once a line is not UTF-8, Python
+    decides line by line, but only for the lines that are not ASCII; a latin-1 line is
+    re-encoded as UTF-8 bytes in place, and the column is read as text in one cast again.
     """
     raws = buf.split(b"\n")
     try:
         return pl.Series("text", raws, dtype=pl.Binary).cast(pl.String), None
     except pl.exceptions.PolarsError:  # not UTF-8 somewhere (the cast refuses invalid bytes)
         pass
-    texts: list[str] = []
-    flags: list[bool] = []
-    for raw in raws:
+    latin: list[int] = []
+    for i, raw in enumerate(raws):
+        if raw.isascii():
+            continue
         try:
-            texts.append(raw.decode("utf-8"))
-            flags.append(False)
+            raw.decode("utf-8")
         except UnicodeDecodeError:
-            texts.append(raw.decode("latin-1"))
-            flags.append(True)
-    return pl.Series("text", texts, dtype=pl.String), pl.Series("latin1", flags, dtype=pl.Boolean)
+            raws[i] = raw.decode("latin-1").encode("utf-8")
+            latin.append(i)
+    texts = pl.Series("text", raws, dtype=pl.Binary).cast(pl.String)
+    flags = pl.Series("latin1", [], dtype=pl.Boolean).extend_constant(False, len(raws))
+    return texts, flags.scatter(latin, True)
 
 
 def lines_frame(buf: bytes, first_line: int, first_offset: int) -> pl.DataFrame:
