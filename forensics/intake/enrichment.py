@@ -56,7 +56,17 @@ def finish_events(
         pl.col("n_lines").cast(pl.Int32).alias("log.file.lines"),
         pl.col("offset").alias("log.offset"),
         pl.col("text").alias("event.original"),
-        _tags(events).alias("tags"),
+        pl.concat_list(
+            [
+                pl.col("tags").fill_null([]),
+                pl.when(pl.col("latin1"))
+                .then(pl.lit(["latin1_decoded"]))
+                .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+                pl.when(pl.col("truncated"))
+                .then(pl.lit(["line_truncated"]))
+                .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+            ]
+        ).alias("tags"),
     )
     if "host.name" in events.columns:
         events = events.with_columns(pl.col("host.name").fill_null(pl.lit(report.host, dtype=pl.String)))
@@ -69,26 +79,6 @@ def finish_events(
     events = _related(events)
     events = events.with_columns(pl.col("time.recorded").alias("@timestamp"))
     return with_private(conform(events), events)  # type: ignore[arg-type]
-
-
-def _tags(events: pl.DataFrame) -> pl.Expr:
-    """The parser's tags, then ``latin1_decoded`` and ``line_truncated`` where the reader says so.
-
-    A chunk with no such line keeps the parser's tags (list concatenation on every row costs
-    more than the rest of this step).
-    """
-    tags = pl.col("tags").fill_null([])
-    if not events.select(pl.col("latin1").any() | pl.col("truncated").any()).item():
-        return tags
-    return pl.concat_list(
-        [
-            tags,
-            pl.when(pl.col("latin1")).then(pl.lit(["latin1_decoded"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
-            pl.when(pl.col("truncated"))
-            .then(pl.lit(["line_truncated"]))
-            .otherwise(pl.lit([], dtype=pl.List(pl.String))),
-        ]
-    )
 
 
 def _position_in_record(events: pl.DataFrame) -> pl.Series:

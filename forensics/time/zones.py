@@ -171,17 +171,13 @@ def localize(events: pl.DataFrame, decision: ZoneDecision, state: dict[str, Any]
             pl.when(pl.col("_nonex")).then(pl.lit("dst_nonexistent")),
         ]
     ).list.drop_nulls()
-    # most chunks hold no DST doubt: their flags stay as they are (list concatenation on every
-    # row was most of this function's time)
-    doubt = df.select((pl.col("_amb") | pl.col("_nonex")).any()).item()
-    flags = pl.concat_list([pl.col("time.flags"), new_flags]) if doubt else pl.col("time.flags")
     df = df.with_columns(
         pl.when(has_offset).then(pl.lit("record")).otherwise(pl.lit(decision.source)).alias("time.zone_source"),
         pl.when(has_offset).then(_offset_names(df)).otherwise(pl.lit(zone)).alias("time.zone"),
         recorded.cast(UTC_US).alias("time.recorded"),
         pl.when(pl.col("_amb")).then(pl.col("_early")).alias("time.earliest"),
         pl.when(pl.col("_amb")).then(pl.col("_late")).alias("time.latest"),
-        flags.alias("time.flags"),
+        pl.concat_list([pl.col("time.flags"), new_flags]).alias("time.flags"),
         pl.when(yearless).then(pl.col("_ts")).alias("_t_local"),
         pl.when(yearless).then(pl.col("_offset")).alias("_t_offset"),
         pl.when(yearless).then(pl.col("_order")).alias("_t_order"),
