@@ -409,6 +409,9 @@ def bench(fmt: str, lines: int, workdir: Path, memory_mib: int | None = None) ->
         row["naive_lines_s"] = round(n / naive["seconds"])  # type: ignore[operator]
     if "ingest_lines_s" in row and "naive_lines_s" in row:
         row["ratio"] = round(row["ingest_lines_s"] / row["naive_lines_s"], 2)  # type: ignore[operator]
+    if ing.get("cpu_seconds") and naive.get("cpu_seconds"):
+        # CPU seconds of each child (all threads) move much less with the machine's load than wall time
+        row["cpu_ratio"] = round(naive["cpu_seconds"] / ing["cpu_seconds"], 3)  # type: ignore[operator]
     return row
 
 
@@ -423,17 +426,24 @@ def _table_row(r: dict[str, object]) -> str:
         return f"{d['rss_kib'] / 1024:,.0f}" if "rss_kib" in d else "-"
 
     ratio = f"{r['ratio']:.2f}x" if "ratio" in r else "-"
+    cpu_ratio = f"{r['cpu_ratio']:.2f}x" if "cpu_ratio" in r else "-"
+
+    def cpu(d: dict) -> str:  # type: ignore[type-arg]
+        return f"{d['cpu_seconds']:.2f}" if "cpu_seconds" in d else "-"
+
     events = f"{ing.get('events', '-'):,}" if "events" in ing else ing.get("error", "-")
     rejects = f"{ing.get('rejects', 0):,}" if "rejects" in ing else "-"
     return (
         f"| {r['format']} | {r['lines']:,} | {r['mb']} | {events} | {rejects} | {rate('ingest_lines_s')} | "
-        f"{rss(ing)} | {rate('naive_lines_s')} ({r['baseline']}) | {rss(naive)} | **{ratio}** |"
+        f"{cpu(ing)} | {rss(ing)} | {rate('naive_lines_s')} ({r['baseline']}) | {cpu(naive)} | {rss(naive)} | "
+        f"{ratio} | **{cpu_ratio}** |"
     )
 
 
 HEADER = (
-    "| format | lines | MB | events | rejects | ingest lines/s | ingest peak RSS MiB | naive lines/s (regex) "
-    "| naive peak RSS MiB | ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| format | lines | MB | events | rejects | ingest lines/s | ingest CPU s | ingest peak RSS MiB "
+    "| naive lines/s (regex) | naive CPU s | naive peak RSS MiB | ratio (wall) | ratio (CPU) |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 

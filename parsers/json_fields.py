@@ -38,19 +38,22 @@ def _plain(key: str) -> bool:
     return re.fullmatch(r"[\w\-@ ]+", key) is not None
 
 
-def json_fields(df: pl.DataFrame, column: str, paths: Mapping[str, Sequence[str]]) -> pl.DataFrame:
+def json_fields(
+    df: pl.DataFrame, column: str, paths: Mapping[str, Sequence[str]], canonical: str | None = None
+) -> pl.DataFrame:
     """``df`` with one String column per ``paths`` item: ``column``'s value at that path.
 
     Each new column equals ``pl.col(column).str.json_path_match(path_text(path))``.
+    ``canonical`` names a column of ``df`` already holding ``json_path_match("$")`` of
+    ``column`` (a parser that checked the lines with it): it is not computed again.
     """
     if not paths or df.height == 0:
         return df.with_columns([pl.lit(None, dtype=pl.String).alias(name) for name in paths])
     wanted = {name: tuple(path) for name, path in paths.items()}
     if any(not path or not all(_plain(k) for k in path) for path in wanted.values()):
         return _slow(df, column, wanted)
-    work = df.select(
-        pl.col(column).alias("_jf_orig"), pl.col(column).str.json_path_match("$").alias("_jf_canon")
-    ).with_row_index("_jf_pos")
+    canon = pl.col(canonical) if canonical is not None else pl.col(column).str.json_path_match("$")
+    work = df.select(pl.col(column).alias("_jf_orig"), canon.alias("_jf_canon")).with_row_index("_jf_pos")
     out = _read(work.filter(pl.col("_jf_canon").is_not_null()), "_jf_canon", (), wanted)
     filled = work.select("_jf_pos").join(out, on="_jf_pos", how="left", maintain_order="left")
     return df.with_columns([filled.get_column(name).alias(name) for name in wanted])

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 MAX_LINE_BYTES = 1 << 20
 
 
+#: Column the reader adds to the lines of a multi-line format: ``record_start`` of each line.
+START = "_start"
+
 LINE_COLUMNS = {
     "line": pl.Int64,
     "offset": pl.Int64,
@@ -43,24 +46,27 @@ def decode_lines(buf: bytes) -> tuple[pl.Series, pl.Series | None]:
 
     Returns the texts and, when any line needed latin-1, a per-line flag.  The common case
     (all UTF-8) never builds Python strings: the byte lines become a Binary column that
-    polars validates and reads as text in one cast.  Once a line is not UTF-8, every line
-    is decoded on its own.
+    polars validates and reads as text in one cast.  Once a line is not UTF-8, Python
+    decides line by line, but only for the lines that are not ASCII; a latin-1 line is
+    re-encoded as UTF-8 bytes in place, and the column is read as text in one cast again.
     """
     raws = buf.split(b"\n")
     try:
         return pl.Series("text", raws, dtype=pl.Binary).cast(pl.String), None
     except pl.exceptions.PolarsError:  # not UTF-8 somewhere (the cast refuses invalid bytes)
         pass
-    texts: list[str] = []
-    flags: list[bool] = []
-    for raw in raws:
+    latin: list[int] = []
+    for i, raw in enumerate(raws):
+        if raw.isascii():
+            continue
         try:
-            texts.append(raw.decode("utf-8"))
-            flags.append(False)
+            raw.decode("utf-8")
         except UnicodeDecodeError:
-            texts.append(raw.decode("latin-1"))
-            flags.append(True)
-    return pl.Series("text", texts, dtype=pl.String), pl.Series("latin1", flags, dtype=pl.Boolean)
+            raws[i] = raw.decode("latin-1").encode("utf-8")
+            latin.append(i)
+    texts = pl.Series("text", raws, dtype=pl.Binary).cast(pl.String)
+    flags = pl.Series("latin1", [], dtype=pl.Boolean).extend_constant(False, len(raws))
+    return texts, flags.scatter(latin, True)
 
 
 def lines_frame(buf: bytes, first_line: int, first_offset: int) -> pl.DataFrame:
@@ -112,10 +118,13 @@ def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl
     blank = parser.blank(pl.col("text"))
     multiline = parser.multiline
     if multiline:
+        if START not in lines.columns:
+            lines = with_starts(lines, parser)
         # the usual case even for multi-line formats: every non-blank line starts a record;
         # then records are lines, and grouping them would only cost time
-        starts = lines.select((parser.record_start(pl.col("text")).fill_null(False) | blank).all()).item()
+        starts = lines.select((pl.col(START) | blank).all()).item()
         multiline = not starts
+    lines = lines.drop(START, strict=False) if not multiline else lines
     if not multiline:
         is_blank_line = lines.select(blank).to_series()
         if is_blank_line.any() or is_blank_line.null_count():
@@ -129,18 +138,26 @@ def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl
         )
         return records.select(_record_columns()), blanks, lines.clear()
     df = lines.with_columns(
-        _start=parser.record_start(pl.col("text")).fill_null(False) & ~blank,
+        pl.col(START) & ~blank,
         _blank=blank,
-    ).with_columns(_grp=pl.col("_start").cum_sum())
-    # a blank line is trailing when no non-blank line follows it inside its record
-    df = df.with_columns(
-        _trailing=pl.col("_blank") & ((~pl.col("_blank")).cast(pl.Int32).cum_sum(reverse=True).over("_grp") == 0)
-    )
+    ).with_columns(_grp=pl.col(START).cum_sum())
+    # a blank line is trailing when no non-blank line follows it inside its record, that is
+    # when the next non-blank line starts a record (or there is none): a backward fill, not
+    # a window over the records
+    next_start = pl.when(~pl.col("_blank")).then(pl.col(START)).backward_fill().fill_null(True)
+    df = df.with_columns(_trailing=pl.col("_blank") & next_start)
     orphans = df.filter((pl.col("_grp") == 0) & ~pl.col("_blank")).select(list(LINE_COLUMNS))
     blanks = df.filter(pl.col("_trailing") | ((pl.col("_grp") == 0) & pl.col("_blank"))).select(list(LINE_COLUMNS))
     body = df.filter((pl.col("_grp") > 0) & ~pl.col("_trailing"))
-    records = (
-        body.group_by("_grp", maintain_order=True)
+    # most records of most multi-line logs are one line: those are taken as they are and only
+    # the others are grouped (joining texts per group is the costly part), then merged in order
+    body = body.with_columns(_alone=pl.col(START) & pl.col(START).shift(-1).fill_null(True))
+    alone = body.filter(pl.col("_alone")).select(
+        "_grp", "line", "offset", pl.lit(1, dtype=pl.Int32).alias("n_lines"), "text", "latin1", "truncated"
+    )
+    joined = (
+        body.filter(~pl.col("_alone"))
+        .group_by("_grp", maintain_order=True)
         .agg(
             line=pl.col("line").first(),
             offset=pl.col("offset").first(),
@@ -149,10 +166,9 @@ def group_records(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl
             latin1=pl.col("latin1").any(),
             truncated=pl.col("truncated").any(),
         )
-        .drop("_grp")
-        .with_row_index("_rec")
-        .with_columns(pl.col("_rec").cast(pl.Int64))
     )
+    records = alone if joined.height == 0 else joined if alone.height == 0 else alone.merge_sorted(joined, key="_grp")
+    records = records.drop("_grp").with_row_index("_rec").with_columns(pl.col("_rec").cast(pl.Int64))
     return records.select(_record_columns()), blanks, orphans
 
 
@@ -220,9 +236,24 @@ def _line_chunks(stream: Iterator[bytes], report: FileReport) -> Iterator[bytes]
             yield bytes(pending)
 
 
+def with_starts(lines: pl.DataFrame, parser: Parser) -> pl.DataFrame:
+    """``lines`` with ``START``: does each line start a record (``parser.record_start``)?
+
+    The reader needs it to hold back a chunk's last record and ``group_records`` to group
+    the rest; for some formats it is a regex over every line (a syslog header), so it is
+    computed once per line and carried with the lines instead of once per step.
+    """
+    return lines.with_columns(parser.record_start(pl.col("text")).fill_null(False).alias(START))
+
+
 def _hold_back_last_record(lines: pl.DataFrame, parser: Parser) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """Keep the last (possibly unfinished) record of a chunk for the next chunk."""
-    starts = lines.filter(parser.record_start(pl.col("text")).fill_null(False))
+    """Keep the last (possibly unfinished) record of a chunk for the next chunk.
+
+    Both parts carry ``START``, computed here over the whole chunk (``group_records`` reads it).
+    """
+    if START not in lines.columns:
+        lines = with_starts(lines, parser)
+    starts = lines.filter(pl.col(START))
     if starts.height == 0:
         return lines.clear(), lines
     cut = starts.get_column("line").max()
@@ -247,7 +278,9 @@ def whole_records(chunks: Iterator[pl.DataFrame], parser: Parser, report: FileRe
     for lines in prefetch(chunks):
         report.lines_read += lines.height
         if carry is not None:
-            lines = pl.concat([carry, lines])
+            # the held-back lines' starts are computed again with the new chunk's (csv's
+            # record_start counts quotes from the first line of the frame it is given)
+            lines = pl.concat([carry.drop(START), lines])
             carry = None
         if parser.multiline:
             lines, carry = _hold_back_last_record(lines, parser)
@@ -261,7 +294,7 @@ def whole_records(chunks: Iterator[pl.DataFrame], parser: Parser, report: FileRe
         if lines.height:
             yield lines
     if carry is not None and carry.height:
-        yield carry
+        yield carry.drop(START)
 
 
 def dense_records(rec_meta: pl.DataFrame) -> bool:

@@ -92,8 +92,9 @@ class CsvMapped(Parser):
         plain = records.filter(~quoted).with_columns(_fields=pl.col("text").str.split(self.delimiter))
         hard = records.filter(quoted)
         if hard.height:
-            parsed = [split_csv_line(t, self.delimiter) for t in hard.get_column("text").to_list()]
-            hard = hard.with_columns(pl.Series("_fields", parsed, dtype=pl.List(pl.String)))
+            texts = hard.get_column("text").to_list()
+            parsed = [split_csv_line(t, self.delimiter) for t in texts]
+            hard = hard.with_columns(_field_lists(parsed, texts))
         else:
             hard = hard.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("_fields"))
         return pl.concat([plain, hard]).sort("_rec")
@@ -143,6 +144,25 @@ class CsvMapped(Parser):
         )
         rejects.append(time_rejects)
         return ParseResult(events=events, rejects=pl.concat(rejects), meta=meta)
+
+
+#: characters that may join a record's fields for one vectorised split back (one absent from the text)
+_JOINERS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x00")
+
+
+def _field_lists(parsed: list[list[str] | None], texts: list[str]) -> pl.Series:
+    """``parsed`` as the List(String) column ``_fields`` (None stays null).
+
+    Building a list column from Python lists costs more than parsing them: the fields are
+    joined by a character that occurs in none of the texts (so in no field) and split back
+    in one expression.  Without such a character, or with a record of no field at all, the
+    lists are handed over as they are.
+    """
+    joiner = next((j for j in _JOINERS if not any(j in t for t in texts)), None)
+    if joiner is None or any(fields == [] for fields in parsed):
+        return pl.Series("_fields", parsed, dtype=pl.List(pl.String))
+    joined = pl.Series("_fields", [None if f is None else joiner.join(f) for f in parsed], dtype=pl.String)
+    return joined.str.split(joiner)
 
 
 def _unique(names: list[str]) -> list[str]:

@@ -39,17 +39,20 @@ class JsonLinesMapped(Parser):
 
     def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         text = pl.col("text")
-        is_object = text.str.strip_chars().str.starts_with("{") & text.str.json_path_match("$").is_not_null()
-        df = records.with_columns(_ok=is_object.fill_null(False))
+        # the line parsed once: its compact text says whether it is JSON and gives json_fields its start
+        df = records.with_columns(_canon=text.str.json_path_match("$"))
+        is_object = text.str.strip_chars().str.starts_with("{") & pl.col("_canon").is_not_null()
+        df = df.with_columns(_ok=is_object.fill_null(False))
         bad = df.filter(~pl.col("_ok"))
         ok = df.filter(pl.col("_ok"))
         keys = sorted(set(self.fields.values()))
         source_of = {column: f"_src{keys.index(key)}" for column, key in self.fields.items()}
         ok = json_fields(
-            ok.select("_rec", "text", pl.col("text").str.strip_chars().alias("_raw")),
+            ok.select("_rec", "text", "_canon", pl.col("text").str.strip_chars().alias("_raw")),
             "text",
             {f"_src{i}": tuple(k.split(".")) for i, k in enumerate(keys)},
-        ).drop("text")
+            canonical="_canon",
+        ).drop("text", "_canon")
         events, rejects = mapped_events(
             ok, self.fields, self.values, self.options.get("timestamp_format"), pl.col("_raw"), source_of
         )

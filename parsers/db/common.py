@@ -91,19 +91,19 @@ def labels_json(pairs: Sequence[tuple[str, pl.Expr]], raw_pairs: Iterable[pl.Exp
 
 
 def label_object(fields: dict[str, pl.Expr]) -> pl.Expr:
-    """A JSON object string of ``fields`` without the null ones (one JSON encoder pass).
+    """A JSON object string of ``fields`` without the null ones (null when all are null).
 
-    Keys must be plain identifiers: null members are removed from the encoded text by one
-    regex pass over ``"key":null``, which cannot match inside an encoded string value (its
-    quotes are escaped there).
+    Keys must be plain identifiers (written as they are); each value is written by the JSON
+    encoder with its own type, and the non-null members are joined.  (Cutting the null
+    members out of the whole encoded object instead scanned it once more, and the ``,}`` it
+    left behind could be found first inside a value such as ``{a,}``.)
     """
     for key in fields:
         if not key.replace("_", "").isalnum():
             raise ValueError(f"label key {key!r} must be a plain identifier")
-    encoded = pl.struct([expr.alias(key) for key, expr in fields.items()]).struct.json_encode()
-    keys = "|".join(fields)
-    out = encoded.str.replace_all(rf'"(?:{keys})":null,?', "").str.replace(",}", "}", literal=True)
-    return pl.when(out == "{}").then(None).otherwise(out)
+    members = [pl.concat_str([pl.lit(f'"{key}":'), json_quote(expr)]) for key, expr in fields.items()]
+    body = pl.concat_str(members, separator=",", ignore_nulls=True)
+    return pl.concat_str([pl.lit("{"), body, pl.lit("}")]).replace("{}", None)
 
 
 _NEEDS_ESCAPE = r'["\\\x00-\x1f]'

@@ -40,12 +40,17 @@ from parsers.db.pg_prefix import ANY_SECONDARY, FIRST_LEVEL, KNOWN_PREFIXES
 from parsers.db.postgresql_log import PostgresqlLog
 
 _MON = "|".join(MONTHS)
-HEADER = (
-    r"^(?:<\d{1,3}>)?(?:(?P<bsd>(?:" + _MON + r") {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?)"
+#: the syslog header up to ``[N-k]`` and the space after it, all of it in ``head``: the body
+#: is the rest of the line, cut off by its length rather than captured (a capture of the whole
+#: line makes the regex engine walk every character of the message again)
+HEAD = (
+    r"^(?P<head>(?:<\d{1,3}>)?(?:(?P<bsd>(?:" + _MON + r") {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?)"
     r"|(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(?P<tz>Z|[+-]\d\d:?\d\d)) "
     r"(?:(?P<host>[^\s\[]+) )?(?P<ident>[^\s\[:]+)\[(?P<spid>[^\]\s]+)\]: "
-    r"(?:\[(?P<color>[A-Z][A-Z0-9_]*)\] )?\[(?P<seq>\d+)-(?P<part>\d+)\] ?(?P<body>.*)$"
+    r"(?:\[(?P<color>[A-Z][A-Z0-9_]*)\] )?\[(?P<seq>\d+)-(?P<part>\d+)\] ?)"
 )
+#: the same header with the body captured: what ``_header`` returns, as one regex (tests compare them)
+HEADER = HEAD.removesuffix(")").replace("(?P<head>", "", 1) + r"(?P<body>.*)$"
 #: prefixes people set with syslog (the header already has time and pid), then the stderr ones
 SYSLOG_PREFIXES = (
     "user=%u,db=%d,app=%a,client=%h ",
@@ -64,9 +69,29 @@ _TAB = ("#011", "\t")
 RFC5424 = r"^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) \S+ (?:- )?"
 
 
+def _rfc3164(text: pl.Expr) -> pl.Expr:
+    """A line with an RFC 5424 header rewritten to the form ``HEAD`` reads."""
+    return text.str.replace(RFC5424, "$1 $2 $3[$4]: ")
+
+
 def _header(text: pl.Expr) -> pl.Expr:
-    """``HEADER``'s groups of a line, RFC 5424 headers included."""
-    return text.str.replace(RFC5424, "$1 $2 $3[$4]: ").str.extract_groups(HEADER)
+    """``HEAD``'s groups of a line (RFC 5424 headers included), ``head`` being the whole header."""
+    return _rfc3164(text).str.extract_groups(HEAD)
+
+
+def _body(text: pl.Expr, head: pl.Expr) -> pl.Expr:
+    """The line after its header (null when the header did not match)."""
+    return _rfc3164(text).str.slice(head.str.len_chars())
+
+
+def header_frame(lines: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``lines`` with ``HEADER``'s columns (``bsd`` ... ``part``, ``body``) read from ``column``."""
+    return (
+        lines.with_columns(_h=_header(pl.col(column)))
+        .unnest("_h")
+        .with_columns(body=_body(pl.col(column), pl.col("head")))
+        .drop("head")
+    )
 
 
 @register
@@ -81,18 +106,26 @@ class PostgresqlSyslog(PostgresqlLog):
     def record_start(self, text: pl.Expr) -> pl.Expr:
         """A ``[N-1]`` line starts a record; the parts ``[N-k]`` (k > 1) continue it."""
         head = _header(text)
-        body = head.struct.field("body")
+        body = _body(text, head.struct.field("head"))
         later_part = (head.struct.field("part") != "1").fill_null(False)
         level = pl.when(body.str.contains(ANY_SECONDARY)).then(body).str.extract(FIRST_LEVEL, 1)
         return ~later_part & ~level.is_in(SECONDARY).fill_null(False)
 
     def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
-        lines = (
-            records.select("_rec", pl.col("text").str.split("\n").alias("line"))
-            .explode("line")
-            .with_columns(_i=pl.int_range(pl.len()).over("_rec"), _h=_header(pl.col("line")))
-            .unnest("_h")
+        # most records are one line: only the others are cut into lines and joined back
+        # (``_pos`` keeps the records' own order)
+        several = pl.col("text").str.contains("\n", literal=True)
+        records = records.with_row_index("_pos")
+        one = records.filter(~several).select(
+            "_pos", "_rec", pl.col("text").alias("line"), _i=pl.lit(0, dtype=pl.Int64)
         )
+        many = (
+            records.filter(several)
+            .select("_pos", "_rec", pl.col("text").str.split("\n").alias("line"))
+            .explode("line")
+            .with_columns(_i=pl.int_range(pl.len()).over("_rec"))
+        )
+        lines = header_frame(pl.concat([one, many]).sort("_pos", maintain_order=True), "line")
         firsts = lines.filter(pl.col("_i") == 0)
         unread = firsts.filter(pl.col("body").is_null()).select("_rec")
         unread = unread.vstack(
@@ -116,7 +149,14 @@ class PostgresqlSyslog(PostgresqlLog):
             .then(pl.concat_str([pl.lit("\n"), body]))
             .otherwise(body)  # a line cut for length: its parts join without a new line
         )
-        texts = lines.group_by("_rec", maintain_order=True).agg(piece.str.join("").alias("text"))
+        cut = pl.col("_pos").is_in(many.get_column("_pos").unique().implode())
+        joined = (
+            lines.filter(cut)
+            .group_by("_pos", maintain_order=True)
+            .agg(pl.col("_rec").first(), piece.str.join("").alias("text"))
+        )
+        alone = lines.filter(~cut).select("_pos", "_rec", pl.col("body").alias("text"))
+        texts = pl.concat([alone, joined]).sort("_pos").drop("_pos")
         heads = firsts.join(unread, on="_rec", how="anti").select(
             "_rec", "bsd", "iso", "tz", "host", "ident", "spid", "color"
         )

@@ -199,18 +199,24 @@ def http_outcome(status: pl.Expr) -> pl.Expr:
 def json_object(pairs: Sequence[tuple[str, pl.Expr]]) -> pl.Expr:
     """A JSON object string of the non-null values (null when all are null).
 
-    Keys are ours (header names, directive names): they are made safe here so that
-    the null-removal below cannot be fooled by a value (inside JSON strings every
-    quote is escaped, so ``"key":null`` only matches a real null member).
+    Keys are ours (header names, directive names): they are made safe here (anything but
+    ``A-Za-z0-9_.:@()#-`` becomes ``_``), so a key never needs a JSON escape; each value is
+    written by the JSON encoder.
     """
     if not pairs:
         return pl.lit(None, dtype=pl.String)
     safe = [(re.sub(r"[^A-Za-z0-9_.:@()#-]", "_", k), e.cast(pl.String)) for k, e in pairs]
-    encoded = pl.struct([e.alias(k) for k, e in safe]).struct.json_encode()
-    for k, _ in safe:
-        encoded = encoded.str.replace(f'"{k}":null,', "", literal=True).str.replace(f',"{k}":null', "", literal=True)
-        encoded = encoded.str.replace(f'"{k}":null', "", literal=True)
-    return pl.when(encoded == "{}").then(None).otherwise(encoded)
+    # each value is JSON-encoded alone and the non-null members joined: the text of the whole
+    # struct encoded with its null members cut out, without scanning it again once per key
+    members = [pl.concat_str([pl.lit(f'"{k}":'), _json_literal(e)]) for k, e in safe]
+    body = pl.concat_str(members, separator=",", ignore_nulls=True)
+    return pl.concat_str([pl.lit("{"), body, pl.lit("}")]).replace("{}", None)
+
+
+def _json_literal(expr: pl.Expr) -> pl.Expr:
+    """A value as the JSON literal the struct encoder writes for it (null stays null)."""
+    encoded = pl.struct(expr.alias("v")).struct.json_encode().str.slice(5).str.strip_suffix("}")
+    return pl.when(expr.is_not_null()).then(encoded)
 
 
 _IPV4 = r"^\d{1,3}(?:\.\d{1,3}){3}$"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
@@ -55,7 +56,8 @@ def decode_json(records: pl.DataFrame, dtype: pl.Struct, what: str) -> tuple[pl.
         # and the others together (cut in halves again only if the guess was wrong)
         parsed = [_loads(t) for t in shaped.get_column("text").to_list()]
         valid = pl.Series([p is not _INVALID for p in parsed], dtype=pl.Boolean)
-        fits = pl.Series([p is not _INVALID and _fits(p, dtype) for p in parsed], dtype=pl.Boolean)
+        shape = _shape(dtype)
+        fits = pl.Series([p is not _INVALID and _fits(p, shape) for p in parsed], dtype=pl.Boolean)
         rejects.append(rejects_of(shaped.filter(~valid), f"not valid JSON (a {what} line cut or damaged)"))
         _decode_parts(shaped.filter(fits), dtype, what, good, rejects)
         odd = shaped.filter(valid & ~fits)
@@ -117,22 +119,51 @@ def _loads(text: str) -> object:
         return _INVALID
 
 
-def _fits(value: object, dtype: pl.DataType) -> bool:
-    """Whether ``str.json_decode`` should read ``value`` (as Python parsed it) into ``dtype``.
+#: ``dtype`` as plain Python: ("struct", {name: shape}), ("list", inner shape) or ("value", None)
+Shape = tuple[str, Any]
+
+
+def _shape(dtype: pl.DataType) -> Shape:
+    """``dtype`` in the form ``_fits`` walks (a polars dtype's fields are objects built on each access)."""
+    if isinstance(dtype, pl.Struct):
+        return ("struct", {f.name: _shape(f.dtype) for f in dtype.fields})
+    if isinstance(dtype, pl.List):
+        return ("list", _shape(dtype.inner))
+    return ("value", None)
+
+
+def _fits(value: object, shape: Shape) -> bool:
+    """Whether ``str.json_decode`` should read ``value`` (as Python parsed it) into the dtype of ``shape``.
 
     Only a guess that sorts lines: the decoder itself decides every line.  A String takes
     any scalar, a Struct an object, a List an array (or a scalar) of what fits its inner type.
+    Scalars are checked in their container's loop (a call per header value was most of the time).
     """
     if value is None:
         return True
-    if isinstance(dtype, pl.Struct):
+    kind, inner = shape
+    if kind == "value":
+        return not isinstance(value, _CONTAINERS)
+    if kind == "struct":
         if not isinstance(value, dict):
             return False
-        return all(f.name not in value or _fits(value[f.name], f.dtype) for f in dtype.fields)
-    if isinstance(dtype, pl.List):
-        items = value if isinstance(value, list) else [value]
-        return all(_fits(v, dtype.inner) for v in items)
-    return not isinstance(value, dict | list)
+        for key, item in value.items():
+            field = inner.get(key)
+            if field is None or item is None:
+                continue
+            if field[0] == "value":
+                if isinstance(item, _CONTAINERS):
+                    return False
+            elif not _fits(item, field):
+                return False
+        return True
+    items = value if isinstance(value, list) else [value]
+    if inner[0] == "value":
+        return not any(isinstance(v, _CONTAINERS) for v in items)
+    return all(_fits(v, inner) for v in items)
+
+
+_CONTAINERS = (dict, list)
 
 
 ISO = r"^(?P<wall>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)(?P<zone>Z|[+-]\d{2}:?\d{2})?$"

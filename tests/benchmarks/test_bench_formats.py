@@ -55,4 +55,4 @@ def test_one_format_end_to_end(tmp_path: Path) -> None:
     assert row["lines"] >= 2000
     assert row["lines"] // 2 < ing["events"] and ing["events"] + ing["rejects"] <= row["lines"]
     assert naive["events"] > 0
-    assert row["ratio"] > 0 and ing["rss_kib"] > 0
+    assert row["ratio"] > 0 and row["cpu_ratio"] > 0 and ing["rss_kib"] > 0

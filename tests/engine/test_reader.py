@@ -6,7 +6,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics.intake.reader import MAX_LINE_BYTES, group_records, lines_frame
+from forensics.intake.accounting import FileReport
+from forensics.intake.reader import MAX_LINE_BYTES, group_records, lines_frame, whole_records
 from parsers.base import Parser
 
 
@@ -162,3 +163,79 @@ def test_utf8_validity_is_decided_like_python(parts: list[bytes]) -> None:
     # past U+10FFFF must be refused exactly where Python refuses them
     buf = b"\n".join(part.replace(b"\n", b" ") for part in parts)
     assert lines_frame(buf, 1, 0).to_dicts() == _expected_lines(buf, 1, 0)
+
+
+class _QuoteCount(Parser):
+    """A record starts where the quotes above it balance (csv's rule: it depends on the lines before)."""
+
+    name = "test.quotes"
+    multiline = True
+    calls = 0
+
+    def record_start(self, text: pl.Expr) -> pl.Expr:
+        type(self).calls += 1
+        return text.str.count_matches('"', literal=True).cum_sum().shift(1).fill_null(0) % 2 == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", '"b', 'c"', '"d"', "", "  "]), min_size=1, max_size=40),
+    st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=6),
+)
+def test_records_read_in_chunks_are_the_records_of_the_whole_file(texts: list[str], cuts: list[int]) -> None:
+    # the reader computes record_start once per chunk and group_records reuses it: the records,
+    # blanks and orphans must be those of the whole file grouped at once, whatever the cuts
+    whole = lines_frame("\n".join(texts).encode(), 1, 0)
+    chunks, start = [], 0
+    for size in cuts:
+        if start < whole.height:
+            chunks.append(whole.slice(start, size))
+            start += size
+    if start < whole.height:
+        chunks.append(whole.slice(start))
+    parser = _QuoteCount()
+    _QuoteCount.calls = 0
+    got = [group_records(c, parser) for c in whole_records(iter(chunks), parser, FileReport("x", 0, ""))]
+    # once per chunk (held-back lines are counted again with the next chunk's), never per step
+    assert _QuoteCount.calls <= len(chunks) + 1
+    records, blanks, orphans = group_records(whole, parser)
+    lines_of = lambda frames: sorted(x for f in frames for x in f.get_column("line").to_list())  # noqa: E731
+    assert lines_of(g[0] for g in got) == records.get_column("line").to_list()
+    assert [t for g in got for t in g[0].get_column("text").to_list()] == records.get_column("text").to_list()
+    assert lines_of(g[1] for g in got) == sorted(blanks.get_column("line").to_list())
+    assert lines_of(g[2] for g in got) == sorted(orphans.get_column("line").to_list())
+    for g in got:
+        assert all("_start" not in frame.columns for frame in g)
+
+
+def _grouped_by_hand(texts: list[str]) -> tuple[list[tuple[int, int, str]], list[int], list[int]]:
+    """The grouping contract line by line: (records as (line, n_lines, text), blank lines, orphan lines)."""
+    records: list[list[int]] = []
+    blanks: list[int] = []
+    orphans: list[int] = []
+    for i, text in enumerate(texts, 1):
+        blank = text.strip() == ""
+        if text.startswith("#") and not blank:
+            records.append([i])
+        elif not records:
+            (blanks if blank else orphans).append(i)
+        else:
+            records[-1].append(i)
+    out = []
+    for rec in records:
+        while len(rec) > 1 and texts[rec[-1] - 1].strip() == "":  # trailing blank lines are blank
+            blanks.append(rec.pop())
+        out.append((rec[0], len(rec), "\n".join(texts[i - 1] for i in rec)))
+    return out, sorted(blanks), orphans
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["# a", "#", "b", "", "  ", "c d", "\t"]), min_size=1, max_size=40))
+def test_multiline_grouping_follows_the_contract(texts: list[str]) -> None:
+    lines = lines_frame("\n".join(texts).encode(), 1, 0)
+    records, blanks, orphans = group_records(lines, _Multi())
+    expected, expected_blanks, expected_orphans = _grouped_by_hand(texts)
+    assert list(zip(*[records.get_column(c).to_list() for c in ("line", "n_lines", "text")])) == expected
+    assert records.get_column("_rec").to_list() == list(range(len(expected)))
+    assert sorted(blanks.get_column("line").to_list()) == expected_blanks
+    assert orphans.get_column("line").to_list() == expected_orphans

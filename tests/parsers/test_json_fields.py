@@ -50,6 +50,9 @@ def check(lines: list[str]) -> None:
     df = pl.DataFrame({"text": lines}, schema={"text": pl.String})
     got = json_fields(df, "text", PATHS).select(list(PATHS))
     assert got.to_dicts() == reference(df).to_dicts()
+    # the same when the caller already holds each line's compact text
+    given = df.with_columns(_c=pl.col("text").str.json_path_match("$"))
+    assert json_fields(given, "text", PATHS, canonical="_c").select(list(PATHS)).to_dicts() == got.to_dicts()
 
 
 def test_hostile_lines_read_as_json_path_match_reads_them() -> None:

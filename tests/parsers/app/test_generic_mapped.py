@@ -186,3 +186,25 @@ def test_every_record_is_an_event_a_reject_or_meta(lines: list[str], fmt: str) -
         | set(result.meta.get_column("_rec").to_list())
     )
     assert covered == set(records.get_column("_rec").to_list())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.lists(st.text(alphabet=st.sampled_from(["a", ",", '"', "\n", "\x1f", "\x1e", "\x00", "é"]), max_size=4)),
+        ),
+        max_size=8,
+    )
+)
+def test_csv_field_lists_are_the_lists_parsed(parsed: list[list[str] | None]) -> None:
+    # the fields are joined and split back in one expression: the lists must come back as parsed
+    import polars as pl
+
+    from parsers.app.csv_mapped import _field_lists
+
+    texts = ['"'.join(f) if f is not None else "" for f in parsed]  # the texts hold every field's characters
+    got = _field_lists(parsed, texts)
+    assert got.dtype == pl.List(pl.String) and got.name == "_fields"
+    assert got.to_list() == parsed

@@ -24,6 +24,13 @@ def test_label_object_leaves_out_nulls_and_escapes_values() -> None:
     assert decoded == [{"b": "1"}, {"a": 'x"y'}, {"c": "z\\"}, {"a": "\x00\x1b[31m", "b": '"a":null,', "c": ""}]
 
 
+def test_label_object_keeps_a_value_ending_like_the_object() -> None:
+    # a value holding ",}" before a null last member: the object stays valid JSON, the value whole
+    df = pl.DataFrame({"q": ["SELECT '{a,}'", "x,}y"], "n": [None, 7]}, schema={"q": pl.String, "n": pl.Int64})
+    out = df.select(label_object({"q": pl.col("q"), "n": pl.col("n")})).to_series().to_list()
+    assert [json.loads(v) for v in out] == [{"q": "SELECT '{a,}'"}, {"q": "x,}y", "n": 7}]
+
+
 def test_label_object_rejects_odd_keys() -> None:
     with pytest.raises(ValueError):
         label_object({"a b": pl.lit("x")})

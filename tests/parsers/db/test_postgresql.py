@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+import polars as pl
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from forensics.intake.reader import records_from_text
 from parsers.base import get_parser
@@ -324,6 +327,31 @@ def test_syslog_destination_is_read_as_postgresql_with_db_fields() -> None:
     assert failed["event.action"] == "db_connect_failed" and failed["source.ip"] == "192.0.2.41"
     assert json.loads(failed["labels"])["detail"].startswith("Connection matched pg_hba.conf line 9")
     assert checkpoint["event.action"] == "log_message" and checkpoint["_ts"].day == 12
+
+
+_SYSLOG_PIECES = st.sampled_from(
+    [
+        "Mar  2 10:15:01", "Dec 12 23:59:59.5", "2025-03-02T10:15:01.250000+00:00", "2025-03-02T10:15:01Z",
+        "<134>1 2025-03-02T10:15:01+01:00 h app 4711 - ", "<13>", " ", "  ", "ward-db", "host]x", "é", "\t",
+        "postgres[4711]:", "app[postgres.4711]:", "[DATABASE]", "[7-1]", "[7-12]", "[10-2]", "[x-1]", "#011",
+        "LOG:  ", "DETAIL:  ", "user=a,db=b ", "-", "[", "]", ":", "\r",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_SYSLOG_PIECES, max_size=12).map("".join))
+@example(SYSLOG.splitlines()[0])
+@example(SYSLOG.splitlines()[1])
+@example("<134>1 2025-03-02T10:15:02+00:00 host app postgres.4712 - [DATABASE] [3-1]  LOG:  x")
+@example("Mar  2 10:15:01 ward-db postgres[4711]: [7-1]")
+def test_syslog_header_cut_by_length_reads_what_the_whole_line_regex_reads(line: str) -> None:
+    # the body is cut off after the header instead of captured: same groups, same body, same misses
+    from parsers.db.postgresql_syslog import HEADER, _rfc3164, header_frame
+
+    frame = pl.DataFrame({"line": [line]})
+    whole = frame.select(_rfc3164(pl.col("line")).str.extract_groups(HEADER).alias("h")).unnest("h")
+    assert header_frame(frame, "line").drop("line").to_dicts() == whole.to_dicts()
 
 
 def test_heroku_logplex_lines() -> None:

@@ -177,3 +177,38 @@ def test_generated_lines_with_a_configured_format(items: list[tuple[str, dict]],
 def test_round_trip_helper_escapes_like_apache() -> None:
     assert apache_escape('a"b\\c\x1bé') == 'a\\"b\\\\c\\x1b\\xc3\\xa9'
     assert pl.Series([apache_escape("x")]).item() == "x"
+
+
+def _json_object_whole(pairs: list[tuple[str, pl.Expr]]) -> pl.Expr:
+    """The reference: the whole struct encoded once, then each null member cut out of the text."""
+    encoded = pl.struct([e.cast(pl.String).alias(k) for k, e in pairs]).struct.json_encode()
+    for k, _ in pairs:
+        encoded = encoded.str.replace(f'"{k}":null,', "", literal=True).str.replace(f',"{k}":null', "", literal=True)
+        encoded = encoded.str.replace(f'"{k}":null', "", literal=True)
+    return pl.when(encoded == "{}").then(None).otherwise(encoded)
+
+
+_LABEL_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.sampled_from(['"a":null,', ",}", '\\"', "\\", "\x00\x1f\x7f", "é\u2028", "{}", "null"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_LABEL_VALUES, min_size=4, max_size=4), min_size=1, max_size=5), st.integers(0, 3))
+def test_json_object_is_the_struct_encoded_without_its_null_members(rows: list[list[str | None]], as_int: int) -> None:
+    import json
+
+    from parsers.web.common import json_object
+
+    keys = ["haproxy.frontend", "a", "syslog.priority", "k:x@(1)#-"]
+    df = pl.DataFrame({f"c{i}": [r[i] for r in rows] for i in range(4)}, schema={f"c{i}": pl.String for i in range(4)})
+    # one column an integer, as the parsers pass some (cast to text inside)
+    df = df.with_columns(pl.col(f"c{as_int}").str.len_chars().cast(pl.Int64).alias(f"c{as_int}"))
+    pairs = [(k, pl.col(f"c{i}")) for i, k in enumerate(keys)]
+    got = df.select(json_object(pairs).alias("j")).to_series().to_list()
+    assert got == df.select(_json_object_whole(pairs).alias("j")).to_series().to_list()
+    for row, text in zip(df.rows(), got, strict=True):
+        expected = {k: str(v) for k, v in zip(keys, row, strict=True) if v is not None}
+        assert (json.loads(text) if text is not None else {}) == expected
