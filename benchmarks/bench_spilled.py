@@ -208,8 +208,8 @@ def measure(
     if "seconds" in ing and "seconds" in naive:
         row["ingest_lines_s"] = round(lines / ing["seconds"])  # type: ignore[operator]
         row["naive_lines_s"] = round(lines / naive["seconds"])  # type: ignore[operator]
-        row["ratio"] = round(row["ingest_lines_s"] / row["naive_lines_s"], 2)  # type: ignore[operator]
-        row["ratio_vs_one_file"] = round(row["ingest_lines_s"] / (reference or row["naive_lines_s"]), 2)  # type: ignore[operator]
+        row["ratio"] = round(row["ingest_lines_s"] / row["naive_lines_s"], 4)  # type: ignore[operator]
+        row["ratio_vs_one_file"] = round(row["ingest_lines_s"] / (reference or row["naive_lines_s"]), 4)  # type: ignore[operator]
     return row
 
 
