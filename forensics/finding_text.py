@@ -284,6 +284,12 @@ _EN: dict[str, str] = {
     "exfil.exports.assumed": "no export tied to a database read: {low:dec:0} to {high:dec:0} bytes per row assumed",
     "exfil.audit": "the record-access audit trail lists {records:num} distinct records read by {account} (times "
     "rounded)",
+    "exfil.audit.unplaced": "the record-access audit trail lists {records:num} distinct records read by {account} "
+    "from the attacker's addresses and {unplaced:num} stored without an address at those hours; those may be the "
+    "owner's own reads, so they count in the high bound only (times rounded)",
+    "exfil.exports.named": "{exports:num} successful exports whose database reads name the records they sent: "
+    "{rows:num} rows, {records:num} distinct records (a record in several date ranges counted once)",
+    "exfil.name.csv_export_records": "csv_export_records",
     # link reasons (forensics.correlate.links / dblinks / pipeline): the stored English, parsed back by the report
     "link.match": "{action:msg} of {account} at {at} matches {method} {path} -> {status} at {web_at} ({dt} s) from "
     "{ip}{forwarded:msg}{params:msg}{client:msg}{rid:msg}{sid:msg}{url:msg}{ua:msg}",
@@ -431,6 +437,14 @@ _FR: dict[str, str] = {
     "ligne supposés",
     "exfil.audit": "le journal d'accès aux dossiers liste {records:num} dossiers distincts lus par {account} (heures "
     "arrondies)",
+    "exfil.audit.unplaced": "le journal d'accès aux dossiers liste {records:num} dossiers distincts lus par "
+    "{account} depuis les adresses de l'attaquant et {unplaced:num} enregistrés sans adresse à ces heures ; "
+    "ceux-ci peuvent être des lectures du titulaire lui-même et ne comptent donc que dans la borne haute (heures "
+    "arrondies)",
+    "exfil.exports.named": "{exports:num} {exports:plural:export réussi|exports réussis} dont les lectures de la base "
+    "nomment les enregistrements envoyés : {rows:num} lignes, {records:num} enregistrements distincts (un "
+    "enregistrement présent dans plusieurs plages de dates compté une fois)",
+    "exfil.name.csv_export_records": "exports CSV (enregistrements nommés)",
     # raisons des liens
     "link.match": "{action:msg} du compte {account} à {at:time} correspond à {method} {path} -> {status} à {web_at:time} "
     "({dt} s) depuis {ip}{forwarded:msg}{params:msg}{client:msg}{rid:msg}{sid:msg}{url:msg}{ua:msg}",

@@ -37,6 +37,7 @@ ADDS = (
     "db.offset",
     "db.limit",
     "db.object",
+    "db.record_ids",
     "db.large",
 )
 
@@ -59,7 +60,11 @@ def query_shape(
     limit), ``db.date_min``/``db.date_max`` (first ``BETWEEN`` of dates), ``db.offset``/
     ``db.limit``, ``db.object`` (the id of a single-record lookup on ``patient_id``) and
     ``db.large`` (rows returned at least ``db_min_rows``, or a ``SELECT *`` / a long ``IN``
-    list on a patient table).
+    list on a patient table).  ``db.record_ids`` lists the record ids a statement named in an
+    ``IN (...)`` on a record-id column, only when the list was logged whole (a list cut by the
+    server's log limit has no closing parenthesis and names nothing): an export's last query
+    names the records it sent, which a count of rows cannot (a record in two exports counts
+    twice).
     """
     text = pl.col("db.query.text")
     tables_hit = (
@@ -78,6 +83,8 @@ def query_shape(
     lim_b = q.str.extract_groups(r"\blimit\s+(\d+)\s+offset\s+(\d+)")
     ids = "|".join(re.escape(c) for c in record_id_columns) or r"[^\s\S]"
     obj = q.str.extract(r"\b(?:" + ids + r")`?\s*=\s*'?(\d+)'?", 1)
+    whole = pl.when(patient).then(text).str.extract(r"(?i)\b(?:" + ids + r")`?\s+in\s*\(([^)]*)\)", 1)
+    record_ids = whole.str.split(",").list.eval(pl.element().str.strip_chars(" '\"`\n\t"))
     out = db.with_columns(
         patient.alias("db.patient"),
         q.str.contains(r"select\s+(?:distinct\s+)?(?:\*|`?\w+`?\.\*)").fill_null(False).alias("db.select_star"),
@@ -87,6 +94,7 @@ def query_shape(
         pl.coalesce(lim_a.struct.field("1"), lim_b.struct.field("2")).cast(pl.Int64, strict=False).alias("db.offset"),
         pl.coalesce(lim_a.struct.field("2"), lim_b.struct.field("1")).cast(pl.Int64, strict=False).alias("db.limit"),
         pl.when(in_list.is_null()).then(obj).alias("db.object"),
+        record_ids.alias("db.record_ids"),
     )
     unbounded = q.str.contains(r"\bwhere\b|\blimit\b").fill_null(False).not_()
     large = (
@@ -136,10 +144,15 @@ def link_web_db(
     data = web.filter(
         pl.col("activity").is_in(["export", "api_list", "api_detail"])
         | (pl.col("event.duration").fill_null(0) >= int(thresholds.db_link_min_duration * 1e9))
-    ).select(
+    )
+    # a proxy stamps a request when it ends: the queries ran from its start, so the window
+    # opens at the start (``request.start``), not at the stamp
+    stamp = pl.col("@timestamp")
+    start = pl.coalesce(pl.col("request.start"), stamp) if "request.start" in data.columns else stamp
+    data = data.select(
         pl.col("_row").alias("web_row"),
-        pl.col("@timestamp").alias("_wt"),
-        (pl.col("@timestamp") + pl.duration(microseconds=pl.col("event.duration").fill_null(0) // 1000)).alias("_we"),
+        start.alias("_wt"),
+        (start + pl.duration(microseconds=pl.col("event.duration").fill_null(0) // 1000)).alias("_we"),
         "session.web",
         "activity",
         "export.date_min",

@@ -12,22 +12,31 @@ Methods, each with its own evidence and bounds:
   from its bytes at the median bytes per record of the full pages (fewer than ``limit``
   means the listing reached the end of the table).  Empty pages past the end are dropped.
 * **API records fetched one by one** and **record views**: distinct ids, exact.
-* **CSV exports**: rows returned by the database reads tied to each export (slow log
-  ``Rows_sent``) where logged; otherwise the export's bytes divided by the bytes per row
-  measured on the tied exports (their lowest and highest ratios as bounds), or by 150 to
-  2,000 bytes per row when nothing was tied.
-* **Audit-trail reads** (``record_read``, the account only): distinct ids, exact.
+* **CSV exports**: when a tied database read names the records it sent (an ``IN (...)``
+  list on a record-id column, logged whole: ``db.record_ids``), those ids, exact: a record
+  in two exports (two date ranges) is one record.  Otherwise rows returned by the database
+  reads tied to each export (slow log ``Rows_sent``) where logged, else the export's bytes
+  divided by the bytes per row measured on the tied exports (their lowest and highest
+  ratios as bounds), or by 150 to 2,000 bytes per row when nothing was tied; two such
+  exports may hold the same records, so only the largest is certain (low bound) and their
+  sum is the most (high bound).
+* **Audit-trail reads** (``record_read``, the account only): distinct ids, exact.  For a
+  compromised account, rows stored with an attacker address are the attacker's, rows stored
+  with another address are left out, and rows stored with no address (a trail that keeps
+  none) may be the owner's own reads at the same hours: they raise the high bound only.
 
 Distinct records exposed: methods that name their records (API ids, record views, audit
-reads) are united exactly; the counted ones (list pages, CSV rows) may overlap them and
-each other, so the low bound is the largest of them and the high bound their sum.  When a
-listing reached the end of the table, nothing can exceed the table and the listing's
-estimate is the estimate.
+reads, named exports) are united exactly (an id a database query named, whose kind the
+query does not say, is the record of that id another method named); the counted ones (list
+pages, CSV rows) may overlap them and each other, so the low bound is the largest of them
+and the high bound their sum.  When a listing reached the end of the table, nothing can
+exceed the table and the listing's estimate is the estimate.
 Rows transferred (``rows_transferred``) add every method up (repeats included).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,6 +48,9 @@ from forensics.finding_text import Msg, msg, render, word
 from forensics.findings import sort_ips
 
 DEFAULT_ROW_BYTES = (150.0, 2000.0)
+#: The kind of a record named by a database query's id list: the same id named by another
+#: method (a record view of ``CPatient:17``) is the same record.
+ANY_KIND = "*"
 #: A last page smaller than this share of one record (in bytes) holds no record.
 EMPTY_SHARE = 0.5
 
@@ -58,6 +70,9 @@ class Component:
     rows: list[int] = field(default_factory=list)
     reached_end: bool = False
     objects: set[str] = field(default_factory=set)
+    #: Records it names that may be someone else's (an audit row with no address, inside the
+    #: window): they raise the high bound only.
+    possible: set[str] = field(default_factory=set)
     message: Msg | None = None
 
     def __post_init__(self) -> None:
@@ -317,6 +332,20 @@ def same_record(key: str) -> str:
     return f"{kind.lower().removesuffix('s')}:{ident}"
 
 
+def united(sets: Iterable[set[str]]) -> set[str]:
+    """Records named by several methods, each once: same spelling (``same_record``), and an id
+    of unknown kind (``*:17``, from a query's id list) is the record of that id another
+    method named, if any."""
+    known: set[str] = set()
+    anykind: set[str] = set()
+    for objs in sets:
+        for o in objs:
+            key = same_record(o)
+            (anykind if key.startswith(ANY_KIND + ":") else known).add(key)
+    ids = {k.partition(":")[2] for k in known}
+    return known | {k for k in anykind if k.partition(":")[2] not in ids}
+
+
 def _distinct(g: pl.DataFrame, activity: str, method: str, words: str) -> Component | None:
     d = g.filter(
         (pl.col("activity") == activity)
@@ -340,12 +369,48 @@ def _distinct(g: pl.DataFrame, activity: str, method: str, words: str) -> Compon
     )
 
 
-def _exports(ctx: Context, g: pl.DataFrame) -> Component | None:
+def _export_ids(ctx: Context, ex: pl.DataFrame) -> dict[int, set[str]]:
+    """The records each export sent, when its tied database reads name them.
+
+    An export's last query (``SELECT * ... WHERE id IN (...)``) names the records it sent
+    (``db.record_ids``, only when the list was logged whole).  A list whose length differs
+    from the rows the query returned names records that may not exist: it is not used.
+    """
+    links = ctx.db_links
+    if links.height == 0 or ex.height == 0 or "db.record_ids" not in ctx.db.columns:
+        return {}
+    named = ctx.db.filter(pl.col("db.record_ids").is_not_null()).select(
+        pl.col("_row").alias("db_row"), "db.record_ids", "db.rows_returned"
+    )
+    if named.height == 0:
+        return {}
+    tied = (
+        links.filter(pl.col("web_row").is_in(ex.get_column("_row").implode()))
+        .select("web_row", "db_row")
+        .join(named, on="db_row")
+    )
+    out: dict[int, set[str]] = {}
+    for web_row, ids, returned in tied.select("web_row", "db.record_ids", "db.rows_returned").iter_rows():
+        distinct = {str(i) for i in ids if i}
+        if not distinct or (returned is not None and int(returned) != len(distinct)):
+            continue
+        out.setdefault(int(web_row), set()).update(distinct)
+    return out
+
+
+def _exports(ctx: Context, g: pl.DataFrame) -> list[Component]:
+    """Records sent by CSV exports: named by their database reads where those were logged whole,
+    else counted (rows returned, or bytes at a measured or assumed size per row).
+
+    A record in two exports (two date ranges) is one record: named exports are united
+    exactly; counted ones may overlap each other, so only the largest of them is certain
+    (the low bound) and their sum is the most they can hold (the high bound).
+    """
     ex = g.filter((pl.col("activity") == "export") & (pl.col("http.response.status_code") < 400))
     if ex.height == 0:
-        return None
+        return []
     links = ctx.db_links
-    tied = pl.DataFrame(schema={"web_row": pl.Int64, "_rows": pl.Int64})
+    tied = pl.DataFrame(schema={"web_row": pl.Int64, "_rows": pl.Int64, "_db_row": pl.Int64})
     if links.height:
         tied = (
             links.filter(pl.col("rows_returned").is_not_null())
@@ -353,6 +418,31 @@ def _exports(ctx: Context, g: pl.DataFrame) -> Component | None:
             .agg(pl.col("rows_returned").max().alias("_rows"), pl.col("db_row").first().alias("_db_row"))
         )
     ex = ex.join(tied, left_on="_row", right_on="web_row", how="left")
+    named_ids = _export_ids(ctx, ex)
+    out: list[Component] = []
+    if named_ids:
+        nx = ex.filter(pl.col("_row").is_in(list(named_ids)))
+        # the query names ids, not the kind the application gives its records: any kind
+        ids = {f"{ANY_KIND}:{i}" for rows in named_ids.values() for i in rows}
+        sent = sum(len(v) for v in named_ids.values())
+        db_rows = nx.get_column("_db_row").drop_nulls().to_list()
+        out.append(
+            Component(
+                method="csv_export_records",
+                basis="observed",
+                estimate=sent,
+                low=sent,
+                high=sent,
+                requests=nx.height,
+                bytes=int(nx.get_column("http.response.bytes").sum() or 0),
+                description=msg("exfil.exports.named", exports=nx.height, rows=sent, records=len(ids)),
+                rows=sorted(nx.get_column("_row").to_list() + [int(x) for x in db_rows]),
+                objects=ids,
+            )
+        )
+        ex = ex.filter(~pl.col("_row").is_in(list(named_ids)))
+        if ex.height == 0:
+            return out
     known = ex.filter(pl.col("_rows").is_not_null() & (pl.col("_rows") > 0))
     ratios = (
         known.get_column("http.response.bytes").cast(pl.Float64) / known.get_column("_rows").cast(pl.Float64)
@@ -364,41 +454,44 @@ def _exports(ctx: Context, g: pl.DataFrame) -> Component | None:
         lo_b, hi_b = DEFAULT_ROW_BYTES
         mid_b = (lo_b * hi_b) ** 0.5
         how = msg("exfil.exports.assumed", low=lo_b, high=hi_b)
-    est = low = high = 0
+    est = high = 0
     biggest_low = 0
-    for r in ex.select("http.response.bytes", "_rows").iter_rows():
-        b, rws = r
+    for b, rws in ex.select("http.response.bytes", "_rows").iter_rows():
         b = int(b or 0)
         if rws:
             e = lo = hi = int(rws)
         else:
             e, lo, hi = round(b / mid_b), int(b // hi_b), int(-(-b // lo_b))
         est += e
-        low += lo
         high += hi
         biggest_low = max(biggest_low, lo)
-    db_rows = ex.get_column("_db_row").drop_nulls().to_list() if "_db_row" in ex.columns else []
-    return Component(
-        method="csv_export",
-        basis="derived" if known.height < ex.height else "observed",
-        estimate=est,
-        low=low,
-        high=high,
-        requests=ex.height,
-        bytes=int(ex.get_column("http.response.bytes").sum() or 0),
-        description=msg(
-            "exfil.exports",
-            exports=ex.height,
-            tied=known.height,
-            untied=ex.height - known.height,
-            how=how,
-            rows=est,
+    # one export's rows are distinct records; two exports may hold the same ones
+    low = biggest_low if ex.height > 1 else min(biggest_low, high)
+    db_rows = ex.get_column("_db_row").drop_nulls().to_list()
+    out.append(
+        Component(
+            method="csv_export",
+            basis="derived" if known.height < ex.height else "observed",
+            estimate=max(low, min(high, est)),
             low=low,
             high=high,
-        ),
-        rows=sorted(ex.get_column("_row").to_list() + [int(x) for x in db_rows]),
-        objects=set(),
+            requests=ex.height,
+            bytes=int(ex.get_column("http.response.bytes").sum() or 0),
+            description=msg(
+                "exfil.exports",
+                exports=ex.height,
+                tied=known.height,
+                untied=ex.height - known.height,
+                how=how,
+                rows=est,
+                low=low,
+                high=high,
+            ),
+            rows=sorted(ex.get_column("_row").to_list() + [int(x) for x in db_rows]),
+            objects=set(),
+        )
     )
+    return out
 
 
 def _record_reads(
@@ -411,10 +504,12 @@ def _record_reads(
 ) -> Component | None:
     """Distinct records of the account's record-access trail, in scope.
 
-    ``clients``: only the rows the application stored with one of these addresses (the
-    attacker's; a row without an address still counts by its time), so that the owner's own
-    reads at the same hours are not counted.  ``sessions``: only the rows of these
-    application sessions (the sessions that carry a suspicious account's signals).
+    ``clients``: the attacker's addresses.  Rows the application stored with one of them
+    are the attacker's reads; rows it stored with another address are the owner's and are
+    left out; rows stored with no address (a trail that keeps none) may be either's: they
+    count in the high bound only, since the owner may have been working at the same hours.
+    ``sessions``: only the rows of these application sessions (the sessions that carry a
+    suspicious account's signals).
     """
     r = ctx.app.filter(
         (pl.col("event.action") == "record_read") & (pl.col("account") == account) & pl.col("object.id").is_not_null()
@@ -428,22 +523,30 @@ def _record_reads(
         r = r.filter((pl.col("@timestamp") >= first - pl.duration(hours=1)) & (pl.col("@timestamp") <= last))
     if r.height == 0:
         return None
-    ids = set(
-        r.select(pl.concat_str([pl.col("object.type").fill_null("?"), pl.lit(":"), pl.col("object.id")]))
-        .to_series()
-        .to_list()
+    key = pl.concat_str([pl.col("object.type").fill_null("?"), pl.lit(":"), pl.col("object.id")])
+    placed = r if clients is None else r.filter(pl.col("client.ip").is_not_null())
+    ids = set(placed.select(key).to_series().to_list())
+    unplaced = (
+        set() if clients is None else set(r.filter(pl.col("client.ip").is_null()).select(key).to_series().to_list())
+    )
+    unplaced -= ids
+    description = (
+        msg("exfil.audit", records=len(ids), account=account)
+        if not unplaced
+        else msg("exfil.audit.unplaced", records=len(ids), account=account, unplaced=len(unplaced))
     )
     return Component(
         method="audit_trail_reads",
         basis="observed",
         estimate=len(ids),
         low=len(ids),
-        high=len(ids),
+        high=len(ids) + len(unplaced),
         requests=r.height,
         bytes=0,
-        description=msg("exfil.audit", records=len(ids), account=account),
+        description=description,
         rows=sorted(r.get_column("_row").to_list()),
         objects=ids,
+        possible=unplaced,
     )
 
 
@@ -457,23 +560,23 @@ def combine(
             _api_list(g),
             _cursor_pages(g),
             _distinct(g, "api_detail", "api_records", "fetched"),
-            _exports(ctx, g),
             _distinct(g, "patient_view", "record_views", "displayed"),
         )
         if c is not None
-    ] + extra
+    ]
+    comps += _exports(ctx, g) + extra
     if not comps:
         return None
     # methods that name their records (API ids, record views, audit reads) are united exactly;
     # the others (list pages, CSV rows) are counts whose overlap is unknown
-    named = [c for c in comps if c.objects]
-    counted = [c for c in comps if not c.objects]
-    objects: set[str] = set()
-    for c in named:
-        objects |= {same_record(o) for o in c.objects}
+    named = [c for c in comps if c.objects or c.possible]
+    counted = [c for c in comps if not (c.objects or c.possible)]
+    objects = united(c.objects for c in named)
     exact = len(objects)
+    # records that may be someone else's reads raise the high bound only
+    maybe = len(united([*(c.objects for c in named), *(c.possible for c in named)])) - exact
     low = max([exact] + [c.low for c in counted])
-    high = exact + sum(c.high for c in counted)
+    high = exact + maybe + sum(c.high for c in counted)
     listing = [c for c in counted if c.reached_end]
     if listing:
         lst = max(listing, key=lambda c: c.high)

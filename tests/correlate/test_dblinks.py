@@ -105,3 +105,36 @@ def test_api_page_tied_by_offset(tmp_path):
     r = correlate(c.frame(), config(tmp_path))
     links = r.context.db_links
     assert links.height == 1 and links.get_column("how")[0] == "shape: same offset and limit"
+
+
+def test_a_query_names_its_records_only_when_its_id_list_was_logged_whole():
+    s = _shape("SELECT * FROM `patients` WHERE (`patient_id` IN ('7','8','9'))", rows=3)
+    assert s["db.record_ids"] == ["7", "8", "9"]
+    assert _shape("SELECT * FROM `patients` WHERE (`patient_id` IN ('7','8','9")["db.record_ids"] is None  # cut
+    # an IN list on another column (the practitioners of an export's selection) names no record
+    s = _shape(
+        "SELECT patients.patient_id FROM patients LEFT JOIN sejour ON sejour.patient_id = patients.patient_id "
+        "WHERE (sejour.praticien_id IN ('4','5'))",
+        tables=["patients", "sejour"],
+    )
+    assert s["db.record_ids"] is None
+
+
+def test_an_export_stamped_when_it_ended_is_tied_from_its_start(tmp_path):
+    """A proxy stamps a request when it completes: its queries ran up to its duration earlier."""
+    c = Case()
+    start = utc(2024, 10, 26, 21, 44, 10)
+    q = "m=dPpatients&raw=ajax_export_patients_csv&date_min=2019-01-01&date_max=2019-01-31&patient_id=&all_prats=on"
+    row = c.web(start + timedelta(seconds=29), "203.0.113.45", query=q, ua=FIREFOX, nbytes=2_900_000, duration=29)
+    row["timestamp_desc"] = "Request completed"
+    c.db(
+        start + timedelta(seconds=1),
+        99,
+        "db_query",
+        "SELECT patients.patient_id FROM patients LEFT JOIN sejour ON sejour.patient_id = patients.patient_id "
+        "WHERE (sejour.sortie BETWEEN '2019-01-01' AND '2019-01-31')",
+        tables=["patients", "sejour"],
+    )
+    r = correlate(c.frame(), config(tmp_path))
+    links = r.context.db_links
+    assert links.get_column("how").to_list() == ["shape: same date range"]

@@ -564,6 +564,36 @@ def _pagination(ctx: Context, d: pl.DataFrame, automated: set[str]) -> list[Find
     return out
 
 
+def _volume_carriers(ctx: Context, g: pl.DataFrame, base: float | None, p95: float | None) -> pl.DataFrame:
+    """The web sessions of an unusual day that are unusual by themselves, with the audit rows of their hours.
+
+    A local day can hold the owner's ordinary night shift and the afternoon session that
+    read far beyond it; the same rule (``volume_factor`` times the usual day,
+    ``volume_population_factor`` times the population's 95th percentile) is applied to each
+    session, and the finding keeps those that pass, so that it starts with the behaviour
+    itself.  When none passes alone (the excess is spread over many), the whole day is kept.
+    """
+    t = ctx.thresholds
+    web = g.filter(~pl.col("_audit") & pl.col("session.web").is_not_null())
+    if web.height == 0:
+        return g
+    per = web.group_by("session.web").agg(pl.col("_records").sum().alias("_v"))
+    ok = per
+    if base is not None:
+        ok = ok.filter(pl.col("_v") >= t.volume_factor * max(base, 1.0))
+    if p95 is not None:
+        ok = ok.filter(pl.col("_v") >= t.volume_population_factor * p95)
+    if ok.height == 0 or ok.height == per.height:
+        return g
+    kept = web.filter(pl.col("session.web").is_in(ok.get_column("session.web").implode()))
+    first, last = span(kept)
+    # audit rows are rounded (to the hour at worst): those of the carriers' hours stay
+    audit = g.filter(
+        pl.col("_audit") & (pl.col("@timestamp") >= first - pl.duration(hours=1)) & (pl.col("@timestamp") <= last)
+    )
+    return pl.concat([kept, audit]).sort("@timestamp", "_row")
+
+
 def _volume(ctx: Context) -> list[Finding]:
     t = ctx.thresholds
     zone = ctx.zone_name
@@ -636,6 +666,7 @@ def _volume(ctx: Context) -> list[Finding]:
         if base is None and p95 is None:
             continue
         g = allx.filter((pl.col("account") == r["account"]) & (pl.col("_day") == r["_day"]))
+        g = _volume_carriers(ctx, g, base, p95)
         first, last = span(g.filter(~pl.col("_audit")))
         if first is None:
             first, last = span(g)
