@@ -179,8 +179,10 @@ def coverage_table(scan: pl.LazyFrame) -> pl.DataFrame:
             pl.len().cast(pl.Int64).alias("events"),
             pl.col("@timestamp").min().alias("first"),
             pl.col("@timestamp").max().alias("last"),
-            pl.col("_row").sort_by("@timestamp").first().alias("first_row"),
-            pl.col("_row").sort_by("@timestamp").last().alias("last_row"),
+            # of the events at the first (last) time of the hour, the first logged: the rows of a
+            # group come in any order from the threads, so a tie is broken by row, not by position
+            pl.col("_row").filter(pl.col("@timestamp") == pl.col("@timestamp").min()).min().alias("first_row"),
+            pl.col("_row").filter(pl.col("@timestamp") == pl.col("@timestamp").max()).min().alias("last_row"),
         )
         .sort("source", "hour")
         .collect()
