@@ -303,9 +303,17 @@ class RssSampler(threading.Thread):
             time.sleep(0.01)
 
 
-def watch_steps(sampler: RssSampler, rows: list[dict[str, Any]]) -> None:
-    """Wrap every pipeline step and detector so that each call appends its time and memory to ``rows``."""
+def watch_steps(sampler: RssSampler, rows: list[dict[str, Any]]) -> Callable[[], None]:
+    """Wrap every pipeline step and detector so that each call appends its time and memory to
+    ``rows``; return the function that puts the unwrapped steps back."""
     depth = [0]
+    saved = {name: getattr(pipeline, name) for name in STEPS}
+    saved_detectors = list(detectors.DETECTORS)
+
+    def restore() -> None:
+        for name, fn in saved.items():
+            setattr(pipeline, name, fn)
+        detectors.DETECTORS[:] = saved_detectors
 
     def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -330,6 +338,7 @@ def watch_steps(sampler: RssSampler, rows: list[dict[str, Any]]) -> None:
     for name in STEPS:
         setattr(pipeline, name, wrap(name, getattr(pipeline, name)))
     detectors.DETECTORS[:] = [(n, wrap(f"detector {n}", fn)) for n, fn in detectors.DETECTORS]
+    return restore
 
 
 def main() -> None:
