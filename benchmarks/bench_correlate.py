@@ -8,20 +8,29 @@ The events are written to a temporary OUT folder as ``events.parquet`` (sorted, 
 ingest), then ``correlate(OUT)`` is timed.
 
     python benchmarks/bench_correlate.py [--events 10000000] [--keep DIR]
+    python benchmarks/bench_correlate.py --case OUT --steps   # an existing ingest, memory per step
 
 Prints the stage timings, events per second, peak memory, and whether the attack was found.
+``--case`` correlates an existing ingest output folder (``forensics ingest ... -o OUT``; the
+findings are not written back).  ``--steps`` samples the resident memory every 10 ms and
+prints, for every step of the pipeline and every detector, its wall time, the resident
+memory when it began and ended and the peak while it ran: where correlation peaks.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -29,7 +38,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from forensics.correlate import correlate  # noqa: E402
+from forensics.correlate import correlate, detectors, pipeline  # noqa: E402
 from forensics.schema import conform  # noqa: E402
 from tests.correlate import scenarios  # noqa: E402
 from tests.correlate.builder import write_config  # noqa: E402
@@ -260,13 +269,94 @@ def build(n_events: int, out: Path) -> int:
     return events.height
 
 
+#: The pipeline's steps whose memory ``--steps`` reports (names in ``forensics.correlate.pipeline``).
+STEPS = (
+    "load_inputs", "drop_cross_host_duplicates", "_profile", "with_pagination", "_ip_table", "sessionize_web",
+    "prepare_app", "match_app_to_web", "reconcile_app", "sessionize_app", "app_sessions", "web_sessions",
+    "link_sessions", "attribute_requests", "attribute_matched", "query_shape", "sessionize_db", "db_sessions",
+    "link_web_db", "coverage_table", "_with_accounts", "id_names", "decide", "estimate", "_document",
+    "all_sessions", "_session_reasons", "account_profiles",
+)  # fmt: skip
+_PAGE = 4096
+
+
+class RssSampler(threading.Thread):
+    """Reads this process's resident memory every 10 ms; ``peak`` is the highest since ``reset``."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = self.now()
+        self.running = True
+
+    @staticmethod
+    def now() -> int:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+
+    def reset(self) -> int:
+        self.peak = self.now()
+        return self.peak
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, self.now())
+            time.sleep(0.01)
+
+
+def watch_steps(sampler: RssSampler, rows: list[dict[str, Any]]) -> Callable[[], None]:
+    """Wrap every pipeline step and detector so that each call appends its time and memory to
+    ``rows``; return the function that puts the unwrapped steps back."""
+    depth = [0]
+    saved = {name: getattr(pipeline, name) for name in STEPS}
+    saved_detectors = list(detectors.DETECTORS)
+
+    def restore() -> None:
+        for name, fn in saved.items():
+            setattr(pipeline, name, fn)
+        detectors.DETECTORS[:] = saved_detectors
+
+    def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def step(*args: Any, **kwargs: Any) -> Any:
+            outer_peak = sampler.peak
+            start_rss = sampler.reset()
+            row = {"step": "  " * depth[0] + name, "start_mb": start_rss >> 20}
+            rows.append(row)
+            depth[0] += 1
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                sampler.peak = max(sampler.peak, sampler.now())
+                row.update(seconds=round(time.perf_counter() - t, 2), end_mb=sampler.now() >> 20)
+                row["peak_mb"] = max(row.get("peak_mb", 0), sampler.peak >> 20)
+                sampler.peak = max(outer_peak, sampler.peak)
+
+        return step
+
+    for name in STEPS:
+        setattr(pipeline, name, wrap(name, getattr(pipeline, name)))
+    detectors.DETECTORS[:] = [(n, wrap(f"detector {n}", fn)) for n, fn in detectors.DETECTORS]
+    return restore
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=10_000_000)
     ap.add_argument("--keep", type=Path, help="build the case here and keep it (reused when it exists)")
+    ap.add_argument("--case", type=Path, help="correlate this ingest output folder instead of a synthetic case")
+    ap.add_argument("--steps", action="store_true", help="print the time and memory of every step")
     args = ap.parse_args()
+    steps: list[dict[str, Any]] = []
+    if args.steps:
+        sampler = RssSampler()
+        sampler.start()
+        watch_steps(sampler, steps)
     tmp = None
-    if args.keep:
+    if args.case:
+        out = args.case
+    elif args.keep:
         out = args.keep / "out"
     else:
         tmp = Path(tempfile.mkdtemp(prefix="bench-correlate-"))
@@ -284,9 +374,16 @@ def main() -> None:
         t = time.perf_counter()
         result = correlate(out)
         elapsed = time.perf_counter() - t
-        result.save(out)
+        if not args.case:
+            result.save(out)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         doc = result.findings
+        if steps:
+            print("| step | seconds | RSS at start MB | peak MB | RSS at end MB |\n|---|---:|---:|---:|---:|")
+            for r in steps:
+                print(
+                    f"| {r['step']} | {r.get('seconds', '')} | {r['start_mb']:,} | {r['peak_mb']:,} | {r['end_mb']:,} |"
+                )
         print("stages (s):", json.dumps(result.timings))
         print(f"correlate: {elapsed:.1f} s for {n:,} events ({n / elapsed:,.0f} events/s), peak RSS {peak:,.0f} MB")
         print(f"sessions {result.sessions.height:,}, links {result.links.height:,}, findings {len(doc['findings'])}")

@@ -62,6 +62,8 @@ MATCH_ACTIONS = (
 PARAM_ACTIONS = ("export", "api_call")
 
 _US = 1_000_000
+#: Application events matched at a time (``match_app_to_web``): bounds the candidate pairs held.
+MATCH_SLICE = 50_000
 
 
 def _fmt(ts: pl.Expr) -> pl.Expr:
@@ -208,9 +210,6 @@ def match_app_to_web(
     )
     if ev.height == 0:
         return empty
-    # buckets of width 2*tol: the window [t - tol, t + tol] touches at most two of them
-    early = _bucket(pl.col("_at") - pl.duration(microseconds=tol_us), width)
-    evb = ev.with_columns(pl.concat_list([early, early + 1]).alias("_b")).explode("_b")
     cand = web.select(
         pl.col("_row").alias("web_row"),
         pl.col("source.ip").alias("_client"),
@@ -220,10 +219,55 @@ def match_app_to_web(
         pl.col("url.path").alias("_wpath"),
         _bucket(pl.col("@timestamp"), width).alias("_b"),
     )
+    buckets = cand.get_column("_b")
+    in_order = buckets.is_sorted()
+    # each event's best request depends on its own candidates only: events are matched a slice
+    # at a time, against the requests of the slice's time span, so that the candidate pairs
+    # (one per request of the same client in the window: millions in a large case) never
+    # exist all at once
+    parts = []
+    for start in range(0, ev.height, MATCH_SLICE):
+        part = ev.slice(start, MATCH_SLICE)
+        first = part.select(_bucket(pl.col("_at").min() - pl.duration(microseconds=tol_us), width)).item()
+        last = part.select(_bucket(pl.col("_at").max() - pl.duration(microseconds=tol_us), width) + 1).item()
+        if first is None or last is None:
+            near, near_web = cand, web
+        elif in_order:
+            lo = int(buckets.search_sorted(first, side="left"))
+            hi = int(buckets.search_sorted(last, side="right"))
+            near, near_web = cand.slice(lo, hi - lo), web.slice(lo, hi - lo)
+        else:
+            keep = buckets.is_between(first, last)
+            near, near_web = cand.filter(keep), web.filter(keep)
+        found = _match_slice(part, web, cand, near, near_web, thresholds, tol)
+        if found.height:
+            parts.append(found)
+    return _described(pl.concat(parts).sort("app_row")) if parts else empty
+
+
+def _match_slice(
+    ev: pl.DataFrame,
+    web: pl.DataFrame,
+    cand: pl.DataFrame,
+    near: pl.DataFrame,
+    near_web: pl.DataFrame,
+    thresholds: Thresholds,
+    tol: float,
+) -> pl.DataFrame:
+    """``match_app_to_web`` for some application events: ``cand`` is every request's keys,
+    ``near`` (rows of ``near_web``) the requests in the events' time span."""
+    empty = _empty_matches()
+    width = max(2 * tol, 1.0)
+    tol_us = int(tol * _US)
+    # buckets of width 2*tol: the window [t - tol, t + tol] touches at most two of them
+    early = _bucket(pl.col("_at") - pl.duration(microseconds=tol_us), width)
+    evb = ev.with_columns(pl.concat_list([early, early + 1]).alias("_b")).explode("_b")
     pairs: list[pl.DataFrame] = []
     rid = ev.filter(pl.col("_arid").is_not_null()).select("app_row", "_arid")
     if rid.height:
+        # a shared request id is believed up to an hour apart: every request is a candidate
         pairs.append(rid.join(cand, left_on="_arid", right_on="_wrid").select("app_row", "web_row"))
+    cand = near
     sid = evb.filter(pl.col("_asid").is_not_null()).select("app_row", "_b", "_asid")
     if sid.height and cand.get_column("_wsid").null_count() < cand.height:
         pairs.append(sid.join(cand, left_on=["_b", "_asid"], right_on=["_b", "_wsid"]).select("app_row", "web_row"))
@@ -245,7 +289,7 @@ def match_app_to_web(
         pairs.append(
             by_path.join(cand, left_on=["_b", "_apath"], right_on=["_b", "_wpath"]).select("app_row", "web_row")
         )
-    same_params = _param_candidates(evb.filter(pl.col("_q").is_not_null()), web, width)
+    same_params = _param_candidates(evb.filter(pl.col("_q").is_not_null()), near_web, width)
     if same_params is not None:
         pairs.append(same_params.select("app_row", "web_row"))
     pairs = [p for p in pairs if p.height]
@@ -374,7 +418,23 @@ def match_app_to_web(
     more = rows_of(web, best.get_column("web_row"), ["session.web", "url.path"]).rename(
         {"_row": "web_row", "url.path": "_path"}
     )
-    best = best.join(more, on="web_row", how="left")
+    return best.join(more, on="web_row", how="left").select(_BEST)
+
+
+#: What ``_match_slice`` keeps of an event's best candidate for ``_described``.
+_BEST = (
+    "app_row", "web_row", "session.web", "client.ip", "ip_match", "ua_match", "_ok", "_dtus", "_action", "_account",
+    "_at", "_method", "_path", "_status", "_wt", "_stored", "_e_rid", "_e_sid", "_e_client", "_e_fwd", "_e_params",
+    "_e_url", "_e_method",
+)  # fmt: skip
+
+
+def _described(best: pl.DataFrame) -> pl.DataFrame:
+    """The matches as ``match_app_to_web`` returns them: evidence, confidence and reason in words.
+
+    Computed once over every slice's matches: polars divides a one-row column exactly and a
+    longer one by the reciprocal, so a slice of one row would differ in the last bit.
+    """
     conf = (
         pl.lit(0.55)
         + pl.when(pl.col("_ok")).then(0.2).otherwise(0.0)
@@ -459,7 +519,7 @@ def match_app_to_web(
         dt_s.alias("dt"),
         conf.alias("confidence"),
         reason.alias("reason"),
-    ).sort("app_row")
+    )
 
 
 def reconcile_app(app: pl.DataFrame, matches: pl.DataFrame, web_available: bool) -> pl.DataFrame:

@@ -179,8 +179,10 @@ def coverage_table(scan: pl.LazyFrame) -> pl.DataFrame:
             pl.len().cast(pl.Int64).alias("events"),
             pl.col("@timestamp").min().alias("first"),
             pl.col("@timestamp").max().alias("last"),
-            pl.col("_row").sort_by("@timestamp").first().alias("first_row"),
-            pl.col("_row").sort_by("@timestamp").last().alias("last_row"),
+            # of the events at the first (last) time of the hour, the first logged: the rows of a
+            # group come in any order from the threads, so a tie is broken by row, not by position
+            pl.col("_row").filter(pl.col("@timestamp") == pl.col("@timestamp").min()).min().alias("first_row"),
+            pl.col("_row").filter(pl.col("@timestamp") == pl.col("@timestamp").max()).min().alias("last_row"),
         )
         .sort("source", "hour")
         .collect()
@@ -198,6 +200,26 @@ def _ip_table(ipctx: IpContext, *series: pl.Series) -> pl.DataFrame:
     parts = [s.cast(pl.String).drop_nulls().unique() for s in series if s.len()]
     allx = pl.concat(parts).unique() if parts else pl.Series("ip", [], dtype=pl.String)
     return ipctx.lookup(allx)
+
+
+#: Web requests labelled at a time (``_label_requests``).
+LABEL_SLICE = 1 << 20
+
+
+def _label_requests(web: pl.DataFrame, profile: AppProfile, cfg: CaseConfig) -> pl.DataFrame:
+    """Activity labels and list pages of the web requests, without the query string.
+
+    Both read one request at a time (its URL, method and status), so labelling a slice of
+    requests at a time gives the same columns, while the dozen working columns of the labels
+    exist for one slice only instead of for every request of the case at once.
+    """
+    parts = []
+    for start in range(0, max(web.height, 1), LABEL_SLICE):
+        part = profile.label_activity(web.slice(start, LABEL_SLICE))
+        assert isinstance(part, pl.DataFrame)
+        # the query string has said what it had to say
+        parts.append(with_pagination(part, cfg.pagination).drop("url.query"))
+    return pl.concat(parts) if len(parts) > 1 else parts[0]
 
 
 def prepare(
@@ -226,14 +248,11 @@ def prepare(
     lap("load")
     ipctx = IpContext.from_config(cfg)
     web, duplicates = drop_cross_host_duplicates(inputs.web, tol)
+    # the raw frames are not needed twice
+    inputs.web = inputs.web.clear()
     # what the application's URLs, audit keys and tables mean: its profile's job
     profile = _profile(cfg, inputs)
-    web = profile.label_activity(web)
-    assert isinstance(web, pl.DataFrame)
-    web = with_pagination(web, cfg.pagination)
-    # the query string has said what it had to say; the raw frames are not needed twice
-    web = web.drop("url.query")
-    inputs.web = inputs.web.clear()
+    web = _label_requests(web, profile, cfg)
     ip_info = _ip_table(
         ipctx,
         web.get_column("source.ip"),

@@ -160,3 +160,21 @@ def test_shared_desk_two_open_sessions_the_later_login_takes_the_requests(tmp_pa
         r = _run(c, tmp_path)
         web = r.context.web.filter(pl.col("@timestamp") >= t)
         assert web.get_column("account").unique().to_list() == ["n.colin"]
+
+
+def test_matching_a_slice_of_events_at_a_time_gives_the_same_matches(tmp_path, monkeypatch):
+    """Events are matched in slices against the requests of each slice's time span: any slice
+    size, and requests out of time order, give the matches of one pass over every event."""
+    from forensics.correlate import links
+    from tests.correlate import scenarios
+
+    ctx = correlate(scenarios.attack_case().frame(), config(tmp_path)).context
+    assert ctx is not None
+    app, web = ctx.app, ctx.web
+    whole = links.match_app_to_web(app, web, tol=10.0)
+    assert whole.height > 100  # logins, changes, exports and API calls of the attack and the staff
+    for size in (1, 7, 64):
+        monkeypatch.setattr(links, "MATCH_SLICE", size)
+        assert links.match_app_to_web(app, web, tol=10.0).equals(whole)
+        shuffled = web.sample(fraction=1.0, shuffle=True, seed=size)
+        assert links.match_app_to_web(app, shuffled, tol=10.0).equals(whole)
