@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from itertools import groupby
+from pathlib import Path
 from typing import Any
 
 from forensics._version import __version__
@@ -144,6 +145,18 @@ class DaskExecutor:
             for future in futures:
                 future.cancel()
         return reports
+
+    def sees(self, folder: Path) -> bool:
+        """Does every worker see ``folder`` at this path (a shared mount: it can write the dataset there)?"""
+        seen = self.client.run(os.path.isdir, str(folder))
+        return bool(seen) and all(seen.values())
+
+    def ingest_partitioned(self, files: list[EvidenceFile], options: ParseOptions, *args: Any, **kwargs: Any) -> Any:
+        """Parse, time and write the partitioned dataset on the workers (``forensics.executors.mapreduce``)."""
+        from forensics.executors.mapreduce import ingest_partitioned
+
+        self.check_workers()
+        return ingest_partitioned(self.client, files, options, *args, **kwargs)
 
     def close(self) -> None:
         self.client.close()
