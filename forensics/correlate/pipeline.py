@@ -179,8 +179,9 @@ def coverage_table(scan: pl.LazyFrame) -> pl.DataFrame:
             pl.len().cast(pl.Int64).alias("events"),
             pl.col("@timestamp").min().alias("first"),
             pl.col("@timestamp").max().alias("last"),
-            pl.col("_row").sort_by("@timestamp").first().alias("first_row"),
-            pl.col("_row").sort_by("@timestamp").last().alias("last_row"),
+            # ties in time broken by row: the same rows on every run
+            pl.col("_row").sort_by("@timestamp", "_row").first().alias("first_row"),
+            pl.col("_row").sort_by("@timestamp", "_row").last().alias("last_row"),
         )
         .sort("source", "hour")
         .collect()
@@ -206,8 +207,13 @@ def prepare(
     accounts: Sequence[str] = (),
     thresholds: Thresholds | None = None,
     timings: dict[str, float] | None = None,
+    inputs: Inputs | None = None,
 ) -> tuple[Context, Inputs]:
-    """Everything up to the detectors: frames, labels, sessions, links, attribution, coverage."""
+    """Everything up to the detectors: frames, labels, sessions, links, attribution, coverage.
+
+    ``inputs`` are the frames already read (on a cluster: ``forensics.executors.correlation``),
+    with their coverage table when they carry one; without them they are read from ``source``.
+    """
     t = thresholds or DEFAULT
     timings = {} if timings is None else timings
     clock = time.perf_counter()
@@ -220,7 +226,7 @@ def prepare(
         timings[f"{name}.cpu"] = round(now_cpu - cpu, 3)
         clock, cpu = now, now_cpu
 
-    inputs = load_inputs(source)
+    inputs = load_inputs(source) if inputs is None else inputs
     cfg, config_notes = _config(config, inputs)
     tol = float(cfg.skew_tolerance)
     lap("load")
@@ -266,7 +272,8 @@ def prepare(
     db_sess = db_sessions(db)
     db_links = link_web_db(web, db, t, tol)
     lap("db")
-    coverage = coverage_table(inputs.scan)
+    coverage = getattr(inputs, "coverage", None)
+    coverage = coverage_table(inputs.scan) if coverage is None else coverage
     lap("coverage")
     web_sess = _with_accounts(web_sess0, web)
     requested = tuple(accounts) or tuple(cfg.accounts)
@@ -472,16 +479,18 @@ def correlate(
     accounts: Sequence[str] = (),
     *,
     thresholds: Thresholds | None = None,
+    inputs: Inputs | None = None,
 ) -> Correlation:
     """Correlate an ingest (an OUT folder, an events.parquet path, or an event frame).
 
     ``config`` is a CaseConfig or case.toml (default: the one the ingest recorded);
     ``accounts`` names accounts the investigator wants looked at (always reported, with an
-    exfiltration estimate); without them every account is ranked by suspicion.
+    exfiltration estimate); without them every account is ranked by suspicion.  ``inputs``
+    are the event frames when they were read elsewhere (see ``prepare``).
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    ctx, inputs = prepare(out_dir_or_events, config, accounts, thresholds, timings)
+    ctx, inputs = prepare(out_dir_or_events, config, accounts, thresholds, timings, inputs)
     clock = time.perf_counter()
     found = run_all(ctx)
     timings["detectors"] = round(time.perf_counter() - clock, 3)

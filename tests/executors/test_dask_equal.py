@@ -209,3 +209,25 @@ def test_yearless_fall_back_decided_from_the_workers_summaries(client: Any, tmp_
             assert m[key] == lm[key], key
     _same_parts(remote.out_dir, local.out_dir)
     _same_parts(blind.out_dir, local.out_dir)
+
+
+def test_correlation_reads_the_workers_days_as_the_client_reads_the_dataset(client: Any, on_workers: Path) -> None:
+    from forensics.correlate.frames import evidence_rows, load_inputs
+    from forensics.correlate.pipeline import coverage_table
+
+    remote = DaskExecutor(client).correlation_inputs(on_workers)
+    assert remote is not None  # the ingest kept its events on the workers: they read them back
+    local = load_inputs(on_workers)
+    for name in ("web", "db", "app", "names"):
+        mine, theirs = getattr(remote, name), getattr(local, name)
+        assert mine.height and mine.schema == theirs.schema, name
+        assert mine.equals(theirs), name
+    assert (remote.total, remote.untimed) == (local.total, local.untimed)
+    assert remote.coverage is not None and remote.coverage.equals(coverage_table(local.scan))
+    rows = [0, 1, local.total // 2, local.total - 1]
+    assert evidence_rows(remote.scan, rows).equals(evidence_rows(local.scan, rows))
+
+
+def test_correlation_reads_on_the_client_what_the_client_holds(client: Any, sample_case: Path) -> None:
+    # events.parquet on the client: nothing to read on the workers
+    assert DaskExecutor(client).correlation_inputs(sample_case) is None
