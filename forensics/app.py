@@ -392,7 +392,7 @@ def _correlate(checked: Checked, out: Path, rep: Reporter, executor: Any = None)
     rep.stage("correlating: sessions, links, detectors, verdicts, exfiltration")
     config = checked.options.config if checked.options.config is not None else None
     # events an ingest kept on the workers are read back there, one day per task
-    inputs = executor.correlation_inputs(out) if hasattr(executor, "correlation_inputs") else None
+    inputs = executor.correlation_inputs(out, config) if hasattr(executor, "correlation_inputs") else None
     try:
         corr = correlate(out, config=config, accounts=checked.options.account, inputs=inputs)
     except ConfigError as exc:

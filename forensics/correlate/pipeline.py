@@ -234,7 +234,9 @@ def prepare(
     web, duplicates = drop_cross_host_duplicates(inputs.web, tol)
     # what the application's URLs, audit keys and tables mean: its profile's job
     profile = _profile(cfg, inputs)
-    web = profile.label_activity(web)
+    done = getattr(inputs, "labelled_with", None)  # labelled where they were read (row by row)
+    if done is None or (done.name, done.options) != (profile.name, profile.options):
+        web = profile.label_activity(web)
     assert isinstance(web, pl.DataFrame)
     web = with_pagination(web, cfg.pagination)
     # the query string has said what it had to say; the raw frames are not needed twice

@@ -159,7 +159,7 @@ class DaskExecutor:
         self.check_workers()
         return ingest_partitioned(self.client, files, options, *args, **kwargs)
 
-    def correlation_inputs(self, out: Path) -> Any:
+    def correlation_inputs(self, out: Path, config: Any = None) -> Any:
         """Correlation's frames read on the workers (``forensics.executors.correlation``) when the
         ingest of ``out`` kept its events there and every worker sees ``out``; else None (the
         client reads them)."""
@@ -171,7 +171,7 @@ class DaskExecutor:
             return None
         from forensics.executors.correlation import load_on_cluster
 
-        return load_on_cluster(self.client, Path(out))
+        return load_on_cluster(self.client, Path(out), config)
 
     def close(self) -> None:
         self.client.close()

@@ -5,8 +5,10 @@ workers also read them back for correlation: each task reads the dataset's parts
 day (every source), puts them in the canonical order, numbers them, and keeps only what
 correlation reads (``forensics.correlate.frames.COLUMNS``: never ``event.original``), split
 into web requests, database events and the rest, with the ``user.id``/``user.name`` pairs
-and the day's coverage rows (events per source and hour).  The client concatenates the
-days in order and runs the rest of correlation on these compact frames.
+and the day's coverage rows (events per source and hour).  The client chooses the
+application profile from every day's datasets; the workers label their web requests with
+it (row by row).  The client concatenates the days in order and runs the rest of
+correlation on these compact frames.
 
 Why a day: the canonical order sorts by ``@timestamp`` first, so every event of a day comes
 after every event of the days before it, and an event's number (``_row``, the key of
@@ -23,12 +25,15 @@ findings and ``attribution.parquet`` byte for byte.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
 
+from forensics.apps import AppProfile, profile_for
+from forensics.config import CaseConfig
 from forensics.correlate.frames import (
     APP_COLUMNS,
     COLUMNS,
@@ -38,16 +43,19 @@ from forensics.correlate.frames import (
     WEB_COLUMNS,
     Inputs,
 )
-from forensics.correlate.pipeline import coverage_table
+from forensics.correlate.pipeline import _config, coverage_table
 from forensics.dataset import DATASET, NULL_PARTITION, ORDER, part_files
 from forensics.schema import EVENT_SCHEMA
 
 
 @dataclass
 class ClusterInputs(Inputs):
-    """``Inputs`` read on the workers, with the coverage table they counted."""
+    """``Inputs`` read on the workers, with the coverage table they counted and the application
+    profile whose activity labels the web requests already carry (``prepare`` does not label
+    them again when it chooses the same profile)."""
 
     coverage: pl.DataFrame | None = None
+    labelled_with: AppProfile | None = None
 
 
 def day_scan(paths: list[str], offset: int) -> pl.LazyFrame:
@@ -106,6 +114,16 @@ def load_day(paths: list[str], offset: int) -> DayInputs:
     )
 
 
+def app_datasets(day: DayInputs) -> list[str]:
+    """Map: the datasets of the day's application events (what chooses the application profile)."""
+    return [d for d in day.app.get_column("event.dataset").unique().to_list() if d]
+
+
+def label_day(day: DayInputs, profile: AppProfile) -> DayInputs:
+    """Map: the day's web requests with the profile's activity labels (row by row: same rows, same order)."""
+    return replace(day, web=profile.label_activity(day.web))
+
+
 def days(out: Path) -> list[tuple[list[Path], int]]:
     """The dataset's parts grouped by UTC day, in time order (untimed last), with each day's row count."""
     by_day: dict[str, list[Path]] = {}
@@ -135,8 +153,13 @@ def _count(path: Path) -> int:
     return int(pl.scan_parquet(path).select(pl.len()).collect().item())
 
 
-def load_on_cluster(client: Any, out: Path) -> ClusterInputs:
-    """Reduce: correlation's inputs from one task per day (the events never come to the client)."""
+def load_on_cluster(client: Any, out: Path, config: CaseConfig | Path | str | None = None) -> ClusterInputs:
+    """Reduce: correlation's inputs from one task per day (the events never come to the client).
+
+    ``config`` is correlation's (default: the ingest's, as ``prepare`` reads it): its
+    application profile, chosen from every day's datasets, labels the web requests on the
+    workers.
+    """
     out = Path(out)
     plan = days(out)
     offsets = []
@@ -144,17 +167,23 @@ def load_on_cluster(client: Any, out: Path) -> ClusterInputs:
     for _, n in plan:
         offsets.append(at)
         at += n
+    manifest: dict[str, Any] = {}
+    if (out / "manifest.json").is_file():
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     futures = [
         client.submit(load_day, [str(p) for p in paths], off, pure=False) for (paths, _), off in zip(plan, offsets)
     ]
+    profile = None
     try:
+        if futures:
+            found = client.gather([client.submit(app_datasets, f, pure=False) for f in futures])
+            cfg, _ = _config(config, SimpleNamespace(manifest=manifest))  # type: ignore[arg-type]
+            profile = profile_for(cfg.app_profile, cfg.app_options, sorted({d for day in found for d in day}))
+            futures = [client.submit(label_day, f, profile, pure=False) for f in futures]
         loaded: list[DayInputs] = client.gather(futures)
     finally:
         for f in futures:
             f.cancel()
-    manifest: dict[str, Any] = {}
-    if (out / "manifest.json").is_file():
-        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
     def joined(name: str, columns: list[str]) -> pl.DataFrame:
         frames = [getattr(d, name) for d in loaded]
@@ -196,7 +225,8 @@ def load_on_cluster(client: Any, out: Path) -> ClusterInputs:
         manifest=manifest,
         out_dir=out,
         coverage=coverage,
+        labelled_with=profile,
     )
 
 
-__all__ = ["ClusterInputs", "DayInputs", "day_scan", "days", "load_day", "load_on_cluster"]
+__all__ = ["ClusterInputs", "DayInputs", "app_datasets", "day_scan", "days", "label_day", "load_day", "load_on_cluster"]

@@ -218,8 +218,11 @@ def test_correlation_reads_the_workers_days_as_the_client_reads_the_dataset(clie
     remote = DaskExecutor(client).correlation_inputs(on_workers)
     assert remote is not None  # the ingest kept its events on the workers: they read them back
     local = load_inputs(on_workers)
+    # the workers labelled the web requests with the profile the case's datasets choose
+    assert remote.labelled_with is not None and remote.labelled_with.name == "mediboard"
+    labelled = remote.labelled_with.label_activity(local.web)
     for name in ("web", "db", "app", "names"):
-        mine, theirs = getattr(remote, name), getattr(local, name)
+        mine, theirs = getattr(remote, name), labelled if name == "web" else getattr(local, name)
         assert mine.height and mine.schema == theirs.schema, name
         assert mine.equals(theirs), name
     assert (remote.total, remote.untimed) == (local.total, local.untimed)
