@@ -87,7 +87,9 @@ def _parts(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "events").rglob("part-*.parquet"))}
 
 
-def bench(scale: float, workdir: Path, seed: int | None, memory: int | None) -> list[dict[str, object]]:
+def bench(
+    scale: float, workdir: Path, seed: int | None, memory: int | None, client_path: bool = True
+) -> list[dict[str, object]]:
     case = workdir / "case"
     simulate = ["simulate", str(case), "--scale", str(scale), "--force"]
     if seed is not None:
@@ -102,7 +104,8 @@ def bench(scale: float, workdir: Path, seed: int | None, memory: int | None) -> 
     row = run(["ingest", str(case), "-o", str(local), *base, "--layout", "partitioned"])
     runs.append(("local", local, row))
     print(f"local: {row}", file=sys.stderr)
-    for label, layout in (("dask, 2 workers", "partitioned"), ("dask, 2 workers", "both")):
+    layouts = ["partitioned", "both"] if client_path else ["partitioned"]
+    for label, layout in (("dask, 2 workers", layout) for layout in layouts):
         out = workdir / f"dask-{layout}"
         row = on_cluster(["ingest", str(case), "-o", str(out), *base, "--layout", layout])
         runs.append((label, out, row))
@@ -134,10 +137,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--memory", type=int, default=None, help="--memory of every run (MiB; default: the tool's)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--no-client-path", action="store_true", help="skip the third run (--layout both on Dask)")
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-dask-"))
     try:
-        rows = bench(args.scale, workdir, args.seed, args.memory)
+        rows = bench(args.scale, workdir, args.seed, args.memory, not args.no_client_path)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if args.json:

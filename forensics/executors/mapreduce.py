@@ -1,10 +1,12 @@
 """The time pass and the partitioned dataset as a map/reduce over rotation sets, on Dask.
 
 For a case whose evidence does not fit the client's memory budget, the parsed events never
-come back to the client.  Each rotation set is parsed by one task and its event chunks stay
-in that worker's memory (Dask spills them to the worker's disk when it must); the client
-receives only what the decisions need, and the workers apply the decisions and write the
-dataset's parts themselves:
+come back to the client.  Each rotation set is parsed by one task into a part store of its
+own (``forensics.intake.store.PartStore``, every chunk on disk, in a folder of the run's
+working folder inside OUT, which the workers see): neither the client nor a worker holds a
+set's events in memory between the steps, so the case is bounded by the disk, not by the
+memory of the cluster.  The client receives only what the decisions need, and the workers
+apply the decisions and write the dataset's parts themselves:
 
 1. **map** (``summarise``): per rotation set, the file accounting, the rejects, the state
    the set ended with (its DST windows), and the inputs of the year inference
@@ -35,6 +37,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -42,8 +45,9 @@ from typing import Any
 import polars as pl
 
 from forensics.dataset import Part, write_frame_parts
-from forensics.executors.task import FileParse, ParseOptions, SourceParse, parse_source
+from forensics.executors.task import Collected, FileParse, ParseContext, ParseOptions, Sink, parse_file
 from forensics.intake.accounting import FileReport
+from forensics.intake.store import PART_COMPRESSION, PartStore
 from forensics.intake.walk import EvidenceFile
 from forensics.schema import conform
 from forensics.time import dst, skew
@@ -68,8 +72,41 @@ ProgressFn = Callable[[int, int, str], None]
 # -- what runs on the workers ----------------------------------------------------------------
 
 
-def _chunks(parsed: SourceParse) -> list[pl.DataFrame]:
-    return [df for f in parsed.files for df in f.events]
+class _ToStore(Sink):
+    """A parse's sink on a worker: events to the set's part store (on disk), rejects kept (few)."""
+
+    def __init__(self, store: PartStore) -> None:
+        self.store = store
+        self.rejects_kept = Collected()
+
+    def events(self, df: pl.DataFrame) -> None:
+        self.store.add_events(df)
+
+    def rejects(self, df: pl.DataFrame) -> None:
+        self.rejects_kept.rejects(df)
+
+
+@dataclass
+class StoredSet:
+    """One parsed rotation set: its files' accounting and rejects, its state, its events on disk."""
+
+    files: list[FileParse]
+    state: dict[str, Any]
+    store: PartStore
+
+
+def parse_to_store(files: list[EvidenceFile], options: ParseOptions, folder: str) -> StoredSet:
+    """Map: parse the files of one rotation set in order (as ``parse_source``), events to ``folder``."""
+    state: dict[str, Any] = {}
+    store = PartStore(Path(folder), memory_budget=0)
+    context = ParseContext(options)
+    done = []
+    for f in files:
+        sink = _ToStore(store)
+        report = parse_file(f, options, state, sink, measure=True, context=context)
+        kept = sink.rejects_kept
+        done.append(FileParse(report, [], kept.reject_frames, [], kept.reject_sizes))
+    return StoredSet(done, state, store)
 
 
 @dataclass
@@ -82,33 +119,27 @@ class SourceSummary:
     has_events: bool
 
 
-def summarise(parsed: SourceParse) -> SourceSummary:
+def summarise(parsed: StoredSet) -> SourceSummary:
     """Map: the set's accounting, rejects and state, and its year-inference inputs."""
-    chunks = _chunks(parsed)
-    years = year_inputs(pl.concat([c.lazy() for c in chunks])) if chunks else None
-    files = [FileParse(f.report, [], f.rejects, [], f.reject_sizes) for f in parsed.files]
-    return SourceSummary(files, parsed.state, years, bool(chunks))
+    lf = parsed.store.scan_events()
+    years = year_inputs(lf) if lf is not None else None
+    return SourceSummary(parsed.files, parsed.state, years, lf is not None)
 
 
 @dataclass
 class Placed:
-    """A set's event chunks with their years, and the DST state placing them left."""
+    """A set's events with their years (on disk), and the DST state placing them left."""
 
-    chunks: list[pl.DataFrame]
+    store: PartStore
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def place(parsed: SourceParse, choices: YearChoices) -> Placed:
+def place(parsed: StoredSet, choices: YearChoices) -> Placed:
     """Map: give yearless rows their year, chunk by chunk in parse order (as a local run does)."""
-    chunks = _chunks(parsed)
     if not choices:
-        return Placed(chunks)
-    placer = year_placer(choices)
-    out = []
-    for chunk in chunks:
-        new = placer(chunk)
-        out.append(chunk if new is None else new)
-    return Placed(out, {source: st.state for source, (_, st) in choices.items()})
+        return Placed(parsed.store)
+    parsed.store.rewrite_events(year_placer(choices))
+    return Placed(parsed.store, {source: st.state for source, (_, st) in choices.items()})
 
 
 def placed_states(placed: Placed) -> dict[str, dict[str, Any]]:
@@ -117,9 +148,10 @@ def placed_states(placed: Placed) -> dict[str, dict[str, Any]]:
 
 def anchors(placed: Placed, verdicts: pl.DataFrame, hosts: dict[str, str]) -> skew.Anchors | None:
     """Map: the set's clock-skew anchor events, read after the DST decisions."""
-    if not placed.chunks:
+    lf = placed.store.scan_events()
+    if lf is None:
         return None
-    decided = dst.apply_dst(pl.concat([c.lazy() for c in placed.chunks]), verdicts)
+    decided = dst.apply_dst(lf, verdicts)
     assert isinstance(decided, pl.LazyFrame)
     return skew.anchor_events(decided, hosts)
 
@@ -136,14 +168,40 @@ class Written:
 def write_final(
     placed: Placed, outcome: TimeOutcome, window: Window, staging: str, metadata: dict[str, str] | None
 ) -> Written:
-    """Map: finalize every chunk as the local writer does, then write the set's dataset parts."""
-    frames = [window.apply(conform(finalize(c.lazy(), outcome))).collect() for c in placed.chunks]  # type: ignore[arg-type]
-    frames = [f for f in frames if f.height]
-    if not frames:
+    """Map: finalize every chunk as the local writer does, then write the set's dataset parts.
+
+    Each chunk is finalized once into a file of the set's folder; the parts are then cut one
+    UTC day at a time (memory follows the set's largest day, as ``write_dataset``'s does).
+    """
+    store = placed.store
+    final = store.folder / "final"
+    final.mkdir(exist_ok=True)
+    written = []
+    for i, lf in enumerate(store.scan_parts()):
+        done = window.apply(conform(finalize(lf, outcome))).collect()  # type: ignore[arg-type]
+        if done.height:
+            path = final / f"{i:07d}.parquet"
+            done.write_parquet(path, compression=PART_COMPRESSION)
+            written.append(path)
+    if not written:
         return Written([], 0, {})
-    events = pl.concat(frames)
-    parts = write_frame_parts(events, Path(staging), metadata=metadata)
-    return Written(parts, events.height, file_stats_of(events.lazy()))
+    events = pl.scan_parquet(written)
+    ts = pl.col("@timestamp")
+    days = events.select(ts.dt.convert_time_zone("UTC").dt.date().alias("d")).unique().collect()
+    parts: list[Part] = []
+    for d in days.get_column("d").to_list():
+        if d is None:
+            keep = ts.is_null()
+        else:
+            # a range on the column itself: the chunks of other days are skipped by their statistics
+            start = datetime(d.year, d.month, d.day, tzinfo=UTC)
+            keep = (ts >= start) & (ts < start + timedelta(days=1))
+        parts += write_frame_parts(events.filter(keep).collect(), Path(staging), metadata=metadata)
+    rows_written = int(events.select(pl.len()).collect().item())
+    stats = file_stats_of(events)
+    for path in written:
+        path.unlink()
+    return Written(sorted(parts, key=operator.attrgetter("path")), rows_written, stats)
 
 
 # -- the client --------------------------------------------------------------------------------
@@ -170,14 +228,21 @@ def ingest_partitioned(
     staging: Path,
     metadata: dict[str, str] | None,
     progress: ProgressFn | None = None,
+    spill: Path | None = None,
 ) -> ClusterIngest:
     """Parse, decide the times and write the dataset with the events kept on the workers.
 
     ``writer`` receives the rejects (few; the client writes rejects.parquet), ``source_states``
-    each set's state; ``case_time`` builds the time pass's inputs from the accounting.
+    each set's state; ``case_time`` builds the time pass's inputs from the accounting.  Each
+    set's events wait in a folder of ``spill`` (default: the writer's own spill folder: this
+    run's, inside OUT, removed by the engine at the end).
     """
+    spill = Path(spill) if spill is not None else writer.store.folder
     groups = [list(g) for _, g in groupby(files, key=lambda f: f.source)]
-    parsed = [client.submit(parse_source, g, options.beside(g), pure=False) for g in groups]
+    parsed = [
+        client.submit(parse_to_store, g, options.beside(g), str(spill / f"set-{i:06d}"), pure=False)
+        for i, g in enumerate(groups)
+    ]
     held: list[Any] = list(parsed)
     try:
         return _run(client, groups, parsed, held, writer, source_states, case_time, window, staging, metadata, progress)
@@ -244,7 +309,7 @@ def _run(
     ]
     held += placed
     for future in parsed:
-        _release(future, held)  # the placed chunks are what the workers keep now
+        _release(future, held)  # the placed sets are what the workers refer to now
     states = [client.submit(placed_states, p, pure=False) for p in placed]
     held += states
     for future in states:
@@ -282,9 +347,11 @@ __all__ = [
     "ClusterIngest",
     "Placed",
     "SourceSummary",
+    "StoredSet",
     "Written",
     "anchors",
     "ingest_partitioned",
+    "parse_to_store",
     "place",
     "summarise",
     "write_final",
