@@ -71,6 +71,11 @@ def _worker_version() -> str:
     return __version__
 
 
+def _writable_folder(path: str) -> bool:
+    """On a worker: is ``path`` a folder this worker can write into?"""
+    return os.path.isdir(path) and os.access(path, os.W_OK | os.X_OK)
+
+
 class DaskExecutor:
     """Parse each rotation set on a Dask worker; the client keeps the time pass and the writing."""
 
@@ -148,8 +153,8 @@ class DaskExecutor:
         return reports
 
     def sees(self, folder: Path) -> bool:
-        """Does every worker see ``folder`` at this path (a shared mount: it can write the dataset there)?"""
-        seen = self.client.run(os.path.isdir, str(folder))
+        """Does every worker see ``folder`` at this path, writable (a shared mount: it can write the dataset there)?"""
+        seen = self.client.run(_writable_folder, str(folder))
         return bool(seen) and all(seen.values())
 
     def ingest_partitioned(self, files: list[EvidenceFile], options: ParseOptions, *args: Any, **kwargs: Any) -> Any:
