@@ -375,7 +375,14 @@ def _cluster_staging(
     text of the evidence alone passes the client's memory budget, and every worker sees the
     output folder (a shared mount).  Otherwise None: the events come back to the client.
     """
-    if layout != "partitioned" or not hasattr(executor, "ingest_partitioned") or expected <= budget:
+    if not hasattr(executor, "ingest_partitioned") or expected <= budget:
+        return None
+    if layout != "partitioned":
+        if say is not None:
+            say(
+                "the evidence passes the memory budget: its events come back to this machine to be ordered "
+                "into events.parquet (--layout partitioned keeps them on the workers)"
+            )
         return None
     staging = staging_folder(out)
     if executor.sees(staging):
