@@ -16,6 +16,7 @@ the report, and ``forensics.case`` only reads output folders.
 from __future__ import annotations
 
 import contextlib
+import json
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -386,13 +387,31 @@ def _executor(opts: Options) -> Iterator[Any]:
         yield executor
 
 
+def inputs_on_workers(executor: Any, out: Path, config: CaseConfig | Path | str | None = None) -> Any:
+    """Correlation's frames read on the Dask workers (``forensics.correlate.partitions``) when the
+    ingest of ``out`` kept its events there and every worker can reach ``out``; else None (the
+    client reads them)."""
+    client = getattr(executor, "client", None)
+    if client is None or not hasattr(executor, "sees"):
+        return None
+    try:
+        manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (manifest.get("options") or {}).get("events_held_on") != "workers" or not executor.sees(Path(out)):
+        return None
+    from forensics.correlate.partitions import load_on_cluster
+
+    return load_on_cluster(client, Path(out), config)
+
+
 def _correlate(checked: Checked, out: Path, rep: Reporter, executor: Any = None) -> Outcome:
     from forensics.correlate.pipeline import correlate
 
     rep.stage("correlating: sessions, links, detectors, verdicts, exfiltration")
     config = checked.options.config if checked.options.config is not None else None
     # events an ingest kept on the workers are read back there, one day per task
-    inputs = executor.correlation_inputs(out, config) if hasattr(executor, "correlation_inputs") else None
+    inputs = inputs_on_workers(executor, out, config)
     try:
         corr = correlate(out, config=config, accounts=checked.options.account, inputs=inputs)
     except ConfigError as exc:

@@ -211,7 +211,7 @@ def prepare(
 ) -> tuple[Context, Inputs]:
     """Everything up to the detectors: frames, labels, sessions, links, attribution, coverage.
 
-    ``inputs`` are the frames already read (on a cluster: ``forensics.executors.correlation``),
+    ``inputs`` are the frames already read (on a cluster: ``forensics.correlate.partitions``),
     with their coverage table when they carry one; without them they are read from ``source``.
     """
     t = thresholds or DEFAULT

@@ -14,7 +14,6 @@ when a Dask executor is made.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from itertools import groupby
 from pathlib import Path
@@ -163,20 +162,6 @@ class DaskExecutor:
 
         self.check_workers()
         return ingest_partitioned(self.client, files, options, *args, **kwargs)
-
-    def correlation_inputs(self, out: Path, config: Any = None) -> Any:
-        """Correlation's frames read on the workers (``forensics.executors.correlation``) when the
-        ingest of ``out`` kept its events there and every worker sees ``out``; else None (the
-        client reads them)."""
-        try:
-            manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if (manifest.get("options") or {}).get("events_held_on") != "workers" or not self.sees(Path(out)):
-            return None
-        from forensics.executors.correlation import load_on_cluster
-
-        return load_on_cluster(self.client, Path(out), config)
 
     def close(self) -> None:
         self.client.close()

@@ -26,7 +26,7 @@ import pytest
 distributed = pytest.importorskip("distributed", reason="the Dask tests need: pip install -e '.[dask]'")
 
 import forensics  # noqa: E402
-from forensics.app import ingest_only  # noqa: E402
+from forensics.app import ingest_only, inputs_on_workers  # noqa: E402
 from forensics.config import CaseConfig, SourceConfig  # noqa: E402
 from forensics.dataset import part_files, scan_events, write_dataset  # noqa: E402
 from forensics.executors.cluster import DaskExecutor  # noqa: E402
@@ -215,7 +215,7 @@ def test_correlation_reads_the_workers_days_as_the_client_reads_the_dataset(clie
     from forensics.correlate.frames import evidence_rows, load_inputs
     from forensics.correlate.pipeline import coverage_table
 
-    remote = DaskExecutor(client).correlation_inputs(on_workers)
+    remote = inputs_on_workers(DaskExecutor(client), on_workers)
     assert remote is not None  # the ingest kept its events on the workers: they read them back
     local = load_inputs(on_workers)
     # the workers labelled the web requests with the profile the case's datasets choose
@@ -233,4 +233,4 @@ def test_correlation_reads_the_workers_days_as_the_client_reads_the_dataset(clie
 
 def test_correlation_reads_on_the_client_what_the_client_holds(client: Any, sample_case: Path) -> None:
     # events.parquet on the client: nothing to read on the workers
-    assert DaskExecutor(client).correlation_inputs(sample_case) is None
+    assert inputs_on_workers(DaskExecutor(client), sample_case) is None

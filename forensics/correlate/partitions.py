@@ -1,6 +1,6 @@
 """Correlation's load stage over the partitioned dataset, one UTC day per Dask task.
 
-When an ingest kept its events on the workers (``forensics.executors.mapreduce``), the
+When an ingest kept its events on the workers (``forensics.executors.mapreduce``, ``--layout partitioned``), the
 workers also read them back for correlation: each task reads the dataset's parts of one UTC
 day (every source), puts them in the canonical order, numbers them, and keeps only what
 correlation reads (``forensics.correlate.frames.COLUMNS``: never ``event.original``), split
