@@ -15,9 +15,11 @@ the report, and ``forensics.case`` only reads output folders.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from pathlib import Path
@@ -27,7 +29,7 @@ import polars as pl
 
 from forensics.config import CaseConfig, ConfigError, as_config, check_timezone
 from forensics.dataset import DATASET, DEFAULT_LAYOUT, LAYOUTS, has_events
-from forensics.executors import DaskMissing, SchedulerError, check_executor
+from forensics.executors import DaskMissing, SchedulerError, check_executor, opened
 from forensics.intake.engine import IngestError, IngestResult, ingest
 from forensics.outputs import (
     OutputError,
@@ -374,13 +376,44 @@ def run_correlate(checked: Checked, out: Path, reporter: Reporter | None = None)
         return _correlate(checked, out, rep)
 
 
-def _correlate(checked: Checked, out: Path, rep: Reporter) -> Outcome:
+@contextlib.contextmanager
+def _executor(opts: Options) -> Iterator[Any]:
+    """The run's executor, opened once (a Dask cluster connected or started), closed at the end."""
+    with contextlib.ExitStack() as stack:
+        try:
+            executor = stack.enter_context(opened(opts.executor, opts.scheduler))
+        except (DaskMissing, SchedulerError) as exc:
+            raise UsageError(str(exc)) from None
+        yield executor
+
+
+def inputs_on_workers(executor: Any, out: Path, config: CaseConfig | Path | str | None = None) -> Any:
+    """Correlation's frames read on the Dask workers (``forensics.correlate.partitions``) when the
+    ingest of ``out`` kept its events there and every worker can reach ``out``; else None (the
+    client reads them)."""
+    client = getattr(executor, "client", None)
+    if client is None or not hasattr(executor, "sees"):
+        return None
+    try:
+        manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (manifest.get("options") or {}).get("events_held_on") != "workers" or not executor.sees(Path(out)):
+        return None
+    from forensics.correlate.partitions import load_on_cluster
+
+    return load_on_cluster(client, Path(out), config)
+
+
+def _correlate(checked: Checked, out: Path, rep: Reporter, executor: Any = None) -> Outcome:
     from forensics.correlate.pipeline import correlate
 
     rep.stage("correlating: sessions, links, detectors, verdicts, exfiltration")
     config = checked.options.config if checked.options.config is not None else None
+    # events an ingest kept on the workers are read back there, one day per task
+    inputs = inputs_on_workers(executor, out, config)
     try:
-        corr = correlate(out, config=config, accounts=checked.options.account)
+        corr = correlate(out, config=config, accounts=checked.options.account, inputs=inputs)
     except ConfigError as exc:
         raise InputError(str(exc)) from None
     except (FileNotFoundError, ValueError) as exc:
@@ -478,11 +511,12 @@ def run_investigate(checked: Checked, reporter: Reporter | None = None, *, repor
     opts = checked.options
     out = _out_of(opts)
     started = time.monotonic()
-    with _guard(out):
+    with _guard(out), _executor(opts) as executor:
+        # one executor (one cluster connection) for the ingest and the correlation
         rep.stage("reading the evidence")
-        outcome = _outcome_of(_ingest(checked, out, rep))
+        outcome = _outcome_of(_ingest(replace(checked, options=replace(opts, executor=executor)), out, rep))
         outcome.notes += checked.window.notes()
-        corr = _correlate(replace(checked, options=replace(opts, config=checked.config)), out, rep)
+        corr = _correlate(replace(checked, options=replace(opts, config=checked.config)), out, rep, executor)
         outcome.outputs.update(corr.outputs)
         outcome.findings = corr.findings
         outcome.timings = corr.timings

@@ -121,10 +121,10 @@ def write_dataset(
     of row groups): memory follows the largest day, not the case.
     """
     out = Path(out)
-    staging = Path(tempfile.mkdtemp(prefix=".events-", dir=out))
+    staging = staging_folder(out)
     try:
         parts = _write_parts(events, staging, metadata, compression, compression_level)
-        _replace_folder(staging, out / DATASET)
+        publish_dataset(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -156,19 +156,74 @@ def _write_parts(
         chunk = lf.filter(keep).collect()
         keys = chunk.select(pl.col("log.source").alias("_s"), pl.col("log.file.sha256").alias("_h"))
         for (source, sha), rows in chunk.with_columns(keys).group_by(["_s", "_h"], maintain_order=True):
-            rows = rows.drop("_s", "_h")
-            rel = Path(f"source={encode_component(source)}") / f"day={encode_component(day)}" / part_name(sha)
-            target = folder / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                # two sources whose names encode alike, or one input in two sources: one part, in order
-                rows = pl.concat([pl.read_parquet(target), rows]).sort(ORDER, nulls_last=True)
-            rows.write_parquet(target, compression=compression, compression_level=compression_level, metadata=metadata)
-            parts.append(Part(rel.as_posix(), source, day, sha, rows.height))
+            parts.append(
+                _write_part(rows.drop("_s", "_h"), source, day, sha, folder, metadata, compression, compression_level)
+            )
+    return _merged(parts)
+
+
+def _write_part(
+    rows: pl.DataFrame,
+    source: str | None,
+    day: str | None,
+    sha: str | None,
+    folder: Path,
+    metadata: dict[str, str] | None,
+    compression: str,
+    compression_level: int | None,
+) -> Part:
+    """Write the rows (in the canonical order) of one input file, one source and one day."""
+    rel = Path(f"source={encode_component(source)}") / f"day={encode_component(day)}" / part_name(sha)
+    target = folder / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        # two sources whose names encode alike, or one input in two sources: one part, in order
+        rows = pl.concat([pl.read_parquet(target), rows]).sort(ORDER, nulls_last=True)
+    rows.write_parquet(target, compression=compression, compression_level=compression_level, metadata=metadata)
+    return Part(rel.as_posix(), source, day, sha, rows.height)
+
+
+def _merged(parts: list[Part]) -> list[Part]:
     merged: dict[str, Part] = {}
     for p in parts:
         merged[p.path] = p  # a rewritten part: its last write counts every row
     return sorted(merged.values(), key=lambda p: p.path)
+
+
+def write_frame_parts(
+    events: pl.DataFrame,
+    folder: Path,
+    *,
+    metadata: dict[str, str] | None = None,
+    compression: str = "zstd",
+    compression_level: int | None = 1,
+) -> list[Part]:
+    """Write final events held in memory (any order) as parts of a dataset folder; return them.
+
+    The same parts, with the same bytes, as ``write_dataset`` cuts from an events file that
+    holds these rows among others: a part is one input file's rows of one source and one UTC
+    day, whoever else is in the case.  This is how the workers of a cluster write the
+    dataset of the rotation sets they read (``forensics.executors.mapreduce``), each into
+    the same staging folder, which the client then publishes (``publish_dataset``).
+    """
+    keyed = events.with_columns(
+        _day_expr().alias("_d"), pl.col("log.source").alias("_s"), pl.col("log.file.sha256").alias("_h")
+    )
+    parts = []
+    for (day, source, sha), rows in keyed.group_by(["_d", "_s", "_h"], maintain_order=True):
+        rows = rows.drop("_d", "_s", "_h").sort(ORDER, nulls_last=True, maintain_order=True)
+        parts.append(_write_part(rows, source, day, sha, Path(folder), metadata, compression, compression_level))
+    return _merged(parts)
+
+
+def staging_folder(out: Path) -> Path:
+    """A fresh hidden folder of ``out`` where a new dataset is written before it is published."""
+    return Path(tempfile.mkdtemp(prefix=".events-", dir=Path(out)))
+
+
+def publish_dataset(staging: Path, out: Path) -> None:
+    """Rename a complete staging folder over ``out/events`` (an earlier dataset is removed after)."""
+    _replace_folder(staging, Path(out) / DATASET)
 
 
 def _replace_folder(new: Path, target: Path) -> None:
@@ -308,6 +363,9 @@ __all__ = [
     "has_events",
     "part_files",
     "part_name",
+    "publish_dataset",
     "scan_events",
+    "staging_folder",
     "write_dataset",
+    "write_frame_parts",
 ]

@@ -228,8 +228,13 @@ def prepare(
     accounts: Sequence[str] = (),
     thresholds: Thresholds | None = None,
     timings: dict[str, float] | None = None,
+    inputs: Inputs | None = None,
 ) -> tuple[Context, Inputs]:
-    """Everything up to the detectors: frames, labels, sessions, links, attribution, coverage."""
+    """Everything up to the detectors: frames, labels, sessions, links, attribution, coverage.
+
+    ``inputs`` are the frames already read (on a cluster: ``forensics.correlate.partitions``),
+    with their coverage table when they carry one; without them they are read from ``source``.
+    """
     t = thresholds or DEFAULT
     timings = {} if timings is None else timings
     clock = time.perf_counter()
@@ -242,7 +247,7 @@ def prepare(
         timings[f"{name}.cpu"] = round(now_cpu - cpu, 3)
         clock, cpu = now, now_cpu
 
-    inputs = load_inputs(source)
+    inputs = load_inputs(source) if inputs is None else inputs
     cfg, config_notes = _config(config, inputs)
     tol = float(cfg.skew_tolerance)
     lap("load")
@@ -252,7 +257,12 @@ def prepare(
     inputs.web = inputs.web.clear()
     # what the application's URLs, audit keys and tables mean: its profile's job
     profile = _profile(cfg, inputs)
-    web = _label_requests(web, profile, cfg)
+    done = getattr(inputs, "labelled_with", None)  # labelled where they were read (row by row)
+    if done is None or (done.name, done.options) != (profile.name, profile.options):
+        web = _label_requests(web, profile, cfg)
+    else:
+        # the query string has said what it had to say
+        web = with_pagination(web, cfg.pagination).drop("url.query")
     ip_info = _ip_table(
         ipctx,
         web.get_column("source.ip"),
@@ -285,7 +295,8 @@ def prepare(
     db_sess = db_sessions(db)
     db_links = link_web_db(web, db, t, tol)
     lap("db")
-    coverage = coverage_table(inputs.scan)
+    coverage = getattr(inputs, "coverage", None)
+    coverage = coverage_table(inputs.scan) if coverage is None else coverage
     lap("coverage")
     web_sess = _with_accounts(web_sess0, web)
     requested = tuple(accounts) or tuple(cfg.accounts)
@@ -491,16 +502,18 @@ def correlate(
     accounts: Sequence[str] = (),
     *,
     thresholds: Thresholds | None = None,
+    inputs: Inputs | None = None,
 ) -> Correlation:
     """Correlate an ingest (an OUT folder, an events.parquet path, or an event frame).
 
     ``config`` is a CaseConfig or case.toml (default: the one the ingest recorded);
     ``accounts`` names accounts the investigator wants looked at (always reported, with an
-    exfiltration estimate); without them every account is ranked by suspicion.
+    exfiltration estimate); without them every account is ranked by suspicion.  ``inputs``
+    are the event frames when they were read elsewhere (see ``prepare``).
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    ctx, inputs = prepare(out_dir_or_events, config, accounts, thresholds, timings)
+    ctx, inputs = prepare(out_dir_or_events, config, accounts, thresholds, timings, inputs)
     clock = time.perf_counter()
     found = run_all(ctx)
     timings["detectors"] = round(time.perf_counter() - clock, 3)

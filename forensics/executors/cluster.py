@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from itertools import groupby
+from pathlib import Path
 from typing import Any
 
 from forensics._version import __version__
@@ -67,6 +68,11 @@ def available_cores() -> int:
 
 def _worker_version() -> str:
     return __version__
+
+
+def _writable_folder(path: str) -> bool:
+    """On a worker: is ``path`` a folder this worker can write into?"""
+    return os.path.isdir(path) and os.access(path, os.W_OK | os.X_OK)
 
 
 class DaskExecutor:
@@ -144,6 +150,18 @@ class DaskExecutor:
             for future in futures:
                 future.cancel()
         return reports
+
+    def sees(self, folder: Path) -> bool:
+        """Does every worker see ``folder`` at this path, writable (a shared mount: it can write the dataset there)?"""
+        seen = self.client.run(_writable_folder, str(folder))
+        return bool(seen) and all(seen.values())
+
+    def ingest_partitioned(self, files: list[EvidenceFile], options: ParseOptions, *args: Any, **kwargs: Any) -> Any:
+        """Parse, time and write the partitioned dataset on the workers (``forensics.executors.mapreduce``)."""
+        from forensics.executors.mapreduce import ingest_partitioned
+
+        self.check_workers()
+        return ingest_partitioned(self.client, files, options, *args, **kwargs)
 
     def close(self) -> None:
         self.client.close()

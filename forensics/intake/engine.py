@@ -39,7 +39,9 @@ from forensics.dataset import (
     LAYOUTS,
     PARTITION_BY,
     clear_stale_dataset,
+    publish_dataset,
     scan_events,
+    staging_folder,
     write_dataset,
 )
 from forensics.ingest_messages import note
@@ -282,26 +284,55 @@ def _run(
 
     clear_stale_dataset(out, rid, force=force, say=say)
     source_states: dict[str, dict[str, Any]] = {}
-    writer = PartWriter(parts, memory_budget, window, rid, expected_text_bytes((f.path, f.size) for f in files))
+    expected = expected_text_bytes((f.path, f.size) for f in files)
+    writer = PartWriter(parts, memory_budget, window, rid, expected)
     # the per-file parse, here or on a cluster: the same function, the same frames in the same order
     options = ParseOptions(config=cfg, format=format, tz=tz, max_decompressed=max_decompressed, files=tuple(files))
-    reports = executor.parse(files, options, writer, source_states, progress)
     total = sum(f.size for f in files) or 1
-    if progress and files:
-        progress(total, total, "every file read: dates, clocks, then ordering and writing events.parquet")
-
-    context = _time_context(files, reports, cfg, source_states)
-    # every file is read: hash them again while the events are ordered and written
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        rehash = pool.submit(_hash_after, files, reports)
-        timing = writer.finish(out, context)
-        rehash.result()
-    apply_file_stats(reports, timing)
     dataset = None
-    if layout in ("partitioned", "both"):
+    staging = _cluster_staging(executor, layout, expected, writer.store.memory_budget, out, say)
+    if staging is not None:
+        # past the client's memory: the events stay on the workers, which write the dataset
+        try:
+            done = executor.ingest_partitioned(
+                files,
+                options,
+                writer,
+                source_states,
+                lambda reports, states: _time_context(files, reports, cfg, states),
+                window,
+                staging,
+                writer.metadata,
+                progress,
+            )
+            reports, timing, dataset = done.reports, done.timing, done.parts
+            writer.rows = done.rows
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                rehash = pool.submit(_hash_after, files, reports)
+                writer.finish_rejects(out)
+                rehash.result()
+            publish_dataset(staging, out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    else:
+        reports = executor.parse(files, options, writer, source_states, progress)
         if progress and files:
-            progress(total, total, "writing the partitioned event dataset (events/)")
-        dataset = write_dataset(temporary(out / "events.parquet"), out, metadata=writer.metadata)
+            progress(total, total, "every file read: dates, clocks, then ordering and writing events.parquet")
+
+        context = _time_context(files, reports, cfg, source_states)
+        # every file is read: hash them again while the events are ordered and written
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            rehash = pool.submit(_hash_after, files, reports)
+            timing = writer.finish(out, context)
+            rehash.result()
+        if layout in ("partitioned", "both"):
+            if progress and files:
+                progress(total, total, "writing the partitioned event dataset (events/)")
+            dataset = write_dataset(temporary(out / "events.parquet"), out, metadata=writer.metadata)
+        if layout == "partitioned":
+            temporary(out / "events.parquet").unlink()
+    apply_file_stats(reports, timing)
 
     manifest = build_manifest(
         rid=rid,
@@ -319,6 +350,8 @@ def _run(
         timing=timing,
     )
     manifest["options"].update(layout=layout, **executor.describe())
+    # where the events waited for the time pass: here, or on the workers that parsed them
+    manifest["options"]["events_held_on"] = "workers" if staging is not None else "client"
     if dataset is not None:
         manifest["dataset"] = {
             "path": DATASET + "/",
@@ -326,12 +359,41 @@ def _run(
             "parts": [p.to_json() for p in dataset],
         }
     # every output was written under a temporary name: rename them, the manifest last
-    if layout == "partitioned":
-        temporary(out / "events.parquet").unlink()
     for name in ("events.parquet", "rejects.parquet") if layout != "partitioned" else ("rejects.parquet",):
         commit(temporary(out / name), out / name)
     write_json(out / "manifest.json", manifest)
     return IngestResult(out_dir=out, manifest=manifest)
+
+
+def _cluster_staging(
+    executor: Any, layout: str, expected: int, budget: int, out: Path, say: Callable[[str], None] | None
+) -> Path | None:
+    """The staging folder of a dataset the workers write, when the case is to stay on the cluster.
+
+    That is when the executor can keep the events where they were parsed (Dask), only the
+    dataset is asked (``events.parquet`` is one ordered file, which the client writes), the
+    text of the evidence alone passes the client's memory budget, and every worker sees the
+    output folder (a shared mount).  Otherwise None: the events come back to the client.
+    """
+    if not hasattr(executor, "ingest_partitioned") or expected <= budget:
+        return None
+    if layout != "partitioned":
+        if say is not None:
+            say(
+                "the evidence passes the memory budget: its events come back to this machine to be ordered "
+                "into events.parquet (--layout partitioned keeps them on the workers)"
+            )
+        return None
+    staging = staging_folder(out)
+    if executor.sees(staging):
+        return staging
+    staging.rmdir()
+    if say is not None:
+        say(
+            f"the workers do not see {shown(out)}: the events come back to this machine "
+            "(mount the output folder on the workers at the same path to keep them there)"
+        )
+    return None
 
 
 def _within(progress: ProgressFn | None, done: int, size: int, total: int, item: str) -> Callable[[int], None] | None:

@@ -191,6 +191,10 @@ class PartStore:
         frames = [df.lazy() for df in self._held] + [self._scan(p) for p in self._paths]
         return pl.concat(frames) if frames else None
 
+    def scan_parts(self) -> list[pl.LazyFrame]:
+        """Every chunk held so far, each as its own lazy frame, in the order they were added."""
+        return [df.lazy() for df in self._held] + [self._scan(p) for p in self._paths]
+
     def rewrite_events(self, fn: Callable[[pl.DataFrame], pl.DataFrame | None]) -> None:
         """Replace each chunk by ``fn(chunk)`` (None leaves it as it is); the schema stays."""
         for i, df in enumerate(self._held):

@@ -56,10 +56,14 @@ class PartWriter:
         self.rows = rows
         if rows:
             timing.files = file_stats(events)
+        self.finish_rejects(out)
+        return timing
+
+    def finish_rejects(self, out: Path) -> None:
+        """Sort the rejects into ``rejects.parquet`` (under its temporary name)."""
         self.store.write_rejects(
             temporary(out / "rejects.parquet"),
             ["log.file.path", "log.file.line"],
             pl.DataFrame(schema=REJECT_SCHEMA),
             metadata=self.metadata,
         )
-        return timing

@@ -77,11 +77,16 @@ def _naive(ts: datetime | None) -> datetime | None:
     return None if ts is None else ts.replace(tzinfo=None)
 
 
-def _infer_years(parts: EventParts, case: CaseTime, info: dict[str, dict[str, Any]], warnings: list[str]) -> None:
-    """Give yearless rows their year, localize them, and rewrite the chunks that hold them."""
-    lf = parts.scan_events()
-    if lf is None:
-        return
+YearChoices = dict[str, tuple[int, SourceTime]]
+
+
+def year_inputs(lf: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per source, what the year inference reads: the first and last yearless record (by New
+    Year count, then time) and the span of the dated records.
+
+    Both are per ``log.source``, so a source read whole in one place (one rotation set, one
+    task) gives its rows alone, and the frames of several places are simply concatenated.
+    """
     yl = (
         lf.filter(pl.col("_t_local").is_not_null())
         .group_by("log.source")
@@ -93,20 +98,25 @@ def _infer_years(parts: EventParts, case: CaseTime, info: dict[str, dict[str, An
         )
         .collect()
     )
-    if yl.height == 0:
-        return
     spans = (
         lf.filter(pl.col("_t_local").is_null() & pl.col("time.recorded").is_not_null())
         .group_by("log.source")
         .agg(pl.col("time.recorded").min().alias("lo"), pl.col("time.recorded").max().alias("hi"))
         .collect()
     )
+    return yl, spans
+
+
+def choose_years(
+    yl: pl.DataFrame, spans: pl.DataFrame, case: CaseTime, info: dict[str, dict[str, Any]], warnings: list[str]
+) -> YearChoices:
+    """The year of every yearless source (``year_inputs`` of the whole case), recorded in ``info``."""
     by_source = {s: (_naive(lo), _naive(hi)) for s, lo, hi in spans.iter_rows()}
     case_span = None
     if by_source:
         case_span = (min(v[0] for v in by_source.values()), max(v[1] for v in by_source.values()))
-    choices: dict[str, tuple[int, SourceTime]] = {}
-    for source, r0, t0, r1, t1 in yl.iter_rows():
+    choices: YearChoices = {}
+    for source, r0, t0, r1, t1 in yl.sort("log.source").iter_rows():
         st = case.sources.get(source) or SourceTime(source, None, ZoneDecision("UTC", "assumed_utc"))
         span = years.SourceSpan(r0, t0, r1, t1)
         same_host = [v for s, v in by_source.items() if s != source and _host_of(case, s) == st.clock_host]
@@ -134,6 +144,15 @@ def _infer_years(parts: EventParts, case: CaseTime, info: dict[str, dict[str, An
         if choice.source in ("file_mtime", "ingest_date"):
             warnings.append(Note("time.year_weak", {"detail": str(choice.detail)}, source))
         choices[source] = (choice.base, st)
+    return choices
+
+
+def year_placer(choices: YearChoices) -> Callable[[pl.DataFrame], pl.DataFrame | None]:
+    """What gives one chunk's yearless rows their year (None: the chunk has none).
+
+    Placing a row localizes it, which may remember a fall-back reading in its source's
+    state: chunks must be placed in the order they were parsed, before the DST decisions.
+    """
 
     def place(df: pl.DataFrame) -> pl.DataFrame | None:
         mask = pl.col("_t_local").is_not_null()
@@ -148,7 +167,18 @@ def _infer_years(parts: EventParts, case: CaseTime, info: dict[str, dict[str, An
         placed = with_private(conform(placed), placed).with_columns(placed.get_column("_pi"))  # type: ignore[arg-type]
         return pl.concat([df.filter(~mask), placed.select(df.columns)]).sort("_pi").drop("_pi")
 
-    parts.rewrite_events(place)
+    return place
+
+
+def _infer_years(parts: EventParts, case: CaseTime, info: dict[str, dict[str, Any]], warnings: list[str]) -> None:
+    """Give yearless rows their year, localize them, and rewrite the chunks that hold them."""
+    lf = parts.scan_events()
+    if lf is None:
+        return
+    yl, spans = year_inputs(lf)
+    if yl.height == 0:
+        return
+    parts.rewrite_events(year_placer(choose_years(yl, spans, case, info, warnings)))
 
 
 def _place_years(rows: pl.DataFrame, base: int, st: SourceTime) -> pl.DataFrame:
@@ -185,6 +215,20 @@ def time_pass(parts: EventParts, case: CaseTime) -> TimeOutcome:
     info: dict[str, dict[str, Any]] = {s: {} for s in case.sources}
     warnings: list[str] = []
     _infer_years(parts, case, info, warnings)
+    verdicts = dst_decisions(case, info, warnings)
+    hosts, configured = clock_inputs(case, warnings)
+    report = None
+    everything = parts.scan_events()
+    if everything is not None:
+        # anchors see the decided DST readings; undecided ones are left out
+        decided = dst.apply_dst(everything, verdicts)
+        assert isinstance(decided, pl.LazyFrame)
+        report = skew.estimate(decided, hosts, configured, case.skew_tolerance)
+    return clock_decisions(report, case, info, warnings, verdicts)
+
+
+def dst_decisions(case: CaseTime, info: dict[str, dict[str, Any]], warnings: list[str]) -> pl.DataFrame:
+    """The fall-back readings of every source decided from its remembered windows (after the years)."""
     verdict_frames = []
     for name, st in case.sources.items():
         v = dst.resolve_source(st.state)
@@ -203,11 +247,15 @@ def time_pass(parts: EventParts, case: CaseTime) -> TimeOutcome:
                 warnings.append(Note("time.dst_unplaced", {"n": v.height - decided.height}, name))
             if conflicts:
                 warnings.append(Note("time.dst_order_conflict", {"n": conflicts}, name))
-    verdicts = (
+    return (
         pl.concat(verdict_frames)
         if verdict_frames
         else dst.resolve_fall_back(pl.DataFrame(schema=dst.WINDOW_ROW_SCHEMA))
     )
+
+
+def clock_inputs(case: CaseTime, warnings: list[str]) -> tuple[dict[str, str], dict[str, float]]:
+    """The host of every source, and the clock offsets the case config gives per host."""
     hosts = {name: st.clock_host for name, st in case.sources.items()}
     configured: dict[str, float] = {}
     conflicting: set[str] = set()
@@ -220,13 +268,17 @@ def time_pass(parts: EventParts, case: CaseTime) -> TimeOutcome:
         configured.setdefault(h, st.clock_offset)
     for h in sorted(conflicting):
         warnings.append(note("time.offsets_differ", host=h))
-    report = None
-    everything = parts.scan_events()
-    if everything is not None:
-        # anchors see the decided DST readings; undecided ones are left out
-        decided = dst.apply_dst(everything, verdicts)
-        assert isinstance(decided, pl.LazyFrame)
-        report = skew.estimate(decided, hosts, configured, case.skew_tolerance)
+    return hosts, configured
+
+
+def clock_decisions(
+    report: skew.SkewReport | None,
+    case: CaseTime,
+    info: dict[str, dict[str, Any]],
+    warnings: list[str],
+    verdicts: pl.DataFrame,
+) -> TimeOutcome:
+    """The offset applied to each source from the solved host clocks (or the config)."""
     skews: dict[str, float] = {}
     for name, st in case.sources.items():
         clock = report.hosts.get(st.clock_host) if report else None
@@ -258,7 +310,11 @@ def finalize(lf: pl.LazyFrame, outcome: TimeOutcome) -> pl.LazyFrame:
 
 def file_stats(events_path: Path) -> dict[str, dict[str, Any]]:
     """Per file: first/last ``time.recorded``, naive count and flag counts of the final events."""
-    lf = pl.scan_parquet(events_path)
+    return file_stats_of(pl.scan_parquet(events_path))
+
+
+def file_stats_of(lf: pl.LazyFrame) -> dict[str, dict[str, Any]]:
+    """``file_stats`` of final events held anywhere (per file, so disjoint sets of files merge)."""
     base = (
         lf.group_by("log.file.path")
         .agg(

@@ -45,7 +45,7 @@ from typing import Any
 import polars as pl
 
 from forensics.ingest_messages import note
-from forensics.schema import activity_start
+from forensics.schema import EVENT_SCHEMA, activity_start
 
 #: An estimate needs at least this many anchors...
 MIN_PAIRS = 20
@@ -668,11 +668,28 @@ def estimate(lf: pl.LazyFrame, hosts: dict[str, str], configured: dict[str, floa
     ``hosts`` maps each ``log.source`` to its host; ``configured`` maps hosts to their
     configured offsets; ``tolerance`` is the largest clock difference searched (seconds).
     """
+    return estimate_from(anchor_events(lf, hosts), hosts, configured, tolerance)
+
+
+def estimate_from(
+    anchors: Anchors, hosts: dict[str, str], configured: dict[str, float], tolerance: float
+) -> SkewReport:
+    """``estimate`` from anchor events already read (``anchor_events``, or ``merge_anchors`` of parts)."""
     window = tolerance + WINDOW_MARGIN
-    anchors = anchor_events(lf, hosts)
     edges = pair_edges(anchor_pairs(anchors, window)) + counted_edges(connect_lags(anchors, window))
     all_hosts = sorted(set(hosts.values()))
     return solve(all_hosts, edges, configured)
+
+
+def merge_anchors(parts: list[Anchors], hosts: dict[str, str]) -> Anchors:
+    """The anchor events of several parts of one case, read with the same ``hosts`` (same codes).
+
+    Concatenated in the order given: the order the parts' events would have in one frame.
+    """
+    empty = anchor_events(pl.LazyFrame(schema={c: EVENT_SCHEMA[c] for c in COLUMNS}), hosts)
+    frames = [a.events for a in parts if a.events.height]
+    events = pl.concat(frames) if frames else empty.events
+    return Anchors(events, empty.sources, empty.hosts, empty.host_of)
 
 
 def apply_skew(events: pl.LazyFrame, skews: dict[str, float]) -> pl.LazyFrame:

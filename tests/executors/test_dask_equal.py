@@ -3,13 +3,22 @@
 A LocalCluster with two worker processes parses the shipped sample case (every worker hashes
 each file again and the frames travel back to the client by pickling, as on a real cluster);
 its outputs are compared with the local run of the same case (the session's ``sample_case``).
+
+The same cluster then runs the case past a memory budget of 0 with only the partitioned
+dataset asked: the events stay on the workers, which send the time pass its summaries and
+write the dataset's parts themselves (``forensics.executors.mapreduce``).  Its parts are
+compared byte for byte with the parts a local run cuts from ``events.parquet``, its findings
+with the local findings; a small case with a yearless syslog in a repeated fall-back hour
+checks the years and DST decisions that only that path makes on the client from summaries.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -17,22 +26,47 @@ import pytest
 distributed = pytest.importorskip("distributed", reason="the Dask tests need: pip install -e '.[dask]'")
 
 import forensics  # noqa: E402
-from forensics.dataset import part_files, scan_events  # noqa: E402
+from forensics.app import ingest_only, inputs_on_workers  # noqa: E402
+from forensics.config import CaseConfig, SourceConfig  # noqa: E402
+from forensics.dataset import part_files, scan_events, write_dataset  # noqa: E402
 from forensics.executors.cluster import DaskExecutor  # noqa: E402
+from forensics.outputs import parquet_metadata  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2] / "sample_evidence"
+TIMING = Path(__file__).resolve().parents[1] / "data" / "timing" / "formats"
 
 
 @pytest.fixture(scope="module")
-def dask_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dask-case") / "out"
+def client() -> Iterator[Any]:
     with (
         distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
         distributed.Client(cluster) as client,
     ):
-        forensics.investigate(
-            ROOT, out=out, config=ROOT / "case.toml", quiet=True, executor=DaskExecutor(client), layout="both"
-        )
+        yield client
+
+
+@pytest.fixture(scope="module")
+def dask_case(client: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dask-case") / "out"
+    forensics.investigate(
+        ROOT, out=out, config=ROOT / "case.toml", quiet=True, executor=DaskExecutor(client), layout="both"
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def on_workers(client: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample case with the events kept on the workers (a memory budget of 0, the dataset only)."""
+    out = tmp_path_factory.mktemp("dask-workers") / "out"
+    forensics.investigate(
+        ROOT,
+        out=out,
+        config=ROOT / "case.toml",
+        quiet=True,
+        executor=DaskExecutor(client),
+        layout="partitioned",
+        memory=0,
+    )
     return out
 
 
@@ -86,3 +120,117 @@ def test_partitioned_dataset_reads_back_as_events_parquet(dask_case: Path, tmp_p
         (pl.col("source") != pl.col("log.source")) | (pl.col("day") != pl.col("@timestamp").dt.date())
     ).collect()
     assert mismatched.height == 0
+
+
+def _manifest(out: Path) -> dict[str, Any]:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _same_parts(out: Path, reference: Path) -> None:
+    """The same part files (names and bytes) in both datasets."""
+    mine = [p.relative_to(out) for p in part_files(out)]
+    theirs = [p.relative_to(reference) for p in part_files(reference)]
+    assert mine and mine == theirs
+    different = [str(p) for p in mine if (out / p).read_bytes() != (reference / p).read_bytes()]
+    assert not different
+
+
+def test_events_kept_on_the_workers_write_the_local_dataset(
+    on_workers: Path, sample_case: Path, tmp_path: Path
+) -> None:
+    manifest = _manifest(on_workers)
+    assert manifest["options"]["events_held_on"] == "workers"
+    assert _manifest(sample_case)["options"]["events_held_on"] == "client"
+    assert not (on_workers / "events.parquet").exists()
+    # the dataset a local run cuts from its events.parquet (what --layout partitioned writes)
+    rid = manifest["run_id"]
+    parts = write_dataset(sample_case / "events.parquet", tmp_path, metadata=parquet_metadata(rid))
+    _same_parts(on_workers, tmp_path)
+    assert manifest["dataset"]["parts"] == [p.to_json() for p in parts]
+    assert not list(on_workers.glob(".events-*"))  # the staging folder was published, not left
+
+
+def test_events_kept_on_the_workers_give_the_local_findings(on_workers: Path, sample_case: Path) -> None:
+    for name in ("findings.json", "attribution.parquet", "rejects.parquet"):
+        assert _bytes(on_workers / name) == _bytes(sample_case / name), name
+    local, remote = _manifest(sample_case), _manifest(on_workers)
+    for key in ("files", "sources", "totals", "run_id", "clock", "warnings"):
+        assert remote[key] == local[key], key
+    # the time decisions this case needs were made from the workers' summaries
+    sources = {s["source"]: s for s in remote["sources"]}
+    assert sources["db02/mysql/general.log"]["dst_fall_back"]["resolved"] > 0
+    assert sources["app01/apache2/access.log"]["skew_origin"] == "estimated"
+
+
+def _yearless_case(root: Path) -> tuple[Path, CaseConfig]:
+    """A yearless syslog whose year comes from another host's dated log, with a repeated fall-back hour."""
+    evidence = root / "evidence"
+    for rel, fixture in (("app01/syslog", "syslog_fallback"), ("rp01/error.log", "nginx_error_fallback.log")):
+        (evidence / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(TIMING / fixture, evidence / rel)
+    zone = "Europe/Paris"
+    sources = (
+        SourceConfig(path="app01/syslog", format="syslog", host="app01", timezone=zone),
+        SourceConfig(path="rp01/*", format="nginx.error", host="rp01", timezone=zone),
+    )
+    return evidence, CaseConfig(sources=sources)
+
+
+class _Blind(DaskExecutor):
+    """Workers that cannot see the output folder (another machine, no shared mount)."""
+
+    def sees(self, folder: Path) -> bool:
+        return False
+
+
+def test_yearless_fall_back_decided_from_the_workers_summaries(client: Any, tmp_path: Path) -> None:
+    evidence, cfg = _yearless_case(tmp_path)
+    local = ingest_only(evidence, tmp_path / "local", config=cfg, quiet=True, layout="partitioned")
+    remote = ingest_only(
+        evidence,
+        tmp_path / "remote",
+        config=cfg,
+        quiet=True,
+        layout="partitioned",
+        memory=0,
+        executor=DaskExecutor(client),
+    )
+    blind = ingest_only(
+        evidence, tmp_path / "blind", config=cfg, quiet=True, layout="partitioned", memory=0, executor=_Blind(client)
+    )
+    lm, rm, bm = _manifest(local.out_dir), _manifest(remote.out_dir), _manifest(blind.out_dir)
+    assert rm["options"]["events_held_on"] == "workers"
+    assert bm["options"]["events_held_on"] == "client"  # the events came back: the workers could not write there
+    syslog = next(s for s in rm["sources"] if s["parser"] == "syslog")
+    assert syslog["year_inference"]["basis"] == "case"
+    assert syslog["dst_fall_back"]["resolved"] > 0
+    for m in (rm, bm):
+        for key in ("files", "sources", "totals", "warnings", "clock"):
+            assert m[key] == lm[key], key
+    _same_parts(remote.out_dir, local.out_dir)
+    _same_parts(blind.out_dir, local.out_dir)
+
+
+def test_correlation_reads_the_workers_days_as_the_client_reads_the_dataset(client: Any, on_workers: Path) -> None:
+    from forensics.correlate.frames import evidence_rows, load_inputs
+    from forensics.correlate.pipeline import coverage_table
+
+    remote = inputs_on_workers(DaskExecutor(client), on_workers)
+    assert remote is not None  # the ingest kept its events on the workers: they read them back
+    local = load_inputs(on_workers)
+    # the workers labelled the web requests with the profile the case's datasets choose
+    assert remote.labelled_with is not None and remote.labelled_with.name == "mediboard"
+    labelled = remote.labelled_with.label_activity(local.web)
+    for name in ("web", "db", "app", "names"):
+        mine, theirs = getattr(remote, name), labelled if name == "web" else getattr(local, name)
+        assert mine.height and mine.schema == theirs.schema, name
+        assert mine.equals(theirs), name
+    assert (remote.total, remote.untimed) == (local.total, local.untimed)
+    assert remote.coverage is not None and remote.coverage.equals(coverage_table(local.scan))
+    rows = [0, 1, local.total // 2, local.total - 1]
+    assert evidence_rows(remote.scan, rows).equals(evidence_rows(local.scan, rows))
+
+
+def test_correlation_reads_on_the_client_what_the_client_holds(client: Any, sample_case: Path) -> None:
+    # events.parquet on the client: nothing to read on the workers
+    assert inputs_on_workers(DaskExecutor(client), sample_case) is None
