@@ -66,6 +66,11 @@ _US = 1_000_000
 MATCH_SLICE = 50_000
 
 
+#: Authentication methods that carry the credential in every request (HTTP Basic, an API key or
+#: token): the login row stands for any of the requests, not for the one that logged in.
+PER_REQUEST_AUTH = ("basic", "token", "oauth", "api", "bearer", "key", "apikey")
+
+
 def _fmt(ts: pl.Expr) -> pl.Expr:
     return ts.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -607,6 +612,7 @@ def link_sessions(
                 "event.action",
                 "account",
                 "session.app",
+                *(["auth.method"] if "auth.method" in app.columns else []),
             ),
             on="app_row",
             how="left",
@@ -630,6 +636,11 @@ def link_sessions(
             )
         )
         # session-level attribution through matched events of application sessions
+        _per_request_auth = (
+            pl.col("auth.method").str.to_lowercase().is_in(list(PER_REQUEST_AUTH)).fill_null(False)
+            if "auth.method" in ev.columns
+            else pl.lit(False)
+        )
         ev_sess = (
             ev.filter(pl.col("session.app").is_not_null() & (pl.col("event.action") != "login_failed"))
             .group_by("session.app", "session.web")
@@ -639,6 +650,13 @@ def link_sessions(
                 .sort_by("confidence", "reason", descending=[True, False])
                 .first()
                 .alias("account.reason"),
+                # the web request the login itself was (web clock): what the client sent before
+                # it (fetching the login form) was sent by nobody logged in yet; not for methods
+                # that authenticate every request (Basic, a key), where the row is one of many
+                pl.when((pl.col("event.action") == "login") & ~_per_request_auth)
+                .then(pl.col("@timestamp") + pl.duration(microseconds=(pl.col("dt") * _US).round(0).cast(pl.Int64)))
+                .min()
+                .alias("_lw"),
             )
         )
         ev_iv = ev_sess.join(asx, on="session.app", how="inner").join(ws, on="session.web", how="inner")
@@ -777,8 +795,14 @@ def _session_links(df: pl.DataFrame, kind: str, left: str, right: str, time: str
 
 
 def _interval(pairs: pl.DataFrame, tol_d: pl.Expr) -> pl.DataFrame:
-    """Clip a web session to the span of its application session (login - tol .. end + tol)."""
-    start = pl.max_horizontal(pl.col("_wf"), pl.col("_af") - tol_d)
+    """Clip a web session to the span of its application session (login - tol .. end + tol).
+
+    When the login was matched to its own web request (``_lw``), the span starts at that
+    request: the requests the same client sent before it (the login form) were anonymous, and
+    dating the account's use from them would put its first use seconds too early.
+    """
+    login = pl.col("_lw") if "_lw" in pairs.columns else pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    start = pl.max_horizontal(pl.col("_wf"), pl.coalesce(login, pl.col("_af") - tol_d))
     end = (
         pl.when(pl.col("_open")).then(pl.col("_wl")).otherwise(pl.min_horizontal(pl.col("_wl"), pl.col("_al") + tol_d))
     )

@@ -178,3 +178,18 @@ def test_matching_a_slice_of_events_at_a_time_gives_the_same_matches(tmp_path, m
         assert links.match_app_to_web(app, web, tol=10.0).equals(whole)
         shuffled = web.sample(fraction=1.0, shuffle=True, seed=size)
         assert links.match_app_to_web(app, shuffled, tol=10.0).equals(whole)
+
+
+def test_the_login_form_fetched_before_logging_in_is_nobodys(tmp_path):
+    """The account's use starts at the request that logged in, not at the form fetched before it
+    (within the clock tolerance, but sent by nobody logged in yet)."""
+    c = Case()
+    t = utc(2024, 10, 21, 22, 0)
+    c.web(t - timedelta(seconds=8), "203.0.113.14", ua=CHROME)  # the login form
+    c.web(t, "203.0.113.14", method="POST", ua=CHROME)
+    c.login(t + timedelta(seconds=1), "a.petit", 1105, "s1", "203.0.113.14", CHROME)
+    c.web(t + timedelta(seconds=5), "203.0.113.14", query="m=dPcabinet&tab=edit_planning", ua=CHROME)
+    r = _run(c, tmp_path)
+    assert r.links.filter(pl.col("kind") == "app_login_web").height == 1
+    web = r.context.web.sort("@timestamp")
+    assert web.get_column("account").to_list() == [None, "a.petit", "a.petit"]
