@@ -49,7 +49,15 @@ RULES: dict[str, tuple[str, ...]] = {
         *EXECUTORS,
         *DATASET,
     ),
-    "forensics/correlate": ("forensics.report", *FRONT, *EXECUTORS),
+    # correlation reads schema columns and reaches an application only through its profile
+    # (forensics.apps.profile_for), never one application's module
+    "forensics/correlate": (
+        "forensics.report",
+        "forensics.apps.mediboard",
+        "forensics.apps.generic",
+        *FRONT,
+        *EXECUTORS,
+    ),
     "forensics/report": ("forensics.correlate", "parsers", *FRONT, *INTAKE, *EXECUTORS),
     "forensics/findings": (
         "forensics.correlate",

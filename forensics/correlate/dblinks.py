@@ -23,7 +23,6 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from forensics.apps.mediboard import PATIENT_TABLES
 from forensics.correlate.thresholds import DEFAULT, Thresholds
 
 _US = 1_000_000
@@ -46,14 +45,15 @@ def query_shape(
     db: pl.DataFrame,
     thresholds: Thresholds = DEFAULT,
     *,
-    record_tables: Sequence[str] = PATIENT_TABLES,
-    record_id_columns: Sequence[str] = ("patient_id",),
+    record_tables: Sequence[str] = (),
+    record_id_columns: Sequence[str] = (),
 ) -> pl.DataFrame:
     """Add the shape columns of each statement (same rows, same order).
 
     ``record_tables`` and ``record_id_columns`` come from the application profile (the
-    tables that hold its records, the columns that name one record); ``db.patient`` means
-    "touches a record table" whatever the application calls its records.
+    tables that hold its records, the columns that name one record; none by default, so no
+    application's names are assumed here); ``db.patient`` means "touches a record table"
+    whatever the application calls its records.
 
     Adds ``db.patient`` (touches a patient table), ``db.select_star``, ``db.in_list``
     (number of values in the first ``IN (...)``; the list may be cut by the server's log

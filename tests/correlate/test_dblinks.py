@@ -6,9 +6,12 @@ from datetime import timedelta
 
 import polars as pl
 
+from forensics.apps.mediboard import MediboardProfile
 from forensics.correlate import correlate
 from forensics.correlate.dblinks import query_shape
 from tests.correlate.builder import FIREFOX, PYREQ, Case, config, utc
+
+MEDIBOARD = MediboardProfile()
 
 
 def _shape(sql, rows=None, tables=None):
@@ -16,7 +19,9 @@ def _shape(sql, rows=None, tables=None):
         {"db.query.text": [sql], "db.rows_returned": [rows], "db.tables": [tables]},
         schema={"db.query.text": pl.String, "db.rows_returned": pl.Int64, "db.tables": pl.List(pl.String)},
     )
-    return query_shape(df).row(0, named=True)
+    return query_shape(df, record_tables=MEDIBOARD.record_tables, record_id_columns=MEDIBOARD.record_id_columns).row(
+        0, named=True
+    )
 
 
 def test_shapes():

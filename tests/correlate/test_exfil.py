@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from forensics.apps.mediboard import label_activity
+from forensics.apps.mediboard import PATIENT_TABLES, label_activity
 from forensics.correlate.dblinks import query_shape
 from forensics.correlate.exfil import _api_list, _record_reads, combine
 from tests.correlate.builder import PYREQ, Case, utc
@@ -103,7 +103,9 @@ def _exports_case(named: bool):
                     "db.rows_returned": [len(m) for m in months],
                     "db.tables": [["patients"], ["patients"]],
                 }
-            )
+            ),
+            record_tables=PATIENT_TABLES,
+            record_id_columns=("patient_id",),
         )
         db_links = pl.DataFrame(
             {"web_row": rows, "db_row": [1000, 1001], "rows_returned": [len(m) for m in months]},
