@@ -29,6 +29,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.correlate.frames import rows_of
+from forensics.correlate.prepare import API_METHODS
 from forensics.correlate.thresholds import DEFAULT, Thresholds
 
 LINK_SCHEMA = pl.Schema(
@@ -64,11 +65,6 @@ PARAM_ACTIONS = ("export", "api_call")
 _US = 1_000_000
 #: Application events matched at a time (``match_app_to_web``): bounds the candidate pairs held.
 MATCH_SLICE = 50_000
-
-
-#: Authentication methods that carry the credential in every request (HTTP Basic, an API key or
-#: token): the login row stands for any of the requests, not for the one that logged in.
-PER_REQUEST_AUTH = ("basic", "token", "oauth", "api", "bearer", "key", "apikey")
 
 
 def _fmt(ts: pl.Expr) -> pl.Expr:
@@ -637,7 +633,7 @@ def link_sessions(
         )
         # session-level attribution through matched events of application sessions
         _per_request_auth = (
-            pl.col("auth.method").str.to_lowercase().is_in(list(PER_REQUEST_AUTH)).fill_null(False)
+            pl.col("auth.method").is_in(API_METHODS).fill_null(False)  # lower-cased by prepare_app
             if "auth.method" in ev.columns
             else pl.lit(False)
         )

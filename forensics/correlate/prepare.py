@@ -18,8 +18,11 @@ from forensics.apps import APP_FIELDS, with_app_fields
 #: Datasets whose logins are operating-system logins (sshd, PAM, sudo), not the application's.
 SYSTEM_DATASET = r"(?i)^(?:syslog|linux|auth|sshd|secure|pam|sudo|system)"
 
-#: Authentication methods of API clients (no screen size is expected from them).
-API_METHODS = ["basic", "token", "oauth", "api"]
+#: Authentication methods that present a key or token rather than the account's password.
+KEY_METHODS = ("token", "oauth", "api")
+#: Authentication methods of API clients (no screen size is expected from them): the credential
+#: goes with every request, so one login row stands for any of the requests.
+API_METHODS = ["basic", *KEY_METHODS]
 
 NEEDS = ("event.dataset", "event.action", "user.name", "user.id", "auth.method", "auth.screen")
 ADDS = ("account", "account.known", "realm", "auth.method", "auth.no_screen")

@@ -35,6 +35,7 @@ import polars as pl
 
 from forensics.correlate.context import LOCAL_LABELS, Context
 from forensics.correlate.detectors._util import rows
+from forensics.correlate.prepare import KEY_METHODS
 from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
@@ -44,8 +45,6 @@ TECHNIQUES: tuple[str, ...] = ("T1550.001", "T1078")
 SIGNALS: dict[str, float] = {"credential_reuse": 0.8}
 ACCESS_SIGNALS: tuple[str, ...] = ("credential_reuse",)
 BASELINE = "own_history+peers"
-#: Authentication methods whose sessions are the key itself, not an interactive login.
-KEY_METHODS = ("token", "oauth", "api")
 THRESHOLDS: dict[str, float] = {
     #: The usual client must be used again at most this long after the new client appeared.
     "key_reuse_max_gap": 8 * 3600.0,
