@@ -56,3 +56,15 @@ def test_one_format_end_to_end(tmp_path: Path) -> None:
     assert row["lines"] // 2 < ing["events"] and ing["events"] + ing["rejects"] <= row["lines"]
     assert naive["events"] > 0
     assert row["ratio"] > 0 and row["cpu_ratio"] > 0 and ing["rss_kib"] > 0
+
+
+@pytest.mark.parametrize("fmt", sorted(bench.FIXTURES))
+def test_every_format_has_its_own_naive_regex_and_it_parses_the_format(fmt: str, tmp_path: Path) -> None:
+    # the baseline an analyst would write *for that format*: a regex that finds its fields, not
+    # the first-timestamp fallback, which parses nothing of the line and flatters the naive side
+    assert bench.baseline_for(fmt)[3] == "own"
+    log = tmp_path / "log"
+    written = bench.generate(fmt, log, 600)
+    naive = bench._child_naive(fmt, str(log), str(tmp_path / "naive.parquet"))
+    # every format's fixture has rejects and continuation lines; at least a few records match
+    assert naive["events"] >= written // 20, naive
