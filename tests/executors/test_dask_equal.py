@@ -303,3 +303,61 @@ def test_the_client_path_bounds_the_sets_and_frames_it_has_not_taken(client: Any
     assert reports == expected_reports
     assert sorted(states) == [f"host{s}/access.log" for s in range(6)]
     assert not [key for key in client.futures if str(key).startswith(("parse_source-", "outline-", "frames-"))]
+
+
+def _correlate_on(client: Any, out: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[Path]]:
+    """``forensics correlate OUT --executor dask --scheduler ADDRESS``; the folders read on the workers."""
+    from typer.testing import CliRunner
+
+    import forensics.correlate.partitions as partitions
+    from forensics.cli import app
+
+    on_cluster: list[Path] = []
+    load = partitions.load_on_cluster
+
+    def spy(c: Any, folder: Path, config: Any = None) -> Any:
+        on_cluster.append(Path(folder))
+        return load(c, folder, config)
+
+    monkeypatch.setattr(partitions, "load_on_cluster", spy)
+    (out / "findings.json").unlink()
+    result = CliRunner().invoke(
+        app, ["correlate", str(out), "--executor", "dask", "--scheduler", client.scheduler.address]
+    )
+    assert result.exit_code == 0, result.output
+    return result, on_cluster
+
+
+def test_correlate_reads_the_workers_days_and_writes_the_same_findings(
+    client: Any, on_workers: Path, sample_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(on_workers, out)
+    _, on_cluster = _correlate_on(client, out, monkeypatch)
+    assert on_cluster == [out]
+    for name in ("findings.json", "attribution.parquet"):
+        assert _bytes(out / name) == _bytes(sample_case / name), name
+
+
+def test_correlate_on_dask_reads_a_dataset_the_client_wrote(
+    client: Any, sample_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A local ingest's dataset (its events were held on the client) is read on the workers too."""
+    out = ingest_only(ROOT, tmp_path / "out", config=ROOT / "case.toml", quiet=True, layout="partitioned").out_dir
+    assert _manifest(out)["options"]["events_held_on"] == "client"
+    (out / "findings.json").write_text("{}", encoding="utf-8")  # replaced by the run below
+    _, on_cluster = _correlate_on(client, out, monkeypatch)
+    assert on_cluster == [out]
+    for name in ("findings.json", "attribution.parquet"):
+        assert _bytes(out / name) == _bytes(sample_case / name), name
+
+
+def test_correlate_on_dask_without_a_dataset_reads_on_the_client_and_says_so(
+    client: Any, sample_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(sample_case, out)
+    result, on_cluster = _correlate_on(client, out, monkeypatch)
+    assert on_cluster == []
+    assert "read on this machine, not on the Dask workers" in result.output
+    assert _bytes(out / "findings.json") == _bytes(sample_case / "findings.json")
