@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from forensics.config import CaseConfig, ConfigError, as_config, check_timezone
-from forensics.dataset import DATASET, DEFAULT_LAYOUT, LAYOUTS, has_events
+from forensics.dataset import DATASET, DEFAULT_LAYOUT, LAYOUTS, has_events, part_files
 from forensics.executors import DaskMissing, SchedulerError, check_executor, opened
 from forensics.intake.engine import IngestError, IngestResult, ingest
 from forensics.outputs import (
@@ -362,7 +362,12 @@ class _guard:
 
 
 def run_correlate(checked: Checked, out: Path, reporter: Reporter | None = None) -> Outcome:
-    """Correlate the ingest in ``out``: sessions, links, detectors, verdicts; writes findings.json and tables."""
+    """Correlate the ingest in ``out``: sessions, links, detectors, verdicts; writes findings.json and tables.
+
+    With ``--executor dask`` and a partitioned dataset in ``out`` that every worker can reach,
+    correlation's frames are read on the workers, one UTC day per task (as ``investigate``
+    does when its ingest kept the events there); otherwise this machine reads them.
+    """
     rep = reporter or Silent()
     if not (out / "manifest.json").is_file() or not has_events(out):
         raise InputError(f"{out} has no manifest.json and events.parquet: run `forensics ingest` first")
@@ -373,7 +378,8 @@ def run_correlate(checked: Checked, out: Path, reporter: Reporter | None = None)
                 clear_stale(out, rid, force=checked.options.force, say=rep.note)
             except OutputError as exc:
                 raise OutputRefused(str(exc)) from None
-        return _correlate(checked, out, rep)
+        with _executor(checked.options) as executor:
+            return _correlate(checked, out, rep, executor, any_dataset=True)
 
 
 @contextlib.contextmanager
@@ -387,10 +393,17 @@ def _executor(opts: Options) -> Iterator[Any]:
         yield executor
 
 
-def inputs_on_workers(executor: Any, out: Path, config: CaseConfig | Path | str | None = None) -> Any:
+def inputs_on_workers(
+    executor: Any, out: Path, config: CaseConfig | Path | str | None = None, *, any_dataset: bool = False
+) -> Any:
     """Correlation's frames read on the Dask workers (``forensics.correlate.partitions``) when the
     ingest of ``out`` kept its events there and every worker can reach ``out``; else None (the
-    client reads them)."""
+    client reads them).
+
+    With ``any_dataset`` (``forensics correlate --executor dask``, run on an ingest already
+    written) a partitioned dataset in ``out`` is enough, wherever the ingest held its events:
+    its parts are the rows of ``events.parquet`` in the same order, so the findings are the same.
+    """
     client = getattr(executor, "client", None)
     if client is None or not hasattr(executor, "sees"):
         return None
@@ -398,20 +411,28 @@ def inputs_on_workers(executor: Any, out: Path, config: CaseConfig | Path | str 
         manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if (manifest.get("options") or {}).get("events_held_on") != "workers" or not executor.sees(Path(out)):
+    held_on_workers = (manifest.get("options") or {}).get("events_held_on") == "workers"
+    if not (held_on_workers or (any_dataset and part_files(Path(out)))) or not executor.sees(Path(out)):
         return None
     from forensics.correlate.partitions import load_on_cluster
 
     return load_on_cluster(client, Path(out), config)
 
 
-def _correlate(checked: Checked, out: Path, rep: Reporter, executor: Any = None) -> Outcome:
+def _correlate(
+    checked: Checked, out: Path, rep: Reporter, executor: Any = None, *, any_dataset: bool = False
+) -> Outcome:
     from forensics.correlate.pipeline import correlate
 
     rep.stage("correlating: sessions, links, detectors, verdicts, exfiltration")
     config = checked.options.config if checked.options.config is not None else None
     # events an ingest kept on the workers are read back there, one day per task
-    inputs = inputs_on_workers(executor, out, config)
+    inputs = inputs_on_workers(executor, out, config, any_dataset=any_dataset)
+    if inputs is None and getattr(executor, "client", None) is not None and any_dataset:
+        rep.note(
+            f"the events of {out} are read on this machine, not on the Dask workers: they read only a "
+            "partitioned dataset (--layout partitioned or both) in a folder every worker can reach"
+        )
     try:
         corr = correlate(out, config=config, accounts=checked.options.account, inputs=inputs)
     except ConfigError as exc:

@@ -115,6 +115,14 @@ SchedulerOption = Annotated[
         "LocalCluster on this machine's cores. Default: DASK_SCHEDULER_ADDRESS, else local.",
     ),
 ]
+CorrelateExecutorOption = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="Where correlation reads the events: local (this process) or dask (the Dask workers, one UTC "
+        "day per task, when OUT holds the partitioned dataset and every worker reaches OUT). See docs/scale.md.",
+    ),
+]
 LayoutOption = Annotated[
     str,
     typer.Option(
@@ -295,9 +303,20 @@ def correlate_cmd(
     ] = None,
     quiet: QuietOption = False,
     force: ForceOption = False,
+    executor: CorrelateExecutorOption = "local",
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Link sessions across sources, run the detectors, and write findings.json next to the events."""
-    opts = Options.of((), out=out_dir, config=config, account=tuple(account or ()), quiet=quiet, force=force)
+    opts = Options.of(
+        (),
+        out=out_dir,
+        config=config,
+        account=tuple(account or ()),
+        quiet=quiet,
+        force=force,
+        executor=executor,
+        scheduler=scheduler,
+    )
     checked = _call(lambda: front.check(opts, needs_evidence=False))
     progress = _reporter(quiet)
     outcome: Outcome = _call(lambda: front.run_correlate(checked, out_dir, progress))

@@ -2,10 +2,12 @@
 
 One task per rotation set (``parse_source``): a worker reads the set's files in order from
 the path the client gave (the evidence must be visible to every worker at that same path),
-hashes each file again, parses it, and sends back its accounting and its event and reject
-frames.  The client adds the frames to its part store in file order, exactly as the local
-executor does, then runs the time pass and writes the outputs itself: the outputs are the
-same bytes whichever executor parsed (``tests/executors/test_dask_equal.py``).
+hashes each file again, parses it, and keeps its accounting and its event and reject frames
+until the client takes them: a few frames at a time, with a bounded number of sets parsed
+ahead (``forensics.executors.stream``), so the client's memory follows ``--memory`` and not
+the size of a set.  The client adds the frames to its part store in file order, exactly as
+the local executor does, then runs the time pass and writes the outputs itself: the outputs
+are the same bytes whichever executor parsed (``tests/executors/test_dask_equal.py``).
 
 Dask is optional (``pip install 'forensic-timeline[dask]'``); this module imports it only
 when a Dask executor is made.
@@ -20,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from forensics._version import __version__
-from forensics.executors.task import ParseOptions, SourceParse, parse_source
+from forensics.executors.stream import FETCH_BYTES, Backlog, stream_sets
+from forensics.executors.task import ParseOptions
 from forensics.intake.accounting import FileReport
 from forensics.intake.engine import ProgressFn
 from forensics.intake.walk import EvidenceFile
@@ -80,10 +83,25 @@ class DaskExecutor:
 
     name = "dask"
 
-    def __init__(self, client: Any, *, cluster: Any = None, address: str | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        cluster: Any = None,
+        address: str | None = None,
+        sets_ahead: int | None = None,
+        fetch_bytes: int = FETCH_BYTES,
+    ) -> None:
         self.client = client
         self.cluster = cluster
         self.address = address or str(getattr(getattr(client, "scheduler", None), "address", "") or "")
+        #: on the client path, rotation sets parsed ahead of the one the client is taking (None:
+        #: one per worker); each waits in its worker's memory until taken
+        self.sets_ahead = sets_ahead
+        #: on the client path, bytes of frames the client fetches at once (``forensics.executors.stream``)
+        self.fetch_bytes = fetch_bytes
+        #: the last client-path parse's counts of sets and bytes asked for and not yet taken
+        self.backlog = Backlog()
 
     @classmethod
     def connect(cls, scheduler: str | None = None) -> DaskExecutor:
@@ -102,6 +120,9 @@ class DaskExecutor:
         except (OSError, TimeoutError, ValueError) as exc:
             raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         return cls(client, address=address)
+
+    def _workers(self) -> int:
+        return max(1, len(self.client.scheduler_info().get("workers", {})))
 
     def describe(self) -> dict[str, Any]:
         workers = self.client.scheduler_info().get("workers", {})
@@ -125,31 +146,18 @@ class DaskExecutor:
     ) -> list[FileReport]:
         self.check_workers()
         groups = [list(g) for _, g in groupby(files, key=lambda f: f.source)]
-        # each task carries the walked files of its own folders only (where its references are)
-        futures = [self.client.submit(parse_source, g, options.beside(g), pure=False) for g in groups]
-        total = sum(f.size for f in files) or 1
-        done = 0
-        reports: list[FileReport] = []
-        try:
-            for group, future in zip(groups, futures):
-                result: SourceParse = future.result()
-                future.release()
-                # in file order, as the local executor adds them: the store sees the same frames
-                for parsed in result.files:
-                    # with the sizes measured on the worker: the spill decision is the local one
-                    for df, size in zip(parsed.events, parsed.event_sizes):
-                        writer.events(df, size)
-                    for df, size in zip(parsed.rejects, parsed.reject_sizes):
-                        writer.rejects(df, size)
-                    reports.append(parsed.report)
-                source_states[group[0].source] = result.state
-                done += sum(f.size for f in group)
-                if progress:
-                    progress(done, total, group[-1].relpath)
-        finally:
-            for future in futures:
-                future.cancel()
-        return reports
+        self.backlog = Backlog()
+        return stream_sets(
+            self.client,
+            groups,
+            options,
+            writer,
+            source_states,
+            progress,
+            sets_ahead=self.sets_ahead if self.sets_ahead is not None else self._workers(),
+            fetch_bytes=self.fetch_bytes,
+            backlog=self.backlog,
+        )
 
     def sees(self, folder: Path) -> bool:
         """Does every worker see ``folder`` at this path, writable (a shared mount: it can write the dataset there)?"""

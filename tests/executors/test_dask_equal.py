@@ -14,6 +14,7 @@ checks the years and DST decisions that only that path makes on the client from 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -30,6 +31,8 @@ from forensics.app import ingest_only, inputs_on_workers  # noqa: E402
 from forensics.config import CaseConfig, SourceConfig  # noqa: E402
 from forensics.dataset import part_files, scan_events, write_dataset  # noqa: E402
 from forensics.executors.cluster import DaskExecutor  # noqa: E402
+from forensics.executors.task import ParseOptions, parse_source  # noqa: E402
+from forensics.intake.walk import EvidenceFile  # noqa: E402
 from forensics.outputs import parquet_metadata  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2] / "sample_evidence"
@@ -234,3 +237,127 @@ def test_correlation_reads_the_workers_days_as_the_client_reads_the_dataset(clie
 def test_correlation_reads_on_the_client_what_the_client_holds(client: Any, sample_case: Path) -> None:
     # events.parquet on the client: nothing to read on the workers
     assert inputs_on_workers(DaskExecutor(client), sample_case) is None
+
+
+class _Watching:
+    """A part writer's two methods that note, at each frame, how many sets the client has submitted and not taken."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.frames: list[tuple[str, pl.DataFrame, int | None]] = []
+        self.sets_alive: list[int] = []
+
+    def _note(self, kind: str, df: pl.DataFrame, size: int | None) -> None:
+        self.frames.append((kind, df, size))
+        self.sets_alive.append(sum(str(key).startswith("parse_source-") for key in self.client.futures))
+
+    def events(self, df: pl.DataFrame, size: int | None = None) -> None:
+        self._note("events", df, size)
+
+    def rejects(self, df: pl.DataFrame, size: int | None = None) -> None:
+        self._note("rejects", df, size)
+
+
+def _rotation_sets(root: Path, n: int) -> list[EvidenceFile]:
+    """``n`` rotation sets of two Apache files each (a rejected line in each older file)."""
+    line = '192.0.2.{i} - alice [25/Oct/2024:10:{m:02d}:00 +0200] "GET /p{i} HTTP/1.1" 200 512 "-" "curl/8.0"\n'
+    files = []
+    for s in range(n):
+        for rank, name in ((1, "access.log.1"), (0, "access.log")):
+            path = root / f"host{s}" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            body = "".join(line.format(i=i + 1, m=rank * 30 + i) for i in range(20)) + ("garbage\n" if rank else "")
+            path.write_text(body, encoding="utf-8")
+            files.append(
+                EvidenceFile(
+                    path=path,
+                    relpath=f"host{s}/{name}",
+                    size=path.stat().st_size,
+                    sha256_before=hashlib.sha256(path.read_bytes()).hexdigest(),
+                    source=f"host{s}/access.log",
+                )
+            )
+    return files
+
+
+def test_the_client_path_bounds_the_sets_and_frames_it_has_not_taken(client: Any, tmp_path: Path) -> None:
+    """At most ``sets_ahead + 1`` sets submitted and not taken, one batch of frames fetched and not stored."""
+    files = _rotation_sets(tmp_path, 6)
+    options = ParseOptions(config=CaseConfig(), format="apache.access", files=tuple(files))
+    ex = DaskExecutor(client, sets_ahead=1, fetch_bytes=1)  # one frame per batch
+    writer, states = _Watching(client), {}
+    reports = ex.parse(files, options, writer, states, None)
+    assert max(writer.sets_alive) <= 2  # every set at once before backpressure: 6
+    assert ex.backlog.peak_sets == 2 and ex.backlog.sets == 0
+    assert ex.backlog.peak_bytes == ex.backlog.largest_frame and ex.backlog.bytes == 0
+    # what the local executor's order gives: file after file, each file's events then rejects
+    expected: list[tuple[str, pl.DataFrame, int]] = []
+    expected_reports = []
+    for s in range(6):
+        for parsed in parse_source(files[2 * s : 2 * s + 2], options).files:
+            expected += [("events", df, n) for df, n in zip(parsed.events, parsed.event_sizes)]
+            expected += [("rejects", df, n) for df, n in zip(parsed.rejects, parsed.reject_sizes)]
+            expected_reports.append(parsed.report)
+    assert [(k, n) for k, _, n in writer.frames] == [(k, n) for k, _, n in expected]
+    assert all(got.equals(want) for (_, got, _), (_, want, _) in zip(writer.frames, expected))
+    assert reports == expected_reports
+    assert sorted(states) == [f"host{s}/access.log" for s in range(6)]
+    assert not [key for key in client.futures if str(key).startswith(("parse_source-", "outline-", "frames-"))]
+
+
+def _correlate_on(client: Any, out: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[Path]]:
+    """``forensics correlate OUT --executor dask --scheduler ADDRESS``; the folders read on the workers."""
+    from typer.testing import CliRunner
+
+    import forensics.correlate.partitions as partitions
+    from forensics.cli import app
+
+    on_cluster: list[Path] = []
+    load = partitions.load_on_cluster
+
+    def spy(c: Any, folder: Path, config: Any = None) -> Any:
+        on_cluster.append(Path(folder))
+        return load(c, folder, config)
+
+    monkeypatch.setattr(partitions, "load_on_cluster", spy)
+    (out / "findings.json").unlink()
+    result = CliRunner().invoke(
+        app, ["correlate", str(out), "--executor", "dask", "--scheduler", client.scheduler.address]
+    )
+    assert result.exit_code == 0, result.output
+    return result, on_cluster
+
+
+def test_correlate_reads_the_workers_days_and_writes_the_same_findings(
+    client: Any, on_workers: Path, sample_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(on_workers, out)
+    _, on_cluster = _correlate_on(client, out, monkeypatch)
+    assert on_cluster == [out]
+    for name in ("findings.json", "attribution.parquet"):
+        assert _bytes(out / name) == _bytes(sample_case / name), name
+
+
+def test_correlate_on_dask_reads_a_dataset_the_client_wrote(
+    client: Any, sample_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A local ingest's dataset (its events were held on the client) is read on the workers too."""
+    out = ingest_only(ROOT, tmp_path / "out", config=ROOT / "case.toml", quiet=True, layout="partitioned").out_dir
+    assert _manifest(out)["options"]["events_held_on"] == "client"
+    (out / "findings.json").write_text("{}", encoding="utf-8")  # replaced by the run below
+    _, on_cluster = _correlate_on(client, out, monkeypatch)
+    assert on_cluster == [out]
+    for name in ("findings.json", "attribution.parquet"):
+        assert _bytes(out / name) == _bytes(sample_case / name), name
+
+
+def test_correlate_on_dask_without_a_dataset_reads_on_the_client_and_says_so(
+    client: Any, sample_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(sample_case, out)
+    result, on_cluster = _correlate_on(client, out, monkeypatch)
+    assert on_cluster == []
+    assert "read on this machine, not on the Dask workers" in result.output
+    assert _bytes(out / "findings.json") == _bytes(sample_case / "findings.json")

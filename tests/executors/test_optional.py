@@ -54,3 +54,12 @@ def test_unknown_executor_and_layout_are_usage_errors(tmp_path: Path) -> None:
     for extra in (["--executor", "spark"], ["--layout", "flat"], ["--scheduler", "tcp://192.0.2.1:8786"]):
         result = CliRunner().invoke(app, ["ingest", evidence, "-o", str(tmp_path / "out"), *extra])
         assert result.exit_code == ExitCode.USAGE, (extra, result.output)
+
+
+def test_correlate_executor_dask_without_dask_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    result = CliRunner().invoke(app, ["correlate", str(tmp_path / "out"), "--executor", "dask"])
+    assert result.exit_code == ExitCode.USAGE
+    assert "pip install 'forensic-timeline[dask]'" in result.output
