@@ -104,11 +104,28 @@ def _file_rank(df: pl.DataFrame) -> pl.Expr:
     events of one record) or nulls take the sort.
     """
     offset = pl.col("log.offset")
+    keys = ["log.offset", "_sub"] if "_sub" in df.columns else ["log.offset"]
+    if _strictly_ordered(df, keys):
+        return pl.int_range(pl.len())  # the usual chunk, in file order: the rank is the row number
     unique = df.select((offset.null_count() == 0) & (offset.rank("ordinal") == offset.rank("min")).all()).item()
     if unique:
         return offset.rank("ordinal") - 1
-    keys = ["log.offset", "_sub"] if "_sub" in df.columns else ["log.offset"]
     return pl.int_range(pl.len()).sort_by(keys).arg_sort()
+
+
+def _strictly_ordered(df: pl.DataFrame, keys: list[str]) -> bool:
+    """Is every row after the one before it by ``keys`` (no null, no tie)?  Then any sort by
+    ``keys`` leaves the frame as it is, and each row's rank is its number."""
+    if df.height < 2:
+        return True  # one row has rank 0 whatever its keys
+    later = pl.lit(False)
+    same = pl.lit(True)
+    for k in keys:
+        prev = pl.col(k).shift(1)
+        later = later | (same & (pl.col(k) > prev))
+        same = same & (pl.col(k) == prev)
+    no_null = pl.all_horizontal(pl.col(k).null_count() == 0 for k in keys)
+    return bool(df.select(no_null & later.slice(1).all()).item())
 
 
 def _gap_instants(values: list[datetime], zone: str) -> pl.DataFrame:

@@ -15,7 +15,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics.time.zones import ZoneDecision, _dst_flags, localize
+from forensics.time.zones import ZoneDecision, _dst_flags, _file_rank, localize
 
 FLAGS = st.lists(st.sampled_from(["year_missing", "dst_ambiguous", "x", "", "dst_nonexistent"]), max_size=3)
 # a time is ambiguous, nonexistent or neither (never both: a nonexistent time has no instant)
@@ -69,3 +69,29 @@ def test_localize_flags_around_changes(shifts: list[int], change: datetime, flag
         assert got[: len(given_flags)] == given_flags
         nonexistent = gap[0] <= t < gap[1]
         assert got[len(given_flags) :] == ["dst_ambiguous"] * amb + ["dst_nonexistent"] * nonexistent
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 5)), st.integers(0, 2)), max_size=12),
+    st.booleans(),
+)
+def test_file_rank_is_the_rank_by_offset_then_position(rows: list[tuple[int | None, int]], with_sub: bool) -> None:
+    """The rank of each row by (``log.offset``, ``_sub``), whatever the order, ties and nulls;
+    the short-cuts (rows already in order, distinct offsets) give the sort's answer."""
+    data = {"log.offset": [r[0] for r in rows]}
+    if with_sub:
+        data["_sub"] = [r[1] for r in rows]
+    df = pl.DataFrame(data, schema={"log.offset": pl.Int64, "_sub": pl.Int64} if with_sub else {"log.offset": pl.Int64})
+    keys = ["log.offset", "_sub"] if with_sub else ["log.offset"]
+    got = df.select(_file_rank(df).cast(pl.Int64).alias("r")).get_column("r").to_list()
+    ordered = df.with_row_index("_i").sort(keys, maintain_order=True)
+    expected = [0] * df.height
+    for rank, i in enumerate(ordered.get_column("_i").to_list()):
+        expected[i] = rank
+    # rows with equal keys may take their ranks in either order; every other row has its place
+    key_of = list(zip(*(df.get_column(k).to_list() for k in keys))) if rows else []
+    for i in range(df.height):
+        tied = [j for j in range(df.height) if key_of[j] == key_of[i]]
+        assert got[i] in {expected[j] for j in tied}
+    assert sorted(got) == list(range(df.height))
