@@ -56,17 +56,7 @@ def finish_events(
         pl.col("n_lines").cast(pl.Int32).alias("log.file.lines"),
         pl.col("offset").alias("log.offset"),
         pl.col("text").alias("event.original"),
-        pl.concat_list(
-            [
-                pl.col("tags").fill_null([]),
-                pl.when(pl.col("latin1"))
-                .then(pl.lit(["latin1_decoded"]))
-                .otherwise(pl.lit([], dtype=pl.List(pl.String))),
-                pl.when(pl.col("truncated"))
-                .then(pl.lit(["line_truncated"]))
-                .otherwise(pl.lit([], dtype=pl.List(pl.String))),
-            ]
-        ).alias("tags"),
+        _reading_tags(events).alias("tags"),
     )
     if "host.name" in events.columns:
         events = events.with_columns(pl.col("host.name").fill_null(pl.lit(report.host, dtype=pl.String)))
@@ -81,16 +71,41 @@ def finish_events(
     return with_private(conform(events), events)  # type: ignore[arg-type]
 
 
+def _reading_tags(events: pl.DataFrame) -> pl.Expr:
+    """``tags`` with ``latin1_decoded`` and ``line_truncated`` where the reader says so.
+
+    Most chunks have no such line: their tags are kept as they are (concatenating three
+    lists for every row cost more than every other provenance column together).
+    """
+    tags = pl.col("tags").fill_null([])
+    if not events.select((pl.col("latin1") | pl.col("truncated")).any()).item():
+        return tags
+    none = pl.lit([], dtype=pl.List(pl.String))
+    return pl.concat_list(
+        [
+            tags,
+            pl.when(pl.col("latin1")).then(pl.lit(["latin1_decoded"])).otherwise(none),
+            pl.when(pl.col("truncated")).then(pl.lit(["line_truncated"])).otherwise(none),
+        ]
+    )
+
+
 def _position_in_record(events: pl.DataFrame) -> pl.Series:
     """``_sub``: each event's 0-based position among the events of its record, in frame order.
 
     What ``pl.int_range(pl.len()).over("_rec")`` says, by a stable sort on ``_rec`` and a
-    scatter back (a window over hundreds of thousands of records costs twenty times more).
+    scatter back (a window over hundreds of thousands of records costs twenty times more),
+    or without the sort when ``_rec`` never goes back.
     """
-    ranked = events.select("_rec").with_row_index("_i").sort("_rec", maintain_order=True, nulls_last=True)
+    rec = pl.col("_rec")
     pos = pl.int_range(pl.len(), dtype=pl.Int64)
-    first = pl.col("_rec").ne_missing(pl.col("_rec").shift(1)) | (pos == 0)
-    ranked = ranked.with_columns(_sub=pos - pl.when(first).then(pos).forward_fill())
+    first = rec.ne_missing(rec.shift(1)) | (pos == 0)
+    sub = (pos - pl.when(first).then(pos).forward_fill()).alias("_sub")
+    if events.select((rec.null_count() == 0) & (rec.diff().drop_nulls() >= 0).all()).item():
+        # records in order, their events together (the usual chunk): the frame is its own sort
+        return events.select(sub).to_series()
+    ranked = events.select("_rec").with_row_index("_i").sort("_rec", maintain_order=True, nulls_last=True)
+    ranked = ranked.with_columns(sub)
     sub = pl.Series("_sub", [], dtype=pl.Int64).extend_constant(0, events.height)
     return sub.scatter(ranked.get_column("_i"), ranked.get_column("_sub"))
 

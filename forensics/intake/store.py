@@ -28,7 +28,7 @@ in memory.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -234,28 +234,36 @@ class PartStore:
         keys: list[str],
         metadata: dict[str, str] | None = None,
     ) -> int:
-        """Held chunks in order: by segments when they follow one another (one chunk finalized at a
-        time: memory stays near what is held), else all at once, sorted when not yet in order."""
+        """Held chunks in order: by segments when they follow one another, else all at once,
+        sorted when not yet in order.
+
+        Each chunk is finalized once, replacing the held chunk it came from (memory stays near
+        what is held); its key range is read from the finalized frame and the same frame is
+        written.
+        """
         held, self._held, self._held_bytes = self._held, [], 0
-        segments = _segments([finalize(h.lazy()) for h in held], keys) if len(held) > 1 else None
+        if len(held) == 1:
+            df = finalize(held.pop().lazy()).collect()
+            return _write_frame(df, target, keys, metadata)
+        schema = finalize(pl.LazyFrame(schema=held[0].schema)).collect_schema()
+        done: list[pl.DataFrame] = []
+        while held:
+            done.append(finalize(held.pop(0).lazy()).collect())
+        segments = _segments(done, keys)
         if segments is not None and len(segments) > 1:
-            schema = finalize(pl.LazyFrame(schema=held[0].schema)).collect_schema()
 
             def batches() -> Iterator[list[pl.LazyFrame]]:
                 for seg in segments:
-                    frames = [finalize(held[i].lazy()) for i in seg]
+                    frames = [done[i].lazy() for i in seg]
                     for i in seg:
-                        held[i] = held[i].clear()  # written: its memory can go
+                        done[i] = done[i].clear()  # written: its memory can go
                     yield frames
 
             _sink_sorted(batches(), schema, keys, target, metadata)
             return pl.scan_parquet(target).select(pl.len()).collect().item()
-        df = finalize(pl.concat([h.lazy() for h in held])).collect()
-        held.clear()
-        if not _in_order(df, keys):
-            df = df.sort(keys, nulls_last=True)
-        df.write_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
-        return df.height
+        df = pl.concat(done)
+        done.clear()
+        return _write_frame(df, target, keys, metadata)
 
     def _write_ranges(
         self,
@@ -353,6 +361,14 @@ class PartStore:
             empty.write_parquet(target, metadata=metadata)
 
 
+def _write_frame(df: pl.DataFrame, target: Path, keys: list[str], metadata: dict[str, str] | None) -> int:
+    """Write one finalized frame to ``target``, sorted by ``keys`` unless already in order."""
+    if not _in_order(df, keys):
+        df = df.sort(keys, nulls_last=True)
+    df.write_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
+    return df.height
+
+
 def _sink_sorted(
     batches: Iterator[list[pl.LazyFrame]],
     schema: pl.Schema,
@@ -382,7 +398,7 @@ def _sink_sorted(
     register_io_source(pull, schema=schema).sink_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
 
 
-def _segments(parts: list[pl.LazyFrame], keys: list[str]) -> list[list[int]] | None:
+def _segments(parts: Sequence[pl.LazyFrame | pl.DataFrame], keys: list[str]) -> list[list[int]] | None:
     """The parts grouped into runs that follow one another by ``keys``, or None when they do not.
 
     Parts are taken by their first key; a part whose first key comes after the last key of
@@ -391,18 +407,17 @@ def _segments(parts: list[pl.LazyFrame], keys: list[str]) -> list[list[int]] | N
     each sorted alone, is then exactly the sorted output.  None (the range path) when a key is
     null or when a segment of several parts would hold more than ``SEGMENT_ROWS`` events
     (sources that overlap in time: one segment would be the whole case).  Only the key
-    columns are read, one part at a time.
+    columns are read, one part at a time (a lazy part is collected for them alone).
     """
     bounds = []
-    for i, lf in enumerate(parts):
-        df = lf.select(keys).collect()
+    for i, part in enumerate(parts):
+        df = part.select(keys) if isinstance(part, pl.DataFrame) else part.select(keys).collect()
         if not df.height:
             continue
-        if df.select(pl.any_horizontal(pl.col(k).is_null().any() for k in keys)).item():
+        ends = _key_range(df, keys)
+        if ends is None:
             return None
-        if not _in_order(df, keys):
-            df = df.sort(keys)
-        bounds.append((df.row(0), df.row(-1), i, df.height))
+        bounds.append((ends[0], ends[1], i, df.height))
     bounds.sort()
     segments: list[list[int]] = []
     rows = 0
@@ -417,6 +432,21 @@ def _segments(parts: list[pl.LazyFrame], keys: list[str]) -> list[list[int]] | N
             return None
         high = last if high is None or last > high else high
     return segments
+
+
+def _key_range(df: pl.DataFrame, keys: list[str]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+    """The least and the greatest ``keys`` of the non-empty ``df`` (None when a key is null).
+
+    What the first and last rows of ``df.sort(keys)`` say, without the sort: only the rows
+    that hold the least (greatest) first key are sorted, a handful where a chunk sorted
+    whole cost a copy of every key column.
+    """
+    if df.select(pl.any_horizontal(pl.col(k).is_null().any() for k in keys)).item():
+        return None
+    first = pl.col(keys[0])
+    low = df.filter(first == first.min()).sort(keys).row(0)
+    high = df.filter(first == first.max()).sort(keys).row(-1)
+    return low, high
 
 
 def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:

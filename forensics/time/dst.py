@@ -105,75 +105,47 @@ class Verdict:
     conflict: bool = False
 
 
-def _consistent_sides(early: list[int], late: list[int]) -> tuple[list[bool], list[bool]] | None:
-    """For a sequence of records, which passes each record can take in a consistent reading.
+def _verdicts(reading: pl.DataFrame) -> pl.DataFrame:
+    """The pass each ambiguous record takes in one order of reading (``_i``, ``_v``: late?).
 
-    ``early``/``late`` are the two candidate instants (µs; equal for unambiguous records).
-    Returns (can_be_first, can_be_second) per record, or None when no reading is consistent
-    (the order itself is unreliable around the change).
+    ``reading`` holds the records of every window (``_w``) in that order: ``_i``, ``_e`` and
+    ``_l`` (the two candidate instants in µs, equal for unambiguous records), ``_amb``.  A
+    reading puts the change before record ``c`` (0..n: records before ``c`` in the first
+    pass, the others in the second); it is consistent when no record is more than
+    ``REORDER_TOLERANCE`` earlier than the one before it.  With ``back(p, q)``, record ``q``
+    too early after ``p``: no pair before ``c`` both early is back, no pair from ``c`` on
+    both late is back, and the pair across ``c`` (early then late) is not back.  A record is
+    in the first pass in the readings ``c > j`` and the second in ``c <= j``; it is decided
+    when the consistent readings all say the same, and nothing is decided in a window with
+    no consistent reading (the order itself is unreliable there).  Column expressions per
+    window: counts of the back pairs before and after each ``c``, then which ``c`` are
+    consistent on either side of each record.
     """
-    n = len(early)
-    if n == 0:
-        return [], []
+    w = "_w"
+    e, late = pl.col("_e"), pl.col("_l")
 
-    def bad(prev: int, cur: int) -> int:
-        back = prev - cur
-        return back if back > _TOL_US else 0
+    def back(prev: pl.Expr, cur: pl.Expr) -> pl.Expr:
+        return ((prev.shift(1) - cur) > _TOL_US).over(w).fill_null(False).cast(pl.Int64)
 
-    # cost(c): records < c read early, records >= c read late; c in 0..n
-    ee = [0] * n  # pair (i-1, i) both early
-    ll = [0] * n  # both late
-    el = [0] * n  # i-1 early, i late
-    for i in range(1, n):
-        ee[i] = bad(early[i - 1], early[i])
-        ll[i] = bad(late[i - 1], late[i])
-        el[i] = bad(early[i - 1], late[i])
-    pre_ee = [0] * (n + 1)  # pre_ee[c] = sum ee[1..c-1]
-    for c in range(2, n + 1):
-        pre_ee[c] = pre_ee[c - 1] + ee[c - 1]
-    suf_ll = [0] * (n + 2)  # suf_ll[c] = sum ll[c+1..n-1]
-    for c in range(n - 2, -1, -1):
-        suf_ll[c] = suf_ll[c + 1] + ll[c + 1]
-    cost = []
-    for c in range(n + 1):
-        total = pre_ee[c] + (suf_ll[c] if c < n else 0)
-        if 1 <= c <= n - 1:
-            total += el[c]
-        cost.append(total)
-    ok = [v == 0 for v in cost]
-    if not any(ok):
-        return None
-    # record j is first in reading c iff c > j; second iff c <= j
-    any_le = [False] * n  # exists consistent c <= j
-    seen = False
-    for j in range(n):
-        seen = seen or ok[j]
-        any_le[j] = seen
-    any_gt = [False] * n  # exists consistent c > j
-    seen = False
-    for j in range(n - 1, -1, -1):
-        seen = seen or ok[j + 1]
-        any_gt[j] = seen
-    return any_gt, any_le
-
-
-def _decide(seq_rows: list[tuple[int, int, bool, int]]) -> dict[int, bool]:
-    """Verdicts (row index -> late?) for one ordered sequence of (idx, early, late, amb) rows."""
-    early = [r[1] for r in seq_rows]
-    late = [r[2] for r in seq_rows]
-    sides = _consistent_sides(early, late)
-    if sides is None:
-        return {}
-    first_ok, second_ok = sides
-    out: dict[int, bool] = {}
-    for k, row in enumerate(seq_rows):
-        if not row[3]:
-            continue
-        if first_ok[k] and not second_ok[k]:
-            out[row[0]] = False
-        elif second_ok[k] and not first_ok[k]:
-            out[row[0]] = True
-    return out
+    df = reading.with_columns(
+        back(e, e).alias("_ee"),  # pair (c-1, c) both early
+        back(late, late).alias("_ll"),  # both late
+        back(e, late).alias("_el"),  # c-1 early, c late: the pair across the change at c
+    )
+    ee, ll = pl.col("_ee"), pl.col("_ll")
+    before = ee.cum_sum().over(w) - ee  # back early pairs among records < c
+    after = ll.sum().over(w) - ll.cum_sum().over(w)  # back late pairs among records > c
+    df = df.with_columns(
+        ((before == 0) & (after == 0) & (pl.col("_el") == 0)).alias("_ok"),  # reading c = this record
+        (ee.sum().over(w) == 0).alias("_ok_end"),  # reading c = n: every record early
+    )
+    ok = pl.col("_ok").cast(pl.Int64)
+    second = ok.cum_sum().over(w) > 0  # a consistent reading c <= j
+    first = ((ok.sum().over(w) - ok.cum_sum().over(w)) > 0) | pl.col("_ok_end")  # a consistent c > j
+    return df.filter(pl.col("_amb")).select(
+        "_i",
+        pl.when(first & ~second).then(False).when(second & ~first).then(True).alias("_v"),
+    )
 
 
 def resolve_fall_back(rows: pl.DataFrame) -> pl.DataFrame:
@@ -183,7 +155,8 @@ def resolve_fall_back(rows: pl.DataFrame) -> pl.DataFrame:
     when the record's time is not in file order: it is left out of the file-order reading
     and decided by its id alone, if any).  Returns one row per ambiguous input row:
     ``log.file.path``, ``event.id``, ``_late`` (Boolean, null when undecided), ``_by``
-    (what decided) and ``_conflict`` (file order and ids disagree).
+    (what decided) and ``_conflict`` (file order and ids disagree); windows in the order
+    they first appear, rows in input order within each.
     """
     out_schema = {
         "log.file.path": pl.String,
@@ -194,57 +167,48 @@ def resolve_fall_back(rows: pl.DataFrame) -> pl.DataFrame:
     }
     if rows.height == 0 or not rows.get_column("_amb").any():
         return pl.DataFrame(schema=out_schema)
-    if "_filed" not in rows.columns:
-        rows = rows.with_columns(pl.lit(True).alias("_filed"))
-    rows = rows.with_row_index("_i")
-    paths, ids, lates, bys, conflicts = [], [], [], [], []
-    for (_w,), grp in rows.group_by(["_w"], maintain_order=True):
-        if not grp.get_column("_amb").any():
-            continue
-        tuples = list(
-            zip(
-                grp.get_column("_i").to_list(),
-                grp.get_column("_seq").to_list(),
-                grp.get_column("_order").to_list(),
-                grp.get_column("_early").dt.epoch("us").to_list(),
-                grp.get_column("_late").dt.epoch("us").to_list(),
-                grp.get_column("_amb").to_list(),
-                grp.get_column("_filed").fill_null(True).to_list(),
-            )
+    filed = pl.col("_filed").fill_null(True) if "_filed" in rows.columns else pl.lit(True)
+    rows = rows.with_row_index("_i").select(
+        "_i",
+        "_w",
+        "log.file.path",
+        "event.id",
+        "_seq",
+        "_order",
+        pl.col("_early").dt.epoch("us").alias("_e"),
+        pl.col("_late").dt.epoch("us").alias("_l"),
+        pl.col("_amb").fill_null(False),
+        filed.alias("_filed"),
+    )
+    # the two readings: file order (records whose time is in file order), then ids
+    by_file = _verdicts(rows.filter(pl.col("_filed")).sort("_seq", maintain_order=True))
+    by_ids = _verdicts(rows.filter(pl.col("_order").is_not_null()).sort(["_order", "_seq"], maintain_order=True))
+    a, b = pl.col("_vf"), pl.col("_vi")
+    conflict = (a.is_not_null() & b.is_not_null() & (a != b)).fill_null(False)
+    return (
+        rows.with_columns(pl.col("_i").min().over("_w").alias("_first"))  # where each window first appears
+        .filter(pl.col("_amb"))
+        .select("_i", "_first", "log.file.path", "event.id")
+        .join(by_file.rename({"_v": "_vf"}), on="_i", how="left")
+        .join(by_ids.rename({"_v": "_vi"}), on="_i", how="left")
+        .sort(["_first", "_i"])
+        .select(
+            "log.file.path",
+            "event.id",
+            pl.when(~conflict).then(pl.coalesce(b, a)).alias("_late_pass"),
+            pl.when(conflict)
+            .then(pl.lit(""))
+            .when(a.is_not_null() & b.is_not_null())
+            .then(pl.lit("file_order+ids"))
+            .when(b.is_not_null())
+            .then(pl.lit("ids"))
+            .when(a.is_not_null())
+            .then(pl.lit("file_order"))
+            .otherwise(pl.lit(""))
+            .alias("_by"),
+            conflict.alias("_conflict"),
         )
-        by_file = sorted((r for r in tuples if r[6]), key=lambda r: r[1])
-        v_file = _decide([(r[0], r[3], r[4], r[5]) for r in by_file])
-        with_ids = [r for r in tuples if r[2] is not None]
-        v_ids: dict[int, bool] = {}
-        if with_ids:
-            by_ids = sorted(with_ids, key=lambda r: (r[2], r[1]))
-            v_ids = _decide([(r[0], r[3], r[4], r[5]) for r in by_ids])
-        amb_rows = grp.filter(pl.col("_amb"))
-        for i, path, eid in zip(
-            amb_rows.get_column("_i").to_list(),
-            amb_rows.get_column("log.file.path").to_list(),
-            amb_rows.get_column("event.id").to_list(),
-        ):
-            a, b = v_file.get(i), v_ids.get(i)
-            conflict = a is not None and b is not None and a != b
-            if conflict:
-                late, by = None, ""
-            elif a is not None and b is not None:
-                late, by = a, "file_order+ids"
-            elif b is not None:
-                late, by = b, "ids"
-            elif a is not None:
-                late, by = a, "file_order"
-            else:
-                late, by = None, ""
-            paths.append(path)
-            ids.append(eid)
-            lates.append(late)
-            bys.append(by)
-            conflicts.append(conflict)
-    return pl.DataFrame(
-        {"log.file.path": paths, "event.id": ids, "_late_pass": lates, "_by": bys, "_conflict": conflicts},
-        schema=out_schema,
+        .cast(out_schema)  # type: ignore[arg-type]
     )
 
 

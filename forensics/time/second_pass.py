@@ -156,16 +156,28 @@ def year_placer(choices: YearChoices) -> Callable[[pl.DataFrame], pl.DataFrame |
 
     def place(df: pl.DataFrame) -> pl.DataFrame | None:
         mask = pl.col("_t_local").is_not_null()
-        if not df.select(mask.any()).item():
+        n = df.select(mask.sum()).item()
+        if not n:
             return None
         df = df.with_row_index("_pi")
+        # a yearless source's chunk is yearless throughout and holds one source: then the
+        # chunk is placed as it is, without a filter, a group_by and a sort back by row
+        yearless = df if n == df.height else df.filter(mask)
+        sources = yearless.get_column("log.source").unique(maintain_order=True)
+        if sources.len() == 1:
+            groups = [(sources[0], yearless)]
+        else:
+            groups = [(source, grp) for (source,), grp in yearless.group_by(["log.source"], maintain_order=True)]
         fixed = []
-        for (source,), grp in df.filter(mask).group_by(["log.source"], maintain_order=True):
+        for source, grp in groups:
             base, st = choices[source]
             fixed.append(_place_years(grp, base, st))
         placed = pl.concat(fixed, how="diagonal_relaxed")
         placed = with_private(conform(placed), placed).with_columns(placed.get_column("_pi"))  # type: ignore[arg-type]
-        return pl.concat([df.filter(~mask), placed.select(df.columns)]).sort("_pi").drop("_pi")
+        placed = placed.select(df.columns)
+        if n == df.height and placed.get_column("_pi").is_sorted():
+            return placed.drop("_pi")
+        return pl.concat([df.filter(~mask), placed]).sort("_pi").drop("_pi")
 
     return place
 
@@ -187,13 +199,7 @@ def _place_years(rows: pl.DataFrame, base: int, st: SourceTime) -> pl.DataFrame:
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     outside = (year < years.MIN_YEAR) | (year > years.MAX_YEAR)
     conflict = ((pl.col("_t_local").dt.month() == 2) & (pl.col("_t_local").dt.day() == 29) & ~leap) | outside
-    flags = pl.concat_list(
-        [
-            pl.col("time.flags").list.eval(pl.element().filter(pl.element() != "year_missing")),
-            pl.lit(["year_inferred"]),
-            pl.when(conflict).then(pl.lit(["year_conflict"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
-        ]
-    )
+    flags = _placed_flags(conflict)
     g = rows.with_columns(
         years.with_year(pl.col("_t_local"), year).alias("_ts"),
         pl.col("_t_offset").alias("_offset"),
@@ -203,6 +209,27 @@ def _place_years(rows: pl.DataFrame, base: int, st: SourceTime) -> pl.DataFrame:
     )
     g = localize(g, st.zone, st.state)
     return g.with_columns(pl.col("time.recorded").alias("@timestamp"))
+
+
+def _placed_flags(conflict: pl.Expr) -> pl.Expr:
+    """``time.flags`` of a placed row: ``year_missing`` replaced by ``year_inferred``, and
+    ``year_conflict`` appended where ``conflict``.
+
+    Rows whose only flag is ``year_missing`` (every row of a yearless syslog) take one of two
+    literal lists; the concatenation of three lists for every row cost five times as much
+    and is left to the others.
+    """
+    flags = pl.col("time.flags")
+    general = pl.concat_list(
+        [
+            flags.list.eval(pl.element().filter(pl.element() != "year_missing")),
+            pl.lit(["year_inferred"]),
+            pl.when(conflict).then(pl.lit(["year_conflict"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
+        ]
+    )
+    only_missing = (flags.list.len() == 1) & (flags.list.first() == "year_missing")
+    simple = pl.when(conflict).then(pl.lit(["year_inferred", "year_conflict"])).otherwise(pl.lit(["year_inferred"]))
+    return pl.when(only_missing).then(simple).otherwise(general)
 
 
 def _host_of(case: CaseTime, source: str) -> str:

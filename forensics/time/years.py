@@ -57,6 +57,12 @@ def mark_rollover(df: pl.DataFrame, mask: pl.Expr, state: dict) -> pl.DataFrame:
     rows = rows.with_columns((step.cum_sum() + last_roll).cast(pl.Int32).alias("_t_roll"))
     state["year_last_ts"] = rows.get_column("_ts")[-1]
     state["year_last_roll"] = int(rows.get_column("_t_roll")[-1])
+    seq = pl.col("_seq")
+    ordered = (seq.null_count() == 0) & (seq.diff().drop_nulls() > 0).all()
+    if rows.height == df.height and "_t_roll" not in df.columns and df.select(ordered).item():
+        # every row is yearless and the chunk is in ``_seq`` order (the usual chunk of a
+        # yearless source): ``rows`` is the chunk's own order, no join needed
+        return df.with_columns(rows.get_column("_t_roll"))
     return df.join(rows.select("_seq", "_t_roll"), on="_seq", how="left", maintain_order="left")
 
 

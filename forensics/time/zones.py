@@ -104,11 +104,28 @@ def _file_rank(df: pl.DataFrame) -> pl.Expr:
     events of one record) or nulls take the sort.
     """
     offset = pl.col("log.offset")
+    keys = ["log.offset", "_sub"] if "_sub" in df.columns else ["log.offset"]
+    if _strictly_ordered(df, keys):
+        return pl.int_range(pl.len())  # the usual chunk, in file order: the rank is the row number
     unique = df.select((offset.null_count() == 0) & (offset.rank("ordinal") == offset.rank("min")).all()).item()
     if unique:
         return offset.rank("ordinal") - 1
-    keys = ["log.offset", "_sub"] if "_sub" in df.columns else ["log.offset"]
     return pl.int_range(pl.len()).sort_by(keys).arg_sort()
+
+
+def _strictly_ordered(df: pl.DataFrame, keys: list[str]) -> bool:
+    """Is every row after the one before it by ``keys`` (no null, no tie)?  Then any sort by
+    ``keys`` leaves the frame as it is, and each row's rank is its number."""
+    if df.height < 2:
+        return True  # one row has rank 0 whatever its keys
+    later = pl.lit(False)
+    same = pl.lit(True)
+    for k in keys:
+        prev = pl.col(k).shift(1)
+        later = later | (same & (pl.col(k) > prev))
+        same = same & (pl.col(k) == prev)
+    no_null = pl.all_horizontal(pl.col(k).null_count() == 0 for k in keys)
+    return bool(df.select(no_null & later.slice(1).all()).item())
 
 
 def _gap_instants(values: list[datetime], zone: str) -> pl.DataFrame:
@@ -158,26 +175,20 @@ def localize(events: pl.DataFrame, decision: ZoneDecision, state: dict[str, Any]
         (naive & (pl.col("_early") != pl.col("_late"))).fill_null(False).alias("_amb"),
         (naive & pl.col("_early").is_null()).fill_null(False).alias("_nonex"),
     )
-    gaps = df.filter(pl.col("_nonex")).get_column("_ts").unique().to_list()
+    gaps = df.select(pl.col("_ts").filter(pl.col("_nonex")).unique()).to_series().to_list()
     if gaps:
         df = df.join(_gap_instants(gaps, zone), on="_ts", how="left", maintain_order="left")
     else:
         df = df.with_columns(pl.lit(None, dtype=UTC_US).alias("_gap"))
     _remember_window(df, zone, naive, state)
     recorded = pl.when(pl.col("_nonex")).then(pl.col("_gap")).otherwise(pl.col("_early"))
-    new_flags = pl.concat_list(
-        [
-            pl.when(pl.col("_amb")).then(pl.lit("dst_ambiguous")),
-            pl.when(pl.col("_nonex")).then(pl.lit("dst_nonexistent")),
-        ]
-    ).list.drop_nulls()
     df = df.with_columns(
         pl.when(has_offset).then(pl.lit("record")).otherwise(pl.lit(decision.source)).alias("time.zone_source"),
         pl.when(has_offset).then(_offset_names(df)).otherwise(pl.lit(zone)).alias("time.zone"),
         recorded.cast(UTC_US).alias("time.recorded"),
         pl.when(pl.col("_amb")).then(pl.col("_early")).alias("time.earliest"),
         pl.when(pl.col("_amb")).then(pl.col("_late")).alias("time.latest"),
-        pl.concat_list([pl.col("time.flags"), new_flags]).alias("time.flags"),
+        _dst_flags().alias("time.flags"),
         pl.when(yearless).then(pl.col("_ts")).alias("_t_local"),
         pl.when(yearless).then(pl.col("_offset")).alias("_t_offset"),
         pl.when(yearless).then(pl.col("_order")).alias("_t_order"),
@@ -186,11 +197,30 @@ def localize(events: pl.DataFrame, decision: ZoneDecision, state: dict[str, Any]
     return df.drop("_early", "_late", "_gap", "_amb", "_nonex", "_seq")
 
 
+def _dst_flags() -> pl.Expr:
+    """``time.flags`` with ``dst_ambiguous`` (``_amb``) or ``dst_nonexistent`` (``_nonex``) appended.
+
+    A time is ambiguous or nonexistent, never both (a nonexistent one has no instant to
+    compare).  Rows with neither keep their list as it is; building a list of the new flags
+    for every row and concatenating it (``concat_list`` of two ``when`` then
+    ``list.drop_nulls``) cost ten times the rest of ``localize``.
+    """
+    flags = pl.col("time.flags")
+    return (
+        pl.when(pl.col("_amb"))
+        .then(pl.concat_list([flags, pl.lit(["dst_ambiguous"])]))
+        .when(pl.col("_nonex"))
+        .then(pl.concat_list([flags, pl.lit(["dst_nonexistent"])]))
+        .otherwise(flags)
+    )
+
+
 def _remember_window(df: pl.DataFrame, zone: str, naive: pl.Expr, state: dict[str, Any]) -> None:
     """Keep the naive records near a fall-back change (with both instants) for the decision."""
     if zone == "UTC" or df.height == 0:
         return
-    yrs = df.filter(naive).select(pl.col("_ts").dt.year().unique()).to_series().drop_nulls().to_list()
+    # only the columns asked are filtered (filtering the whole chunk copied every column)
+    yrs = df.select(pl.col("_ts").filter(naive).dt.year().unique()).to_series().drop_nulls().to_list()
     windows = dst.windows_for_years(zone, yrs)
     if not windows:
         return
@@ -199,24 +229,31 @@ def _remember_window(df: pl.DataFrame, zone: str, naive: pl.Expr, state: dict[st
     for start, stop in windows:
         inside = ts.is_between(start - dst.WINDOW_MARGIN, stop + dst.WINDOW_MARGIN, closed="left")
         which = pl.when(inside).then(pl.lit(start, dtype=pl.Datetime("us"))).otherwise(which)
-    rows = df.filter(naive).with_columns(which.alias("_w")).filter(pl.col("_w").is_not_null())
-    if rows.height == 0:
-        return
-    path = pl.col("log.file.path") if "log.file.path" in rows.columns else pl.lit("")
-    eid = pl.col("event.id") if "event.id" in rows.columns else pl.col("_seq").cast(pl.String)
+    path = pl.col("log.file.path") if "log.file.path" in df.columns else pl.lit("")
+    eid = pl.col("event.id") if "event.id" in df.columns else pl.col("_seq").cast(pl.String)
     # ``_unordered``: the parser says this time is not in file order (a column updated in place)
-    filed = ~pl.col("_unordered").fill_null(False) if "_unordered" in rows.columns else pl.lit(True)
-    keep = rows.select(
-        path.cast(pl.String).alias("log.file.path"),
-        eid.cast(pl.String).alias("event.id"),
-        "_w",
-        "_seq",
-        "_order",
-        "_early",
-        "_late",
-        "_amb",
-        filed.alias("_filed"),
+    filed = ~pl.col("_unordered").fill_null(False) if "_unordered" in df.columns else pl.lit(True)
+    # lazily, so that only the kept columns of the chunk are read and filtered
+    keep = (
+        df.lazy()
+        .filter(naive)
+        .with_columns(which.alias("_w"))
+        .filter(pl.col("_w").is_not_null())
+        .select(
+            path.cast(pl.String).alias("log.file.path"),
+            eid.cast(pl.String).alias("event.id"),
+            "_w",
+            "_seq",
+            "_order",
+            "_early",
+            "_late",
+            "_amb",
+            filed.alias("_filed"),
+        )
+        .collect()
     )
+    if keep.height == 0:
+        return
     state.setdefault("dst_rows", []).append(keep)
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics.intake.store import PartStore, _in_order
+from forensics.intake.store import PartStore, _in_order, _key_range
 
 KEYS = ["@timestamp", "log.file.path", "log.file.line", "event.id"]
 T0 = datetime(2024, 10, 27, 1, 30)
@@ -247,6 +247,40 @@ def test_output_is_the_sorted_events_whatever_the_chunks_held_or_spilled(
         if chunks:
             expected = pl.concat(chunks).sort(KEYS, nulls_last=True)
             assert out.select(expected.columns).equals(expected), name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ROW, min_size=1, max_size=8))
+def test_key_range_is_the_first_and_last_row_of_the_sorted_keys(rows: list[tuple[int | None, str, int, str]]) -> None:
+    df = _frame(rows)
+    got = _key_range(df, KEYS)
+    if df.select(pl.any_horizontal(pl.col(k).is_null().any() for k in KEYS)).item():
+        assert got is None
+        return
+    ordered = df.sort(KEYS)
+    assert got == (ordered.row(0), ordered.row(-1))
+
+
+@pytest.mark.parametrize("starts", [[0, 100, 200], [0, 99, 250], [200, 0, 100], [0, 50, 100]])
+def test_each_held_chunk_is_finalized_once(tmp_path: Path, starts: list[int]) -> None:
+    """Held chunks are finalized once each, for their key ranges and the write alike."""
+    finalized: list[int] = []
+
+    def count(s: pl.Series) -> pl.Series:
+        finalized.append(s.len())
+        return s
+
+    def finalize(lf: pl.LazyFrame) -> pl.LazyFrame:
+        return lf.with_columns(pl.col("log.file.line").map_batches(count, return_dtype=pl.Int64))
+
+    store = PartStore(tmp_path / "p")
+    chunks = [_events(s, 100, "a/access.log") for s in starts]
+    for c in chunks:
+        store.add_events(c)
+    assert store.write_events(tmp_path / "o.parquet", finalize, KEYS, _frame([])) == 300
+    assert sum(finalized) == 300
+    expected = pl.concat(chunks).sort(KEYS)
+    assert pl.read_parquet(tmp_path / "o.parquet").select(expected.columns).equals(expected)
 
 
 def test_expected_text_of_plain_and_gzip_files(tmp_path: Path) -> None:

@@ -225,3 +225,20 @@ def test_the_clock_report_does_not_depend_on_the_order_edges_arrive_in() -> None
         for order in itertools.permutations(edges)
     }
     assert len(reports) == 1
+
+
+@pytest.mark.parametrize("configured", [{}, {"rp01": 0.0}, {"rp01": 2.0}])
+def test_one_host_reads_no_anchor_and_reports_as_before(configured: dict[str, float]) -> None:
+    """Anchors pair two hosts: with one host the events are not read, and the report is the one
+    the events would have given."""
+    df = generate(n_requests=800)
+    one_host = {source: "rp01" for source in HOSTS}
+    read = skew.estimate_from(skew.anchor_events(df.lazy(), one_host), one_host, configured, 10.0)
+
+    def unreadable(s: pl.Series) -> pl.Series:
+        raise AssertionError("the events were read")
+
+    untouched = df.lazy().with_columns(pl.col("url.original").map_batches(unreadable, return_dtype=pl.String))
+    report = skew.estimate(untouched, one_host, configured, 10.0)
+    assert report.as_dict() == read.as_dict()
+    assert report.warnings == read.warnings
