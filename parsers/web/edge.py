@@ -60,7 +60,8 @@ def decode_json(records: pl.DataFrame, dtype: pl.Struct, what: str) -> tuple[pl.
         flagged = shaped.with_columns(json_shape.suspects(pl.col("text"), shape).alias("_suspect"))
         _decode_parts(flagged.filter(~pl.col("_suspect")).drop("_suspect"), dtype, what, good, rejects)
         _decode_suspects(flagged.filter(pl.col("_suspect")).drop("_suspect"), dtype, shape, what, good, rejects)
-        rejects = [rejects[0], pl.concat(rejects[1:]).sort("_rec")]  # the bad JSON objects in file order
+        if len(rejects) > 1:  # the bad JSON objects in file order
+            rejects = [rejects[0], pl.concat(rejects[1:]).sort("_rec")]
     fields = [f.name for f in dtype.fields]
     if good:
         out = pl.concat(good).sort("_rec")

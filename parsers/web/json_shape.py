@@ -73,7 +73,7 @@ def suspects(text: pl.Expr, shape: Shape) -> pl.Expr:
     alternatives = []
     string = r'"(?:[^"\\]|\\.)*"'
     for key, wanted in sorted(kinds.items()):
-        name = re.escape(json.dumps(key)) + r"[ \t\n\r]*:[ \t\n\r]*"
+        name = re.escape(json.dumps(key, ensure_ascii=False)) + r"[ \t\n\r]*:[ \t\n\r]*"
         bad: list[str] = []
         if "string" in wanted:
             bad.append(r"[\[{]")

@@ -199,3 +199,12 @@ def test_only_string_leaves_are_read() -> None:
     records = pl.DataFrame({"_rec": [0], "text": ['{"n": 1}']})
     with pytest.raises(TypeError):
         edge.decode_json(records, pl.Struct({"n": pl.Int64}), "Test")
+
+
+def test_a_key_written_as_itself_is_found_whatever_its_letters() -> None:
+    """The suspect test looks for a key as a log writes it: non-ASCII letters raw, not ``\\u`` escaped."""
+    shape = json_shape.shape_of(pl.Struct({"clé": S, "n": S}))
+    assert shape is not None
+    lines = pl.Series(['{"clé":{"x":1}}', '{"clé":"v","n":[1]}', '{"clé":"v","n":"1"}'], dtype=pl.String)
+    flagged = pl.select(json_shape.suspects(pl.lit(lines), shape)).to_series().to_list()
+    assert flagged == [True, True, False]
