@@ -19,11 +19,12 @@ key's value.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import polars as pl
 
 Path = tuple[str, ...]
+S = pl.String
 
 
 def path_text(path: Sequence[str]) -> str:
@@ -54,7 +55,9 @@ def json_fields(
         return _slow(df, column, wanted)
     canon = pl.col(canonical) if canonical is not None else pl.col(column).str.json_path_match("$")
     work = df.select(pl.col(column).alias("_jf_orig"), canon.alias("_jf_canon")).with_row_index("_jf_pos")
-    out = _read(work.filter(pl.col("_jf_canon").is_not_null()), "_jf_canon", (), wanted)
+    valid = work.filter(pl.col("_jf_canon").is_not_null())
+    tree = _tree(wanted.values())
+    out = _read(valid, "_jf_canon", (), wanted) if tree is None else _read_tree(valid, tree, wanted)
     filled = work.select("_jf_pos").join(out, on="_jf_pos", how="left", maintain_order="left")
     return df.with_columns([filled.get_column(name).alias(name) for name in wanted])
 
@@ -63,6 +66,84 @@ def _slow(df: pl.DataFrame, column: str, paths: Mapping[str, Path]) -> pl.DataFr
     return df.with_columns(
         [pl.col(column).str.json_path_match(path_text(path)).alias(name) for name, path in paths.items()]
     )
+
+
+#: the paths as nested keys: a key maps to the keys under it, or to None for a path's last key
+Tree = dict[str, "Tree | None"]
+
+
+def _tree(paths: Iterable[Path]) -> Tree | None:
+    """The paths as one tree of keys, or None when a path is a prefix of another (a key both read and entered)."""
+    tree: Tree = {}
+    for path in paths:
+        node = tree
+        for depth, key in enumerate(path):
+            last = depth == len(path) - 1
+            if key not in node:
+                node[key] = None if last else {}
+            child = node[key]
+            if last and child is not None and child:
+                return None
+            if not last:
+                if child is None:
+                    return None
+                node = child
+    return tree
+
+
+def _dtype(tree: Tree) -> pl.Struct:
+    return pl.Struct({key: S if sub is None else _dtype(sub) for key, sub in tree.items()})
+
+
+def _roles(tree: Tree, leaves: set[str], objects: set[str]) -> None:
+    for key, sub in tree.items():
+        if sub is None:
+            leaves.add(key)
+        else:
+            objects.add(key)
+            _roles(sub, leaves, objects)
+
+
+def _read_tree(canon: pl.DataFrame, tree: Tree, paths: Mapping[str, Path]) -> pl.DataFrame:
+    """``_jf_pos`` and every path of ``canon`` (compact JSON in ``_jf_canon``), nested paths included, in one decode.
+
+    One ``str.json_decode`` of the compact text with the paths as nested String fields
+    reads every row where each asked key holds what the decoder writes as
+    ``json_path_match`` does: a string, an integer, a boolean or null for a last key, an
+    object or null for a key with keys under it.  One regex finds the other rows (an asked
+    key, at any depth, followed by an object, an array or a number with a fraction or an
+    exponent where a value is read; by anything but an object or null where keys are
+    entered); they take ``json_path_match`` per path on the original line.
+    """
+    leaves: set[str] = set()
+    objects: set[str] = set()
+    _roles(tree, leaves, objects)
+    text = pl.col("_jf_canon")
+
+    def keys(names: set[str]) -> str:
+        return "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True))
+
+    awkward = []
+    if leaves:
+        awkward.append(rf'"(?:{keys(leaves)})":(?:[\[{{]|-?\d+[.eE])')
+    if objects:
+        awkward.append(rf'"(?:{keys(objects)})":[^{{n]')
+    hard = ~text.str.starts_with("{") | text.str.contains("|".join(awkward))
+    canon = canon.with_columns(_jf_hard=hard)
+    easy = canon.filter(~pl.col("_jf_hard"))
+    slow = canon.filter(pl.col("_jf_hard"))
+
+    def field(path: Path) -> pl.Expr:
+        expr = pl.col("_jf_s")
+        for key in path:
+            expr = expr.struct.field(key)
+        return expr
+
+    decoded = easy.select("_jf_pos", text.str.json_decode(_dtype(tree)).alias("_jf_s"))
+    parts = [decoded.select("_jf_pos", *[field(path).alias(name) for name, path in paths.items()])]
+    if slow.height:
+        parts.append(_slow(slow, "_jf_orig", paths).select("_jf_pos", *paths))
+    return pl.concat(parts, how="vertical").sort("_jf_pos") if len(parts) > 1 else parts[0]
 
 
 def _read(canon: pl.DataFrame, column: str, prefix: Path, paths: Mapping[str, Path]) -> pl.DataFrame:

@@ -4,9 +4,10 @@ Their logs are written by software, not by a configurable format string: the fie
 fixed, so each parser is one regex or one typed JSON decode.  What they share is here:
 
 * ``decode_json``: one JSON object per line decoded into typed columns in one polars
-  kernel; a line that is not a JSON object of the expected shape costs only itself (broken
-  JSON is found line by line, then lines of the wrong shape by cutting the chunk in
-  halves; those are rejects);
+  kernel; a line that is not a JSON object of the expected shape costs only itself (the
+  lines that may be broken or of the wrong shape are found by one test over the chunk,
+  only those are read by Python, and the others are decoded together; see
+  ``json_shape``);
 * ``iso_time``: an ISO 8601 stamp into the wall clock as written and its offset;
 * ``epoch_time``: a Unix time in s, ms, µs or ns (told apart by its size) into UTC;
 * ``address_port``: ``ip:port`` / ``[v6]:port`` into its two parts;
@@ -20,11 +21,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
 
 import polars as pl
 
 from parsers.base import offset_seconds, rejects_of
+from parsers.web import json_shape
 from parsers.web.common import decode_urls, http_outcome, with_url_parts
 
 #: Below this many rows a failing decode is retried row by row.
@@ -35,13 +36,17 @@ def decode_json(records: pl.DataFrame, dtype: pl.Struct, what: str) -> tuple[pl.
     """Decode ``text`` as JSON objects of ``dtype``: (rows with the fields unnested, rejects).
 
     Keys absent from ``dtype`` are ignored (they stay in ``event.original``), absent keys
-    are null, numbers and booleans read into a String field keep their text.  A line that
-    is not an object of that shape (broken JSON, an object where a string was expected)
-    makes the decode of its chunk fail: the lines are then checked one by one with Python's
-    JSON parser (broken ones are rejects) and the rest decoded in halves until the lines of
-    the wrong shape are found, so only the failing lines become rejects.  ``what`` names
-    the format in the reject reason.
+    are null, numbers and booleans read into a String field keep their text.  ``dtype``'s
+    leaves must be String.  A line that is not an object of that shape (broken JSON, an
+    object where a string was expected) makes the decode of its chunk fail: the lines that
+    may be at fault are then found by one test over the chunk (``json_shape.suspects``), the
+    others decoded together, and only the suspects are read by Python's parser, each
+    wrong-shaped one getting the decoder's own reason (``_decode_suspects``).  ``what``
+    names the format in the reject reason.
     """
+    shape = json_shape.shape_of(dtype)
+    if shape is None:
+        raise TypeError(f"decode_json reads String leaves only, not {dtype}")
     text = pl.col("text").str.strip_chars()
     objects = text.str.starts_with("{") & text.str.ends_with("}")
     shaped = records.filter(objects.fill_null(False))
@@ -50,24 +55,13 @@ def decode_json(records: pl.DataFrame, dtype: pl.Struct, what: str) -> tuple[pl.
     try:
         good.append(shaped.with_columns(pl.col("text").str.json_decode(dtype).alias("_j")))
     except pl.exceptions.PolarsError:
-        # the slow path, only for a chunk that holds a bad line: broken JSON is found by
-        # Python's parser line by line; the lines whose values do not fit ``dtype`` (as
-        # Python reads them) are decoded one by one, so each gets the decoder's own verdict,
-        # and the others together (cut in halves again only if the guess was wrong)
-        parsed = [_loads(t) for t in shaped.get_column("text").to_list()]
-        valid = pl.Series([p is not _INVALID for p in parsed], dtype=pl.Boolean)
-        shape = _shape(dtype)
-        fits = pl.Series([p is not _INVALID and _fits(p, shape) for p in parsed], dtype=pl.Boolean)
-        rejects.append(rejects_of(shaped.filter(~valid), f"not valid JSON (a {what} line cut or damaged)"))
-        _decode_parts(shaped.filter(fits), dtype, what, good, rejects)
-        odd = shaped.filter(valid & ~fits)
-        errors = [_decode_error(t, dtype) for t in odd.get_column("text").to_list()]
-        failed = pl.Series(errors, dtype=pl.String).is_not_null()
-        _decode_parts(odd.filter(~failed), dtype, what, good, rejects)
-        reasons = pl.Series("_reason", [f"not a {what} record: {e}" for e in errors if e is not None], dtype=pl.String)
-        rejects.append(rejects_of(odd.filter(failed).with_columns(reasons), pl.col("_reason")))
-        if len(rejects) > 3:  # the lines of the wrong shape in file order, as the halving gave them
-            rejects = [*rejects[:2], pl.concat(rejects[2:]).sort("_rec")]
+        # the slow path, only for a chunk that holds a bad line; a clean line the test flags
+        # costs a Python parse, a bad line it misses a halving of the others' decode
+        flagged = shaped.with_columns(json_shape.suspects(pl.col("text"), shape).alias("_suspect"))
+        _decode_parts(flagged.filter(~pl.col("_suspect")).drop("_suspect"), dtype, what, good, rejects)
+        _decode_suspects(flagged.filter(pl.col("_suspect")).drop("_suspect"), dtype, shape, what, good, rejects)
+        if len(rejects) > 1:  # the bad JSON objects in file order
+            rejects = [rejects[0], pl.concat(rejects[1:]).sort("_rec")]
     fields = [f.name for f in dtype.fields]
     if good:
         out = pl.concat(good).sort("_rec")
@@ -77,9 +71,48 @@ def decode_json(records: pl.DataFrame, dtype: pl.Struct, what: str) -> tuple[pl.
     return out, pl.concat(rejects)
 
 
+def _decode_suspects(
+    df: pl.DataFrame,
+    dtype: pl.Struct,
+    shape: json_shape.Shape,
+    what: str,
+    good: list[pl.DataFrame],
+    rejects: list[pl.DataFrame],
+) -> None:
+    """The suspect lines: broken JSON (for Python's parser) and wrong shapes are rejects, the rest rows.
+
+    A line Python cannot parse is "not valid JSON"; the decoder's verdict on the others is
+    read by walking each line (``json_shape.first_misfit``); its error text for a misfit
+    comes from one decode per distinct (path, value), once the decoder is known to parse
+    the line (``json_shape.parsable``; a line it cannot parse is decoded alone, for the
+    parser's error).  The lines that fit are decoded together.
+    """
+    if df.height == 0:
+        return
+    texts = df.get_column("text").to_list()
+    valid = [_loads(t) is not _INVALID for t in texts]
+    misfits = [json_shape.first_misfit(t, shape) if ok else None for t, ok in zip(texts, valid, strict=True)]
+    odd = [i for i, m in enumerate(misfits) if m is not None]
+    errors: list[str | None] = [None] * len(texts)
+    said: dict[tuple[object, str], str | None] = {}
+    for i, parses in zip(odd, json_shape.parsable([texts[i] for i in odd]), strict=True):
+        path, a, b = misfits[i]  # type: ignore[misc]
+        key = (path, texts[i][a:b])
+        if parses and key not in said:
+            said[key] = _decode_error(json_shape.alone(path, key[1]), dtype)
+        errors[i] = said[key] if parses and said[key] is not None else _decode_error(texts[i], dtype)
+    valid_s = pl.Series(valid, dtype=pl.Boolean)
+    failed = pl.Series([e is not None for e in errors], dtype=pl.Boolean)
+    rejects.append(rejects_of(df.filter(~valid_s), f"not valid JSON (a {what} line cut or damaged)"))
+    _decode_parts(df.filter(valid_s & ~failed), dtype, what, good, rejects)
+    reasons = pl.Series("_reason", [f"not a {what} record: {e}" for e in errors if e is not None], dtype=pl.String)
+    rejects.append(rejects_of(df.filter(failed).with_columns(reasons), pl.col("_reason")))
+
+
 def _decode_parts(
     df: pl.DataFrame, dtype: pl.Struct, what: str, good: list[pl.DataFrame], rejects: list[pl.DataFrame]
 ) -> None:
+    """Decode ``df`` at once; if that fails, in halves (row by row below ``_ROW_BY_ROW``): each failing line a reject."""
     if df.height == 0:
         return
     try:
@@ -117,53 +150,6 @@ def _loads(text: str) -> object:
         return json.loads(text)
     except ValueError:
         return _INVALID
-
-
-#: ``dtype`` as plain Python: ("struct", {name: shape}), ("list", inner shape) or ("value", None)
-Shape = tuple[str, Any]
-
-
-def _shape(dtype: pl.DataType) -> Shape:
-    """``dtype`` in the form ``_fits`` walks (a polars dtype's fields are objects built on each access)."""
-    if isinstance(dtype, pl.Struct):
-        return ("struct", {f.name: _shape(f.dtype) for f in dtype.fields})
-    if isinstance(dtype, pl.List):
-        return ("list", _shape(dtype.inner))
-    return ("value", None)
-
-
-def _fits(value: object, shape: Shape) -> bool:
-    """Whether ``str.json_decode`` should read ``value`` (as Python parsed it) into the dtype of ``shape``.
-
-    Only a guess that sorts lines: the decoder itself decides every line.  A String takes
-    any scalar, a Struct an object, a List an array (or a scalar) of what fits its inner type.
-    Scalars are checked in their container's loop (a call per header value was most of the time).
-    """
-    if value is None:
-        return True
-    kind, inner = shape
-    if kind == "value":
-        return not isinstance(value, _CONTAINERS)
-    if kind == "struct":
-        if not isinstance(value, dict):
-            return False
-        for key, item in value.items():
-            field = inner.get(key)
-            if field is None or item is None:
-                continue
-            if field[0] == "value":
-                if isinstance(item, _CONTAINERS):
-                    return False
-            elif not _fits(item, field):
-                return False
-        return True
-    items = value if isinstance(value, list) else [value]
-    if inner[0] == "value":
-        return not any(isinstance(v, _CONTAINERS) for v in items)
-    return all(_fits(v, inner) for v in items)
-
-
-_CONTAINERS = (dict, list)
 
 
 ISO = r"^(?P<wall>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)(?P<zone>Z|[+-]\d{2}:?\d{2})?$"

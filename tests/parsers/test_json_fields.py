@@ -8,7 +8,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers.json_fields import json_fields, path_text
+from parsers.json_fields import _tree, json_fields, path_text
 
 PATHS = {
     "a": ("a",),
@@ -108,3 +108,14 @@ OBJECTS = st.dictionaries(st.sampled_from(["a", "b", "user", "client", "a key", 
 @given(st.lists(st.one_of(OBJECTS.map(json.dumps), st.text(max_size=20)), min_size=1, max_size=8))
 def test_any_json_line_reads_as_json_path_match_reads_it(lines: list[str]) -> None:
     check(lines)
+
+
+def test_nested_paths_are_read_in_one_decode_unless_a_path_is_a_prefix_of_another() -> None:
+    """The paths as one tree (one decode of every level); a key both read and entered takes the level-by-level reading."""
+    assert _tree(PATHS.values()) is not None
+    prefixed = {**PATHS, "client": ("client",), "geo": ("client", "geo")}
+    assert _tree(prefixed.values()) is None
+    df = pl.DataFrame({"text": HOSTILE}, schema={"text": pl.String})
+    got = json_fields(df, "text", prefixed).select(list(prefixed))
+    expected = df.select([pl.col("text").str.json_path_match(path_text(p)).alias(n) for n, p in prefixed.items()])
+    assert got.to_dicts() == expected.to_dicts()
