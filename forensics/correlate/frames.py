@@ -184,8 +184,16 @@ def _part(scan: pl.LazyFrame, columns: list[str], keep: pl.Expr) -> pl.DataFrame
     df = scan.filter(pl.col("@timestamp").is_not_null() & keep).select([COLUMNS[c].alias(c) for c in columns]).collect()
     if not (df.get_column("@timestamp").is_sorted() and df.get_column("_row").is_sorted()):
         df = df.sort("@timestamp", "_row")
-    # a column no event of this kind fills (request ids in most web logs) is held as one null
-    # repeated, not as a null per row: same values, same type, no memory per event
+    return hold_empty_as_one_null(df)
+
+
+def hold_empty_as_one_null(df: pl.DataFrame) -> pl.DataFrame:
+    """A column no row fills (request ids in most web logs) held as one null repeated.
+
+    Not as a null per row: same values, same type, no memory per event.  The local load and
+    the per-day load on a cluster (``forensics.correlate.partitions``) both hand correlation
+    their frames through it.
+    """
     empty = [c for c in df.columns if df.height and df.get_column(c).null_count() == df.height]
     if empty:
         df = df.with_columns(pl.lit(None, dtype=df.schema[c]).alias(c) for c in empty)

@@ -42,6 +42,7 @@ from forensics.correlate.frames import (
     WEB_ACTION,
     WEB_COLUMNS,
     Inputs,
+    hold_empty_as_one_null,
 )
 from forensics.correlate.pipeline import _config, coverage_table
 from forensics.dataset import DATASET, NULL_PARTITION, ORDER, part_files
@@ -180,7 +181,13 @@ def load_on_cluster(client: Any, out: Path, config: CaseConfig | Path | str | No
             cfg, _ = _config(config, SimpleNamespace(manifest=manifest))  # type: ignore[arg-type]
             profile = profile_for(cfg.app_profile, cfg.app_options, sorted({d for day in found for d in day}))
             futures = [client.submit(label_day, f, profile, pure=False) for f in futures]
-        loaded: list[DayInputs] = client.gather(futures)
+        # one day at a time, in order, each released on its worker once here: the client holds
+        # the days taken so far and one in transit, not every day's serialised frames at once
+        loaded: list[DayInputs] = []
+        while futures:
+            taken = futures.pop(0)
+            loaded.append(taken.result())
+            taken.release()
     finally:
         for f in futures:
             f.cancel()
@@ -194,7 +201,8 @@ def load_on_cluster(client: Any, out: Path, config: CaseConfig | Path | str | No
                 .select([COLUMNS[c].alias(c) for c in columns])
                 .collect()
             )
-        return pl.concat(frames)
+        # days whose web logs all lack a column (request ids) still carry a null per row each
+        return hold_empty_as_one_null(pl.concat(frames))
 
     names = (
         pl.concat([d.names for d in loaded])
