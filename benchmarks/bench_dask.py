@@ -3,6 +3,7 @@
     python benchmarks/bench_dask.py                 # scale 2.7: about 10 M events (the issue's figure)
     python benchmarks/bench_dask.py --scale 0.1     # about 0.5 M lines, a few minutes on 2 cores
     python benchmarks/bench_dask.py --scale 1.0 --memory 512 --json
+    python benchmarks/bench_dask.py --correlate OUT  # forensics correlate of an ingest's OUT, local then Dask
 
 Needs the extra: ``pip install -e '.[dask]'``.  The invented case is written once with
 ``forensics simulate --scale S``; then ``forensics ingest CASE -o OUT --config CASE/case.toml``
@@ -131,6 +132,42 @@ def bench(
     return rows
 
 
+def bench_correlate(out: Path, workdir: Path) -> list[dict[str, object]]:
+    """``forensics correlate`` of one ingest output, locally then on a new two-worker LocalCluster.
+
+    ``out`` must hold the partitioned dataset (``--layout both``).  Each run works on its own
+    copy: the local one keeps ``events.parquet``, the Dask one holds the dataset only, so the
+    workers read it one UTC day each (``forensics.correlate.partitions``).  Adds whether the
+    two ``findings.json`` (apart from the run id) and ``attribution.parquet`` are the same.
+    """
+    if not (out / "events").is_dir():
+        raise SystemExit(f"{out} holds no partitioned dataset: ingest it with --layout both")
+    rows: list[dict[str, object]] = []
+    copies = {}
+    for executor in ("local", "dask"):
+        copy = workdir / f"out-{executor}"
+        shutil.copytree(out, copy, ignore=shutil.ignore_patterns("findings.json", "*.lock"))
+        copies[executor] = copy
+        if executor == "local":
+            row = run(["correlate", str(copy), "-q"])
+        else:
+            (copy / "events.parquet").unlink(missing_ok=True)
+            row = on_cluster(["correlate", str(copy), "-q"])
+        rows.append({"executor": executor, **row})
+
+    def findings(folder: Path) -> dict[str, object]:
+        doc = json.loads((folder / "findings.json").read_text(encoding="utf-8"))
+        doc.pop("run_id", None)
+        return doc
+
+    same = findings(copies["local"]) == findings(copies["dask"]) and (
+        (copies["local"] / "attribution.parquet").read_bytes() == (copies["dask"] / "attribution.parquet").read_bytes()
+    )
+    for row in rows:
+        row["same_findings"] = same
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=DEFAULT_SCALE)
@@ -138,7 +175,23 @@ def main() -> None:
     ap.add_argument("--memory", type=int, default=None, help="--memory of every run (MiB; default: the tool's)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-client-path", action="store_true", help="skip the third run (--layout both on Dask)")
+    ap.add_argument(
+        "--correlate", type=Path, metavar="OUT", help="time forensics correlate of this ingest output instead"
+    )
     args = ap.parse_args()
+    if args.correlate:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-dask-"))
+        try:
+            rows = bench_correlate(args.correlate, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        keys = ["executor", "seconds", "cpu_seconds", "peak_rss_mib", "worker_peak_rss_mib", "load", "same_findings"]
+        print(
+            json.dumps(rows, indent=2)
+            if args.json
+            else "\n".join(" | ".join(str(r.get(k, "")) for k in keys) for r in rows)
+        )
+        return
     workdir = Path(tempfile.mkdtemp(prefix="bench-dask-"))
     try:
         rows = bench(args.scale, workdir, args.seed, args.memory, not args.no_client_path)
