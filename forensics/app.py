@@ -464,13 +464,18 @@ def _write_attribution(corr: Any, out: Path, rid: str | None) -> Path:
         for frame, source in ((ctx.web, "web"), (ctx.app, "app")):
             session = f"session.{source}"
             if {"_row", "account", session} <= set(frame.columns):
+                # lazily: the filter reads the three columns kept, not every column of the frame
+                # (a copy of the attributed web requests whole was about 1 GB at 10 M events)
                 frames.append(
-                    frame.filter(pl.col("account").is_not_null()).select(
+                    frame.lazy()
+                    .filter(pl.col("account").is_not_null())
+                    .select(
                         pl.col("_row").cast(pl.Int64).alias("row"),
                         pl.col("account"),
                         pl.col(session).alias("session"),
                         pl.lit(source).alias("source"),
                     )
+                    .collect()
                 )
         db = ctx.db
         sessions = ctx.db_sessions
@@ -481,11 +486,12 @@ def _write_attribution(corr: Any, out: Path, rid: str | None) -> Path:
                 .filter(pl.col("account").is_not_null())
                 .select("row", "account", "session", pl.lit("db").alias("source"))
             )
-    frame = (
-        pl.concat([f.cast(ATTRIBUTION_SCHEMA) for f in frames]).sort("row", "source")  # type: ignore[arg-type]
-        if frames
-        else pl.DataFrame(schema=ATTRIBUTION_SCHEMA)
-    )
+    frame = pl.DataFrame(schema=ATTRIBUTION_SCHEMA)
+    if frames:
+        # ordered by row then source: the order is computed on those two columns and the rows
+        # gathered once, where concatenating then sorting copied every column twice
+        whole = pl.concat([f.cast(ATTRIBUTION_SCHEMA) for f in frames], rechunk=False)  # type: ignore[arg-type]
+        frame = whole[whole.select(pl.arg_sort_by("row", "source")).to_series()]
     target = out / "attribution.parquet"
     with atomic(target) as tmp:
         frame.write_parquet(tmp, compression="zstd", metadata=parquet_metadata(rid))

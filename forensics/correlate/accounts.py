@@ -385,17 +385,23 @@ def decide(ctx: Context, findings: list[Finding]) -> Decision:
 
 def account_profiles(ctx: Context, decision: Decision) -> pl.DataFrame:
     """One row per account seen: logins, failures, addresses, user agents, sessions, verdict, score."""
-    a = ctx.app.filter(pl.col("account").is_not_null())
-    prof = a.group_by("account").agg(
-        pl.col("realm").first(),
-        pl.col("user.id").drop_nulls().first().alias("user_id"),
-        (pl.col("event.action") == "login").sum().alias("logins"),
-        (pl.col("event.action") == "login_failed").sum().alias("failures"),
-        pl.col("@timestamp").min().alias("first_seen"),
-        pl.col("@timestamp").max().alias("last_seen"),
-        pl.col("client.ip").drop_nulls().n_unique().alias("addresses"),
-        pl.col("session.app").drop_nulls().n_unique().alias("app_sessions"),
-        pl.col("account.known").any().alias("exists"),
+    # lazily: only the columns aggregated are filtered, not every column of the application frame
+    prof = (
+        ctx.app.lazy()
+        .filter(pl.col("account").is_not_null())
+        .group_by("account")
+        .agg(
+            pl.col("realm").first(),
+            pl.col("user.id").drop_nulls().first().alias("user_id"),
+            (pl.col("event.action") == "login").sum().alias("logins"),
+            (pl.col("event.action") == "login_failed").sum().alias("failures"),
+            pl.col("@timestamp").min().alias("first_seen"),
+            pl.col("@timestamp").max().alias("last_seen"),
+            pl.col("client.ip").drop_nulls().n_unique().alias("addresses"),
+            pl.col("session.app").drop_nulls().n_unique().alias("app_sessions"),
+            pl.col("account.known").any().alias("exists"),
+        )
+        .collect()
     )
     ws = ctx.web_sessions
     if ws.height and "account" in ws.columns:

@@ -44,13 +44,16 @@ def functions_used(ctx: Context) -> pl.DataFrame:
         return pl.DataFrame(schema={"account": pl.String, "function": pl.String})
     act = pl.col("activity").cast(pl.String)
     module = pl.col("activity.module").cast(pl.String) if "activity.module" in web.columns else pl.lit(None)
+    # lazily: the filter then reads only the columns named here, not every column of the web frame
     return (
-        web.filter(pl.col("account").is_not_null() & ~act.is_in(list(NEUTRAL_ACTIVITIES)))
+        web.lazy()
+        .filter(pl.col("account").is_not_null() & ~act.is_in(list(NEUTRAL_ACTIVITIES)))
         .select(
             "account",
             pl.concat_str([act, pl.lit(":"), module.fill_null("")]).alias("function"),
         )
         .unique()
+        .collect()
     )
 
 

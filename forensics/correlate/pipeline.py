@@ -31,7 +31,7 @@ from forensics.correlate.dedupe import drop_cross_host_duplicates
 from forensics.correlate.detectors import MODULES as DETECTOR_MODULES
 from forensics.correlate.detectors import run_all
 from forensics.correlate.exfil import estimate
-from forensics.correlate.frames import Inputs, evidence_rows, load_inputs
+from forensics.correlate.frames import Inputs, coverage_table, evidence_rows, load_inputs
 from forensics.correlate.grouping import Group, entry_finding, group_findings
 from forensics.correlate.ipcontext import IpContext
 from forensics.correlate.links import (
@@ -164,31 +164,6 @@ def _config(config: CaseConfig | Path | str | None, inputs: Inputs) -> tuple[Cas
     return cfg, notes
 
 
-def coverage_table(scan: pl.LazyFrame) -> pl.DataFrame:
-    """Events per source and UTC hour, with the first/last event of each hour (row and time)."""
-    return (
-        scan.select(
-            pl.coalesce(pl.col("log.source"), pl.col("log.file.path"), pl.col("event.dataset")).alias("source"),
-            pl.col("@timestamp"),
-            pl.col("_row").cast(pl.Int64),
-        )
-        .filter(pl.col("@timestamp").is_not_null())
-        .with_columns(pl.col("@timestamp").dt.truncate("1h").alias("hour"))
-        .group_by("source", "hour")
-        .agg(
-            pl.len().cast(pl.Int64).alias("events"),
-            pl.col("@timestamp").min().alias("first"),
-            pl.col("@timestamp").max().alias("last"),
-            # of the events at the first (last) time of the hour, the first logged: the rows of a
-            # group come in any order from the threads, so a tie is broken by row, not by position
-            pl.col("_row").filter(pl.col("@timestamp") == pl.col("@timestamp").min()).min().alias("first_row"),
-            pl.col("_row").filter(pl.col("@timestamp") == pl.col("@timestamp").max()).min().alias("last_row"),
-        )
-        .sort("source", "hour")
-        .collect()
-    )
-
-
 def _profile(cfg: CaseConfig, inputs: Inputs) -> AppProfile:
     """The application profile: the one the case config names, else the one the datasets show."""
     datasets = inputs.app.get_column("event.dataset").unique().to_list() if inputs.app.height else []
@@ -280,6 +255,10 @@ def prepare(
     web = sessionize_web(web, t)
     lap("web_sessions")
     app = prepare_app(profile.app_fields(inputs.app), inputs.names)
+    names = id_names(pl.concat([inputs.app.select("user.id", "user.name", "event.action"), inputs.names]))
+    # the raw application events and account pairs have said what they had to say: released
+    # before matching and linking, whose working frames are the largest of the preparation
+    inputs.app, inputs.names = inputs.app.clear(), inputs.names.clear()
     matches = match_app_to_web(app, web, t, tol)
     app = reconcile_app(app, matches, web_available=web.height > 0)
     app = sessionize_app(app, t)
@@ -292,6 +271,7 @@ def prepare(
     db = sessionize_db(
         query_shape(inputs.db, t, record_tables=profile.record_tables, record_id_columns=profile.record_id_columns), t
     )
+    inputs.db = inputs.db.clear()  # prepared: the raw database events are not needed twice
     db_sess = db_sessions(db)
     db_links = link_web_db(web, db, t, tol)
     lap("db")
@@ -315,7 +295,7 @@ def prepare(
         ip_info=ip_info,
         coverage=coverage,
         accounts_requested=requested,
-        names=id_names(pl.concat([inputs.app.select("user.id", "user.name", "event.action"), inputs.names])),
+        names=names,
         notes=config_notes,
         web_duplicates=duplicates,
         profile=profile.name,

@@ -78,7 +78,11 @@ def sessionize_web(web: pl.DataFrame, thresholds: Thresholds = DEFAULT) -> pl.Da
     else:
         keys = [pl.col("source.ip").alias("_k1"), pl.col("user_agent.original").alias("_k2")]
     names = [k.meta.output_name() for k in keys]
-    narrow = web.select(pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_i"), *keys, pl.col("@timestamp"))
+    # each key as a code per distinct value (a categorical's physical code; null stays null): the
+    # windows below group on it exactly as on the text, without row-encoding every request's
+    # address and user agent (about 0.5 GB at 4 M requests)
+    codes = [k.cast(pl.Categorical).to_physical().alias(n) for k, n in zip(keys, names, strict=True)]
+    narrow = web.select(pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_i"), *codes, pl.col("@timestamp"))
     in_order = narrow.get_column("@timestamp").is_sorted()
     if not in_order:
         narrow = narrow.sort("@timestamp", "_i")

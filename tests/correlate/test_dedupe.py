@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from forensics.correlate.dedupe import drop_cross_host_duplicates
+from forensics.correlate.dedupe import KEY, _key_hash, drop_cross_host_duplicates
 
 T0 = datetime(2024, 10, 21, 8, 0, tzinfo=UTC)
 
@@ -38,3 +40,47 @@ def test_one_host_or_far_apart_is_left_alone():
     assert drop_cross_host_duplicates(df, 10) == (df, 0)
     df = _frame([(0, "rp01", "/p"), (30, "app01", "/p")])
     assert drop_cross_host_duplicates(df, 10)[1] == 0
+
+
+def _old_drop(web: pl.DataFrame, tolerance: float) -> tuple[pl.DataFrame, int]:
+    """The expression ``drop_cross_host_duplicates`` replaced (a window over a chain id)."""
+    if web.height == 0 or web.get_column("host.name").n_unique() < 2:
+        return web, 0
+    cols = [c for c in KEY if c in web.columns]
+    narrow = web.select(
+        pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_i"),
+        _key_hash(cols, 3).alias("_k1"),
+        _key_hash(cols, 4).alias("_k2"),
+        pl.col("host.name").alias("_h"),
+        pl.col("@timestamp").alias("_t"),
+    ).sort("_k1", "_k2", "_t", "_i")
+    same = (pl.col("_k1") == pl.col("_k1").shift(1)) & (pl.col("_k2") == pl.col("_k2").shift(1))
+    other_host = pl.col("_h") != pl.col("_h").shift(1)
+    close = (pl.col("_t") - pl.col("_t").shift(1)).dt.total_microseconds() <= int(tolerance * 1_000_000)
+    narrow = narrow.with_columns((same & other_host & close).fill_null(False).alias("_link"))
+    narrow = narrow.with_columns((~pl.col("_link")).cum_sum().alias("_chain"))
+    narrow = narrow.with_columns(pl.int_range(0, pl.len()).over("_chain").alias("_pos"))
+    dup = narrow.filter(pl.col("_pos") % 2 == 1).get_column("_i")
+    if dup.len() == 0:
+        return web, 0
+    keep = pl.Series(values=[True] * web.height, dtype=pl.Boolean).scatter(dup, False)
+    return web.filter(keep), int(dup.len())
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0, 0.1, 0.5, 3, 9.9, 10, 10.1, 25]),
+            st.sampled_from(["rp01", "app01", "app02", None]),
+            st.sampled_from(["/p", "/q", None, "/p|x"]),
+        ),
+        max_size=40,
+    ),
+    st.sampled_from([0, 1, 10]),
+)
+def test_the_same_requests_are_dropped_as_by_the_window_it_replaced(rows, tolerance):
+    df = _frame(rows)
+    out, dropped = drop_cross_host_duplicates(df, tolerance)
+    want, want_dropped = _old_drop(df, tolerance)
+    assert dropped == want_dropped and out.equals(want)

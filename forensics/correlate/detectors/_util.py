@@ -32,6 +32,34 @@ def rows(df: pl.DataFrame, *columns: str) -> list[int]:
     return sorted(out)
 
 
+def pair_code(first: str, second: str) -> pl.Expr:
+    """One integer per distinct pair of values of two text columns: equal pairs, equal codes.
+
+    A client is a network and a user agent. Joining the two into one new string per request
+    (``net|ua``) costs the length of both texts for every request of the case, about 0.8 GB
+    at 10 M requests; a code costs 8 bytes per request, since each column is coded by its
+    distinct values (a categorical's physical code, u32) and the two codes are combined into
+    one 64-bit integer. Only equality means anything: codes differ from run to run, so they
+    are never sorted on nor written out. Null where either value is null.
+    """
+
+    def code(name: str) -> pl.Expr:
+        return pl.col(name).cast(pl.Categorical).to_physical().cast(pl.UInt64)
+
+    return code(first) * (1 << 32) + code(second)
+
+
+def in_time_order(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` ordered by ``@timestamp`` then ``_row``, sorted only when it is not already.
+
+    The web frame comes in that order (the order of the event file), and so does anything
+    filtered from it: sorting millions of requests again gathered every column for nothing.
+    """
+    if df.get_column("@timestamp").is_sorted() and df.get_column("_row").is_sorted():
+        return df
+    return df.sort("@timestamp", "_row")
+
+
 def span(df: pl.DataFrame, column: str = "@timestamp", *more: str) -> tuple[datetime | None, datetime | None]:
     """Earliest and latest time over one or more time columns (nulls ignored).
 

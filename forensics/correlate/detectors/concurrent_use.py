@@ -26,7 +26,7 @@ import itertools
 import polars as pl
 
 from forensics.correlate.context import LOCAL_LABELS, Context
-from forensics.correlate.detectors._util import rows
+from forensics.correlate.detectors._util import in_time_order, pair_code, rows
 from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
 
@@ -78,15 +78,22 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 def _requests(ctx: Context) -> pl.DataFrame:
-    """Attributed web requests with their client (network + user agent)."""
+    """Attributed web requests with their client (network + user agent), in time order.
+
+    What is read per account or per session (the first address of a session, its requests in
+    a window) needs the requests of each in time order, which the time order of the whole
+    frame gives; sorting them by account first as well gathered every column again.
+    """
     web = ctx.web
     need = {"account", "source.ip", "user_agent.original", "session.web"}
     if web.height == 0 or not need <= set(web.columns):
         return pl.DataFrame()
     label = pl.col("ip.label").fill_null("") if "ip.label" in web.columns else pl.lit("")
     network = pl.col("ip.network") if "ip.network" in web.columns else pl.lit(None, dtype=pl.String)
-    return (
-        web.filter(pl.col("account").is_not_null() & pl.col("source.ip").is_not_null())
+    # lazily: the filter then reads only the selected columns, not every column of the web frame
+    req = (
+        web.lazy()
+        .filter(pl.col("account").is_not_null() & pl.col("source.ip").is_not_null())
         .select(
             "_row",
             "@timestamp",
@@ -100,24 +107,32 @@ def _requests(ctx: Context) -> pl.DataFrame:
             .otherwise(pl.coalesce(network, pl.col("source.ip")))
             .alias("net"),
         )
-        .sort("account", "@timestamp", "_row")
+        .collect()
     )
+    return in_time_order(req)
 
 
 def _replays(ctx: Context, req: pl.DataFrame) -> list[Finding]:
     t = ctx.thresholds
-    s = req.filter(pl.col("account.session").is_not_null()).with_columns(
-        pl.concat_str([pl.col("net"), pl.lit("|"), pl.col("ua")]).alias("client")
+    # a client is a network and a user agent: a code per distinct pair, not a new string per
+    # request; clients are counted on the three columns that say it, not on a copy of the requests
+    s = req.lazy().filter(pl.col("account.session").is_not_null())
+    client = pair_code("net", "ua").alias("client")
+    per = (
+        s.select("account", "account.session", client)
+        .group_by("account", "account.session")
+        .agg(pl.col("client").n_unique().alias("_k"))
+        .collect()
     )
-    if s.height == 0:
-        return []
-    per = s.group_by("account", "account.session").agg(pl.col("client").n_unique().alias("_k"))
     cand = per.filter(pl.col("_k") >= 2).select("account", "account.session")
     if cand.height == 0:
         return []
     # one pass over the candidate sessions only (most sessions have a single client)
-    parts = s.join(cand, on=["account", "account.session"], how="semi").partition_by(
-        ["account", "account.session"], as_dict=True
+    parts = (
+        s.join(cand.lazy(), on=["account", "account.session"], how="semi")
+        .with_columns(client)
+        .collect()
+        .partition_by(["account", "account.session"], as_dict=True)
     )
     out: list[Finding] = []
     for (acc, sess), g in sorted(parts.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
@@ -167,7 +182,7 @@ def _replays(ctx: Context, req: pl.DataFrame) -> list[Finding]:
                     "baseline": {"own_history": "the client that opened the session"},
                     "session": sess,
                     "switches": switches,
-                    "clients": sorted(set(clients)),
+                    "clients": sorted({f"{n}|{u}" for n, u in g.select("net", "ua").iter_rows()}),
                 },
             )
         )

@@ -34,7 +34,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.correlate.context import LOCAL_LABELS, Context
-from forensics.correlate.detectors._util import rows
+from forensics.correlate.detectors._util import in_time_order, pair_code, rows
 from forensics.correlate.prepare import KEY_METHODS
 from forensics.finding_text import msg
 from forensics.findings import Finding, sort_ips
@@ -96,29 +96,35 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     if web.height == 0 or not {"account", "account.session", "user_agent.original"} <= set(web.columns):
         return []
     activity = pl.col("activity").cast(pl.String) if "activity" in web.columns else pl.lit(None, dtype=pl.String)
-    every = web.filter(pl.col("source.ip").is_not_null()).select(
-        "_row",
-        "@timestamp",
-        "account",
-        "account.session",
-        pl.col("source.ip").alias("ip"),
-        pl.col("user_agent.original").fill_null("").alias("ua"),
-        _net(web).alias("net"),
-        activity.fill_null("").alias("activity"),
+    # lazily: each frame below reads only these columns of the requests it keeps, and the
+    # requests of every account (millions) are aggregated without being copied out first
+    every = (
+        web.lazy()
+        .filter(pl.col("source.ip").is_not_null())
+        .select(
+            "_row",
+            "@timestamp",
+            "account",
+            "account.session",
+            pl.col("source.ip").alias("ip"),
+            pl.col("user_agent.original").fill_null("").alias("ua"),
+            _net(web).alias("net"),
+            activity.fill_null("").alias("activity"),
+        )
     )
-    allreq = every.filter(pl.col("account").is_not_null()).sort("@timestamp", "_row")
+    allreq = every.filter(pl.col("account").is_not_null())
     # requests no account could be given (no login, no session): the usual client's later calls of a day
-    nobody = every.filter(pl.col("account").is_null() & (pl.col("activity") != "login_failed"))
+    nobody = every.filter(pl.col("account").is_null() & (pl.col("activity") != "login_failed")).collect()
     by_key = pl.col("account.session").is_null() | pl.col("account.session").is_in(_key_sessions(ctx))
-    keyed = allreq.filter(by_key)
+    # a client is a network and a user agent: a code per distinct pair, not a new string per request
+    keyed = in_time_order(allreq.filter(by_key).with_columns(pair_code("net", "ua").alias("client")).collect())
     if keyed.height == 0:
         return []
     # when each network was first used, by this account and by any account (peers)
-    first_by_acc = allreq.group_by("account", "net").agg(pl.col("@timestamp").min().alias("_acc_first"))
-    first_any = allreq.group_by("net").agg(pl.col("@timestamp").min().alias("_any_first"))
+    first_by_acc = allreq.group_by("account", "net").agg(pl.col("@timestamp").min().alias("_acc_first")).collect()
+    first_any = allreq.group_by("net").agg(pl.col("@timestamp").min().alias("_any_first")).collect()
     out: list[Finding] = []
     for (acc,), g in sorted(keyed.partition_by("account", as_dict=True).items(), key=lambda kv: str(kv[0][0])):
-        g = g.with_columns(pl.concat_str([pl.col("net"), pl.lit("|"), pl.col("ua")]).alias("client"))
         clients = g.group_by("client").agg(
             pl.col("@timestamp").min().alias("first"),
             pl.col("@timestamp").max().alias("last"),
@@ -129,7 +135,8 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         )
         if clients.height < 2:
             continue
-        usual = clients.sort("first").row(0, named=True)
+        # ties on the first time are broken by the client's text (the codes have no order)
+        usual = clients.sort("first", "net", "ua").row(0, named=True)
         new = (
             clients.filter(
                 # own history: the usual client was used on an earlier day than the new one
@@ -142,8 +149,7 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             # never used by the account nor by any other account before this client appeared
             .filter((pl.col("_acc_first") >= pl.col("first")) & (pl.col("_any_first") >= pl.col("first")))
         )
-        usual_client = f"{usual['net']}|{usual['ua']}"
-        usual_rows = g.filter(pl.col("client") == usual_client)
+        usual_rows = g.filter(pl.col("client") == usual["client"])
         # the usual client's calls that no account could be given: same address, user agent, kind of request
         unclaimed = nobody.filter(
             (pl.col("ip") == usual["ip"])
@@ -151,7 +157,7 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             & pl.col("activity").is_in(usual_rows.get_column("activity").unique().to_list())
         ).select(usual_rows.drop("client").columns)
         usual_calls = pl.concat([usual_rows.drop("client"), unclaimed]).sort("@timestamp", "_row")
-        for c in new.sort("first").to_dicts():
+        for c in new.sort("first", "net", "ua").to_dicts():
             # the usual client keeps using the credential after the new one appeared
             again = usual_calls.filter(
                 (pl.col("@timestamp") > c["first"])
@@ -160,7 +166,7 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             before = usual_calls.filter(pl.col("@timestamp") < c["first"])
             if again.height == 0 or before.height == 0:
                 continue
-            mine = g.filter(pl.col("client") == f"{c['net']}|{c['ua']}")
+            mine = g.filter(pl.col("client") == c["client"])
             ipl = sort_ips(mine.get_column("ip").unique().to_list())
             usual_days = before.get_column("@timestamp").dt.date().n_unique()
             out.append(

@@ -83,6 +83,10 @@ READ_ACTIVITIES = (*DATA_ACTIVITIES, "patient_search", "api_other", "page")
 CREDENTIAL_DETECTORS = ("spray", "stuffing", "brute_force", "success_after_failures")
 
 
+#: The columns ``purpose`` reads.
+PURPOSE_COLUMNS = ("activity", "http.request.method", "http.response.status_code")
+
+
 def purpose(reqs: pl.DataFrame) -> dict[str, int | str | None]:
     """What a session's requests do: ``credential``, ``collection`` or None, with the counts that say so.
 
@@ -164,7 +168,9 @@ def session_cadence(ctx: Context) -> pl.DataFrame:
             | (pl.col("requests") >= 5 * t.cadence_min_requests)
         )
     ).get_column("session.web")
-    rows = ctx.web.filter(pl.col("session.web").is_in(busy.implode())).select("session.web", "@timestamp")
+    rows = (
+        ctx.web.lazy().filter(pl.col("session.web").is_in(busy.implode())).select("session.web", "@timestamp").collect()
+    )
     gaps = (
         rows.group_by("session.web")
         .agg(pl.col("@timestamp").diff().dt.total_milliseconds().drop_nulls().cast(pl.Float64).alias("_g"))
@@ -203,10 +209,14 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
     hits = hits.with_columns(
         pl.coalesce(pl.col("account"), pl.concat_str([pl.lit("ip:"), pl.col("ip")])).alias("_actor")
     )
+    # only the columns read below: the sessions of a script can hold a large share of the
+    # requests, and filtering every column of the web frame copied them all
+    read = ("session.web", "_row", "@timestamp", "request.start", "account", *PURPOSE_COLUMNS)
+    web = ctx.web.select([c for c in read if c in ctx.web.columns])
     out = []
     for (_actor, ua), g in sorted(hits.group_by(["_actor", "ua"]), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
         sessions = sorted(g.get_column("session.web").to_list())
-        reqs = ctx.web.filter(pl.col("session.web").is_in(sessions))
+        reqs = web.filter(pl.col("session.web").is_in(sessions))
         # what the sessions do is read on all their requests (the rhythm was measured on them)
         does = purpose(reqs)
         if g.get_column("account").drop_nulls().len():
