@@ -37,6 +37,7 @@ from polars.io.plugins import register_io_source
 
 # the evidence is opened only the way the reader opens it: read-only, O_NOATIME when allowed
 from forensics.intake.stream import _open_readonly as open_readonly
+from forensics.time.zones import rows_in_order
 
 BUCKET_ROWS = 250_000
 #: Parts whose key ranges overlap are sorted together when they hold no more events than this.
@@ -363,7 +364,7 @@ class PartStore:
 
 def _write_frame(df: pl.DataFrame, target: Path, keys: list[str], metadata: dict[str, str] | None) -> int:
     """Write one finalized frame to ``target``, sorted by ``keys`` unless already in order."""
-    if not _in_order(df, keys):
+    if not rows_in_order(df, keys, ties=True):
         df = df.sort(keys, nulls_last=True)
     df.write_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
     return df.height
@@ -386,7 +387,7 @@ def _sink_sorted(
     ) -> Iterator[pl.DataFrame]:
         for frames in batches:
             df = pl.concat(frames, how="diagonal_relaxed").collect()
-            if not _in_order(df, keys):
+            if not rows_in_order(df, keys, ties=True):
                 df = df.sort(keys, nulls_last=True)
             if predicate is not None:
                 df = df.filter(predicate)
@@ -447,26 +448,6 @@ def _key_range(df: pl.DataFrame, keys: list[str]) -> tuple[tuple[Any, ...], tupl
     low = df.filter(first == first.min()).sort(keys).row(0)
     high = df.filter(first == first.max()).sort(keys).row(-1)
     return low, high
-
-
-def _in_order(df: pl.DataFrame, keys: list[str]) -> bool:
-    """True when ``df`` is already sorted by ``keys`` (nulls last): then sorting is skipped.
-
-    One evidence file read in order is usually in time order already; checking costs a
-    few column comparisons, sorting a copy of every column.
-    """
-    if df.height < 2:
-        return True
-    if df.select(pl.any_horizontal(pl.col(k).is_null().any() for k in keys)).item():
-        return False  # nulls: leave it to sort, whose null placement is the rule
-    later = pl.lit(False)
-    same = pl.lit(True)
-    for k in keys:
-        prev = pl.col(k).shift(1)
-        later = later | (same & (pl.col(k) > prev))
-        same = same & (pl.col(k) == prev)
-    ok = (later | same).slice(1)
-    return bool(df.select(ok.all()).item())
 
 
 def _bucket_of(edges: pl.Series) -> pl.Expr:

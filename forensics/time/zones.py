@@ -105,7 +105,7 @@ def _file_rank(df: pl.DataFrame) -> pl.Expr:
     """
     offset = pl.col("log.offset")
     keys = ["log.offset", "_sub"] if "_sub" in df.columns else ["log.offset"]
-    if _strictly_ordered(df, keys):
+    if rows_in_order(df, keys, ties=False):
         return pl.int_range(pl.len())  # the usual chunk, in file order: the rank is the row number
     unique = df.select((offset.null_count() == 0) & (offset.rank("ordinal") == offset.rank("min")).all()).item()
     if unique:
@@ -113,19 +113,27 @@ def _file_rank(df: pl.DataFrame) -> pl.Expr:
     return pl.int_range(pl.len()).sort_by(keys).arg_sort()
 
 
-def _strictly_ordered(df: pl.DataFrame, keys: list[str]) -> bool:
-    """Is every row after the one before it by ``keys`` (no null, no tie)?  Then any sort by
-    ``keys`` leaves the frame as it is, and each row's rank is its number."""
+def rows_in_order(df: pl.DataFrame, keys: list[str], *, ties: bool) -> bool:
+    """Is every row after (``ties``: or level with) the one before it by ``keys``, with no null?
+
+    Then sorting by ``keys`` would leave the frame as it is (with ``ties``: a stable sort), so
+    the sort can be skipped; without ties each row's rank is also its number.  A null answers
+    False: where nulls go is the sort's rule, so the sort decides.  Checking costs a few column
+    comparisons, sorting a copy of every column.  The part store's ordering
+    (``forensics.intake.store``) and the rank of a row in its file (``_file_rank``) both ask.
+    """
     if df.height < 2:
-        return True  # one row has rank 0 whatever its keys
+        return True  # one row is in order, and its rank is 0, whatever its keys
+    if df.select(pl.any_horizontal(pl.col(k).is_null().any() for k in keys)).item():
+        return False
     later = pl.lit(False)
     same = pl.lit(True)
     for k in keys:
         prev = pl.col(k).shift(1)
         later = later | (same & (pl.col(k) > prev))
         same = same & (pl.col(k) == prev)
-    no_null = pl.all_horizontal(pl.col(k).null_count() == 0 for k in keys)
-    return bool(df.select(no_null & later.slice(1).all()).item())
+    ok = (later | same) if ties else later
+    return bool(df.select(ok.slice(1).all()).item())
 
 
 def _gap_instants(values: list[datetime], zone: str) -> pl.DataFrame:
