@@ -271,7 +271,7 @@ def build(n_events: int, out: Path) -> int:
 
 #: The pipeline's steps whose memory ``--steps`` reports (names in ``forensics.correlate.pipeline``).
 STEPS = (
-    "load_inputs", "drop_cross_host_duplicates", "_profile", "with_pagination", "_ip_table", "sessionize_web",
+    "load_inputs", "kept_rows", "rebuilt", "_profile", "with_pagination", "_ip_table", "_with_ip_labels", "sessionize_web",
     "prepare_app", "match_app_to_web", "reconcile_app", "sessionize_app", "app_sessions", "web_sessions",
     "link_sessions", "attribute_requests", "attribute_matched", "query_shape", "sessionize_db", "db_sessions",
     "link_web_db", "coverage_table", "_with_accounts", "id_names", "decide", "estimate", "_document",

@@ -46,6 +46,14 @@ APP_FIELDS: dict[str, pl.DataType] = {
 }
 
 
+#: What a web request's activity labels depend on (``AppProfile.label_inputs``).
+LABEL_INPUTS = ("http.request.method", "url.path", "url.query", "http.response.status_code")
+
+#: Above this share of distinct combinations among the requests, ``label_requests`` labels
+#: every row: finding the combinations and joining their labels back would cost more.
+DISTINCT_SHARE = 0.5
+
+
 class AppProfile:
     """Base class: subclass, set ``name``, override what the application does differently."""
 
@@ -59,6 +67,9 @@ class AppProfile:
     record_tables: tuple[str, ...] = ()
     #: Columns that name one record in a single-record lookup (``patient_id = '48213'``).
     record_id_columns: tuple[str, ...] = ()
+    #: The only request columns ``label_activity`` reads: ``label_requests`` labels each distinct
+    #: combination of them once.  A profile whose labels read anything else lists it here.
+    label_inputs: ClassVar[tuple[str, ...]] = LABEL_INPUTS
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         unknown = sorted(set(options or {}) - set(self.defaults))
@@ -79,6 +90,31 @@ class AppProfile:
     def app_fields(self, app: pl.DataFrame) -> pl.DataFrame:
         """Add the typed columns of ``APP_FIELDS`` (same rows, same order); none known by default."""
         return with_app_fields(app, {})
+
+
+def label_requests(profile: AppProfile, web: pl.DataFrame) -> pl.DataFrame:
+    """``profile.label_activity(web)``, computed once per distinct combination of its inputs.
+
+    A case of 4 M requests names about 100,000 distinct (method, path, query, status): the
+    labels' dozen regular expressions and working columns run on those, and a join on the
+    input columns puts the labels back on every request (same rows, same order, same
+    columns, same values: a label reads only ``profile.label_inputs``).  When most requests
+    are distinct, or a column is missing, every row is labelled as before.
+    """
+    key = list(profile.label_inputs)
+    if web.height == 0 or not set(key) <= set(web.columns):
+        return profile.label_activity(web)
+    distinct = web.select(key).unique()
+    if distinct.height > DISTINCT_SHARE * web.height:
+        return profile.label_activity(web)
+    labelled = profile.label_activity(distinct)
+    added = [c for c in labelled.columns if c not in web.columns]
+    labels = (
+        web.select(key)
+        .join(labelled.select(*key, *added), on=key, how="left", nulls_equal=True, maintain_order="left")
+        .select(added)
+    )
+    return web.hstack(labels.get_columns())
 
 
 def with_app_fields(app: pl.DataFrame, exprs: Mapping[str, pl.Expr]) -> pl.DataFrame:

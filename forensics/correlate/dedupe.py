@@ -29,8 +29,20 @@ def _key_hash(cols: list[str], seed: int) -> pl.Expr:
 
 def drop_cross_host_duplicates(web: pl.DataFrame, tolerance: float) -> tuple[pl.DataFrame, int]:
     """``web`` without the second copy of requests logged by two hosts, and the number dropped."""
-    if web.height == 0 or "host.name" not in web.columns or web.get_column("host.name").n_unique() < 2:
+    keep = kept_rows(web, tolerance)
+    if keep is None:
         return web, 0
+    return web.filter(keep), int(keep.len() - keep.sum())
+
+
+def kept_rows(web: pl.DataFrame, tolerance: float) -> pl.Series | None:
+    """Which requests ``drop_cross_host_duplicates`` keeps (a mask in row order), or None when it keeps all.
+
+    The mask alone lets a caller that owns the frame filter it a column at a time
+    (``forensics.correlate.frames.rebuilt``) instead of holding the whole frame twice.
+    """
+    if web.height == 0 or "host.name" not in web.columns or web.get_column("host.name").n_unique() < 2:
+        return None
     cols = [c for c in KEY if c in web.columns]
     # one seed after the other: hashed together, the per-column hashes of both seeds existed at
     # once (twelve 64-bit columns, about 0.8 GB at 8 M requests)
@@ -59,6 +71,5 @@ def drop_cross_host_duplicates(web: pl.DataFrame, tolerance: float) -> tuple[pl.
     dup = narrow.filter(pl.col("_pos") % 2 == 1).get_column("_i")
     del narrow
     if dup.len() == 0:
-        return web, 0
-    keep = pl.repeat(True, web.height, dtype=pl.Boolean, eager=True).scatter(dup, False)
-    return web.filter(keep), int(dup.len())
+        return None
+    return pl.repeat(True, web.height, dtype=pl.Boolean, eager=True).scatter(dup, False)

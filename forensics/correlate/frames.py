@@ -10,6 +10,7 @@ but cannot be placed on a timeline, so they are counted and left out here.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -199,6 +200,32 @@ def hold_empty_as_one_null(df: pl.DataFrame) -> pl.DataFrame:
     if empty:
         df = df.with_columns(pl.lit(None, dtype=df.schema[c]).alias(c) for c in empty)
     return df
+
+
+def rebuilt(df: pl.DataFrame, change: Callable[[pl.Series], pl.Series]) -> pl.DataFrame:
+    """A frame of ``df``'s columns with ``change`` applied to each, built one column at a time.
+
+    ``df.filter(mask)`` or ``df.rechunk()`` make every new column before the old ones go: for a
+    moment the frame exists twice (about 1 GB more at 4 M web requests).  Here each column is
+    taken out of ``df`` as its replacement is made, so the old and the new frame together
+    never hold more than one column twice.  **``df`` is emptied**: pass a frame you own (a
+    ``clone()`` is shallow and enough: the buffers are released when nothing else holds them).
+    """
+    order = df.columns
+    out: list[pl.Series] = []
+    empty: dict[str, pl.DataType] = {}
+    for name in order:
+        column = df.drop_in_place(name)
+        if column.len() and column.null_count() == column.len() and len(empty) + 1 < len(order):
+            # a column no row fills stays one null repeated (``hold_empty_as_one_null``)
+            empty[name] = column.dtype
+            continue
+        out.append(change(column))
+        del column
+    frame = pl.DataFrame(out)
+    if empty:
+        frame = frame.with_columns(pl.lit(None, dtype=d).alias(c) for c, d in empty.items()).select(order)
+    return frame
 
 
 def coverage_table(scan: pl.LazyFrame) -> pl.DataFrame:

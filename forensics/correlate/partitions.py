@@ -32,7 +32,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics.apps import AppProfile, profile_for
+from forensics.apps import AppProfile, label_requests, profile_for
 from forensics.config import CaseConfig
 from forensics.correlate.frames import (
     APP_COLUMNS,
@@ -122,7 +122,7 @@ def app_datasets(day: DayInputs) -> list[str]:
 
 def label_day(day: DayInputs, profile: AppProfile) -> DayInputs:
     """Map: the day's web requests with the profile's activity labels (row by row: same rows, same order)."""
-    return replace(day, web=profile.label_activity(day.web))
+    return replace(day, web=label_requests(profile, day.web))
 
 
 def days(out: Path) -> list[tuple[list[Path], int]]:

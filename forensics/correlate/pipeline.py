@@ -22,16 +22,16 @@ from typing import Any
 import polars as pl
 
 from forensics._version import __version__
-from forensics.apps import AppProfile, profile_for
+from forensics.apps import AppProfile, label_requests, profile_for
 from forensics.config import CaseConfig, load_config
 from forensics.correlate.accounts import Decision, account_profiles, decide
 from forensics.correlate.context import Context
 from forensics.correlate.dblinks import link_web_db, query_shape
-from forensics.correlate.dedupe import drop_cross_host_duplicates
+from forensics.correlate.dedupe import kept_rows
 from forensics.correlate.detectors import MODULES as DETECTOR_MODULES
 from forensics.correlate.detectors import run_all
 from forensics.correlate.exfil import estimate
-from forensics.correlate.frames import Inputs, coverage_table, evidence_rows, load_inputs
+from forensics.correlate.frames import Inputs, coverage_table, evidence_rows, load_inputs, rebuilt
 from forensics.correlate.grouping import Group, entry_finding, group_findings
 from forensics.correlate.ipcontext import IpContext
 from forensics.correlate.links import (
@@ -177,24 +177,38 @@ def _ip_table(ipctx: IpContext, *series: pl.Series) -> pl.DataFrame:
     return ipctx.lookup(allx)
 
 
-#: Web requests labelled at a time (``_label_requests``).
-LABEL_SLICE = 1 << 20
-
-
 def _label_requests(web: pl.DataFrame, profile: AppProfile, cfg: CaseConfig) -> pl.DataFrame:
     """Activity labels and list pages of the web requests, without the query string.
 
-    Both read one request at a time (its URL, method and status), so labelling a slice of
-    requests at a time gives the same columns, while the dozen working columns of the labels
-    exist for one slice only instead of for every request of the case at once.
+    The labels are computed once per distinct request (``forensics.apps.label_requests``);
+    the list pages read the labels and a request's own query and Range header, row by row.
     """
-    parts = []
-    for start in range(0, max(web.height, 1), LABEL_SLICE):
-        part = profile.label_activity(web.slice(start, LABEL_SLICE))
-        assert isinstance(part, pl.DataFrame)
-        # the query string has said what it had to say
-        parts.append(with_pagination(part, cfg.pagination).drop("url.query"))
-    return pl.concat(parts) if len(parts) > 1 else parts[0]
+    # the query string has said what it had to say
+    return with_pagination(label_requests(profile, web), cfg.pagination).drop("url.query")
+
+
+def _with_ip_labels(web: pl.DataFrame, ip_info: pl.DataFrame) -> pl.DataFrame:
+    """The requests with their address's label, note and network, in one chunk per column.
+
+    The labels are joined to the address column alone (a join of the whole frame copies every
+    column at once), and the requests, labelled a slice at a time, are put into one chunk per
+    column a column at a time: the later steps read them whole, and a frame in several chunks
+    is copied again by each step that needs it contiguous.  **``web`` is emptied.**
+    """
+    labels = (
+        web.select("source.ip")
+        .join(
+            ip_info.select(pl.col("ip").alias("source.ip"), "ip.label", "ip.note", "ip.network"),
+            on="source.ip",
+            how="left",
+            maintain_order="left",
+        )
+        .drop("source.ip")
+        .rechunk()
+    )
+    if labels.height != web.height:
+        raise ValueError("an address has two labels: the address table must list each address once")
+    return rebuilt(web, lambda column: column.rechunk()).hstack(labels.get_columns())
 
 
 def prepare(
@@ -227,9 +241,14 @@ def prepare(
     tol = float(cfg.skew_tolerance)
     lap("load")
     ipctx = IpContext.from_config(cfg)
-    web, duplicates = drop_cross_host_duplicates(inputs.web, tol)
-    # the raw frames are not needed twice
+    # a shallow copy this step owns, and the inputs let go of theirs: the frames below are
+    # rebuilt a column at a time (``rebuilt``), each old column released as its new one is made
+    web = inputs.web.clone()
     inputs.web = inputs.web.clear()
+    keep = kept_rows(web, tol)
+    duplicates = 0 if keep is None else int(keep.len() - keep.sum())
+    if keep is not None:
+        web = rebuilt(web, lambda column: column.filter(keep))
     # what the application's URLs, audit keys and tables mean: its profile's job
     profile = _profile(cfg, inputs)
     done = getattr(inputs, "labelled_with", None)  # labelled where they were read (row by row)
@@ -245,12 +264,7 @@ def prepare(
         inputs.app.get_column("source.ip"),
         inputs.db.get_column("source.ip"),
     )
-    web = web.join(
-        ip_info.select(pl.col("ip").alias("source.ip"), "ip.label", "ip.note", "ip.network"),
-        on="source.ip",
-        how="left",
-        maintain_order="left",
-    )
+    web = _with_ip_labels(web, ip_info)
     lap("label")
     web = sessionize_web(web, t)
     lap("web_sessions")

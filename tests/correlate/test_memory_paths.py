@@ -233,3 +233,83 @@ def test_attribution_rows_come_in_the_order_of_the_sort_it_replaced(web_rows, ap
     assert got.select("row", "source").equals(want.select("row", "source"))
     # rows that tie on row and source may come in either order, as they did
     assert got.sort(got.columns, nulls_last=True).equals(want.sort(want.columns, nulls_last=True))
+
+
+def test_attribution_lets_go_of_the_context_only_when_asked(tmp_path):
+    from types import SimpleNamespace
+
+    from forensics.app import _write_attribution
+
+    web = pl.DataFrame({"_row": [2, 1], "account": ["a", "b"], "session.web": ["W1", "W2"]})
+    app = pl.DataFrame({"_row": [0], "account": ["a"], "session.app": ["A1"]})
+    db = pl.DataFrame({"_row": [3], "session.db": ["D1"]})
+    ctx = SimpleNamespace(web=web, app=app, db=db, db_sessions=pl.DataFrame({"session": ["D1"], "account": ["a"]}))
+    kept = SimpleNamespace(context=ctx)
+    first = pl.read_parquet(_write_attribution(kept, tmp_path, None))
+    assert kept.context is ctx
+    released = SimpleNamespace(context=ctx)
+    second = pl.read_parquet(_write_attribution(released, tmp_path, None, release=True))
+    assert released.context is None
+    assert first.equals(second)
+    assert first.get_column("row").to_list() == [0, 1, 2, 3]
+
+
+columns_of_requests = st.lists(
+    st.tuples(st.integers(-3, 3) | st.none(), texts, st.booleans()),
+    max_size=30,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=columns_of_requests, chunks=st.integers(1, 4))
+def test_rebuilt_column_by_column_equals_the_whole_frame_operation(rows, chunks):
+    base = pl.DataFrame(rows, schema={"n": pl.Int64, "t": pl.String, "keep": pl.Boolean}, orient="row")
+    # a column no row fills, held as one null repeated (as hold_empty_as_one_null leaves it)
+    base = base.with_columns(pl.lit(None, dtype=pl.String).alias("empty"))
+    step = max(1, -(-base.height // chunks))
+    parts = [base.slice(i, step) for i in range(0, base.height, step)] or [base]
+    frame = pl.concat(parts, rechunk=False)
+    keep = frame.get_column("keep")
+    filtered = frames.rebuilt(frame.clone(), lambda column: column.filter(keep))
+    assert filtered.equals(base.filter(keep))
+    assert filtered.columns == base.columns
+    whole = frames.rebuilt(frame.clone(), lambda column: column.rechunk())
+    assert whole.equals(base)
+    assert all(whole.get_column(c).n_chunks() == 1 for c in ("n", "t", "keep"))
+
+
+def test_rebuilt_empties_the_frame_it_is_given_and_keeps_a_frame_of_empty_columns():
+    frame = pl.DataFrame({"a": [1, 2, 3], "b": ["x", None, "z"]})
+    out = frames.rebuilt(frame, lambda column: column.filter(pl.Series([True, False, True])))
+    assert frame.width == 0
+    assert out.to_dict(as_series=False) == {"a": [1, 3], "b": ["x", "z"]}
+    nulls = pl.DataFrame({"a": [None, None]}, schema={"a": pl.String})
+    assert frames.rebuilt(nulls, lambda column: column.head(1)).to_dict(as_series=False) == {"a": [None]}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    ips=st.lists(st.sampled_from([None, "192.0.2.1", "198.51.100.7", "203.0.113.9", "10.0.0.1"]), max_size=30),
+    chunks=st.integers(1, 4),
+)
+def test_ip_labels_on_the_address_column_equal_the_whole_frame_join(ips, chunks):
+    web = pl.DataFrame({"source.ip": ips, "n": list(range(len(ips)))}, schema={"source.ip": pl.String, "n": pl.Int64})
+    step = max(1, -(-web.height // chunks))
+    web = pl.concat([web.slice(i, step) for i in range(0, web.height, step)] or [web], rechunk=False)
+    info = pl.DataFrame(
+        {
+            "ip": ["192.0.2.1", "203.0.113.9", "10.0.0.1"],
+            "ip.label": ["tor", None, "internal"],
+            "ip.note": ["exit node", None, None],
+            "ip.network": ["192.0.2.0/24", "203.0.113.0/24", "10.0.0.0/8"],
+        }
+    )
+    want = web.join(
+        info.select(pl.col("ip").alias("source.ip"), "ip.label", "ip.note", "ip.network"),
+        on="source.ip",
+        how="left",
+        maintain_order="left",
+    )
+    got = pipeline._with_ip_labels(web.clone(), info)
+    assert got.equals(want)
+    assert all(got.get_column(c).n_chunks() == 1 for c in got.columns)
