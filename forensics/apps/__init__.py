@@ -108,13 +108,10 @@ def label_requests(profile: AppProfile, web: pl.DataFrame) -> pl.DataFrame:
     if distinct.height > DISTINCT_SHARE * web.height:
         return profile.label_activity(web)
     labelled = profile.label_activity(distinct)
-    added = [c for c in labelled.columns if c not in web.columns]
-    labels = (
-        web.select(key)
-        .join(labelled.select(*key, *added), on=key, how="left", nulls_equal=True, maintain_order="left")
-        .select(added)
-    )
-    return web.hstack(labels.get_columns())
+    # what the profile adds (or sets again, on requests labelled before)
+    added = [c for c in labelled.columns if c not in key]
+    labels = web.select(key).join(labelled, on=key, how="left", nulls_equal=True, maintain_order="left").select(added)
+    return web.with_columns(labels.get_columns())
 
 
 def with_app_fields(app: pl.DataFrame, exprs: Mapping[str, pl.Expr]) -> pl.DataFrame:

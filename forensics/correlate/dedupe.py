@@ -43,19 +43,37 @@ def kept_rows(web: pl.DataFrame, tolerance: float) -> pl.Series | None:
     """
     if web.height == 0 or "host.name" not in web.columns or web.get_column("host.name").n_unique() < 2:
         return None
+    return kept_of_keys(duplicate_keys(web), tolerance)
+
+
+def duplicate_keys(web: pl.DataFrame) -> pl.DataFrame:
+    """What the duplicate test reads of each request, in row order: two 64-bit hashes of its key,
+    its host and when it began (about 40 bytes a request).
+
+    The test needs every request of the case side by side (a copy may be logged the next UTC
+    day), but not their text: on a cluster each day's keys are made where the day was read
+    (``forensics.correlate.partitions``), and only they travel.
+    """
     cols = [c for c in KEY if c in web.columns]
     # one seed after the other: hashed together, the per-column hashes of both seeds existed at
     # once (twelve 64-bit columns, about 0.8 GB at 8 M requests)
     k1 = web.select(_key_hash(cols, 3).alias("_k1")).to_series()
     k2 = web.select(_key_hash(cols, 4).alias("_k2")).to_series()
-    narrow = web.select(
-        pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_i"),
+    return web.select(
         pl.lit(k1),
         pl.lit(k2),
         pl.col("host.name").alias("_h"),
         (pl.col("request.start") if "request.start" in web.columns else pl.col("@timestamp")).alias("_t"),
-    ).sort("_k1", "_k2", "_t", "_i")
-    del k1, k2
+    )
+
+
+def kept_of_keys(keys: pl.DataFrame, tolerance: float) -> pl.Series | None:
+    """``kept_rows`` from the requests' ``duplicate_keys`` (concatenated in row order)."""
+    if keys.height == 0 or keys.get_column("_h").n_unique() < 2:
+        return None
+    narrow = keys.select(pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_i"), "_k1", "_k2", "_h", "_t").sort(
+        "_k1", "_k2", "_t", "_i"
+    )
     same = (pl.col("_k1") == pl.col("_k1").shift(1)) & (pl.col("_k2") == pl.col("_k2").shift(1))
     other_host = pl.col("_h") != pl.col("_h").shift(1)
     # compared by when each request began (a proxy that stamps completions is not late)
@@ -72,4 +90,4 @@ def kept_rows(web: pl.DataFrame, tolerance: float) -> pl.Series | None:
     del narrow
     if dup.len() == 0:
         return None
-    return pl.repeat(True, web.height, dtype=pl.Boolean, eager=True).scatter(dup, False)
+    return pl.repeat(True, keys.height, dtype=pl.Boolean, eager=True).scatter(dup, False)

@@ -6,9 +6,12 @@ day (every source), puts them in the canonical order, numbers them, and keeps on
 correlation reads (``forensics.correlate.frames.COLUMNS``: never ``event.original``), split
 into web requests, database events and the rest, with the ``user.id``/``user.name`` pairs
 and the day's coverage rows (events per source and hour).  The client chooses the
-application profile from every day's datasets; the workers label their web requests with
-it (row by row).  The client concatenates the days in order and runs the rest of
-correlation on these compact frames.
+application profile from every day's datasets.  It also decides which web requests are
+copies another host logged (``forensics.correlate.dedupe``): a copy may fall on the next
+day, so the test needs every request side by side, but only its key hashes, host and time
+(``web_keys``: about 40 bytes a request) come to the client.  The workers then drop the
+copies from their days and label the rest with the profile; the client concatenates the
+days in order and runs the rest of correlation on these compact frames.
 
 Why a day: the canonical order sorts by ``@timestamp`` first, so every event of a day comes
 after every event of the days before it, and an event's number (``_row``, the key of
@@ -34,6 +37,7 @@ import polars as pl
 
 from forensics.apps import AppProfile, label_requests, profile_for
 from forensics.config import CaseConfig
+from forensics.correlate.dedupe import duplicate_keys, kept_of_keys
 from forensics.correlate.frames import (
     APP_COLUMNS,
     COLUMNS,
@@ -57,6 +61,10 @@ class ClusterInputs(Inputs):
 
     coverage: pl.DataFrame | None = None
     labelled_with: AppProfile | None = None
+    #: the skew tolerance the workers' frames were cleared of cross-host copies with, and how
+    #: many copies were dropped (``prepare`` does not test again with the same tolerance)
+    deduplicated_with: float | None = None
+    duplicates_dropped: int = 0
 
 
 def day_scan(paths: list[str], offset: int) -> pl.LazyFrame:
@@ -120,9 +128,40 @@ def app_datasets(day: DayInputs) -> list[str]:
     return [d for d in day.app.get_column("event.dataset").unique().to_list() if d]
 
 
-def label_day(day: DayInputs, profile: AppProfile) -> DayInputs:
-    """Map: the day's web requests with the profile's activity labels (row by row: same rows, same order)."""
-    return replace(day, web=label_requests(profile, day.web))
+def web_keys(day: DayInputs) -> pl.DataFrame | None:
+    """Map: what the cross-host duplicate test reads of the day's web requests (``dedupe.duplicate_keys``)."""
+    if "host.name" not in day.web.columns:
+        return None
+    return duplicate_keys(day.web)
+
+
+def label_day(day: DayInputs, profile: AppProfile, keep: pl.Series | None = None) -> DayInputs:
+    """Map: the day's web requests without the copies another host logged (``keep``: the mask the
+    client decided from every day's keys), with the profile's activity labels (same order)."""
+    web = day.web if keep is None else day.web.filter(keep)
+    return replace(day, web=label_requests(profile, web))
+
+
+def _kept_per_day(client: Any, futures: list[Any], tolerance: float) -> tuple[list[pl.Series | None], int]:
+    """Reduce: which web requests of each day are kept, from every day's ``web_keys`` side by side.
+
+    A request's copy may be logged by another host the next UTC day, so the test runs on the
+    keys of the whole case (about 40 bytes a request), in the order of the local load: the
+    same requests are dropped as ``prepare`` would drop from the concatenated days.
+    """
+    keys = client.gather([client.submit(web_keys, f, pure=False) for f in futures])
+    heights = [0 if k is None else k.height for k in keys]
+    present = [k for k in keys if k is not None and k.height]
+    keep = kept_of_keys(pl.concat(present), tolerance) if present else None
+    del keys, present
+    if keep is None:
+        return [None] * len(futures), 0
+    masks: list[pl.Series | None] = []
+    at = 0
+    for h in heights:
+        masks.append(keep.slice(at, h) if h else None)
+        at += h
+    return masks, int(keep.len() - keep.sum())
 
 
 def days(out: Path) -> list[tuple[list[Path], int]]:
@@ -175,12 +214,18 @@ def load_on_cluster(client: Any, out: Path, config: CaseConfig | Path | str | No
         client.submit(load_day, [str(p) for p in paths], off, pure=False) for (paths, _), off in zip(plan, offsets)
     ]
     profile = None
+    tolerance: float | None = None
+    dropped = 0
     try:
         if futures:
             found = client.gather([client.submit(app_datasets, f, pure=False) for f in futures])
             cfg, _ = _config(config, SimpleNamespace(manifest=manifest))  # type: ignore[arg-type]
             profile = profile_for(cfg.app_profile, cfg.app_options, sorted({d for day in found for d in day}))
-            futures = [client.submit(label_day, f, profile, pure=False) for f in futures]
+            tolerance = float(cfg.skew_tolerance)
+            masks, dropped = _kept_per_day(client, futures, tolerance)
+            futures = [
+                client.submit(label_day, f, profile, keep, pure=False) for f, keep in zip(futures, masks, strict=True)
+            ]
         # one day at a time, in order, each released on its worker once here: the client holds
         # the days taken so far and one in transit, not every day's serialised frames at once
         loaded: list[DayInputs] = []
@@ -234,7 +279,19 @@ def load_on_cluster(client: Any, out: Path, config: CaseConfig | Path | str | No
         out_dir=out,
         coverage=coverage,
         labelled_with=profile,
+        deduplicated_with=tolerance,
+        duplicates_dropped=dropped,
     )
 
 
-__all__ = ["ClusterInputs", "DayInputs", "app_datasets", "day_scan", "days", "label_day", "load_day", "load_on_cluster"]
+__all__ = [
+    "ClusterInputs",
+    "DayInputs",
+    "app_datasets",
+    "day_scan",
+    "days",
+    "label_day",
+    "load_day",
+    "load_on_cluster",
+    "web_keys",
+]

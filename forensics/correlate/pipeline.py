@@ -245,10 +245,14 @@ def prepare(
     # rebuilt a column at a time (``rebuilt``), each old column released as its new one is made
     web = inputs.web.clone()
     inputs.web = inputs.web.clear()
-    keep = kept_rows(web, tol)
-    duplicates = 0 if keep is None else int(keep.len() - keep.sum())
-    if keep is not None:
-        web = rebuilt(web, lambda column: column.filter(keep))
+    if getattr(inputs, "deduplicated_with", None) == tol:
+        # the workers dropped the copies already, with the same tolerance (partitions.py)
+        duplicates = int(getattr(inputs, "duplicates_dropped", 0))
+    else:
+        keep = kept_rows(web, tol)
+        duplicates = 0 if keep is None else int(keep.len() - keep.sum())
+        if keep is not None:
+            web = rebuilt(web, lambda column: column.filter(keep))
     # what the application's URLs, audit keys and tables mean: its profile's job
     profile = _profile(cfg, inputs)
     done = getattr(inputs, "labelled_with", None)  # labelled where they were read (row by row)

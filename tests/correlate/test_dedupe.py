@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics.correlate.dedupe import KEY, _key_hash, drop_cross_host_duplicates
+from forensics.correlate.dedupe import (
+    KEY,
+    _key_hash,
+    drop_cross_host_duplicates,
+    duplicate_keys,
+    kept_of_keys,
+    kept_rows,
+)
 
 T0 = datetime(2024, 10, 21, 8, 0, tzinfo=UTC)
 
@@ -84,3 +92,30 @@ def test_the_same_requests_are_dropped_as_by_the_window_it_replaced(rows, tolera
     out, dropped = drop_cross_host_duplicates(df, tolerance)
     want, want_dropped = _old_drop(df, tolerance)
     assert dropped == want_dropped and out.equals(want)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([-0.2, 0, 0.1, 3, 9.9, 10.1, 25]),
+            st.sampled_from(["rp01", "app01", None]),
+            st.sampled_from(["/p", "/q", None]),
+        ),
+        max_size=40,
+    ),
+    st.lists(st.integers(0, 40), max_size=4),
+    st.sampled_from([0, 1, 10]),
+)
+def test_keys_made_a_day_at_a_time_drop_what_the_whole_frame_drops(rows, cuts, tolerance):
+    """On a cluster each UTC day's keys are made on its own and tested side by side
+    (``forensics.correlate.partitions``): a copy logged across the cut is still found."""
+    # around midnight, in time order as the load reads them
+    df = _frame(rows).with_columns(pl.col("@timestamp") - timedelta(hours=8)).sort("@timestamp", maintain_order=True)
+    edges = sorted({min(c, df.height) for c in cuts} | {0, df.height})
+    days = [df.slice(a, b - a) for a, b in pairwise(edges)]
+    keep = kept_of_keys(pl.concat([duplicate_keys(d) for d in days]) if days else duplicate_keys(df), tolerance)
+    whole = kept_rows(df, tolerance)
+    if df.height == 0 or df.get_column("host.name").n_unique() < 2:
+        assert whole is None
+    assert (keep is None and whole is None) or (keep is not None and whole is not None and keep.equals(whole))

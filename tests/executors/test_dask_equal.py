@@ -215,15 +215,20 @@ def test_yearless_fall_back_decided_from_the_workers_summaries(client: Any, tmp_
 
 
 def test_correlation_reads_the_workers_days_as_the_client_reads_the_dataset(client: Any, on_workers: Path) -> None:
+    from forensics.correlate.dedupe import kept_rows
     from forensics.correlate.frames import evidence_rows, load_inputs
     from forensics.correlate.pipeline import coverage_table
 
     remote = inputs_on_workers(DaskExecutor(client), on_workers)
     assert remote is not None  # the ingest kept its events on the workers: they read them back
     local = load_inputs(on_workers)
-    # the workers labelled the web requests with the profile the case's datasets choose
+    # the workers dropped the copies another host logged, as prepare drops them from the whole
+    # frame with the same tolerance, and labelled the rest with the profile the datasets choose
+    assert remote.deduplicated_with is not None
+    keep = kept_rows(local.web, remote.deduplicated_with)
+    assert keep is not None and remote.duplicates_dropped == keep.len() - keep.sum() > 0
     assert remote.labelled_with is not None and remote.labelled_with.name == "mediboard"
-    labelled = remote.labelled_with.label_activity(local.web)
+    labelled = remote.labelled_with.label_activity(local.web.filter(keep))
     for name in ("web", "db", "app", "names"):
         mine, theirs = getattr(remote, name), labelled if name == "web" else getattr(local, name)
         assert mine.height and mine.schema == theirs.schema, name
