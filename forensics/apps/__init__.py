@@ -52,6 +52,9 @@ LABEL_INPUTS = ("http.request.method", "url.path", "url.query", "http.response.s
 #: Above this share of distinct combinations among the requests, ``label_requests`` labels
 #: every row: finding the combinations and joining their labels back would cost more.
 DISTINCT_SHARE = 0.5
+#: Requests labelled at a time: the dozen working columns of the labels exist for one slice
+#: only, not for every request of a case at once.
+LABEL_SLICE = 1 << 20
 
 
 class AppProfile:
@@ -103,15 +106,22 @@ def label_requests(profile: AppProfile, web: pl.DataFrame) -> pl.DataFrame:
     """
     key = list(profile.label_inputs)
     if web.height == 0 or not set(key) <= set(web.columns):
-        return profile.label_activity(web)
+        return _in_slices(profile, web)
     distinct = web.select(key).unique()
     if distinct.height > DISTINCT_SHARE * web.height:
-        return profile.label_activity(web)
-    labelled = profile.label_activity(distinct)
+        return _in_slices(profile, web)
+    labelled = _in_slices(profile, distinct)
     # what the profile adds (or sets again, on requests labelled before)
     added = [c for c in labelled.columns if c not in key]
     labels = web.select(key).join(labelled, on=key, how="left", nulls_equal=True, maintain_order="left").select(added)
     return web.with_columns(labels.get_columns())
+
+
+def _in_slices(profile: AppProfile, web: pl.DataFrame) -> pl.DataFrame:
+    """``profile.label_activity(web)``, ``LABEL_SLICE`` requests at a time (a label reads one request)."""
+    if web.height <= LABEL_SLICE:
+        return profile.label_activity(web)
+    return pl.concat([profile.label_activity(web.slice(i, LABEL_SLICE)) for i in range(0, web.height, LABEL_SLICE)])
 
 
 def with_app_fields(app: pl.DataFrame, exprs: Mapping[str, pl.Expr]) -> pl.DataFrame:

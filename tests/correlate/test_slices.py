@@ -46,8 +46,12 @@ def test_every_profile_labels_a_request_from_its_label_inputs_alone(attack, fram
     for size in (7, 333):
         parts = [profile.label_activity(web.slice(i, size)) for i in range(0, web.height, size)]
         assert pl.concat(parts).equals(whole)
-    # when most requests are distinct, every row is labelled: the same again
+    # when most requests are distinct, every row is labelled, a slice at a time: the same again
     monkeypatch.setattr(apps, "DISTINCT_SHARE", 0.0)
+    monkeypatch.setattr(apps, "LABEL_SLICE", 333)
+    assert apps.label_requests(profile, web).equals(whole)
+    monkeypatch.setattr(apps, "DISTINCT_SHARE", 0.5)
+    monkeypatch.setattr(apps, "LABEL_SLICE", 7)
     assert apps.label_requests(profile, web).equals(whole)
 
 
