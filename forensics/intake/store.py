@@ -20,7 +20,8 @@ finalized and written one after the other, the few that overlap (two rotated fil
 their boundary second) sorted together: nothing is read twice.
 Otherwise ranges are cut on quantiles of the final timestamps (read alone, 8 bytes an
 event), so every range holds about ``BUCKET_ROWS`` events whatever the time spread; a range
-reads only the parts whose timestamps overlap it and is sorted alone; the Parquet sink pulls
+reads only the parts whose timestamps overlap it (a part that straddles two ranges is read
+once, its rows of the next range kept until then) and is sorted alone; the Parquet sink pulls
 the sorted ranges one after the other, so the output is written once and only one range is
 in memory.
 """
@@ -323,7 +324,9 @@ class PartStore:
         split_dir = self.folder / "split"
         readers: list[list[int]] = [[] for _ in range(n_buckets)]
         split: list[list[Path]] = [[] for _ in range(n_buckets)]
+        last_range: dict[int, int] = {}
         for part, lo, hi in spans.sort("_part").iter_rows():
+            last_range[part] = hi
             if hi - lo + 1 > WIDE_PART_RANGES:
                 done = finalize(self._scan(parts[part])).with_columns(_bucket_of(edges)).collect()
                 for (bucket,), piece in done.partition_by("_bucket", as_dict=True).items():
@@ -336,11 +339,27 @@ class PartStore:
             for bucket in range(lo, hi + 1):
                 readers[bucket].append(part)
 
+        # a part that straddles two ranges is read once: its rows of the next range wait here
+        later: dict[int, pl.DataFrame] = {}
+
+        def read(i: int, bucket: int) -> pl.LazyFrame:
+            """Part ``i``'s rows of range ``bucket`` (it is read once, with its ranges numbered)."""
+            if i in later:
+                df = later.pop(i)
+            elif last_range[i] <= bucket:
+                return finalize(self._scan(parts[i]))
+            else:
+                df = finalize(self._scan(parts[i])).with_columns(_bucket_of(edges)).collect()
+            if last_range[i] > bucket:
+                later[i] = df.filter(pl.col("_bucket") > bucket)
+                df = df.filter(pl.col("_bucket") == bucket)
+            return df.drop("_bucket").lazy()
+
         def ranges() -> Iterator[list[pl.LazyFrame]]:
             for bucket in range(n_buckets):
                 frames = []
                 if readers[bucket]:
-                    lf = pl.concat([finalize(self._scan(parts[i])) for i in readers[bucket]], how="diagonal_relaxed")
+                    lf = pl.concat([read(i, bucket) for i in readers[bucket]], how="diagonal_relaxed")
                     frames.append(lf.filter(_bucket_of(edges) == bucket) if n_buckets > 1 else lf)
                 frames += [pl.scan_parquet(path) for path in split[bucket]]
                 if frames:

@@ -302,3 +302,38 @@ def test_expected_text_of_plain_and_gzip_files(tmp_path: Path) -> None:
     # the gzip trailer gives the exact size; xz records none: its size times the ratio
     assert expected_text_bytes(files) == 2 * len(text) + 100 * COMPRESSED_RATIO
     assert packed.read_bytes() == gz  # read, never changed
+
+
+def test_a_part_straddling_two_ranges_is_read_once_for_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two sources overlapping in time take the range path; a part that falls in two ranges gives
+    the second range the rows it kept from the first read, and the output is the same."""
+    import forensics.intake.store as store_mod
+
+    monkeypatch.setattr(store_mod, "BUCKET_ROWS", 80)
+    monkeypatch.setattr(store_mod, "SEGMENT_ROWS", 80)  # overlapping files: the range path
+    # two files logging the same minutes (one event a second between them), one in chunks of 25
+    # rows (50 s), the other of 40 (80 s): their chunks overlap in a chain (the range path), and
+    # the ranges of 80 events end at 80 s and 160 s, inside the second and fourth chunk of the first
+    one = _frame([(2 * i, "a/access.log", i + 1, f"a:{i}") for i in range(100)])
+    two = _frame([(2 * i + 1, "b/access.log", i + 1, f"b:{i}") for i in range(100)])
+    chunks = [one.slice(k, 25) for k in range(0, 100, 25)] + [two.slice(k, 40) for k in range(0, 100, 40)]
+    roomy, tight = PartStore(tmp_path / "roomy"), PartStore(tmp_path / "tight", memory_budget=0)
+    for c in chunks:
+        roomy.add_events(c)
+        tight.add_events(c)
+    reads: list[str] = []
+    real_scan = pl.scan_parquet
+
+    def counting_scan(source: object, *args: object, **kwargs: object) -> pl.LazyFrame:
+        reads.append(str(source))
+        return real_scan(source, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_mod.pl, "scan_parquet", counting_scan)
+    spilled = _write(tight, tmp_path / "two.parquet")
+    monkeypatch.setattr(store_mod.pl, "scan_parquet", real_scan)
+    assert spilled.equals(_write(roomy, tmp_path / "one.parquet"))
+    assert spilled.get_column("event.id").to_list()[:4] == ["a:0", "b:0", "a:1", "b:1"]
+    parts = sorted({r for r in reads if "/events/" in r})
+    assert len(parts) == len(chunks)
+    # each part: the segment check, the time stamps of the range cut, then one read for its ranges
+    assert [reads.count(p) for p in parts] == [3] * len(chunks)
