@@ -308,6 +308,7 @@ class PartStore:
         ).collect()
         edges = (
             stamps.get_column("@timestamp")
+            .drop_nulls()
             .sort()
             .gather_every(BUCKET_ROWS, offset=BUCKET_ROWS)
             .unique(maintain_order=True)
@@ -357,10 +358,8 @@ class PartStore:
 
         def ranges() -> Iterator[list[pl.LazyFrame]]:
             for bucket in range(n_buckets):
-                frames = []
-                if readers[bucket]:
-                    lf = pl.concat([read(i, bucket) for i in readers[bucket]], how="diagonal_relaxed")
-                    frames.append(lf.filter(_bucket_of(edges) == bucket) if n_buckets > 1 else lf)
+                # every frame holds the range's rows only (a part of one range is all in it)
+                frames = [read(i, bucket) for i in readers[bucket]]
                 frames += [pl.scan_parquet(path) for path in split[bucket]]
                 if frames:
                     yield frames
@@ -470,7 +469,17 @@ def _key_range(df: pl.DataFrame, keys: list[str]) -> tuple[tuple[Any, ...], tupl
 
 
 def _bucket_of(edges: pl.Series) -> pl.Expr:
-    """Bucket number of each ``@timestamp``: how many edges are at or before it."""
+    """Bucket number of each ``@timestamp``: how many edges are at or before it; the last for no time.
+
+    Events without a time come last in the canonical order (``nulls_last``), so they belong to
+    the last range: a search would put them in the first, in the middle of events.parquet.
+    """
     if edges.len() == 0:
         return pl.lit(0, dtype=pl.Int64).alias("_bucket")
-    return pl.lit(edges).search_sorted(pl.col("@timestamp"), side="right").cast(pl.Int64).alias("_bucket")
+    found = pl.lit(edges).search_sorted(pl.col("@timestamp"), side="right").cast(pl.Int64)
+    return (
+        pl.when(pl.col("@timestamp").is_null())
+        .then(pl.lit(edges.len(), dtype=pl.Int64))
+        .otherwise(found)
+        .alias("_bucket")
+    )
