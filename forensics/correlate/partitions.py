@@ -10,8 +10,9 @@ application profile from every day's datasets.  It also decides which web reques
 copies another host logged (``forensics.correlate.dedupe``): a copy may fall on the next
 day, so the test needs every request side by side, but only its key hashes, host and time
 (``web_keys``: about 40 bytes a request) come to the client.  The workers then drop the
-copies from their days and label the rest with the profile; the client concatenates the
-days in order and runs the rest of correlation on these compact frames.
+copies from their days, label the rest with the profile and read their list pages from the
+query string (which stays on the worker); the client concatenates the days in order and runs
+the rest of correlation on these compact frames.
 
 Why a day: the canonical order sorts by ``@timestamp`` first, so every event of a day comes
 after every event of the days before it, and an event's number (``_row``, the key of
@@ -28,6 +29,7 @@ findings and ``attribution.parquet`` byte for byte.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -48,6 +50,7 @@ from forensics.correlate.frames import (
     Inputs,
     hold_empty_as_one_null,
 )
+from forensics.correlate.pagination import with_pagination
 from forensics.correlate.pipeline import _config, coverage_table
 from forensics.dataset import DATASET, NULL_PARTITION, ORDER, part_files
 from forensics.schema import EVENT_SCHEMA
@@ -61,6 +64,8 @@ class ClusterInputs(Inputs):
 
     coverage: pl.DataFrame | None = None
     labelled_with: AppProfile | None = None
+    #: the ``[pagination]`` the list pages were read with on the workers (the query string is gone)
+    paginated_with: Mapping[str, Sequence[str]] | None = None
     #: the skew tolerance the workers' frames were cleared of cross-host copies with, and how
     #: many copies were dropped (``prepare`` does not test again with the same tolerance)
     deduplicated_with: float | None = None
@@ -135,11 +140,23 @@ def web_keys(day: DayInputs) -> pl.DataFrame | None:
     return duplicate_keys(day.web)
 
 
-def label_day(day: DayInputs, profile: AppProfile, keep: pl.Series | None = None) -> DayInputs:
+def label_day(
+    day: DayInputs,
+    profile: AppProfile,
+    keep: pl.Series | None = None,
+    pagination: Mapping[str, Sequence[str]] | None = None,
+) -> DayInputs:
     """Map: the day's web requests without the copies another host logged (``keep``: the mask the
-    client decided from every day's keys), with the profile's activity labels (same order)."""
+    client decided from every day's keys), with the profile's activity labels (same order).
+
+    With ``pagination`` (the case config's ``[pagination]``), also their list pages, and without
+    their query string, which has then said all it had to say (it does not cross the network).
+    """
     web = day.web if keep is None else day.web.filter(keep)
-    return replace(day, web=label_requests(profile, web))
+    web = label_requests(profile, web)
+    if pagination is not None:
+        web = with_pagination(web, pagination).drop("url.query")
+    return replace(day, web=web)
 
 
 def _kept_per_day(client: Any, futures: list[Any], tolerance: float) -> tuple[list[pl.Series | None], int]:
@@ -214,6 +231,7 @@ def load_on_cluster(client: Any, out: Path, config: CaseConfig | Path | str | No
         client.submit(load_day, [str(p) for p in paths], off, pure=False) for (paths, _), off in zip(plan, offsets)
     ]
     profile = None
+    pagination: dict[str, Sequence[str]] | None = None
     tolerance: float | None = None
     dropped = 0
     try:
@@ -223,8 +241,10 @@ def load_on_cluster(client: Any, out: Path, config: CaseConfig | Path | str | No
             profile = profile_for(cfg.app_profile, cfg.app_options, sorted({d for day in found for d in day}))
             tolerance = float(cfg.skew_tolerance)
             masks, dropped = _kept_per_day(client, futures, tolerance)
+            pagination = dict(cfg.pagination)
             futures = [
-                client.submit(label_day, f, profile, keep, pure=False) for f, keep in zip(futures, masks, strict=True)
+                client.submit(label_day, f, profile, keep, pagination, pure=False)
+                for f, keep in zip(futures, masks, strict=True)
             ]
         # one day at a time, in order, each released on its worker once here: the client holds
         # the days taken so far and one in transit, not every day's serialised frames at once
@@ -279,6 +299,7 @@ def load_on_cluster(client: Any, out: Path, config: CaseConfig | Path | str | No
         out_dir=out,
         coverage=coverage,
         labelled_with=profile,
+        paginated_with=pagination,
         deduplicated_with=tolerance,
         duplicates_dropped=dropped,
     )

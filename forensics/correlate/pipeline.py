@@ -257,10 +257,19 @@ def prepare(
     profile = _profile(cfg, inputs)
     done = getattr(inputs, "labelled_with", None)  # labelled where they were read (row by row)
     if done is None or (done.name, done.options) != (profile.name, profile.options):
+        if "url.query" not in web.columns:
+            raise ValueError(
+                f"the events were labelled on the workers with the application profile {done.name if done else '?'}"
+                f", not {profile.name}: correlate again with the same case config"
+            )
         web = _label_requests(web, profile, cfg)
-    else:
+    elif getattr(inputs, "paginated_with", None) == cfg.pagination and "url.query" not in web.columns:
+        pass  # list pages read on the workers too, with the same [pagination]
+    elif "url.query" in web.columns:
         # the query string has said what it had to say
         web = with_pagination(web, cfg.pagination).drop("url.query")
+    else:
+        raise ValueError("the list pages were read on the workers with another [pagination]: correlate again")
     ip_info = _ip_table(
         ipctx,
         web.get_column("source.ip"),

@@ -313,3 +313,31 @@ def test_ip_labels_on_the_address_column_equal_the_whole_frame_join(ips, chunks)
     got = pipeline._with_ip_labels(web.clone(), info)
     assert got.equals(want)
     assert all(got.get_column(c).n_chunks() == 1 for c in got.columns)
+
+
+def test_frames_prepared_on_the_workers_are_not_labelled_again_and_a_mismatch_is_refused(frame, tmp_path):
+    """Web requests labelled, paginated and cleared of duplicates where they were read (a Dask
+    worker) give the same context; labelled with another profile, without their query string
+    left to label again, correlation refuses rather than mislabel."""
+    from dataclasses import asdict
+
+    from forensics.apps import profile_for
+    from forensics.correlate.dedupe import kept_rows
+    from forensics.correlate.pagination import with_pagination
+    from forensics.correlate.partitions import ClusterInputs
+
+    cfg = config(tmp_path)
+    whole, _ = pipeline.prepare(frame, cfg)
+    local = frames.load_inputs(frame)
+    profile = profile_for("mediboard")
+    keep = kept_rows(local.web, 10.0)
+    web = local.web if keep is None else local.web.filter(keep)
+    web = with_pagination(profile.label_activity(web), {}).drop("url.query")
+    fields = {k: v for k, v in asdict(local).items() if k != "web"}
+    ready = ClusterInputs(web=web, **fields, labelled_with=profile, paginated_with={}, deduplicated_with=10.0)
+    ready.duplicates_dropped = 0 if keep is None else int(keep.len() - keep.sum())
+    again, _ = pipeline.prepare(frame, cfg, inputs=ready)
+    assert again.web.equals(whole.web)
+    other = ClusterInputs(web=web, **fields, labelled_with=profile_for("generic"), paginated_with={})
+    with pytest.raises(ValueError, match="labelled on the workers"):
+        pipeline.prepare(frame, cfg, inputs=other)

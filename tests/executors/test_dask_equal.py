@@ -217,6 +217,7 @@ def test_yearless_fall_back_decided_from_the_workers_summaries(client: Any, tmp_
 def test_correlation_reads_the_workers_days_as_the_client_reads_the_dataset(client: Any, on_workers: Path) -> None:
     from forensics.correlate.dedupe import kept_rows
     from forensics.correlate.frames import evidence_rows, load_inputs
+    from forensics.correlate.pagination import with_pagination
     from forensics.correlate.pipeline import coverage_table
 
     remote = inputs_on_workers(DaskExecutor(client), on_workers)
@@ -228,7 +229,11 @@ def test_correlation_reads_the_workers_days_as_the_client_reads_the_dataset(clie
     keep = kept_rows(local.web, remote.deduplicated_with)
     assert keep is not None and remote.duplicates_dropped == keep.len() - keep.sum() > 0
     assert remote.labelled_with is not None and remote.labelled_with.name == "mediboard"
-    labelled = remote.labelled_with.label_activity(local.web.filter(keep))
+    # and read their list pages: the query string stayed on the workers
+    assert remote.paginated_with is not None and "url.query" not in remote.web.columns
+    labelled = with_pagination(remote.labelled_with.label_activity(local.web.filter(keep)), remote.paginated_with).drop(
+        "url.query"
+    )
     for name in ("web", "db", "app", "names"):
         mine, theirs = getattr(remote, name), labelled if name == "web" else getattr(local, name)
         assert mine.height and mine.schema == theirs.schema, name
