@@ -304,23 +304,38 @@ def test_expected_text_of_plain_and_gzip_files(tmp_path: Path) -> None:
     assert packed.read_bytes() == gz  # read, never changed
 
 
-def test_a_part_straddling_two_ranges_is_read_once_for_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two sources overlapping in time take the range path; a part that falls in two ranges gives
-    the second range the rows it kept from the first read, and the output is the same."""
+def _overlapping_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, untimed: bool = False
+) -> tuple[PartStore, PartStore, int]:
+    """The same chunks of two files held in memory and spilled, ordered on the range path.
+
+    The files log the same minutes (one event a second between them), one in chunks of 25 rows
+    (50 s), the other of 40 (80 s): their chunks overlap in a chain, so the spilled store takes
+    the range path, and its ranges of 80 events end at 80 s and 160 s, inside the second and the
+    fourth chunk of the first file.  ``untimed``: every tenth event of the first file has no time.
+    """
     import forensics.intake.store as store_mod
 
     monkeypatch.setattr(store_mod, "BUCKET_ROWS", 80)
     monkeypatch.setattr(store_mod, "SEGMENT_ROWS", 80)  # overlapping files: the range path
-    # two files logging the same minutes (one event a second between them), one in chunks of 25
-    # rows (50 s), the other of 40 (80 s): their chunks overlap in a chain (the range path), and
-    # the ranges of 80 events end at 80 s and 160 s, inside the second and fourth chunk of the first
-    one = _frame([(2 * i, "a/access.log", i + 1, f"a:{i}") for i in range(100)])
-    two = _frame([(2 * i + 1, "b/access.log", i + 1, f"b:{i}") for i in range(100)])
+    one = _frame(
+        [(None if untimed and i % 10 == 0 else 2 * i, "a/access.log", i + 1, f"a:{i:03d}") for i in range(100)]
+    )
+    two = _frame([(2 * i + 1, "b/access.log", i + 1, f"b:{i:03d}") for i in range(100)])
     chunks = [one.slice(k, 25) for k in range(0, 100, 25)] + [two.slice(k, 40) for k in range(0, 100, 40)]
     roomy, tight = PartStore(tmp_path / "roomy"), PartStore(tmp_path / "tight", memory_budget=0)
     for c in chunks:
         roomy.add_events(c)
         tight.add_events(c)
+    return roomy, tight, len(chunks)
+
+
+def test_a_part_straddling_two_ranges_is_read_once_for_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part that falls in two ranges gives the second range the rows it kept from the first
+    read, and the output is the same as in memory."""
+    import forensics.intake.store as store_mod
+
+    roomy, tight, n_chunks = _overlapping_stores(tmp_path, monkeypatch)
     reads: list[str] = []
     real_scan = pl.scan_parquet
 
@@ -332,28 +347,18 @@ def test_a_part_straddling_two_ranges_is_read_once_for_both(tmp_path: Path, monk
     spilled = _write(tight, tmp_path / "two.parquet")
     monkeypatch.setattr(store_mod.pl, "scan_parquet", real_scan)
     assert spilled.equals(_write(roomy, tmp_path / "one.parquet"))
-    assert spilled.get_column("event.id").to_list()[:4] == ["a:0", "b:0", "a:1", "b:1"]
+    assert spilled.get_column("event.id").to_list()[:4] == ["a:000", "b:000", "a:001", "b:001"]
     parts = sorted({r for r in reads if "/events/" in r})
-    assert len(parts) == len(chunks)
+    assert len(parts) == n_chunks
     # each part: the segment check, the time stamps of the range cut, then one read for its ranges
-    assert [reads.count(p) for p in parts] == [3] * len(chunks)
+    assert [reads.count(p) for p in parts] == [3] * n_chunks
 
 
 def test_events_without_a_time_come_last_on_the_range_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The canonical order puts events without a time last: spilled and ordered range by range,
     they must not land at the end of the first range (the rows' numbers would differ from those
     of the same events held in memory, and from the partitioned dataset's)."""
-    import forensics.intake.store as store_mod
-
-    monkeypatch.setattr(store_mod, "BUCKET_ROWS", 80)
-    monkeypatch.setattr(store_mod, "SEGMENT_ROWS", 80)
-    one = _frame([(None if i % 10 == 0 else 2 * i, "a/access.log", i + 1, f"a:{i:03d}") for i in range(100)])
-    two = _frame([(2 * i + 1, "b/access.log", i + 1, f"b:{i:03d}") for i in range(100)])
-    chunks = [one.slice(k, 25) for k in range(0, 100, 25)] + [two.slice(k, 40) for k in range(0, 100, 40)]
-    roomy, tight = PartStore(tmp_path / "roomy"), PartStore(tmp_path / "tight", memory_budget=0)
-    for c in chunks:
-        roomy.add_events(c)
-        tight.add_events(c)
+    roomy, tight, _ = _overlapping_stores(tmp_path, monkeypatch, untimed=True)
     spilled = _write(tight, tmp_path / "two.parquet")
     assert spilled.equals(_write(roomy, tmp_path / "one.parquet"))
     assert spilled.get_column("@timestamp").tail(10).null_count() == 10
