@@ -338,6 +338,12 @@ def _correlate_on(client: Any, out: Path, monkeypatch: pytest.MonkeyPatch) -> tu
     return result, on_cluster
 
 
+def _assert_same_findings(out: Path, reference: Path) -> None:
+    """findings.json and attribution.parquet of ``out`` are the reference run's bytes."""
+    for name in ("findings.json", "attribution.parquet"):
+        assert _bytes(out / name) == _bytes(reference / name), name
+
+
 def test_correlate_reads_the_workers_days_and_writes_the_same_findings(
     client: Any, on_workers: Path, sample_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -345,8 +351,7 @@ def test_correlate_reads_the_workers_days_and_writes_the_same_findings(
     shutil.copytree(on_workers, out)
     _, on_cluster = _correlate_on(client, out, monkeypatch)
     assert on_cluster == [out]
-    for name in ("findings.json", "attribution.parquet"):
-        assert _bytes(out / name) == _bytes(sample_case / name), name
+    _assert_same_findings(out, sample_case)
 
 
 def test_correlate_on_dask_reads_a_dataset_the_client_wrote(
@@ -358,8 +363,7 @@ def test_correlate_on_dask_reads_a_dataset_the_client_wrote(
     (out / "findings.json").write_text("{}", encoding="utf-8")  # replaced by the run below
     _, on_cluster = _correlate_on(client, out, monkeypatch)
     assert on_cluster == [out]
-    for name in ("findings.json", "attribution.parquet"):
-        assert _bytes(out / name) == _bytes(sample_case / name), name
+    _assert_same_findings(out, sample_case)
 
 
 def test_correlate_on_dask_without_a_dataset_reads_on_the_client_and_says_so(
