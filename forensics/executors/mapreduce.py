@@ -177,8 +177,9 @@ def write_final(
     final = store.folder / "final"
     final.mkdir(exist_ok=True)
     written = []
-    for i, lf in enumerate(store.scan_parts()):
-        done = window.apply(conform(finalize(lf, outcome))).collect()  # type: ignore[arg-type]
+    chunks = store.finished_parts(lambda lf, filled: window.apply(conform(finalize(lf, outcome, filled))))  # type: ignore[arg-type,return-value]
+    for i, lf in enumerate(chunks):
+        done = lf.collect()
         if done.height:
             path = final / f"{i:07d}.parquet"
             done.write_parquet(path, compression=PART_COMPRESSION)

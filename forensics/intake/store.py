@@ -56,6 +56,11 @@ OUTPUT_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 1,
 COMPRESSED_RATIO = 8
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4")
 
+#: How a chunk of events is finished before it is ordered: the chunk, and the names of its
+#: columns that hold at least one value (a step whose inputs are all null can be skipped: the
+#: fall-back rewrite touches no chunk without an undecided DST reading, most of them).
+Finish = Callable[[pl.LazyFrame, frozenset[str]], pl.LazyFrame]
+
 
 def expected_text_bytes(files: Iterable[tuple[Path, int]]) -> int:
     """About how many bytes of text the ``(path, size)`` files hold: a hint for the memory budget.
@@ -165,6 +170,10 @@ class PartStore:
             [pl.col(n) if n in kept else pl.lit(None, dtype=t).alias(n) for n, t in schema.items()]
         )
 
+    def _finished(self, path: Path, finalize: Finish) -> pl.LazyFrame:
+        """A spilled part, finished: ``finalize`` is told which of its columns hold a value."""
+        return finalize(self._scan(path), self._layout[path][1])
+
     def _spill(self) -> None:
         held, self._held, self._held_bytes = self._held, [], 0
         for df in held:
@@ -193,9 +202,12 @@ class PartStore:
         frames = [df.lazy() for df in self._held] + [self._scan(p) for p in self._paths]
         return pl.concat(frames) if frames else None
 
-    def scan_parts(self) -> list[pl.LazyFrame]:
-        """Every chunk held so far, each as its own lazy frame, in the order they were added."""
-        return [df.lazy() for df in self._held] + [self._scan(p) for p in self._paths]
+    def finished_parts(self, finalize: Finish) -> list[pl.LazyFrame]:
+        """Every chunk held so far, in the order they were added, each finished by ``finalize``
+        (told which of its columns hold a value)."""
+        return [finalize(df.lazy(), _filled(df)) for df in self._held] + [
+            self._finished(p, finalize) for p in self._paths
+        ]
 
     def rewrite_events(self, fn: Callable[[pl.DataFrame], pl.DataFrame | None]) -> None:
         """Replace each chunk by ``fn(chunk)`` (None leaves it as it is); the schema stays."""
@@ -213,7 +225,7 @@ class PartStore:
     def write_events(
         self,
         target: Path,
-        finalize: Callable[[pl.LazyFrame], pl.LazyFrame],
+        finalize: Finish,
         sort_keys: list[str],
         empty: pl.DataFrame,
         metadata: dict[str, str] | None = None,
@@ -232,7 +244,7 @@ class PartStore:
     def _write_held(
         self,
         target: Path,
-        finalize: Callable[[pl.LazyFrame], pl.LazyFrame],
+        finalize: Finish,
         keys: list[str],
         metadata: dict[str, str] | None = None,
     ) -> int:
@@ -245,12 +257,13 @@ class PartStore:
         """
         held, self._held, self._held_bytes = self._held, [], 0
         if len(held) == 1:
-            df = finalize(held.pop().lazy()).collect()
-            return _write_frame(df, target, keys, metadata)
-        schema = finalize(pl.LazyFrame(schema=held[0].schema)).collect_schema()
+            df = held.pop()
+            return _write_frame(finalize(df.lazy(), _filled(df)).collect(), target, keys, metadata)
+        schema = finalize(pl.LazyFrame(schema=held[0].schema), frozenset(held[0].columns)).collect_schema()
         done: list[pl.DataFrame] = []
         while held:
-            done.append(finalize(held.pop(0).lazy()).collect())
+            df = held.pop(0)
+            done.append(finalize(df.lazy(), _filled(df)).collect())
         segments = _segments(done, keys)
         if segments is not None and len(segments) > 1:
 
@@ -270,20 +283,23 @@ class PartStore:
     def _write_ranges(
         self,
         target: Path,
-        finalize: Callable[[pl.LazyFrame], pl.LazyFrame],
+        finalize: Finish,
         keys: list[str],
         metadata: dict[str, str] | None = None,
     ) -> int:
         """Out-of-core ordering: parts (or small groups of parts) in turn when they follow, else range by range."""
         parts = self._paths
         # the output's schema from the chunk's (no file is read for it)
-        schema = finalize(pl.LazyFrame(schema=self._layout[parts[0]][0])).collect_schema()
-        segments = _segments([finalize(self._scan(p)) for p in parts], keys)
+        first = self._layout[parts[0]][0]
+        schema = finalize(pl.LazyFrame(schema=first), frozenset(first.names())).collect_schema()
+        stamps: list[pl.Series] = []
+        segments = _segments([self._finished(p, finalize) for p in parts], keys, stamps)
         if segments is not None:
-            batches = ([finalize(self._scan(parts[i])) for i in seg] for seg in segments)
+            stamps.clear()
+            batches = ([self._finished(parts[i], finalize) for i in seg] for seg in segments)
             _sink_sorted(batches, schema, keys, target, metadata)
         else:
-            self._write_buckets(target, finalize, keys, schema, metadata)
+            self._write_buckets(target, finalize, keys, schema, metadata, stamps)
         for part in parts:
             part.unlink()
         self._paths = []
@@ -293,19 +309,24 @@ class PartStore:
     def _write_buckets(
         self,
         target: Path,
-        finalize: Callable[[pl.LazyFrame], pl.LazyFrame],
+        finalize: Finish,
         keys: list[str],
         schema: pl.Schema,
         metadata: dict[str, str] | None,
+        part_stamps: list[pl.Series],
     ) -> None:
-        """Each time range is read from the parts that overlap it and sorted alone; ranges are concatenated."""
+        """Each time range is read from the parts that overlap it and sorted alone; ranges are concatenated.
+
+        ``part_stamps``: each part's final ``@timestamp`` (read with its keys), emptied here.
+        """
         parts = self._paths
         stamps = pl.concat(
             [
-                finalize(self._scan(p)).select("@timestamp", pl.lit(i, dtype=pl.Int64).alias("_part"))
-                for i, p in enumerate(parts)
+                pl.DataFrame([ts.rename("@timestamp")]).with_columns(pl.lit(i, dtype=pl.Int64).alias("_part"))
+                for i, ts in enumerate(part_stamps)
             ]
-        ).collect()
+        )
+        part_stamps.clear()
         edges = (
             stamps.get_column("@timestamp")
             .drop_nulls()
@@ -329,7 +350,7 @@ class PartStore:
         for part, lo, hi in spans.sort("_part").iter_rows():
             last_range[part] = hi
             if hi - lo + 1 > WIDE_PART_RANGES:
-                done = finalize(self._scan(parts[part])).with_columns(_bucket_of(edges)).collect()
+                done = self._finished(parts[part], finalize).with_columns(_bucket_of(edges)).collect()
                 for (bucket,), piece in done.partition_by("_bucket", as_dict=True).items():
                     folder = split_dir / f"{bucket:07d}"
                     folder.mkdir(parents=True, exist_ok=True)
@@ -348,9 +369,9 @@ class PartStore:
             if i in later:
                 df = later.pop(i)
             elif last_range[i] <= bucket:
-                return finalize(self._scan(parts[i]))
+                return self._finished(parts[i], finalize)
             else:
-                df = finalize(self._scan(parts[i])).with_columns(_bucket_of(edges)).collect()
+                df = self._finished(parts[i], finalize).with_columns(_bucket_of(edges)).collect()
             if last_range[i] > bucket:
                 later[i] = df.filter(pl.col("_bucket") > bucket)
                 df = df.filter(pl.col("_bucket") == bucket)
@@ -378,6 +399,11 @@ class PartStore:
             )
         else:
             empty.write_parquet(target, metadata=metadata)
+
+
+def _filled(df: pl.DataFrame) -> frozenset[str]:
+    """The columns of ``df`` that hold at least one value (null counts are kept with the data)."""
+    return frozenset(c for c in df.columns if df.get_column(c).null_count() < df.height)
 
 
 def _write_frame(df: pl.DataFrame, target: Path, keys: list[str], metadata: dict[str, str] | None) -> int:
@@ -417,7 +443,9 @@ def _sink_sorted(
     register_io_source(pull, schema=schema).sink_parquet(target, metadata=metadata, **OUTPUT_OPTIONS)
 
 
-def _segments(parts: Sequence[pl.LazyFrame | pl.DataFrame], keys: list[str]) -> list[list[int]] | None:
+def _segments(
+    parts: Sequence[pl.LazyFrame | pl.DataFrame], keys: list[str], stamps: list[pl.Series] | None = None
+) -> list[list[int]] | None:
     """The parts grouped into runs that follow one another by ``keys``, or None when they do not.
 
     Parts are taken by their first key; a part whose first key comes after the last key of
@@ -427,16 +455,31 @@ def _segments(parts: Sequence[pl.LazyFrame | pl.DataFrame], keys: list[str]) -> 
     null or when a segment of several parts would hold more than ``SEGMENT_ROWS`` events
     (sources that overlap in time: one segment would be the whole case).  Only the key
     columns are read, one part at a time (a lazy part is collected for them alone).
+
+    ``stamps``, when given, receives each part's first key column (``@timestamp``), in the
+    order of ``parts``: what the range path cuts its ranges on, so no part is read again for it.
     """
     bounds = []
+    ordered = True
     for i, part in enumerate(parts):
+        if not ordered:  # already known: the range path; only its stamps are still wanted
+            assert stamps is not None
+            stamps.append(part.select(keys[0]).collect().to_series())
+            continue
         df = part.select(keys) if isinstance(part, pl.DataFrame) else part.select(keys).collect()
+        if stamps is not None:
+            stamps.append(df.get_column(keys[0]))
         if not df.height:
             continue
         ends = _key_range(df, keys)
         if ends is None:
-            return None
+            if stamps is None:
+                return None
+            ordered = False
+            continue
         bounds.append((ends[0], ends[1], i, df.height))
+    if not ordered:
+        return None
     bounds.sort()
     segments: list[list[int]] = []
     rows = 0

@@ -48,7 +48,7 @@ class PartWriter:
         events = temporary(out / "events.parquet")
         rows = self.store.write_events(
             events,
-            lambda lf: self.window.apply(conform(finalize(lf, timing))),
+            lambda lf, filled: self.window.apply(conform(finalize(lf, timing, filled))),
             SORT_KEYS,
             pl.DataFrame(schema=EVENT_SCHEMA),
             metadata=self.metadata,

@@ -221,32 +221,66 @@ def resolve_source(state: dict[str, Any]) -> pl.DataFrame:
     return resolve_fall_back(frame)
 
 
+@dataclass(frozen=True)
+class FallBackRewrite:
+    """The decided fall-back rows, prepared once for every chunk of events they are applied to.
+
+    Applied with column expressions, not a join: a join gathered every column of every event
+    (the raw line among them) to add one, which cost more than the rest of the finishing of the
+    events, and the ordered write applies this to every spilled part.  The decided rows are few
+    (a fall-back hour's): their ids are tested first and only those rows build the exact
+    (path, id) key.
+    """
+
+    ids: pl.Series  # the decided rows' event.id, imploded (one list)
+    late: pl.Series  # path NUL id of the rows read in the later (winter) pass, imploded
+    early: pl.Series  # the same for the earlier (summer) pass
+
+    @classmethod
+    def of(cls, verdicts: pl.DataFrame) -> FallBackRewrite | None:
+        """None when no row is decided (nothing to rewrite)."""
+        decided = verdicts.filter(pl.col("_late_pass").is_not_null())
+        if decided.height == 0:
+            return None
+        keyed = decided.select(_KEY.alias("k"), pl.col("event.id"), pl.col("_late_pass"))
+        late = keyed.filter(pl.col("_late_pass")).get_column("k")
+        early = keyed.filter(~pl.col("_late_pass")).get_column("k")
+        return cls(keyed.get_column("event.id").unique().implode(), late.implode(), early.implode())
+
+    def apply(self, df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+        """Rewrite the decided ambiguous rows: the chosen instant, ``dst_ambiguous_resolved``."""
+        key = pl.when(pl.col("event.id").is_in(self.ids)).then(_KEY)
+        late_pass = pl.when(key.is_in(self.late)).then(True).when(key.is_in(self.early)).then(False)
+        hit = pl.col("_late_pass").is_not_null()
+        return (
+            df.with_columns(late_pass.alias("_late_pass"))
+            .with_columns(
+                pl.when(hit)
+                .then(pl.when(pl.col("_late_pass")).then(pl.col("time.latest")).otherwise(pl.col("time.earliest")))
+                .otherwise(pl.col("time.recorded"))
+                .alias("time.recorded"),
+                pl.when(hit)
+                .then(
+                    pl.col("time.flags").list.eval(
+                        pl.when(pl.element() == "dst_ambiguous")
+                        .then(pl.lit("dst_ambiguous_resolved"))
+                        .otherwise(pl.element())
+                    )
+                )
+                .otherwise(pl.col("time.flags"))
+                .alias("time.flags"),
+                pl.when(hit).then(None).otherwise(pl.col("time.earliest")).alias("time.earliest"),
+                pl.when(hit).then(None).otherwise(pl.col("time.latest")).alias("time.latest"),
+            )
+            .drop("_late_pass")
+        )
+
+
+#: one event's exact name: no path holds a NUL byte, so path NUL id names one event
+_KEY = pl.concat_str([pl.col("log.file.path"), pl.lit("\x00"), pl.col("event.id")])
+
+
 def apply_dst(df: pl.DataFrame | pl.LazyFrame, verdicts: pl.DataFrame) -> pl.DataFrame | pl.LazyFrame:
     """Rewrite the decided ambiguous rows: the chosen instant, ``dst_ambiguous_resolved``."""
-    decided = verdicts.filter(pl.col("_late_pass").is_not_null()).select("log.file.path", "event.id", "_late_pass")
-    if decided.height == 0:
-        return df
-    other = decided.lazy() if isinstance(df, pl.LazyFrame) else decided
-    hit = pl.col("_late_pass").is_not_null()
-    return (
-        df.join(other, on=["log.file.path", "event.id"], how="left")  # type: ignore[arg-type]
-        .with_columns(
-            pl.when(hit)
-            .then(pl.when(pl.col("_late_pass")).then(pl.col("time.latest")).otherwise(pl.col("time.earliest")))
-            .otherwise(pl.col("time.recorded"))
-            .alias("time.recorded"),
-            pl.when(hit)
-            .then(
-                pl.col("time.flags").list.eval(
-                    pl.when(pl.element() == "dst_ambiguous")
-                    .then(pl.lit("dst_ambiguous_resolved"))
-                    .otherwise(pl.element())
-                )
-            )
-            .otherwise(pl.col("time.flags"))
-            .alias("time.flags"),
-            pl.when(hit).then(None).otherwise(pl.col("time.earliest")).alias("time.earliest"),
-            pl.when(hit).then(None).otherwise(pl.col("time.latest")).alias("time.latest"),
-        )
-        .drop("_late_pass")
-    )
+    rewrite = FallBackRewrite.of(verdicts)
+    return df if rewrite is None else rewrite.apply(df)

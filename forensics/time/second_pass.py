@@ -12,9 +12,10 @@ See ``docs/time.md`` for the rules and thresholds in words.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -71,6 +72,11 @@ class TimeOutcome:
     clock: dict[str, Any]
     warnings: list[str]
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @cached_property
+    def fall_back_rewrite(self) -> dst.FallBackRewrite | None:
+        """The decided fall-back rows, prepared once: ``finalize`` applies them to every chunk."""
+        return dst.FallBackRewrite.of(self.verdicts)
 
 
 def _naive(ts: datetime | None) -> datetime | None:
@@ -326,9 +332,17 @@ def clock_decisions(
     return TimeOutcome(verdicts, skews, info, clock_info, warnings)
 
 
-def finalize(lf: pl.LazyFrame, outcome: TimeOutcome) -> pl.LazyFrame:
-    """Apply the fall-back decisions and the clock offsets; then ``event.start`` from the final time."""
-    out = dst.apply_dst(lf, outcome.verdicts)
+def finalize(lf: pl.LazyFrame, outcome: TimeOutcome, filled: Collection[str] | None = None) -> pl.LazyFrame:
+    """Apply the fall-back decisions and the clock offsets; then ``event.start`` from the final time.
+
+    ``filled`` names the columns of ``lf`` that hold a value, when the caller knows them: a
+    chunk whose ``time.earliest`` is all null holds no undecided DST reading, so the fall-back
+    rewrite, whose tests cost more than the rest of this, is skipped for it (same rows out).
+    """
+    rewrite = outcome.fall_back_rewrite
+    if rewrite is not None and filled is not None and "time.earliest" not in filled:
+        rewrite = None
+    out = lf if rewrite is None else rewrite.apply(lf)
     assert isinstance(out, pl.LazyFrame)
     out = skew.apply_skew(out, outcome.skews)
     start = activity_start(pl.col("@timestamp"))

@@ -710,12 +710,12 @@ def apply_skew(events: pl.LazyFrame, skews: dict[str, float]) -> pl.LazyFrame:
             pl.col("time.recorded").alias("@timestamp"), pl.lit(None, dtype=pl.Float64).alias("time.skew")
         )
     shift = pl.duration(microseconds=(pl.col("_skew").fill_null(0) * 1e6).round().cast(pl.Int64))
-    table = pl.LazyFrame(
-        {"log.source": list(skews), "_skew": list(skews.values())},
-        schema={"log.source": pl.String, "_skew": pl.Float64},
+    # a mapping, not a join: a join gathered every column of every event to add this one
+    offset = pl.col("log.source").replace_strict(
+        list(skews), [float(v) for v in skews.values()], default=pl.lit(None, dtype=pl.Float64), return_dtype=pl.Float64
     )
     return (
-        events.join(table, on="log.source", how="left", maintain_order="left")
+        events.with_columns(offset.alias("_skew"))
         .with_columns(
             (pl.col("time.recorded") - shift).alias("@timestamp"),
             # the two candidates of an undecided DST reading are candidates for @timestamp
