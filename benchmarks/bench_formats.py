@@ -20,6 +20,14 @@ step's alone:
 
 The ratio is ingest lines/s over naive lines/s (1.0x: as fast as the naive regex).  On a busy
 machine the absolute figures move with the load; the ratio, measured in the same run, much less.
+
+``--profile`` says *why* a format is below 1.0x: both children run on one thread
+(``POLARS_MAX_THREADS=1``, the parse in the main thread), so each step's wall time is its
+CPU time, and the table gives ingest's time step by step (``PROFILE_STEPS``: hashing, reading,
+grouping lines into records, the parser, the engine's columns and accounting, the time pass,
+ordering and writing ``events.parquet``) beside the naive pipeline's whole time on the same
+thread: a step that alone costs more than the whole naive pipeline is why the ratio cannot
+reach 1.0x while that step stays.
 """
 
 from __future__ import annotations
@@ -560,8 +568,14 @@ def _child_naive(fmt: str, path: str, out: str) -> dict[str, object]:
     return {"seconds": seconds, "cpu_seconds": cpu1 - cpu0, "events": parsed, "rss_kib": rss}
 
 
-def _run_child(*args: str) -> dict[str, object]:
-    proc = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False)
+def _run_child(*args: str, env: dict[str, str] | None = None) -> dict[str, object]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=None if env is None else {**os.environ, **env},
+    )
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -622,6 +636,98 @@ def _table_row(r: dict[str, object]) -> str:
     )
 
 
+#: The steps ``--profile`` times (module, attribute): none calls another, except ``_ingest_file``
+#: (a file's whole pass), whose remainder once the others are taken out is reading the file.
+PROFILE_STEPS = {
+    "hash": ("forensics.intake.engine", "hash_file"),
+    "group": ("forensics.intake.parsing", "group_records"),
+    "parse": ("forensics.intake.parsing", "parse_isolating"),
+    "engine": ("forensics.intake.engine", "process_lines"),
+    "time pass": ("forensics.intake.writer", "time_pass"),
+    "order+write": ("forensics.intake.store", "PartStore.write_events"),
+    "_file": ("forensics.intake.engine", "_ingest_file"),
+}
+PROFILE_COLUMNS = ("hash", "read", "group", "parse", "engine", "time pass", "order+write", "other")
+
+
+def _child_profile(fmt: str, evidence: str, out: str) -> dict[str, object]:
+    """Ingest on one thread with each step timed (``--profile``); run with ``POLARS_MAX_THREADS=1``."""
+    import functools
+    import importlib
+
+    sys.path.insert(0, str(ROOT))
+    import forensics.intake.parsing as parsing
+    from forensics.config import CaseConfig, SourceConfig
+    from forensics.intake.engine import ingest
+
+    parsing.PARSE_WORKERS = 1
+    parsing.prefetch = lambda items, depth=1: items  # type: ignore[assignment]  # parse in this thread
+    spent: dict[str, float] = dict.fromkeys(PROFILE_STEPS, 0.0)
+
+    for name, (module, attr) in PROFILE_STEPS.items():
+        owner: Any = importlib.import_module(module)
+        *path, last = attr.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        fn = getattr(owner, last)
+        # the hash after the run overlaps the ordered write in its own thread: its thread's CPU
+        clock = time.thread_time if name == "hash" else time.perf_counter
+
+        def timed(*a: Any, _fn: Any = fn, _name: str = name, _clock: Any = clock, **k: Any) -> Any:
+            started = _clock()
+            try:
+                return _fn(*a, **k)
+            finally:
+                spent[_name] += _clock() - started
+
+        setattr(owner, last, functools.wraps(fn)(timed))
+    options = dict(FIXTURES[fmt].options or {})
+    cfg = CaseConfig(sources=(SourceConfig(path="**", format=fmt, timezone="Europe/Paris", options=options),))
+    started = time.perf_counter()
+    result = ingest(evidence, out, config=cfg)
+    total = time.perf_counter() - started
+    steps = {k: v for k, v in spent.items() if not k.startswith("_")}
+    steps["read"] = max(spent["_file"] - spent["group"] - spent["parse"] - spent["engine"], 0.0)
+    steps["other"] = max(total - sum(steps.values()), 0.0)
+    return {"seconds": total, "steps": steps, "events": result.manifest["totals"]["events"]}
+
+
+PROFILE_HEADER = (
+    "| format | lines | events | ingest s, one thread | "
+    + " | ".join(PROFILE_COLUMNS)
+    + " | naive s, one thread | ratio (one thread) | slowest step / naive |\n"
+    + "|---|---:|---:|---:|"
+    + "---:|" * len(PROFILE_COLUMNS)
+    + "---:|---:|---|"
+)
+
+
+def profile_row(fmt: str, lines: int, workdir: Path) -> dict[str, object]:
+    """One format on one thread: ingest step by step, and the naive pipeline, on the same file."""
+    evidence = workdir / "evidence"
+    evidence.mkdir()
+    log = evidence / (Path(FIXTURES[fmt].path).name if FIXTURES[fmt].path != "bench_web" else "access.log")
+    n = generate(fmt, log, lines)
+    one = {"POLARS_MAX_THREADS": "1"}
+    ing = _run_child("profile", fmt, str(evidence), str(workdir / "out"), env=one)
+    naive = _run_child("naive", fmt, str(log), str(workdir / "naive.parquet"), env=one)
+    return {"format": fmt, "lines": n, "ingest": ing, "naive": naive}
+
+
+def _profile_table_row(r: dict[str, Any]) -> str:
+    ing, naive = r["ingest"], r["naive"]
+    if "steps" not in ing or "seconds" not in naive:
+        return f"| {r['format']} | {r['lines']:,} | - | {ing.get('error', naive.get('error', '-'))} |"
+    steps = ing["steps"]
+    total = ing["seconds"]
+    shares = " | ".join(f"{steps[c]:.2f} ({100 * steps[c] / total:.0f} %)" for c in PROFILE_COLUMNS)
+    slowest = max(PROFILE_COLUMNS, key=lambda c: steps[c])
+    return (
+        f"| {r['format']} | {r['lines']:,} | {ing['events']:,} | {total:.2f} | {shares} | {naive['seconds']:.2f} "
+        f"| {naive['seconds'] / total:.2f}x | {slowest} {steps[slowest] / naive['seconds']:.1f}x |"
+    )
+
+
 HEADER = (
     "| format | lines | MB | events | rejects | ingest lines/s | ingest CPU s | ingest peak RSS MiB "
     "| naive lines/s (regex) | naive CPU s | naive peak RSS MiB | ratio (wall) | ratio (CPU) |\n"
@@ -641,12 +747,19 @@ def main() -> None:
         metavar="MIB",
         help="ingest's memory budget (0: every chunk goes to disk, the spilled path of large evidence)",
     )
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="why each format is below 1.0x: ingest step by step and the naive pipeline, both on one thread",
+    )
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         step, fmt, src, out = args.child
         if step == "ingest":
             result = _child_ingest(fmt, src, out, args.memory)
+        elif step == "profile":
+            result = _child_profile(fmt, src, out)
         else:
             result = _child_naive(fmt, src, out)
         print(json.dumps(result))
@@ -664,6 +777,20 @@ def main() -> None:
     if missing:
         sys.exit(f"no generator for: {', '.join(missing)} (add a fixture to FIXTURES)")
     load = os.getloadavg()
+    if args.profile:
+        if not args.json:
+            print(
+                f"# {args.lines:,} lines per format, one thread; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+            )
+            print(PROFILE_HEADER, flush=True)
+        for fmt in wanted:
+            tmp = Path(tempfile.mkdtemp(prefix="bench-formats-"))
+            try:
+                prow = profile_row(fmt, args.lines, tmp)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            print(json.dumps(prow) if args.json else _profile_table_row(prow), flush=True)
+        return
     if not args.json:
         budget = "" if args.memory is None else f"; ingest memory budget {args.memory} MiB"
         print(f"# {args.lines:,} lines per format{budget}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")

@@ -68,3 +68,19 @@ def test_every_format_has_its_own_naive_regex_and_it_parses_the_format(fmt: str,
     naive = bench._child_naive(fmt, str(log), str(tmp_path / "naive.parquet"))
     # every format's fixture has rejects and continuation lines; at least a few records match
     assert naive["events"] >= written // 20, naive
+
+
+def test_the_profile_accounts_for_the_whole_ingest(tmp_path: Path) -> None:
+    """``--profile``: every step is timed on one thread, and the steps add up to the whole run."""
+    row = bench.profile_row("mysql.error", 3000, tmp_path)
+    ing, naive = row["ingest"], row["naive"]
+    assert "error" not in ing and "error" not in naive, (ing, naive)
+    steps = ing["steps"]
+    assert set(steps) == set(bench.PROFILE_COLUMNS)
+    assert all(v >= 0 for v in steps.values())
+    # the hash is timed on its own thread's clock, the rest on the wall clock: within 5 %
+    assert abs(sum(steps.values()) - ing["seconds"]) <= 0.05 * ing["seconds"] + steps["hash"]
+    assert steps["parse"] > 0 and steps["order+write"] > 0 and steps["read"] > 0
+    assert ing["events"] > 0
+    line = bench._profile_table_row(row)
+    assert line.startswith("| mysql.error | ") and line.count("|") == bench.PROFILE_HEADER.splitlines()[0].count("|")
