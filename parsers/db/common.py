@@ -87,7 +87,8 @@ def labels_json(pairs: Sequence[tuple[str, pl.Expr]], raw_pairs: Iterable[pl.Exp
     lists = [pl.concat_list(items)] if items else []
     lists.extend(raw_pairs)
     body = pl.concat_list(lists).list.drop_nulls().list.join(",")
-    return pl.when(body == "").then(None).otherwise(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
+    # one expression over the body (a when/then using it twice would build it twice)
+    return pl.concat_str([pl.lit("{"), body, pl.lit("}")]).replace("{}", None)
 
 
 def label_object(fields: dict[str, pl.Expr]) -> pl.Expr:
