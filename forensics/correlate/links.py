@@ -409,8 +409,13 @@ def _match_slice(
     weak = ~pl.col("ip_match").is_in(list(UNIQUE_EVIDENCE))
     top = pl.col("_score").max().over("app_row")
     rivals = pl.col("client.ip").filter(pl.col("_score") >= top - 1.0).n_unique().over("app_row")
-    m = m.with_columns(rivals.alias("_rivals"))
-    m = m.filter(~(weak & (pl.col("_rivals") > 1)))
+    # only the events with a weak candidate can lose one: the clients fitting as well are
+    # counted for them alone (a window over every candidate pair was a fifth of the matching)
+    contested = m.filter(weak).get_column("app_row").unique()
+    if contested.len():
+        inside = pl.col("app_row").is_in(contested.implode())
+        kept = m.filter(inside).filter(~(weak & (rivals > 1)))
+        m = pl.concat([m.filter(~inside), kept])
     if m.height == 0:
         return empty
     best = (

@@ -193,3 +193,63 @@ def test_the_login_form_fetched_before_logging_in_is_nobodys(tmp_path):
     assert r.links.filter(pl.col("kind") == "app_login_web").height == 1
     web = r.context.web.sort("@timestamp")
     assert web.get_column("account").to_list() == [None, "a.petit", "a.petit"]
+
+
+def _app_event(row: int, at, path: str, stored: str | None) -> dict:
+    return {
+        "_row": row,
+        "@timestamp": at,
+        "event.action": "record_read",
+        "source.ip": stored,
+        "user_agent.original": CHROME,
+        "account": "a.petit",
+        "labels": None,
+        "request.query": None,
+        "url.path": path,
+        "http.request.method": "GET",
+    }
+
+
+def _web_request(row: int, at, client: str, path: str) -> dict:
+    return {
+        "_row": row,
+        "@timestamp": at,
+        "source.ip": client,
+        "network.forwarded_first": None,
+        "user_agent.original": CHROME,
+        "session.web": f"W{row:06d}",
+        "activity": "page",
+        "http.request.method": "GET",
+        "http.response.status_code": 200,
+        "url.path": path,
+    }
+
+
+def test_a_row_only_a_url_ties_to_requests_of_several_clients_stays_unlinked():
+    """The rival rule: an event matched by URL alone goes to no one when requests of two clients
+    fit as well; alone, the one client's request is its match; an event matched by its client
+    address keeps its match whatever else fits its URL."""
+    from forensics.correlate import links
+
+    t = utc(2024, 10, 21, 9, 0)
+    app = pl.DataFrame(
+        [
+            _app_event(1, t, "/contested", None),  # two clients' requests to it
+            _app_event(2, t + timedelta(minutes=5), "/alone", None),  # one client's
+            _app_event(3, t + timedelta(minutes=10), "/contested", "10.20.1.7"),  # its client's
+        ],
+        schema_overrides={"source.ip": pl.String, "labels": pl.String, "request.query": pl.String},
+    )
+    web = pl.DataFrame(
+        [
+            _web_request(10, t + timedelta(seconds=1), "10.20.1.5", "/contested"),
+            _web_request(11, t + timedelta(seconds=1), "10.20.1.6", "/contested"),
+            _web_request(12, t + timedelta(minutes=5, seconds=1), "10.20.1.5", "/alone"),
+            _web_request(13, t + timedelta(minutes=10, seconds=1), "10.20.1.7", "/contested"),
+            _web_request(14, t + timedelta(minutes=10, seconds=1), "10.20.1.8", "/contested"),
+        ],
+        schema_overrides={"network.forwarded_first": pl.String},
+    )
+    m = links.match_app_to_web(app, web, tol=10.0)
+    got = {r["app_row"]: (r["web_row"], r["ip_match"]) for r in m.iter_rows(named=True)}
+    assert got == {2: (12, "url"), 3: (13, "client")}
