@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 
 from forensics.schema import ACTIONS, EVENT_SCHEMA
-from parsers.app.common import STR_LIST, tag_list
+from parsers.app.common import STR_LIST, tag_column
 from parsers.base import offset_seconds
 
 #: Columns the engine fills; a mapping may not set them.
@@ -234,6 +234,6 @@ def mapped_events(
         "time.original",
         *[e.alias(n) for n, e in columns.items()],
         labels.alias("labels"),
-        tag_list(tag_conditions).alias("tags"),
+        tag_column(work, tag_conditions).alias("tags"),
     )
     return events, rejects

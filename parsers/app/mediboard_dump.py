@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from parsers.app.common import STR_LIST, labels_json, plain_text_columns, tag_list, to_datetime
+from parsers.app.common import STR_LIST, labels_json, plain_text_columns, tag_column, to_datetime
 from parsers.app.mediboard_layouts import (
     ALIASES,
     KIND_PATTERNS,
@@ -491,7 +491,7 @@ def event_frame(
         (order if order is not None else pl.lit(None, dtype=pl.Int64)).alias("_order"),
         *[e.alias(n) for n, e in columns.items()],
         table_labels(rows, labels).alias("labels"),
-        tag_list(tags or {}).alias("tags"),
+        tag_column(rows, tags or {}).alias("tags"),
         (flags if flags is not None else pl.lit([], dtype=STR_LIST)).alias("time.flags"),
     )
 

@@ -4,7 +4,9 @@
 ``when(<json> != "{}" / <body> == "").then(...)``, which built the JSON twice per row (no
 common-subexpression elimination inside one expression).  They now end in one
 ``replace("{}", None)``; these tests hold them to the old formulation (kept here as the
-reference) on values with nulls, dashes, empty strings, quotes and escapes.
+reference) on values with nulls, dashes, empty strings, quotes and escapes.  The tags of the
+application tables are built once per distinct set (``tag_column``): the same lists as one per
+row (``tag_list``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from parsers.app.common import tag_column, tag_list
 from parsers.db.common import json_quote, labels_json
 from parsers.web.edge import dash, labels_of
 
@@ -55,3 +58,12 @@ def test_db_labels_equal_the_double_evaluation(rows: list[tuple[str | None, str 
     raw = [pl.when(pl.col("r")).then(pl.lit(['"Q":"1"'])).otherwise(pl.lit([], dtype=pl.List(pl.String)))]
     got = df.select(labels_json(pairs, raw).alias("l"))
     assert got.equals(df.select(_old_labels_json(pairs, raw).alias("l")))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(*[st.one_of(st.none(), st.booleans())] * 4), max_size=40), st.integers(0, 4))
+def test_tags_per_distinct_set_equal_tags_per_row(rows: list[tuple[bool | None, ...]], used: int) -> None:
+    df = pl.DataFrame(rows, schema={f"c{i}": pl.Boolean for i in range(4)}, orient="row")
+    conditions = {f"tag_{3 - i}": pl.col(f"c{i}") for i in range(used)}  # names not in bit order
+    got = df.select(tag_column(df, conditions).alias("tags"))
+    assert got.equals(df.select(tag_list(conditions).alias("tags")))
