@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+import forensics.allocator  # noqa: F401  (first of the project: jemalloc's options, set before polars loads)
 from forensics import app as front
 from forensics._version import __version__
 from forensics.app import EXIT_CODES, AppError, ExitCode, Options, Outcome
