@@ -4,6 +4,7 @@
     python benchmarks/bench_dask.py --scale 0.1     # about 0.5 M lines, a few minutes on 2 cores
     python benchmarks/bench_dask.py --scale 1.0 --memory 512 --json
     python benchmarks/bench_dask.py --correlate OUT  # forensics correlate of an ingest's OUT, local then Dask
+    python benchmarks/bench_dask.py --case CASE --scale 3.0 --no-client-path   # a case simulated earlier
 
 Needs the extra: ``pip install -e '.[dask]'``.  The invented case is written once with
 ``forensics simulate --scale S``; then ``forensics ingest CASE -o OUT --config CASE/case.toml``
@@ -89,14 +90,21 @@ def _parts(out: Path) -> dict[str, bytes]:
 
 
 def bench(
-    scale: float, workdir: Path, seed: int | None, memory: int | None, client_path: bool = True
+    scale: float,
+    workdir: Path,
+    seed: int | None,
+    memory: int | None,
+    client_path: bool = True,
+    case: Path | None = None,
 ) -> list[dict[str, object]]:
-    case = workdir / "case"
-    simulate = ["simulate", str(case), "--scale", str(scale), "--force"]
-    if seed is not None:
-        simulate += ["--seed", str(seed)]
-    gen = run(simulate)
-    print(f"case written at scale {scale} in {gen['seconds']} s", file=sys.stderr)
+    """The runs on ``case`` (a case ``forensics simulate`` wrote), or on a case simulated here at ``scale``."""
+    if case is None:
+        case = workdir / "case"
+        simulate = ["simulate", str(case), "--scale", str(scale), "--force"]
+        if seed is not None:
+            simulate += ["--seed", str(seed)]
+        gen = run(simulate)
+        print(f"case written at scale {scale} in {gen['seconds']} s", file=sys.stderr)
     base = ["--config", str(case / "case.toml"), "-q"]
     if memory is not None:
         base += ["--memory", str(memory)]
@@ -176,6 +184,9 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-client-path", action="store_true", help="skip the third run (--layout both on Dask)")
     ap.add_argument(
+        "--case", type=Path, default=None, help="an existing simulated case (its case.toml inside): not simulated again"
+    )
+    ap.add_argument(
         "--correlate", type=Path, metavar="OUT", help="time forensics correlate of this ingest output instead"
     )
     args = ap.parse_args()
@@ -194,7 +205,7 @@ def main() -> None:
         return
     workdir = Path(tempfile.mkdtemp(prefix="bench-dask-"))
     try:
-        rows = bench(args.scale, workdir, args.seed, args.memory, not args.no_client_path)
+        rows = bench(args.scale, workdir, args.seed, args.memory, not args.no_client_path, args.case)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if args.json:

@@ -104,6 +104,12 @@ class Part:
         return {"path": self.path, "source": self.source, "day": self.day, "sha256": self.sha256, "rows": self.rows}
 
 
+#: The events read at once when the dataset is cut, in bytes of columns (the part store's budget).
+CUT_BUDGET = 1 << 30
+#: Rows read to estimate how many bytes of columns an event takes.
+_SAMPLE_ROWS = 65_536
+
+
 def write_dataset(
     events: Path,
     out: Path,
@@ -111,6 +117,7 @@ def write_dataset(
     metadata: dict[str, str] | None = None,
     compression: str = "zstd",
     compression_level: int | None = 1,
+    memory_budget: int | None = None,
 ) -> list[Part]:
     """Write ``out/events/`` from an ordered events file; return its parts (sorted by path).
 
@@ -118,12 +125,15 @@ def write_dataset(
     ``out/events`` only when complete (the previous one, if any, is removed after), so an
     interrupted run never leaves a half-written dataset under the final name.  The events
     are read one UTC day at a time (the file is ordered by time, so a day is a narrow range
-    of row groups): memory follows the largest day, not the case.
+    of row groups), and a day larger than ``memory_budget`` bytes of columns (default
+    ``CUT_BUDGET``) a few of its sources at a time: memory follows the budget or the largest
+    source of a day, not the case.
     """
     out = Path(out)
     staging = staging_folder(out)
+    budget = CUT_BUDGET if memory_budget is None else memory_budget
     try:
-        parts = _write_parts(events, staging, metadata, compression, compression_level)
+        parts = _write_parts(events, staging, metadata, compression, compression_level, budget)
         publish_dataset(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -141,25 +151,72 @@ def _write_parts(
     metadata: dict[str, str] | None,
     compression: str,
     compression_level: int | None,
+    budget: int,
 ) -> list[Part]:
     lf = pl.scan_parquet(events)
-    days = lf.select(_day_expr().alias("day")).unique().collect().get_column("day").sort(nulls_last=True).to_list()
+    counts = (
+        lf.group_by(_day_expr().alias("day"), pl.col("log.source").alias("source"))
+        .agg(pl.len().alias("rows"))
+        .sort("day", "source", nulls_last=True)
+        .collect()
+    )
+    limit = _rows_within(lf, budget)
     parts: list[Part] = []
     ts = pl.col("@timestamp")
-    for day in days:
+    for (day,), sources in counts.group_by("day", maintain_order=True):
         if day is None:
             keep = ts.is_null()
         else:
             # a range on the column itself, so the scan skips the row groups of other days
             start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
             keep = (ts >= start) & (ts < start + timedelta(days=1))
-        chunk = lf.filter(keep).collect()
-        keys = chunk.select(pl.col("log.source").alias("_s"), pl.col("log.file.sha256").alias("_h"))
-        for (source, sha), rows in chunk.with_columns(keys).group_by(["_s", "_h"], maintain_order=True):
-            parts.append(
-                _write_part(rows.drop("_s", "_h"), source, day, sha, folder, metadata, compression, compression_level)
-            )
+        batches = source_batches(sources.get_column("source").to_list(), sources.get_column("rows").to_list(), limit)
+        for batch in batches:
+            chunk = lf.filter(keep if len(batches) == 1 else keep & _among(batch)).collect()
+            keys = chunk.select(pl.col("log.source").alias("_s"), pl.col("log.file.sha256").alias("_h"))
+            for (source, sha), rows in chunk.with_columns(keys).group_by(["_s", "_h"], maintain_order=True):
+                parts.append(
+                    _write_part(
+                        rows.drop("_s", "_h"), source, day, sha, folder, metadata, compression, compression_level
+                    )
+                )
+            del chunk, keys
     return _merged(parts)
+
+
+def _rows_within(lf: pl.LazyFrame, budget: int) -> int:
+    """How many events fit in ``budget`` bytes, from the first ones of the file.
+
+    A batch is held twice while it is cut (the batch, and each part's rows gathered from
+    it), so a batch gets half the budget.
+    """
+    sample = lf.head(_SAMPLE_ROWS).collect()
+    per_row = sample.estimated_size() / sample.height if sample.height else 1.0
+    return max(1, int(budget / 2 / max(per_row, 1.0)))
+
+
+def source_batches(sources: list[str | None], rows: list[int], limit: int) -> list[list[str | None]]:
+    """The sources of one day in batches of at most ``limit`` events, in their order (a larger source alone).
+
+    The day is read once per batch, so few batches is cheap; one batch is the whole day.
+    """
+    batches: list[list[str | None]] = []
+    held = 0
+    for source, n in zip(sources, rows, strict=True):
+        if batches and held + n <= limit:
+            batches[-1].append(source)
+            held += n
+        else:
+            batches.append([source])
+            held = n
+    return batches
+
+
+def _among(batch: list[str | None]) -> pl.Expr:
+    """The events of the sources of ``batch`` (None: the events without a source)."""
+    named = [s for s in batch if s is not None]
+    expr = pl.col("log.source").is_in(named) if named else pl.lit(False)
+    return expr | pl.col("log.source").is_null() if None in batch else expr
 
 
 def _write_part(

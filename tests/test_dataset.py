@@ -19,6 +19,8 @@ from forensics.dataset import (
     part_files,
     part_name,
     scan_events,
+    source_batches,
+    write_dataset,
 )
 from forensics.intake.engine import ingest
 from forensics.outputs import OutputError
@@ -90,6 +92,54 @@ def test_parts_trace_to_their_input_and_day(runs: tuple[Path, Path, Path]) -> No
     hive = pl.scan_parquet(partitioned / "events", hive_partitioning=True).collect()
     assert hive.filter(pl.col("source") != pl.col("log.source")).height == 0
     assert sorted(hive.get_column("day").cast(pl.String).unique().to_list()) == ["2024-10-24", "2024-10-25"]
+
+
+@pytest.mark.parametrize("budget", [0, 2_000, 5_000])
+def test_a_day_cut_a_few_sources_at_a_time_gives_the_same_parts(
+    runs: tuple[Path, Path, Path], tmp_path: Path, budget: int
+) -> None:
+    """Past the memory budget a day is read a few sources at a time: the same files, the same bytes."""
+    _, single, _ = runs
+    whole, batched = tmp_path / "whole", tmp_path / "batched"
+    whole.mkdir()
+    batched.mkdir()
+    events = single / "events.parquet"
+    parts = write_dataset(events, whole)
+    assert write_dataset(events, batched, memory_budget=budget) == parts
+    assert {p.relative_to(batched): p.read_bytes() for p in part_files(batched)} == {
+        p.relative_to(whole): p.read_bytes() for p in part_files(whole)
+    }
+
+
+def test_a_day_is_read_once_per_batch_of_its_sources(
+    runs: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A budget of nothing reads each source of a day alone; the default reads the day once."""
+    _, single, _ = runs
+    collected: list[int] = []
+    real = pl.LazyFrame.collect
+
+    def counted(self: pl.LazyFrame, *args: object, **kwargs: object) -> pl.DataFrame:
+        frame = real(self, *args, **kwargs)  # type: ignore[arg-type]
+        if "event.original" in frame.columns and frame.height:
+            collected.append(frame.height)
+        return frame
+
+    monkeypatch.setattr(pl.LazyFrame, "collect", counted)
+    for budget, reads in ((None, 2), (0, 2 * len(HOSTILE))):
+        collected.clear()
+        target = tmp_path / f"b{budget}"
+        target.mkdir()
+        write_dataset(single / "events.parquet", target, memory_budget=budget)
+        assert len(collected) == reads + 1  # and the sample that sizes an event
+        assert collected[0] <= 6 * len(HOSTILE) and max(collected[1:]) == (3 * len(HOSTILE) if budget is None else 3)
+
+
+def test_source_batches_keep_the_order_and_the_limit() -> None:
+    assert source_batches(["a", "b", "c", None], [3, 3, 5, 1], 6) == [["a", "b"], ["c", None]]
+    assert source_batches(["a", "b"], [10, 1], 4) == [["a"], ["b"]]  # a source over the limit is alone
+    assert source_batches(["a", "b", "c"], [1, 1, 1], 1) == [["a"], ["b"], ["c"]]
+    assert source_batches([], [], 5) == []
 
 
 def test_rerun_is_idempotent(runs: tuple[Path, Path, Path]) -> None:

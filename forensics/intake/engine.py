@@ -329,7 +329,12 @@ def _run(
         if layout in ("partitioned", "both"):
             if progress and files:
                 progress(total, total, "writing the partitioned event dataset (events/)")
-            dataset = write_dataset(temporary(out / "events.parquet"), out, metadata=writer.metadata)
+            dataset = write_dataset(
+                temporary(out / "events.parquet"),
+                out,
+                metadata=writer.metadata,
+                memory_budget=writer.store.memory_budget,
+            )
         if layout == "partitioned":
             temporary(out / "events.parquet").unlink()
     apply_file_stats(reports, timing)
