@@ -125,9 +125,10 @@ def write_dataset(
     ``out/events`` only when complete (the previous one, if any, is removed after), so an
     interrupted run never leaves a half-written dataset under the final name.  The events
     are read one UTC day at a time (the file is ordered by time, so a day is a narrow range
-    of row groups), and a day larger than ``memory_budget`` bytes of columns (default
-    ``CUT_BUDGET``) a few of its sources at a time: memory follows the budget or the largest
-    source of a day, not the case.
+    of row groups), and a day whose events pass half of ``memory_budget`` bytes of columns
+    (default ``CUT_BUDGET``; the size of an event is estimated from the file's first ones) a
+    few of its sources at a time: memory follows the budget or the largest source of a day,
+    not the case.
     """
     out = Path(out)
     staging = staging_folder(out)
