@@ -126,8 +126,8 @@ def write_dataset(
     interrupted run never leaves a half-written dataset under the final name.  The events
     are read one UTC day at a time (the file is ordered by time, so a day is a narrow range
     of row groups), and a day whose events pass half of ``memory_budget`` bytes of columns
-    (default ``CUT_BUDGET``; the size of an event is estimated from the file's first ones) a
-    few of its sources at a time: memory follows the budget or the largest source of a day,
+    (default ``CUT_BUDGET``; the size of an event is estimated from the largest day's first
+    ones) a few of its sources at a time: memory follows the budget or the largest source of a day,
     not the case.
     """
     out = Path(out)
@@ -161,16 +161,12 @@ def _write_parts(
         .sort("day", "source", nulls_last=True)
         .collect()
     )
-    limit = _rows_within(lf, budget)
+    per_day = counts.group_by("day", maintain_order=True).agg(pl.col("rows").sum())
+    largest = per_day.sort("rows", descending=True, maintain_order=True).get_column("day")[:1].to_list()
+    limit = _rows_within(lf.filter(_of_day(largest[0])), budget) if largest else 1
     parts: list[Part] = []
-    ts = pl.col("@timestamp")
     for (day,), sources in counts.group_by("day", maintain_order=True):
-        if day is None:
-            keep = ts.is_null()
-        else:
-            # a range on the column itself, so the scan skips the row groups of other days
-            start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
-            keep = (ts >= start) & (ts < start + timedelta(days=1))
+        keep = _of_day(day)
         batches = source_batches(sources.get_column("source").to_list(), sources.get_column("rows").to_list(), limit)
         for batch in batches:
             chunk = lf.filter(keep if len(batches) == 1 else keep & _among(batch)).collect()
@@ -185,8 +181,18 @@ def _write_parts(
     return _merged(parts)
 
 
+def _of_day(day: str | None) -> pl.Expr:
+    """The events of one UTC day (None: the events without a time)."""
+    ts = pl.col("@timestamp")
+    if day is None:
+        return ts.is_null()
+    # a range on the column itself, so the scan skips the row groups of other days
+    start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
+    return (ts >= start) & (ts < start + timedelta(days=1))
+
+
 def _rows_within(lf: pl.LazyFrame, budget: int) -> int:
-    """How many events fit in ``budget`` bytes, from the first ones of the file.
+    """How many events fit in ``budget`` bytes, from the first events of ``lf`` (the largest day's).
 
     A batch is held twice while it is cut (the batch, and each part's rows gathered from
     it), so a batch gets half the budget.
