@@ -313,10 +313,24 @@ REQUEST_PARAMS = (
 )
 #: Keys of ``user_log`` entries that name the account an account change was made to.
 TARGET_NAME_KEYS = ("user_username", "username", "login", "user_login", "target_user", "name")
+#: the working columns of ``app_fields``: a long request's stored parameters (JSON), and
+#: whether the row's ``labels`` hold a ``\u`` escape (``_label``)
+_PARAMS = "_query_params_get"
+_ESCAPED = "_labels_escaped"
 
 
 def _label(key: str) -> pl.Expr:
-    return pl.col("labels").str.json_path_match(f"$.{key}")
+    """The value of ``key`` in the JSON of ``labels``, read only in the rows that can hold it.
+
+    Reading a key parses the row's JSON; most application events (the access and change
+    histories) hold none of the keys asked for, so the rows whose text names the key, or has
+    a ``\\u`` escape (a key may be written escaped: the working column ``_ESCAPED``), are
+    the only ones parsed.  A row without either cannot hold the key: a JSON key is the key's
+    characters between quotes, written as they are or escaped.
+    """
+    labels = pl.col("labels")
+    named = labels.str.contains(f'"{key}"', literal=True) | pl.col(_ESCAPED)
+    return pl.when(named).then(labels).str.json_path_match(f"$.{key}")
 
 
 @register
@@ -345,21 +359,25 @@ class MediboardProfile(AppProfile):
             return with_app_fields(app, {})
         labels = pl.col("labels")
         has_screen_key = labels.str.contains('"screen_width"', literal=True).fill_null(False)
-        raw = _label("query_params_get")
+        # an eager frame shares no sub-expression: the stored parameters are read once, as a
+        # column, then each parameter from them (about a thousand rows of a million hold any)
+        raw = pl.col(_PARAMS)
         parts = []
         for k in REQUEST_PARAMS:
             v = raw.str.json_path_match(f"$.{k}")
             parts.append(pl.when(v.is_not_null()).then(pl.concat_str([pl.lit(f"{k}="), v])))
         query = pl.concat_str(parts, separator="&", ignore_nulls=True)
         out = with_app_fields(
-            app,
+            app.with_columns(labels.str.contains("\\u", literal=True).alias(_ESCAPED)).with_columns(
+                _label("query_params_get").alias(_PARAMS)
+            ),
             {
                 "auth.method": _label("auth_method").str.to_lowercase(),
                 "auth.screen": pl.when(has_screen_key).then(_label("screen_width").is_not_null()),
                 "request.query": pl.when(raw.is_not_null()).then(pl.when(query != "").then(query)),
                 "user.target.name": pl.coalesce([_label(k) for k in TARGET_NAME_KEYS]),
             },
-        )
+        ).drop(_PARAMS, _ESCAPED)
         return _request_labels(_password_set_by(out))
 
 
@@ -434,8 +452,11 @@ def _request_labels(app: pl.DataFrame) -> pl.DataFrame:
     activity label of the request a long-request row's stored parameters describe (same rows)."""
     if app.height == 0 or app.get_column("request.query").null_count() == app.height:
         return app
+    # a label reads its own row only: the rows with stored parameters (a thousand in a
+    # million application events) are labelled, and their labels spread back by position
+    has = app.get_column("request.query").is_not_null()
     labelled = label_activity(
-        app.select(
+        app.filter(has).select(
             pl.lit("/index.php").alias("url.path"),
             pl.col("request.query").alias("url.query"),
             pl.lit("GET").alias("http.request.method"),
@@ -443,14 +464,18 @@ def _request_labels(app: pl.DataFrame) -> pl.DataFrame:
         )
     )
     assert isinstance(labelled, pl.DataFrame)
-    has = pl.col("request.query").is_not_null()
+    slot = pl.select(pl.when(has).then(has.cast(pl.UInt32).cum_sum() - 1)).to_series()
+
+    def spread(name: str, dtype: pl.DataType) -> pl.Series:
+        return labelled.get_column(name).cast(dtype).gather(slot)
+
     return app.with_columns(
-        pl.when(has).then(labelled.get_column("activity").cast(pl.String)).alias("request.activity"),
-        pl.when(has).then(labelled.get_column("activity.view")).cast(pl.String).alias("request.view"),
-        pl.when(has).then(labelled.get_column("export.date_min")).cast(pl.String).alias("request.date_min"),
-        pl.when(has).then(labelled.get_column("export.date_max")).cast(pl.String).alias("request.date_max"),
-        pl.when(has).then(labelled.get_column("api.offset")).cast(pl.Int64).alias("request.offset"),
-        pl.when(has).then(labelled.get_column("api.limit")).cast(pl.Int64).alias("request.limit"),
+        spread("activity", pl.String).alias("request.activity"),
+        spread("activity.view", pl.String).alias("request.view"),
+        spread("export.date_min", pl.String).alias("request.date_min"),
+        spread("export.date_max", pl.String).alias("request.date_max"),
+        spread("api.offset", pl.Int64).alias("request.offset"),
+        spread("api.limit", pl.Int64).alias("request.limit"),
     )
 
 

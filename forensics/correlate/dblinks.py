@@ -72,11 +72,18 @@ def query_shape(
         .list.eval(pl.element().str.to_lowercase().str.strip_chars("`").is_in(list(record_tables)))
         .list.any()
     ).fill_null(False)
-    lowered = pl.when(text.is_not_null()).then(text.str.slice(0, 4096).str.to_lowercase())
     tables = "|".join(re.escape(t) for t in record_tables) or r"[^\s\S]"
     table_re = r"(?:from|join)\s+`?(?:" + tables + r")`?(?:\s|$|,|\))"
-    patient = tables_hit | lowered.str.contains(table_re).fill_null(False)
-    q = pl.when(patient).then(lowered)
+    # an eager frame shares no sub-expression: the lowered text and the statements on record
+    # tables are working columns, made once, which the shape expressions below all read
+    lowered = pl.when(text.is_not_null()).then(text.str.slice(0, 4096).str.to_lowercase())
+    db = db.with_columns(lowered.alias("_lowered"))
+    patient = tables_hit | pl.col("_lowered").str.contains(table_re).fill_null(False)
+    db = db.with_columns(patient.alias("db.patient")).with_columns(
+        pl.when(pl.col("db.patient")).then(pl.col("_lowered")).alias("_on_records")
+    )
+    patient = pl.col("db.patient")
+    q = pl.col("_on_records")
     in_list = q.str.extract(r"\bin\s*\(([^)]*)", 1)
     between = q.str.extract_groups(r"between\s+'(\d{4}-\d{2}-\d{2})[^']*'\s+and\s+'(\d{4}-\d{2}-\d{2})")
     lim_a = q.str.extract_groups(r"\blimit\s+(\d+)\s*,\s*(\d+)")
@@ -86,7 +93,6 @@ def query_shape(
     whole = pl.when(patient).then(text).str.extract(r"(?i)\b(?:" + ids + r")`?\s+in\s*\(([^)]*)\)", 1)
     record_ids = whole.str.split(",").list.eval(pl.element().str.strip_chars(" '\"`\n\t"))
     out = db.with_columns(
-        patient.alias("db.patient"),
         q.str.contains(r"select\s+(?:distinct\s+)?(?:\*|`?\w+`?\.\*)").fill_null(False).alias("db.select_star"),
         pl.when(in_list.is_not_null()).then(in_list.str.count_matches(",") + 1).cast(pl.Int64).alias("db.in_list"),
         between.struct.field("1").alias("db.date_min"),
@@ -102,7 +108,7 @@ def query_shape(
         | (pl.col("db.patient") & (pl.col("db.in_list").fill_null(0) >= thresholds.db_min_in_list))
         | (pl.col("db.patient") & pl.col("db.select_star") & unbounded)
     )
-    return out.with_columns(large.alias("db.large"))
+    return out.with_columns(large.alias("db.large")).drop("_lowered", "_on_records")
 
 
 def link_web_db(

@@ -31,6 +31,7 @@ import polars as pl
 from forensics.correlate.frames import rows_of
 from forensics.correlate.prepare import API_METHODS
 from forensics.correlate.thresholds import DEFAULT, Thresholds
+from parsers.app.common import tag_column
 
 LINK_SCHEMA = pl.Schema(
     {
@@ -264,7 +265,11 @@ def _match_slice(
     tol_us = int(tol * _US)
     # buckets of width 2*tol: the window [t - tol, t + tol] touches at most two of them
     early = _bucket(pl.col("_at") - pl.duration(microseconds=tol_us), width)
-    evb = ev.with_columns(pl.concat_list([early, early + 1]).alias("_b")).explode("_b")
+    # each event twice, once per bucket, with only what the candidate joins read (not the
+    # user agent, account and times); the pairs they make are deduplicated and ranked, so
+    # their order does not matter
+    keys = ev.select(*_JOIN_KEYS, early.alias("_b"))
+    evb = pl.concat([keys, keys.with_columns(pl.col("_b") + 1)])
     pairs: list[pl.DataFrame] = []
     rid = ev.filter(pl.col("_arid").is_not_null()).select("app_row", "_arid")
     if rid.height:
@@ -317,7 +322,7 @@ def _match_slice(
         _opt(cands, "http.request.id").alias("_wrid"),
         pl.col("url.path").alias("_wpath"),
     )
-    m = m.join(ev, on="app_row").join(web_side, on="web_row")
+    m = m.join(ev.drop(_PARAM_KEYS), on="app_row").join(web_side, on="web_row")
     if same_params is not None:
         m = m.join(same_params.unique(["app_row", "web_row"]), on=["app_row", "web_row"], how="left")
     else:
@@ -418,16 +423,23 @@ def _match_slice(
         m = pl.concat([m.filter(~inside), kept])
     if m.height == 0:
         return empty
-    best = (
-        m.sort(["app_row", "_score", "web_row"], descending=[False, True, False])
-        .group_by("app_row", maintain_order=True)
-        .first()
-    )
+    # each event's best candidate: the order is found on the three keys alone, and only the
+    # first row of each event is gathered (sorting every candidate's columns cost more)
+    order = m.select(
+        pl.arg_sort_by(["app_row", "_score", "web_row"], descending=[False, True, False]).alias("_i")
+    ).to_series()
+    first = m.select(pl.col("app_row").gather(order).is_first_distinct()).to_series()
+    best = m[order.filter(first)]
     more = rows_of(web, best.get_column("web_row"), ["session.web", "url.path"]).rename(
         {"_row": "web_row", "url.path": "_path"}
     )
     return best.join(more, on="web_row", how="left").select(_BEST)
 
+
+#: The columns of an application event the candidate joins read (``_match_slice``), and
+#: those only the long-request parameters' test reads.
+_PARAM_KEYS = ("_q", "_pact", "_pview", "_pmin", "_pmax", "_poff", "_plim")
+_JOIN_KEYS = ("app_row", "_asid", "_stored", "_apath", "_arid", *_PARAM_KEYS)
 
 #: What ``_match_slice`` keeps of an event's best candidate for ``_described``.
 _BEST = (
@@ -458,21 +470,19 @@ def _described(best: pl.DataFrame) -> pl.DataFrame:
         .otherwise(0.0)
     ).clip(0, 0.99)
     dt_s = pl.col("_dtus").cast(pl.Float64) / _US
-    evidence = pl.concat_list(
-        [
-            pl.when(pl.col(c)).then(pl.lit(name))
-            for c, name in (
-                ("_e_rid", "request_id"),
-                ("_e_sid", "session"),
-                ("_e_client", "client"),
-                ("_e_fwd", "forwarded_first"),
-                ("_e_params", "params"),
-                ("_e_url", "url"),
-                ("_e_method", "method"),
-                ("ua_match", "user_agent"),
-            )
-        ]
-    ).list.drop_nulls()
+    evidence = tag_column(
+        best,
+        {
+            "request_id": pl.col("_e_rid"),
+            "session": pl.col("_e_sid"),
+            "client": pl.col("_e_client"),
+            "forwarded_first": pl.col("_e_fwd"),
+            "params": pl.col("_e_params"),
+            "url": pl.col("_e_url"),
+            "method": pl.col("_e_method"),
+            "user_agent": pl.col("ua_match"),
+        },
+    )
     reason = pl.concat_str(
         [
             pl.col("_action"),

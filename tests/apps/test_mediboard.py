@@ -190,3 +190,135 @@ def test_change_history_names_the_account_acted_on_from_the_users_table(tmp_path
     assert on_account.height and on_account.get_column("user.target.name").null_count() == 0
     # the actor stays the actor: the object's login never becomes user.name
     assert (on_account.get_column("user.name") != on_account.get_column("user.target.name")).all()
+
+
+def _reference_app_fields(app: pl.DataFrame) -> pl.DataFrame:
+    """``MediboardProfile.app_fields`` as first written: every key read from every row's JSON,
+    and every row's stored parameters labelled (the formulation the faster one must equal)."""
+    from forensics.apps import with_app_fields
+    from forensics.apps.mediboard import REQUEST_PARAMS, TARGET_NAME_KEYS, _password_set_by
+
+    def label(key: str) -> pl.Expr:
+        return pl.col("labels").str.json_path_match(f"$.{key}")
+
+    has_screen_key = pl.col("labels").str.contains('"screen_width"', literal=True).fill_null(False)
+    raw = label("query_params_get")
+    parts = []
+    for k in REQUEST_PARAMS:
+        v = raw.str.json_path_match(f"$.{k}")
+        parts.append(pl.when(v.is_not_null()).then(pl.concat_str([pl.lit(f"{k}="), v])))
+    query = pl.concat_str(parts, separator="&", ignore_nulls=True)
+    out = _password_set_by(
+        with_app_fields(
+            app,
+            {
+                "auth.method": label("auth_method").str.to_lowercase(),
+                "auth.screen": pl.when(has_screen_key).then(label("screen_width").is_not_null()),
+                "request.query": pl.when(raw.is_not_null()).then(pl.when(query != "").then(query)),
+                "user.target.name": pl.coalesce([label(k) for k in TARGET_NAME_KEYS]),
+            },
+        )
+    )
+    if out.get_column("request.query").null_count() == out.height:
+        return out
+    labelled = label_activity(
+        out.select(
+            pl.lit("/index.php").alias("url.path"),
+            pl.col("request.query").alias("url.query"),
+            pl.lit("GET").alias("http.request.method"),
+            pl.lit(200, dtype=pl.Int32).alias("http.response.status_code"),
+        )
+    )
+    has = pl.col("request.query").is_not_null()
+    return out.with_columns(
+        pl.when(has).then(labelled.get_column("activity").cast(pl.String)).alias("request.activity"),
+        pl.when(has).then(labelled.get_column("activity.view")).cast(pl.String).alias("request.view"),
+        pl.when(has).then(labelled.get_column("export.date_min")).cast(pl.String).alias("request.date_min"),
+        pl.when(has).then(labelled.get_column("export.date_max")).cast(pl.String).alias("request.date_max"),
+        pl.when(has).then(labelled.get_column("api.offset")).cast(pl.Int64).alias("request.offset"),
+        pl.when(has).then(labelled.get_column("api.limit")).cast(pl.Int64).alias("request.limit"),
+    )
+
+
+#: Keys as a parser writes them, written escaped (``\u`` is the only way to escape a letter in
+#: JSON), nested, repeated, near misses, and values of every JSON kind.
+_KEYS = st.sampled_from(
+    [
+        "auth_method",
+        "screen_width",
+        "login",
+        "name",
+        "username",
+        "target_user",
+        "user_login",
+        "user_username",
+        "query_params_get",
+        "n\\u0061me",
+        "\\u006cogin",
+        "auth\\u005fmethod",
+        "names",
+        "Login",
+        "type",
+        "",
+    ]
+)
+_VALUES = st.sampled_from(
+    [
+        '"adm.si"',
+        '"Basic"',
+        '"CARD"',
+        "1920",
+        "null",
+        "true",
+        '{"m":"dPpatients","raw":"ajax_export_patients_csv","date_min":"2019-01-01","offset":"10","limit":"100"}',
+        '{"m":"admin","tab":"vw_edit_users"}',
+        '"{\\"m\\":\\"admin\\"}"',
+        '{"name":"nested"}',
+        "[1,2]",
+        '"x\\u0022y"',
+        "{}",
+    ]
+)
+_LABELS = (
+    st.none()
+    | st.sampled_from(["", "{", "not json", "[]", '"login"'])
+    | st.lists(st.tuples(_KEYS, _VALUES), max_size=5).map(lambda kv: "{" + ",".join(f'"{k}":{v}' for k, v in kv) + "}")
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_LABELS, st.sampled_from(["mediboard.user_log", "mediboard.long_request_log"])), max_size=12))
+def test_app_fields_equal_the_reference_whatever_the_labels(rows) -> None:
+    """Reading only the rows whose ``labels`` name a key (or hold an escape) changes no value."""
+    from datetime import datetime
+
+    from forensics.apps.mediboard import MediboardProfile
+
+    app = pl.DataFrame(
+        {
+            "@timestamp": [datetime(2024, 10, 24, 21, 0, i % 60) for i in range(len(rows))],
+            "event.dataset": [r[1] for r in rows],
+            "event.action": ["record_update"] * len(rows),
+            "user.id": ["746"] * len(rows),
+            "user.name": ["adm.si"] * len(rows),
+            "user.target.id": [None] * len(rows),
+            "labels": [r[0] for r in rows],
+        },
+        schema_overrides={"@timestamp": pl.Datetime("us", "UTC"), "user.target.id": pl.String, "labels": pl.String},
+    )
+    out = MediboardProfile().app_fields(app)
+    expected = _reference_app_fields(app)
+    assert out.columns == expected.columns
+    assert out.equals(expected, null_equal=True)
+
+
+def test_app_fields_read_an_escaped_key() -> None:
+    """A key written with a ``\\u`` escape is the same key: the quick test must not skip it."""
+    from forensics.apps.mediboard import MediboardProfile
+
+    app = pl.DataFrame(
+        {"labels": ['{"n\\u0061me":"adm.si","auth\\u005fmethod":"Basic"}', '{"name":"b.durand"}', '{"type":"x"}']}
+    )
+    out = MediboardProfile().app_fields(app)
+    assert out.get_column("user.target.name").to_list() == ["adm.si", "b.durand", None]
+    assert out.get_column("auth.method").to_list() == ["basic", None, None]

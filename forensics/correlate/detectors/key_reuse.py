@@ -149,6 +149,8 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
             # never used by the account nor by any other account before this client appeared
             .filter((pl.col("_acc_first") >= pl.col("first")) & (pl.col("_any_first") >= pl.col("first")))
         )
+        if new.height == 0:
+            continue  # no client new to the account and to everyone: nothing to set against the usual one
         usual_rows = g.filter(pl.col("client") == usual["client"])
         # the usual client's calls that no account could be given: same address, user agent, kind of request
         unclaimed = nobody.filter(

@@ -131,14 +131,22 @@ def detect(ctx: Context, prior: list[Finding]) -> list[Finding]:
         if f.account and f.signal == "bulk_collection":
             reported.setdefault(f.account, set()).update(f.sessions)
     out: list[Finding] = []
+    # the baselines depend on the account (and its day) only, not on the session: computed
+    # once each (a case has thousands of candidate sessions and a few hundred accounts)
+    own_days: dict[tuple[str, object], pl.Series] = {}
+    peer_days: dict[str, tuple[list[str], str, float | None]] = {}
     for acc, sess, n, day in per_session.sort("account", "_session").iter_rows():
-        own = days.filter((pl.col("account") == acc) & (pl.col("_day") != day)).get_column("_n")
+        if (acc, day) not in own_days:
+            own_days[acc, day] = days.filter((pl.col("account") == acc) & (pl.col("_day") != day)).get_column("_n")
+        own = own_days[acc, day]
         own_med = float(own.median()) if own.len() >= t.session_reads_min_days else None  # type: ignore[arg-type]
-        group = groups.get(acc)
-        peers = list(group.peers) if group is not None else [a for a in everyone if a != acc]
-        basis = group.basis if group is not None else "population"
-        pv = days.filter(pl.col("account").is_in(peers)).get_column("_n")
-        peer_med = float(pv.median()) if pv.len() else None  # type: ignore[arg-type]
+        if acc not in peer_days:
+            group = groups.get(acc)
+            members = list(group.peers) if group is not None else [a for a in everyone if a != acc]
+            pv = days.filter(pl.col("account").is_in(members)).get_column("_n")
+            median = float(pv.median()) if pv.len() else None  # type: ignore[arg-type]
+            peer_days[acc] = (members, group.basis if group is not None else "population", median)
+        peers, basis, peer_med = peer_days[acc]
         if own_med is not None and n < t.volume_factor * max(own_med, 1.0):
             continue  # the account's own days are like this
         if peer_med is not None and n < t.volume_factor * max(peer_med, 1.0):
