@@ -86,7 +86,7 @@ class CaddyAccess(Parser):
     literals = ('"logger":"http.log', '"msg":"handled request"')
 
     def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
-        df, rejects = decode_json(records, RECORD, "Caddy")
+        df, rejects = decode_json(records, RECORD, "Caddy", state.setdefault("source", {}).setdefault(self.name, {}))
         if df.height == 0:
             return ParseResult(events=no_events(), rejects=rejects)
         ts, offset = caddy_time(pl.col("ts"))

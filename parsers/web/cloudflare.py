@@ -94,7 +94,9 @@ class CloudflareHttp(Parser):
     literals = ('"EdgeStartTimestamp"', '"RayID"', '"ClientRequestURI"')
 
     def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
-        df, rejects = decode_json(records, RECORD, "Cloudflare Logpush")
+        df, rejects = decode_json(
+            records, RECORD, "Cloudflare Logpush", state.setdefault("source", {}).setdefault(self.name, {})
+        )
         if df.height == 0:
             return ParseResult(events=no_events(), rejects=rejects)
         start_ts, end_ts = _stamp(pl.col("EdgeStartTimestamp")), _stamp(pl.col("EdgeEndTimestamp"))

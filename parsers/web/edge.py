@@ -30,9 +30,13 @@ from parsers.web.common import decode_urls, http_outcome, with_url_parts
 
 #: Below this many rows a failing decode is retried row by row.
 _ROW_BY_ROW = 8
+#: The key ``decode_json`` keeps in its ``memo``: the last chunk decoded held a bad JSON object.
+_REFUSED = "decode_json.refused"
 
 
-def decode_json(records: pl.DataFrame, dtype: pl.Struct, what: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def decode_json(
+    records: pl.DataFrame, dtype: pl.Struct, what: str, memo: dict[str, object] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Decode ``text`` as JSON objects of ``dtype``: (rows with the fields unnested, rejects).
 
     Keys absent from ``dtype`` are ignored (they stay in ``event.original``), absent keys
@@ -43,6 +47,13 @@ def decode_json(records: pl.DataFrame, dtype: pl.Struct, what: str) -> tuple[pl.
     others decoded together, and only the suspects are read by Python's parser, each
     wrong-shaped one getting the decoder's own reason (``_decode_suspects``).  ``what``
     names the format in the reject reason.
+
+    ``memo`` is a dict the chunks of one source share (the parser's own in ``state["source"]``): a
+    chunk that held a bad line marks it, and the next chunk goes straight to the test instead
+    of first trying the whole chunk, which a file with a bad line every few thousand would
+    fail chunk after chunk (that failed try cost as much as the decode itself); a chunk found
+    clean clears the mark.  Either way the rows and rejects are the same: the mark only
+    chooses which of two equal paths is tried first.
     """
     shape = json_shape.shape_of(dtype)
     if shape is None:
@@ -52,14 +63,22 @@ def decode_json(records: pl.DataFrame, dtype: pl.Struct, what: str) -> tuple[pl.
     shaped = records.filter(objects.fill_null(False))
     rejects = [rejects_of(records.filter(~objects.fill_null(False)), f"not a JSON object ({what} writes one per line)")]
     good: list[pl.DataFrame] = []
-    try:
-        good.append(shaped.with_columns(pl.col("text").str.json_decode(dtype).alias("_j")))
-    except pl.exceptions.PolarsError:
+    decoded = None
+    if memo is None or not memo.get(_REFUSED):
+        try:
+            decoded = shaped.with_columns(pl.col("text").str.json_decode(dtype).alias("_j"))
+        except pl.exceptions.PolarsError:
+            pass
+    if decoded is not None:
+        good.append(decoded)
+    else:
         # the slow path, only for a chunk that holds a bad line; a clean line the test flags
         # costs a Python parse, a bad line it misses a halving of the others' decode
         flagged = shaped.with_columns(json_shape.suspects(pl.col("text"), shape).alias("_suspect"))
         _decode_parts(flagged.filter(~pl.col("_suspect")).drop("_suspect"), dtype, what, good, rejects)
         _decode_suspects(flagged.filter(pl.col("_suspect")).drop("_suspect"), dtype, shape, what, good, rejects)
+        if memo is not None:  # a bad JSON object here: the next chunk likely holds one too
+            memo[_REFUSED] = any(r.height for r in rejects[1:])
         if len(rejects) > 1:  # the bad JSON objects in file order
             rejects = [rejects[0], pl.concat(rejects[1:]).sort("_rec")]
     fields = [f.name for f in dtype.fields]

@@ -132,7 +132,9 @@ class TraefikAccess(Parser):
         rejects: list[pl.DataFrame] = []
         json_rows = records.filter(is_json)
         if json_rows.height:
-            df, bad = decode_json(json_rows, RECORD, "Traefik")
+            df, bad = decode_json(
+                json_rows, RECORD, "Traefik", state.setdefault("source", {}).setdefault(self.name, {})
+            )
             rejects.append(bad)
             is_access = pl.col("RequestMethod").is_not_null() | pl.col("DownstreamStatus").is_not_null()
             rejects.append(rejects_of(df.filter(~is_access), "Traefik JSON line without a request"))

@@ -144,10 +144,12 @@ def test_a_line_the_test_clears_is_valid_json_and_decodes(line: str) -> None:
 
 
 def _same(records: pl.DataFrame, dtype: pl.Struct) -> None:
-    rows, rejects = edge.decode_json(records, dtype, "Test")
+    """The rows and rejects of the implementation replaced, whichever path the memo chooses first."""
     old_rows, old_rejects = old_decode_json(records, dtype, "Test")
-    assert rows.equals(old_rows)
-    assert rejects.sort("_rec").equals(old_rejects.sort("_rec"))
+    for memo in (None, {}, {edge._REFUSED: True}):
+        rows, rejects = edge.decode_json(records, dtype, "Test", memo)
+        assert rows.equals(old_rows)
+        assert rejects.sort("_rec").equals(old_rejects.sort("_rec"))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -169,6 +171,36 @@ def test_decode_json_on_mutated_caddy_lines(case: tuple[str, list[str]], wrong: 
             texts[i] = texts[i].replace('"method":"', '"method":{"v":"', 1).replace('","host"', '"},"host"', 1)
     records = pl.DataFrame({"_rec": pl.Series(range(len(texts)), dtype=pl.Int64), "text": texts})
     _same(records, CADDY)
+
+
+def test_a_chunk_with_a_bad_line_sends_the_next_straight_to_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a chunk that held a bad object, the next is not first decoded whole; a clean chunk ends that."""
+    calls: list[int] = []
+    real = edge.json_shape.suspects
+
+    def counted(text: pl.Expr, shape: object) -> pl.Expr:
+        calls.append(1)
+        return real(text, shape)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(edge.json_shape, "suspects", counted)
+    good = '{"a":"x","l":["y"],"b":{"c":"z"}}'
+    bad = '{"a":{"wrong":"shape"}}'
+
+    def chunk(*texts: str) -> pl.DataFrame:
+        return pl.DataFrame({"_rec": pl.Series(range(len(texts)), dtype=pl.Int64), "text": list(texts)})
+
+    memo: dict[str, object] = {}
+    edge.decode_json(chunk(good, good), DTYPE, "Test", memo)
+    assert calls == [] and not memo.get(edge._REFUSED)  # a clean chunk: one decode, no test
+    edge.decode_json(chunk(good, bad), DTYPE, "Test", memo)
+    assert len(calls) == 1 and memo[edge._REFUSED]  # the whole decode failed, then the test
+    rows, rejects = edge.decode_json(chunk(good, good, bad), DTYPE, "Test", memo)
+    assert len(calls) == 2 and memo[edge._REFUSED]  # straight to the test
+    assert rows.height == 2 and rejects.height == 1
+    edge.decode_json(chunk(good), DTYPE, "Test", memo)
+    assert len(calls) == 3 and not memo[edge._REFUSED]  # tested, found clean: the mark is cleared
+    edge.decode_json(chunk(good), DTYPE, "Test", memo)
+    assert len(calls) == 3  # and the next chunk is decoded whole again
 
 
 def test_a_wrong_shaped_value_is_decoded_alone_once(monkeypatch: pytest.MonkeyPatch) -> None:
