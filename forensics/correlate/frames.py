@@ -228,8 +228,23 @@ def rebuilt(df: pl.DataFrame, change: Callable[[pl.Series], pl.Series]) -> pl.Da
     return frame
 
 
+#: Row numbers are below this (2**40, a trillion events): ``coverage_table`` puts them beside the time.
+_ROW_SPAN = 1 << 40
+
+
 def coverage_table(scan: pl.LazyFrame) -> pl.DataFrame:
-    """Events per source and UTC hour, with the first/last event of each hour (row and time)."""
+    """Events per source and UTC hour, with the first/last event of each hour (row and time).
+
+    The first event of an hour is, of those at its least time, the one with the least row
+    (the rows of a group come in any order from the threads, so a tie is broken by row, not
+    by position); the last, of those at its greatest time, the one with the least row.  Each
+    is the least (greatest) of one 128-bit number per event, its time in microseconds shifted
+    past the row number (``_ROW_SPAN``), plus (minus) the row: one plain aggregation where a
+    filter inside each group cost twice the rest of the table.
+    """
+    us = pl.col("@timestamp").dt.epoch("us").cast(pl.Int128)
+    row = pl.col("_row").cast(pl.Int128)
+    shifted = pl.lit(_ROW_SPAN, dtype=pl.Int128)
     return (
         scan.select(
             pl.coalesce(pl.col("log.source"), pl.col("log.file.path"), pl.col("event.dataset")).alias("source"),
@@ -237,16 +252,31 @@ def coverage_table(scan: pl.LazyFrame) -> pl.DataFrame:
             pl.col("_row").cast(pl.Int64),
         )
         .filter(pl.col("@timestamp").is_not_null())
-        .with_columns(pl.col("@timestamp").dt.truncate("1h").alias("hour"))
+        .with_columns(
+            pl.col("@timestamp").dt.truncate("1h").alias("hour"),
+            (us * shifted + row).alias("_first_key"),
+            (us * shifted - row).alias("_last_key"),
+        )
         .group_by("source", "hour")
         .agg(
             pl.len().cast(pl.Int64).alias("events"),
             pl.col("@timestamp").min().alias("first"),
             pl.col("@timestamp").max().alias("last"),
-            # of the events at the first (last) time of the hour, the first logged: the rows of a
-            # group come in any order from the threads, so a tie is broken by row, not by position
-            pl.col("_row").filter(pl.col("@timestamp") == pl.col("@timestamp").min()).min().alias("first_row"),
-            pl.col("_row").filter(pl.col("@timestamp") == pl.col("@timestamp").max()).min().alias("last_row"),
+            pl.col("_first_key").min(),
+            pl.col("_last_key").max(),
+        )
+        .select(
+            "source",
+            "hour",
+            "events",
+            "first",
+            "last",
+            (pl.col("_first_key") - pl.col("first").dt.epoch("us").cast(pl.Int128) * shifted)
+            .cast(pl.Int64)
+            .alias("first_row"),
+            (pl.col("last").dt.epoch("us").cast(pl.Int128) * shifted - pl.col("_last_key"))
+            .cast(pl.Int64)
+            .alias("last_row"),
         )
         .sort("source", "hour")
         .collect()

@@ -341,3 +341,63 @@ def test_frames_prepared_on_the_workers_are_not_labelled_again_and_a_mismatch_is
     other = ClusterInputs(web=web, **fields, labelled_with=profile_for("generic"), paginated_with={})
     with pytest.raises(ValueError, match="labelled on the workers"):
         pipeline.prepare(frame, cfg, inputs=other)
+
+
+def _reference_coverage(scan: pl.LazyFrame) -> pl.DataFrame:
+    """``coverage_table`` as first written: the first and last rows found by a filter in each group."""
+    return (
+        scan.select(
+            pl.coalesce(pl.col("log.source"), pl.col("log.file.path"), pl.col("event.dataset")).alias("source"),
+            pl.col("@timestamp"),
+            pl.col("_row").cast(pl.Int64),
+        )
+        .filter(pl.col("@timestamp").is_not_null())
+        .with_columns(pl.col("@timestamp").dt.truncate("1h").alias("hour"))
+        .group_by("source", "hour")
+        .agg(
+            pl.len().cast(pl.Int64).alias("events"),
+            pl.col("@timestamp").min().alias("first"),
+            pl.col("@timestamp").max().alias("last"),
+            pl.col("_row").filter(pl.col("@timestamp") == pl.col("@timestamp").min()).min().alias("first_row"),
+            pl.col("_row").filter(pl.col("@timestamp") == pl.col("@timestamp").max()).min().alias("last_row"),
+        )
+        .sort("source", "hour")
+        .collect()
+    )
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["web", "db", None]),
+            st.sampled_from(["a.log", "b.log"]),
+            # few distinct times: many ties at an hour's first and last time; before 1970 too
+            st.none()
+            | st.integers(-3, 40).map(lambda m: datetime(1969, 12, 31, 23, 30, tzinfo=UTC) + timedelta(minutes=m * 7)),
+        ),
+        max_size=60,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_coverage_equals_the_filter_formulation(rows, rnd) -> None:
+    """The first and last rows of each hour are those of the filter formulation, ties and row order whatever."""
+    numbers = list(range(len(rows)))
+    rnd.shuffle(numbers)  # rows need not follow time (a frame from a notebook)
+    scan = pl.LazyFrame(
+        {
+            "log.source": [r[0] for r in rows],
+            "log.file.path": [r[1] for r in rows],
+            "event.dataset": ["x"] * len(rows),
+            "@timestamp": [r[2] for r in rows],
+            "_row": numbers,
+        },
+        schema={
+            "log.source": pl.String,
+            "log.file.path": pl.String,
+            "event.dataset": pl.String,
+            "@timestamp": pl.Datetime("us", "UTC"),
+            "_row": pl.Int64,
+        },
+    )
+    assert frames.coverage_table(scan).equals(_reference_coverage(scan))
