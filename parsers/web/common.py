@@ -125,19 +125,23 @@ def with_request(lf: pl.LazyFrame, request: str) -> pl.LazyFrame:
     when it is ``HTTP/x``; the target is everything between, so a target with raw spaces
     (nginx logs them) stays whole.  HTTP/0.9 lines have no version; a request that is not
     ``METHOD target`` (``-``, a TLS handshake written as ``\\x16\\x03...``, garbage) gives
-    nulls.  Positions come from ``find`` (bytes); the method and the version suffix are
-    ASCII, so the target's length in characters follows.  Intermediate columns are
+    nulls.  Lengths are counted in characters, which ``slice`` counts: the version suffix is
+    measured on its own text (ASCII), never from a ``find`` position, which polars gave in
+    bytes up to 2.1 and gives in characters since 2.2 (a target holding ``é`` lost its last
+    character to the version under one of them).  The first space is found with ``find``: a
+    kept row's method is ASCII, where bytes and characters agree.  Intermediate columns are
     materialised in stages: each kernel runs once.
     """
     r = pl.col(request)
+    # signed: a line with no target between them ("GET HTTP/1.1") has a negative length, which
+    # unsigned counts wrapped into a huge one (it read as the target "HTTP/1.1", version 1.1)
     lf = lf.with_columns(
-        _rs=r.str.find(" ", literal=True),
-        _rv=r.str.find(r" HTTP/[0-9.]+$"),
-        _rb=r.str.len_bytes(),
-        _rc=r.str.len_chars(),
+        _rs=r.str.find(" ", literal=True).cast(pl.Int64),
+        _rsuf=r.str.extract(r"( HTTP/[0-9.]+)$", 1).str.len_chars().fill_null(0).cast(pl.Int64),
+        _rc=r.str.len_chars().cast(pl.Int64),
     )
     lf = lf.with_columns(_rm=r.str.slice(0, pl.col("_rs")))
-    suffix = pl.when(pl.col("_rv").is_not_null()).then(pl.col("_rb") - pl.col("_rv")).otherwise(0)
+    suffix = pl.col("_rsuf")
     length = pl.col("_rc") - pl.col("_rs") - 1 - suffix
     ok = (pl.col("_rs") > 0) & (length > 0) & pl.col("_rm").str.contains(_METHOD)
     lf = lf.with_columns(_rok=ok.fill_null(False), _rlen=length, _rsuf=suffix)
@@ -145,7 +149,7 @@ def with_request(lf: pl.LazyFrame, request: str) -> pl.LazyFrame:
         pl.when(pl.col("_rok")).then(pl.col("_rm")).alias("http.request.method"),
         pl.when(pl.col("_rok")).then(r.str.slice(pl.col("_rs") + 1, pl.col("_rlen"))).alias("url.original"),
         pl.when(pl.col("_rok") & (pl.col("_rsuf") > 0)).then(r.str.tail(pl.col("_rsuf") - 6)).alias("http.version"),
-    ).drop("_rs", "_rv", "_rb", "_rc", "_rm", "_rok", "_rlen", "_rsuf")
+    ).drop("_rs", "_rc", "_rm", "_rok", "_rlen", "_rsuf")
 
 
 def with_url_parts(lf: pl.LazyFrame) -> pl.LazyFrame:
