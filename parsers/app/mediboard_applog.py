@@ -47,7 +47,9 @@ class MediboardAppLog(Parser):
     def parse(self, records: pl.DataFrame, state: ParserState) -> ParseResult:
         ok, bad = split_match(records, RECORD_RX)
         extra = pl.col("extra")
-        session = extra.str.json_path_match("$.session_id")
+        # read once (an eager frame shares no sub-expression): the session id and its tag both need it
+        ok = ok.with_columns(extra.str.json_path_match("$.session_id").alias("_session"))
+        session = pl.col("_session")
         level = pl.col("level").str.to_uppercase()
         msg = pl.col("msg")
         first_line = msg.str.split("\n").list.first()

@@ -66,6 +66,10 @@ def query_from_json(text: str) -> str:
     return "&".join(pairs)
 
 
+#: The GET parameters that name what a slow request did (module, then the action's names).
+_PARAMS = ("m", "a", "raw", "dosql", "tab")
+
+
 @register
 class MediboardLongRequestLog(MediboardTable):
     """Mediboard long_request_log dump (slow requests with their GET/POST parameters)."""
@@ -82,7 +86,10 @@ class MediboardLongRequestLog(MediboardTable):
         rows = rows.with_columns(get.alias("_query"))
         rows = map_distinct(rows, "_query", query_from_json, "{")
         rows = rows.with_columns(pl.when(pl.col("_query") != "").then(pl.col("_query")).alias("_query"))
-        param = {k: get.str.json_path_match(f"$.{k}") for k in ("m", "a", "raw", "dosql", "tab")}
+        # each parameter read once, as a working column: an eager frame shares no sub-expression,
+        # and the message and the export test would each have parsed the JSON again
+        rows = rows.with_columns(get.str.json_path_match(f"$.{k}").alias(f"_param_{k}") for k in _PARAMS)
+        param = {k: pl.col(f"_param_{k}") for k in _PARAMS}
         module = pl.coalesce(pl.col("_module"), param["m"])
         action_name = pl.coalesce(pl.col("_action"), param["raw"], param["a"], param["dosql"], param["tab"])
         export = pl.any_horizontal(
