@@ -39,7 +39,7 @@ def events(n: int) -> pl.LazyFrame:
         )
     )
     in_attack = pl.col("@timestamp").is_between(ATTACK[0], ATTACK[1]) & (pl.col("i") % 3 == 0)
-    attacker = pl.lit(pl.Series(ATTACKERS)).get((pl.col("i") % len(ATTACKERS)).cast(pl.UInt32))
+    attacker = pl.lit(pl.Series(ATTACKERS)).gather((pl.col("i") % len(ATTACKERS)).cast(pl.UInt32))
     client = (
         pl.when(in_attack)
         .then(attacker)
